@@ -1,0 +1,77 @@
+import { isEvidentError, exitCodeFor } from '../errors.js';
+
+export interface OutputStream {
+  write(chunk: string): unknown;
+  isTTY?: boolean;
+}
+
+/** What a command may touch of the outside world; injected so commands run in-process in tests. */
+export interface CliIo {
+  stdout: OutputStream;
+  stderr: OutputStream;
+  env: NodeJS.ProcessEnv;
+  cwd: string;
+}
+
+/** Shared by every command of one CLI invocation: its io and the exit code it will return. */
+export class CliContext {
+  exitCode = 0;
+  constructor(readonly io: CliIo) {}
+
+  out(line: string): void {
+    this.io.stdout.write(line.endsWith('\n') ? line : `${line}\n`);
+  }
+
+  err(line: string): void {
+    this.io.stderr.write(line.endsWith('\n') ? line : `${line}\n`);
+  }
+
+  warn(message: string): void {
+    this.err(`evident: warning: ${message}`);
+  }
+
+  /**
+   * Wraps a command's action: its returned number is the exit code; an EvidentError becomes the
+   * one-line `evident: <file>: <message>` and its exit code; anything else is a bug and shows its stack.
+   */
+  action<A extends unknown[]>(fn: (...args: A) => Promise<number | void>): (...args: A) => Promise<void> {
+    return async (...args: A) => {
+      try {
+        this.exitCode = (await fn(...args)) ?? 0;
+      } catch (e) {
+        this.exitCode = this.report(e);
+      }
+    };
+  }
+
+  report(e: unknown): number {
+    if (isEvidentError(e)) {
+      this.err(`evident: ${e.file !== undefined ? `${e.file}: ` : ''}${e.message}`);
+      return exitCodeFor(e.code);
+    }
+    const err = e as NodeJS.ErrnoException;
+    if (err && typeof err.code === 'string' && typeof err.path === 'string') {
+      // A system error about a file the user named (missing, unreadable): their input, not our bug.
+      this.err(`evident: ${err.path}: ${describeSystemError(err)}`);
+      return 2;
+    }
+    this.err(`evident: internal error: ${err?.stack ?? String(e)}`);
+    return 70;
+  }
+}
+
+function describeSystemError(err: NodeJS.ErrnoException): string {
+  switch (err.code) {
+    case 'ENOENT':
+      return 'no such file or directory';
+    case 'EACCES':
+    case 'EPERM':
+      return 'permission denied';
+    case 'EISDIR':
+      return 'is a directory';
+    case 'ENOTDIR':
+      return 'not a directory';
+    default:
+      return err.message;
+  }
+}

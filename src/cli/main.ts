@@ -1,0 +1,33 @@
+import { Command, CommanderError } from 'commander';
+import { CliContext, type CliIo } from './context.js';
+import { registerCommands } from './commands.js';
+
+/**
+ * Runs the evident CLI with the given arguments and returns the exit code (DESIGN.md §4):
+ * 0 success, 1 verification failed, 2 usage or input error, 3 environment problem.
+ */
+export async function main(argv: string[], io: CliIo): Promise<number> {
+  const ctx = new CliContext(io);
+  const program = new Command('evident')
+    .description('Evidence-based supply-chain security: in-toto evidence signed by SPIFFE identities')
+    .version('0.1.0')
+    .exitOverride()
+    .showSuggestionAfterError()
+    .configureOutput({
+      writeOut: (s) => io.stdout.write(s),
+      writeErr: (s) => io.stderr.write(s),
+      outputError: (s, write) => write(s.startsWith('error:') ? `evident: ${s}` : s),
+    });
+  registerCommands(program, ctx);
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      // help and version are not errors; every other commander error is a usage error
+      if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help') return 0;
+      return 2;
+    }
+    return ctx.report(e);
+  }
+  return ctx.exitCode;
+}

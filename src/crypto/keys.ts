@@ -1,0 +1,199 @@
+import { createPrivateKey, createPublicKey, sign as nodeSign, verify as nodeVerify, constants, type KeyObject } from 'node:crypto';
+import { EvidentError } from '../errors.js';
+import { computeKeyid, KEYID_HASH_ALGORITHMS, keytypeOf, SCHEMES, type KeyDict, type Scheme } from './key-dict.js';
+
+/**
+ * A verification key: the Node key object plus its securesystemslib identity (scheme, keyid, and the
+ * exact `keyval.public` string the keyid was computed over — re-encoding it would change the keyid).
+ */
+export class PublicKey {
+  private constructor(
+    readonly keyObject: KeyObject,
+    readonly scheme: Scheme,
+    readonly publicValue: string,
+    readonly keyid: string,
+  ) {}
+
+  /** From a key dictionary as found in a layout or a JSON key file. */
+  static fromDict(dict: KeyDict, where = 'key'): PublicKey {
+    const scheme = dict.scheme as Scheme;
+    if (!SCHEMES.includes(scheme)) {
+      throw new EvidentError('BAD_KEY', `${where}: unsupported signature scheme '${String(dict.scheme)}' (supported: ${SCHEMES.join(', ')})`);
+    }
+    const expectedType = keytypeOf(scheme);
+    const keytypeOk = dict.keytype === expectedType || (expectedType === 'ecdsa' && dict.keytype === scheme);
+    if (!keytypeOk) {
+      throw new EvidentError('BAD_KEY', `${where}: keytype '${String(dict.keytype)}' does not go with scheme '${scheme}'`);
+    }
+    if (typeof dict.keyval?.public !== 'string' || dict.keyval.public === '') {
+      throw new EvidentError('BAD_KEY', `${where}: keyval.public is missing`);
+    }
+    const keyObject = scheme === 'ed25519' ? ed25519FromHex(dict.keyval.public, where) : publicFromPem(dict.keyval.public, where);
+    checkSchemeMatchesKey(keyObject, scheme, where);
+    return new PublicKey(keyObject, scheme, dict.keyval.public, computeKeyid({ keytype: dict.keytype, scheme, keyval: dict.keyval }));
+  }
+
+  /**
+   * From a Node key object. `pemText` is the PEM exactly as a file held it, when there was a file: the
+   * reference keeps that text (trailing whitespace trimmed) as `keyval.public`, so the keyid follows it.
+   */
+  static fromKeyObject(keyObject: KeyObject, options: { scheme?: Scheme; pemText?: string } = {}): PublicKey {
+    const publicObject = keyObject.type === 'private' ? createPublicKey(keyObject) : keyObject;
+    const scheme = options.scheme ?? defaultScheme(publicObject);
+    checkSchemeMatchesKey(publicObject, scheme, 'key');
+    const publicValue =
+      scheme === 'ed25519'
+        ? ed25519Hex(publicObject)
+        : (options.pemText ?? (publicObject.export({ type: 'spki', format: 'pem' }) as string)).trimEnd();
+    const keytype = keytypeOf(scheme);
+    return new PublicKey(publicObject, scheme, publicValue, computeKeyid({ keytype, scheme, keyval: { public: publicValue } }));
+  }
+
+  get keytype(): string {
+    return keytypeOf(this.scheme);
+  }
+
+  /** The dictionary a layout stores for this key (`keys[keyid]`), as the reference writes it. */
+  toDict(): KeyDict {
+    return {
+      keytype: this.keytype,
+      scheme: this.scheme,
+      keyid: this.keyid,
+      keyid_hash_algorithms: [...KEYID_HASH_ALGORITHMS],
+      keyval: { public: this.publicValue },
+    };
+  }
+
+  /** Checks a hex signature (the reference's encoding) over `data`. Malformed signatures are simply invalid. */
+  verify(data: Uint8Array, signatureHex: string): boolean {
+    if (!/^(?:[0-9a-f]{2})+$/i.test(signatureHex)) return false;
+    return this.verifyRaw(data, Buffer.from(signatureHex, 'hex'));
+  }
+
+  /** Checks raw signature bytes (DSSE carries them base64-encoded). */
+  verifyRaw(data: Uint8Array, signature: Uint8Array): boolean {
+    try {
+      return nodeVerify(digestOf(this.scheme), data, { key: this.keyObject, ...paddingOf(this.scheme, 'verify') }, signature);
+    } catch {
+      return false;
+    }
+  }
+}
+
+/** A signing key with its public half. */
+export class PrivateKey {
+  readonly publicKey: PublicKey;
+
+  /**
+   * `publicKey` is given when the key file states its public half (a securesystemslib JSON key), whose
+   * exact text fixes the keyid; it must belong to the private key.
+   */
+  constructor(readonly keyObject: KeyObject, options: { scheme?: Scheme; publicKey?: PublicKey } = {}) {
+    if (keyObject.type !== 'private') throw new EvidentError('BAD_KEY', 'key: not a private key');
+    const derived = PublicKey.fromKeyObject(keyObject, { scheme: options.scheme ?? options.publicKey?.scheme });
+    if (options.publicKey && !sameKey(options.publicKey.keyObject, derived.keyObject)) {
+      throw new EvidentError('BAD_KEY', 'key: the public key in the file does not belong to its private key');
+    }
+    this.publicKey = options.publicKey ?? derived;
+  }
+
+  get keyid(): string {
+    return this.publicKey.keyid;
+  }
+
+  get scheme(): Scheme {
+    return this.publicKey.scheme;
+  }
+
+  /** Signs `data` and returns the signature hex-encoded, as securesystemslib does. */
+  sign(data: Uint8Array): string {
+    return Buffer.from(this.signRaw(data)).toString('hex');
+  }
+
+  signRaw(data: Uint8Array): Buffer {
+    return nodeSign(digestOf(this.scheme), data, { key: this.keyObject, ...paddingOf(this.scheme, 'sign') });
+  }
+}
+
+function sameKey(a: KeyObject, b: KeyObject): boolean {
+  const der = (k: KeyObject) => k.export({ type: 'spki', format: 'der' });
+  return der(a).equals(der(b));
+}
+
+function digestOf(scheme: Scheme): string | null {
+  switch (scheme) {
+    case 'ed25519':
+      return null;
+    case 'ecdsa-sha2-nistp384':
+      return 'sha384';
+    default:
+      return 'sha256';
+  }
+}
+
+function paddingOf(scheme: Scheme, use: 'sign' | 'verify'): { padding?: number; saltLength?: number; dsaEncoding?: 'der' } {
+  if (scheme === 'rsassa-pss-sha256') {
+    // securesystemslib signs with a digest-length salt and verifies with any salt length
+    return { padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: use === 'sign' ? 32 : constants.RSA_PSS_SALTLEN_AUTO };
+  }
+  if (scheme.startsWith('ecdsa')) return { dsaEncoding: 'der' };
+  return {};
+}
+
+export function defaultScheme(key: KeyObject): Scheme {
+  switch (key.asymmetricKeyType) {
+    case 'ed25519':
+      return 'ed25519';
+    case 'rsa':
+      return 'rsassa-pss-sha256';
+    case 'ec': {
+      const curve = key.asymmetricKeyDetails?.namedCurve;
+      if (curve === 'prime256v1') return 'ecdsa-sha2-nistp256';
+      if (curve === 'secp384r1') return 'ecdsa-sha2-nistp384';
+      throw new EvidentError('BAD_KEY', `key: unsupported ECDSA curve ${String(curve)} (use P-256 or P-384)`);
+    }
+    default:
+      throw new EvidentError('BAD_KEY', `key: unsupported key type ${String(key.asymmetricKeyType)} (use ed25519, ecdsa or rsa)`);
+  }
+}
+
+function checkSchemeMatchesKey(key: KeyObject, scheme: Scheme, where: string): void {
+  if (defaultScheme(key) !== scheme) {
+    throw new EvidentError('BAD_KEY', `${where}: a ${describe(key)} key cannot use scheme '${scheme}'`);
+  }
+  if (scheme === 'rsassa-pss-sha256' && (key.asymmetricKeyDetails?.modulusLength ?? 0) < 2048) {
+    throw new EvidentError('BAD_KEY', `${where}: RSA keys must have at least 2048 bits (found ${key.asymmetricKeyDetails?.modulusLength})`);
+  }
+}
+
+function describe(key: KeyObject): string {
+  return key.asymmetricKeyType === 'ec' ? `ECDSA ${key.asymmetricKeyDetails?.namedCurve}` : String(key.asymmetricKeyType);
+}
+
+function ed25519FromHex(hex: string, where: string): KeyObject {
+  if (!/^[0-9a-f]{64}$/.test(hex)) throw new EvidentError('BAD_KEY', `${where}: an ed25519 public key is 64 lowercase hex characters`);
+  return createPublicKey({ key: { kty: 'OKP', crv: 'Ed25519', x: Buffer.from(hex, 'hex').toString('base64url') }, format: 'jwk' });
+}
+
+export function ed25519PrivateFromHex(hex: string, where: string): KeyObject {
+  // securesystemslib keeps the 32-byte seed; some writers append the public half (64 bytes)
+  if (!/^[0-9a-f]{64}(?:[0-9a-f]{64})?$/.test(hex)) throw new EvidentError('BAD_KEY', `${where}: an ed25519 private key is 64 hex characters`);
+  const seed = Buffer.from(hex.slice(0, 64), 'hex');
+  return createPrivateKey({ key: Buffer.concat([ED25519_PKCS8_PREFIX, seed]), format: 'der', type: 'pkcs8' });
+}
+
+const ED25519_PKCS8_PREFIX = Buffer.from('302e020100300506032b657004220420', 'hex');
+
+function ed25519Hex(key: KeyObject): string {
+  const jwk = key.export({ format: 'jwk' });
+  return Buffer.from(jwk.x as string, 'base64url').toString('hex');
+}
+
+function publicFromPem(pem: string, where: string): KeyObject {
+  try {
+    const key = createPublicKey({ key: pem, format: 'pem' });
+    return key;
+  } catch (e) {
+    throw new EvidentError('BAD_KEY', `${where}: keyval.public is not a PEM public key (${(e as Error).message})`);
+  }
+}

@@ -1,0 +1,94 @@
+/**
+ * The in-toto v1 metadata as it appears on the wire (JSON names kept, so a parsed document re-encodes to
+ * the same canonical bytes it was signed over). Parsing and validation live beside this file.
+ */
+import type { KeyDict } from '../../crypto/key-dict.js';
+
+/** A rule as written in a layout: the tokens of one rule, e.g. ["MATCH", "src/*", "WITH", "PRODUCTS", "FROM", "code"]. */
+export type RuleTokens = string[];
+
+export type ArtifactRule =
+  | {
+      readonly type: 'MATCH';
+      readonly pattern: string;
+      /** `IN <prefix>` before WITH: the prefix on this step's side (no trailing slash). */
+      readonly sourcePrefix: string | undefined;
+      readonly destinationType: 'materials' | 'products';
+      /** `IN <prefix>` after WITH …: the prefix on the destination step's side. */
+      readonly destinationPrefix: string | undefined;
+      readonly destinationStep: string;
+      readonly tokens: RuleTokens;
+    }
+  | {
+      readonly type: 'CREATE' | 'DELETE' | 'MODIFY' | 'ALLOW' | 'DISALLOW' | 'REQUIRE';
+      readonly pattern: string;
+      readonly tokens: RuleTokens;
+    };
+
+/** Digests of one artifact: algorithm name → lowercase hex. */
+export type HashDict = Record<string, string>;
+export type ArtifactDict = Record<string, HashDict>;
+
+export interface Signature {
+  keyid: string;
+  sig: string;
+  /** in-toto-golang extension: the signer's X.509 certificate (PEM) when signed by a certificate's key. */
+  cert?: string;
+}
+
+export interface Link {
+  _type: 'link';
+  name: string;
+  command: string[];
+  materials: ArtifactDict;
+  products: ArtifactDict;
+  byproducts: Record<string, unknown>;
+  environment: Record<string, unknown>;
+}
+
+/** in-toto-golang's certificate constraints for steps signed by X.509 certificates. */
+export interface CertificateConstraint {
+  common_name: string;
+  dns_names: string[];
+  emails: string[];
+  organizations: string[];
+  roots: string[];
+  uris: string[];
+}
+
+export interface Step {
+  _type: 'step';
+  name: string;
+  threshold: number;
+  expected_materials: RuleTokens[];
+  expected_products: RuleTokens[];
+  pubkeys: string[];
+  expected_command: string[];
+  cert_constraints?: CertificateConstraint[];
+}
+
+export interface Inspection {
+  _type: 'inspection';
+  name: string;
+  expected_materials: RuleTokens[];
+  expected_products: RuleTokens[];
+  run: string[];
+}
+
+export interface Layout {
+  _type: 'layout';
+  /** ISO 8601 UTC, `YYYY-MM-DDTHH:MM:SSZ` as the reference writes it. */
+  expires: string;
+  readme: string;
+  keys: Record<string, KeyDict>;
+  steps: Step[];
+  inspect: Inspection[];
+  rootcas?: Record<string, KeyDict>;
+  intermediatecas?: Record<string, KeyDict>;
+}
+
+/** A signed document: `{"signed": …, "signatures": […]}`; signatures are over canonical JSON of `signed`. */
+export interface Metablock<T extends Link | Layout = Link | Layout> {
+  signed: T;
+  signatures: Signature[];
+}
