@@ -2,16 +2,12 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'build/**'] },
+  { ignores: ['bin/**', 'dist/**', 'node_modules/**', 'build/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
     rules: {
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_' }],
     },
-  },
-  {
-    files: ['bin/**', '**/*.cjs'],
-    languageOptions: { globals: { process: 'readonly', console: 'readonly' } },
   },
 );

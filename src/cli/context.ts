@@ -46,7 +46,9 @@ export class CliContext {
 
   report(e: unknown): number {
     if (isEvidentError(e)) {
-      this.err(`evident: ${e.file !== undefined ? `${e.file}: ` : ''}${e.message}`);
+      // validation errors carry one problem per line; each line gets the prefix so it stands alone
+      const prefix = `evident: ${e.file !== undefined ? `${e.file}: ` : ''}`;
+      for (const line of e.message.split('\n')) this.err(`${prefix}${line}`);
       return exitCodeFor(e.code);
     }
     const err = e as NodeJS.ErrnoException;

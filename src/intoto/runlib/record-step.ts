@@ -1,0 +1,68 @@
+import { access, unlink } from 'node:fs/promises';
+import { EvidentError } from '../../errors.js';
+import type { PrivateKey } from '../../crypto/keys.js';
+import { collectArtifacts } from '../record/index.js';
+import type { CollectOptions } from '../record/index.js';
+import { loadMetadataFile, signMetablock, verifyMetablockSignature, writeMetadataFile } from '../models/metablock.js';
+import type { Link, Metablock } from '../models/types.js';
+import { writeSignedLink, type LinkFormat } from './link-output.js';
+import { checkStepName } from './step-name.js';
+
+/** The preliminary link `record start` leaves in the working folder, as the reference names it. */
+export function unfinishedLinkName(step: string, keyid: string): string {
+  return `.${step}.${keyid.slice(0, 8)}.link-unfinished`;
+}
+
+/** `in-toto-record start`: hashes the materials into a signed preliminary link. */
+export async function recordStart(options: { name: string; key: PrivateKey; materials: string[]; collect: CollectOptions }): Promise<string> {
+  checkStepName(options.name);
+  const link: Link = {
+    _type: 'link',
+    name: options.name,
+    materials: await collectArtifacts(options.materials, options.collect),
+    products: {},
+    byproducts: {},
+    command: [],
+    environment: {},
+  };
+  const path = unfinishedLinkName(options.name, options.key.keyid);
+  await writeMetadataFile(path, signMetablock(link, [options.key]));
+  return path;
+}
+
+/**
+ * `in-toto-record stop`: checks that the preliminary link is the signer's own and unaltered, adds the
+ * products, signs the final link and removes the preliminary one.
+ */
+export async function recordStop(options: {
+  name: string;
+  key: PrivateKey;
+  products: string[];
+  collect: CollectOptions;
+  metadataDirectory?: string;
+  format?: LinkFormat;
+}): Promise<string> {
+  checkStepName(options.name);
+  const unfinished = unfinishedLinkName(options.name, options.key.keyid);
+  const metablock = await loadUnfinished(unfinished, options.name);
+  if (!verifyMetablockSignature(metablock, options.key.publicKey)) {
+    throw new EvidentError('BAD_SIGNATURE', 'the preliminary link is not signed by this key, or was changed after record start', { file: unfinished });
+  }
+  const link: Link = { ...metablock.signed, products: await collectArtifacts(options.products, options.collect) };
+  const path = await writeSignedLink(link, options.key, { directory: options.metadataDirectory ?? '.', format: options.format ?? 'link' });
+  await unlink(unfinished);
+  return path;
+}
+
+async function loadUnfinished(path: string, step: string): Promise<Metablock<Link>> {
+  try {
+    await access(path);
+  } catch {
+    throw new EvidentError('BAD_USAGE', `no preliminary link for step '${step}' signed by this key: run 'evident record start' first`, { file: path });
+  }
+  const file = await loadMetadataFile(path);
+  if (file.format !== 'metablock' || file.metablock.signed._type !== 'link') {
+    throw new EvidentError('BAD_INPUT', 'is not a preliminary link', { file: path });
+  }
+  return file.metablock as Metablock<Link>;
+}

@@ -1,0 +1,59 @@
+import { EvidentError } from '../../errors.js';
+import type { PrivateKey } from '../../crypto/keys.js';
+import { collectArtifacts, runCommand } from '../record/index.js';
+import type { CollectOptions } from '../record/index.js';
+import type { Link } from '../models/types.js';
+import { writeSignedLink, type LinkFormat } from './link-output.js';
+import { checkStepName } from './step-name.js';
+
+/** What to record around a step; each field mirrors an `in-toto-run` flag. */
+export interface RunStepOptions {
+  name: string;
+  key: PrivateKey;
+  materials: string[];
+  products: string[];
+  /** The command and its arguments; empty for `--no-command`. */
+  command: string[];
+  recordStreams: boolean;
+  /** Where the link is written (default: the working folder). */
+  metadataDirectory?: string;
+  format?: LinkFormat;
+  /** Adds `environment.workdir`, as the reference's record_environment does. */
+  recordEnvironment?: boolean;
+  collect: Omit<CollectOptions, 'onProgress'> & { onProgress?: CollectOptions['onProgress'] };
+  /** Kills the command after this many milliseconds. */
+  timeoutMs?: number;
+}
+
+export interface StepResult {
+  link: Link;
+  path: string;
+}
+
+/**
+ * `in-toto-run`: hashes the materials, runs the command, hashes the products, signs the link and writes it.
+ * The command's exit code is evidence, not a failure of the run: it is recorded in the byproducts.
+ */
+export async function runStep(options: RunStepOptions): Promise<StepResult> {
+  checkStepName(options.name);
+  if (options.command.length === 0 && options.materials.length === 0 && options.products.length === 0) {
+    throw new EvidentError('BAD_USAGE', 'nothing to record: give a command, or -x with materials or products');
+  }
+  const materials = await collectArtifacts(options.materials, options.collect);
+  const byproducts =
+    options.command.length > 0
+      ? await runCommand(options.command, { recordStreams: options.recordStreams, timeout: options.timeoutMs })
+      : {};
+  const products = await collectArtifacts(options.products, options.collect);
+  const link: Link = {
+    _type: 'link',
+    name: options.name,
+    materials,
+    products,
+    byproducts: { ...byproducts },
+    command: options.command,
+    environment: options.recordEnvironment ? { workdir: process.cwd().replaceAll('\\', '/') } : {},
+  };
+  const path = await writeSignedLink(link, options.key, { directory: options.metadataDirectory ?? '.', format: options.format ?? 'link' });
+  return { link, path };
+}
