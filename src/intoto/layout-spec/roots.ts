@@ -1,0 +1,27 @@
+import { X509Certificate } from 'node:crypto';
+import type { KeyDict } from '../../crypto/key-dict.js';
+import { PublicKey } from '../../crypto/keys.js';
+
+/**
+ * The CA certificates of a PEM bundle as in-toto-golang's `rootcas` entries: the key dict of the
+ * certificate's public key (so the keyid is computed as for any key, as in-toto-golang does) with the
+ * certificate in `keyval.certificate`. Returns a problem string when the bundle is unusable.
+ */
+export function rootEntries(pemText: string): KeyDict[] | string {
+  const blocks = pemText.match(/-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g) ?? [];
+  if (blocks.length === 0) return 'holds no PEM certificate (-----BEGIN CERTIFICATE-----)';
+  const entries: KeyDict[] = [];
+  for (const [i, block] of blocks.entries()) {
+    let cert: X509Certificate;
+    try {
+      cert = new X509Certificate(block);
+    } catch (e) {
+      return `certificate ${i + 1} cannot be parsed (${(e as Error).message})`;
+    }
+    if (!cert.ca) return `certificate ${i + 1} (${cert.subject.replace(/\n/g, ', ')}) is not a CA certificate`;
+    const key = PublicKey.fromKeyObject(cert.publicKey);
+    const dict = key.toDict();
+    entries.push({ ...dict, keyval: { ...dict.keyval, certificate: cert.toString() } });
+  }
+  return entries;
+}

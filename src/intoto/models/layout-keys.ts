@@ -1,0 +1,99 @@
+import { X509Certificate } from 'node:crypto';
+import type { KeyDict } from '../../crypto/key-dict.js';
+import { computeKeyid } from '../../crypto/key-dict.js';
+import { PublicKey } from '../../crypto/keys.js';
+import { isEvidentError } from '../../errors.js';
+import { checkKnownFields, describeType, isHex, isObject, join, Problems, stringList } from './problems.js';
+
+const KEY_FIELDS = ['keytype', 'scheme', 'keyid', 'keyid_hash_algorithms', 'keyval', 'expires'] as const;
+const KEYVAL_FIELDS = ['public', 'private', 'certificate'] as const;
+const HASH_ALGORITHMS = ['md5', 'sha1', 'sha224', 'sha256', 'sha384', 'sha512', 'blake2s', 'blake2b', 'blake2b-256'];
+
+/**
+ * Validates a `keyid → public key` dictionary (`keys`, or in-toto-golang's `rootcas` /
+ * `intermediatecas` when `certificates` is set, where `keyval.certificate` is required). Each dict is
+ * kept exactly as written, since the layout is signed over it; its keyid (the dictionary key, and its `keyid` field)
+ * must be the keyid computed from the key, otherwise a step could name a key that is not the one that verifies it.
+ */
+export function checkKeyDicts(value: unknown, where: string, problems: Problems, options: { certificates?: boolean } = {}): Record<string, KeyDict> | undefined {
+  if (value === undefined) return {};
+  if (!isObject(value)) {
+    problems.add(where, `must be an object of keyid → public key, not ${describeType(value)}`);
+    return undefined;
+  }
+  const before = problems.size;
+  const out: Record<string, KeyDict> = {};
+  for (const [keyid, dict] of Object.entries(value)) {
+    const at = `${where}[${JSON.stringify(keyid)}]`;
+    if (!isHex(keyid)) problems.add(at, 'the keyid must be hex');
+    const key = checkKeyDict(dict, at, problems, options.certificates === true);
+    if (key === undefined) continue;
+    const computed = computeKeyid(key);
+    if (key.keyid !== undefined && key.keyid !== computed) {
+      problems.add(join(at, 'keyid'), `is ${key.keyid}, but the key's computed keyid is ${computed}`);
+    } else if (keyid !== computed) {
+      problems.add(at, `the key's computed keyid is ${computed}, not the keyid it is listed under`);
+    }
+    out[keyid] = key;
+  }
+  return problems.size > before ? undefined : out;
+}
+
+function checkKeyDict(dict: unknown, at: string, problems: Problems, certificate: boolean): KeyDict | undefined {
+  if (!isObject(dict)) {
+    problems.add(at, `a public key is an object with keytype, scheme and keyval, not ${describeType(dict)}`);
+    return undefined;
+  }
+  const before = problems.size;
+  if ('method' in dict || 'hashes' in dict) {
+    problems.add(at, 'OpenPGP keys are not supported; use ed25519, ecdsa or rsa keys');
+    return undefined;
+  }
+  checkKnownFields(dict, KEY_FIELDS, at, problems);
+  for (const field of ['keytype', 'scheme'] as const) {
+    if (typeof dict[field] !== 'string') problems.add(join(at, field), dict[field] === undefined ? 'is missing' : 'must be a string');
+  }
+  if (dict.keyid !== undefined && !isHex(dict.keyid)) problems.add(join(at, 'keyid'), 'must be hex');
+  if (dict.expires !== undefined && typeof dict.expires !== 'string') problems.add(join(at, 'expires'), 'must be a string');
+  if (dict.keyid_hash_algorithms !== undefined) {
+    stringList(dict.keyid_hash_algorithms, join(at, 'keyid_hash_algorithms'), problems)?.forEach((alg, i) => {
+      if (!HASH_ALGORITHMS.includes(alg)) problems.add(join(join(at, 'keyid_hash_algorithms'), i), `unknown hash algorithm '${alg}'`);
+    });
+  }
+  const keyval = dict.keyval;
+  if (!isObject(keyval)) {
+    problems.add(join(at, 'keyval'), keyval === undefined ? 'is missing' : 'must be an object with "public"');
+    return undefined;
+  }
+  checkKnownFields(keyval, KEYVAL_FIELDS, join(at, 'keyval'), problems);
+  if (typeof keyval.public !== 'string') problems.add(join(at, 'keyval.public'), keyval.public === undefined ? 'is missing' : 'must be a string');
+  if (keyval.private !== undefined && keyval.private !== '') problems.add(join(at, 'keyval.private'), 'a layout must not hold a private key');
+  if (certificate && typeof keyval.certificate !== 'string') problems.add(join(at, 'keyval.certificate'), 'a CA entry needs its PEM certificate');
+  // in-toto-golang also writes the certificate of a functionary key loaded from one
+  if (!certificate && keyval.certificate !== undefined && typeof keyval.certificate !== 'string') problems.add(join(at, 'keyval.certificate'), 'must be a PEM string');
+  if (problems.size > before) return undefined;
+  const key = dict as unknown as KeyDict;
+  try {
+    const publicKey = PublicKey.fromDict(key, at);
+    if (typeof key.keyval.certificate === 'string') checkCertificate(key.keyval.certificate, publicKey, at, problems);
+  } catch (e) {
+    if (!isEvidentError(e)) throw e;
+    problems.add('', e.message);
+    return undefined;
+  }
+  return structuredClone(key);
+}
+
+function checkCertificate(pem: string, publicKey: PublicKey, at: string, problems: Problems): void {
+  let cert: X509Certificate;
+  try {
+    cert = new X509Certificate(pem);
+  } catch (e) {
+    problems.add(join(at, 'keyval.certificate'), `is not a PEM certificate (${(e as Error).message})`);
+    return;
+  }
+  const certKey = cert.publicKey.export({ type: 'spki', format: 'der' });
+  if (!certKey.equals(publicKey.keyObject.export({ type: 'spki', format: 'der' }))) {
+    problems.add(join(at, 'keyval.public'), "is not the certificate's public key");
+  }
+}

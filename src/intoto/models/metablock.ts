@@ -1,0 +1,192 @@
+import { constants } from 'node:fs';
+import { open } from 'node:fs/promises';
+import type { Layout, Link, Metablock, Signature } from './types.js';
+import { canonicalJsonBytes } from '../../crypto/canonical-json.js';
+import { envelopePayload, parseEnvelope, signEnvelope, verifyEnvelope, type DsseEnvelope } from '../../crypto/dsse.js';
+import type { PrivateKey, PublicKey } from '../../crypto/keys.js';
+import { EvidentError, isEvidentError } from '../../errors.js';
+import { writeFileAtomic } from '../../util/atomic-write.js';
+import { parseStrictJson } from '../../util/strict-json.js';
+import { checkLayout } from './layout.js';
+import { checkLink } from './link.js';
+import { checkKnownFields, describeType, isHex, isObject, join, Problems } from './problems.js';
+import { pythonJsonDumps } from './python-json.js';
+import { checkPayloadLink, IN_TOTO_PAYLOAD_TYPE, linkToStatement } from './statement-link.js';
+
+/** Metadata as read from a file: a classic `{signed, signatures}` metablock, or a DSSE envelope of a link. */
+export type MetadataFile =
+  | { readonly format: 'metablock'; readonly metablock: Metablock }
+  | { readonly format: 'dsse'; readonly envelope: DsseEnvelope; readonly link: Link };
+
+/** Larger metadata is refused before it is read: a link of 10⁶ artifacts is ~200 MB. */
+export const DEFAULT_MAX_METADATA_BYTES = 256 * 1024 * 1024;
+
+/**
+ * Reads a link or layout: a metablock (`{"signed", "signatures"}`) or a DSSE envelope whose payload is
+ * an in-toto Statement v1 with the link predicate v0.3. Strict: floats and unknown fields are refused,
+ * every problem is reported at once, and a file above `maxBytes` is refused before it is read.
+ *
+ * @example const m = await loadMetadataFile('root.layout'); if (m.format === 'metablock') m.metablock.signed
+ * @throws EvidentError TOO_LARGE, BAD_INPUT (a ValidationError listing every problem)
+ */
+export async function loadMetadataFile(path: string, options: { maxBytes?: number; displayName?: string } = {}): Promise<MetadataFile> {
+  const maxBytes = options.maxBytes ?? DEFAULT_MAX_METADATA_BYTES;
+  const file = options.displayName ?? path;
+  // O_NONBLOCK: a FIFO given by mistake must be refused as not a regular file, not wait for a writer
+  const handle = await open(path, constants.O_RDONLY | constants.O_NONBLOCK);
+  let bytes: Buffer;
+  try {
+    const { size, isFile } = await handle.stat().then((s) => ({ size: s.size, isFile: s.isFile() }));
+    if (!isFile) throw new EvidentError('BAD_INPUT', 'not a regular file', { file });
+    if (size > maxBytes) throw new EvidentError('TOO_LARGE', `is ${size} bytes, more than the ${maxBytes} bytes metadata may have`, { file });
+    bytes = await handle.readFile();
+    if (bytes.length > maxBytes) throw new EvidentError('TOO_LARGE', `grew past ${maxBytes} bytes while being read`, { file });
+  } finally {
+    await handle.close();
+  }
+  let text: string;
+  try {
+    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch {
+    throw new EvidentError('BAD_INPUT', 'is not valid UTF-8', { file });
+  }
+  return parseMetadata(parseStrictJson(text, file), file);
+}
+
+/** As loadMetadataFile, for a JSON value already parsed (with parseStrictJson). */
+export function parseMetadata(value: unknown, file?: string): MetadataFile {
+  if (isObject(value) && 'payloadType' in value) return parseDsseLink(value, file);
+  const problems = new Problems();
+  const metablock = checkMetablock(value, problems);
+  problems.throwIfAny(file);
+  return { format: 'metablock', metablock: metablock as Metablock };
+}
+
+function checkMetablock(value: unknown, problems: Problems): Metablock | undefined {
+  if (!isObject(value)) {
+    problems.add('', `in-toto metadata is a JSON object {"signed": …, "signatures": […]}, not ${describeType(value)}`);
+    return undefined;
+  }
+  checkKnownFields(value, ['signed', 'signatures'], '', problems);
+  const signatures = checkSignatures(value.signatures, problems);
+  const signed = value.signed;
+  let parsed: Link | Layout | undefined;
+  // Problems inside `signed` are reported by their path within it (`steps[1].threshold`), as users know it.
+  if (isObject(signed) && signed._type === 'link') parsed = checkLink(signed, '', problems);
+  else if (isObject(signed) && signed._type === 'layout') parsed = checkLayout(signed, '', problems);
+  else if (signed === undefined) problems.add('signed', 'is missing');
+  else problems.add(isObject(signed) ? '_type' : 'signed', `must be a link or a layout (_type "link" or "layout"), not ${isObject(signed) ? JSON.stringify(signed._type) ?? 'missing' : describeType(signed)}`);
+  if (parsed === undefined || signatures === undefined) return undefined;
+  return { signed: parsed, signatures };
+}
+
+function checkSignatures(value: unknown, problems: Problems): Signature[] | undefined {
+  if (value === undefined) return [];
+  if (!Array.isArray(value)) {
+    problems.add('signatures', `must be a list, not ${describeType(value)}`);
+    return undefined;
+  }
+  const before = problems.size;
+  const out = value.map((s, i): Signature => {
+    const at = join('signatures', i);
+    if (!isObject(s)) {
+      problems.add(at, `a signature is an object {"keyid", "sig"}, not ${describeType(s)}`);
+      return s as Signature;
+    }
+    if ('other_headers' in s || 'signature' in s) {
+      problems.add(at, 'OpenPGP signatures are not supported');
+      return s as unknown as Signature;
+    }
+    checkKnownFields(s, ['keyid', 'sig', 'cert'], at, problems);
+    if (!isHex(s.keyid)) problems.add(join(at, 'keyid'), `must be a keyid (hex), not ${JSON.stringify(s.keyid) ?? 'missing'}`);
+    if (!isHex(s.sig)) problems.add(join(at, 'sig'), `must be a hex signature, not ${JSON.stringify(s.sig) ?? 'missing'}`);
+    if (s.cert !== undefined && typeof s.cert !== 'string') problems.add(join(at, 'cert'), 'must be a PEM certificate string');
+    return { keyid: s.keyid as string, sig: s.sig as string, ...(s.cert !== undefined ? { cert: s.cert as string } : {}) };
+  });
+  return problems.size > before ? undefined : out;
+}
+
+function parseDsseLink(value: Record<string, unknown>, file?: string): MetadataFile {
+  const envelope = parseEnvelope(value, file);
+  if (envelope.payloadType !== IN_TOTO_PAYLOAD_TYPE) {
+    throw new EvidentError('BAD_INPUT', `dsse: payloadType must be "${IN_TOTO_PAYLOAD_TYPE}", not ${JSON.stringify(envelope.payloadType)}`, { file });
+  }
+  let payload: unknown;
+  try {
+    payload = parseStrictJson(envelopePayload(envelope).toString('utf8'));
+  } catch (e) {
+    throw isEvidentError(e) ? new EvidentError('BAD_INPUT', `dsse: payload: ${e.message}`, { file }) : e;
+  }
+  const problems = new Problems();
+  const link = checkPayloadLink(payload, 'payload', problems);
+  problems.throwIfAny(file);
+  return { format: 'dsse', envelope, link: link as Link };
+}
+
+/** The link or layout a loaded file carries. */
+export function signedOf(file: MetadataFile): Link | Layout {
+  return file.format === 'metablock' ? file.metablock.signed : file.link;
+}
+
+/**
+ * Signs `signed` with each key: signatures are over canonical JSON of `signed`, hex-encoded, as the
+ * reference makes them. `existing` signatures are kept (`--append`), except an older one by a key that
+ * signs again, which is replaced.
+ */
+export function signMetablock<T extends Link | Layout>(signed: T, keys: readonly PrivateKey[], existing: readonly Signature[] = []): Metablock<T> {
+  if (keys.length === 0) throw new EvidentError('BAD_USAGE', 'signing needs at least one key');
+  const bytes = canonicalJsonBytes(signed);
+  const fresh = keys.map((key): Signature => ({ keyid: key.keyid, sig: key.sign(bytes) }));
+  const renewed = new Set(fresh.map((s) => s.keyid));
+  return { signed, signatures: [...existing.filter((s) => !renewed.has(s.keyid)), ...fresh] };
+}
+
+/**
+ * Whether `key` signed the metablock. As the reference does, only the first signature carrying the
+ * key's keyid counts: a missing or invalid one is a failure.
+ */
+export function verifyMetablockSignature(metablock: Metablock, key: PublicKey): boolean {
+  const signature = metablock.signatures.find((s) => s.keyid === key.keyid);
+  if (signature === undefined) return false;
+  return key.verify(signableBytes(metablock.signed), signature.sig);
+}
+
+// A layout is checked against several keys, a big link's canonical form takes a while: encode once.
+const signable = new WeakMap<object, Buffer>();
+
+/** The bytes signatures are over: canonical JSON of `signed`, cached per object (treat it as frozen). */
+export function signableBytes(signed: Link | Layout): Buffer {
+  let bytes = signable.get(signed);
+  if (bytes === undefined) {
+    bytes = canonicalJsonBytes(signed);
+    signable.set(signed, bytes);
+  }
+  return bytes;
+}
+
+/** Whether `key` signed the file, in either format. */
+export function verifyMetadataSignature(file: MetadataFile, key: PublicKey): boolean {
+  if (file.format === 'metablock') return verifyMetablockSignature(file.metablock, key);
+  return verifyEnvelope(file.envelope, [key]).length > 0;
+}
+
+/** A DSSE envelope of `link` (Statement v1, link predicate v0.3) signed by each key. */
+export function signLinkEnvelope(link: Link, keys: readonly PrivateKey[]): DsseEnvelope {
+  return signEnvelope(IN_TOTO_PAYLOAD_TYPE, canonicalJsonBytes(linkToStatement(link)), [...keys]);
+}
+
+/** The exact bytes the reference's `Metablock.dump` writes (Python json.dumps, indent 1, sorted keys). */
+export function serializeMetablock(metablock: Metablock): string {
+  return pythonJsonDumps({ signatures: metablock.signatures, signed: metablock.signed });
+}
+
+/** A DSSE envelope as written to a file (two-space indented JSON, as in-toto-golang writes it). */
+export function serializeEnvelope(envelope: DsseEnvelope): string {
+  return `${JSON.stringify(envelope, null, 2)}\n`;
+}
+
+/** Writes a metablock or envelope atomically. */
+export async function writeMetadataFile(path: string, metadata: Metablock | DsseEnvelope): Promise<void> {
+  const text = 'payloadType' in metadata ? serializeEnvelope(metadata) : serializeMetablock(metadata);
+  await writeFileAtomic(path, text, 0o644);
+}

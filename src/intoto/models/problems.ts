@@ -1,0 +1,140 @@
+import { EvidentError } from '../../errors.js';
+
+/**
+ * Collects every problem found in one document so the user fixes them in one round instead of one per
+ * run. Each problem is one line, `<where>: <what>`, `where` a field path like `steps[1].threshold`.
+ */
+export class Problems {
+  private readonly lines: string[] = [];
+
+  add(where: string, message: string): void {
+    this.lines.push(where === '' ? message : `${where}: ${message}`);
+  }
+
+  get size(): number {
+    return this.lines.length;
+  }
+
+  list(): readonly string[] {
+    return this.lines;
+  }
+
+  /** Throws one BAD_INPUT error listing every problem (one per line), if there are any. */
+  throwIfAny(file?: string): void {
+    if (this.lines.length > 0) throw new ValidationError(this.lines, file);
+  }
+}
+
+/**
+ * A document that failed validation. `message` holds one problem per line; `problems` holds them
+ * separately so a CLI can prefix each line with the file name.
+ */
+export class ValidationError extends EvidentError {
+  readonly problems: readonly string[];
+
+  constructor(problems: readonly string[], file?: string) {
+    super('BAD_INPUT', problems.join('\n'), { file });
+    this.problems = [...problems];
+  }
+
+  override inFile(file: string): EvidentError {
+    if (this.file !== undefined) return this;
+    return new ValidationError(this.problems, file);
+  }
+}
+
+/** Each line of an error's message as `evident: <file>: <line>`, what a CLI prints. */
+export function errorLines(e: EvidentError): string[] {
+  const prefix = `evident: ${e.file !== undefined ? `${e.file}: ` : ''}`;
+  return e.message.split('\n').map((line) => `${prefix}${line}`);
+}
+
+export function join(where: string, field: string | number): string {
+  if (typeof field === 'number') return `${where}[${field}]`;
+  return where === '' ? field : `${where}.${field}`;
+}
+
+export type JsonObject = Record<string, unknown>;
+
+export function isObject(value: unknown): value is JsonObject {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** The JSON type of a value, for messages: "a number", "a list", "null" … */
+export function describeType(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'a list';
+  switch (typeof value) {
+    case 'string':
+      return 'a string';
+    case 'number':
+      return 'a number';
+    case 'boolean':
+      return 'a boolean';
+    case 'object':
+      return 'an object';
+    default:
+      return typeof value;
+  }
+}
+
+/** Reports fields of `obj` not in `known` (the reference would ignore them and sign without them). */
+export function checkKnownFields(obj: JsonObject, known: readonly string[], where: string, problems: Problems): void {
+  for (const key of Object.keys(obj)) {
+    if (!known.includes(key)) problems.add(join(where, key), `unknown field (expected one of: ${known.join(', ')})`);
+  }
+}
+
+/** A string field; reports and returns undefined when it is something else. */
+export function stringField(obj: JsonObject, key: string, where: string, problems: Problems, options: { required?: boolean } = {}): string | undefined {
+  const value = obj[key];
+  if (value === undefined) {
+    if (options.required) problems.add(join(where, key), 'is missing');
+    return undefined;
+  }
+  if (typeof value !== 'string') {
+    problems.add(join(where, key), `must be a string, not ${describeType(value)}`);
+    return undefined;
+  }
+  return value;
+}
+
+/** A list of strings (e.g. a command); reports every element that is not a string. */
+export function stringList(value: unknown, where: string, problems: Problems): string[] | undefined {
+  if (!Array.isArray(value)) {
+    problems.add(where, `must be a list of strings, not ${describeType(value)}`);
+    return undefined;
+  }
+  let ok = true;
+  value.forEach((item, i) => {
+    if (typeof item !== 'string') {
+      problems.add(join(where, i), `must be a string, not ${describeType(item)}`);
+      ok = false;
+    }
+  });
+  return ok ? [...(value as string[])] : undefined;
+}
+
+const HEX = /^[0-9a-fA-F]+$/;
+
+/** securesystemslib's HEX_SCHEMA: one or more hex digits, either case. */
+export function isHex(value: unknown): value is string {
+  return typeof value === 'string' && HEX.test(value);
+}
+
+/**
+ * A step, inspection or link name becomes a file name (`<name>.<keyid>.link`, a sublayout folder), so
+ * it must not be empty, `.`/`..`, or hold `/` or NUL, which would leave the link folder.
+ */
+export function nameProblem(name: string): string | undefined {
+  if (name === '') return 'must not be empty';
+  if (name === '.' || name === '..') return `'${name}' is not a usable name (link files are named after it)`;
+  if (name.includes('/')) return `'${name}' must not contain '/' (link files are named after it)`;
+  if (name.includes('\0')) return 'must not contain a NUL character';
+  return undefined;
+}
+
+/** A JSON value as the rule or command it is, for messages: `"MATCH foo WITH BAR"`. */
+export function show(value: unknown): string {
+  return JSON.stringify(value);
+}

@@ -1,0 +1,16 @@
+export { X509Svid, type X509SvidSource, type X509SvidParseOptions } from './svid.js';
+export { verify, type VerifyOptions, type VerifyResult } from './verify.js';
+export { idFromCert, uriSans } from './rules.js';
+export {
+  createCertificate,
+  createCaCertificate,
+  createX509Svid,
+  KeyUsageFlags,
+  ExtendedKeyUsage,
+  type AnyKey,
+  type CertificateIssuer,
+  type CertificateParams,
+  type CaCertificateOptions,
+  type X509SvidOptions,
+} from './issue.js';
+export { X509SvidError, type X509SvidErrorReason } from './errors.js';
