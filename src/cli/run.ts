@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { EvidentError } from '../errors.js';
 import { runStep } from '../intoto/runlib/run-step.js';
 import type { CliContext } from './context.js';
-import { addStepOptions, collectOptions, linkFormat, signingKey, type StepFlags } from './step-options.js';
+import { addStepOptions, collectOptions, linkFormat, stepIdentity, type StepFlags } from './step-options.js';
 
 interface RunFlags extends StepFlags {
   materials?: string[];
@@ -31,10 +31,10 @@ export function registerRun(program: Command, ctx: CliContext): void {
       if (!noCommand && argv.length === 0) throw new EvidentError('BAD_USAGE', 'run: give the command after --, or -x to record without one');
       const timeoutMs = flags.timeout === undefined ? undefined : Number(flags.timeout) * 1000;
       if (timeoutMs !== undefined && !(timeoutMs > 0)) throw new EvidentError('BAD_USAGE', `run: --timeout must be a positive number of seconds`);
-      const key = await signingKey(flags);
+      const { signer } = await stepIdentity(flags, ctx);
       const result = await runStep({
         name: flags.stepName,
-        key,
+        signer,
         materials: flags.materials ?? [],
         products: flags.products ?? [],
         command: argv,

@@ -1,7 +1,10 @@
 import { Option, type Command } from 'commander';
 import { EvidentError } from '../errors.js';
 import { loadPrivateKey } from '../crypto/key-files.js';
-import type { PrivateKey } from '../crypto/keys.js';
+import type { Signer } from '../crypto/signer.js';
+import type { Signature } from '../intoto/models/types.js';
+import { fetchX509Context, pickSvid } from '../spiffe/workloadapi/client.js';
+import { signedBySpiffeId, svidSigner } from '../spiffe/x509svid/signer.js';
 import type { CollectOptions } from '../intoto/record/index.js';
 import type { LinkFormat } from '../intoto/runlib/link-output.js';
 import type { CliContext } from './context.js';
@@ -11,6 +14,8 @@ import { progressReporter } from './progress.js';
 export interface StepFlags {
   stepName: string;
   key?: string;
+  spiffeSocket?: string | boolean;
+  spiffeId?: string;
   keyType?: string;
   password?: string;
   exclude?: string[];
@@ -26,6 +31,8 @@ export function addStepOptions(command: Command): Command {
   return command
     .requiredOption('-n, --step-name <name>', "the step's name in the layout; the link is written to <name>.<keyid[:8]>.link")
     .option('-k, --key <path>', 'private key to sign the link (PEM or securesystemslib JSON)')
+    .option('--spiffe-socket [uri]', 'sign with the X509-SVID from this SPIFFE Workload API (default: $SPIFFE_ENDPOINT_SOCKET)')
+    .option('--spiffe-id <id>', 'which SVID to sign with, when the Workload API gives several')
     .addOption(new Option('-t, --key-type <type>', 'type of the key, checked against the key file').choices(['ed25519', 'ecdsa', 'rsa']))
     .option('-P, --password <password>', 'password of an encrypted key')
     .option('--exclude <pattern...>', 'gitignore-style patterns of paths not to record (replace the defaults)')
@@ -37,13 +44,35 @@ export function addStepOptions(command: Command): Command {
     .option('-q, --quiet', 'say nothing but errors');
 }
 
-export async function signingKey(flags: StepFlags): Promise<PrivateKey> {
-  if (flags.key === undefined) throw new EvidentError('BAD_USAGE', 'a signing key is needed: -k KEY');
+/** Who signs the link, and how a preliminary link it signed earlier is recognised. */
+export interface StepIdentity {
+  signer: Signer;
+  /** Only for SVIDs, whose key may have rotated between `record start` and `record stop`. */
+  trustsPreliminary?: (signature: Signature, signedBytes: Buffer) => boolean;
+}
+
+/** A static key (`-k`) or the workload's SVID from the SPIFFE Workload API (`--spiffe-socket`). */
+export async function stepIdentity(flags: StepFlags, ctx: CliContext): Promise<StepIdentity> {
+  if (flags.key !== undefined && flags.spiffeSocket !== undefined) {
+    throw new EvidentError('BAD_USAGE', 'sign with either -k KEY or --spiffe-socket, not both');
+  }
+  if (flags.spiffeSocket !== undefined) {
+    const address = typeof flags.spiffeSocket === 'string' ? flags.spiffeSocket : undefined;
+    const context = await fetchX509Context({ address, env: ctx.io.env });
+    const svid = pickSvid(context.svids, { spiffeId: flags.spiffeId });
+    if (flags.verbose) ctx.err(`evident: signing as ${svid.id.toString()} (SVID valid until ${svid.expiresAt.toISOString()})`);
+    return {
+      signer: svidSigner(svid),
+      trustsPreliminary: (signature, bytes) => signedBySpiffeId(signature, bytes, svid.id, context.bundles),
+    };
+  }
+  if (flags.spiffeId !== undefined) throw new EvidentError('BAD_USAGE', '--spiffe-id chooses among SVIDs: it needs --spiffe-socket');
+  if (flags.key === undefined) throw new EvidentError('BAD_USAGE', 'a signing identity is needed: -k KEY, or --spiffe-socket for an SVID');
   const key = await loadPrivateKey(flags.key, { password: flags.password });
   if (flags.keyType !== undefined && key.publicKey.keytype !== flags.keyType) {
     throw new EvidentError('BAD_KEY', `--key-type ${flags.keyType} given, but the key is ${key.publicKey.keytype}`, { file: flags.key });
   }
-  return key;
+  return { signer: key };
 }
 
 export function collectOptions(flags: StepFlags, ctx: CliContext): CollectOptions {

@@ -1,5 +1,6 @@
 import { EvidentError } from '../errors.js';
-import type { PrivateKey, PublicKey } from './keys.js';
+import type { PublicKey } from './keys.js';
+import type { Signer } from './signer.js';
 
 /**
  * DSSE (Dead Simple Signing Envelope) v1: signatures are over PAE(type, payload), never over the JSON
@@ -25,20 +26,26 @@ export function pae(payloadType: string, payload: Uint8Array): Buffer {
 }
 
 /** Signs `payload` with every key given; each signature is base64 over PAE. */
-export function signEnvelope(payloadType: string, payload: Uint8Array, keys: PrivateKey[]): DsseEnvelope {
-  if (keys.length === 0) throw new EvidentError('BAD_USAGE', 'dsse: at least one signing key is needed');
+export function signEnvelope(payloadType: string, payload: Uint8Array, signers: readonly Signer[]): DsseEnvelope {
+  if (signers.length === 0) throw new EvidentError('BAD_USAGE', 'dsse: at least one signing key is needed');
   const message = pae(payloadType, payload);
   return {
     payloadType,
     payload: Buffer.from(payload).toString('base64'),
-    signatures: keys.map((key) => ({ keyid: key.keyid, sig: key.signRaw(message).toString('base64') })),
+    signatures: signers.map((signer) => signatureEntry(signer, message)),
   };
 }
 
+function signatureEntry(signer: Signer, message: Buffer): DsseSignature {
+  const entry: DsseSignature = { keyid: signer.keyid, sig: signer.signRaw(message).toString('base64') };
+  if (signer.certificate !== undefined) entry.cert = signer.certificate;
+  return entry;
+}
+
 /** Adds a signature by `key` to an existing envelope (a new envelope; the input is not changed). */
-export function addEnvelopeSignature(envelope: DsseEnvelope, key: PrivateKey): DsseEnvelope {
+export function addEnvelopeSignature(envelope: DsseEnvelope, signer: Signer): DsseEnvelope {
   const message = pae(envelope.payloadType, envelopePayload(envelope));
-  return { ...envelope, signatures: [...envelope.signatures, { keyid: key.keyid, sig: key.signRaw(message).toString('base64') }] };
+  return { ...envelope, signatures: [...envelope.signatures, signatureEntry(signer, message)] };
 }
 
 export function envelopePayload(envelope: DsseEnvelope): Buffer {

@@ -15,3 +15,5 @@ export {
 } from './key-files.js';
 export { pae, signEnvelope, addEnvelopeSignature, verifyEnvelope, envelopePayload, parseEnvelope } from './dsse.js';
 export type { DsseEnvelope, DsseSignature } from './dsse.js';
+export { CertificateSigner } from './signer.js';
+export type { Signer } from './signer.js';

@@ -3,7 +3,8 @@ import { open } from 'node:fs/promises';
 import type { Layout, Link, Metablock, Signature } from './types.js';
 import { canonicalJsonBytes } from '../../crypto/canonical-json.js';
 import { envelopePayload, parseEnvelope, signEnvelope, verifyEnvelope, type DsseEnvelope } from '../../crypto/dsse.js';
-import type { PrivateKey, PublicKey } from '../../crypto/keys.js';
+import type { PublicKey } from '../../crypto/keys.js';
+import type { Signer } from '../../crypto/signer.js';
 import { EvidentError, isEvidentError } from '../../errors.js';
 import { writeFileAtomic } from '../../util/atomic-write.js';
 import { parseStrictJson } from '../../util/strict-json.js';
@@ -133,10 +134,15 @@ export function signedOf(file: MetadataFile): Link | Layout {
  * reference makes them. `existing` signatures are kept (`--append`), except an older one by a key that
  * signs again, which is replaced.
  */
-export function signMetablock<T extends Link | Layout>(signed: T, keys: readonly PrivateKey[], existing: readonly Signature[] = []): Metablock<T> {
+export function signMetablock<T extends Link | Layout>(signed: T, keys: readonly Signer[], existing: readonly Signature[] = []): Metablock<T> {
   if (keys.length === 0) throw new EvidentError('BAD_USAGE', 'signing needs at least one key');
   const bytes = canonicalJsonBytes(signed);
-  const fresh = keys.map((key): Signature => ({ keyid: key.keyid, sig: key.sign(bytes) }));
+  const fresh = keys.map((key): Signature => {
+    const signature: Signature = { keyid: key.keyid, sig: key.sign(bytes) };
+    // in-toto-golang's extension: a certificate signer names itself by its certificate
+    if (key.certificate !== undefined) signature.cert = key.certificate;
+    return signature;
+  });
   const renewed = new Set(fresh.map((s) => s.keyid));
   return { signed, signatures: [...existing.filter((s) => !renewed.has(s.keyid)), ...fresh] };
 }
@@ -171,7 +177,7 @@ export function verifyMetadataSignature(file: MetadataFile, key: PublicKey): boo
 }
 
 /** A DSSE envelope of `link` (Statement v1, link predicate v0.3) signed by each key. */
-export function signLinkEnvelope(link: Link, keys: readonly PrivateKey[]): DsseEnvelope {
+export function signLinkEnvelope(link: Link, keys: readonly Signer[]): DsseEnvelope {
   return signEnvelope(IN_TOTO_PAYLOAD_TYPE, canonicalJsonBytes(linkToStatement(link)), [...keys]);
 }
 

@@ -1,10 +1,11 @@
 import { access, unlink } from 'node:fs/promises';
 import { EvidentError } from '../../errors.js';
-import type { PrivateKey } from '../../crypto/keys.js';
+import type { Signer } from '../../crypto/signer.js';
+import { canonicalJsonBytes } from '../../crypto/canonical-json.js';
 import { collectArtifacts } from '../record/index.js';
 import type { CollectOptions } from '../record/index.js';
 import { loadMetadataFile, signMetablock, verifyMetablockSignature, writeMetadataFile } from '../models/metablock.js';
-import type { Link, Metablock } from '../models/types.js';
+import type { Link, Metablock, Signature } from '../models/types.js';
 import { writeSignedLink, type LinkFormat } from './link-output.js';
 import { checkStepName } from './step-name.js';
 
@@ -14,7 +15,7 @@ export function unfinishedLinkName(step: string, keyid: string): string {
 }
 
 /** `in-toto-record start`: hashes the materials into a signed preliminary link. */
-export async function recordStart(options: { name: string; key: PrivateKey; materials: string[]; collect: CollectOptions }): Promise<string> {
+export async function recordStart(options: { name: string; signer: Signer; materials: string[]; collect: CollectOptions }): Promise<string> {
   checkStepName(options.name);
   const link: Link = {
     _type: 'link',
@@ -25,8 +26,8 @@ export async function recordStart(options: { name: string; key: PrivateKey; mate
     command: [],
     environment: {},
   };
-  const path = unfinishedLinkName(options.name, options.key.keyid);
-  await writeMetadataFile(path, signMetablock(link, [options.key]));
+  const path = unfinishedLinkName(options.name, options.signer.keyid);
+  await writeMetadataFile(path, signMetablock(link, [options.signer]));
   return path;
 }
 
@@ -36,20 +37,31 @@ export async function recordStart(options: { name: string; key: PrivateKey; mate
  */
 export async function recordStop(options: {
   name: string;
-  key: PrivateKey;
+  signer: Signer;
+  /**
+   * Whether a signature on the preliminary link is trusted. Default: made by the signer's own key. A
+   * certificate signer whose certificate rotated since `record start` passes a check of the certificate
+   * carried in the signature instead (same identity, same trust bundle).
+   */
+  trustsPreliminary?: (signature: Signature, signedBytes: Buffer) => boolean;
+  /** Where `record start` left the preliminary link, when it was signed by another key (a rotated SVID). */
+  preliminaryKeyid?: string;
   products: string[];
   collect: CollectOptions;
   metadataDirectory?: string;
   format?: LinkFormat;
 }): Promise<string> {
   checkStepName(options.name);
-  const unfinished = unfinishedLinkName(options.name, options.key.keyid);
+  const unfinished = unfinishedLinkName(options.name, options.preliminaryKeyid ?? options.signer.keyid);
   const metablock = await loadUnfinished(unfinished, options.name);
-  if (!verifyMetablockSignature(metablock, options.key.publicKey)) {
+  const trusted = options.trustsPreliminary
+    ? metablock.signatures.some((s) => options.trustsPreliminary!(s, canonicalJsonBytes(metablock.signed)))
+    : verifyMetablockSignature(metablock, options.signer.publicKey);
+  if (!trusted) {
     throw new EvidentError('BAD_SIGNATURE', 'the preliminary link is not signed by this key, or was changed after record start', { file: unfinished });
   }
   const link: Link = { ...metablock.signed, products: await collectArtifacts(options.products, options.collect) };
-  const path = await writeSignedLink(link, options.key, { directory: options.metadataDirectory ?? '.', format: options.format ?? 'link' });
+  const path = await writeSignedLink(link, options.signer, { directory: options.metadataDirectory ?? '.', format: options.format ?? 'link' });
   await unlink(unfinished);
   return path;
 }

@@ -1,5 +1,5 @@
 import { EvidentError } from '../../errors.js';
-import type { PrivateKey } from '../../crypto/keys.js';
+import type { Signer } from '../../crypto/signer.js';
 import { collectArtifacts, runCommand } from '../record/index.js';
 import type { CollectOptions } from '../record/index.js';
 import type { Link } from '../models/types.js';
@@ -9,7 +9,8 @@ import { checkStepName } from './step-name.js';
 /** What to record around a step; each field mirrors an `in-toto-run` flag. */
 export interface RunStepOptions {
   name: string;
-  key: PrivateKey;
+  /** A static key, or an SVID's key with its certificate. */
+  signer: Signer;
   materials: string[];
   products: string[];
   /** The command and its arguments; empty for `--no-command`. */
@@ -54,6 +55,6 @@ export async function runStep(options: RunStepOptions): Promise<StepResult> {
     command: options.command,
     environment: options.recordEnvironment ? { workdir: process.cwd().replaceAll('\\', '/') } : {},
   };
-  const path = await writeSignedLink(link, options.key, { directory: options.metadataDirectory ?? '.', format: options.format ?? 'link' });
+  const path = await writeSignedLink(link, options.signer, { directory: options.metadataDirectory ?? '.', format: options.format ?? 'link' });
   return { link, path };
 }

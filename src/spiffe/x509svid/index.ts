@@ -14,3 +14,4 @@ export {
   type X509SvidOptions,
 } from './issue.js';
 export { X509SvidError, type X509SvidErrorReason } from './errors.js';
+export { svidSigner, signedBySpiffeId } from './signer.js';
