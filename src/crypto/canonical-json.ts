@@ -90,6 +90,7 @@ function encodeString(s: string): string {
 
 const SLOW = Symbol('slow path');
 /** Strings JSON.stringify would escape differently: control characters and (possibly lone) surrogates. */
+// eslint-disable-next-line no-control-regex -- control characters are exactly what must be found
 const NEEDS_OWN_ESCAPING = /[\u0000-\u001f\ud800-\udfff]/;
 /** Keys V8 orders numerically before all others, whatever order they were inserted in. */
 const INDEX_LIKE = /^(?:0|[1-9]\d{0,9})$/;

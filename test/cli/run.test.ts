@@ -130,7 +130,7 @@ test('bad input: exit 2, one line naming the problem, no link left behind', asyn
     [['run', '-n', '..', '-k', k, '--', 'true'], /^evident: step name: '\.\.' is not a usable name/],
     [['run', '-n', 'x', '-k', k, '-x', '--', 'true'], /cannot be combined with a command/],
     [['run', '-n', 'x', '-k', k], /give the command after --/],
-    [['run', '-n', 'x', '--', 'true'], /a signing key is needed/],
+    [['run', '-n', 'x', '--', 'true'], /a signing identity is needed: -k KEY, or --spiffe-socket/],
     [['run', '-n', 'x', '-k', `${k}.pub`, '--', 'true'], /this is a public key; signing needs the private key/],
     [['run', '-n', 'x', '-k', k, '-t', 'rsa', '--', 'true'], /--key-type rsa given, but the key is ed25519/],
     [['run', '-n', 'x', '-k', k, '-d', join(dir, 'no-such-dir'), '--', 'true'], /no-such-dir.*no such file or directory/],
