@@ -5,6 +5,7 @@ import { registerKeygen } from './keygen.js';
 import { registerLayout } from './layout.js';
 import { registerRecord } from './record.js';
 import { registerRun } from './run.js';
+import { registerServer } from './server.js';
 import { registerSign } from './sign.js';
 import { registerSvid } from './svid.js';
 
@@ -16,5 +17,6 @@ export function registerCommands(program: Command, ctx: CliContext): void {
   registerSign(program, ctx);
   registerLayout(program, ctx);
   registerSvid(program, ctx);
+  registerServer(program, ctx);
   registerDemo(program, ctx);
 }

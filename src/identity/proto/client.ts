@@ -1,0 +1,142 @@
+import type { PeerCertificate } from 'node:tls';
+import * as grpc from '@grpc/grpc-js';
+import { EvidentError, type EvidentErrorCode } from '../../errors.js';
+import { agentServiceDefinition } from './load.js';
+import type {
+  AttestAgentRequest, AttestAgentResponse, AttestParams, AttestResult, Bundle, Entry, FetchEntriesResponse, KeyRequest,
+  RenewAgentResponse, SignJwtSvidRequest, SignJwtSvidResponse, SignX509SvidsResponse, SvidParams, SvidResult, X509Svid,
+} from './messages.js';
+
+export interface AgentClientOptions {
+  /** `host:port` of the server's agent API. */
+  address: string;
+  trustDomain: string;
+  /** X.509 roots (DER) the server's certificate must chain to: the bundle, or the bootstrap bundle. */
+  trustBundle: Buffer[];
+  /** The agent's SVID (DER chain, leaf first) and key, for the calls after attestation. */
+  identity?: { certChain: Buffer[]; privateKeyPem: string };
+  /** Per-call deadline in ms (default 30 s). */
+  timeoutMs?: number;
+}
+
+function pem(ders: Buffer[]): Buffer {
+  return Buffer.from(ders.map((d) => `-----BEGIN CERTIFICATE-----\n${d.toString('base64').replace(/.{64}/g, '$&\n').replace(/\n$/, '')}\n-----END CERTIFICATE-----\n`).join(''));
+}
+
+/** The SPIFFE ID the server's TLS certificate must carry: the agent checks it instead of a host name. */
+export function serverIdFor(trustDomain: string): string {
+  return `spiffe://${trustDomain}/evident/server`;
+}
+
+type Unary = (req: unknown, md: grpc.Metadata, opts: grpc.CallOptions, cb: (err: grpc.ServiceError | null, res: unknown) => void) => grpc.ClientUnaryCall;
+
+/**
+ * A client of the server's agent API: what an agent (and the tests, and the benchmark) uses to attest,
+ * renew, fetch entries and bundles, and have SVIDs signed. Errors are EvidentErrors whose `cause` is
+ * the gRPC error: `cause.code` is the gRPC status.
+ */
+export class AgentApiClient {
+  private readonly client: grpc.Client & Record<string, Unary | ((...a: unknown[]) => grpc.ClientDuplexStream<unknown, unknown>)>;
+  private readonly timeoutMs: number;
+
+  constructor(opts: AgentClientOptions) {
+    const expected = serverIdFor(opts.trustDomain);
+    const creds = grpc.credentials.createSsl(
+      pem(opts.trustBundle),
+      opts.identity ? Buffer.from(opts.identity.privateKeyPem) : null,
+      opts.identity ? pem(opts.identity.certChain) : null,
+      {
+        checkServerIdentity: (_host: string, cert: PeerCertificate) => {
+          const uris = (cert.subjectaltname ?? '').split(', ').filter((s) => s.startsWith('URI:')).map((s) => s.slice(4));
+          return uris.length === 1 && uris[0] === expected ? undefined : new Error(`server identity is ${uris.join(',') || 'missing'}, want ${expected}`);
+        },
+      },
+    );
+    const Ctor = grpc.makeGenericClientConstructor(agentServiceDefinition(), 'AgentService');
+    // TLS SNI must not be an IP address; the name is not checked (checkServerIdentity checks the SPIFFE ID)
+    this.client = new Ctor(opts.address, creds, { 'grpc.ssl_target_name_override': 'evident-server' }) as unknown as AgentApiClient['client'];
+    this.timeoutMs = opts.timeoutMs ?? 30_000;
+  }
+
+  private unary<T>(method: string, req: unknown): Promise<T> {
+    return new Promise((resolve, reject) => {
+      (this.client[method] as Unary)(req, new grpc.Metadata(), { deadline: Date.now() + this.timeoutMs }, (err, res) => {
+        if (err) reject(fromGrpc(method, err));
+        else resolve(res as T);
+      });
+    });
+  }
+
+  /**
+   * Attests this node: sends the attestor's payload and the key for the agent SVID, answers each
+   * challenge with `onChallenge`, and returns the agent SVID and the bundle.
+   */
+  attest(params: AttestParams, onChallenge?: (challenge: Buffer) => Buffer | Promise<Buffer>): Promise<AttestResult> {
+    return new Promise((resolve, reject) => {
+      const call = (this.client.AttestAgent as (md: grpc.Metadata, o: grpc.CallOptions) => grpc.ClientDuplexStream<AttestAgentRequest, AttestAgentResponse>)(
+        new grpc.Metadata(), { deadline: Date.now() + this.timeoutMs });
+      let done = false;
+      call.on('data', (res: AttestAgentResponse) => {
+        if (res.result) {
+          done = true;
+          call.end();
+          resolve(res.result);
+        } else if (res.challenge) {
+          if (!onChallenge) {
+            call.cancel();
+            reject(new EvidentError('BAD_INPUT', `agent API: AttestAgent: the server sent a challenge this attestor cannot answer`));
+            return;
+          }
+          Promise.resolve(onChallenge(res.challenge)).then((answer) => call.write({ challenge_response: answer }), (e: unknown) => {
+            call.cancel();
+            reject(e);
+          });
+        }
+      });
+      call.on('error', (err: grpc.ServiceError) => {
+        if (!done) reject(fromGrpc('AttestAgent', err));
+      });
+      call.on('end', () => {
+        if (!done) reject(new EvidentError('ENVIRONMENT', 'agent API: AttestAgent: the server ended the stream without a result'));
+      });
+      call.write({ params });
+    });
+  }
+
+  async renew(key: KeyRequest): Promise<X509Svid> {
+    const res = await this.unary<RenewAgentResponse>('RenewAgent', { key });
+    if (!res.svid) throw new EvidentError('INTERNAL', 'agent API: RenewAgent returned no SVID');
+    return res.svid;
+  }
+
+  async fetchEntries(): Promise<Entry[]> {
+    return (await this.unary<FetchEntriesResponse>('FetchEntries', {})).entries;
+  }
+
+  async signX509Svids(params: SvidParams[]): Promise<SvidResult[]> {
+    return (await this.unary<SignX509SvidsResponse>('SignX509Svids', { params })).results;
+  }
+
+  signJwtSvid(req: SignJwtSvidRequest): Promise<SignJwtSvidResponse> {
+    return this.unary<SignJwtSvidResponse>('SignJwtSvid', req);
+  }
+
+  async fetchBundle(): Promise<Bundle> {
+    const res = await this.unary<{ bundle?: Bundle }>('FetchBundle', {});
+    if (!res.bundle) throw new EvidentError('INTERNAL', 'agent API: FetchBundle returned no bundle');
+    return res.bundle;
+  }
+
+  close(): void {
+    this.client.close();
+  }
+}
+
+function fromGrpc(method: string, err: grpc.ServiceError): EvidentError {
+  const code: EvidentErrorCode =
+    err.code === grpc.status.UNAVAILABLE || err.code === grpc.status.DEADLINE_EXCEEDED ? 'ENVIRONMENT'
+      : err.code === grpc.status.PERMISSION_DENIED || err.code === grpc.status.UNAUTHENTICATED ? 'BAD_SIGNATURE'
+        : err.code === grpc.status.INVALID_ARGUMENT || err.code === grpc.status.NOT_FOUND ? 'BAD_INPUT'
+          : 'INTERNAL';
+  return new EvidentError(code, `agent API: ${method}: ${err.details || err.message}`, { cause: err });
+}

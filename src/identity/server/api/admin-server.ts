@@ -1,0 +1,177 @@
+import { randomUUID } from 'node:crypto';
+import { chmod, unlink } from 'node:fs/promises';
+import { createConnection } from 'node:net';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { Logger } from 'pino';
+import { EvidentError, isEvidentError } from '../../../errors.js';
+import { bundleToPem, bundleToSpiffeJson, type CaManager } from '../ca/index.js';
+import type { Clock } from '../clock.js';
+import type { Datastore } from '../datastore/index.js';
+import { EntryValidationError, entryToJson, validateEntry, type EntryInput } from '../entries/index.js';
+import { makeSpiffeId, serverSpiffeId } from '../spiffe-id.js';
+
+export interface AdminDeps {
+  trustDomain: string;
+  ds: Datastore;
+  ca: CaManager;
+  clock: Clock;
+  log: Logger;
+}
+
+/** Largest request body the admin API reads. */
+const MAX_BODY = 1 << 20;
+
+class HttpError extends Error {
+  constructor(readonly status: number, message: string, readonly extra: Record<string, unknown> = {}) {
+    super(message);
+  }
+}
+
+/**
+ * The admin API: HTTP/JSON on a Unix socket (mode 0600, so only the server's user can use it).
+ * HTTP/JSON rather than gRPC because its one client is our CLI, an operator can drive it with
+ * `curl --unix-socket`, and it needs no generated stubs; the network-facing agent API is the gRPC one.
+ */
+export async function startAdminServer(socketPath: string, d: AdminDeps): Promise<Server> {
+  await removeStaleSocket(socketPath);
+  const server = createServer((req, res) => {
+    route(req, d).then(
+      ({ status, body }) => send(res, status, body),
+      (e: unknown) => {
+        if (e instanceof HttpError) return send(res, e.status, { error: { message: e.message, ...e.extra } });
+        if (e instanceof EntryValidationError) return send(res, 400, { error: { code: e.code, message: e.message, problems: e.problems } });
+        if (isEvidentError(e)) return send(res, e.code === 'NOT_FOUND' ? 404 : e.code === 'INTERNAL' ? 500 : 400, { error: { code: e.code, message: e.message } });
+        d.log.error({ err: e }, 'admin API request failed');
+        return send(res, 500, { error: { message: 'internal error' } });
+      },
+    );
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', (e: Error) => reject(new EvidentError('ENVIRONMENT', `cannot listen on the admin socket: ${e.message}`, { file: socketPath, cause: e })));
+    server.listen(socketPath, () => resolve());
+  });
+  await chmod(socketPath, 0o600);
+  return server;
+}
+
+/** A socket file left by a server that died is removed; one a live server answers on is an error. */
+async function removeStaleSocket(path: string): Promise<void> {
+  const alive = await new Promise<boolean>((resolve) => {
+    const c = createConnection(path);
+    c.once('connect', () => (c.destroy(), resolve(true)));
+    c.once('error', () => resolve(false));
+  });
+  if (alive) throw new EvidentError('ENVIRONMENT', 'another server is already listening on this admin socket', { file: path });
+  await unlink(path).catch(() => undefined);
+}
+
+function send(res: ServerResponse, status: number, body: unknown): void {
+  const text = typeof body === 'string' ? body : `${JSON.stringify(body)}\n`;
+  res.writeHead(status, { 'content-type': typeof body === 'string' ? 'text/plain' : 'application/json' });
+  res.end(text);
+}
+
+async function readJson(req: IncomingMessage): Promise<Record<string, unknown>> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const c of req) {
+    size += (c as Buffer).length;
+    if (size > MAX_BODY) throw new HttpError(413, 'request body too large');
+    chunks.push(c as Buffer);
+  }
+  if (size === 0) return {};
+  try {
+    const v = JSON.parse(Buffer.concat(chunks).toString('utf8')) as unknown;
+    if (v === null || typeof v !== 'object' || Array.isArray(v)) throw new Error('not an object');
+    return v as Record<string, unknown>;
+  } catch (e) {
+    throw new HttpError(400, `request body is not a JSON object: ${(e as Error).message}`);
+  }
+}
+
+async function route(req: IncomingMessage, d: AdminDeps): Promise<{ status: number; body: unknown }> {
+  const url = new URL(req.url ?? '/', 'http://admin');
+  const parts = url.pathname.split('/').filter(Boolean);
+  const m = req.method ?? 'GET';
+  const key = `${m} /${parts.slice(0, 2).join('/')}${parts.length > 2 ? '/:id' : ''}`;
+  const id = parts[2] === undefined ? '' : decodeURIComponent(parts[2]);
+  switch (key) {
+    case 'GET /v1/health':
+      return { status: 200, body: { status: 'ok', trust_domain: d.trustDomain, entries: await d.ds.entries.count(), agents: await d.ds.agents.count() } };
+    case 'GET /v1/entries': {
+      const filter = { ...(url.searchParams.get('parent_id') ? { parentId: url.searchParams.get('parent_id')! } : {}), ...(url.searchParams.get('spiffe_id') ? { spiffeId: url.searchParams.get('spiffe_id')! } : {}) };
+      return { status: 200, body: { entries: (await d.ds.entries.list(filter)).map(entryToJson) } };
+    }
+    case 'POST /v1/entries': {
+      const entry = await validateEntry((await readJson(req)) as EntryInput, d.trustDomain, d.ds, d.clock.now());
+      const created = await d.ds.entries.create(entry);
+      d.log.info({ entry: created.id, spiffe_id: created.spiffeId }, 'entry created');
+      return { status: 201, body: entryToJson(created) };
+    }
+    case 'GET /v1/entries/:id':
+      return { status: 200, body: entryToJson(await mustEntry(d, id)) };
+    case 'PATCH /v1/entries/:id': {
+      const entry = await validateEntry((await readJson(req)) as EntryInput, d.trustDomain, d.ds, d.clock.now(), await mustEntry(d, id));
+      const updated = await d.ds.entries.update(entry);
+      if (!updated) throw new HttpError(404, `no entry ${id}`);
+      d.log.info({ entry: id }, 'entry updated');
+      return { status: 200, body: entryToJson(updated) };
+    }
+    case 'DELETE /v1/entries/:id':
+      if (!(await d.ds.entries.delete(id))) throw new HttpError(404, `no entry ${id}`);
+      d.log.info({ entry: id }, 'entry deleted');
+      return { status: 200, body: { deleted: id } };
+    case 'POST /v1/join-tokens':
+      return { status: 201, body: await createJoinToken(d, await readJson(req)) };
+    case 'GET /v1/bundle': {
+      const format = url.searchParams.get('format') ?? 'pem';
+      if (format === 'pem') return { status: 200, body: bundleToPem(d.ca.bundle()) };
+      if (format === 'spiffe') return { status: 200, body: bundleToSpiffeJson(d.ca.bundle()) };
+      throw new HttpError(400, `unknown bundle format '${format}' (pem or spiffe)`);
+    }
+    case 'GET /v1/agents':
+      return {
+        status: 200,
+        body: {
+          agents: (await d.ds.agents.list()).map((a) => ({
+            spiffe_id: a.spiffeId, attestation_type: a.attestationType, selectors: a.selectors.map((s) => `${s.type}:${s.value}`),
+            serial: a.certSerial, expires_at: new Date(a.certNotAfter).toISOString(), can_reattest: a.canReattest,
+          })),
+        },
+      };
+    case 'DELETE /v1/agents': {
+      const agentId = url.searchParams.get('id') ?? '';
+      if (!(await d.ds.agents.delete(agentId))) throw new HttpError(404, `no attested agent '${agentId}'`);
+      d.log.info({ agent: agentId }, 'agent evicted');
+      return { status: 200, body: { evicted: agentId } };
+    }
+    default:
+      throw new HttpError(404, `no such admin API route: ${m} ${url.pathname}`);
+  }
+}
+
+async function mustEntry(d: AdminDeps, id: string) {
+  const e = await d.ds.entries.fetch(id);
+  if (!e) throw new HttpError(404, `no entry ${id}`);
+  return e;
+}
+
+/**
+ * A single-use join token. With `spiffe_id`, also an entry making that ID an alias of the agent the
+ * token will attest (parented to the server, selected by the agent's own ID), as SPIRE does.
+ */
+async function createJoinToken(d: AdminDeps, body: Record<string, unknown>): Promise<Record<string, unknown>> {
+  const ttl = body.ttl ?? 600;
+  if (typeof ttl !== 'number' || !Number.isInteger(ttl) || ttl <= 0) throw new HttpError(400, 'ttl must be a positive whole number of seconds');
+  const token = randomUUID();
+  const now = d.clock.now();
+  let entryId: string | undefined;
+  if (body.spiffe_id !== undefined) {
+    const agentId = makeSpiffeId(d.trustDomain, 'evident', 'agent', 'join_token', token);
+    const entry = await validateEntry({ spiffe_id: body.spiffe_id, parent_id: serverSpiffeId(d.trustDomain), selectors: [`spiffe_id:${agentId}`] }, d.trustDomain, d.ds, now);
+    entryId = (await d.ds.entries.create(entry)).id;
+  }
+  await d.ds.joinTokens.create({ token, expiresAt: now + ttl * 1000, usedAt: null });
+  d.log.info({ expires_at: new Date(now + ttl * 1000).toISOString() }, 'join token generated'); // never log the token
+  return { token, expires_at: new Date(now + ttl * 1000).toISOString(), ...(entryId ? { spiffe_id: body.spiffe_id, entry_id: entryId } : {}) };
+}

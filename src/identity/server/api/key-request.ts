@@ -1,0 +1,32 @@
+import { createPublicKey } from 'node:crypto';
+import { badInput } from '../../../errors.js';
+import { x509 } from '../ca/x509.js';
+import type { KeyRequest } from '../../proto/index.js';
+
+/**
+ * The SPKI DER of the key an SVID is requested for: a bare public key, or a CSR whose self-signature
+ * must verify (proof the requester holds the private key). Anything the CSR asks for besides its key
+ * (subject, SANs) is ignored: the server decides what an SVID says.
+ */
+export async function spkiFromKeyRequest(req: KeyRequest | null | undefined): Promise<Buffer> {
+  if (req?.public_key && req.public_key.length > 0) {
+    try {
+      // parsing checks it is a real key (a point on the curve); the DER itself goes into the cert as sent
+      createPublicKey({ key: req.public_key, format: 'der', type: 'spki' });
+      return Buffer.from(req.public_key);
+    } catch (e) {
+      throw badInput(`public_key is not an SPKI DER public key: ${(e as Error).message}`);
+    }
+  }
+  if (req?.csr && req.csr.length > 0) {
+    let csr: x509.Pkcs10CertificateRequest;
+    try {
+      csr = new x509.Pkcs10CertificateRequest(req.csr);
+    } catch (e) {
+      throw badInput(`csr is not a PKCS#10 DER request: ${(e as Error).message}`);
+    }
+    if (!(await csr.verify().catch(() => false))) throw badInput('csr signature does not verify');
+    return Buffer.from(csr.publicKey.rawData);
+  }
+  throw badInput('a public_key or a csr is required');
+}

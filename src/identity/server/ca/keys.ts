@@ -1,0 +1,100 @@
+import { createHash, createPrivateKey, createPublicKey, webcrypto, type KeyObject } from 'node:crypto';
+import { badInput } from '../../../errors.js';
+
+const subtle = webcrypto.subtle;
+
+/** Key types the CA can sign with. */
+export type CaKeyType = 'ec-p256' | 'ec-p384' | 'rsa-2048';
+
+export const CA_KEY_TYPES: readonly CaKeyType[] = ['ec-p256', 'ec-p384', 'rsa-2048'];
+
+interface Algo {
+  gen: webcrypto.EcKeyGenParams | webcrypto.RsaHashedKeyGenParams;
+  imp: webcrypto.EcKeyImportParams | webcrypto.RsaHashedImportParams;
+  /** The certificate signature algorithm @peculiar/x509 needs. */
+  cert: webcrypto.Algorithm & { hash?: string };
+  jwtAlg: string;
+}
+
+function algoFor(type: CaKeyType): Algo {
+  switch (type) {
+    case 'ec-p256':
+      return { gen: { name: 'ECDSA', namedCurve: 'P-256' }, imp: { name: 'ECDSA', namedCurve: 'P-256' }, cert: { name: 'ECDSA', hash: 'SHA-256' }, jwtAlg: 'ES256' };
+    case 'ec-p384':
+      return { gen: { name: 'ECDSA', namedCurve: 'P-384' }, imp: { name: 'ECDSA', namedCurve: 'P-384' }, cert: { name: 'ECDSA', hash: 'SHA-384' }, jwtAlg: 'ES384' };
+    case 'rsa-2048':
+      return {
+        gen: { name: 'RSASSA-PKCS1-v1_5', modulusLength: 2048, publicExponent: new Uint8Array([1, 0, 1]), hash: 'SHA-256' },
+        imp: { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' },
+        cert: { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' },
+        jwtAlg: 'RS256',
+      };
+  }
+}
+
+/** A private signing key the CA holds, in the forms the libraries want. */
+export interface SigningKey {
+  readonly type: CaKeyType;
+  readonly privateKey: webcrypto.CryptoKey;
+  readonly publicKey: webcrypto.CryptoKey;
+  readonly pkcs8Pem: string;
+  /** The same private key for node:crypto's (synchronous, faster) sign. */
+  readonly keyObject: KeyObject;
+  /** The algorithm for certificates this key signs. */
+  readonly certAlgorithm: webcrypto.Algorithm;
+  readonly jwtAlg: string;
+}
+
+export async function generateSigningKey(type: CaKeyType): Promise<SigningKey> {
+  const a = algoFor(type);
+  const pair = (await subtle.generateKey(a.gen, true, ['sign', 'verify'])) as webcrypto.CryptoKeyPair;
+  const der = Buffer.from(await subtle.exportKey('pkcs8', pair.privateKey));
+  const keyObject = createPrivateKey({ key: der, format: 'der', type: 'pkcs8' });
+  return { type, privateKey: pair.privateKey, publicKey: pair.publicKey, pkcs8Pem: toPem('PRIVATE KEY', der), keyObject, certAlgorithm: a.cert, jwtAlg: a.jwtAlg };
+}
+
+/** Loads a PKCS#8 (or SEC1/PKCS#1) PEM private key and works out its type. */
+export async function loadSigningKey(pem: string, what = 'CA key'): Promise<SigningKey> {
+  let type: CaKeyType;
+  let pkcs8: Buffer;
+  let spki: Buffer;
+  let ko: KeyObject;
+  try {
+    ko = createPrivateKey(pem);
+    type = keyTypeOf(ko);
+    pkcs8 = ko.export({ format: 'der', type: 'pkcs8' });
+    spki = createPublicKey(ko).export({ format: 'der', type: 'spki' });
+  } catch (e) {
+    if (e instanceof Error && e.name === 'EvidentError') throw e;
+    throw badInput(`${what}: not a private key PEM: ${(e as Error).message}`);
+  }
+  const a = algoFor(type);
+  const privateKey = await subtle.importKey('pkcs8', pkcs8, a.imp, true, ['sign']);
+  const publicKey = await subtle.importKey('spki', spki, a.imp, true, ['verify']);
+  return { type, privateKey, publicKey, pkcs8Pem: toPem('PRIVATE KEY', pkcs8), keyObject: ko, certAlgorithm: a.cert, jwtAlg: a.jwtAlg };
+}
+
+/** The CA key type of a key object; other kinds of key are refused. */
+export function keyTypeOf(key: KeyObject): CaKeyType {
+  const d = key.asymmetricKeyDetails;
+  if (key.asymmetricKeyType === 'ec' && d?.namedCurve === 'prime256v1') return 'ec-p256';
+  if (key.asymmetricKeyType === 'ec' && d?.namedCurve === 'secp384r1') return 'ec-p384';
+  if (key.asymmetricKeyType === 'rsa' && (d?.modulusLength ?? 0) >= 2048) return 'rsa-2048';
+  throw badInput(`unsupported CA key (${key.asymmetricKeyType} ${d?.namedCurve ?? d?.modulusLength ?? ''}): use ECDSA P-256/P-384 or RSA ≥ 2048`);
+}
+
+export function toPem(label: string, der: Uint8Array): string {
+  const b64 = Buffer.from(der).toString('base64').replace(/.{64}/g, '$&\n').replace(/\n$/, '');
+  return `-----BEGIN ${label}-----\n${b64}\n-----END ${label}-----\n`;
+}
+
+/** Splits a PEM bundle into the DER of each block with the given label. */
+export function pemBlocks(pem: string, label = 'CERTIFICATE'): Buffer[] {
+  const re = new RegExp(`-----BEGIN ${label}-----([\\s\\S]*?)-----END ${label}-----`, 'g');
+  return [...pem.matchAll(re)].map((m) => Buffer.from(m[1]!.replace(/\s+/g, ''), 'base64'));
+}
+
+/** A stable key id for a public key: base64url of its SPKI's SHA-256, first 32 characters. */
+export function keyIdOf(spkiDer: Uint8Array): string {
+  return createHash('sha256').update(spkiDer).digest('base64url').slice(0, 32);
+}

@@ -1,0 +1,40 @@
+import { readFile } from 'node:fs/promises';
+import { EvidentError, badInput } from '../../../errors.js';
+import { loadSigningKey, pemBlocks, type SigningKey } from './keys.js';
+import { x509 } from './x509.js';
+
+/**
+ * An upstream CA the server's CA is an intermediate of. The cert file holds the upstream signing cert
+ * first, then its chain; the last cert is the trust anchor published in the bundle (with a single cert,
+ * that cert is both).
+ */
+export interface UpstreamCa {
+  cert: x509.X509Certificate;
+  key: SigningKey;
+  /** Certs sent after the server's CA in every SVID chain (upstream intermediates, not the anchor). */
+  chain: Buffer[];
+  /** The bundle's X.509 authorities. */
+  roots: Buffer[];
+}
+
+export async function loadUpstreamCa(certFile: string, keyFile: string): Promise<UpstreamCa> {
+  const certs = pemBlocks(await readFile(certFile, 'utf8'));
+  if (certs.length === 0) throw badInput('no PEM certificate', certFile);
+  const key = await loadSigningKey(await readFile(keyFile, 'utf8'), 'upstream CA key').catch((e: unknown) => {
+    throw e instanceof EvidentError ? e.inFile(keyFile) : e;
+  });
+  let cert: x509.X509Certificate;
+  try {
+    cert = new x509.X509Certificate(certs[0]!);
+  } catch (e) {
+    throw badInput(`not an X.509 certificate: ${(e as Error).message}`, certFile);
+  }
+  const bc = cert.getExtension(x509.BasicConstraintsExtension);
+  if (!bc?.ca) throw badInput('upstream certificate is not a CA (basicConstraints cA is not true)', certFile);
+  const certSpki = Buffer.from(cert.publicKey.rawData);
+  const keySpki = Buffer.from(await (await import('node:crypto')).webcrypto.subtle.exportKey('spki', key.publicKey));
+  if (!certSpki.equals(keySpki)) throw badInput('upstream key does not match the upstream certificate', keyFile);
+  // with one cert it is the anchor itself; with more, all but the last travel in SVID chains
+  const chain = certs.length > 1 ? certs.slice(0, -1) : [];
+  return { cert, key, chain, roots: [certs[certs.length - 1]!] };
+}

@@ -1,0 +1,2 @@
+export { EntryValidationError, entryToJson, parseSelector, validateEntry, type EntryInput, type FieldProblem } from './validate.js';
+export { agentNodeSelectors, entriesForAgent, selectorsSubset } from './authorize.js';

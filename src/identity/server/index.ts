@@ -1,0 +1,18 @@
+export { IdentityServer, type ServerOptions } from './server.js';
+export { resolveServerConfig, settingsFromEnv, settingsFromFile, DEFAULTS, SETTINGS, type ServerConfig, type SettingName, type Settings } from './config.js';
+export { createServerLogger, silentLogger } from './log.js';
+export { ManualClock, systemClock, type Clock } from './clock.js';
+export { parseDurationSeconds } from './duration.js';
+export { adminRequest, AdminApiError, type AdminResponse } from './api/admin-client.js';
+export { bundleToProto, MAX_BATCH } from './api/agent-service.js';
+export {
+  CaManager, bundleToPem, bundleToSpiffeJson, loadUpstreamCa, rotationStep, type CaKeyType, type CaOptions, type IssuedJwtSvid,
+  type IssuedX509Svid, type RotationStep, type TrustBundle, type UpstreamCa,
+} from './ca/index.js';
+export { openDatastore, openPostgresDatastore, openSqliteDatastore, type Datastore, type RegistrationEntry, type Selector } from './datastore/index.js';
+export { EntryValidationError, entriesForAgent, parseSelector, validateEntry, type EntryInput, type FieldProblem } from './entries/index.js';
+export {
+  AttestationError, answerX509popChallenge, JoinTokenAttestor, NodeAttestorRegistry, X509popAttestor, x509popPayload, type AttestationResult,
+  type ChallengeChannel, type NodeAttestor,
+} from './nodeattest/index.js';
+export { isAgentId, parseSpiffeId, serverSpiffeId } from './spiffe-id.js';

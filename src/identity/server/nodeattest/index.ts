@@ -1,0 +1,3 @@
+export { AttestationError, NodeAttestorRegistry, type AttestationResult, type ChallengeChannel, type NodeAttestor } from './types.js';
+export { JoinTokenAttestor } from './join-token.js';
+export { answerX509popChallenge, sha1Hex, X509popAttestor, x509popPayload, type X509popPayload } from './x509pop.js';

@@ -1,0 +1,49 @@
+import { EvidentError } from '../../../errors.js';
+import type { Selector } from '../datastore/index.js';
+
+/** Lets an attestor ask the agent to prove something (x509pop's nonce) and read the answer. */
+export interface ChallengeChannel {
+  challenge(data: Buffer): Promise<Buffer>;
+}
+
+export interface AttestationResult {
+  /** Path segments under `spiffe://td/evident/agent/<type>/`, e.g. the token or a fingerprint. */
+  agentIdSuffix: string;
+  /** Node selectors the entries' selectors are matched against. */
+  selectors: Selector[];
+  /** Whether the same node may attest again (a join token may not; a key it still holds may). */
+  canReattest: boolean;
+}
+
+/**
+ * A node attestor: the one small interface every method of proving a node's identity implements.
+ * TPM attestation is one more implementation and one more `register` call.
+ */
+export interface NodeAttestor {
+  readonly type: string;
+  attest(payload: Buffer, channel: ChallengeChannel): Promise<AttestationResult>;
+}
+
+/** A refused attestation (the gRPC API answers PermissionDenied). */
+export class AttestationError extends EvidentError {
+  constructor(message: string) {
+    super('BAD_SIGNATURE', `nodeattest: ${message}`);
+  }
+}
+
+export class NodeAttestorRegistry {
+  private readonly byType = new Map<string, NodeAttestor>();
+
+  register(attestor: NodeAttestor): this {
+    this.byType.set(attestor.type, attestor);
+    return this;
+  }
+
+  get(type: string): NodeAttestor | undefined {
+    return this.byType.get(type);
+  }
+
+  types(): string[] {
+    return [...this.byType.keys()].sort();
+  }
+}

@@ -1,0 +1,123 @@
+import { mkdir, readFile, unlink } from 'node:fs/promises';
+import type { Server as HttpServer } from 'node:http';
+import * as grpc from '@grpc/grpc-js';
+import type { Logger } from 'pino';
+import { EvidentError } from '../../errors.js';
+import { agentServiceDefinition } from '../proto/index.js';
+import { agentServiceHandlers } from './api/agent-service.js';
+import { startAdminServer } from './api/admin-server.js';
+import { ServerTlsIdentity } from './api/tls.js';
+import { CaManager, loadUpstreamCa, pemBlocks } from './ca/index.js';
+import { systemClock, type Clock } from './clock.js';
+import type { ServerConfig } from './config.js';
+import { openDatastore, type Datastore } from './datastore/index.js';
+import { silentLogger } from './log.js';
+import { JoinTokenAttestor, NodeAttestorRegistry, X509popAttestor } from './nodeattest/index.js';
+
+export interface ServerOptions {
+  config: ServerConfig;
+  clock?: Clock;
+  log?: Logger;
+  /** How often the CA rotation and the server certificate are checked (ms, default 10 s). */
+  tickMs?: number;
+}
+
+/**
+ * The identity server: datastore, CA, the agent API (gRPC over TLS on `bind`) and the admin API
+ * (HTTP/JSON on a Unix socket). `start` returns once both listen; `stop` shuts down gracefully.
+ */
+export class IdentityServer {
+  private timer: NodeJS.Timeout | undefined;
+  private ticking: Promise<void> | undefined;
+
+  private constructor(
+    readonly config: ServerConfig,
+    readonly ds: Datastore,
+    readonly ca: CaManager,
+    private readonly grpcServer: grpc.Server,
+    private readonly admin: HttpServer,
+    /** `host:port` the agent API listens on (the real port when `bind` asked for port 0). */
+    readonly agentApiAddress: string,
+    private readonly log: Logger,
+  ) {}
+
+  static async start(opts: ServerOptions): Promise<IdentityServer> {
+    const cfg = opts.config;
+    const clock = opts.clock ?? systemClock;
+    const log = opts.log ?? silentLogger();
+    await mkdir(cfg.dataDir, { recursive: true, mode: 0o700 });
+    const ds = await openDatastore(cfg.datastore, cfg.dataDir);
+    const cleanup: (() => Promise<unknown>)[] = [() => ds.close()];
+    try {
+      const upstream = cfg.upstreamCaCert && cfg.upstreamCaKey ? await loadUpstreamCa(cfg.upstreamCaCert, cfg.upstreamCaKey) : undefined;
+      const ca = await CaManager.open({
+        trustDomain: cfg.trustDomain, datastore: ds, clock, caTtl: cfg.caTtl, x509SvidTtl: cfg.x509SvidTtl, jwtSvidTtl: cfg.jwtSvidTtl,
+        keyType: cfg.caKeyType, ...(upstream ? { upstream } : {}),
+      });
+      const attestors = new NodeAttestorRegistry().register(new JoinTokenAttestor(ds, clock));
+      if (cfg.x509popCaBundle !== undefined) {
+        const cas = pemBlocks(await readFile(cfg.x509popCaBundle, 'utf8'));
+        if (cas.length === 0) throw new EvidentError('BAD_INPUT', 'no PEM certificate', { file: cfg.x509popCaBundle });
+        attestors.register(new X509popAttestor(cas, clock));
+      }
+      const tls = new ServerTlsIdentity(ca, clock, cfg.trustDomain);
+      await tls.renew();
+      ca.onChange(() => void tls.renew().catch((e: unknown) => log.error({ err: e }, 'server certificate renewal failed')));
+
+      const grpcServer = new grpc.Server({ 'grpc.max_receive_message_length': 16 << 20 });
+      grpcServer.addService(agentServiceDefinition(), agentServiceHandlers({ trustDomain: cfg.trustDomain, ds, ca, clock, attestors, log }));
+      const creds = grpc.experimental.createCertificateProviderServerCredentials(tls, tls, false);
+      const port = await new Promise<number>((resolve, reject) =>
+        grpcServer.bindAsync(cfg.bind, creds, (err, p) => (err ? reject(new EvidentError('ENVIRONMENT', `cannot listen on ${cfg.bind}: ${err.message}`)) : resolve(p))));
+      cleanup.push(() => new Promise<void>((r) => grpcServer.tryShutdown(() => r())));
+      const admin = await startAdminServer(cfg.adminSocket, { trustDomain: cfg.trustDomain, ds, ca, clock, log });
+      const host = cfg.bind.slice(0, cfg.bind.lastIndexOf(':'));
+      const server = new IdentityServer(cfg, ds, ca, grpcServer, admin, `${host}:${port}`, log);
+      server.timer = setInterval(() => server.tick(tls, clock), opts.tickMs ?? 10_000);
+      server.timer.unref();
+      return server;
+    } catch (e) {
+      for (const c of cleanup.reverse()) await c().catch(() => undefined);
+      throw e;
+    }
+  }
+
+  /** Periodic housekeeping: CA rotation, server cert renewal, dropping long-expired join tokens. */
+  private tick(tls: ServerTlsIdentity, clock: Clock): void {
+    if (this.ticking) return;
+    this.ticking = (async () => {
+      try {
+        const changed = await this.ca.rotate();
+        if (changed) this.log.info({ keys: this.ca.keys().map((k) => ({ kind: k.kind, status: k.status, not_after: new Date(k.notAfter).toISOString() })) }, 'CA keys changed');
+        if (!changed && tls.needsRenewal()) await tls.renew();
+        await this.ds.joinTokens.prune(clock.now() - 86_400_000);
+      } catch (e) {
+        this.log.error({ err: e }, 'housekeeping failed');
+      } finally {
+        this.ticking = undefined;
+      }
+    })();
+  }
+
+  /** Stops accepting calls, lets running ones finish (up to `graceMs`), and closes the datastore. */
+  async stop(graceMs = 5000): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    await this.ticking;
+    await new Promise<void>((resolve) => {
+      const force = setTimeout(() => {
+        this.grpcServer.forceShutdown();
+        resolve();
+      }, graceMs);
+      this.grpcServer.tryShutdown(() => {
+        clearTimeout(force);
+        resolve();
+      });
+    });
+    await new Promise<void>((resolve) => {
+      this.admin.close(() => resolve());
+      this.admin.closeAllConnections();
+    });
+    await unlink(this.config.adminSocket).catch(() => undefined);
+    await this.ds.close();
+  }
+}

@@ -1,0 +1,124 @@
+import assert from 'node:assert/strict';
+import { X509Certificate } from 'node:crypto';
+import { after, before, describe, it } from 'node:test';
+import { adminRequest } from '../../../src/identity/server/index.js';
+import type { X509Svid } from '../../../src/identity/proto/index.js';
+import { TD } from './helpers.js';
+import { newKey, startServer, type Running } from './server-fixture.js';
+
+async function token(r: Running, body: Record<string, unknown> = {}): Promise<string> {
+  return ((await adminRequest(r.server.config.adminSocket, 'POST', '/v1/join-tokens', body)).body as { token: string }).token;
+}
+
+async function entry(r: Running, body: Record<string, unknown>): Promise<string> {
+  return ((await adminRequest(r.server.config.adminSocket, 'POST', '/v1/entries', body)).body as { id: string }).id;
+}
+
+function chainsToBundle(svid: X509Svid, roots: Buffer[]): boolean {
+  const leaf = new X509Certificate(svid.cert_chain[0]!);
+  return roots.some((r) => {
+    const root = new X509Certificate(r);
+    return leaf.checkIssued(root) && leaf.verify(root.publicKey);
+  });
+}
+
+describe('agent API (real gRPC over TLS)', () => {
+  let r: Running;
+  before(async () => {
+    r = await startServer();
+  });
+  after(() => r.close());
+
+  it('join token: attests once, issues the agent SVID, refuses reuse', async () => {
+    const t = await token(r);
+    const k = newKey();
+    const res = await r.anonymous().attest({ type: 'join_token', payload: Buffer.from(t), key: { public_key: k.spki } });
+    assert.equal(res.svid?.spiffe_id, `spiffe://${TD}/evident/agent/join_token/${t}`);
+    assert.ok(chainsToBundle(res.svid!, res.bundle!.x509_authorities));
+    const uri = new X509Certificate(res.svid!.cert_chain[0]!).subjectAltName;
+    assert.equal(uri, `URI:spiffe://${TD}/evident/agent/join_token/${t}`);
+    await assert.rejects(
+      r.anonymous().attest({ type: 'join_token', payload: Buffer.from(t), key: { public_key: newKey().spki } }),
+      (e: Error & { cause?: { code?: number } }) => /already used/.test(e.message) && e.cause?.code === 7 /* PERMISSION_DENIED */,
+    );
+  });
+
+  it('join token: unknown and malformed tokens and a bad key are refused', async () => {
+    await assert.rejects(r.anonymous().attest({ type: 'join_token', payload: Buffer.from('nope'), key: { public_key: newKey().spki } }), /unknown/);
+    await assert.rejects(r.anonymous().attest({ type: 'join_token', payload: Buffer.from('a b'), key: { public_key: newKey().spki } }), /malformed/);
+    const t = await token(r);
+    await assert.rejects(r.anonymous().attest({ type: 'join_token', payload: Buffer.from(t), key: { public_key: Buffer.from('junk') } }), /SPKI/);
+    // the bad key did not spend the token
+    const ok = await r.anonymous().attest({ type: 'join_token', payload: Buffer.from(t), key: { public_key: newKey().spki } });
+    assert.ok(ok.svid);
+    await assert.rejects(r.anonymous().attest({ type: 'tpm', payload: Buffer.alloc(0), key: { public_key: newKey().spki } }), /unknown attestor 'tpm'/);
+  });
+
+  it('calls after attestation need the agent SVID (mTLS); eviction ends access', async () => {
+    await assert.rejects(r.anonymous().fetchEntries(), /no client certificate/);
+    const t = await token(r);
+    const k = newKey();
+    const res = await r.anonymous().attest({ type: 'join_token', payload: Buffer.from(t), key: { public_key: k.spki } });
+    const agent = r.as(res.svid!, k.privateKey);
+    assert.deepEqual(await agent.fetchEntries(), []);
+    const renewed = await agent.renew({ public_key: newKey().spki });
+    assert.equal(renewed.spiffe_id, res.svid!.spiffe_id);
+    await adminRequest(r.server.config.adminSocket, 'DELETE', `/v1/agents?id=${encodeURIComponent(res.svid!.spiffe_id)}`);
+    await assert.rejects(agent.fetchEntries(), /not attested/);
+  });
+
+  it('FetchEntries, SignX509Svids and SignJwtSvid serve only the agent\'s entries', async () => {
+    const t = await token(r, { spiffe_id: `spiffe://${TD}/node/alias` });
+    const k = newKey();
+    const res = await r.anonymous().attest({ type: 'join_token', payload: Buffer.from(t), key: { public_key: k.spki } });
+    const agentId = res.svid!.spiffe_id;
+    const direct = await entry(r, { spiffe_id: `spiffe://${TD}/web`, parent_id: agentId, selectors: ['unix:uid:1000'], dns_names: ['web.example.org'], x509_svid_ttl: 120 });
+    const viaAlias = await entry(r, { spiffe_id: `spiffe://${TD}/db`, parent_id: `spiffe://${TD}/node/alias`, selectors: ['unix:uid:999'] });
+    const foreign = await entry(r, { spiffe_id: `spiffe://${TD}/other`, parent_id: `spiffe://${TD}/evident/agent/join_token/someone-else`, selectors: ['unix:uid:1'] });
+    const agent = r.as(res.svid!, k.privateKey);
+    const ids = (await agent.fetchEntries()).map((e) => e.id).sort();
+    assert.deepEqual(ids, [direct, viaAlias].sort());
+
+    const wk = newKey();
+    const results = await agent.signX509Svids([
+      { entry_id: direct, key: { public_key: wk.spki } },
+      { entry_id: viaAlias, key: { public_key: wk.spki } },
+      { entry_id: foreign, key: { public_key: wk.spki } },
+      { entry_id: direct, key: { public_key: Buffer.from('x') } },
+    ]);
+    assert.equal(results[0]!.svid?.spiffe_id, `spiffe://${TD}/web`);
+    assert.match(new X509Certificate(results[0]!.svid!.cert_chain[0]!).subjectAltName ?? '', /DNS:web\.example\.org/);
+    const leaf = new X509Certificate(results[0]!.svid!.cert_chain[0]!);
+    assert.ok(Date.parse(leaf.validTo) - Date.parse(leaf.validFrom) <= 130_000, 'the entry TTL (120 s) is used');
+    assert.equal(results[1]!.svid?.spiffe_id, `spiffe://${TD}/db`);
+    assert.match(results[2]!.error, /not one this agent may serve/);
+    assert.ok(!results[2]!.svid);
+    assert.match(results[3]!.error, /SPKI/);
+    const bundle = await agent.fetchBundle();
+    assert.ok(chainsToBundle(results[1]!.svid!, bundle.x509_authorities));
+
+    const jwt = await agent.signJwtSvid({ entry_id: direct, audience: ['svc'] });
+    assert.equal(jwt.spiffe_id, `spiffe://${TD}/web`);
+    assert.ok(bundle.jwt_authorities.some((j) => JSON.parse(Buffer.from(jwt.token.split('.')[0]!, 'base64url').toString()).kid === j.kid));
+    await assert.rejects(agent.signJwtSvid({ entry_id: foreign, audience: ['svc'] }), /not one this agent may serve/);
+    await assert.rejects(agent.signJwtSvid({ entry_id: direct, audience: [] }), /audience is required/);
+  });
+
+  it('a CSR works as the key request, and a CSR with a bad signature is refused', async () => {
+    const t = await token(r);
+    const { x509 } = await import('../../../src/identity/server/ca/x509.js');
+    const { webcrypto } = await import('node:crypto');
+    const alg = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' };
+    const keys = (await webcrypto.subtle.generateKey(alg, true, ['sign', 'verify'])) as CryptoKeyPair;
+    const csr = await x509.Pkcs10CertificateRequestGenerator.create({ name: 'CN=agent', keys, signingAlgorithm: alg });
+    const raw = Buffer.from(csr.rawData);
+    const bad = Buffer.from(raw);
+    bad[bad.length - 5] ^= 0xff;
+    await assert.rejects(r.anonymous().attest({ type: 'join_token', payload: Buffer.from(t), key: { csr: bad } }), /csr/);
+    const res = await r.anonymous().attest({ type: 'join_token', payload: Buffer.from(t), key: { csr: raw } });
+    const spki = Buffer.from(await webcrypto.subtle.exportKey('spki', keys.publicKey));
+    assert.ok(new X509Certificate(res.svid!.cert_chain[0]!).publicKey.export({ format: 'der', type: 'spki' }).equals(spki));
+  });
+});
+
+type CryptoKeyPair = import('node:crypto').webcrypto.CryptoKeyPair;

@@ -1,0 +1,161 @@
+import assert from 'node:assert/strict';
+import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { resolveServerConfig, settingsFromEnv, settingsFromFile } from '../../../src/identity/server/index.js';
+import { runServerCli } from './cli-harness.js';
+import { TD } from './helpers.js';
+import { startServer, type Running } from './server-fixture.js';
+
+describe('evident server (CLI against a running server)', () => {
+  let r: Running;
+  let sock: string;
+  before(async () => {
+    r = await startServer();
+    sock = r.server.config.adminSocket;
+  });
+  after(() => r.close());
+
+  it('the admin socket is mode 0600', async () => {
+    assert.equal((await stat(sock)).mode & 0o777, 0o600);
+  });
+
+  it('entry create, list, show, update, delete', async () => {
+    const created = await runServerCli(['server', 'entry', 'create', '--admin-socket', sock, '--spiffe-id', `spiffe://${TD}/web`,
+      '--parent-id', `spiffe://${TD}/evident/agent/join_token/x`, '--selector', 'unix:uid:1000', 'unix:gid:50', '--x509-svid-ttl', '10m',
+      '--dns-name', 'web.example.org', '--hint', 'web', '--json']);
+    assert.equal(created.code, 0, created.stderr);
+    const e = JSON.parse(created.stdout) as { id: string; selectors: string[]; x509_svid_ttl: number };
+    assert.deepEqual(e.selectors, ['unix:gid:50', 'unix:uid:1000'], 'stored in canonical order');
+    assert.equal(e.x509_svid_ttl, 600);
+    const shown = await runServerCli(['server', 'entry', 'show', e.id, '--admin-socket', sock]);
+    assert.match(shown.stdout, /SPIFFE ID +: spiffe:\/\/example\.org\/web/);
+    assert.match(shown.stdout, /Selector +: unix:uid:1000/);
+    const upd = await runServerCli(['server', 'entry', 'update', e.id, '--admin-socket', sock, '--hint', 'changed', '--admin', '--json']);
+    assert.equal(upd.code, 0, upd.stderr);
+    assert.equal(JSON.parse(upd.stdout).hint, 'changed');
+    assert.equal(JSON.parse(upd.stdout).admin, true);
+    const noAdmin = await runServerCli(['server', 'entry', 'update', e.id, '--admin-socket', sock, '--no-admin', '--json']);
+    assert.equal(JSON.parse(noAdmin.stdout).admin, false);
+    assert.equal(JSON.parse(noAdmin.stdout).hint, 'changed');
+    assert.deepEqual(JSON.parse(upd.stdout).selectors, e.selectors, 'fields not given are kept');
+    const list = await runServerCli(['server', 'entry', 'list', '--admin-socket', sock, '--json']);
+    assert.ok((JSON.parse(list.stdout) as { entries: { id: string }[] }).entries.some((x) => x.id === e.id));
+    const del = await runServerCli(['server', 'entry', 'delete', e.id, '--admin-socket', sock]);
+    assert.equal(del.code, 0);
+    const gone = await runServerCli(['server', 'entry', 'show', e.id, '--admin-socket', sock]);
+    assert.equal(gone.code, 2);
+    assert.match(gone.stderr, /^evident: no entry /);
+  });
+
+  it('entry validation reports every bad field in one line, exit 2', async () => {
+    const res = await runServerCli(['server', 'entry', 'create', '--admin-socket', sock, '--spiffe-id', 'spiffe://other.org/x',
+      '--parent-id', 'http://nope', '--x509-svid-ttl', '30']);
+    assert.equal(res.code, 2);
+    assert.equal(res.stderr.trim().split('\n').length, 1, res.stderr);
+    assert.match(res.stderr, /spiffe_id: 'spiffe:\/\/other\.org\/x' is in trust domain 'other\.org', not 'example\.org'/);
+    assert.match(res.stderr, /parent_id: invalid SPIFFE ID 'http:\/\/nope'/);
+    assert.match(res.stderr, /selectors: at least one selector/);
+  });
+
+  it('a duplicate entry is refused', async () => {
+    const args = ['server', 'entry', 'create', '--admin-socket', sock, '--spiffe-id', `spiffe://${TD}/dup`, '--parent-id', `spiffe://${TD}/p`, '--selector', 'unix:uid:1'];
+    assert.equal((await runServerCli(args)).code, 0);
+    const again = await runServerCli(args);
+    assert.equal(again.code, 2);
+    assert.match(again.stderr, /duplicate of entry/);
+  });
+
+  it('token generate, bundle show (pem and spiffe), agent list, healthcheck', async () => {
+    const tok = await runServerCli(['server', 'token', 'generate', '--admin-socket', sock, '--ttl', '60']);
+    assert.equal(tok.code, 0);
+    assert.match(tok.stdout.trim(), /^[0-9a-f-]{36}$/);
+    const aliased = await runServerCli(['server', 'token', 'generate', '--admin-socket', sock, '--spiffe-id', `spiffe://${TD}/node/a`, '--json']);
+    assert.equal(JSON.parse(aliased.stdout).spiffe_id, `spiffe://${TD}/node/a`);
+    const pem = await runServerCli(['server', 'bundle', 'show', '--admin-socket', sock]);
+    assert.match(pem.stdout, /^-----BEGIN CERTIFICATE-----/);
+    const spiffe = await runServerCli(['server', 'bundle', 'show', '--admin-socket', sock, '--format', 'spiffe']);
+    const jwks = JSON.parse(spiffe.stdout) as { keys: { use: string; kid?: string }[]; spiffe_sequence: number };
+    assert.ok(jwks.keys.some((k) => k.use === 'x509-svid'));
+    assert.ok(jwks.keys.some((k) => k.use === 'jwt-svid' && typeof k.kid === 'string'));
+    assert.ok(jwks.spiffe_sequence >= 1);
+    assert.equal((await runServerCli(['server', 'bundle', 'show', '--admin-socket', sock, '--format', 'der'])).code, 2);
+    assert.equal((await runServerCli(['server', 'agent', 'list', '--admin-socket', sock])).stdout.trim(), 'No attested agents');
+    const evict = await runServerCli(['server', 'agent', 'evict', `spiffe://${TD}/evident/agent/join_token/none`, '--admin-socket', sock]);
+    assert.equal(evict.code, 2);
+    const health = await runServerCli(['server', 'healthcheck'], { EVIDENT_SERVER_ADMIN_SOCKET: sock });
+    assert.equal(health.code, 0);
+  });
+});
+
+describe('evident server (no server)', () => {
+  it('an unreachable admin socket is exit 3, a missing one a usage error', async () => {
+    const res = await runServerCli(['server', 'healthcheck', '--admin-socket', '/nonexistent/admin.sock']);
+    assert.equal(res.code, 3);
+    assert.match(res.stderr, /^evident: \/nonexistent\/admin\.sock: cannot reach the server's admin socket/);
+    assert.equal((await runServerCli(['server', 'token', 'generate'])).code, 2);
+  });
+
+  it('server run without a trust domain is a one-line usage error', async () => {
+    const res = await runServerCli(['server', 'run', '--data-dir', '/tmp/x']);
+    assert.equal(res.code, 2);
+    assert.match(res.stderr, /^evident: trust domain is required/);
+  });
+});
+
+describe('server configuration', () => {
+  it('flags > file > env > defaults; file paths are relative to the file', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'evident-cfg-'));
+    try {
+      const yamlFile = join(dir, 'server.yaml');
+      await writeFile(yamlFile, 'trust_domain: file.org\ndata_dir: data\nbind: 0.0.0.0:9000\nx509_svid_ttl: 30m\n');
+      const file = await settingsFromFile(yamlFile);
+      const env = settingsFromEnv({ EVIDENT_SERVER_TRUST_DOMAIN: 'env.org', EVIDENT_SERVER_JWT_SVID_TTL: '60', EVIDENT_SERVER_BIND: '1.2.3.4:1' });
+      const cfg = resolveServerConfig({ flags: { bind: '127.0.0.1:7000' }, file, env }, '/cwd');
+      assert.equal(cfg.trustDomain, 'file.org', 'file over env');
+      assert.equal(cfg.bind, '127.0.0.1:7000', 'flag over file');
+      assert.equal(cfg.jwtSvidTtl, 60, 'env over default');
+      assert.equal(cfg.x509SvidTtl, 1800);
+      assert.equal(cfg.caTtl, 86400);
+      assert.equal(cfg.dataDir, join(dir, 'data'));
+      assert.equal(cfg.adminSocket, join(dir, 'data', 'admin.sock'));
+      const jsonFile = join(dir, 'server.json');
+      await writeFile(jsonFile, JSON.stringify({ trust_domain: 'json.org', data_dir: '/d' }));
+      assert.equal(resolveServerConfig({ flags: {}, file: await settingsFromFile(jsonFile), env: {} }, '/').trustDomain, 'json.org');
+      await writeFile(jsonFile, JSON.stringify({ trust_domian: 'typo.org' }));
+      await assert.rejects(settingsFromFile(jsonFile), /unknown setting 'trust_domian'/);
+      assert.throws(() => resolveServerConfig({ flags: { trust_domain: 'Bad_TD!', data_dir: '/d' }, file: {}, env: {} }, '/'), /invalid trust domain/);
+      assert.throws(() => resolveServerConfig({ flags: { trust_domain: 'a.org', data_dir: '/d', upstream_ca_cert: 'x' }, file: {}, env: {} }, '/'), /go together/);
+      assert.throws(() => resolveServerConfig({ flags: { trust_domain: 'a.org', data_dir: '/d', ca_ttl: 'soon' }, file: {}, env: {} }, '/'), /not a duration/);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('server run: environment problems are one line, exit 3', () => {
+  it('an admin socket path that cannot be bound', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'evident-run-'));
+    try {
+      const res = await runServerCli(['server', 'run', '--trust-domain', 'example.org', '--data-dir', dir, '--bind', '127.0.0.1:0',
+        '--admin-socket', join(dir, 'no-such-dir', 'admin.sock')]);
+      assert.equal(res.code, 3, res.stderr);
+      assert.match(res.stderr, /^evident: .*admin\.sock: cannot listen on the admin socket/);
+      assert.equal(res.stderr.trim().split('\n').length, 1);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('an unreachable PostgreSQL datastore', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'evident-run-'));
+    try {
+      const res = await runServerCli(['server', 'run', '--trust-domain', 'example.org', '--data-dir', dir, '--datastore', 'postgres://nobody@127.0.0.1:1/none']);
+      assert.equal(res.code, 3, res.stderr);
+      assert.match(res.stderr, /^evident: cannot open PostgreSQL datastore/);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
