@@ -1,9 +1,10 @@
 import { EvidentError } from '../errors.js';
+import { IN_TOTO_PAYLOAD_TYPE, STATEMENT_V1_TYPE } from '../intoto/models/statement-link.js';
 
 /** in-toto Attestation Framework v1: a Statement binds subjects (artifacts by digest) to a typed predicate. */
-export const STATEMENT_TYPE = 'https://in-toto.io/Statement/v1';
+export const STATEMENT_TYPE = STATEMENT_V1_TYPE;
 /** The DSSE payload type of an in-toto Statement. */
-export const INTOTO_PAYLOAD_TYPE = 'application/vnd.in-toto+json';
+export const INTOTO_PAYLOAD_TYPE = IN_TOTO_PAYLOAD_TYPE;
 
 export interface ResourceDescriptor {
   name: string;
