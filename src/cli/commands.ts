@@ -1,22 +1,28 @@
 import type { Command } from 'commander';
 import type { CliContext } from './context.js';
-import { registerDemo } from './demo.js';
-import { registerKeygen } from './keygen.js';
-import { registerLayout } from './layout.js';
-import { registerRecord } from './record.js';
-import { registerRun } from './run.js';
-import { registerServer } from './server.js';
-import { registerSign } from './sign.js';
-import { registerSvid } from './svid.js';
 
-/** Every CLI command, one file each; this list is the only place that knows them all. */
-export function registerCommands(program: Command, ctx: CliContext): void {
-  registerKeygen(program, ctx);
-  registerRun(program, ctx);
-  registerRecord(program, ctx);
-  registerSign(program, ctx);
-  registerLayout(program, ctx);
-  registerSvid(program, ctx);
-  registerServer(program, ctx);
-  registerDemo(program, ctx);
+type Register = (program: Command, ctx: CliContext) => void;
+
+/**
+ * Every CLI command, one file each; this table is the only place that knows them all. Commands are
+ * loaded on demand: `evident verify` should not pay for loading gRPC, SQLite and X.509 libraries it
+ * never uses (that alone was most of a second of start-up).
+ */
+const COMMANDS: Record<string, () => Promise<Register>> = {
+  keygen: async () => (await import('./keygen.js')).registerKeygen,
+  run: async () => (await import('./run.js')).registerRun,
+  record: async () => (await import('./record.js')).registerRecord,
+  verify: async () => (await import('./verify.js')).registerVerify,
+  sign: async () => (await import('./sign.js')).registerSign,
+  layout: async () => (await import('./layout.js')).registerLayout,
+  svid: async () => (await import('./svid.js')).registerSvid,
+  server: async () => (await import('./server.js')).registerServer,
+  demo: async () => (await import('./demo.js')).registerDemo,
+};
+
+/** Registers the command `argv` names, or all of them when it names none (help, version, a typo). */
+export async function registerCommands(program: Command, ctx: CliContext, argv: readonly string[]): Promise<void> {
+  const name = argv.find((a) => !a.startsWith('-'));
+  const wanted = name !== undefined && Object.hasOwn(COMMANDS, name) ? [name] : Object.keys(COMMANDS);
+  for (const registerOne of await Promise.all(wanted.map((n) => COMMANDS[n]!()))) registerOne(program, ctx);
 }

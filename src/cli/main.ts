@@ -18,8 +18,8 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
       writeErr: (s) => io.stderr.write(s),
       outputError: (s, write) => write(s.startsWith('error:') ? `evident: ${s}` : s),
     });
-  registerCommands(program, ctx);
   try {
+    await registerCommands(program, ctx, argv);
     await program.parseAsync(argv, { from: 'user' });
   } catch (e) {
     if (e instanceof CommanderError) {

@@ -170,6 +170,14 @@ export function signableBytes(signed: Link | Layout): Buffer {
   return bytes;
 }
 
+/**
+ * Records the canonical bytes of `signed` when they are already known (read off the file's text by
+ * canonicalMemberFromText), so verifying a large link does not encode it again.
+ */
+export function primeSignableBytes(signed: Link | Layout, bytes: Buffer): void {
+  signable.set(signed, bytes);
+}
+
 /** Whether `key` signed the file, in either format. */
 export function verifyMetadataSignature(file: MetadataFile, key: PublicKey): boolean {
   if (file.format === 'metablock') return verifyMetablockSignature(file.metablock, key);

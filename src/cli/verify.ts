@@ -1,0 +1,101 @@
+import type { Command } from 'commander';
+import { stat } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { loadPublicKey } from '../crypto/key-files.js';
+import type { PublicKey } from '../crypto/keys.js';
+import { EvidentError, isEvidentError } from '../errors.js';
+import { loadMetadataFile } from '../intoto/models/metablock.js';
+import { formatReport, reportToJson, verify } from '../intoto/verify/index.js';
+import type { CliContext } from './context.js';
+
+interface VerifyFlags {
+  layout: string;
+  layoutKeys: string[];
+  linkDir?: string;
+  json?: boolean;
+  maxLinkSize?: string;
+  verifyTime?: string;
+  inspectionTimeout?: string;
+}
+
+/** A layout is policy, not evidence: anything this big is not one. */
+const MAX_LAYOUT_BYTES = 64 * 1024 * 1024;
+
+const RFC3339 = /^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:[Zz]|[+-]\d{2}:\d{2})$/;
+
+/**
+ * `evident verify -l LAYOUT -k KEY… [--link-dir DIR] [--json]`, as `in-toto-verify`: exit 0 when the
+ * supply chain followed its layout, 1 when it did not (the report says which step, rule and file), 2
+ * for unusable input. The report goes to stdout, one line per check, or as JSON with --json.
+ */
+export function registerVerify(program: Command, ctx: CliContext): void {
+  program
+    .command('verify')
+    .description('verify that a product followed its signed layout (in-toto final product verification)')
+    .requiredOption('-l, --layout <file>', 'the signed root layout')
+    .requiredOption('-k, --layout-keys <files...>', "the layout owners' public keys (PEM or securesystemslib JSON); each must have signed")
+    .option('--link-dir <dir>', 'the folder of link files and sublayout folders (default: the current folder)')
+    .option('--json', 'print the report as JSON')
+    .option('--max-link-size <bytes>', 'refuse link files larger than this (default 268435456, 256 MiB)')
+    .option('--verify-time <rfc3339>', 'check expiration at this time instead of now, e.g. 2026-01-31T12:00:00Z')
+    .option('--inspection-timeout <seconds>', 'time limit for each inspection command (default 10)')
+    .action(
+      ctx.action(async (flags: VerifyFlags) => {
+        const cwd = ctx.io.cwd;
+        const options = parseFlags(flags);
+        const loaded = await loadMetadataFile(resolve(cwd, flags.layout), { maxBytes: MAX_LAYOUT_BYTES, displayName: flags.layout });
+        if (loaded.format !== 'metablock' || loaded.metablock.signed._type !== 'layout') {
+          throw new EvidentError('BAD_INPUT', 'this is not a layout (signed._type must be "layout")', { file: flags.layout });
+        }
+        const keys: PublicKey[] = [];
+        for (const file of flags.layoutKeys) {
+          try {
+            keys.push(await loadPublicKey(resolve(cwd, file)));
+          } catch (e) {
+            // name the key as the user wrote it, not as resolved
+            throw isEvidentError(e) ? new EvidentError(e.code, e.message, { file, cause: e.cause }) : e;
+          }
+        }
+        const linkDir = resolve(cwd, flags.linkDir ?? '.');
+        // a mistyped folder would otherwise read as "no links" (exit 1); it is the user's input (exit 2)
+        const info = await stat(linkDir).catch(() => undefined);
+        if (!info?.isDirectory()) throw new EvidentError('BAD_INPUT', 'no such folder of links', { file: flags.linkDir ?? '.' });
+        const report = await verify({
+          layout: loaded.metablock,
+          layoutFile: flags.layout,
+          layoutKeys: keys,
+          linkDir,
+          workDir: cwd,
+          ...options,
+        });
+        ctx.io.stdout.write(flags.json ? reportToJson(report) : formatReport(report));
+        return report.ok ? 0 : 1;
+      }),
+    );
+}
+
+function parseFlags(flags: VerifyFlags): { maxLinkBytes?: number; verifyTime?: Date; inspectionTimeoutMs?: number } {
+  const out: { maxLinkBytes?: number; verifyTime?: Date; inspectionTimeoutMs?: number } = {};
+  if (flags.maxLinkSize !== undefined) {
+    const n = Number(flags.maxLinkSize);
+    if (!/^\d+$/.test(flags.maxLinkSize) || !Number.isSafeInteger(n) || n < 1) {
+      throw new EvidentError('BAD_USAGE', `verify: --max-link-size must be a positive number of bytes, not '${flags.maxLinkSize}'`);
+    }
+    out.maxLinkBytes = n;
+  }
+  if (flags.verifyTime !== undefined) {
+    const t = new Date(flags.verifyTime.replace(' ', 'T'));
+    if (!RFC3339.test(flags.verifyTime) || Number.isNaN(t.getTime())) {
+      throw new EvidentError('BAD_USAGE', `verify: --verify-time must be an RFC 3339 time like 2026-01-31T12:00:00Z, not '${flags.verifyTime}'`);
+    }
+    out.verifyTime = t;
+  }
+  if (flags.inspectionTimeout !== undefined) {
+    const s = Number(flags.inspectionTimeout);
+    if (!(s > 0) || !Number.isFinite(s)) {
+      throw new EvidentError('BAD_USAGE', `verify: --inspection-timeout must be a positive number of seconds, not '${flags.inspectionTimeout}'`);
+    }
+    out.inspectionTimeoutMs = Math.round(s * 1000);
+  }
+  return out;
+}

@@ -1,0 +1,6 @@
+/** The artifact-rule engine: Python-fnmatch patterns and the reference's queue of artifacts. */
+export { fnmatch, compileFnmatch, fnmatchRegExp } from './fnmatch.js';
+export type { NameMatcher } from './fnmatch.js';
+export { applyArtifactRules, indexArtifacts, sameHashes, compareCodePoints } from './apply.js';
+export type { ApplyRulesInput } from './apply.js';
+export type { ArtifactIndex, ArtifactType, ItemRulesResult, LinkArtifacts, MatchMiss, RuleFailure, RuleResult } from './types.js';

@@ -1,0 +1,95 @@
+import { cp, lstat, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { collectArtifacts } from '../record/collect.js';
+import { runCommand } from '../record/run-command.js';
+import { indexArtifacts } from '../rules/apply.js';
+import type { LinkArtifacts } from '../rules/types.js';
+import type { DeferredInspections, VerifyContext } from './level.js';
+import { checkItemRules } from './level-checks.js';
+
+/**
+ * The folder inspections run in: a scratch copy of the work folder, made when the first inspection
+ * runs and shared by all of them in order (the reference runs them one after another in one folder, so
+ * a later inspection sees what an earlier one unpacked). The user's files are never touched.
+ */
+export class InspectionWorkspace {
+  private dir: string | undefined;
+
+  constructor(private readonly workDir: string) {}
+
+  async path(): Promise<string> {
+    if (this.dir === undefined) {
+      const dir = await mkdtemp(join(tmpdir(), 'evident-inspect-'));
+      this.dir = dir;
+      await cp(resolve(this.workDir), dir, { recursive: true, verbatimSymlinks: true, preserveTimestamps: true, filter: copyable });
+    }
+    return this.dir;
+  }
+
+  async dispose(): Promise<void> {
+    if (this.dir !== undefined) await rm(this.dir, { recursive: true, force: true });
+    this.dir = undefined;
+  }
+}
+
+/** FIFOs, sockets and devices are not copied (recording skips them as well); reading a FIFO could hang. */
+async function copyable(source: string): Promise<boolean> {
+  const info = await lstat(source);
+  return info.isFile() || info.isDirectory() || info.isSymbolicLink();
+}
+
+export interface InspectionSettings {
+  readonly workspace: InspectionWorkspace;
+  readonly timeoutMs: number;
+}
+
+/**
+ * Runs one level's inspections, as the reference's `run_all_inspections` does (materials and products
+ * are everything under the folder, default excludes applied; a non-zero exit fails), then applies the
+ * rules of every inspection against the step links and the inspections' own links.
+ */
+export async function runInspections(ctx: VerifyContext, level: DeferredInspections, settings: InspectionSettings): Promise<boolean> {
+  const links = new Map<string, LinkArtifacts>(level.stepLinks);
+  for (const inspection of level.inspections) {
+    const shown = `${level.prefix}${inspection.name}`;
+    const command = JSON.stringify(inspection.run);
+    try {
+      const cwd = await settings.workspace.path();
+      const materials = await collectArtifacts(['.'], { basePath: cwd });
+      const byproducts = await runCommand(inspection.run, {
+        recordStreams: true,
+        cwd,
+        timeout: settings.timeoutMs,
+        tee: { stdout: sink, stderr: sink },
+      });
+      const code = byproducts['return-value'];
+      if (code !== 0) {
+        ctx.report.add({
+          id: 'inspection',
+          ok: false,
+          step: shown,
+          message: `${command} exited with ${code}${lastLine(byproducts.stderr)}`,
+          details: { run: inspection.run, returnValue: code, stderr: byproducts.stderr.slice(-4096) },
+        });
+        return false;
+      }
+      const products = await collectArtifacts(['.'], { basePath: cwd });
+      links.set(inspection.name, { materials: indexArtifacts(materials), products: indexArtifacts(products) });
+      ctx.report.add({ id: 'inspection', ok: true, step: shown, message: `${command} ran and exited with 0`, details: { run: inspection.run } });
+    } catch (e) {
+      ctx.report.add({ id: 'inspection', ok: false, step: shown, message: `${command} failed: ${(e as Error).message}`, details: { run: inspection.run } });
+      return false;
+    }
+  }
+  let ok = true;
+  for (const inspection of level.inspections) ok = checkItemRules(ctx, `${level.prefix}${inspection.name}`, inspection, links) && ok;
+  return ok;
+}
+
+const sink = { write: () => true };
+
+function lastLine(stderr: string): string {
+  const line = stderr.trimEnd().split('\n').pop()?.trim();
+  return line ? `: ${line.slice(0, 200)}` : '';
+}

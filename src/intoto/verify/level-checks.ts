@@ -1,0 +1,160 @@
+import type { PublicKey } from '../../crypto/keys.js';
+import { parseExpires } from '../models/expires.js';
+import { nameProblem } from '../models/problems.js';
+import { parseRule } from '../models/rule.js';
+import type { ArtifactRule, Inspection, Layout, Link, RuleTokens, Step } from '../models/types.js';
+import { applyArtifactRules } from '../rules/apply.js';
+import type { LinkArtifacts } from '../rules/types.js';
+import { describeRules, failureDetails } from './describe.js';
+import type { VerifyContext } from './level.js';
+import type { SignedMetadata } from './metadata.js';
+import { loadStepLinks, sameArtifacts, type StepLinks } from './step-links.js';
+
+/** Where a level sits: its links' folder and how its steps are named in the report. */
+export interface Level {
+  readonly dir: string;
+  /** '' for the root, `pkg/` inside the sublayout of step `pkg`. */
+  readonly prefix: string;
+  /** The step a sublayout stands for; the root's own checks name no step. */
+  readonly name?: string;
+}
+
+/** The links that count for each step, by step name, in layout order. */
+export type StepLinkSets = Map<string, StepLinks>;
+
+const stepOf = (level: Level) => (level.name !== undefined ? { step: level.name } : {});
+const whatOf = (level: Level) => (level.name === undefined ? 'layout' : 'sublayout');
+
+/** Every given key (each counted once) must have signed; the reference's verify_layout_signatures. */
+export function checkLayoutSignatures(ctx: VerifyContext, metadata: SignedMetadata<Layout>, keys: readonly PublicKey[], level: Level): boolean {
+  const unique = [...new Map(keys.map((k) => [k.keyid, k])).values()];
+  const unsigned = unique.filter((k) => !metadata.signedBy(k)).map((k) => k.keyid);
+  ctx.report.add({
+    id: 'layout-signature',
+    ok: unsigned.length === 0,
+    ...stepOf(level),
+    message:
+      unsigned.length === 0
+        ? `${whatOf(level)} signed by every given key (${unique.map((k) => k.keyid.slice(0, 8)).join(', ')})`
+        : `${whatOf(level)} is not validly signed by ${unsigned.map((k) => k.slice(0, 8)).join(', ')}`,
+    details: { keys: unique.map((k) => k.keyid), unsigned },
+  });
+  return unsigned.length === 0;
+}
+
+/** Expired when `expires` is before the verification time (at it is still valid, as in the reference). */
+export function checkExpiration(ctx: VerifyContext, layout: Layout, level: Level): boolean {
+  const expired = parseExpires(layout.expires).getTime() < ctx.now.getTime();
+  const at = ctx.now.toISOString().replace(/\.\d{3}Z$/, 'Z');
+  ctx.report.add({
+    id: 'layout-expiration',
+    ok: !expired,
+    ...stepOf(level),
+    message: `${whatOf(level)} ${expired ? 'expired' : 'expires'} ${layout.expires}${expired ? ` (verification time ${at})` : ''}`,
+    details: { expires: layout.expires, verifyTime: ctx.now.toISOString() },
+  });
+  return !expired;
+}
+
+/** Names become file and folder names: one that would leave the link folder ends the level. */
+export function checkNames(ctx: VerifyContext, layout: Layout, level: Level): boolean {
+  for (const item of [...layout.steps, ...layout.inspect]) {
+    // `..`, `.`, `/`, NUL and '' are refused; `a..b` is harmless (no path separator can follow it)
+    const problem = nameProblem(item.name);
+    if (problem !== undefined) {
+      ctx.report.add({ id: 'step-links', ok: false, ...stepOf(level), message: `unsafe step name ${JSON.stringify(item.name)}: ${problem}` });
+      return false;
+    }
+  }
+  return true;
+}
+
+/** Loads and checks every step's links; undefined when a step lacks its threshold or has a bad file. */
+export async function checkStepLinks(ctx: VerifyContext, layout: Layout, level: Level): Promise<StepLinkSets | undefined> {
+  const out: StepLinkSets = new Map();
+  let ok = true;
+  for (const s of layout.steps) {
+    const found = await loadStepLinks(layout, s, ctx.source, level.dir, ctx.maxLinkBytes);
+    out.set(s.name, found);
+    const count = found.links.size;
+    const stepOk = count >= s.threshold && found.errors.length === 0;
+    ok = ok && stepOk;
+    const signers = [...found.links.keys()];
+    const problems = [...found.errors, ...found.ignored].map((x) => `${x.file} ${x.reason}`);
+    ctx.report.add({
+      id: 'step-links',
+      ok: stepOk,
+      step: `${level.prefix}${s.name}`,
+      message:
+        `${count} of ${s.threshold} required link${s.threshold === 1 ? '' : 's'} by distinct authorized functionaries` +
+        (signers.length > 0 ? ` (${signers.map((k) => k.slice(0, 8)).join(', ')})` : '') +
+        (problems.length > 0 ? `; ${problems.join('; ')}` : ''),
+      details: { threshold: s.threshold, signers, errors: found.errors, ignored: found.ignored },
+    });
+  }
+  return ok ? out : undefined;
+}
+
+/** A command other than the expected one is a warning, as the specification and the reference say. */
+export function checkCommandAlignment(ctx: VerifyContext, layout: Layout, links: Map<string, Link[]>, level: Level): void {
+  for (const s of layout.steps) {
+    for (const link of links.get(s.name)!) {
+      const same = link.command.length === s.expected_command.length && link.command.every((x, i) => x === s.expected_command[i]);
+      if (same) continue;
+      ctx.report.add({
+        id: 'command-alignment',
+        ok: true,
+        warning: true,
+        step: `${level.prefix}${s.name}`,
+        message: `ran ${JSON.stringify(link.command)}, the layout expects ${JSON.stringify(s.expected_command)} (a warning, as in the reference)`,
+      });
+    }
+  }
+}
+
+/** With a threshold above 1, all counted links must report the same materials and products. */
+export function checkThresholdAgreement(ctx: VerifyContext, layout: Layout, links: Map<string, Link[]>, found: StepLinkSets, level: Level): boolean {
+  let ok = true;
+  for (const s of layout.steps) {
+    // The reference compares only when the threshold is above 1 (and then keeps the first link anyway).
+    if (s.threshold <= 1) continue;
+    const list = links.get(s.name)!;
+    const first = list[0]!;
+    const odd = list.findIndex((l) => !sameArtifacts(l.materials, first.materials) || !sameArtifacts(l.products, first.products));
+    const keyids = [...found.get(s.name)!.links.keys()];
+    ok = ok && odd === -1;
+    ctx.report.add({
+      id: 'threshold-agreement',
+      ok: odd === -1,
+      step: `${level.prefix}${s.name}`,
+      message:
+        odd === -1
+          ? `the ${list.length} links agree on materials and products`
+          : `links by ${keyids[0]!.slice(0, 8)} and ${keyids[odd]!.slice(0, 8)} report different artifacts`,
+    });
+  }
+  return ok;
+}
+
+const ruleCache = new WeakMap<RuleTokens[], ArtifactRule[]>();
+
+function rulesOf(tokens: RuleTokens[], where: string): ArtifactRule[] {
+  let rules = ruleCache.get(tokens);
+  if (rules === undefined) {
+    rules = tokens.map((t, i) => parseRule(t, `${where}[${i}]`));
+    ruleCache.set(tokens, rules);
+  }
+  return rules;
+}
+
+/** Applies an item's material and product rules and reports each list as one check. */
+export function checkItemRules(ctx: VerifyContext, shownName: string, item: Step | Inspection, links: ReadonlyMap<string, LinkArtifacts>): boolean {
+  let ok = true;
+  for (const type of ['materials', 'products'] as const) {
+    const rules = rulesOf(type === 'materials' ? item.expected_materials : item.expected_products, `${item.name}.expected_${type}`);
+    const result = applyArtifactRules({ item: item.name, type, rules, links });
+    ok = ok && result.failure === undefined;
+    ctx.report.add({ id: 'rules', ok: result.failure === undefined, step: shownName, message: describeRules(result), details: failureDetails(result) });
+  }
+  return ok;
+}

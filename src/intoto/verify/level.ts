@@ -1,0 +1,105 @@
+import type { PublicKey } from '../../crypto/keys.js';
+import type { Inspection, Layout, Link } from '../models/types.js';
+import { indexArtifacts } from '../rules/apply.js';
+import type { LinkArtifacts } from '../rules/types.js';
+import {
+  checkCommandAlignment,
+  checkExpiration,
+  checkItemRules,
+  checkLayoutSignatures,
+  checkNames,
+  checkStepLinks,
+  checkThresholdAgreement,
+  type Level,
+  type StepLinkSets,
+} from './level-checks.js';
+import type { SignedMetadata } from './metadata.js';
+import type { ReportBuilder } from './report.js';
+import { within, type LinkSource } from './source.js';
+
+/** Shared by every layout level of one verification. */
+export interface VerifyContext {
+  readonly source: LinkSource;
+  readonly report: ReportBuilder;
+  readonly now: Date;
+  readonly maxLinkBytes: number;
+  /** Inspections wait here until every signature of every level has been checked. */
+  readonly deferred: DeferredInspections[];
+}
+
+/** One level's inspections and the step links their rules may refer to. */
+export interface DeferredInspections {
+  readonly prefix: string;
+  readonly inspections: readonly Inspection[];
+  readonly stepLinks: ReadonlyMap<string, LinkArtifacts>;
+}
+
+export type { Level };
+
+/**
+ * Verifies one layout (the root, or a sublayout standing for a step) in the reference's order. Each
+ * stage reports its checks; a stage whose failure leaves nothing trustworthy to go on ends the level.
+ * Inspections are queued on the context, not run. Returns the link summarizing the level (the first
+ * step's materials, the last step's products), or undefined when its links could not be established.
+ */
+export async function verifyLevel(ctx: VerifyContext, metadata: SignedMetadata<Layout>, keys: readonly PublicKey[], level: Level): Promise<Link | undefined> {
+  const layout = metadata.signed;
+  if (!checkLayoutSignatures(ctx, metadata, keys, level)) return undefined;
+  checkExpiration(ctx, layout, level);
+  if (!checkNames(ctx, layout, level)) return undefined;
+  const found = await checkStepLinks(ctx, layout, level);
+  if (found === undefined) return undefined;
+  const links = await verifySublayouts(ctx, found, level);
+  if (links === undefined) return undefined;
+  checkCommandAlignment(ctx, layout, links, level);
+  if (!checkThresholdAgreement(ctx, layout, links, found, level)) return undefined;
+
+  // As the reference's reduce_chain_links: the first link (in `pubkeys` order) stands for its step.
+  const reduced = new Map(layout.steps.map((s) => [s.name, links.get(s.name)![0]!]));
+  const stepLinks = new Map<string, LinkArtifacts>();
+  for (const [name, link] of reduced) stepLinks.set(name, { materials: indexArtifacts(link.materials), products: indexArtifacts(link.products) });
+  for (const s of layout.steps) checkItemRules(ctx, `${level.prefix}${s.name}`, s, stepLinks);
+  if (layout.inspect.length > 0) ctx.deferred.push({ prefix: level.prefix, inspections: layout.inspect, stepLinks });
+  return summarize(layout, reduced, level.name ?? '');
+}
+
+/**
+ * A step's "link" may be a layout signed by its functionary: it is verified (recursively, with that key
+ * alone, its links in `<step>.<keyid[:8]>/`) and replaced by its summary link.
+ */
+async function verifySublayouts(ctx: VerifyContext, found: StepLinkSets, level: Level): Promise<Map<string, Link[]> | undefined> {
+  const out = new Map<string, Link[]>();
+  let ok = true;
+  for (const [stepName, set] of found) {
+    const links: Link[] = [];
+    for (const [keyid, item] of set.links) {
+      if (item.signed._type === 'link') {
+        links.push(item.signed);
+        continue;
+      }
+      const shown = `${level.prefix}${stepName}`;
+      const summary = await verifyLevel(ctx, item as SignedMetadata<Layout>, [set.keys.get(keyid)!], {
+        dir: within(level.dir, `${stepName}.${keyid.slice(0, 8)}`),
+        prefix: `${shown}/`,
+        name: shown,
+      });
+      if (summary === undefined) {
+        ok = false;
+        ctx.report.add({ id: 'sublayout', ok: false, step: shown, message: `sublayout by ${keyid.slice(0, 8)} could not be verified` });
+      } else {
+        links.push({ ...summary, name: stepName });
+      }
+    }
+    out.set(stepName, links);
+  }
+  return ok ? out : undefined;
+}
+
+/** The reference's get_summary_link: what a sublayout hands up to the step it stands for. */
+function summarize(layout: Layout, reduced: Map<string, Link>, name: string): Link {
+  const summary: Link = { _type: 'link', name: '', command: [], materials: {}, products: {}, byproducts: {}, environment: {} };
+  if (layout.steps.length === 0) return summary;
+  const first = reduced.get(layout.steps[0]!.name)!;
+  const last = reduced.get(layout.steps[layout.steps.length - 1]!.name)!;
+  return { ...summary, name, materials: first.materials, products: last.products, byproducts: last.byproducts, command: last.command };
+}

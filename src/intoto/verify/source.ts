@@ -1,0 +1,91 @@
+import { open } from 'node:fs/promises';
+import { join } from 'node:path';
+
+/** What reading one metadata file gave. */
+export type ReadResult =
+  | { readonly kind: 'missing' }
+  | { readonly kind: 'unreadable'; readonly reason: string }
+  | { readonly kind: 'too-large'; readonly size: number }
+  | { readonly kind: 'malformed'; readonly reason: string }
+  | { readonly kind: 'text'; readonly text: string; /** the UTF-8 the text was decoded from, when read from bytes */ readonly bytes?: Uint8Array }
+  | { readonly kind: 'json'; readonly value: object };
+
+/** Where link files come from: a folder, or the same layout of names held in memory. */
+export interface LinkSource {
+  /** `path` is relative (`build.0123abcd.link`, `pkg.0123abcd/unpack.4567ef01.link`). */
+  read(path: string): Promise<ReadResult>;
+  /** How to name `path` in messages. */
+  describe(path: string): string;
+}
+
+/**
+ * Link files from a folder. The size is checked on the opened file before anything is read, and the
+ * read itself stops at the limit, so a file that grows meanwhile cannot get past it.
+ */
+export function folderSource(dir: string, maxBytes: number): LinkSource {
+  return {
+    describe: (path) => join(dir, path),
+    async read(path) {
+      let handle;
+      try {
+        handle = await open(join(dir, path), 'r');
+      } catch (e) {
+        const code = (e as NodeJS.ErrnoException).code;
+        // The reference skips a link it cannot open (IOError) exactly like a missing one.
+        return code === 'ENOENT' || code === 'ENOTDIR' ? { kind: 'missing' } : { kind: 'unreadable', reason: String(code ?? e) };
+      }
+      try {
+        const info = await handle.stat();
+        if (!info.isFile()) return { kind: 'unreadable', reason: 'not a regular file' };
+        if (info.size > maxBytes) return { kind: 'too-large', size: info.size };
+        const buffer = Buffer.alloc(Math.min(info.size, maxBytes) + 1);
+        let filled = 0;
+        for (;;) {
+          const { bytesRead } = await handle.read(buffer, filled, buffer.length - filled, filled);
+          if (bytesRead === 0) break;
+          filled += bytesRead;
+          if (filled === buffer.length) break;
+        }
+        if (filled > maxBytes) return { kind: 'too-large', size: filled };
+        return decode(buffer.subarray(0, filled));
+      } catch (e) {
+        return { kind: 'unreadable', reason: (e as NodeJS.ErrnoException).code ?? String(e) };
+      } finally {
+        await handle.close();
+      }
+    },
+  };
+}
+
+/** Link files held in memory, by relative path; texts and bytes obey the same size limit as files. */
+export function memorySource(files: Readonly<Record<string, string | Uint8Array | object>>, maxBytes: number): LinkSource {
+  return {
+    describe: (path) => path,
+    async read(path) {
+      if (!Object.hasOwn(files, path)) return { kind: 'missing' };
+      const value = files[path]!;
+      if (typeof value === 'string') {
+        const size = Buffer.byteLength(value, 'utf8');
+        return size > maxBytes ? { kind: 'too-large', size } : { kind: 'text', text: value };
+      }
+      if (value instanceof Uint8Array) {
+        return value.length > maxBytes ? { kind: 'too-large', size: value.length } : decode(value);
+      }
+      return { kind: 'json', value };
+    },
+  };
+}
+
+// Bad UTF-8 is refused rather than replaced, so the signed bytes cannot be reinterpreted.
+function decode(bytes: Uint8Array): ReadResult {
+  try {
+    return { kind: 'text', text: new TextDecoder('utf-8', { fatal: true }).decode(bytes), bytes };
+  } catch {
+    return { kind: 'malformed', reason: 'is not valid UTF-8' };
+  }
+}
+
+/** The path of `name` inside the sublayout folder `dir` ('' for the root). */
+export function within(dir: string, name: string): string {
+  return dir === '' ? name : `${dir}/${name}`;
+}

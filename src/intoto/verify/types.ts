@@ -1,0 +1,62 @@
+import type { PublicKey } from '../../crypto/keys.js';
+
+/** What `verify` is given. Exactly one of `linkDir` and `links` says where the links are (default: `workDir`). */
+export interface VerifyOptions {
+  /** The signed root layout as parsed JSON: `{"signed": {"_type": "layout", …}, "signatures": […]}`. */
+  readonly layout: unknown;
+  /** Where the layout came from, for messages. */
+  readonly layoutFile?: string;
+  /** The layout owners' keys: EVERY one must have signed the layout (a key given twice counts once). */
+  readonly layoutKeys: readonly PublicKey[];
+  /** The folder holding `<step>.<keyid[:8]>.link` files and `<step>.<keyid[:8]>/` sublayout folders. */
+  readonly linkDir?: string;
+  /**
+   * The same content without a folder: relative path (`build.0123abcd.link`,
+   * `package.0123abcd/unpack.4567ef01.link`) → the file's text or bytes, or its already parsed JSON.
+   */
+  readonly links?: Readonly<Record<string, string | Uint8Array | object>>;
+  /** The time layouts must not have expired at (default: now). */
+  readonly verifyTime?: Date;
+  /** Run inspections (default true). When false they are reported as skipped, not failed. */
+  readonly runInspections?: boolean;
+  /** Time limit per inspection command (default 10 000 ms, the reference's LINK_CMD_EXEC_TIMEOUT). */
+  readonly inspectionTimeoutMs?: number;
+  /** Link files larger than this are refused before they are parsed (default 256 MiB). */
+  readonly maxLinkBytes?: number;
+  /** The folder whose scratch copy inspections run in (default: the process's cwd). */
+  readonly workDir?: string;
+}
+
+/** Stable identifiers of the kinds of check, in the order the workflow performs them. */
+export type CheckId =
+  | 'layout-signature'
+  | 'layout-expiration'
+  | 'step-links'
+  | 'sublayout'
+  | 'command-alignment'
+  | 'threshold-agreement'
+  | 'rules'
+  | 'inspection';
+
+/** One line of the report. */
+export interface Check {
+  readonly id: CheckId;
+  /** False when the check failed, or could not be performed because an earlier one failed. */
+  readonly ok: boolean;
+  /** The check was not performed (see `message`). */
+  readonly skipped?: true;
+  /** A finding that does not fail verification (command alignment, as in the reference). */
+  readonly warning?: true;
+  /** The step or inspection, `parent/child` inside sublayouts; absent for the root layout itself. */
+  readonly step?: string;
+  readonly message: string;
+  readonly details?: Readonly<Record<string, unknown>>;
+}
+
+export interface VerificationReport {
+  /** The verdict: true only when every check passed. */
+  readonly ok: boolean;
+  readonly verifiedAt: string;
+  readonly layout?: string;
+  readonly checks: readonly Check[];
+}

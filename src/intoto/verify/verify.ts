@@ -1,0 +1,80 @@
+import { EvidentError } from '../../errors.js';
+import type { Layout } from '../models/types.js';
+import { InspectionWorkspace, runInspections } from './inspections.js';
+import { verifyLevel, type VerifyContext } from './level.js';
+import { parseSignedMetadata, type SignedMetadata } from './metadata.js';
+import { ReportBuilder } from './report.js';
+import { folderSource, memorySource } from './source.js';
+import type { VerificationReport, VerifyOptions } from './types.js';
+
+export const DEFAULT_MAX_LINK_BYTES = 256 * 1024 * 1024;
+/** The reference's LINK_CMD_EXEC_TIMEOUT. */
+export const DEFAULT_INSPECTION_TIMEOUT_MS = 10_000;
+
+/**
+ * Verifies a supply chain against its signed layout, as the in-toto reference's `in_toto_verify` does,
+ * and returns a report of every check. A failed verification is a report with `ok: false`, never an
+ * exception; only unusable input (no key, a malformed root layout, conflicting options) throws.
+ *
+ * Order: layout signatures → expiration → each step's links (signatures, thresholds) → sublayouts →
+ * command alignment (warnings) → threshold agreement → step rules; then, only when all of that passed,
+ * inspections in a scratch copy of `workDir` and their rules.
+ *
+ * @example
+ * const report = await verify({ layout: JSON.parse(readFileSync('root.layout', 'utf8')), layoutKeys: [await loadPublicKey('owner.pub')], linkDir: '.' });
+ * process.stdout.write(formatReport(report));
+ */
+export async function verify(options: VerifyOptions): Promise<VerificationReport> {
+  if (options.layoutKeys.length === 0) throw new EvidentError('BAD_USAGE', 'verifying a layout needs at least one layout key');
+  if (options.linkDir !== undefined && options.links !== undefined) throw new EvidentError('BAD_USAGE', 'give linkDir or links, not both');
+  const maxLinkBytes = options.maxLinkBytes ?? DEFAULT_MAX_LINK_BYTES;
+  if (!Number.isSafeInteger(maxLinkBytes) || maxLinkBytes < 1) throw new EvidentError('BAD_USAGE', `maxLinkBytes must be a positive integer, not ${maxLinkBytes}`);
+  const timeoutMs = options.inspectionTimeoutMs ?? DEFAULT_INSPECTION_TIMEOUT_MS;
+  if (!(timeoutMs > 0)) throw new EvidentError('BAD_USAGE', `inspectionTimeoutMs must be positive, not ${timeoutMs}`);
+  const now = options.verifyTime ?? new Date();
+  if (Number.isNaN(now.getTime())) throw new EvidentError('BAD_USAGE', 'verifyTime is not a valid date');
+
+  const root = loadRootLayout(options.layout, options.layoutFile);
+  const workDir = options.workDir ?? process.cwd();
+  const source = options.links !== undefined ? memorySource(options.links, maxLinkBytes) : folderSource(options.linkDir ?? workDir, maxLinkBytes);
+  const report = new ReportBuilder();
+  const ctx: VerifyContext = { source, report, now, maxLinkBytes, deferred: [] };
+
+  await verifyLevel(ctx, root, options.layoutKeys, { dir: '', prefix: '' });
+  await inspect(ctx, options.runInspections ?? true, workDir, timeoutMs);
+  return report.finish(now, options.layoutFile);
+}
+
+function loadRootLayout(value: unknown, file: string | undefined): SignedMetadata<Layout> {
+  const metadata = parseSignedMetadata(value, file);
+  if (metadata.format !== 'metablock' || metadata.signed._type !== 'layout') {
+    throw new EvidentError('BAD_INPUT', 'this is not a layout (signed._type must be "layout")', { file });
+  }
+  return metadata as SignedMetadata<Layout>;
+}
+
+/** Inspections run only after every signature and rule check of every level passed. */
+async function inspect(ctx: VerifyContext, enabled: boolean, workDir: string, timeoutMs: number): Promise<void> {
+  const all = ctx.deferred.flatMap((level) => level.inspections.map((i) => `${level.prefix}${i.name}`));
+  if (all.length === 0) return;
+  if (!enabled || ctx.report.failed) {
+    for (const step of all) {
+      ctx.report.add({
+        id: 'inspection',
+        ok: enabled ? false : true,
+        skipped: true,
+        step,
+        message: enabled ? 'not run, because earlier checks failed' : 'not run (inspections disabled)',
+      });
+    }
+    return;
+  }
+  const workspace = new InspectionWorkspace(workDir);
+  try {
+    for (const level of ctx.deferred) {
+      if (!(await runInspections(ctx, level, { workspace, timeoutMs }))) return;
+    }
+  } finally {
+    await workspace.dispose();
+  }
+}

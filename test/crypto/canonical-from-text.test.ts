@@ -1,0 +1,68 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { canonicalMemberFromText } from '../../src/crypto/canonical-from-text.js';
+import { canonicalJsonBytes } from '../../src/crypto/canonical-json.js';
+import { pythonJsonDumps } from '../../src/intoto/models/python-json.js';
+
+const fast = (text: string) => canonicalMemberFromText(Buffer.from(text, 'utf8'), 'signed');
+
+test('a sorted document gives the canonical bytes of its member, whitespace dropped', () => {
+  const doc = { signatures: [{ keyid: 'ab', sig: 'cd' }], signed: { _type: 'link', a: [1, -2, true, null, 'x\\"y'], b: { c: {} , d: [] } } };
+  const text = pythonJsonDumps(doc);
+  assert.equal(fast(text)?.toString('utf8'), canonicalJsonBytes(doc.signed).toString('utf8'));
+  assert.equal(fast('{"signed":{}}')?.toString(), '{}');
+  assert.equal(fast('{"other": 1}'), undefined);
+});
+
+test('anything canonical JSON would rewrite falls back to the full encoder', () => {
+  for (const text of [
+    '{"signed": {"b": 1, "a": 2}}', // unsorted
+    '{"signed": {"a": 1, "a": 2}}', // duplicate key
+    '{"signed": {"a": "\\u00e9"}}', // escape canonical JSON writes raw
+    '{"signed": {"a": "x\\ny"}}', // \n escape
+    '{"signed": {"a\\"": 1, "a#": 2}}', // escaped key: decoded order differs
+    '{"signed": {"a": -0}}',
+    '{"signed": {"a": 1}, "signed": {"a": 2}}',
+    '{"signed": {"a": 1}} trailing',
+    '{"signed": {"a": tru}}',
+    '{"signed": {"a": [1,]}}',
+    '{"signed": {"a": "raw\ttab"}}',
+  ]) {
+    assert.equal(fast(text), undefined, text);
+  }
+});
+
+test('floats and unsafe integers are refused as parseStrictJson refuses them', () => {
+  assert.throws(() => fast('{"signed": {"a": 1.0}}'), /number 1.0 is not an integer/);
+  assert.throws(() => fast('{"signed": {"a": 1e3}}'), /not an integer/);
+  assert.throws(() => fast('{"signed": {"a": 18446744073709551616}}'), /too large/);
+});
+
+test('property: whenever it answers, the answer equals canonical JSON of the parsed member', () => {
+  let seed = 42;
+  const rand = (n: number) => {
+    seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+    return seed % n;
+  };
+  const alphabet = ['a', 'b', 'Z', '0', ' ', '"', '\\', 'é', '日', '🎉', '\n', '/', '-', '\u007f', '\u2028'];
+  const str = () => Array.from({ length: rand(5) }, () => alphabet[rand(alphabet.length)]).join('');
+  const value = (depth: number): unknown => {
+    const kind = rand(depth > 3 ? 4 : 6);
+    if (kind === 0) return str();
+    if (kind === 1) return rand(2) ? rand(1e6) - 5e5 : [true, false, null][rand(3)];
+    if (kind === 2) return rand(3) === 0 ? 9007199254740991 : rand(100);
+    if (kind === 3) return str();
+    if (kind === 4) return Array.from({ length: rand(4) }, () => value(depth + 1));
+    return Object.fromEntries(Array.from({ length: rand(5) }, () => [str(), value(depth + 1)]));
+  };
+  let answered = 0;
+  for (let i = 0; i < 3000; i++) {
+    const signed = value(0);
+    const text = rand(2) ? pythonJsonDumps({ signatures: [], signed }) : JSON.stringify({ signed, signatures: [] }, null, rand(3));
+    const result = fast(text);
+    if (result === undefined) continue;
+    answered++;
+    assert.equal(result.toString('utf8'), canonicalJsonBytes((JSON.parse(text) as { signed: unknown }).signed).toString('utf8'), text);
+  }
+  assert.ok(answered > 500, `the fast path answered ${answered} of 3000`);
+});
