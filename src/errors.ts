@@ -16,6 +16,7 @@ export type EvidentErrorCode =
   | 'LAYOUT_EXPIRED'
   | 'THRESHOLD_NOT_MET'
   | 'RULE_VIOLATION'
+  | 'DIGEST_MISMATCH'
   | 'COMMAND_FAILED'
   | 'ENVIRONMENT'
   | 'INTERNAL';
@@ -28,6 +29,7 @@ export function exitCodeFor(code: EvidentErrorCode): number {
     case 'LAYOUT_EXPIRED':
     case 'THRESHOLD_NOT_MET':
     case 'RULE_VIOLATION':
+    case 'DIGEST_MISMATCH':
     case 'BAD_SIGNATURE':
       return 1;
     case 'INTERNAL':

@@ -17,6 +17,9 @@ const COMMANDS: Record<string, () => Promise<Register>> = {
   layout: async () => (await import('./layout.js')).registerLayout,
   svid: async () => (await import('./svid.js')).registerSvid,
   server: async () => (await import('./server.js')).registerServer,
+  image: async () => (await import('./image.js')).registerImage,
+  sbom: async () => (await import('./sbom.js')).registerSbom,
+  scan: async () => (await import('./scan.js')).registerScan,
   demo: async () => (await import('./demo.js')).registerDemo,
 };
 

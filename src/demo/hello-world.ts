@@ -3,6 +3,9 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { EvidentError } from '../errors.js';
+import { loadPrivateKey } from '../crypto/key-files.js';
+import { compileLayoutSpec } from '../intoto/layout-spec/compile.js';
+import { signMetablock, writeMetadataFile } from '../intoto/models/metablock.js';
 import { runEvident, runProcess, type ProcessResult } from './evident-process.js';
 
 /** The example project the demo secures, shipped with the package. */
@@ -94,9 +97,10 @@ async function prepareBase(base: string, log: (line: string) => void): Promise<v
   await evident(['keygen', '-t', 'ecdsa', 'keys/rogue'], base);
   log('✓ keys: owner and developer (ed25519, people), builder (ecdsa, the build runner)');
   await evident(['layout', 'create', 'layout.yaml', '-k', 'keys/owner', '-o', 'root.layout'], base);
-  const expired = (await readFile(join(base, 'layout.yaml'), 'utf8')).replace(/^expires: .*$/m, 'expires: 2020-01-01T00:00:00Z');
-  await writeFile(join(base, 'expired-layout.yaml'), expired);
-  await evident(['layout', 'create', 'expired-layout.yaml', '-k', 'keys/owner', '-o', 'expired.layout'], base);
+  // `layout create` refuses a date in the past, so the stale layout is made as it once was: compiled on
+  // a day long gone, when its 30 days were still ahead.
+  const stale = await compileLayoutSpec(join(base, 'layout.yaml'), { now: new Date('2020-01-01T00:00:00Z') });
+  await writeMetadataFile(join(base, 'expired.layout'), signMetablock(stale, [await loadPrivateKey(join(base, 'keys', 'owner'))]));
   log('✓ layout: root.layout from layout.yaml, signed by the owner');
 }
 

@@ -1,0 +1,141 @@
+import { chmod, link, lstat, mkdir, readdir, readlink, rm, symlink, writeFile } from 'node:fs/promises';
+import { join, relative, resolve, sep } from 'node:path';
+import { EvidentError } from '../errors.js';
+import { classifyLayerPath, layerPathParts } from './layer-paths.js';
+import { readTar, type TarEntry } from './tar.js';
+
+export interface UnpackStats {
+  files: number;
+  directories: number;
+  symlinks: number;
+  hardlinks: number;
+  whiteouts: number;
+  /** Device files and FIFOs: never created by an unprivileged unpack. */
+  skipped: string[];
+}
+
+const MAX_LINKS = 40;
+
+/**
+ * Writes the root filesystem of an image into `dir`, applying the layers in order (OCI image-spec
+ * layer.md): whiteouts first (they hide only lower layers' content), then the layer's entries.
+ * Nothing is ever written outside `dir`: absolute and `..` paths are refused, parent paths are resolved
+ * through symlinks inside `dir` only, symlinks whose target is absolute or resolves outside `dir` are
+ * refused, and once every layer is applied each symlink is checked again (a later layer can change what
+ * an earlier link resolves through). Owners are not applied; set-id bits are dropped.
+ */
+export async function unpackLayers(layers: readonly Uint8Array[], dir: string): Promise<UnpackStats> {
+  const root = resolve(dir);
+  await mkdir(root, { recursive: true });
+  const stats: UnpackStats = { files: 0, directories: 0, symlinks: 0, hardlinks: 0, whiteouts: 0, skipped: [] };
+  for (const [i, layer] of layers.entries()) {
+    const where = `layer ${i}`;
+    const entries = readTar(layer, where);
+    for (const e of entries) {
+      const c = classifyLayerPath(e.path, `${where}: ${e.path}`);
+      if (c.kind === 'opaque') {
+        const parent = await resolveInRoot(root, c.parent, `${where}: ${e.path}`);
+        for (const child of await readdir(parent).catch(() => [])) await rm(join(parent, child), { recursive: true, force: true });
+        stats.whiteouts++;
+      } else if (c.kind === 'whiteout') {
+        const parent = await resolveInRoot(root, c.parent, `${where}: ${e.path}`);
+        await rm(join(parent, c.name), { recursive: true, force: true });
+        stats.whiteouts++;
+      }
+    }
+    for (const e of entries) {
+      const c = classifyLayerPath(e.path, `${where}: ${e.path}`);
+      if (c.kind === 'entry') await applyEntry(root, c.parts, e, `${where}: ${e.path}`, stats);
+    }
+  }
+  await recheckSymlinks(root, root);
+  return stats;
+}
+
+async function applyEntry(root: string, parts: string[], e: TarEntry, where: string, stats: UnpackStats): Promise<void> {
+  const parent = await resolveInRoot(root, parts.slice(0, -1), where);
+  await mkdir(parent, { recursive: true, mode: 0o755 });
+  const target = join(parent, parts[parts.length - 1] as string);
+  const existing = await lstat(target).catch(() => undefined);
+  const mode = e.mode & 0o777;
+  if (e.type === 'directory') {
+    if (existing && !existing.isDirectory()) await rm(target, { recursive: true, force: true });
+    if (!existing?.isDirectory()) await mkdir(target, { mode: 0o700 });
+    await chmod(target, mode | 0o700); // keep it writable for the layers that follow
+    stats.directories++;
+    return;
+  }
+  if (e.type === 'other') {
+    stats.skipped.push(parts.join('/'));
+    return;
+  }
+  if (existing) await rm(target, { recursive: true, force: true });
+  if (e.type === 'file') {
+    await writeFile(target, e.data ?? new Uint8Array(), { flag: 'wx', mode });
+    await chmod(target, mode);
+    stats.files++;
+  } else if (e.type === 'symlink') {
+    const linkname = e.linkname ?? '';
+    if (linkname.startsWith('/')) throw new EvidentError('PATH_ESCAPE', `${where}: refusing symlink to absolute path '${linkname}' (it would point outside the unpacked root)`);
+    const from = relative(root, parent).split(sep).filter((c) => c !== '');
+    await resolveInRoot(root, [...from, ...linkname.split('/')], `${where} -> ${linkname}`);
+    await symlink(linkname, target);
+    stats.symlinks++;
+  } else {
+    const source = layerPathParts(e.linkname ?? '', where);
+    const sourceParent = await resolveInRoot(root, source.slice(0, -1), where);
+    const sourcePath = join(sourceParent, source[source.length - 1] ?? '');
+    const st = await lstat(sourcePath).catch(() => undefined);
+    if (!st?.isFile()) throw new EvidentError('BAD_INPUT', `${where}: hardlink target '${String(e.linkname)}' is not a file unpacked earlier`);
+    await link(sourcePath, target);
+    stats.hardlinks++;
+  }
+}
+
+/**
+ * The physical path, inside `root`, of the components `parts`, following symlinks the way the kernel
+ * would but never above `root`: a `..` at the root, or a symlink to an absolute path, is an escape.
+ * Components that do not exist yet are taken as they are.
+ */
+export async function resolveInRoot(root: string, parts: readonly string[], where: string): Promise<string> {
+  const current: string[] = [];
+  const queue = [...parts];
+  let links = 0;
+  while (queue.length > 0) {
+    const c = queue.shift() as string;
+    if (c === '' || c === '.') continue;
+    if (c === '..') {
+      if (current.length === 0) throw new EvidentError('PATH_ESCAPE', `${where}: refusing a path that resolves outside the unpacked root`);
+      current.pop();
+      continue;
+    }
+    const candidate = join(root, ...current, c);
+    const st = await lstat(candidate).catch(() => undefined);
+    if (st?.isSymbolicLink()) {
+      if (++links > MAX_LINKS) throw new EvidentError('SYMLINK_LOOP', `${where}: too many levels of symbolic links`);
+      const target = await readlink(candidate);
+      if (target.startsWith('/')) throw new EvidentError('PATH_ESCAPE', `${where}: refusing to follow symlink ${join(...current, c)} to absolute path '${target}'`);
+      queue.unshift(...target.split('/'));
+      continue;
+    }
+    current.push(c);
+  }
+  return join(root, ...current);
+}
+
+async function recheckSymlinks(root: string, dir: string): Promise<void> {
+  for (const d of await readdir(dir, { withFileTypes: true })) {
+    const path = join(dir, d.name);
+    if (d.isSymbolicLink()) {
+      const rel = relative(root, path).split(sep);
+      try {
+        await resolveInRoot(root, rel, rel.join('/'));
+      } catch (e) {
+        await rm(path, { force: true });
+        throw e;
+      }
+    } else if (d.isDirectory()) {
+      await recheckSymlinks(root, path);
+    }
+  }
+}
