@@ -3,8 +3,6 @@ import { EvidentError } from '../errors.js';
 import { loadPrivateKey } from '../crypto/key-files.js';
 import type { Signer } from '../crypto/signer.js';
 import type { Signature } from '../intoto/models/types.js';
-import { fetchX509Context, pickSvid } from '../spiffe/workloadapi/client.js';
-import { signedBySpiffeId, svidSigner } from '../spiffe/x509svid/signer.js';
 import type { CollectOptions } from '../intoto/record/index.js';
 import type { LinkFormat } from '../intoto/runlib/link-output.js';
 import type { CliContext } from './context.js';
@@ -57,6 +55,9 @@ export async function stepIdentity(flags: StepFlags, ctx: CliContext): Promise<S
     throw new EvidentError('BAD_USAGE', 'sign with either -k KEY or --spiffe-socket, not both');
   }
   if (flags.spiffeSocket !== undefined) {
+    // loaded only here: the gRPC and X.509 libraries cost a static-key run most of its start-up time
+    const { fetchX509Context, pickSvid } = await import('../spiffe/workloadapi/client.js');
+    const { signedBySpiffeId, svidSigner } = await import('../spiffe/x509svid/signer.js');
     const address = typeof flags.spiffeSocket === 'string' ? flags.spiffeSocket : undefined;
     const context = await fetchX509Context({ address, env: ctx.io.env });
     const svid = pickSvid(context.svids, { spiffeId: flags.spiffeId });

@@ -1,9 +1,9 @@
 import { spawn } from 'node:child_process';
-import { dirname, join } from 'node:path';
+import { delimiter, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-/** bin/evident of this package: the demo runs each step through the real CLI, as a CI job would. */
-const EVIDENT_BIN = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'bin', 'evident');
+/** This package's bin/: the demo runs each step through the real CLI, as a CI job would. */
+export const EVIDENT_BIN_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'bin');
 
 export interface ProcessResult {
   code: number;
@@ -11,14 +11,18 @@ export interface ProcessResult {
   stderr: string;
 }
 
-/** Runs `evident ARGS…` in `cwd` and captures its output. */
+/**
+ * Runs `evident ARGS…` in `cwd` and captures its output. `evident` is on the PATH of what it runs, so
+ * step commands and the layout's inspections can call it by name, as they would in CI.
+ */
 export function runEvident(args: string[], cwd: string): Promise<ProcessResult> {
-  return runProcess(process.execPath, [EVIDENT_BIN, ...args], cwd);
+  return runProcess(process.execPath, [join(EVIDENT_BIN_DIR, 'evident'), ...args], cwd);
 }
 
 export function runProcess(command: string, args: string[], cwd: string): Promise<ProcessResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { cwd, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1' } });
+    const env = { ...process.env, NO_COLOR: '1', SOURCE_DATE_EPOCH: '0', PATH: `${EVIDENT_BIN_DIR}${delimiter}${process.env.PATH ?? ''}` };
+    const child = spawn(command, args, { cwd, stdio: ['ignore', 'pipe', 'pipe'], env });
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (s: string) => (stdout += s));

@@ -11,8 +11,6 @@ import { runEvident, runProcess, type ProcessResult } from './evident-process.js
 /** The example project the demo secures, shipped with the package. */
 const EXAMPLE_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'examples', 'hello-world');
 
-const PACKAGE_COMMAND = ['tar', '--sort=name', '--mtime=@0', '--owner=0', '--group=0', '--numeric-owner', '-cf', 'hello.tar', 'hello'];
-
 export interface DemoOptions {
   /** Where the demo works; a new temporary folder when absent. */
   workdir?: string;
@@ -33,16 +31,37 @@ export interface DemoResult {
   workdir: string;
 }
 
+/** How a pipeline identity signs its step: the flags `evident run` gets. */
+interface Signers {
+  developer: string[];
+  builder: string[];
+  scanner: string[];
+  /** A build runner that is not the one the layout names. */
+  rogue: string[];
+}
+
+type Stage = 'code' | 'build' | 'package' | 'scan';
+const STAGES: Stage[] = ['code', 'build', 'package', 'scan'];
+
 /** Hooks an attack uses to interfere with the pipeline at the moment it would in real life. */
 interface Tampering {
-  /** After the developer's sign-off, before the build runner checks out the source. */
+  /** Before the developer's sign-off (an honest but vulnerable change). */
+  beforeSignOff?: (dir: string) => Promise<void>;
+  /** After the sign-off, before the build runner checks out the source. */
   afterSignOff?: (dir: string) => Promise<void>;
-  /** The key the build is signed with (a rogue runner uses its own). */
-  buildKey?: string;
+  /** The build is done by another runner. */
+  rogueBuild?: boolean;
   /** After delivery, before the deployer verifies. */
   beforeVerify?: (deliverDir: string) => Promise<void>;
   /** The layout the deployer verifies against. */
   layout?: string;
+}
+
+interface Attack {
+  name: string;
+  tampering: Tampering;
+  /** The first stage the attack changes; earlier stages are taken from the honest run. */
+  from: Stage | 'deliver';
 }
 
 /**
@@ -54,25 +73,31 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
   await mkdir(workdir, { recursive: true });
   const log = options.log;
   try {
-    await checkCompiler();
+    await checkTools();
     log(`evident demo: the Hello World supply chain, in ${workdir}`);
     const base = join(workdir, 'base');
-    await prepareBase(base, log);
+    const signers = await prepareBase(base, log);
 
     log('\n== the honest pipeline');
-    const honest = await pipeline(base, join(workdir, 'honest'), {}, log);
+    const honestDir = join(workdir, 'honest');
+    await cp(base, honestDir, { recursive: true });
+    await runStages(honestDir, 'code', {}, signers, log);
+    const honest = await deliverAndVerify(honestDir, {}, log);
     log(indent(honest.stdout.trimEnd()));
     const honestPassed = honest.code === 0;
     log(honestPassed ? '✓ verification PASSED: the product followed its layout' : `✗ verification FAILED (exit ${honest.code}): ${honest.stderr.trim()}`);
 
     log('\n== attacks, each on a fresh copy');
     const attacks: AttackOutcome[] = [];
-    for (const [name, tampering] of attackCatalogue()) {
-      log(`-- ${name}`);
-      const result = await pipeline(base, join(workdir, `attack-${attacks.length + 1}`), tampering, () => undefined);
+    for (const attack of ATTACKS) {
+      log(`-- ${attack.name}`);
+      const dir = join(workdir, `attack-${attacks.length + 1}`);
+      await cp(attack.from === 'code' ? base : honestDir, dir, { recursive: true, filter: (src) => !src.endsWith('/deliver') });
+      if (attack.from !== 'deliver') await runStages(dir, attack.from, attack.tampering, signers, () => undefined);
+      const result = await deliverAndVerify(dir, attack.tampering, () => undefined);
       const reason = firstFailure(result);
       const caught = result.code === 1;
-      attacks.push({ attack: name, caught, reason });
+      attacks.push({ attack: attack.name, caught, reason });
       log(caught ? `   caught: ${reason}` : `   NOT CAUGHT (exit ${result.code}) ${reason}`);
     }
     printSummary(honestPassed, attacks, log);
@@ -82,80 +107,114 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
   }
 }
 
-async function checkCompiler(): Promise<void> {
-  const r = await runProcess('sh', ['-c', 'command -v cc && command -v tar'], process.cwd()).catch(() => undefined);
-  if (!r || r.code !== 0) throw new EvidentError('ENVIRONMENT', 'the demo compiles C and packs a tar archive: install a C compiler (cc) and tar');
+const ATTACKS: Attack[] = [
+  {
+    name: 'a one-line change to the source after the sign-off',
+    from: 'build',
+    tampering: { afterSignOff: async (dir) => appendLine(join(dir, 'src', 'hello.c'), '/* backdoor */ int sneaky = 1;') },
+  },
+  {
+    name: 'a swapped binary inside the delivered image',
+    from: 'deliver',
+    tampering: {
+      beforeVerify: async (deliver) => {
+        // the attacker builds a look-alike image around their own binary and ships it instead
+        const evil = join(deliver, '..', 'evil');
+        await cp(join(deliver, '..', 'image.yaml'), join(evil, 'image.yaml'));
+        await cp(join(deliver, '..', 'vendor'), join(evil, 'vendor'), { recursive: true });
+        await writeFile(join(evil, 'hello'), '#!/bin/sh\necho pwned\n', { mode: 0o755 });
+        await must(runEvident(['image', 'build', '--config', 'image.yaml', '-o', join(deliver, 'hello-image.tar')], evil));
+      },
+    },
+  },
+  { name: 'a build performed by a rogue runner', from: 'build', tampering: { rogueBuild: true } },
+  {
+    name: 'a link edited after signing (the build product hash replaced)',
+    from: 'deliver',
+    tampering: {
+      beforeVerify: async (deliver) => {
+        const file = (await readdir(deliver)).find((f) => f.startsWith('build.') && f.endsWith('.link'))!;
+        const text = await readFile(join(deliver, file), 'utf8');
+        await writeFile(join(deliver, file), text.replace(/("hello": \{\s*"sha256": ")[0-9a-f]{64}/, `$1${'e'.repeat(64)}`));
+      },
+    },
+  },
+  { name: 'an expired layout', from: 'deliver', tampering: { layout: 'expired.layout' } },
+  {
+    name: 'a library with a known critical advisory added to the image',
+    from: 'code',
+    tampering: {
+      // an honest, signed-off change: only the scan policy stands between it and production
+      beforeSignOff: async (dir) => {
+        const path = join(dir, 'image.yaml');
+        await writeFile(path, (await readFile(path, 'utf8')).replaceAll('1.3.1', '1.2.11'));
+      },
+    },
+  },
+];
+
+async function checkTools(): Promise<void> {
+  const r = await runProcess('sh', ['-c', 'command -v cc'], process.cwd()).catch(() => undefined);
+  if (!r || r.code !== 0) throw new EvidentError('ENVIRONMENT', 'the demo compiles C: install a C compiler (cc)');
 }
 
-/** Keys and the signed layout, made once and copied into every run. */
-async function prepareBase(base: string, log: (line: string) => void): Promise<void> {
+/** Keys and the signed layouts, made once and copied into every run. */
+async function prepareBase(base: string, log: (line: string) => void): Promise<Signers> {
   await cp(EXAMPLE_DIR, base, { recursive: true, filter: (src) => !src.endsWith('pipeline.sh') });
   await mkdir(join(base, 'keys'), { recursive: true });
-  await evident(['keygen', 'keys/owner'], base);
-  await evident(['keygen', 'keys/developer'], base);
-  await evident(['keygen', '-t', 'ecdsa', 'keys/builder'], base);
-  await evident(['keygen', '-t', 'ecdsa', 'keys/rogue'], base);
-  log('✓ keys: owner and developer (ed25519, people), builder (ecdsa, the build runner)');
+  for (const [name, type] of [['owner', 'ed25519'], ['developer', 'ed25519'], ['builder', 'ecdsa'], ['scanner', 'ecdsa'], ['rogue', 'ecdsa']]) {
+    await evident(['keygen', '-t', type!, `keys/${name}`], base);
+  }
+  log('✓ keys: owner and developer (people), builder and scanner (CI runners)');
   await evident(['layout', 'create', 'layout.yaml', '-k', 'keys/owner', '-o', 'root.layout'], base);
   // `layout create` refuses a date in the past, so the stale layout is made as it once was: compiled on
   // a day long gone, when its 30 days were still ahead.
   const stale = await compileLayoutSpec(join(base, 'layout.yaml'), { now: new Date('2020-01-01T00:00:00Z') });
   await writeMetadataFile(join(base, 'expired.layout'), signMetablock(stale, [await loadPrivateKey(join(base, 'keys', 'owner'))]));
   log('✓ layout: root.layout from layout.yaml, signed by the owner');
+  const key = (name: string) => ['-k', `keys/${name}`];
+  return { developer: key('developer'), builder: key('builder'), scanner: key('scanner'), rogue: key('rogue') };
 }
 
-/** Runs the three steps and the deployer's verification in `dir`, with an attack's tampering if any. */
-async function pipeline(base: string, dir: string, tampering: Tampering, log: (line: string) => void): Promise<ProcessResult> {
-  await cp(base, dir, { recursive: true });
-  await evident(['run', '-n', 'code', '-k', 'keys/developer', '-x', '-p', 'src/hello.c'], dir);
-  log('✓ code: the developer signed off src/hello.c');
-  await tampering.afterSignOff?.(dir);
-  await evident(['run', '-n', 'build', '-k', tampering.buildKey ?? 'keys/builder', '-m', 'src/hello.c', '-p', 'hello', '--', 'cc', '-o', 'hello', 'src/hello.c'], dir);
-  log('✓ build: the build runner compiled hello');
-  await evident(['run', '-n', 'package', '-k', 'keys/builder', '-m', 'hello', '-p', 'hello.tar', '--', ...PACKAGE_COMMAND], dir);
-  log('✓ package: the build runner packed hello.tar');
+/** Runs the pipeline's steps in `dir` from stage `from` on, each through `evident run`. */
+async function runStages(dir: string, from: Stage, tampering: Tampering, signers: Signers, log: (line: string) => void): Promise<void> {
+  const todo = STAGES.slice(STAGES.indexOf(from));
+  // links of the stages about to run again must not linger from the run this one was copied from
+  for (const f of await readdir(dir)) if (todo.some((stage) => f.startsWith(`${stage}.`) && f.endsWith('.link'))) await rm(join(dir, f));
+  if (todo.includes('code')) {
+    await tampering.beforeSignOff?.(dir);
+    await evident(['run', '-n', 'code', ...signers.developer, '-x', '-p', 'src/hello.c', 'image.yaml', 'vendor'], dir);
+    log('✓ code: the developer signed off the source, the image description and the vendored library');
+  }
+  if (todo.includes('build')) {
+    await tampering.afterSignOff?.(dir);
+    const builder = tampering.rogueBuild ? signers.rogue : signers.builder;
+    await evident(['run', '-n', 'build', ...builder, '-m', 'src/hello.c', '-p', 'hello', '--', 'cc', '-o', 'hello', 'src/hello.c'], dir);
+    log('✓ build: the build runner compiled hello');
+  }
+  if (todo.includes('package')) {
+    const command = ['evident', 'image', 'build', '--config', 'image.yaml', '-o', 'hello-image.tar', '--sbom', 'sbom.cdx.json'];
+    await evident(['run', '-n', 'package', ...signers.builder, '-m', 'hello', 'image.yaml', 'vendor', '-p', 'hello-image.tar', 'sbom.cdx.json', '--', ...command], dir);
+    log('✓ package: the build runner built the OCI image hello-image.tar and its SBOM');
+  }
+  if (todo.includes('scan')) {
+    const command = ['evident', 'scan', 'run', 'sbom.cdx.json', '--advisories', 'advisories', '-o', 'scan-report.json'];
+    await evident(['run', '-n', 'scan', ...signers.scanner, '-m', 'sbom.cdx.json', 'advisories', '-p', 'scan-report.json', '--', ...command], dir);
+    log('✓ scan: the scan runner matched the SBOM against the advisory feed');
+  }
+}
+
+/** Hands the image, the scan report, the links and the layout to the deployer, who verifies them. */
+async function deliverAndVerify(dir: string, tampering: Tampering, log: (line: string) => void): Promise<ProcessResult> {
   const deliver = join(dir, 'deliver');
+  await rm(deliver, { recursive: true, force: true });
   await mkdir(deliver);
-  const layout = tampering.layout ?? 'root.layout';
-  await cp(join(dir, layout), join(deliver, 'root.layout'));
-  await cp(join(dir, 'hello.tar'), join(deliver, 'hello.tar'));
+  await cp(join(dir, tampering.layout ?? 'root.layout'), join(deliver, 'root.layout'));
+  for (const f of ['hello-image.tar', 'scan-report.json']) await cp(join(dir, f), join(deliver, f));
   for (const f of await readdir(dir)) if (f.endsWith('.link')) await cp(join(dir, f), join(deliver, f));
   await tampering.beforeVerify?.(deliver);
-  log('✓ delivered hello.tar with its layout and links; the deployer verifies:');
+  log('✓ delivered hello-image.tar with its scan report, layout and links; the deployer verifies:');
   return runEvident(['verify', '-l', 'root.layout', '-k', join(dir, 'keys', 'owner.pub')], deliver);
-}
-
-function attackCatalogue(): [string, Tampering][] {
-  return [
-    [
-      'a one-line change to the source after the sign-off',
-      { afterSignOff: async (dir) => appendLine(join(dir, 'src', 'hello.c'), '/* backdoor */ int sneaky = 1;') },
-    ],
-    [
-      'a swapped binary inside the delivered archive',
-      {
-        beforeVerify: async (deliver) => {
-          const evil = join(deliver, 'evil');
-          await mkdir(evil);
-          await writeFile(join(evil, 'hello'), '#!/bin/sh\necho pwned\n', { mode: 0o755 });
-          await must(runProcess('tar', PACKAGE_COMMAND.slice(1, -3).concat(['-cf', join(deliver, 'hello.tar'), 'hello']), evil));
-          await rm(evil, { recursive: true });
-        },
-      },
-    ],
-    ['a build performed by a rogue runner with its own key', { buildKey: 'keys/rogue' }],
-    [
-      'a link edited after signing (the build product hash replaced)',
-      {
-        beforeVerify: async (deliver) => {
-          const file = (await readdir(deliver)).find((f) => f.startsWith('build.') && f.endsWith('.link'))!;
-          const text = await readFile(join(deliver, file), 'utf8');
-          await writeFile(join(deliver, file), text.replace(/("hello": \{\s*"sha256": ")[0-9a-f]{64}/, `$1${'e'.repeat(64)}`));
-        },
-      },
-    ],
-    ['an expired layout', { layout: 'expired.layout' }],
-  ];
 }
 
 async function evident(args: string[], cwd: string): Promise<void> {
@@ -190,3 +249,4 @@ function printSummary(honestPassed: boolean, attacks: AttackOutcome[], log: (lin
   log(`${'honest pipeline'.padEnd(width)}  ${honestPassed ? 'passed ✓' : 'FAILED ✗'}`);
   for (const a of attacks) log(`${a.attack.padEnd(width)}  ${a.caught ? 'caught ✓' : 'MISSED ✗'}`);
 }
+
