@@ -1,3 +1,5 @@
+import { mkdir } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import type { Command } from 'commander';
 import { EvidentError } from '../errors.js';
 import { generatePrivateKey, saveKeyPair } from '../crypto/key-files.js';
@@ -34,6 +36,7 @@ export function registerKeygen(program: Command, ctx: CliContext): void {
         const bits = Number(opts.bits);
         if (!Number.isInteger(bits)) throw new EvidentError('BAD_USAGE', `keygen: --bits must be an integer`);
         const key = generatePrivateKey(type, { curve: opts.curve, bits });
+        await mkdir(dirname(name), { recursive: true, mode: 0o700 });
         await saveKeyPair(key, name, { format: opts.format, password: opts.password });
         if (opts.json) ctx.out(JSON.stringify({ keyid: key.keyid, scheme: key.scheme, private: name, public: `${name}.pub` }));
         else ctx.out(`${key.scheme} key ${key.keyid}: ${name}, ${name}.pub`);

@@ -21,6 +21,9 @@ export async function writeFileAtomic(path: string, data: string | Uint8Array, m
   } catch (e) {
     if (handle) await handle.close().catch(() => undefined);
     await unlink(tmp).catch(() => undefined);
+    // the temporary name means nothing to the user: report the file they asked for
+    const err = e as NodeJS.ErrnoException;
+    if (err.path === tmp) err.path = path;
     throw e;
   }
 }
