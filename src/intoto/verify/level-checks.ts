@@ -8,7 +8,7 @@ import type { LinkArtifacts } from '../rules/types.js';
 import { describeRules, failureDetails } from './describe.js';
 import type { VerifyContext } from './level.js';
 import type { SignedMetadata } from './metadata.js';
-import { loadStepLinks, sameArtifacts, type StepLinks } from './step-links.js';
+import { loadStepLinks, sameArtifacts, type LinkSigner, type StepLinks } from './step-links.js';
 
 /** Where a level sits: its links' folder and how its steps are named in the report. */
 export interface Level {
@@ -74,25 +74,54 @@ export async function checkStepLinks(ctx: VerifyContext, layout: Layout, level: 
   const out: StepLinkSets = new Map();
   let ok = true;
   for (const s of layout.steps) {
-    const found = await loadStepLinks(layout, s, ctx.source, level.dir, ctx.maxLinkBytes);
+    if (s.cert_constraints !== undefined && s.cert_constraints.length > 0) reportCertificateTime(ctx);
+    const found = await loadStepLinks(layout, s, ctx.source, level.dir, { maxLinkBytes: ctx.maxLinkBytes, time: ctx.now });
     out.set(s.name, found);
     const count = found.links.size;
     const stepOk = count >= s.threshold && found.errors.length === 0;
     ok = ok && stepOk;
-    const signers = [...found.links.keys()];
-    const problems = [...found.errors, ...found.ignored].map((x) => `${x.file} ${x.reason}`);
+    const signers = [...found.signers.values()];
+    const byCertificate = signers.some((x) => x.certificate !== undefined) || (s.cert_constraints?.length ?? 0) > 0;
+    const problems = [...found.errors, ...found.ignored].map((x) => `${x.file}: ${x.reason}`);
+    const plural = s.threshold === 1 ? '' : 's';
+    const names = signers.map((x) => x.shown).join(', ');
     ctx.report.add({
       id: 'step-links',
       ok: stepOk,
       step: `${level.prefix}${s.name}`,
       message:
-        `${count} of ${s.threshold} required link${s.threshold === 1 ? '' : 's'} by distinct authorized functionaries` +
-        (signers.length > 0 ? ` (${signers.map((k) => k.slice(0, 8)).join(', ')})` : '') +
+        (byCertificate
+          ? `${count} of ${s.threshold} link${plural} signed by ${signers.length > 0 ? names : 'an authorized functionary'}`
+          : `${count} of ${s.threshold} required link${plural} by distinct authorized functionaries${signers.length > 0 ? ` (${names})` : ''}`) +
         (problems.length > 0 ? `; ${problems.join('; ')}` : ''),
-      details: { threshold: s.threshold, signers, errors: found.errors, ignored: found.ignored },
+      details: {
+        threshold: s.threshold,
+        signers: signers.map((x) => x.id),
+        ...(byCertificate ? { certificates: signers.filter((x) => x.certificate).map(certificateDetails) } : {}),
+        errors: found.errors,
+        ignored: found.ignored,
+      },
     });
   }
   return ok ? out : undefined;
+}
+
+function certificateDetails(signer: LinkSigner): Record<string, unknown> {
+  const c = signer.certificate!;
+  return { identity: c.identity, subject: c.subject, keyid: signer.key.keyid, root: c.root, notAfter: c.notAfter.toISOString(), file: signer.file };
+}
+
+/** Once per verification, before the first step that certificates may sign: the time they were checked at. */
+function reportCertificateTime(ctx: VerifyContext): void {
+  if (ctx.report.checks.some((c) => c.id === 'certificate-time')) return;
+  const at = ctx.now.toISOString().replace(/\.\d{3}Z$/, 'Z');
+  const source = ctx.timeGiven ? '--verify-time' : 'verification time';
+  ctx.report.add({
+    id: 'certificate-time',
+    ok: true,
+    message: `certificates checked at ${at} (${source}); links carry no attested signing time`,
+    details: { time: ctx.now.toISOString(), source: ctx.timeGiven ? 'verify-time' : 'verification-time' },
+  });
 }
 
 /** A command other than the expected one is a warning, as the specification and the reference say. */
@@ -121,7 +150,7 @@ export function checkThresholdAgreement(ctx: VerifyContext, layout: Layout, link
     const list = links.get(s.name)!;
     const first = list[0]!;
     const odd = list.findIndex((l) => !sameArtifacts(l.materials, first.materials) || !sameArtifacts(l.products, first.products));
-    const keyids = [...found.get(s.name)!.links.keys()];
+    const shown = [...found.get(s.name)!.signers.values()].map((x) => x.shown);
     ok = ok && odd === -1;
     ctx.report.add({
       id: 'threshold-agreement',
@@ -130,7 +159,7 @@ export function checkThresholdAgreement(ctx: VerifyContext, layout: Layout, link
       message:
         odd === -1
           ? `the ${list.length} links agree on materials and products`
-          : `links by ${keyids[0]!.slice(0, 8)} and ${keyids[odd]!.slice(0, 8)} report different artifacts`,
+          : `links by ${shown[0]!} and ${shown[odd]!} report different artifacts`,
     });
   }
   return ok;

@@ -22,6 +22,8 @@ export interface VerifyContext {
   readonly source: LinkSource;
   readonly report: ReportBuilder;
   readonly now: Date;
+  /** Whether `now` was given (--verify-time) rather than taken from the clock; the report says which. */
+  readonly timeGiven: boolean;
   readonly maxLinkBytes: number;
   /** Inspections wait here until every signature of every level has been checked. */
   readonly deferred: DeferredInspections[];
@@ -72,13 +74,15 @@ async function verifySublayouts(ctx: VerifyContext, found: StepLinkSets, level: 
   let ok = true;
   for (const [stepName, set] of found) {
     const links: Link[] = [];
-    for (const [keyid, item] of set.links) {
+    for (const [id, item] of set.links) {
       if (item.signed._type === 'link') {
         links.push(item.signed);
         continue;
       }
       const shown = `${level.prefix}${stepName}`;
-      const summary = await verifyLevel(ctx, item as SignedMetadata<Layout>, [set.keys.get(keyid)!], {
+      // only a functionary key of the layout signs a sublayout (step-links.ts refuses certificate-signed ones)
+      const keyid = set.signers.get(id)!.key.keyid;
+      const summary = await verifyLevel(ctx, item as SignedMetadata<Layout>, [set.signers.get(id)!.key], {
         dir: within(level.dir, `${stepName}.${keyid.slice(0, 8)}`),
         prefix: `${shown}/`,
         name: shown,

@@ -8,6 +8,8 @@ import type { Layout, Link } from '../models/types.js';
 export interface SignedMetadata<T extends Link | Layout = Link | Layout> {
   readonly signed: T;
   readonly format: MetadataFile['format'];
+  /** The signature entries as written: who claims to have signed, and the certificate chain (PEM) if any. */
+  readonly signatures: readonly { readonly keyid: string; readonly cert?: string }[];
   /**
    * Whether `key` made a valid signature over it. For a metablock this is the reference's rule: the
    * FIRST signature carrying the key's keyid decides. A DSSE envelope accepts any signature by the key.
@@ -23,7 +25,8 @@ export interface SignedMetadata<T extends Link | Layout = Link | Layout> {
  */
 export function parseSignedMetadata(value: unknown, file?: string): SignedMetadata {
   const parsed = parseMetadata(value, file);
-  return { signed: signedOf(parsed), format: parsed.format, signedBy: (key) => verifyMetadataSignature(parsed, key) };
+  const signatures = parsed.format === 'metablock' ? parsed.metablock.signatures : parsed.envelope.signatures;
+  return { signed: signedOf(parsed), format: parsed.format, signatures, signedBy: (key) => verifyMetadataSignature(parsed, key) };
 }
 
 /** Parses the text of a metadata file (strict JSON: integers only, as canonical JSON requires). */

@@ -1,4 +1,4 @@
-import { open } from 'node:fs/promises';
+import { open, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 
 /** What reading one metadata file gave. */
@@ -16,6 +16,8 @@ export interface LinkSource {
   read(path: string): Promise<ReadResult>;
   /** How to name `path` in messages. */
   describe(path: string): string;
+  /** The names of the files directly in the relative folder `dir` ('' for the top), sorted; [] when there is none. */
+  list(dir: string): Promise<string[]>;
 }
 
 /**
@@ -25,6 +27,15 @@ export interface LinkSource {
 export function folderSource(dir: string, maxBytes: number): LinkSource {
   return {
     describe: (path) => join(dir, path),
+    async list(sub) {
+      try {
+        const entries = await readdir(join(dir, sub), { withFileTypes: true });
+        return entries.filter((e) => !e.isDirectory()).map((e) => e.name).sort();
+      } catch {
+        // a missing or unreadable folder holds no links, as a glob over it finds none
+        return [];
+      }
+    },
     async read(path) {
       let handle;
       try {
@@ -61,6 +72,13 @@ export function folderSource(dir: string, maxBytes: number): LinkSource {
 export function memorySource(files: Readonly<Record<string, string | Uint8Array | object>>, maxBytes: number): LinkSource {
   return {
     describe: (path) => path,
+    async list(sub) {
+      const prefix = sub === '' ? '' : `${sub}/`;
+      return Object.keys(files)
+        .filter((path) => path.startsWith(prefix) && !path.slice(prefix.length).includes('/'))
+        .map((path) => path.slice(prefix.length))
+        .sort();
+    },
     async read(path) {
       if (!Object.hasOwn(files, path)) return { kind: 'missing' };
       const value = files[path]!;

@@ -2,36 +2,53 @@ import { PublicKey } from '../../crypto/keys.js';
 import { isEvidentError } from '../../errors.js';
 import { linkFileName } from '../models/link.js';
 import type { Layout, Link, Step } from '../models/types.js';
+import type { CertificateSigner, LayoutCas } from './cert-signer.js';
 import { parseSignedMetadata, parseSignedMetadataText, type SignedMetadata } from './metadata.js';
 import { within, type LinkSource } from './source.js';
 
-/** The links of one step that count: validly signed by an authorized functionary, one per key. */
+/** Who a counted link is by: a functionary key of the layout, or a certificate the step's constraints accept. */
+export interface LinkSigner {
+  /** What thresholds count, once each: the keyid of a static key, the identity of a certificate. */
+  readonly id: string;
+  /** How the report names the signer: the short keyid, or the SPIFFE ID (else the subject). */
+  readonly shown: string;
+  /** The key that made the signature. */
+  readonly key: PublicKey;
+  readonly file: string;
+  readonly certificate?: CertificateSigner;
+}
+
+/** The links of one step that count: validly signed by an authorized functionary, one per signer identity. */
 export interface StepLinks {
-  /** Authorized keyid → its link (or sublayout), in the order of the step's `pubkeys`. */
+  /** Signer id → its link (or sublayout): the step's `pubkeys` in order, then certificate signers by file name. */
   readonly links: Map<string, SignedMetadata>;
-  /** Keys of the layout, by keyid, that signed them (a sublayout is verified with its signer's key). */
-  readonly keys: Map<string, PublicKey>;
+  /** Signer id → who signed (a sublayout is verified with its signer's key). */
+  readonly signers: Map<string, LinkSigner>;
   /** Files that were found but do not count, and why. */
   readonly ignored: { file: string; reason: string }[];
   /** A file that cannot be used at all (malformed, too large): the reference fails on it, so do we. */
   readonly errors: { file: string; reason: string }[];
 }
 
+export interface LoadOptions {
+  readonly maxLinkBytes: number;
+  /** The instant certificates must be valid at. */
+  readonly time: Date;
+}
+
+type Loaded = { readonly ok: true; readonly metadata: SignedMetadata } | { readonly ok: false; readonly fatal: boolean; readonly reason: string };
+
 /**
- * Loads the links of `step` as the reference's `load_links_for_layout` and
+ * Loads the links of `step`. For static keys, as the reference's `load_links_for_layout` and
  * `verify_link_signature_thresholds` do together: for every keyid the step authorizes, the file
- * `<step>.<keyid[:8]>.link` (in `dir`) is read if it exists and kept only if that very key signed it.
- * The keyid in the file name merely says where to look; the signature decides. Files named after
- * anybody else are never read, so a link by an unauthorized key cannot count.
+ * `<step>.<keyid[:8]>.link` (in `dir`) is read if it exists and kept only if that very key signed it;
+ * files named after anybody else are not read for this. When the step has `cert_constraints`, as
+ * in-toto-golang does, every `<step>.*.link` is read as well and each signature carrying a certificate
+ * is checked (cert-signer.ts); the file name decides nothing, and the link must name this step.
  */
-export async function loadStepLinks(
-  layout: Layout,
-  step: Step,
-  source: LinkSource,
-  dir: string,
-  maxLinkBytes: number,
-): Promise<StepLinks> {
-  const result: StepLinks = { links: new Map(), keys: new Map(), ignored: [], errors: [] };
+export async function loadStepLinks(layout: Layout, step: Step, source: LinkSource, dir: string, options: LoadOptions): Promise<StepLinks> {
+  const result: StepLinks = { links: new Map(), signers: new Map(), ignored: [], errors: [] };
+  const readByKey = new Set<string>();
   for (const keyid of new Set(step.pubkeys)) {
     const dict = Object.hasOwn(layout.keys, keyid) ? layout.keys[keyid] : undefined;
     const path = within(dir, linkFileName(step.name, keyid));
@@ -45,36 +62,118 @@ export async function loadStepLinks(
       result.errors.push({ file: shown, reason: `functionary key ${keyid.slice(0, 8)} is unusable: ${(e as Error).message}` });
       continue;
     }
-    const read = await source.read(path);
-    if (read.kind === 'missing') continue;
-    if (read.kind === 'unreadable') {
-      result.ignored.push({ file: shown, reason: `cannot be read (${read.reason})` });
+    const loaded = await load(source, path, options.maxLinkBytes);
+    if (loaded === undefined) continue;
+    readByKey.add(path);
+    if (!loaded.ok) {
+      (loaded.fatal ? result.errors : result.ignored).push({ file: shown, reason: loaded.reason });
       continue;
     }
-    if (read.kind === 'too-large') {
-      result.errors.push({ file: shown, reason: `is ${read.size} bytes, over the ${maxLinkBytes}-byte limit for link files (raise it with --max-link-size)` });
-      continue;
-    }
-    if (read.kind === 'malformed') {
-      result.errors.push({ file: shown, reason: read.reason });
-      continue;
-    }
-    let metadata: SignedMetadata;
-    try {
-      metadata = read.kind === 'text' ? parseSignedMetadataText(read.text, shown, read.bytes) : parseSignedMetadata(read.value, shown);
-    } catch (e) {
-      if (!isEvidentError(e)) throw e;
-      result.errors.push({ file: shown, reason: `is malformed: ${e.message.split('\n').join('; ')}` });
-      continue;
-    }
-    if (!metadata.signedBy(key)) {
+    if (!loaded.metadata.signedBy(key)) {
       result.ignored.push({ file: shown, reason: `has no valid signature by ${keyid.slice(0, 8)}` });
       continue;
     }
-    result.links.set(keyid, metadata);
-    result.keys.set(keyid, key);
+    result.links.set(keyid, loaded.metadata);
+    result.signers.set(keyid, { id: keyid, shown: keyid.slice(0, 8), key, file: shown });
   }
+  if (step.cert_constraints !== undefined && step.cert_constraints.length > 0) await loadCertificateLinks(layout, step, source, dir, options, readByKey, result);
   return result;
+}
+
+async function loadCertificateLinks(
+  layout: Layout,
+  step: Step,
+  source: LinkSource,
+  dir: string,
+  options: LoadOptions,
+  readByKey: ReadonlySet<string>,
+  result: StepLinks,
+): Promise<void> {
+  // the X.509 library is loaded only for layouts that need it: it costs half a second of start-up
+  const { checkCertificateSigner, layoutCas } = await import('./cert-signer.js');
+  let cas: LayoutCas;
+  try {
+    cas = layoutCas(layout);
+  } catch (e) {
+    // the layout was validated with OpenSSL; a certificate only the X.509 parser refuses ends up here
+    result.errors.push({ file: 'layout', reason: `its rootcas or intermediatecas cannot be used: ${(e as Error).message}` });
+    return;
+  }
+  const prefix = `${step.name}.`;
+  const names = (await source.list(dir)).filter((n) => n.startsWith(prefix) && n.endsWith('.link') && n.length >= prefix.length + '.link'.length);
+  for (const name of names) {
+    const path = within(dir, name);
+    const shown = source.describe(path);
+    const loaded = await load(source, path, options.maxLinkBytes);
+    if (loaded === undefined) continue;
+    if (!loaded.ok) {
+      // a file the layout's keys did not lead to is only a candidate: a stray one does not fail the step
+      if (!readByKey.has(path)) result.ignored.push({ file: shown, reason: loaded.reason });
+      continue;
+    }
+    const metadata = loaded.metadata;
+    const withCert = metadata.signatures.filter((s): s is { keyid: string; cert: string } => s.cert !== undefined);
+    if (withCert.length === 0) {
+      if (readByKey.has(path)) continue;
+      const keyids = [...new Set(metadata.signatures.map((s) => s.keyid.slice(0, 8)))];
+      const by = keyids.length > 0 ? `key ${keyids.join(', ')}` : 'nobody';
+      result.ignored.push({ file: shown, reason: `is signed by ${by} without a certificate; ${step.name} requires a signer identity (${wanted(step)})` });
+      continue;
+    }
+    if (metadata.signed._type !== 'link') {
+      result.ignored.push({ file: shown, reason: 'is a sublayout signed by a certificate; a sublayout must be signed by a functionary key of the layout' });
+      continue;
+    }
+    if (metadata.signed.name !== step.name) {
+      result.ignored.push({ file: shown, reason: `is the link of step '${metadata.signed.name}', not of ${step.name}` });
+      continue;
+    }
+    for (const signature of withCert) {
+      // a functionary key that also has a certificate is one signer, already counted by its keyid
+      if (result.signers.has(signature.keyid)) continue;
+      const verdict = checkCertificateSigner(metadata, signature, step, cas, options.time);
+      if (!verdict.ok) {
+        result.ignored.push({ file: shown, reason: verdict.reason });
+        continue;
+      }
+      const signer = verdict.signer;
+      if (result.signers.has(signer.identity)) {
+        result.ignored.push({ file: shown, reason: `is another link by ${signer.identity}, which counts once` });
+        continue;
+      }
+      result.links.set(signer.identity, metadata);
+      result.signers.set(signer.identity, { id: signer.identity, shown: signer.identity, key: signer.key, file: shown, certificate: signer });
+    }
+  }
+}
+
+/** What the step's constraints ask for, in a few words: the URIs (SPIFFE IDs) they name, else the common names. */
+function wanted(step: Step): string {
+  const names = (step.cert_constraints ?? []).map((c) => (c.uris.length > 0 && !(c.uris.length === 1 && c.uris[0] === '*') ? c.uris.join(' ') : c.common_name === '*' ? 'any certificate of its roots' : `CN=${c.common_name}`));
+  return [...new Set(names)].join(' or ');
+}
+
+/** Reads and parses one file; undefined when it is not there (the reference skips it silently). */
+async function load(source: LinkSource, path: string, maxLinkBytes: number): Promise<Loaded | undefined> {
+  const read = await source.read(path);
+  switch (read.kind) {
+    case 'missing':
+      return undefined;
+    case 'unreadable':
+      return { ok: false, fatal: false, reason: `cannot be read (${read.reason})` };
+    case 'too-large':
+      return { ok: false, fatal: true, reason: `is ${read.size} bytes, over the ${maxLinkBytes}-byte limit for link files (raise it with --max-link-size)` };
+    case 'malformed':
+      return { ok: false, fatal: true, reason: read.reason };
+  }
+  const shown = source.describe(path);
+  try {
+    const metadata = read.kind === 'text' ? parseSignedMetadataText(read.text, shown, read.bytes) : parseSignedMetadata(read.value, shown);
+    return { ok: true, metadata };
+  } catch (e) {
+    if (!isEvidentError(e)) throw e;
+    return { ok: false, fatal: true, reason: `is malformed: ${e.message.split('\n').join('; ')}` };
+  }
 }
 
 /** Python `==` of two artifact dictionaries (same paths, same digests). */

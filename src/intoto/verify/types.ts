@@ -15,7 +15,10 @@ export interface VerifyOptions {
    * `package.0123abcd/unpack.4567ef01.link`) → the file's text or bytes, or its already parsed JSON.
    */
   readonly links?: Readonly<Record<string, string | Uint8Array | object>>;
-  /** The time layouts must not have expired at (default: now). */
+  /**
+   * The time layouts must not have expired at and signers' certificates must be valid at (default: now;
+   * links carry no attested signing time). The report says which of the two was used.
+   */
   readonly verifyTime?: Date;
   /** Run inspections (default true). When false they are reported as skipped, not failed. */
   readonly runInspections?: boolean;
@@ -31,6 +34,7 @@ export interface VerifyOptions {
 export type CheckId =
   | 'layout-signature'
   | 'layout-expiration'
+  | 'certificate-time'
   | 'step-links'
   | 'sublayout'
   | 'command-alignment'

@@ -16,6 +16,11 @@ export const DEFAULT_INSPECTION_TIMEOUT_MS = 10_000;
  * and returns a report of every check. A failed verification is a report with `ok: false`, never an
  * exception; only unusable input (no key, a malformed root layout, conflicting options) throws.
  *
+ * A step's functionaries are the layout keys its `pubkeys` name and, with in-toto-golang's extension,
+ * any certificate (carried in a signature's `cert`, e.g. an X509-SVID) that chains to the layout's
+ * `rootcas` and satisfies one of its `cert_constraints`; thresholds count distinct keyids and distinct
+ * certificate identities (SPIFFE IDs). Certificates are checked at `verifyTime` (default: now).
+ *
  * Order: layout signatures → expiration → each step's links (signatures, thresholds) → sublayouts →
  * command alignment (warnings) → threshold agreement → step rules; then, only when all of that passed,
  * inspections in a scratch copy of `workDir` and their rules.
@@ -38,7 +43,7 @@ export async function verify(options: VerifyOptions): Promise<VerificationReport
   const workDir = options.workDir ?? process.cwd();
   const source = options.links !== undefined ? memorySource(options.links, maxLinkBytes) : folderSource(options.linkDir ?? workDir, maxLinkBytes);
   const report = new ReportBuilder();
-  const ctx: VerifyContext = { source, report, now, maxLinkBytes, deferred: [] };
+  const ctx: VerifyContext = { source, report, now, timeGiven: options.verifyTime !== undefined, maxLinkBytes, deferred: [] };
 
   await verifyLevel(ctx, root, options.layoutKeys, { dir: '', prefix: '' });
   await inspect(ctx, options.runInspections ?? true, workDir, timeoutMs);

@@ -1,5 +1,5 @@
 // The polyfill first: ESM evaluates imports in order, and @peculiar/x509 checks for it on load.
-import './reflect-metadata.js';
+import 'reflect-metadata';
 
 export {
   AuthorityKeyIdentifierExtension,

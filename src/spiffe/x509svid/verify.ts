@@ -1,10 +1,10 @@
 import type { X509Certificate } from '../internal/x509.js';
 import type { SpiffeId } from '../spiffeid/spiffe-id.js';
 import type { X509BundleSource } from '../bundle/x509-bundle.js';
-import { nodeCert } from '../internal/certs.js';
+import { verifyCertificateChain, X509ChainError } from '../../crypto/x509/index.js';
 import { NOT_TRUSTED, SpiffeError } from '../errors.js';
 import { X509SvidError } from './errors.js';
-import { checkIntermediates, checkLeaf, checkValidity, idFromCert, pathLength } from './rules.js';
+import { checkIntermediates, checkLeaf, checkValidity, idFromCert } from './rules.js';
 import { X509Svid } from './svid.js';
 
 export interface VerifyOptions {
@@ -17,8 +17,6 @@ export interface VerifyResult {
   /** Every path from the leaf to a root of the trust domain's bundle, leaf first, root last. */
   verifiedChains: X509Certificate[][];
 }
-
-const MAX_CHAIN_DEPTH = 10;
 
 /**
  * Verifies an X509-SVID chain (leaf first, then intermediates) against the X.509 bundle of the
@@ -54,48 +52,15 @@ function rootsFor(id: SpiffeId, bundleSource: X509BundleSource): readonly X509Ce
   }
 }
 
-function issuedBy(child: X509Certificate, parent: X509Certificate): boolean {
-  const c = nodeCert(child);
-  const p = nodeCert(parent);
-  // checkIssued compares names, key identifiers and the issuer's key usage; verify checks the signature.
-  return c.checkIssued(p) && c.verify(p.publicKey);
-}
-
-/** A CA at depth k (k-1 CAs below it, the leaf excluded) must allow a path length of at least k-1. */
-function pathLengthOk(chain: readonly X509Certificate[]): boolean {
-  return chain.every((cert, k) => {
-    if (k === 0) return true;
-    const max = pathLength(cert);
-    return max === undefined || k - 1 <= max;
-  });
-}
-
+/** The path building is generic X.509 (crypto/x509); its refusals are reported as this module's. */
 function buildChains(leaf: X509Certificate, intermediates: readonly X509Certificate[], roots: readonly X509Certificate[], time: Date): X509Certificate[][] {
-  const found: X509Certificate[][] = [];
-  let rejection: X509SvidError | undefined;
-  const walk = (path: X509Certificate[]): void => {
-    const cert = path[path.length - 1] as X509Certificate;
-    for (const root of roots) {
-      if (!issuedBy(cert, root)) continue;
-      const candidate = [...path, root];
-      try {
-        checkValidity(root, `root (${root.subject})`, time, NOT_TRUSTED);
-      } catch (e) {
-        rejection = e as X509SvidError;
-        continue;
-      }
-      if (!pathLengthOk(candidate)) {
-        rejection = new X509SvidError('PATH_LEN_EXCEEDED', 'path length constraint exceeded', { code: NOT_TRUSTED });
-        continue;
-      }
-      found.push(candidate);
+  try {
+    return verifyCertificateChain(leaf, { intermediates, roots, time });
+  } catch (e) {
+    if (!(e instanceof X509ChainError)) throw e;
+    if (e.reason === 'UNKNOWN_AUTHORITY') {
+      throw new X509SvidError('UNTRUSTED_CHAIN', `could not verify leaf certificate: ${e.message}`, { code: NOT_TRUSTED, cause: e });
     }
-    if (path.length > MAX_CHAIN_DEPTH) return;
-    for (const next of intermediates) {
-      if (!path.includes(next) && issuedBy(cert, next)) walk([...path, next]);
-    }
-  };
-  walk([leaf]);
-  if (found.length > 0) return found;
-  throw rejection ?? new X509SvidError('UNTRUSTED_CHAIN', 'could not verify leaf certificate: certificate signed by unknown authority', { code: NOT_TRUSTED });
+    throw new X509SvidError(e.reason, e.message, { code: e.reason === 'BAD_CERTIFICATE' ? 'BAD_INPUT' : NOT_TRUSTED, cause: e });
+  }
 }

@@ -1,5 +1,5 @@
 import { randomBytes, sign, webcrypto } from 'node:crypto';
-import './reflect-shim.js';
+import 'reflect-metadata';
 import { AsnConvert, AsnProp, AsnPropTypes, AsnType, AsnTypeTypes, OctetString } from '@peculiar/asn1-schema';
 import * as asn1 from '@peculiar/asn1-x509';
 import * as x509 from '@peculiar/x509';

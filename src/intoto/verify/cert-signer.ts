@@ -1,0 +1,111 @@
+import { createPublicKey } from 'node:crypto';
+import { PublicKey } from '../../crypto/keys.js';
+import { certificateAttributes, parseCertificatesPem, verifyCertificateChain, X509ChainError, type X509Certificate } from '../../crypto/x509/index.js';
+import type { Layout, Step } from '../models/types.js';
+import { constraintProblem } from './cert-constraints.js';
+import type { SignedMetadata } from './metadata.js';
+
+/** The CAs a layout trusts for certificate signers, parsed once per layout. */
+export interface LayoutCas {
+  /** Root CA certificates with the keyid each is listed under in `rootcas`. */
+  readonly roots: readonly { readonly keyid: string; readonly cert: X509Certificate }[];
+  readonly intermediates: readonly X509Certificate[];
+}
+
+const parsed = new WeakMap<Layout, LayoutCas>();
+
+/** The most certificates one signature may carry (leaf included); real chains have two or three. */
+const MAX_CARRIED = 8;
+
+/** The layout's `rootcas` and `intermediatecas` as certificates (validated when the layout was parsed). */
+export function layoutCas(layout: Layout): LayoutCas {
+  let cas = parsed.get(layout);
+  if (cas === undefined) {
+    const certOf = (pem: string | undefined) => parseCertificatesPem(pem ?? '')[0]!;
+    cas = {
+      roots: Object.entries(layout.rootcas ?? {}).map(([keyid, dict]) => ({ keyid, cert: certOf(dict.keyval.certificate) })),
+      intermediates: Object.values(layout.intermediatecas ?? {}).map((dict) => certOf(dict.keyval.certificate)),
+    };
+    parsed.set(layout, cas);
+  }
+  return cas;
+}
+
+/** A certificate signer the step accepts. */
+export interface CertificateSigner {
+  /** What thresholds count: the SPIFFE ID (URI SAN), else the certificate's subject. */
+  readonly identity: string;
+  /** The certificate's key, which made the signature (a short-lived key: never what is counted). */
+  readonly key: PublicKey;
+  readonly subject: string;
+  /** The keyid (in `rootcas`) of the root its chain ends at. */
+  readonly root: string;
+  readonly notAfter: Date;
+}
+
+export type CertificateVerdict = { readonly ok: true; readonly signer: CertificateSigner } | { readonly ok: false; readonly reason: string };
+
+/**
+ * Whether the signature entry `signature` of `metadata` (one that carries a `cert`) makes its signer a
+ * functionary of `step`, as in-toto-golang's VerifyLinkSignatureThesholds does for a keyid that is not
+ * among the step's pubkeys: the leaf's key is the signature's key and verifies it; the leaf chains to
+ * one of the layout's root CAs through the intermediates carried after it or the layout's, every
+ * certificate valid at `time`; and the leaf satisfies one of the step's `cert_constraints`. The reason
+ * for a refusal names the signer, so a person knows which identity did what.
+ */
+export function checkCertificateSigner(
+  metadata: SignedMetadata,
+  signature: { readonly keyid: string; readonly cert: string },
+  step: Step,
+  cas: LayoutCas,
+  time: Date,
+): CertificateVerdict {
+  let chain: X509Certificate[];
+  try {
+    chain = parseCertificatesPem(signature.cert);
+  } catch (e) {
+    return { ok: false, reason: `its signature's certificate ${(e as Error).message}` };
+  }
+  // path building tries every carried certificate at every level: a crafted long list must not make it slow
+  if (chain.length > MAX_CARRIED) return { ok: false, reason: `its signature carries ${chain.length} certificates, more than the ${MAX_CARRIED} a chain may have` };
+  const [leaf, ...carried] = chain as [X509Certificate, ...X509Certificate[]];
+  const attributes = certificateAttributes(leaf);
+  const identity = attributes.uris.length > 0 ? [...attributes.uris].sort().join(' ') : attributes.subject;
+  let key: PublicKey;
+  try {
+    key = PublicKey.fromKeyObject(createPublicKey({ key: Buffer.from(leaf.publicKey.rawData), format: 'der', type: 'spki' }));
+  } catch (e) {
+    return { ok: false, reason: `the certificate of ${identity} has a key evident cannot use (${(e as Error).message})` };
+  }
+  if (key.keyid !== signature.keyid && signature.keyid !== '') {
+    return { ok: false, reason: `the signature's keyid ${signature.keyid.slice(0, 8)} is not that of its certificate's key (${key.keyid.slice(0, 8)}, ${identity})` };
+  }
+  if (!metadata.signedBy(key)) return { ok: false, reason: `signature does not verify with the key of its certificate (${identity}): the link was altered or signed by another key` };
+
+  let paths: X509Certificate[][];
+  try {
+    if (cas.roots.length === 0) throw new X509ChainError('UNKNOWN_AUTHORITY', 'the layout trusts no root CA (rootcas)');
+    paths = verifyCertificateChain(leaf, { intermediates: [...carried, ...cas.intermediates], roots: cas.roots.map((r) => r.cert), time });
+  } catch (e) {
+    if (!(e instanceof X509ChainError)) throw e;
+    const at = `certificates checked at ${iso(time)}`;
+    if (e.reason === 'UNKNOWN_AUTHORITY') return { ok: false, reason: `certificate of ${identity} does not chain to a trusted root (${e.message})` };
+    if (e.reason === 'CERT_EXPIRED' || e.reason === 'CERT_NOT_YET_VALID') return { ok: false, reason: `certificate of ${identity} is not valid: ${e.message} (${at})` };
+    return { ok: false, reason: `certificate of ${identity} does not chain to a trusted root: ${e.message}` };
+  }
+  const roots = [...new Set(paths.map((p) => cas.roots.find((r) => r.cert === p[p.length - 1])!.keyid))];
+
+  const problems: string[] = [];
+  for (const constraint of step.cert_constraints ?? []) {
+    const problem = constraintProblem(constraint, attributes, roots);
+    if (problem === undefined) {
+      return { ok: true, signer: { identity, key, subject: attributes.subject, root: roots[0]!, notAfter: leaf.notAfter } };
+    }
+    problems.push(problem);
+  }
+  return { ok: false, reason: `link by ${identity} does not satisfy ${step.name}'s constraints (${problems.join('; or ')})` };
+}
+
+function iso(time: Date): string {
+  return time.toISOString().replace(/\.\d{3}Z$/, 'Z');
+}
