@@ -1,25 +1,33 @@
 #!/bin/sh
-# The Hello World pipeline with evident, step by step, as a CI system would run it.
-# Each step is wrapped in `evident run`, which records what went in, what came out, and signs it.
+# The Hello World pipeline with evident, step by step, as a CI system runs it. `evident demo` does all of
+# this (and starts the identity plane) for you; this file is the part to copy into your own CI.
+#
+# Before: an identity server (`evident server run`) whose trust bundle is in identity-bundle.pem, an agent
+# on each runner (`evident agent run --join-token …`), and entries giving spiffe://demo.evident/ci/builder
+# to the build runner's workloads and spiffe://demo.evident/ci/scanner to the scan runner's. Each job
+# finds its agent through SPIFFE_ENDPOINT_SOCKET (unix:///path/to/api.sock), as any SPIFFE client does.
 set -eu
 EVIDENT=${EVIDENT:-evident}
+export SOURCE_DATE_EPOCH=0   # reproducible image: same input, same digest
 
-# 0. Once: the people's keys and the signed policy.
+# 0. Once, by people: the owner's and the developer's keys, and the owner's signed policy.
 $EVIDENT keygen keys/owner
 $EVIDENT keygen keys/developer
-$EVIDENT keygen -t ecdsa keys/builder
 $EVIDENT layout create layout.yaml -k keys/owner -o root.layout
 
-# 1. The developer signs off the source.
-$EVIDENT run -n code -k keys/developer -x -p src/hello.c
+# 1. The developer signs off the source, the image description and the vendored library.
+$EVIDENT run -n code -k keys/developer -x -p src/hello.c image.yaml vendor
 
-# 2. The build runner compiles it.
-$EVIDENT run -n build -k keys/builder -m src/hello.c -p hello -- cc -o hello src/hello.c
+# 2. Build runner (SPIFFE_ENDPOINT_SOCKET = its agent): compile, then package into an OCI image + SBOM.
+$EVIDENT run -n build --spiffe-socket -m src/hello.c -p hello -- cc -o hello src/hello.c
+$EVIDENT run -n package --spiffe-socket -m hello image.yaml vendor -p hello-image.tar sbom.cdx.json -- \
+  evident image build --config image.yaml -o hello-image.tar --sbom sbom.cdx.json
 
-# 3. The build runner packages the binary.
-$EVIDENT run -n package -k keys/builder -m hello -p hello.tar -- \
-  tar --sort=name --mtime=@0 --owner=0 --group=0 --numeric-owner -cf hello.tar hello
+# 3. Scan runner (SPIFFE_ENDPOINT_SOCKET = its agent): match the SBOM against the advisory feed.
+$EVIDENT run -n scan --spiffe-socket --format dsse -m sbom.cdx.json advisories -p scan-report.json -- \
+  evident scan run sbom.cdx.json --advisories advisories -o scan-report.json
 
-# 4. The deployer verifies the delivered archive against the owner's policy.
-mkdir -p deliver && cp root.layout hello.tar *.link deliver/
+# 4. The deployer verifies what was delivered against the owner's policy: signatures and identities,
+#    artifact flow, the scan policy (no finding at or above high) and the binary inside the image.
+mkdir -p deliver && cp root.layout hello-image.tar scan-report.json *.link deliver/
 cd deliver && $EVIDENT verify -l root.layout -k ../keys/owner.pub

@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import { open, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 
@@ -96,11 +97,9 @@ export function memorySource(files: Readonly<Record<string, string | Uint8Array 
 
 // Bad UTF-8 is refused rather than replaced, so the signed bytes cannot be reinterpreted.
 function decode(bytes: Uint8Array): ReadResult {
-  try {
-    return { kind: 'text', text: new TextDecoder('utf-8', { fatal: true }).decode(bytes), bytes };
-  } catch {
-    return { kind: 'malformed', reason: 'is not valid UTF-8' };
-  }
+  // isUtf8 + toString is several times faster than a fatal TextDecoder on large links
+  if (!isUtf8(bytes)) return { kind: 'malformed', reason: 'is not valid UTF-8' };
+  return { kind: 'text', text: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8'), bytes };
 }
 
 /** The path of `name` inside the sublayout folder `dir` ('' for the root). */
