@@ -16,7 +16,8 @@ const available = readdirSync(here)
 const args = process.argv.slice(2);
 const names = args.filter((a) => !a.startsWith('-'));
 const flags = args.filter((a) => a.startsWith('-'));
-const chosen = names.length > 0 ? names : available;
+// `identity` runs both identity benchmarks; run on its own, the whole set would run them twice
+const chosen = names.length > 0 ? names : available.filter((n) => n !== 'identity');
 for (const name of chosen) {
   if (!available.includes(name)) {
     process.stderr.write(`bench: no benchmark '${name}' (have: ${available.join(', ')})\n`);

@@ -17,6 +17,7 @@ const COMMANDS: Record<string, () => Promise<Register>> = {
   layout: async () => (await import('./layout.js')).registerLayout,
   svid: async () => (await import('./svid.js')).registerSvid,
   server: async () => (await import('./server.js')).registerServer,
+  agent: async () => (await import('./agent.js')).registerAgent,
   image: async () => (await import('./image.js')).registerImage,
   sbom: async () => (await import('./sbom.js')).registerSbom,
   scan: async () => (await import('./scan.js')).registerScan,

@@ -7,6 +7,7 @@ import { loadPrivateKey } from '../crypto/key-files.js';
 import { compileLayoutSpec } from '../intoto/layout-spec/compile.js';
 import { signMetablock, writeMetadataFile } from '../intoto/models/metablock.js';
 import { runEvident, runProcess, type ProcessResult } from './evident-process.js';
+import { DEMO_TRUST_DOMAIN, IdentityPlane } from './identity-plane.js';
 
 /** The example project the demo secures, shipped with the package. */
 const EXAMPLE_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'examples', 'hello-world');
@@ -36,7 +37,7 @@ interface Signers {
   developer: string[];
   builder: string[];
   scanner: string[];
-  /** A build runner that is not the one the layout names. */
+  /** A workload that is not the builder, doing the build. */
   rogue: string[];
 }
 
@@ -72,11 +73,13 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
   const workdir = options.workdir ?? (await mkdtemp(join(tmpdir(), 'evident-demo-')));
   await mkdir(workdir, { recursive: true });
   const log = options.log;
+  const identity = new IdentityPlane(join(workdir, 'identity'));
   try {
     await checkTools();
     log(`evident demo: the Hello World supply chain, in ${workdir}`);
+    const signers = await startIdentityPlane(identity, log);
     const base = join(workdir, 'base');
-    const signers = await prepareBase(base, log);
+    await prepareBase(base, identity, log);
 
     log('\n== the honest pipeline');
     const honestDir = join(workdir, 'honest');
@@ -103,8 +106,28 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     printSummary(honestPassed, attacks, log);
     return { honestPassed, attacks, workdir };
   } finally {
+    await identity.stop();
     if (options.workdir === undefined && !options.keep) await rm(workdir, { recursive: true, force: true });
   }
+}
+
+const BUILDER = `spiffe://${DEMO_TRUST_DOMAIN}/ci/builder`;
+const SCANNER = `spiffe://${DEMO_TRUST_DOMAIN}/ci/scanner`;
+
+/** The identity server and two runners; each pipeline identity is issued on its own runner only. */
+async function startIdentityPlane(identity: IdentityPlane, log: (line: string) => void): Promise<Signers> {
+  await identity.start(['build-runner', 'scan-runner']);
+  log(`✓ identity server for ${DEMO_TRUST_DOMAIN}; agents on build-runner and scan-runner, each attested with its own join token`);
+  await identity.register(BUILDER, 'build-runner');
+  await identity.register(SCANNER, 'scan-runner');
+  log(`✓ entries: ${BUILDER} on build-runner, ${SCANNER} on scan-runner (selectors: this uid, this node binary's sha256)`);
+  return {
+    developer: ['-k', 'keys/developer'],
+    builder: identity.signWith('build-runner'),
+    scanner: identity.signWith('scan-runner'),
+    // a build run on the scan runner: whatever it signs with, it is not the builder's identity
+    rogue: identity.signWith('scan-runner'),
+  };
 }
 
 const ATTACKS: Attack[] = [
@@ -127,7 +150,7 @@ const ATTACKS: Attack[] = [
       },
     },
   },
-  { name: 'a build performed by a rogue runner', from: 'build', tampering: { rogueBuild: true } },
+  { name: 'a build performed by a workload without the builder identity (a rogue runner)', from: 'build', tampering: { rogueBuild: true } },
   {
     name: 'a link edited after signing (the build product hash replaced)',
     from: 'deliver',
@@ -159,21 +182,19 @@ async function checkTools(): Promise<void> {
 }
 
 /** Keys and the signed layouts, made once and copied into every run. */
-async function prepareBase(base: string, log: (line: string) => void): Promise<Signers> {
+async function prepareBase(base: string, identity: IdentityPlane, log: (line: string) => void): Promise<void> {
   await cp(EXAMPLE_DIR, base, { recursive: true, filter: (src) => !src.endsWith('pipeline.sh') });
+  await cp(identity.bundlePath, join(base, 'identity-bundle.pem'));
   await mkdir(join(base, 'keys'), { recursive: true });
-  for (const [name, type] of [['owner', 'ed25519'], ['developer', 'ed25519'], ['builder', 'ecdsa'], ['scanner', 'ecdsa'], ['rogue', 'ecdsa']]) {
-    await evident(['keygen', '-t', type!, `keys/${name}`], base);
-  }
-  log('✓ keys: owner and developer (people), builder and scanner (CI runners)');
+  await evident(['keygen', 'keys/owner'], base);
+  await evident(['keygen', 'keys/developer'], base);
+  log('✓ keys: the project owner and the developer (people hold keys; CI runners do not)');
   await evident(['layout', 'create', 'layout.yaml', '-k', 'keys/owner', '-o', 'root.layout'], base);
   // `layout create` refuses a date in the past, so the stale layout is made as it once was: compiled on
   // a day long gone, when its 30 days were still ahead.
   const stale = await compileLayoutSpec(join(base, 'layout.yaml'), { now: new Date('2020-01-01T00:00:00Z') });
   await writeMetadataFile(join(base, 'expired.layout'), signMetablock(stale, [await loadPrivateKey(join(base, 'keys', 'owner'))]));
-  log('✓ layout: root.layout from layout.yaml, signed by the owner');
-  const key = (name: string) => ['-k', `keys/${name}`];
-  return { developer: key('developer'), builder: key('builder'), scanner: key('scanner'), rogue: key('rogue') };
+  log('✓ layout: root.layout from layout.yaml, signed by the owner, trusting the identity server\'s root');
 }
 
 /** Runs the pipeline's steps in `dir` from stage `from` on, each through `evident run`. */
@@ -199,8 +220,9 @@ async function runStages(dir: string, from: Stage, tampering: Tampering, signers
   }
   if (todo.includes('scan')) {
     const command = ['evident', 'scan', 'run', 'sbom.cdx.json', '--advisories', 'advisories', '-o', 'scan-report.json'];
-    await evident(['run', '-n', 'scan', ...signers.scanner, '-m', 'sbom.cdx.json', 'advisories', '-p', 'scan-report.json', '--', ...command], dir);
-    log('✓ scan: the scan runner matched the SBOM against the advisory feed');
+    // the scan's evidence travels as an in-toto attestation: a Statement in a DSSE envelope
+    await evident(['run', '-n', 'scan', ...signers.scanner, '--format', 'dsse', '-m', 'sbom.cdx.json', 'advisories', '-p', 'scan-report.json', '--', ...command], dir);
+    log('✓ scan: the scan runner matched the SBOM against the advisory feed (its link is a DSSE attestation)');
   }
 }
 

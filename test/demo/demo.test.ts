@@ -16,8 +16,8 @@ test('the demo: the honest pipeline passes and every attack is caught, each for 
   const expectations: [string, RegExp][] = [
     ['a one-line change to the source after the sign-off', /build: materials: MATCH src\/hello\.c WITH PRODUCTS FROM code: src\/hello\.c sha256/],
     ['a swapped binary inside the delivered image', /unpack: materials: MATCH hello-image\.tar WITH PRODUCTS FROM package/],
-    ['a build performed by a rogue runner', /build: 0 of 1 required link/],
-    ['a link edited after signing (the build product hash replaced)', /build: .*no valid signature/],
+    ['a build performed by a workload without the builder identity (a rogue runner)', /build: .*spiffe:\/\/demo\.evident\/ci\/scanner does not satisfy build's constraints/],
+    ['a link edited after signing (the build product hash replaced)', /build: .*signature does not verify/],
     ['an expired layout', /layout expired 2020-01-31/],
     ['a library with a known critical advisory added to the image', /scan-policy: .*exited with 1.*at or above high/],
   ];
@@ -29,4 +29,6 @@ test('the demo: the honest pipeline passes and every attack is caught, each for 
     assert.match(outcome.reason, reason, `attack '${name}' reason`);
   }
   assert.match(output, /== summary/);
+  assert.match(output, /✓ build: 1 of 1 link signed by spiffe:\/\/demo\.evident\/ci\/builder/);
+  assert.match(output, /✓ scan: 1 of 1 link signed by spiffe:\/\/demo\.evident\/ci\/scanner/);
 });

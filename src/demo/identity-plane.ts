@@ -1,0 +1,127 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { access, mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { EvidentError } from '../errors.js';
+import { EVIDENT_BIN_DIR, runEvident } from './evident-process.js';
+
+export const DEMO_TRUST_DOMAIN = 'demo.evident';
+
+/** One CI runner: a node agent serving the Workload API on its own socket. */
+export interface Runner {
+  name: string;
+  socket: string;
+  agentId: string;
+}
+
+/**
+ * The identity plane of the demo: one identity server (SQLite in the work folder) and one agent per CI
+ * runner, each node-attested with its own join token; registration entries give each pipeline identity
+ * to workloads of this user running this Node binary, on its runner only.
+ */
+export class IdentityPlane {
+  private readonly processes: ChildProcess[] = [];
+  private adminSocket = '';
+  private serverAddress = '';
+  readonly runners = new Map<string, Runner>();
+  bundlePath = '';
+
+  constructor(private readonly dir: string) {}
+
+  async start(runnerNames: readonly string[]): Promise<void> {
+    const serverDir = join(this.dir, 'server');
+    await mkdir(serverDir, { recursive: true });
+    this.adminSocket = join(serverDir, 'admin.sock');
+    const ready = await this.spawnUntil(
+      ['server', 'run', '--trust-domain', DEMO_TRUST_DOMAIN, '--data-dir', serverDir, '--bind', '127.0.0.1:0', '--admin-socket', this.adminSocket],
+      (line) => line.includes('"server ready"'),
+    );
+    this.serverAddress = (JSON.parse(ready) as { bind: string }).bind;
+    this.bundlePath = join(this.dir, 'identity-bundle.pem');
+    await writeFile(this.bundlePath, await this.admin(['bundle', 'show', '--format', 'pem']));
+    for (const name of runnerNames) {
+      const token = (await this.admin(['token', 'generate', '--ttl', '600'])).trim();
+      const runnerDir = join(this.dir, 'runners', name);
+      await mkdir(runnerDir, { recursive: true });
+      const socket = join(runnerDir, 'api.sock');
+      await this.spawnUntil(
+        ['agent', 'run', '--server', this.serverAddress, '--trust-bundle', this.bundlePath, '--join-token', token, '--socket', socket, '--data-dir', runnerDir, '--log-level', 'warn'],
+        undefined,
+        () => access(socket).then(() => true, () => false),
+      );
+      this.runners.set(name, { name, socket, agentId: `spiffe://${DEMO_TRUST_DOMAIN}/evident/agent/join_token/${token}` });
+    }
+  }
+
+  /**
+   * Registers `spiffeId` for workloads on `runner` that run as this user with this very Node binary:
+   * the agent attests both from the kernel (uid) and from the executable's SHA-256.
+   */
+  async register(spiffeId: string, runner: string): Promise<void> {
+    const parent = this.runners.get(runner);
+    if (parent === undefined) throw new EvidentError('INTERNAL', `demo: no runner '${runner}'`);
+    const uid = process.getuid?.() ?? 0;
+    const nodeHash = await sha256File(process.execPath);
+    await this.admin(['entry', 'create', '--spiffe-id', spiffeId, '--parent-id', parent.agentId, '--selector', `unix:uid:${uid}`, `unix:sha256:${nodeHash}`]);
+  }
+
+  /** The flags `evident run` gets to sign with the SVID this runner issues. */
+  signWith(runner: string): string[] {
+    return ['--spiffe-socket', `unix://${this.runners.get(runner)!.socket}`];
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all(
+      this.processes.reverse().map(
+        (p) =>
+          new Promise<void>((resolve) => {
+            if (p.exitCode !== null || p.signalCode !== null) return resolve();
+            p.once('exit', () => resolve());
+            p.kill('SIGTERM');
+            setTimeout(() => p.kill('SIGKILL'), 5000).unref();
+          }),
+      ),
+    );
+  }
+
+  private async admin(args: string[]): Promise<string> {
+    const [group, ...rest] = args;
+    const r = await runEvident(['server', group!, ...rest, '--admin-socket', this.adminSocket], this.dir);
+    if (r.code !== 0) throw new EvidentError('ENVIRONMENT', `demo: evident server ${args.join(' ')} failed: ${r.stderr.trim()}`);
+    return r.stdout;
+  }
+
+  /** Starts a long-running evident process and waits until a log line (or a probe) says it is ready. */
+  private spawnUntil(args: string[], readyLine?: (line: string) => boolean, probe?: () => Promise<boolean>): Promise<string> {
+    const child = spawn(process.execPath, [join(EVIDENT_BIN_DIR, 'evident'), ...args], { cwd: this.dir, stdio: ['ignore', 'ignore', 'pipe'] });
+    this.processes.push(child);
+    let log = '';
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => fail(`did not become ready in 30 s`), 30_000);
+      const poll = probe ? setInterval(() => void probe().then((ok) => ok && done('')), 100) : undefined;
+      const done = (line: string) => {
+        clearTimeout(timer);
+        if (poll) clearInterval(poll);
+        resolve(line);
+      };
+      const fail = (why: string) => {
+        clearTimeout(timer);
+        if (poll) clearInterval(poll);
+        reject(new EvidentError('ENVIRONMENT', `demo: evident ${args.slice(0, 2).join(' ')} ${why}: ${log.trim().split('\n').slice(-3).join(' | ')}`));
+      };
+      child.stderr!.setEncoding('utf8').on('data', (chunk: string) => {
+        log += chunk;
+        if (log.length > 65536) log = log.slice(-32768);
+        if (readyLine) for (const line of chunk.split('\n')) if (readyLine(line)) done(line);
+      });
+      child.once('exit', (code) => fail(`exited with ${code}`));
+    });
+  }
+}
+
+async function sha256File(path: string): Promise<string> {
+  const hash = createHash('sha256');
+  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
+  return hash.digest('hex');
+}

@@ -1,0 +1,21 @@
+export { Agent, type AgentOptions } from './agent.js';
+export { JoinTokenAttestorClient, X509popAttestorClient, type NodeAttestorClient } from './attestor-client.js';
+export { SvidCache, type JwtSigner, type SvidCacheOptions } from './cache.js';
+export { checkAgentHealth, type HealthResult } from './healthcheck.js';
+export { AgentDataDir, type AgentIdentity } from './identity-store.js';
+export { AGENT_SETTINGS, agentSettingsFromEnv, agentSettingsFromFile, isOn, mergeAgentSettings, type AgentSettingName, type AgentSettings } from './config.js';
+export { createAgentLogger } from './log.js';
+export { getPeerCred, loadPeercred, type PeerCredentials } from './peercred/index.js';
+export { fetchBundleInsecure, ServerLink } from './server-link.js';
+export { SvidSync, type SvidSyncServer } from './svid-sync.js';
+export { readTrustBundleFile, trustBundlesFromProto, trustDomainOfCa } from './trust-bundle.js';
+export {
+  DEFAULT_SOCKET_PATH,
+  WorkloadApiServer,
+  type ServedEntry,
+  type TrustBundles,
+  type WorkloadApiServerOptions,
+  type WorkloadIdentitySource,
+  type X509Identity,
+} from './workloadapi/index.js';
+export { UnixAttestor, WorkloadAttestationError, WorkloadAttestorRegistry, type Selector, type WorkloadAttestor } from './workloadattest/index.js';

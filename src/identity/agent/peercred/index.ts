@@ -1,0 +1,1 @@
+export { getPeerCred, loadAddonAt, loadPeercred, peercredAddonPath, socketFd, type PeerCredentials, type PeercredAddon } from './peercred.js';

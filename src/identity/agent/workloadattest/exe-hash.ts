@@ -1,0 +1,52 @@
+import { createHash } from 'node:crypto';
+import { closeSync, fstatSync, openSync } from 'node:fs';
+import { open } from 'node:fs/promises';
+
+/**
+ * SHA-256 of executables, streamed, remembered by file identity (device, inode, size, mtime, ctime) so
+ * a 100 MB interpreter is hashed once, not on every call. Any write to the file changes its ctime,
+ * which no user can set back, so a changed binary is always hashed anew.
+ */
+export class ExeHasher {
+  private readonly cache = new Map<string, string>();
+  /** Hashes under way: callers of one binary at once share one read of it. */
+  private readonly inFlight = new Map<string, Promise<string>>();
+
+  constructor(private readonly maxEntries = 256) {}
+
+  /** Opens `path` (e.g. `/proc/PID/exe`, which opens the very file the process runs) and hashes it. */
+  async sha256(path: string): Promise<string> {
+    // The common case, a binary hashed before, costs an open and an fstat: done synchronously.
+    const fd = openSync(path, 'r');
+    let key: string;
+    try {
+      const s = fstatSync(fd, { bigint: true });
+      key = `${s.dev}:${s.ino}:${s.size}:${s.mtimeNs}:${s.ctimeNs}`;
+    } finally {
+      closeSync(fd);
+    }
+    const hit = this.cache.get(key);
+    if (hit !== undefined) return hit;
+    const pending = this.inFlight.get(key);
+    if (pending) return pending;
+    const work = this.hashFile(path).finally(() => this.inFlight.delete(key));
+    this.inFlight.set(key, work);
+    return work;
+  }
+
+  private async hashFile(path: string): Promise<string> {
+    const handle = await open(path, 'r');
+    try {
+      const s = await handle.stat({ bigint: true });
+      const key = `${s.dev}:${s.ino}:${s.size}:${s.mtimeNs}:${s.ctimeNs}`; // the file hashed is the one keyed
+      const hash = createHash('sha256');
+      for await (const chunk of handle.createReadStream({ autoClose: false, highWaterMark: 1 << 20 })) hash.update(chunk as Buffer);
+      const hex = hash.digest('hex');
+      if (this.cache.size >= this.maxEntries) this.cache.delete(this.cache.keys().next().value as string);
+      this.cache.set(key, hex);
+      return hex;
+    } finally {
+      await handle.close();
+    }
+  }
+}

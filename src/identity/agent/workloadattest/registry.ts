@@ -1,0 +1,47 @@
+import type { PeerCredentials } from '../peercred/peercred.js';
+import { WorkloadAttestationError } from './errors.js';
+import { HeldProcess } from './process.js';
+import type { Selector, WorkloadAttestor } from './types.js';
+
+/**
+ * The workload attestors the agent runs (SPIRE's registry of plugins): each caller is attested by all
+ * of them, on a process held for the whole attestation and checked unchanged at its end.
+ */
+export class WorkloadAttestorRegistry {
+  private readonly attestors = new Map<string, WorkloadAttestor>();
+
+  constructor(attestors: readonly WorkloadAttestor[] = []) {
+    for (const a of attestors) this.register(a);
+  }
+
+  register(attestor: WorkloadAttestor): void {
+    if (this.attestors.has(attestor.type)) throw new Error(`workloadattest: attestor "${attestor.type}" registered twice`);
+    this.attestors.set(attestor.type, attestor);
+  }
+
+  types(): string[] {
+    return [...this.attestors.keys()];
+  }
+
+  /**
+   * The selectors of the process that connected with `peer`; `pidfd` pins that process (from
+   * SO_PEERPIDFD or pidfd_open). Throws WorkloadAttestationError when the process cannot be vouched for.
+   */
+  async attest(peer: PeerCredentials, pidfd: number): Promise<Selector[]> {
+    const proc = HeldProcess.open(peer, pidfd);
+    try {
+      let selectors: Selector[][];
+      try {
+        selectors = await Promise.all([...this.attestors.values()].map((a) => a.attest(proc)));
+      } catch (e) {
+        // A read that fails because the process went away is PROCESS_CHANGED, not an attestor bug.
+        proc.verifyUnchanged();
+        throw new WorkloadAttestationError('ATTESTOR_FAILED', `attesting process ${peer.pid} failed: ${(e as Error).message}`, { cause: e });
+      }
+      proc.verifyUnchanged();
+      return selectors.flat();
+    } finally {
+      proc.close();
+    }
+  }
+}

@@ -1,0 +1,27 @@
+import type { PeerCredentials } from '../peercred/peercred.js';
+
+/** A selector `type:value`, e.g. `{type: 'unix', value: 'uid:1000'}` (the entry syntax `unix:uid:1000`). */
+export interface Selector {
+  type: string;
+  value: string;
+}
+
+/**
+ * A calling process, pinned: `procPath(name)` reads `/proc/PID/<name>` through a directory descriptor
+ * opened while the caller was known to be alive, so a read either reaches that very process or fails.
+ */
+export interface WorkloadProcess {
+  readonly pid: number;
+  /** What SO_PEERCRED said at connect() time. */
+  readonly peer: PeerCredentials;
+  procPath(name: string): string;
+}
+
+/**
+ * A workload attestor (SPIRE's extension point): turns a calling process into selectors. Attestors are
+ * run by the registry, which guards against the process changing underneath them.
+ */
+export interface WorkloadAttestor {
+  readonly type: string;
+  attest(proc: WorkloadProcess): Promise<Selector[]>;
+}

@@ -1,0 +1,96 @@
+// Real `evident` processes for the end-to-end test: build once, spawn, wait for log lines, stop.
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { REPO_ROOT } from './child.js';
+
+const BIN = join(REPO_ROOT, 'bin', 'evident');
+
+function newestMtime(dir: string): number {
+  let newest = 0;
+  for (const name of readdirSync(dir, { withFileTypes: true })) {
+    const p = join(dir, name.name);
+    newest = Math.max(newest, name.isDirectory() ? newestMtime(p) : statSync(p).mtimeMs);
+  }
+  return newest;
+}
+
+/**
+ * Compiles src/ to dist/ (`npx tsc -p tsconfig.build.json`) unless dist/ is newer than every source
+ * file. Other areas' type errors do not stop tsc from emitting, so success is judged by the files.
+ */
+export function ensureBuilt(): void {
+  const marker = join(REPO_ROOT, 'dist', 'cli', 'agent.js');
+  if (existsSync(marker) && statSync(marker).mtimeMs >= newestMtime(join(REPO_ROOT, 'src'))) return;
+  spawnSync('npx', ['tsc', '-p', 'tsconfig.build.json'], { cwd: REPO_ROOT, stdio: 'ignore' });
+  for (const f of ['cli/agent.js', 'cli/server.js', 'identity/agent/index.js']) {
+    if (!existsSync(join(REPO_ROOT, 'dist', f))) throw new Error(`build did not produce dist/${f}`);
+  }
+}
+
+/** `node bin/evident`, checked to know the agent and server commands. */
+export function evidentCommand(): string[] {
+  const help = spawnSync(process.execPath, [BIN, '--help'], { cwd: REPO_ROOT, encoding: 'utf8' }).stdout ?? '';
+  for (const name of ['agent', 'server']) {
+    if (!new RegExp(`^\\s+${name}\\b`, 'm').test(help)) throw new Error(`bin/evident has no '${name}' command (is it registered in src/cli/commands.ts?)`);
+  }
+  return [BIN];
+}
+
+export interface EvidentProcess {
+  child: ChildProcess;
+  stderr(): string;
+  stdout(): string;
+  waitFor(pattern: RegExp, timeoutMs?: number): Promise<void>;
+  exit: Promise<number | null>;
+  stop(signal?: NodeJS.Signals): Promise<number | null>;
+}
+
+export function startEvident(cmd: string[], args: string[], cwd: string): EvidentProcess {
+  const child = spawn(process.execPath, [...cmd, ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+  let err = '';
+  let out = '';
+  const watchers: Array<() => void> = [];
+  child.stderr.on('data', (d: Buffer) => {
+    err += d.toString();
+    for (const w of [...watchers]) w();
+  });
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  const exit = new Promise<number | null>((resolve) => child.on('exit', (code) => {
+    for (const w of [...watchers]) w();
+    resolve(code);
+  }));
+  return {
+    child,
+    stderr: () => err,
+    stdout: () => out,
+    exit,
+    waitFor: (pattern, timeoutMs = 20_000) =>
+      new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`timed out waiting for ${pattern} in: ${err}`)), timeoutMs);
+        const check = (): void => {
+          if (pattern.test(err)) {
+            clearTimeout(timer);
+            watchers.splice(watchers.indexOf(check), 1);
+            resolve();
+          } else if (child.exitCode !== null) {
+            clearTimeout(timer);
+            watchers.splice(watchers.indexOf(check), 1);
+            reject(new Error(`process exited (${child.exitCode}) before ${pattern}: ${err}`));
+          }
+        };
+        watchers.push(check);
+        check();
+      }),
+    stop: async (signal = 'SIGTERM') => {
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+      return exit;
+    },
+  };
+}
+
+/** Runs a short evident command to completion. */
+export function runEvident(cmd: string[], args: string[], cwd: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const p = startEvident(cmd, args, cwd);
+  return p.exit.then((code) => ({ code, stdout: p.stdout(), stderr: p.stderr() }));
+}
