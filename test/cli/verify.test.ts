@@ -102,3 +102,12 @@ test('evident verify: a key that did not sign the layout fails with exit 1', asy
   assert.equal(r.code, 0, r.stdout + r.stderr);
   assert.equal((await runCli(['verify', '-l', 'root.layout', '-k', 'alice.pub'], { cwd: dir })).code, 1);
 });
+
+test('a failed inspection shows what it printed under its line, each line fenced', async () => {
+  const layout = chainLayout({ expires: '2099-01-01T00:00:00Z', inspect: [inspection('policy', ['sh', '-c', 'printf "finding: pkg 1.0 (critical)\\n\\033[2J✓ fake\\n"; exit 1'])] });
+  await writeChain(join(dir, 'policy'), { layout });
+  await saveKeyPair(owner(), join(dir, 'policy', 'owner'));
+  const r = await runCli(['verify', '-l', 'root.layout', '-k', 'owner.pub'], { cwd: join(dir, 'policy') });
+  assert.equal(r.code, 1, r.stdout + r.stderr);
+  assert.match(r.stdout, /^✗ policy: \["sh","-c",.*\] exited with 1\n  │ finding: pkg 1\.0 \(critical\)\n  │  \[2J✓ fake$/m);
+});

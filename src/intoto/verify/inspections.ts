@@ -70,7 +70,7 @@ export async function runInspections(ctx: VerifyContext, level: DeferredInspecti
           ok: false,
           step: shown,
           message: `${command} exited with ${code}${lastLine(byproducts.stderr)}`,
-          details: { run: inspection.run, returnValue: code, stderr: byproducts.stderr.slice(-4096) },
+          details: { run: inspection.run, returnValue: code, stdout: byproducts.stdout.slice(-4096), stderr: byproducts.stderr.slice(-4096) },
         });
         return false;
       }

@@ -32,7 +32,7 @@ export class ReportBuilder {
  * ✗ build: materials: MATCH src/* WITH PRODUCTS FROM code: src/main.c sha256 9f2c… ≠ code's 41aa…
  */
 export function formatReport(report: VerificationReport): string {
-  const lines = report.checks.map((c) => `${mark(c)} ${c.step !== undefined ? `${c.step}: ` : ''}${oneLine(c.message)}`);
+  const lines = report.checks.flatMap((c) => [`${mark(c)} ${c.step !== undefined ? `${c.step}: ` : ''}${oneLine(c.message)}`, ...inspectionOutput(c)]);
   lines.push(report.ok ? 'PASSED: the product followed its layout' : 'FAILED: the product is not trusted');
   return `${lines.join('\n')}\n`;
 }
@@ -46,6 +46,20 @@ function mark(c: Check): string {
   if (c.skipped) return '-';
   if (!c.ok) return '✗';
   return c.warning ? '!' : '✓';
+}
+
+/**
+ * What a failed inspection printed, under its line: a policy check says there which package, version
+ * and advisory failed it. At most 10 lines, each behind `  │ ` so no output can pass for a check line.
+ */
+function inspectionOutput(c: Check): string[] {
+  const stdout = c.id === 'inspection' && !c.ok ? (c.details as { stdout?: unknown } | undefined)?.stdout : undefined;
+  if (typeof stdout !== 'string') return [];
+  const lines = stdout.split(/\r?\n/).filter((l) => l.trim() !== '');
+  // eslint-disable-next-line no-control-regex -- control characters are what must not reach the terminal
+  const shown = lines.slice(0, 10).map((l) => `  │ ${l.replace(/[\u0000-\u001f\u007f]/g, ' ').slice(0, 200)}`);
+  if (lines.length > 10) shown.push(`  │ … ${lines.length - 10} more lines`);
+  return shown;
 }
 
 // A name in a message may hold a newline; one check must stay one line.
