@@ -1,4 +1,5 @@
 import { EvidentError } from '../errors.js';
+import { compareCodePoints } from '../util/code-points.js';
 
 /**
  * OLPC canonical JSON exactly as securesystemslib's `encode_canonical` writes it: object keys sorted by
@@ -161,20 +162,3 @@ function pathTo(root: unknown, target: unknown, path = '$'): string {
   return path === '$' ? '$' : '';
 }
 
-/**
- * Python sorts str keys by code point; JS's default sort compares UTF-16 code units, which differs for
- * characters beyond the BMP versus U+E000–U+FFFF. Compare code points to sort as the reference does.
- */
-function compareCodePoints(a: string, b: string): number {
-  const ia = a[Symbol.iterator]();
-  const ib = b[Symbol.iterator]();
-  for (;;) {
-    const x = ia.next();
-    const y = ib.next();
-    if (x.done) return y.done ? 0 : -1;
-    if (y.done) return 1;
-    const cx = x.value.codePointAt(0)!;
-    const cy = y.value.codePointAt(0)!;
-    if (cx !== cy) return cx - cy;
-  }
-}

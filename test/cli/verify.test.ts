@@ -109,5 +109,5 @@ test('a failed inspection shows what it printed under its line, each line fenced
   await saveKeyPair(owner(), join(dir, 'policy', 'owner'));
   const r = await runCli(['verify', '-l', 'root.layout', '-k', 'owner.pub'], { cwd: join(dir, 'policy') });
   assert.equal(r.code, 1, r.stdout + r.stderr);
-  assert.match(r.stdout, /^✗ policy: \["sh","-c",.*\] exited with 1\n  │ finding: pkg 1\.0 \(critical\)\n  │  \[2J✓ fake$/m);
+  assert.ok(r.stdout.includes('exited with 1\n  │ finding: pkg 1.0 (critical)\n  │  [2J✓ fake\n'), r.stdout);
 });

@@ -1,4 +1,5 @@
 import { EvidentError } from '../../errors.js';
+import { compareCodePoints } from '../../util/code-points.js';
 
 /**
  * JSON exactly as the reference writes metadata files: Python's `json.dumps(obj, indent=1,
@@ -102,19 +103,3 @@ function quote(s: string): string {
   return `"${s.replace(ESCAPE_ALL, escapeUnit)}"`;
 }
 
-/**
- * Python sorts str keys by code point; JS's default sort compares UTF-16 code units, which differs
- * only where a surrogate (an astral character) meets U+E000–U+FFFF. Code units are compared first
- * (fast, no allocation); at the first difference involving a surrogate the code points decide.
- */
-export function compareCodePoints(a: string, b: string): number {
-  const n = Math.min(a.length, b.length);
-  for (let i = 0; i < n; i++) {
-    const ca = a.charCodeAt(i);
-    const cb = b.charCodeAt(i);
-    if (ca === cb) continue;
-    if (ca < 0xd800 && cb < 0xd800) return ca - cb;
-    return (a.codePointAt(i) as number) - (b.codePointAt(i) as number);
-  }
-  return a.length - b.length;
-}

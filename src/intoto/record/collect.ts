@@ -6,7 +6,8 @@ import { isSupportedAlgorithm } from './hash-file.js';
 import { HashDispatcher } from './hash-dispatch.js';
 import { checkLstripPaths, lstripName } from './lstrip.js';
 import type { ArtifactMap, CollectOptions, HashDict } from './types.js';
-import { compareCodePoints, walkArtifacts } from './walk.js';
+import { walkArtifacts } from './walk.js';
+import { compareCodePoints } from '../../util/code-points.js';
 
 /** Internal knob for the benchmark: where the hashing runs. */
 export interface CollectTuning {

@@ -4,6 +4,7 @@ import { resolve } from 'node:path';
 import { EvidentError } from '../../errors.js';
 import type { ExcludeMatcher } from './excludes.js';
 import { joinName, pyNormpath } from './normpath.js';
+import { compareCodePoints } from '../../util/code-points.js';
 
 /** A regular file to record: its artifact name (before lstrip) and where it is on disk. */
 export interface FoundFile {
@@ -205,19 +206,3 @@ function direntKind(entry: Dirent): string {
   return specialKind(entry);
 }
 
-/** Python's str ordering (code points), which differs from JS's UTF-16 order only past U+FFFF. */
-export function compareCodePoints(a: string, b: string): number {
-  const n = Math.min(a.length, b.length);
-  for (let i = 0; i < n; i++) {
-    const x = a.charCodeAt(i);
-    const y = b.charCodeAt(i);
-    if (x === y) continue;
-    const xs = x >= 0xd800 && x <= 0xdfff;
-    const ys = y >= 0xd800 && y <= 0xdfff;
-    // A surrogate stands for a code point above U+FFFF, so it sorts after U+E000..U+FFFF.
-    if (xs && !ys && y >= 0xe000) return 1;
-    if (ys && !xs && x >= 0xe000) return -1;
-    return x - y;
-  }
-  return a.length - b.length;
-}

@@ -1,6 +1,7 @@
 import type { ArtifactRule, HashDict } from '../models/types.js';
 import { compileFnmatch, type NameMatcher } from './fnmatch.js';
 import type { ArtifactIndex, ArtifactType, ItemRulesResult, LinkArtifacts, MatchMiss, RuleFailure, RuleResult } from './types.js';
+import { compareCodePoints } from '../../util/code-points.js';
 
 type MatchRule = Extract<ArtifactRule, { type: 'MATCH' }>;
 
@@ -168,19 +169,6 @@ function slashes(path: string): string {
   return path.includes('\\') ? path.replaceAll('\\', '/') : path;
 }
 
-export function compareCodePoints(a: string, b: string): number {
-  if (a === b) return 0;
-  const ia = a[Symbol.iterator]();
-  const ib = b[Symbol.iterator]();
-  for (;;) {
-    const x = ia.next();
-    const y = ib.next();
-    if (x.done) return y.done ? 0 : -1;
-    if (y.done) return 1;
-    const d = x.value.codePointAt(0)! - y.value.codePointAt(0)!;
-    if (d !== 0) return d;
-  }
-}
 
 /** Artifacts by path over a link's artifact dictionary (not copied: links hold 10⁵ artifacts and more). */
 export function indexArtifacts(dict: Readonly<Record<string, HashDict>>): ArtifactIndex {

@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -14,16 +13,9 @@ import { newKey } from './server-fixture.js';
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 const TD = 'e2e.example.org';
 
-/**
- * The real CLI in a real process: bin/evident when the compiled command list registers `server`,
- * else the same CLI code through tsx (see cli-launcher.ts).
- */
+/** The real CLI in a real process (npm test builds dist/ first). */
 function cliCommand(): string[] {
-  const commands = join(ROOT, 'dist/cli/commands.js');
-  if (existsSync(commands) && readFileSync(commands, 'utf8').includes('registerServer') && existsSync(join(ROOT, 'dist/cli/server.js'))) {
-    return [join(ROOT, 'bin/evident')];
-  }
-  return ['--import', 'tsx', join(ROOT, 'test/identity/server/cli-launcher.ts')];
+  return [join(ROOT, 'bin/evident')];
 }
 
 function cli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number; stdout: string; stderr: string }> {
