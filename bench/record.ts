@@ -11,10 +11,11 @@
  */
 import { execFileSync } from 'node:child_process';
 import { createHash, randomFillSync } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { compileBenchChild } from './_compile-child.js';
 
 interface TreeSpec {
   name: string;
@@ -70,7 +71,7 @@ export default async function bench(flags: string[]): Promise<void> {
   log('warming the page cache …');
   sh(`find ${q(tree)} -type f -print0 | xargs -0 cat > /dev/null`);
 
-  const childJs = buildChild();
+  const childJs = compileBenchChild(SELF, BUILD_DIR, [join(REPO, 'src', 'intoto', 'record', 'hash-worker.ts')]);
   const evident = runChild(childJs, tree, 'workers');
   const mainThread = runChild(childJs, tree, 'main');
   rmSync(BUILD_DIR, { recursive: true, force: true });
@@ -158,25 +159,6 @@ function ensureTree(tree: string, spec: TreeSpec): { files: number; bytes: numbe
   return { files, bytes };
 }
 
-/**
- * Compiles this file and the recording library with tsc, so the child runs as the shipped code does:
- * under tsx every hashing thread would first compile its sources (over a second per thread). The output
- * sits in os.tmpdir() beside a symlink to the repo's node_modules, so package imports resolve.
- */
-function buildChild(): string {
-  const build = BUILD_DIR;
-  rmSync(build, { recursive: true, force: true });
-  mkdirSync(build, { recursive: true });
-  symlinkSync(join(REPO, 'node_modules'), join(build, 'node_modules'));
-  writeFileSync(join(build, 'package.json'), '{"type":"module"}');
-  const tsc = join(REPO, 'node_modules', 'typescript', 'bin', 'tsc');
-  const args = ['--outDir', join(build, 'out'), '--rootDir', REPO, '--module', 'NodeNext', '--moduleResolution', 'NodeNext'];
-  args.push('--target', 'ES2022', '--lib', 'ES2023', '--types', 'node', '--skipLibCheck', '--strict', SELF);
-  // The hashing thread's entry is loaded by URL, not imported, so name it.
-  args.push(join(REPO, 'src', 'intoto', 'record', 'hash-worker.ts'));
-  execFileSync(process.execPath, [tsc, ...args], { cwd: REPO, stdio: 'inherit' });
-  return join(build, 'out', 'bench', 'record.js');
-}
 
 function runChild(childJs: string, tree: string, hashIn: 'workers' | 'main'): ChildResult {
   const out = execFileSync(process.execPath, [childJs, '--child', tree, '--hash-in', hashIn], {

@@ -8,9 +8,9 @@
  *
  * Compiled and run as `node verify.js --child DIR` this file is the child.
  */
-import { execFileSync, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -19,9 +19,9 @@ import type { PrivateKey } from '../src/crypto/keys.js';
 import { serializeMetablock, signMetablock } from '../src/intoto/models/metablock.js';
 import type { ArtifactDict, Layout, Link } from '../src/intoto/models/types.js';
 import { verify } from '../src/intoto/verify/verify.js';
+import { compileBenchChild } from './_compile-child.js';
 
 const SELF = fileURLToPath(import.meta.url);
-const REPO = join(SELF, '..', '..');
 const REFERENCE = '/usr/bin/in-toto-verify';
 const BUILD = join(tmpdir(), 'evident-bench-verify-build');
 
@@ -39,7 +39,7 @@ export default async function bench(flags: string[]): Promise<void> {
     const started = Date.now();
     generate(work, n);
     process.stdout.write(`chain: 2 steps, ${n} artifacts per list (${4 * n} recorded in all), generated in ${Date.now() - started} ms\n`);
-    const childJs = buildChild();
+    const childJs = compileBenchChild(SELF, BUILD);
 
     const evident = measure(process.execPath, [childJs, '--child', work], work);
     const result = JSON.parse(evident.stdout.trim().split('\n').pop()!) as ChildResult;
@@ -124,22 +124,6 @@ function write(dir: string, name: string, signed: Link | Layout, key: PrivateKey
   writeFileSync(join(dir, name), serializeMetablock(signMetablock(signed, [key])));
 }
 
-/**
- * Compiles this file and the library with tsc, so the child starts as shipped code does (no tsx). The
- * output sits in os.tmpdir() beside a symlink to the repo's node_modules, so package imports resolve.
- */
-function buildChild(): string {
-  const build = BUILD;
-  rmSync(build, { recursive: true, force: true });
-  mkdirSync(build, { recursive: true });
-  symlinkSync(join(REPO, 'node_modules'), join(build, 'node_modules'));
-  writeFileSync(join(build, 'package.json'), '{"type":"module"}');
-  const tsc = join(REPO, 'node_modules', 'typescript', 'bin', 'tsc');
-  const args = ['--outDir', join(build, 'out'), '--rootDir', REPO, '--module', 'NodeNext', '--moduleResolution', 'NodeNext'];
-  args.push('--target', 'ES2022', '--lib', 'ES2023', '--types', 'node', '--skipLibCheck', '--strict', SELF);
-  execFileSync(process.execPath, [tsc, ...args], { cwd: REPO, stdio: 'inherit' });
-  return join(build, 'out', 'bench', 'verify.js');
-}
 
 interface Measured {
   stdout: string;
