@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { EvidentError } from '../errors.js';
 import { runStep } from '../intoto/runlib/run-step.js';
 import type { CliContext } from './context.js';
-import { addStepOptions, collectOptions, linkFormat, stepIdentity, type StepFlags } from './step-options.js';
+import { addStepOptions, collectOptions, linkFormat, shownPath, stepIdentity, type StepFlags } from './step-options.js';
 
 interface RunFlags extends StepFlags {
   materials?: string[];
@@ -39,6 +39,7 @@ export function registerRun(program: Command, ctx: CliContext): void {
         products: flags.products ?? [],
         command: argv,
         recordStreams: flags.recordStreams ?? false,
+        cwd: ctx.io.cwd,
         metadataDirectory: flags.metadataDirectory,
         format: linkFormat(flags),
         collect: collectOptions(flags, ctx),
@@ -46,7 +47,7 @@ export function registerRun(program: Command, ctx: CliContext): void {
       });
       const rc = result.link.byproducts['return-value'];
       if (typeof rc === 'number' && rc !== 0 && !flags.quiet) ctx.warn(`the command exited with ${rc}; recorded in the link's byproducts`);
-      if (!flags.quiet) ctx.err(`evident: wrote ${result.path}`);
+      if (!flags.quiet) ctx.err(`evident: wrote ${shownPath(ctx, result.path)}`);
       return 0;
     }),
   );

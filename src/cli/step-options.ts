@@ -1,3 +1,4 @@
+import { isAbsolute, relative } from 'node:path';
 import { Option, type Command } from 'commander';
 import { EvidentError } from '../errors.js';
 import { loadPrivateKey } from '../crypto/key-files.js';
@@ -88,4 +89,10 @@ export function collectOptions(flags: StepFlags, ctx: CliContext): CollectOption
 
 export function linkFormat(flags: StepFlags): LinkFormat {
   return flags.format === 'dsse' ? 'dsse' : 'link';
+}
+
+/** A file the command wrote, as the user would name it: relative to their folder when inside it. */
+export function shownPath(ctx: CliContext, path: string): string {
+  const rel = relative(ctx.io.cwd, path);
+  return rel !== '' && !rel.startsWith('..') && !isAbsolute(rel) ? rel : path;
 }

@@ -180,3 +180,20 @@ print("ok")
     assert.equal(verdict.trim(), 'ok');
   });
 }
+
+test('run and record work in the folder they are given, not the process working folder', async () => {
+  const dir = await project('elsewhere');
+  process.chdir(root); // the process is elsewhere; the CLI is told the project folder
+  const k = await key(dir);
+  const pub = await loadPublicKey(`${k}.pub`);
+  const r = await runCli(['run', '-n', 'build', '-k', k, '-m', 'src', '-p', 'out.txt', '--', 'sh', '-c', 'echo x > out.txt'], { cwd: dir });
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stderr, new RegExp(`evident: wrote build\\.${pub.keyid.slice(0, 8)}\\.link`));
+  const mb = await readLink(join(dir, `build.${pub.keyid.slice(0, 8)}.link`));
+  assert.deepEqual(Object.keys(mb.signed.materials), ['src/main.c']);
+  assert.deepEqual(mb.signed.products, { 'out.txt': { sha256: sha256('x\n') } });
+  assert.equal((await runCli(['record', 'start', '-n', 'edit', '-k', k, '-m', 'src'], { cwd: dir })).code, 0);
+  assert.equal((await runCli(['record', 'stop', '-n', 'edit', '-k', k, '-p', 'src'], { cwd: dir })).code, 0);
+  assert.ok((await readdir(dir)).includes(`edit.${pub.keyid.slice(0, 8)}.link`));
+  assert.deepEqual((await readdir(root)).filter((f) => f.includes('.link')), []);
+});

@@ -1,3 +1,4 @@
+import { resolve } from 'node:path';
 import { EvidentError } from '../../errors.js';
 import type { Signer } from '../../crypto/signer.js';
 import { collectArtifacts, runCommand } from '../record/index.js';
@@ -16,6 +17,8 @@ export interface RunStepOptions {
   /** The command and its arguments; empty for `--no-command`. */
   command: string[];
   recordStreams: boolean;
+  /** The folder the step runs in: the command's working folder, and what relative paths are relative to. */
+  cwd?: string;
   /** Where the link is written (default: the working folder). */
   metadataDirectory?: string;
   format?: LinkFormat;
@@ -40,12 +43,14 @@ export async function runStep(options: RunStepOptions): Promise<StepResult> {
   if (options.command.length === 0 && options.materials.length === 0 && options.products.length === 0) {
     throw new EvidentError('BAD_USAGE', 'nothing to record: give a command, or -x with materials or products');
   }
-  const materials = await collectArtifacts(options.materials, options.collect);
+  const cwd = options.cwd ?? process.cwd();
+  const collect = { ...options.collect, basePath: resolve(cwd, options.collect.basePath ?? '.') };
+  const materials = await collectArtifacts(options.materials, collect);
   const byproducts =
     options.command.length > 0
-      ? await runCommand(options.command, { recordStreams: options.recordStreams, timeout: options.timeoutMs })
+      ? await runCommand(options.command, { recordStreams: options.recordStreams, timeout: options.timeoutMs, cwd })
       : {};
-  const products = await collectArtifacts(options.products, options.collect);
+  const products = await collectArtifacts(options.products, collect);
   const link: Link = {
     _type: 'link',
     name: options.name,
@@ -53,8 +58,8 @@ export async function runStep(options: RunStepOptions): Promise<StepResult> {
     products,
     byproducts: { ...byproducts },
     command: options.command,
-    environment: options.recordEnvironment ? { workdir: process.cwd().replaceAll('\\', '/') } : {},
+    environment: options.recordEnvironment ? { workdir: cwd.replaceAll('\\', '/') } : {},
   };
-  const path = await writeSignedLink(link, options.signer, { directory: options.metadataDirectory ?? '.', format: options.format ?? 'link' });
+  const path = await writeSignedLink(link, options.signer, { directory: resolve(cwd, options.metadataDirectory ?? '.'), format: options.format ?? 'link' });
   return { link, path };
 }
