@@ -252,10 +252,17 @@ async function appendLine(path: string, line: string): Promise<void> {
   await writeFile(path, `${await readFile(path, 'utf8')}${line}\n`);
 }
 
-/** The verifier's first ✗ line, which names the step, rule and artifact. */
+/**
+ * The verifier's first ✗ line, which names the step, rule and artifact, with what a failed inspection
+ * printed under it (a scan policy names the package, version and advisory there).
+ */
 function firstFailure(r: ProcessResult): string {
-  const line = `${r.stdout}\n${r.stderr}`.split('\n').find((l) => l.trimStart().startsWith('✗'));
-  return (line ?? r.stderr.trim().split('\n')[0] ?? '').trim();
+  const lines = `${r.stdout}\n${r.stderr}`.split('\n');
+  const at = lines.findIndex((l) => l.trimStart().startsWith('✗'));
+  if (at === -1) return (r.stderr.trim().split('\n')[0] ?? '').trim();
+  const output = [];
+  for (let i = at + 1; i < lines.length && lines[i]!.startsWith('  │ '); i++) output.push(`\n     ${lines[i]!.trim()}`);
+  return `${lines[at]!.trim()}${output.join('')}`;
 }
 
 function indent(text: string): string {
