@@ -37,7 +37,7 @@ export function fromGrpcError(e: unknown, rpc: string, address: string): Workloa
   if (!isServiceError(e)) {
     return new WorkloadApiError('RPC_FAILED', `${rpc} failed: ${(e as Error)?.message ?? String(e)}`, { cause: e });
   }
-  const details = e.details || status[e.code];
+  const details = tidy(e.details) || status[e.code];
   switch (e.code) {
     case status.UNAVAILABLE:
       return new WorkloadApiError('UNAVAILABLE', `cannot reach the Workload API at ${address}: ${details}`, { cause: e, grpcCode: e.code });
@@ -52,6 +52,16 @@ export function fromGrpcError(e: unknown, rpc: string, address: string): Workloa
     default:
       return new WorkloadApiError('RPC_FAILED', `${rpc} failed: ${status[e.code] ?? e.code}: ${details}`, { cause: e, grpcCode: e.code });
   }
+}
+
+/**
+ * grpc-js details carry transport noise ("No connection established. Last error: Error: connect ENOENT
+ * /x. Resolution note: "): keep the one fact a person can act on, on one line.
+ */
+function tidy(details: string | undefined): string {
+  if (!details) return '';
+  const last = /Last error: (?:Error: )?(.*?)(?:\. Resolution note:.*)?$/s.exec(details);
+  return (last ? last[1]! : details.replace(/\s*Resolution note:\s*$/, '')).replace(/\s+/g, ' ').trim();
 }
 
 /** A response the agent should never have sent (bad DER, bad key, bad JWKS): clear error, no crash. */
