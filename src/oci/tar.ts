@@ -157,7 +157,12 @@ export function readTar(archive: Uint8Array, name = 'archive'): TarEntry[] {
     const typeflag = String.fromCharCode(block[156] as number);
     let size = numeric(block, 124, 12, 'size', where);
     const overrides = new Map([...globalPax, ...pax]);
-    if (overrides.has('size')) size = Number(overrides.get('size'));
+    if (overrides.has('size')) {
+      // A negative size would step back onto this very header: the reader would loop forever.
+      const text = overrides.get('size') ?? '';
+      size = /^\d{1,15}$/.test(text) ? Number(text) : NaN;
+      if (!Number.isSafeInteger(size)) throw new EvidentError('BAD_INPUT', `tar: ${where}: malformed pax size '${text}'`);
+    }
     const start = pos + BLOCK;
     const end = start + size;
     if (end > buf.length) throw new EvidentError('BAD_INPUT', `tar: ${where}: archive is truncated`);

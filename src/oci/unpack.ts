@@ -22,11 +22,15 @@ const MAX_LINKS = 40;
  * Nothing is ever written outside `dir`: absolute and `..` paths are refused, parent paths are resolved
  * through symlinks inside `dir` only, symlinks whose target is absolute or resolves outside `dir` are
  * refused, and once every layer is applied each symlink is checked again (a later layer can change what
- * an earlier link resolves through). Owners are not applied; set-id bits are dropped.
+ * an earlier link resolves through). `dir` must be new or empty. Owners are not applied; set-id bits
+ * are dropped.
  */
 export async function unpackLayers(layers: readonly Uint8Array[], dir: string): Promise<UnpackStats> {
   const root = resolve(dir);
   await mkdir(root, { recursive: true });
+  // The image's whiteouts and files act on whatever the folder holds: `-o ~` would let an image delete
+  // or replace the user's own files. Only a new or empty folder is unpacked into.
+  if ((await readdir(root)).length > 0) throw new EvidentError('BAD_INPUT', `output folder ${dir} is not empty; unpack into a new or empty folder`);
   const stats: UnpackStats = { files: 0, directories: 0, symlinks: 0, hardlinks: 0, whiteouts: 0, skipped: [] };
   for (const [i, layer] of layers.entries()) {
     const where = `layer ${i}`;

@@ -79,3 +79,35 @@ test('a corrupted header or a truncated archive is refused with a clear error', 
   assert.throws(() => readTar(Buffer.alloc(0), 'x.tar'), /truncated/);
   assert.throws(() => writeTar([{ path: 'dev', type: 'other', mode: 0, mtime: 0 }]), /special file/);
 });
+
+/** A raw ustar header block, so a test can say what no honest writer would. */
+function rawHeader(name: string, typeflag: string, size: number): Buffer {
+  const h = Buffer.alloc(512);
+  h.write(name, 0, 100, 'utf8');
+  h.write('0000644\0', 100, 'ascii');
+  h.write('0000000\0', 108, 'ascii');
+  h.write('0000000\0', 116, 'ascii');
+  h.write(`${size.toString(8).padStart(11, '0')}\0`, 124, 'ascii');
+  h.write('00000000000\0', 136, 'ascii');
+  h.write(typeflag, 156, 'ascii');
+  h.write('ustar\0', 257, 'ascii');
+  h.write('00', 263, 'ascii');
+  h.fill(0x20, 148, 156);
+  let sum = 0;
+  for (const b of h) sum += b;
+  h.write(`${sum.toString(8).padStart(6, '0')}\0 `, 148, 'ascii');
+  return h;
+}
+
+test('a pax size that is negative, fractional or not a number is refused (a negative one looped forever)', () => {
+  for (const bad of ['-512', '1.5', 'abc', '', '1e3', '99999999999999999999']) {
+    const record = `size=${bad}\n`;
+    let n = record.length + 2;
+    while (String(n).length + 1 + record.length !== n) n++; // the length counts its own digits
+    const rec = `${n} ${record}`;
+    const pax = Buffer.alloc(512);
+    pax.write(rec);
+    const archive = Buffer.concat([rawHeader('g', 'g', Buffer.byteLength(rec)), pax, writeTar([{ path: 'f', type: 'file', mode: 0o644, mtime: 0, data: Buffer.from('x') }])]);
+    assert.throws(() => readTar(archive), (e: Error & { code?: string }) => e.code === 'BAD_INPUT' && /size/.test(e.message), `size=${bad}`);
+  }
+});

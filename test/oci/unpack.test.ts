@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { lstat, mkdtemp, readFile, readlink, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, mkdtemp, readFile, readlink, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readImageLayout } from '../../src/oci/layout-reader.js';
@@ -143,4 +143,19 @@ test('a whiteout of a folder that lower layers only implied (no folder entry) re
   const root = join(await tmp(t), 'root');
   await unpackLayers([writeTar(lower), writeTar(upper)], root);
   assert.deepEqual(await tree(root), ['keep=k']);
+});
+
+test('unpacking into a folder that already holds files is refused: the image could whiteout or overwrite them', async (t) => {
+  const root = join(await tmp(t), 'home');
+  await mkdir(root);
+  await writeFile(join(root, '.bashrc'), 'mine');
+  for (const layer of [[file('.wh..bashrc', '')], [file('.wh..wh..opq', '')], [file('.bashrc', 'theirs')]]) {
+    await assert.rejects(unpackLayers([writeTar(layer)], root), (e: Error & { code?: string }) => e.code === 'BAD_INPUT' && /not empty/.test(e.message));
+    assert.equal(await readFile(join(root, '.bashrc'), 'utf8'), 'mine');
+  }
+  // an existing empty folder is fine
+  const empty = join(await tmp(t), 'empty');
+  await mkdir(empty);
+  await unpackLayers([writeTar([file('f', 'x')])], empty);
+  assert.equal(await readFile(join(empty, 'f'), 'utf8'), 'x');
 });

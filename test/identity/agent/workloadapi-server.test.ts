@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { lstat, writeFile } from 'node:fs/promises';
+import { chmod, chown, lstat, mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -260,5 +260,24 @@ describe('Workload API server on a Unix socket (static identity source)', () => 
     const plain = join(dir.dir, 'plain-file');
     await writeFile(plain, 'x');
     await assert.rejects(WorkloadApiServer.start({ socketPath: plain, source: cache }), /not a socket/);
+  });
+
+  it('refuses a socket folder another user could swap the socket in (writable by others, or not ours)', async () => {
+    // Whoever can write the folder can replace the socket with their own Workload API and hand
+    // workloads a forged trust bundle.
+    const open = join(dir.dir, 'world-writable');
+    await mkdir(open);
+    await chmod(open, 0o777);
+    await assert.rejects(WorkloadApiServer.start({ socketPath: join(open, 'api.sock'), source: cache }), /writable by other users/);
+    await chmod(open, 0o1777); // sticky, as /tmp: others cannot remove or rename our socket
+    await (await WorkloadApiServer.start({ socketPath: join(open, 'api.sock'), source: cache })).close(100);
+    await chmod(open, 0o777);
+    await assert.rejects(WorkloadApiServer.start({ socketPath: join(open, 'public', 'api.sock'), source: cache }), /writable by other users/);
+    if (canSwitchUser()) {
+      const theirs = join(dir.dir, 'theirs');
+      await mkdir(theirs, { mode: 0o755 });
+      await chown(theirs, NOBODY, NOBODY);
+      await assert.rejects(WorkloadApiServer.start({ socketPath: join(theirs, 'api.sock'), source: cache }), /owned by uid 65534/);
+    }
   });
 });

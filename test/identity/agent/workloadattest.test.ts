@@ -132,6 +132,26 @@ describe('workloadattest: unix attestor on real processes', () => {
     }
   });
 
+  it('refuses a process whose uid or gid is not what the kernel said at connect (a setuid exec after connecting)', async (t) => {
+    if (!canSwitchUser()) return t.skip('not root: the child cannot run as a uid other than the connecting one');
+    // A connection made as nobody whose process then became root (fork, keep the socket, exec a setuid
+    // binary) must not be attested as root.
+    const child = sleeper();
+    const pid = await started(child);
+    const pidfd = loadPeercred().pidfdOpen(pid);
+    try {
+      for (const [uid, gid] of [[NOBODY, NOBODY], [0, NOBODY]] as const) {
+        await assert.rejects(
+          registry.attest({ pid, uid, gid }, pidfd),
+          (e: unknown) => e instanceof WorkloadAttestationError && e.reason === 'PROCESS_CHANGED' && /connected as/.test(e.message),
+        );
+      }
+    } finally {
+      closeSync(pidfd);
+      await killAndWait(child);
+    }
+  });
+
   it('refuses a process that has already exited', async () => {
     const child = sleeper();
     const pid = await started(child);

@@ -5,6 +5,22 @@ import { parseSelector, selectorsSubset } from '../../../src/identity/server/ent
 import { caEnv, TD } from './helpers.js';
 
 describe('registration entry validation', () => {
+  it('refuses a spiffe_id in the reserved /evident/ namespace (it would pass as the server or an agent)', async () => {
+    const env = await caEnv();
+    try {
+      for (const id of [`spiffe://${TD}/evident/server`, `spiffe://${TD}/evident/agent/join_token/someone`, `spiffe://${TD}/evident`]) {
+        const err = await validateEntry({ spiffe_id: id, parent_id: `spiffe://${TD}/p`, selectors: ['unix:uid:0'] }, TD, env.ds, 0).then(() => undefined, (e: unknown) => e);
+        assert.ok(err instanceof EntryValidationError, id);
+        assert.deepEqual(err.problems.map((p) => p.field), ['spiffe_id']);
+        assert.match(err.problems[0]!.message, /reserved/);
+      }
+      // Parenting to an agent or the server stays allowed, and a look-alike path is not reserved.
+      await validateEntry({ spiffe_id: `spiffe://${TD}/evident-app`, parent_id: `spiffe://${TD}/evident/agent/join_token/x`, selectors: ['unix:uid:0'] }, TD, env.ds, 0);
+    } finally {
+      await env.close();
+    }
+  });
+
   it('accepts a good entry and fills defaults', async () => {
     const env = await caEnv();
     try {

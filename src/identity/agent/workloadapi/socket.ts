@@ -1,6 +1,6 @@
 import { connect } from 'node:net';
-import { chmod, lstat, mkdir, unlink } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { chmod, lstat, mkdir, stat, unlink } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
 import { EvidentError } from '../../../errors.js';
 
 /** Where the agent serves the Workload API unless told otherwise. */
@@ -22,11 +22,26 @@ export function socketInUse(path: string, timeoutMs = 500): Promise<boolean> {
 
 /**
  * Readies `path` for listening: creates its parent folders (0755, so any workload can reach the
- * socket), removes a stale socket left by an agent that died, and refuses to touch a path that is not a
- * socket or a socket another agent is serving on.
+ * socket), refuses folders another user could swap the socket in, removes a stale socket left by an
+ * agent that died, and refuses to touch a path that is not a socket or a socket another agent is serving on.
  */
 export async function prepareSocketPath(path: string): Promise<void> {
-  await mkdir(dirname(path), { recursive: true, mode: 0o755 });
+  const dir = dirname(path);
+  await mkdir(dir, { recursive: true, mode: 0o755 });
+  // Whoever may write the folder can replace our socket with their own Workload API (a forged trust
+  // bundle for every workload): it must be ours or root's, and not writable by others unless sticky.
+  // Every folder above counts too: the owner of any of them can rename the path away and put theirs.
+  const me = process.geteuid?.() ?? 0;
+  for (let at = resolve(dir); ; at = dirname(at)) {
+    const d = await stat(at);
+    if (d.uid !== me && d.uid !== 0) {
+      throw new EvidentError('ENVIRONMENT', `the socket's folder is owned by uid ${d.uid}, not by this agent's user or root; refusing to serve in it`, { file: at });
+    }
+    if ((d.mode & 0o022) !== 0 && (d.mode & 0o1000) === 0) {
+      throw new EvidentError('ENVIRONMENT', `the socket's folder is writable by other users (mode ${(d.mode & 0o7777).toString(8)}), who could replace the socket; refusing to serve in it`, { file: at });
+    }
+    if (dirname(at) === at) break;
+  }
   let st;
   try {
     st = await lstat(path);

@@ -36,6 +36,7 @@ export class WorkloadAttestorRegistry {
       } catch (e) {
         // A read that fails because the process went away is PROCESS_CHANGED, not an attestor bug.
         proc.verifyUnchanged();
+        if (e instanceof WorkloadAttestationError) throw e; // an attestor's own verdict on the process
         throw new WorkloadAttestationError('ATTESTOR_FAILED', `attesting process ${peer.pid} failed: ${(e as Error).message}`, { cause: e });
       }
       proc.verifyUnchanged();

@@ -1,4 +1,5 @@
 import { readFileSync, readlinkSync } from 'node:fs';
+import { WorkloadAttestationError } from './errors.js';
 import { ExeHasher } from './exe-hash.js';
 import { IdNames } from './names.js';
 import type { Selector, WorkloadAttestor, WorkloadProcess } from './types.js';
@@ -49,6 +50,14 @@ export class UnixAttestor implements WorkloadAttestor {
 
   async attest(proc: WorkloadProcess): Promise<Selector[]> {
     const ids = parseStatusIds(readFileSync(proc.procPath('status'), 'utf8'));
+    // SO_PEERCRED is fixed at connect(); /proc is now. A process that connected as one user and then
+    // became another (fork, keep the socket, exec a setuid binary) must not get the other's identity.
+    if (ids.uid !== proc.peer.uid || ids.gid !== proc.peer.gid) {
+      throw new WorkloadAttestationError(
+        'PROCESS_CHANGED',
+        `process ${proc.pid} connected as uid ${proc.peer.uid} gid ${proc.peer.gid} but now runs as uid ${ids.uid} gid ${ids.gid}; refusing`,
+      );
+    }
     const out: Selector[] = [];
     const add = (key: string, value: string | number): void => {
       out.push({ type: this.type, value: `${key}:${value}` });

@@ -48,7 +48,14 @@ export async function startAdminServer(socketPath: string, d: AdminDeps): Promis
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', (e: Error) => reject(new EvidentError('ENVIRONMENT', `cannot listen on the admin socket: ${e.message}`, { file: socketPath, cause: e })));
-    server.listen(socketPath, () => resolve());
+    // The socket is born 0600 (umask while bind() runs; listen binds synchronously): a chmod after
+    // listening would leave a moment in which any local user could connect.
+    const umask = process.umask(0o177);
+    try {
+      server.listen(socketPath, () => resolve());
+    } finally {
+      process.umask(umask);
+    }
   });
   await chmod(socketPath, 0o600);
   return server;

@@ -1,5 +1,5 @@
 import Database from 'better-sqlite3';
-import { chmodSync, existsSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, openSync } from 'node:fs';
 import { EvidentError } from '../../../errors.js';
 import { SQLITE_MIGRATIONS } from './sqlite-schema.js';
 import { duplicateEntry, isUniqueViolation, selectorsKey, toAgent, toBundle, toCaKey, toEntry, toToken, type Row } from './rows.js';
@@ -18,6 +18,9 @@ export function openSqliteDatastore(file: string): Datastore {
   const fresh = !existsSync(file);
   let db: Db;
   try {
+    // Created 0600 before SQLite opens it: a file made with the umask's mode and narrowed afterwards could
+    // be opened by anyone in between, and that descriptor would read the CA keys written later.
+    if (fresh && file !== ':memory:') closeSync(openSync(file, 'wx', 0o600));
     db = new Database(file);
   } catch (e) {
     throw new EvidentError('ENVIRONMENT', `cannot open SQLite datastore: ${(e as Error).message}`, { file, cause: e });

@@ -78,6 +78,11 @@ function idField(v: unknown, field: string, trustDomain: string, problems: Field
   const { trustDomain: td, path } = parseSpiffeId(v);
   if (td !== trustDomain) problems.push({ field, message: `'${v}' is in trust domain '${td}', not '${trustDomain}'` });
   else if (path === '') problems.push({ field, message: `'${v}' has no path (that is the trust domain itself)` });
+  // The server's and agents' own IDs live under /evident: an entry giving one to a workload would let it
+  // pose as the server to agents, or as another agent to the server.
+  else if (field === 'spiffe_id' && (path === '/evident' || path.startsWith('/evident/'))) {
+    problems.push({ field, message: `'${v}' is in the reserved /evident/ namespace of the server and its agents` });
+  }
   return v;
 }
 
