@@ -22,7 +22,39 @@ export function canonicalMemberFromText(bytes: Uint8Array, member: string, file?
   }
 }
 
+/** The canonical bytes of `signed`, and which of its artifact lists the scan found well-formed. */
+export interface CanonicalSigned {
+  readonly bytes: Buffer;
+  /**
+   * `signed.materials` / `signed.products` is an object of objects of non-empty hex strings (no escapes):
+   * exactly what a link's artifact validation accepts, so a parse of the same text needs no second look.
+   */
+  readonly digestsChecked: { readonly materials: boolean; readonly products: boolean };
+}
+
+/**
+ * As canonicalMemberFromText for the `signed` member, also telling which artifact lists hold nothing
+ * but hex digests. The check rides on the same pass: a large link's 10^5 digests are scanned once.
+ */
+export function canonicalSignedFromText(bytes: Uint8Array, file?: string): CanonicalSigned | undefined {
+  const scanner = new Scanner(bytes, file);
+  try {
+    const out = scanner.member(SIGNED, true);
+    return out === undefined ? undefined : { bytes: out, digestsChecked: { materials: scanner.checked.has('materials'), products: scanner.checked.has('products') } };
+  } catch (e) {
+    if (e === GIVE_UP) return undefined;
+    throw e;
+  }
+}
+
 const GIVE_UP = Symbol('not canonical as written');
+const SIGNED = Buffer.from('signed');
+const MATERIALS = Buffer.from('materials');
+const PRODUCTS = Buffer.from('products');
+
+/** What an object being scanned is, for the digest check: anything, a link, artifacts, or digests. */
+const Shape = { Any: 0, Signed: 1, Artifacts: 2, Digests: 3 } as const;
+type Shape = (typeof Shape)[keyof typeof Shape];
 
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
@@ -42,6 +74,10 @@ class Scanner {
   private readonly b: Buffer;
   /** Whether the last string scanned held an escape. */
   private escaped = false;
+  /** Cleared when an artifact list being scanned holds anything but objects of hex digests. */
+  private digestsOk = true;
+  /** The artifact lists of `signed` found well-formed. */
+  readonly checked = new Set<'materials' | 'products'>();
 
   constructor(
     bytes: Uint8Array,
@@ -52,7 +88,7 @@ class Scanner {
   }
 
   /** Walks the top-level object; emits only the member's value. */
-  member(name: Uint8Array): Buffer | undefined {
+  member(name: Uint8Array, link = false): Buffer | undefined {
     this.ws();
     this.expect(OPEN_OBJECT);
     let found: Buffer | undefined;
@@ -65,12 +101,17 @@ class Scanner {
       this.expect(COLON);
       this.ws();
       const start = this.o;
-      this.value();
-      if (ke - ks - 2 === name.length && this.b.compare(name, 0, name.length, ks + 1, ke - 1) === 0) {
+      const isMember = ke - ks - 2 === name.length && this.b.compare(name, 0, name.length, ks + 1, ke - 1) === 0;
+      if (isMember && link && this.b[this.pos] === OPEN_OBJECT) this.object(Shape.Signed);
+      else this.value();
+      if (isMember) {
         if (found !== undefined) throw GIVE_UP; // a duplicate member: JSON.parse keeps the last; stay out of it
-        found = Buffer.from(this.out.subarray(start, this.o));
+        // a view, not a copy (fresh pages cost more than the scan of them): later members are written
+        // after it, and the output never outgrows the input
+        found = this.out.subarray(start, this.o);
+      } else {
+        this.o = start; // only the member's bytes are kept
       }
-      this.o = start; // only the member's bytes are kept
       this.ws();
       const c = this.b[this.pos++];
       if (c === CLOSE_OBJECT) break;
@@ -83,7 +124,7 @@ class Scanner {
 
   private value(): void {
     const c = this.b[this.pos];
-    if (c === OPEN_OBJECT) return this.object();
+    if (c === OPEN_OBJECT) return this.object(Shape.Any);
     if (c === OPEN_ARRAY) return this.array();
     if (c === QUOTE) {
       const [s, e] = this.string();
@@ -101,7 +142,7 @@ class Scanner {
     throw GIVE_UP;
   }
 
-  private object(): void {
+  private object(shape: Shape): void {
     this.pos++;
     this.emit(OPEN_OBJECT);
     this.ws();
@@ -124,7 +165,8 @@ class Scanner {
       this.expect(COLON);
       this.emit(COLON);
       this.ws();
-      this.value();
+      if (shape === Shape.Any) this.value();
+      else this.shaped(shape, ks + 1, ke - 1);
       this.ws();
       const c = this.b[this.pos++];
       if (c === CLOSE_OBJECT) break;
@@ -132,6 +174,40 @@ class Scanner {
       this.emit(COMMA);
     }
     this.emit(CLOSE_OBJECT);
+  }
+
+  /** A member value inside `signed`, checked against what a link's artifact lists must hold. */
+  private shaped(shape: Shape, ks: number, ke: number): void {
+    const c = this.b[this.pos];
+    if (shape === Shape.Signed) {
+      const list = this.isKey(MATERIALS, ks, ke) ? 'materials' : this.isKey(PRODUCTS, ks, ke) ? 'products' : undefined;
+      if (list === undefined || c !== OPEN_OBJECT) return this.value();
+      this.digestsOk = true;
+      this.object(Shape.Artifacts);
+      if (this.digestsOk) this.checked.add(list);
+      return;
+    }
+    if (shape === Shape.Artifacts) {
+      if (c === OPEN_OBJECT) return this.object(Shape.Digests);
+      this.digestsOk = false;
+      return this.value();
+    }
+    // Shape.Digests: a non-empty run of hex digits in quotes (so no escape), else the general way
+    const b = this.b;
+    const start = this.pos;
+    let i = start + 1;
+    while (HEX_DIGIT[b[i]!] === 1) i++;
+    if (c === QUOTE && b[i] === QUOTE && i > start + 1) {
+      this.pos = i + 1;
+      this.copy(start, i + 1);
+      return;
+    }
+    this.digestsOk = false;
+    this.value();
+  }
+
+  private isKey(name: Uint8Array, ks: number, ke: number): boolean {
+    return ke - ks === name.length && this.b.compare(name, 0, name.length, ks, ke) === 0;
   }
 
   private array(): void {
@@ -246,5 +322,7 @@ class Scanner {
 }
 
 const LITERALS = ['true', 'false', 'null'].map((w) => Buffer.from(w));
+const HEX_DIGIT = new Uint8Array(256);
+for (const c of '0123456789abcdefABCDEF') HEX_DIGIT[c.charCodeAt(0)] = 1;
 const NUMBER_CHAR = new Uint8Array(256);
 for (const c of '0123456789+-.eE') NUMBER_CHAR[c.charCodeAt(0)] = 1;

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { canonicalMemberFromText } from '../../src/crypto/canonical-from-text.js';
+import { canonicalMemberFromText, canonicalSignedFromText } from '../../src/crypto/canonical-from-text.js';
 import { canonicalJsonBytes } from '../../src/crypto/canonical-json.js';
 import { pythonJsonDumps } from '../../src/intoto/models/python-json.js';
 
@@ -65,4 +65,19 @@ test('property: whenever it answers, the answer equals canonical JSON of the par
     assert.equal(result.toString('utf8'), canonicalJsonBytes((JSON.parse(text) as { signed: unknown }).signed).toString('utf8'), text);
   }
   assert.ok(answered > 500, `the fast path answered ${answered} of 3000`);
+});
+
+test('canonicalSignedFromText also says which artifact lists hold only hex digests', () => {
+  const doc = (materials: unknown, products: unknown) => pythonJsonDumps({ signatures: [], signed: { _type: 'link', materials, products } });
+  const flags = (text: string) => canonicalSignedFromText(Buffer.from(text, 'utf8'))?.digestsChecked;
+  assert.deepEqual(flags(doc({ 'a.c': { sha256: '00ffAA' } }, {})), { materials: true, products: true });
+  assert.deepEqual(flags(doc({ 'a.c': { sha256: 'xyz' } }, { b: {} })), { materials: false, products: true });
+  assert.deepEqual(flags(doc({ 'a.c': { sha256: '' } }, { b: 'ab' })), { materials: false, products: false });
+  assert.deepEqual(flags(doc({ 'a.c': [] }, { b: { sha256: 12 } })), { materials: false, products: false });
+  assert.deepEqual(flags(doc([], { b: { sha256: 'a\\"b' } })), { materials: false, products: false });
+  // only the link's own lists count, not look-alikes deeper down
+  assert.deepEqual(flags(pythonJsonDumps({ signed: { environment: { materials: { a: { x: '00' } } } } })), { materials: false, products: false });
+  const text = doc({ 'a.c': { sha256: '00' } }, {});
+  assert.deepEqual(canonicalSignedFromText(Buffer.from(text, 'utf8'))?.bytes, fast(text));
+  assert.equal(canonicalSignedFromText(Buffer.from('{"signed": {"b": 1, "a": 2}}')), undefined);
 });

@@ -1,6 +1,7 @@
 import type { PublicKey } from '../../crypto/keys.js';
 import { parseStrictJson } from '../../util/strict-json.js';
-import { canonicalMemberFromText } from '../../crypto/canonical-from-text.js';
+import { canonicalSignedFromText, type CanonicalSigned } from '../../crypto/canonical-from-text.js';
+import { markDigestsChecked } from '../models/link.js';
 import { parseMetadata, primeSignableBytes, signedOf, verifyMetadataSignature, type MetadataFile } from '../models/metablock.js';
 import type { Layout, Link } from '../models/types.js';
 
@@ -33,12 +34,22 @@ export function parseSignedMetadata(value: unknown, file?: string): SignedMetada
 export function parseSignedMetadataText(text: string, file?: string, utf8?: Uint8Array): SignedMetadata {
   // Links as the reference and evident write them are already canonically ordered: their signed bytes
   // come straight off the text (which also checks every number), sparing a full re-encoding.
-  const signedBytes = canonicalMemberFromText(utf8 ?? Buffer.from(text, 'utf8'), 'signed', file);
-  const value = signedBytes === undefined ? parseStrictJson(text, file) : (JSON.parse(text) as unknown);
+  const canonical = canonicalSignedFromText(utf8 ?? Buffer.from(text, 'utf8'), file);
+  return canonical === undefined ? fromValue(parseStrictJson(text, file), file, undefined) : fromValue(JSON.parse(text) as unknown, file, canonical);
+}
+
+/** Validates a parsed document; `canonical` is the scan of the very text it was parsed from. */
+function fromValue(value: unknown, file: string | undefined, canonical: CanonicalSigned | undefined): SignedMetadata {
+  if (canonical !== undefined) {
+    // The scan has seen every digest of these lists, in the very text just parsed: no second walk.
+    const signed = (value as { signed?: unknown }).signed as Record<string, unknown> | undefined;
+    if (canonical.digestsChecked.materials) markDigestsChecked(signed!.materials as object);
+    if (canonical.digestsChecked.products) markDigestsChecked(signed!.products as object);
+  }
   const parsed = parseSignedMetadata(value, file);
-  if (signedBytes !== undefined && parsed.format === 'metablock' && isCompleteLink((value as { signed?: unknown }).signed)) {
+  if (canonical !== undefined && parsed.format === 'metablock' && isCompleteLink((value as { signed?: unknown }).signed)) {
     // the validated link then holds exactly the parsed fields, so its canonical bytes are these
-    primeSignableBytes(parsed.signed, signedBytes);
+    primeSignableBytes(parsed.signed, canonical.bytes);
   }
   return parsed;
 }

@@ -42,7 +42,7 @@ type Loaded = { readonly ok: true; readonly metadata: SignedMetadata } | { reado
  * Loads the links of `step`. For static keys, as the reference's `load_links_for_layout` and
  * `verify_link_signature_thresholds` do together: for every keyid the step authorizes, the file
  * `<step>.<keyid[:8]>.link` (in `dir`) is read if it exists and kept only if that very key signed it;
- * files named after anybody else are not read for this. When the step has `cert_constraints`, as
+ * files named after anybody else are not read for this; a link naming another step is ignored. When the step has `cert_constraints`, as
  * in-toto-golang does, every `<step>.*.link` is read as well and each signature carrying a certificate
  * is checked (cert-signer.ts); the file name decides nothing, and the link must name this step.
  */
@@ -71,6 +71,13 @@ export async function loadStepLinks(layout: Layout, step: Step, source: LinkSour
     }
     if (!loaded.metadata.signedBy(key)) {
       result.ignored.push({ file: shown, reason: `has no valid signature by ${keyid.slice(0, 8)}` });
+      continue;
+    }
+    // Stricter than the reference: a functionary of two steps must not have one step's link pass for the
+    // other's by a renamed file (in-toto-golang checks this too).
+    const signed = loaded.metadata.signed;
+    if (signed._type === 'link' && signed.name !== step.name) {
+      result.ignored.push({ file: shown, reason: `is the link of step '${signed.name}', not of ${step.name}` });
       continue;
     }
     result.links.set(keyid, loaded.metadata);

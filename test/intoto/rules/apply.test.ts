@@ -143,3 +143,26 @@ test('rules: 200 000 artifacts through MATCH, CREATE and DISALLOW stay fast', ()
   assert.equal(r.results[0]!.consumed.length, n);
   assert.ok(Date.now() - started < 3000, `took ${Date.now() - started} ms`);
 });
+
+test('rules: a MATCH whose source path is another artifact (a backslash in the name) consumes that artifact', () => {
+  // 'src/b\c.c' maps to the source path 'src/b/c.c': that artifact is consumed, the queued name stays
+  const links = { code: linkOf({}, { 'b\\c.c': '2', 'd.c': '3' }), build: linkOf({ 'src/x.c': '9', 'src/b\\c.c': '2', 'src/b/c.c': '2', 'src/d.c': '3' }, {}) };
+  const r = apply('build', 'materials', ['MATCH * IN src WITH PRODUCTS FROM code', 'DISALLOW *'], links);
+  assert.deepEqual(r.results[0]!.consumed, ['src/b/c.c', 'src/d.c']);
+  const f = r.failure as Extract<typeof r.failure, { kind: 'disallowed' }>;
+  assert.deepEqual(f.paths, ['src/b\\c.c', 'src/x.c']);
+  assert.deepEqual(
+    f.misses.map((m) => [m.path, m.reason]),
+    [['src/x.c', 'not-in-destination']],
+  );
+  assert.equal(r.remaining, 2);
+});
+
+test('rules: CREATE and DELETE look only at the other list; the queue keeps the link order', () => {
+  const links = { s: linkOf({ gone: '1', kept: '2', 'z-first': '3' }, { 'z-first': '3', kept: '2', made: '4' }) };
+  const products = apply('s', 'products', ['CREATE *', 'ALLOW kept'], links);
+  assert.deepEqual(products.results.map((x) => x.consumed), [['made'], ['kept']]);
+  assert.equal(products.remaining, 1);
+  const materials = apply('s', 'materials', ['DELETE *', 'MATCH * WITH PRODUCTS FROM s'], links);
+  assert.deepEqual(materials.results.map((x) => x.consumed), [['gone'], ['kept', 'z-first']]);
+});

@@ -202,3 +202,27 @@ test('verify: bad input throws instead of reporting (no key, a step named "..", 
   void bob;
   void carol;
 });
+
+test("verify: one functionary's link of another step, renamed to this step's file, is ignored", async () => {
+  // a functionary of two steps signs both links; a swapped file must not let one stand in for the other
+  const both = layout(
+    [
+      step({ name: 'build', keys: [bob()], products: ['CREATE out', 'DISALLOW *'] }),
+      step({ name: 'package', keys: [bob()], materials: ['ALLOW *'], products: ['ALLOW *'] }),
+    ],
+    [bob()],
+  );
+  const tmp = await tempDir();
+  try {
+    await put(tmp.dir, 'root.layout', sign(both, [owner()]));
+    const packaged = link('package', { materials: artifacts({ out: 'built' }), products: artifacts({ 'out.tar': 'tar' }) });
+    await put(tmp.dir, linkName('package', bob()), sign(packaged, [bob()]));
+    await put(tmp.dir, linkName('build', bob()), sign(packaged, [bob()]));
+    const report = await run(tmp.dir);
+    assert.equal(report.ok, false);
+    const build = failed(report).find((c) => c.step === 'build')!;
+    assert.match(build.message, /^0 of 1 required link.*is the link of step 'package', not of build/);
+  } finally {
+    await tmp.cleanup();
+  }
+});

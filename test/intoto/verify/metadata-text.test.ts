@@ -1,0 +1,113 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { canonicalJsonBytes } from '../../../src/crypto/canonical-json.js';
+import { parseStrictJson } from '../../../src/util/strict-json.js';
+import { pythonJsonDumps } from '../../../src/intoto/models/python-json.js';
+import { signableBytes } from '../../../src/intoto/models/metablock.js';
+import type { Link } from '../../../src/intoto/models/types.js';
+import { parseSignedMetadata, parseSignedMetadataText, type SignedMetadata } from '../../../src/intoto/verify/metadata.js';
+
+// The fast path (digests checked while the signed bytes are read off the text) must give exactly what
+// the plain path gives: strict parse, then full validation, then canonical encoding of the result.
+
+/** A small deterministic generator, so a failure can be reproduced from its seed. */
+function rng(seed: number): () => number {
+  let s = seed >>> 0 || 1;
+  return () => {
+    s ^= s << 13;
+    s ^= s >>> 17;
+    s ^= s << 5;
+    return (s >>> 0) / 2 ** 32;
+  };
+}
+
+const PATHS = ['a', 'b.c', 'src/x.c', 'Z', '__proto__', 'constructor', 'é/ü', 'a"q', 'back\\slash', '0', '12', 'tab\there', 'z/y'];
+const DIGESTS: unknown[] = ['00ff', 'ABCDEF0123', 'abc', '', 'xyz', 'ab cd', 7, null, ['ab'], { x: 'ab' }, 'ab\u00e9'];
+
+function randomArtifacts(r: () => number): unknown {
+  const roll = r();
+  if (roll < 0.05) return ['not', 'a dict'];
+  if (roll < 0.08) return 'text';
+  const out: Record<string, unknown> = {};
+  const n = Math.floor(r() * 5);
+  for (let i = 0; i < n; i++) {
+    const path = PATHS[Math.floor(r() * PATHS.length)]!;
+    const shape = r();
+    if (shape < 0.08) out[path] = DIGESTS[Math.floor(r() * DIGESTS.length)];
+    else {
+      const hashes: Record<string, unknown> = {};
+      const m = Math.floor(r() * 3);
+      for (let j = 0; j < m; j++) {
+        const alg = ['sha256', 'sha512', 'md5'][Math.floor(r() * 3)]!;
+        hashes[alg] = r() < 0.8 ? ['0a1b', 'deadBEEF', 'f'][Math.floor(r() * 3)] : DIGESTS[Math.floor(r() * DIGESTS.length)];
+      }
+      out[path] = hashes;
+    }
+  }
+  return out;
+}
+
+function randomDocument(r: () => number): string {
+  const signed: Record<string, unknown> = {
+    _type: r() < 0.95 ? 'link' : 'layout',
+    name: 'build',
+    command: ['make'],
+    materials: randomArtifacts(r),
+    products: randomArtifacts(r),
+    byproducts: { 'return-value': 0, stdout: '', stderr: r() < 0.5 ? 'x\ny' : '' },
+    environment: r() < 0.9 ? {} : { materials: { a: 'not hex' } },
+  };
+  if (r() < 0.1) delete signed.materials;
+  if (r() < 0.05) signed.extra = 1;
+  const doc = { signatures: [{ keyid: 'ab', sig: 'cd' }], signed };
+  const roll = r();
+  // sorted as written (the fast path), as well as unsorted and compact (the fallback)
+  if (roll < 0.7) return pythonJsonDumps(doc);
+  if (roll < 0.85) return JSON.stringify(doc);
+  return JSON.stringify({ signed: doc.signed, signatures: doc.signatures }, null, 2);
+}
+
+type Outcome = { ok: true; metadata: SignedMetadata } | { ok: false; message: string };
+
+function attempt(f: () => SignedMetadata): Outcome {
+  try {
+    return { ok: true, metadata: f() };
+  } catch (e) {
+    return { ok: false, message: (e as Error).message };
+  }
+}
+
+test('parseSignedMetadataText equals strict parse + validation on random documents, signed bytes included', () => {
+  let fast = 0;
+  let rejected = 0;
+  for (let seed = 1; seed <= 3000; seed++) {
+    const text = randomDocument(rng(seed));
+    const plain = attempt(() => parseSignedMetadata(parseStrictJson(text, 'f'), 'f'));
+    const quick = attempt(() => parseSignedMetadataText(text, 'f'));
+    assert.equal(quick.ok, plain.ok, `seed ${seed}: ${text}`);
+    if (!quick.ok || !plain.ok) {
+      assert.equal((quick as { message: string }).message, (plain as { message: string }).message, `seed ${seed}`);
+      rejected++;
+      continue;
+    }
+    assert.deepEqual(quick.metadata.signed, plain.metadata.signed, `seed ${seed}`);
+    assert.deepEqual(Object.keys((quick.metadata.signed as Link).materials), Object.keys((plain.metadata.signed as Link).materials), `seed ${seed}: order`);
+    const bytes = signableBytes(quick.metadata.signed);
+    assert.deepEqual(bytes, canonicalJsonBytes(plain.metadata.signed), `seed ${seed}: signed bytes`);
+    if (text.startsWith('{\n "signatures"')) fast++;
+  }
+  // the generator must exercise both outcomes and the fast path
+  assert.ok(fast > 500 && rejected > 300, `fast ${fast}, rejected ${rejected}`);
+});
+
+test('a digest the scan cannot vouch for is still refused with the usual message', () => {
+  const doc = (digest: unknown) =>
+    pythonJsonDumps({
+      signatures: [],
+      signed: { _type: 'link', byproducts: {}, command: [], environment: {}, materials: { 'a.c': { sha256: digest } }, name: 'x', products: {} },
+    });
+  assert.throws(() => parseSignedMetadataText(doc('not hex'), 'f'), /materials\["a.c"\]\.sha256: must be a hex digest, not "not hex"/);
+  assert.throws(() => parseSignedMetadataText(doc(''), 'f'), /must be a hex digest, not ""/);
+  assert.throws(() => parseSignedMetadataText(doc(12), 'f'), /must be a hex digest, not 12/);
+  assert.equal(parseSignedMetadataText(doc('00AAff'), 'f').signed._type, 'link');
+});
