@@ -64,6 +64,26 @@ export class IdentityPlane {
     const uid = process.getuid?.() ?? 0;
     const nodeHash = await sha256File(process.execPath);
     await this.admin(['entry', 'create', '--spiffe-id', spiffeId, '--parent-id', parent.agentId, '--selector', `unix:uid:${uid}`, `unix:sha256:${nodeHash}`]);
+    await this.waitForIdentity(spiffeId, parent);
+  }
+
+  /**
+   * The agent learns of a new entry at its next sync with the server (every few seconds): until it
+   * serves the SVID, a step would be refused. This process has the same uid and binary as the steps,
+   * so it asks the runner's Workload API itself.
+   */
+  private async waitForIdentity(spiffeId: string, runner: Runner): Promise<void> {
+    const { fetchX509Context } = await import('../spiffe/workloadapi/client.js');
+    const deadline = Date.now() + 30_000;
+    for (;;) {
+      const served = await fetchX509Context({ address: `unix://${runner.socket}`, timeoutMs: 5000 }).then(
+        (ctx) => ctx.svids.some((svid) => svid.id.toString() === spiffeId),
+        () => false,
+      );
+      if (served) return;
+      if (Date.now() > deadline) throw new EvidentError('ENVIRONMENT', `demo: the ${runner.name} agent did not serve ${spiffeId} within 30 s`);
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
   }
 
   /** The flags `evident run` gets to sign with the SVID this runner issues. */
