@@ -145,7 +145,10 @@ function privateFromPem(pem: string, password: string | undefined): KeyObject {
     return createPrivateKey({ key: pem, format: 'pem', passphrase: password });
   } catch (e) {
     const msg = (e as Error).message;
-    if (/passphrase|bad decrypt|interrupted or cancelled/i.test(msg) || (e as { code?: string }).code === 'ERR_MISSING_PASSPHRASE') {
+    // With a wrong password, CBC padding is valid by chance 1 time in 256 and OpenSSL then fails to
+    // decode the garbage instead: for an encrypted key, any failure with a password is a wrong password.
+    const encrypted = /-----BEGIN ENCRYPTED PRIVATE KEY-----|Proc-Type: 4,ENCRYPTED/.test(pem);
+    if (encrypted || /passphrase|bad decrypt|interrupted or cancelled/i.test(msg) || (e as { code?: string }).code === 'ERR_MISSING_PASSPHRASE') {
       throw new EvidentError('BAD_KEY', password ? 'wrong password for this encrypted key' : 'this key is encrypted; give its password');
     }
     throw new EvidentError('BAD_KEY', `not a usable PEM private key (${msg})`);

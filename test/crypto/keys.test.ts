@@ -179,3 +179,14 @@ print(json.dumps({"ecdsa": keys.import_ecdsakey_from_public_pem(pem("ecdsa"))["k
   assert.equal((await loadPublicKey(join(dir, 'ecdsa.pub'))).keyid, theirs.ecdsa);
   assert.equal((await loadPublicKey(join(dir, 'rsa.pub'))).keyid, theirs.rsa);
 });
+
+test('a wrong password is always reported as such, whatever OpenSSL says after decrypting garbage', async (t) => {
+  const dir = await tempDir(t);
+  const key = generatePrivateKey('ed25519');
+  const path = join(dir, 'k');
+  await saveKeyPair(key, path, { password: 'right' });
+  // enough attempts that the 1-in-256 "valid padding, garbage DER" case shows up
+  for (let i = 0; i < 600; i++) {
+    await assert.rejects(loadPrivateKey(path, { password: `wrong-${i}` }), /wrong password for this encrypted key/);
+  }
+});
