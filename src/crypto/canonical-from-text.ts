@@ -1,60 +1,91 @@
 import { EvidentError } from '../errors.js';
 
 /**
- * The canonical JSON bytes of one top-level member (`signed`) read straight off the file's text, for
- * files that are already in canonical order — what the reference and evident write (sorted keys). It
- * drops insignificant whitespace and checks, in one pass over the bytes, everything canonical JSON
- * would change: object keys strictly ascending by code point (UTF-8 byte order is code point order),
- * strings with no escapes but `\"` and `\\`, integers only. Where any of that fails it returns
- * `undefined` and the caller encodes the parsed value instead; so, whenever it answers, the answer
- * equals `canonicalJsonBytes(JSON.parse(text)[member])`, at a fraction of the cost on a large link.
+ * Canonical JSON read straight off a file's text, for files already in canonical order — what the
+ * reference and evident write (sorted keys). A first pass checks, without writing anything, everything
+ * canonical JSON would change: object keys strictly ascending by code point (UTF-8 byte order is code
+ * point order), strings with no escapes but `\"` and `\\`, integers only. Where any of that fails the
+ * text is left as it was and the caller encodes the parsed value instead. Otherwise a second pass drops
+ * the insignificant whitespace in place, and the member's bytes are then exactly
+ * `canonicalJsonBytes(JSON.parse(text)[member])`, at a fraction of the cost on a large link.
  *
- * Numbers that canonical JSON refuses (fractions, exponents, integers beyond 2^53) are errors here, as in
- * parseStrictJson; numbers after the point where it gives up are left to that function.
+ * In place, because fresh memory is dear: a 35 MB link costs more in first-touched pages than in the
+ * scan of it. Numbers that canonical JSON refuses (fractions, exponents, integers beyond 2^53) are
+ * errors here, as in parseStrictJson; numbers after the point where it gives up are left to that function.
  */
-export function canonicalMemberFromText(bytes: Uint8Array, member: string, file?: string): Buffer | undefined {
-  const scanner = new Scanner(bytes, file);
-  try {
-    return scanner.member(Buffer.from(member, 'utf8'));
-  } catch (e) {
-    if (e === GIVE_UP) return undefined;
-    throw e;
-  }
+
+/**
+ * Where one artifact list of a link (`signed.materials` or `signed.products`) lies, for a list the scan
+ * found to be exactly what a link's artifact validation accepts: an object of objects of non-empty hex
+ * strings, with no escape in any key. Offsets are byte offsets into the canonical document.
+ */
+export interface ArtifactListSpan {
+  /** The list's value `{…}`. */
+  readonly start: number;
+  readonly end: number;
+  /** How many artifacts it holds. */
+  readonly count: number;
+  /**
+   * Four offsets per artifact: its path (inside the quotes) [start, end), then its digest object
+   * `{"sha256":"…"}` [start, end). Paths ascend in byte (= code point) order.
+   */
+  readonly entries: Int32Array;
 }
 
-/** The canonical bytes of `signed`, and which of its artifact lists the scan found well-formed. */
-export interface CanonicalSigned {
+/** A metadata document made canonical in place. */
+export interface CanonicalDocument {
+  /** The whole document, canonical: a view of the start of the buffer it was made from. */
   readonly bytes: Buffer;
-  /**
-   * `signed.materials` / `signed.products` is an object of objects of non-empty hex strings (no escapes):
-   * exactly what a link's artifact validation accepts, so a parse of the same text needs no second look.
-   */
-  readonly digestsChecked: { readonly materials: boolean; readonly products: boolean };
+  /** Where `signed` lies in `bytes`: the bytes its signatures are over. */
+  readonly signedStart: number;
+  readonly signedEnd: number;
+  /** The well-formed artifact lists of `signed`. */
+  readonly lists: { readonly materials?: ArtifactListSpan; readonly products?: ArtifactListSpan };
 }
 
 /**
- * As canonicalMemberFromText for the `signed` member, also telling which artifact lists hold nothing
- * but hex digests. The check rides on the same pass: a large link's 10^5 digests are scanned once.
+ * Makes a metadata document canonical in place (see above), locating its `signed` member and, when that
+ * is a link, every artifact of its `materials` and `products` lists: their 10^5 paths and digests are
+ * read once, and nothing but offsets is allocated for them. Returns undefined, with `bytes` unchanged,
+ * when the text is not canonical as written or has no `signed` object member.
  */
-export function canonicalSignedFromText(bytes: Uint8Array, file?: string): CanonicalSigned | undefined {
+export function canonicalizeInPlace(bytes: Buffer, file?: string): CanonicalDocument | undefined {
   const scanner = new Scanner(bytes, file);
+  let signed: { start: number; end: number } | undefined;
   try {
-    const out = scanner.member(SIGNED, true);
-    return out === undefined ? undefined : { bytes: out, digestsChecked: { materials: scanner.checked.has('materials'), products: scanner.checked.has('products') } };
+    signed = scanner.document(SIGNED, true);
   } catch (e) {
     if (e === GIVE_UP) return undefined;
     throw e;
   }
+  if (signed === undefined) return undefined;
+  const length = compactInPlace(bytes);
+  if (length !== scanner.length) throw new Error(`canonical-from-text: compaction gave ${length} bytes, the scan counted ${scanner.length}`);
+  return { bytes: bytes.subarray(0, length), signedStart: signed.start, signedEnd: signed.end, lists: Object.fromEntries(scanner.lists) };
+}
+
+/** The canonical bytes of one top-level member, from a copy of `bytes`; undefined where canonicalizeInPlace gives up. */
+export function canonicalMemberFromText(bytes: Uint8Array, member: string, file?: string): Buffer | undefined {
+  const copy = Buffer.from(bytes);
+  const scanner = new Scanner(copy, file);
+  let found: { start: number; end: number } | undefined;
+  try {
+    found = scanner.document(Buffer.from(member, 'utf8'), false);
+  } catch (e) {
+    if (e === GIVE_UP) return undefined;
+    throw e;
+  }
+  if (found === undefined) return undefined;
+  compactInPlace(copy);
+  return copy.subarray(found.start, found.end);
 }
 
 const GIVE_UP = Symbol('not canonical as written');
+/** An artifact list that is canonical but not plain hex digests: it is scanned again the general way. */
+const NOT_PLAIN = Symbol('not a plain artifact list');
 const SIGNED = Buffer.from('signed');
 const MATERIALS = Buffer.from('materials');
 const PRODUCTS = Buffer.from('products');
-
-/** What an object being scanned is, for the digest check: anything, a link, artifacts, or digests. */
-const Shape = { Any: 0, Signed: 1, Artifacts: 2, Digests: 3 } as const;
-type Shape = (typeof Shape)[keyof typeof Shape];
 
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
@@ -66,54 +97,55 @@ const OPEN_ARRAY = 0x5b;
 const CLOSE_ARRAY = 0x5d;
 const MINUS = 0x2d;
 
+/**
+ * The checking pass. It reads the input and writes nothing; `o` counts where each byte will be once
+ * the whitespace is gone, which is what the recorded offsets are.
+ */
 class Scanner {
   private pos = 0;
-  private out: Buffer;
   private o = 0;
-
-  private readonly b: Buffer;
   /** Whether the last string scanned held an escape. */
   private escaped = false;
-  /** Cleared when an artifact list being scanned holds anything but objects of hex digests. */
-  private digestsOk = true;
   /** The artifact lists of `signed` found well-formed. */
-  readonly checked = new Set<'materials' | 'products'>();
+  readonly lists = new Map<'materials' | 'products', ArtifactListSpan>();
 
   constructor(
-    bytes: Uint8Array,
+    private readonly b: Buffer,
     private readonly file: string | undefined,
-  ) {
-    this.b = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-    this.out = Buffer.allocUnsafe(bytes.length);
+  ) {}
+
+  /** The length of the canonical document. */
+  get length(): number {
+    return this.o;
   }
 
-  /** Walks the top-level object; emits only the member's value. */
-  member(name: Uint8Array, link = false): Buffer | undefined {
+  /** Walks the top-level object; returns where the member's value will lie (undefined if absent). */
+  document(name: Uint8Array, link: boolean): { start: number; end: number } | undefined {
     this.ws();
     this.expect(OPEN_OBJECT);
-    let found: Buffer | undefined;
+    this.o++;
+    let found: { start: number; end: number } | undefined;
     this.ws();
-    if (this.b[this.pos] === CLOSE_OBJECT) return undefined;
+    if (this.b[this.pos] === CLOSE_OBJECT) throw GIVE_UP;
     for (;;) {
       this.ws();
       const [ks, ke] = this.string();
+      this.o += ke - ks;
       this.ws();
       this.expect(COLON);
+      this.o++;
       this.ws();
       const start = this.o;
       const isMember = ke - ks - 2 === name.length && this.b.compare(name, 0, name.length, ks + 1, ke - 1) === 0;
-      if (isMember && link && this.b[this.pos] === OPEN_OBJECT) this.object(Shape.Signed);
+      if (isMember && link && this.b[this.pos] === OPEN_OBJECT) this.object(true);
       else this.value();
       if (isMember) {
         if (found !== undefined) throw GIVE_UP; // a duplicate member: JSON.parse keeps the last; stay out of it
-        // a view, not a copy (fresh pages cost more than the scan of them): later members are written
-        // after it, and the output never outgrows the input
-        found = this.out.subarray(start, this.o);
-      } else {
-        this.o = start; // only the member's bytes are kept
+        found = { start, end: this.o };
       }
       this.ws();
       const c = this.b[this.pos++];
+      this.o++;
       if (c === CLOSE_OBJECT) break;
       if (c !== COMMA) throw GIVE_UP;
     }
@@ -124,17 +156,17 @@ class Scanner {
 
   private value(): void {
     const c = this.b[this.pos];
-    if (c === OPEN_OBJECT) return this.object(Shape.Any);
+    if (c === OPEN_OBJECT) return this.object(false);
     if (c === OPEN_ARRAY) return this.array();
     if (c === QUOTE) {
       const [s, e] = this.string();
-      this.copy(s, e);
+      this.o += e - s;
       return;
     }
     if (c === MINUS || (c !== undefined && c >= 0x30 && c <= 0x39)) return this.number();
     for (const word of LITERALS) {
       if (this.matches(word)) {
-        this.copy(this.pos, this.pos + word.length);
+        this.o += word.length;
         this.pos += word.length;
         return;
       }
@@ -142,13 +174,14 @@ class Scanner {
     throw GIVE_UP;
   }
 
-  private object(shape: Shape): void {
+  /** An object; in `signed` of a link (`ofLink`), its artifact lists are located as well. */
+  private object(ofLink: boolean): void {
     this.pos++;
-    this.emit(OPEN_OBJECT);
+    this.o++;
     this.ws();
     if (this.b[this.pos] === CLOSE_OBJECT) {
       this.pos++;
-      this.emit(CLOSE_OBJECT);
+      this.o++;
       return;
     }
     let prevStart = -1;
@@ -157,53 +190,137 @@ class Scanner {
       this.ws();
       const [ks, ke] = this.string();
       if (this.escaped) throw GIVE_UP; // escaped keys sort by their decoded form
-      if (prevStart >= 0 && this.compareRanges(prevStart + 1, prevEnd - 1, ks + 1, ke - 1) >= 0) throw GIVE_UP;
+      if (prevStart >= 0 && compareBytes(this.b, prevStart + 1, prevEnd - 1, ks + 1, ke - 1) >= 0) throw GIVE_UP;
       prevStart = ks;
       prevEnd = ke;
-      this.copy(ks, ke);
+      this.o += ke - ks;
       this.ws();
       this.expect(COLON);
-      this.emit(COLON);
+      this.o++;
       this.ws();
-      if (shape === Shape.Any) this.value();
-      else this.shaped(shape, ks + 1, ke - 1);
+      if (ofLink) this.linkMember(ks + 1, ke - 1);
+      else this.value();
       this.ws();
       const c = this.b[this.pos++];
+      this.o++;
       if (c === CLOSE_OBJECT) break;
       if (c !== COMMA) throw GIVE_UP;
-      this.emit(COMMA);
     }
-    this.emit(CLOSE_OBJECT);
   }
 
-  /** A member value inside `signed`, checked against what a link's artifact lists must hold. */
-  private shaped(shape: Shape, ks: number, ke: number): void {
-    const c = this.b[this.pos];
-    if (shape === Shape.Signed) {
-      const list = this.isKey(MATERIALS, ks, ke) ? 'materials' : this.isKey(PRODUCTS, ks, ke) ? 'products' : undefined;
-      if (list === undefined || c !== OPEN_OBJECT) return this.value();
-      this.digestsOk = true;
-      this.object(Shape.Artifacts);
-      if (this.digestsOk) this.checked.add(list);
-      return;
+  /** A member of a link's `signed`: `materials` and `products` are tried as plain artifact lists first. */
+  private linkMember(ks: number, ke: number): void {
+    const list = this.isKey(MATERIALS, ks, ke) ? 'materials' : this.isKey(PRODUCTS, ks, ke) ? 'products' : undefined;
+    if (list === undefined || this.b[this.pos] !== OPEN_OBJECT) return this.value();
+    const pos = this.pos;
+    const start = this.o;
+    try {
+      const entries = this.artifactList();
+      this.lists.set(list, { start, end: this.o, count: entries.length >> 2, entries });
+    } catch (e) {
+      if (e !== NOT_PLAIN) throw e;
+      this.pos = pos;
+      this.o = start;
+      this.object(false);
     }
-    if (shape === Shape.Artifacts) {
-      if (c === OPEN_OBJECT) return this.object(Shape.Digests);
-      this.digestsOk = false;
-      return this.value();
-    }
-    // Shape.Digests: a non-empty run of hex digits in quotes (so no escape), else the general way
+  }
+
+  /**
+   * An artifact list `{"path": {"alg": "hex", …}, …}` in one tight loop (this is where a large link
+   * spends its bytes), recording where each path and digest object will lie. Anything else throws
+   * NOT_PLAIN (the caller scans it again the general way) or GIVE_UP, as the general scan would.
+   */
+  private artifactList(): Int32Array {
     const b = this.b;
-    const start = this.pos;
-    let i = start + 1;
-    while (HEX_DIGIT[b[i]!] === 1) i++;
-    if (c === QUOTE && b[i] === QUOTE && i > start + 1) {
-      this.pos = i + 1;
-      this.copy(start, i + 1);
-      return;
+    let pos = this.pos + 1;
+    let o = this.o + 1;
+    let entries = new Int32Array(4096);
+    let n = 0;
+    let prevStart = -1;
+    let prevEnd = -1;
+    pos = skipWhitespace(b, pos);
+    if (b[pos] === CLOSE_OBJECT) {
+      this.pos = pos + 1;
+      this.o = o + 1;
+      return entries.subarray(0, 0);
     }
-    this.digestsOk = false;
-    this.value();
+    for (;;) {
+      // the path; an escape sends the list the general way (which gives up on an escaped key)
+      pos = skipWhitespace(b, pos);
+      if (b[pos] !== QUOTE) throw GIVE_UP;
+      const keyStart = ++pos;
+      for (; ; pos++) {
+        const c = b[pos];
+        if (c === QUOTE) break;
+        if (c === undefined || c < 0x20) throw GIVE_UP;
+        if (c === BACKSLASH) throw NOT_PLAIN;
+      }
+      const keyEnd = pos++;
+      if (prevStart >= 0 && compareBytes(b, prevStart, prevEnd, keyStart, keyEnd) >= 0) throw GIVE_UP;
+      prevStart = keyStart;
+      prevEnd = keyEnd;
+      const outKeyStart = o + 1;
+      o += keyEnd - keyStart + 3; // "path":
+      pos = skipWhitespace(b, pos);
+      if (b[pos++] !== COLON) throw GIVE_UP;
+      pos = skipWhitespace(b, pos);
+      // its digests: {"alg": "hex", …}, algorithms ascending
+      if (b[pos++] !== OPEN_OBJECT) throw NOT_PLAIN;
+      const valueStart = o++;
+      pos = skipWhitespace(b, pos);
+      if (b[pos] === CLOSE_OBJECT) {
+        pos++;
+        o++;
+      } else {
+        let algStart = -1;
+        let algEnd = -1;
+        for (;;) {
+          pos = skipWhitespace(b, pos);
+          if (b[pos] !== QUOTE) throw GIVE_UP;
+          const s = ++pos;
+          for (; ; pos++) {
+            const c = b[pos];
+            if (c === QUOTE) break;
+            if (c === undefined || c < 0x20) throw GIVE_UP;
+            if (c === BACKSLASH) throw NOT_PLAIN;
+          }
+          if (algStart >= 0 && compareBytes(b, algStart, algEnd, s, pos) >= 0) throw GIVE_UP;
+          algStart = s;
+          algEnd = pos;
+          o += pos - s + 3; // "alg":
+          pos = skipWhitespace(b, pos + 1);
+          if (b[pos++] !== COLON) throw GIVE_UP;
+          pos = skipWhitespace(b, pos);
+          if (b[pos++] !== QUOTE) throw NOT_PLAIN;
+          const hexStart = pos;
+          while (HEX_DIGIT[b[pos]!] === 1) pos++;
+          if (b[pos] !== QUOTE || pos === hexStart) throw NOT_PLAIN;
+          o += pos - hexStart + 2; // "hex"
+          pos = skipWhitespace(b, pos + 1);
+          const c = b[pos++];
+          o++; // , or }
+          if (c === CLOSE_OBJECT) break;
+          if (c !== COMMA) throw GIVE_UP;
+        }
+      }
+      if (n + 4 > entries.length) {
+        const grown = new Int32Array(entries.length * 2);
+        grown.set(entries);
+        entries = grown;
+      }
+      entries[n++] = outKeyStart;
+      entries[n++] = outKeyStart + (keyEnd - keyStart);
+      entries[n++] = valueStart;
+      entries[n++] = o;
+      pos = skipWhitespace(b, pos);
+      const c = b[pos++];
+      o++; // , or }
+      if (c === CLOSE_OBJECT) break;
+      if (c !== COMMA) throw GIVE_UP;
+    }
+    this.pos = pos;
+    this.o = o;
+    return entries.subarray(0, n);
   }
 
   private isKey(name: Uint8Array, ks: number, ke: number): boolean {
@@ -212,11 +329,11 @@ class Scanner {
 
   private array(): void {
     this.pos++;
-    this.emit(OPEN_ARRAY);
+    this.o++;
     this.ws();
     if (this.b[this.pos] === CLOSE_ARRAY) {
       this.pos++;
-      this.emit(CLOSE_ARRAY);
+      this.o++;
       return;
     }
     for (;;) {
@@ -224,11 +341,10 @@ class Scanner {
       this.value();
       this.ws();
       const c = this.b[this.pos++];
+      this.o++;
       if (c === CLOSE_ARRAY) break;
       if (c !== COMMA) throw GIVE_UP;
-      this.emit(COMMA);
     }
-    this.emit(CLOSE_ARRAY);
   }
 
   /** A string token [start, end) including its quotes; escapes other than \" and \\ give up. */
@@ -259,7 +375,7 @@ class Scanner {
     const start = this.pos;
     let i = start;
     while (i < this.b.length && NUMBER_CHAR[this.b[i]!] === 1) i++;
-    const token = Buffer.from(this.b.subarray(start, i)).toString('latin1');
+    const token = this.b.toString('latin1', start, i);
     if (/[.eE]/.test(token)) {
       throw new EvidentError('BAD_INPUT', `number ${token} is not an integer (canonical JSON allows integers only)`, { file: this.file });
     }
@@ -267,19 +383,12 @@ class Scanner {
     if (token.length > 15 && !Number.isSafeInteger(Number(token))) {
       throw new EvidentError('BAD_INPUT', `integer ${token} is too large to represent exactly`, { file: this.file });
     }
-    this.copy(start, i);
+    this.o += i - start;
     this.pos = i;
   }
 
   private ws(): void {
-    const b = this.b;
-    let p = this.pos;
-    for (;;) {
-      const c = b[p];
-      if (c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09) p++;
-      else break;
-    }
-    this.pos = p;
+    this.pos = skipWhitespace(this.b, this.pos);
   }
 
   private expect(c: number): void {
@@ -291,34 +400,48 @@ class Scanner {
     for (let k = 0; k < word.length; k++) if (this.b[this.pos + k] !== word[k]) return false;
     return true;
   }
+}
 
-  private emit(c: number): void {
-    this.out[this.o++] = c;
-  }
-
-  private copy(start: number, end: number): void {
-    if (end - start < 256) {
-      // short runs (keys, digests) copy faster by hand than through a Buffer view
-      const out = this.out;
-      const b = this.b;
-      let o = this.o;
-      for (let i = start; i < end; i++) out[o++] = b[i]!;
-      this.o = o;
-    } else {
-      this.o += this.b.copy(this.out, this.o, start, end);
+/**
+ * The writing pass, over a text the Scanner accepted: every byte outside strings that is not whitespace
+ * is kept, strings are kept whole (an escaped quote does not end one). Writes trail reads, so in place is
+ * safe. Returns the new length.
+ */
+function compactInPlace(b: Buffer): number {
+  const n = b.length;
+  let o = 0;
+  let i = 0;
+  while (i < n) {
+    const c = b[i++]!;
+    if (c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09) continue;
+    b[o++] = c;
+    if (c !== QUOTE) continue;
+    for (;;) {
+      const d = b[i++]!;
+      b[o++] = d;
+      if (d === QUOTE) break;
+      if (d === BACKSLASH) b[o++] = b[i++]!;
     }
   }
+  return o;
+}
 
-  /** Byte order of two ranges of the input (UTF-8 byte order is code point order). */
-  private compareRanges(as: number, ae: number, bs: number, be: number): number {
-    const b = this.b;
-    const n = Math.min(ae - as, be - bs);
-    for (let k = 0; k < n; k++) {
-      const d = b[as + k]! - b[bs + k]!;
-      if (d !== 0) return d;
-    }
-    return ae - as - (be - bs);
+function skipWhitespace(b: Buffer, pos: number): number {
+  for (;;) {
+    const c = b[pos];
+    if (c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09) pos++;
+    else return pos;
   }
+}
+
+/** Byte order of two ranges of `b` (UTF-8 byte order is code point order). */
+function compareBytes(b: Uint8Array, as: number, ae: number, bs: number, be: number): number {
+  const n = Math.min(ae - as, be - bs);
+  for (let k = 0; k < n; k++) {
+    const d = b[as + k]! - b[bs + k]!;
+    if (d !== 0) return d;
+  }
+  return ae - as - (be - bs);
 }
 
 const LITERALS = ['true', 'false', 'null'].map((w) => Buffer.from(w));

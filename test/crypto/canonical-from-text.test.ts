@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { canonicalMemberFromText, canonicalSignedFromText } from '../../src/crypto/canonical-from-text.js';
+import { canonicalizeInPlace, canonicalMemberFromText } from '../../src/crypto/canonical-from-text.js';
 import { canonicalJsonBytes } from '../../src/crypto/canonical-json.js';
 import { pythonJsonDumps } from '../../src/intoto/models/python-json.js';
 
@@ -67,17 +67,35 @@ test('property: whenever it answers, the answer equals canonical JSON of the par
   assert.ok(answered > 500, `the fast path answered ${answered} of 3000`);
 });
 
-test('canonicalSignedFromText also says which artifact lists hold only hex digests', () => {
+test('canonicalizeInPlace locates the artifact lists that hold only hex digests, entry by entry', () => {
   const doc = (materials: unknown, products: unknown) => pythonJsonDumps({ signatures: [], signed: { _type: 'link', materials, products } });
-  const flags = (text: string) => canonicalSignedFromText(Buffer.from(text, 'utf8'))?.digestsChecked;
-  assert.deepEqual(flags(doc({ 'a.c': { sha256: '00ffAA' } }, {})), { materials: true, products: true });
-  assert.deepEqual(flags(doc({ 'a.c': { sha256: 'xyz' } }, { b: {} })), { materials: false, products: true });
-  assert.deepEqual(flags(doc({ 'a.c': { sha256: '' } }, { b: 'ab' })), { materials: false, products: false });
-  assert.deepEqual(flags(doc({ 'a.c': [] }, { b: { sha256: 12 } })), { materials: false, products: false });
-  assert.deepEqual(flags(doc([], { b: { sha256: 'a\\"b' } })), { materials: false, products: false });
+  const lists = (text: string) => {
+    const found = canonicalizeInPlace(Buffer.from(text, 'utf8'))?.lists;
+    return found && { materials: found.materials !== undefined, products: found.products !== undefined };
+  };
+  assert.deepEqual(lists(doc({ 'a.c': { sha256: '00ffAA' } }, {})), { materials: true, products: true });
+  assert.deepEqual(lists(doc({ 'a.c': { sha256: 'xyz' } }, { b: {} })), { materials: false, products: true });
+  assert.deepEqual(lists(doc({ 'a.c': { sha256: '' } }, { b: 'ab' })), { materials: false, products: false });
+  assert.deepEqual(lists(doc({ 'a.c': [] }, { b: { sha256: 12 } })), { materials: false, products: false });
+  assert.deepEqual(lists(doc([], { b: { sha256: 'a\\"b' } })), { materials: false, products: false });
   // only the link's own lists count, not look-alikes deeper down
-  assert.deepEqual(flags(pythonJsonDumps({ signed: { environment: { materials: { a: { x: '00' } } } } })), { materials: false, products: false });
-  const text = doc({ 'a.c': { sha256: '00' } }, {});
-  assert.deepEqual(canonicalSignedFromText(Buffer.from(text, 'utf8'))?.bytes, fast(text));
-  assert.equal(canonicalSignedFromText(Buffer.from('{"signed": {"b": 1, "a": 2}}')), undefined);
+  assert.deepEqual(lists(pythonJsonDumps({ signed: { environment: { materials: { a: { x: '00' } } } } })), { materials: false, products: false });
+  const unsorted = Buffer.from('{"signed": {"b": 1, "a": 2}}');
+  assert.equal(canonicalizeInPlace(unsorted), undefined);
+  assert.equal(unsorted.toString(), '{"signed": {"b": 1, "a": 2}}', 'a text it gives up on is left as it was');
+
+  // the offsets: every path and digest object, in the canonical bytes, in order (raw UTF-8 here: the
+  // reference writes \u escapes, which send a list the general way)
+  const list = { 'a.c': { md5: 'ff', sha256: '00' }, 'é/b': {} };
+  const text = JSON.stringify({ signatures: [], signed: { _type: 'link', materials: list, products: {} } }, null, 1);
+  const found = canonicalizeInPlace(Buffer.from(text, 'utf8'))!;
+  assert.deepEqual(found.bytes.subarray(found.signedStart, found.signedEnd), fast(text));
+  assert.equal(found.bytes.toString(), canonicalJsonBytes(JSON.parse(text)).toString(), 'the whole document is canonical');
+  const span = found.lists.materials!;
+  assert.equal(span.count, 2);
+  const at = (s: number, e: number) => found.bytes.toString('utf8', s, e);
+  assert.equal(at(span.start, span.end), '{"a.c":{"md5":"ff","sha256":"00"},"é/b":{}}');
+  assert.deepEqual([at(span.entries[0]!, span.entries[1]!), at(span.entries[2]!, span.entries[3]!)], ['a.c', '{"md5":"ff","sha256":"00"}']);
+  assert.deepEqual([at(span.entries[4]!, span.entries[5]!), at(span.entries[6]!, span.entries[7]!)], ['é/b', '{}']);
+  assert.equal(canonicalizeInPlace(Buffer.from(doc({ 'é/b': {} }, {})))?.lists.materials, undefined);
 });

@@ -47,16 +47,6 @@ export function checkLink(value: unknown, where: string, problems: Problems): Li
   };
 }
 
-const digestsChecked = new WeakSet<object>();
-
-/**
- * Records that `dict`, freshly parsed, was seen in its text to be an object of objects of non-empty hex
- * strings (canonicalSignedFromText): checkArtifacts then accepts it without walking its 10^5 paths again.
- */
-export function markDigestsChecked(dict: object): void {
-  digestsChecked.add(dict);
-}
-
 /** `{path: {algorithm: hexdigest}}` — securesystemslib's HASHDICT per artifact. */
 export function checkArtifacts(value: unknown, where: string, problems: Problems): ArtifactDict | undefined {
   if (value === undefined) return {};
@@ -64,7 +54,6 @@ export function checkArtifacts(value: unknown, where: string, problems: Problems
     problems.add(where, `must be an object of artifact → {algorithm: hex digest}, not ${describeType(value)}`);
     return undefined;
   }
-  if (digestsChecked.has(value)) return value as ArtifactDict;
   // links can list millions of artifacts: no per-artifact allocation unless something is wrong
   const at = (path: string) => `${where}[${JSON.stringify(path)}]`;
   for (const path in value) {

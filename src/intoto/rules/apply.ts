@@ -1,5 +1,6 @@
 import type { ArtifactRule, HashDict } from '../models/types.js';
 import { compileFnmatch, type NameMatcher } from './fnmatch.js';
+import { PackedArtifacts } from './packed-artifacts.js';
 import type { ArtifactIndex, ArtifactType, ItemRulesResult, LinkArtifacts, MatchMiss, RuleFailure, RuleResult } from './types.js';
 import { compareCodePoints } from '../../util/code-points.js';
 
@@ -31,7 +32,7 @@ export function applyArtifactRules(input: ApplyRulesInput): ItemRulesResult {
   if (own === undefined) throw new Error(`rules: no link for '${input.item}' to apply its rules to`);
   const artifacts = own[input.type];
   const queue = new Queue(artifacts.keys());
-  const misses = new Map<string, MatchMiss>();
+  const misses = new Map<string, PendingMiss>();
   const results: RuleResult[] = [];
   let failure: RuleFailure | undefined;
 
@@ -66,7 +67,7 @@ export function applyArtifactRules(input: ApplyRulesInput): ItemRulesResult {
         const found = queue.select(matcher);
         if (found.length > 0) {
           found.sort(compareCodePoints);
-          const explained = found.flatMap((p) => misses.get(p) ?? []);
+          const explained = found.flatMap((p) => resolveMiss(misses.get(p)) ?? []);
           failure = { kind: 'disallowed', rule, paths: found, misses: explained };
         }
         break;
@@ -86,53 +87,61 @@ export function applyArtifactRules(input: ApplyRulesInput): ItemRulesResult {
 }
 
 /**
- * The reference's queue: artifact paths in the order the link lists them, less those consumed. An array
- * that is compacted after each rule: cheaper than a Set of 10^5 paths and as many deletes.
+ * The reference's queue: artifact paths in the order the link lists them, less those consumed. Held as
+ * positions in the list's path array, compacted after each rule: cheaper than a Set of 10^5 paths and as
+ * many deletes, and a position finds a packed artifact's digests without a lookup.
  */
 class Queue {
-  // never changed in place, only replaced: the index's own key list can be the first one
-  private paths: readonly string[];
+  readonly paths: readonly string[];
+  // never changed in place, only replaced
+  private order: readonly number[];
 
   constructor(paths: Iterable<string>) {
     this.paths = Array.isArray(paths) ? (paths as readonly string[]) : [...paths];
+    const order = new Array<number>(this.paths.length);
+    for (let i = 0; i < order.length; i++) order[i] = i;
+    this.order = order;
   }
 
   get size(): number {
-    return this.paths.length;
+    return this.order.length;
   }
 
   has(path: string): boolean {
-    return this.paths.includes(path);
+    return this.order.some((i) => this.paths[i] === path);
   }
 
   /** The queued paths the matcher selects, left queued. */
   select(matcher: NameMatcher): string[] {
-    return this.paths.filter((p) => matcher(p));
+    const found: string[] = [];
+    for (const i of this.order) if (matcher(this.paths[i]!)) found.push(this.paths[i]!);
+    return found;
   }
 
   /** Takes the queued paths that match and pass `keep` off the queue, and returns them. */
   take(matcher: NameMatcher, keep: ((path: string) => boolean) | undefined): string[] {
     const taken: string[] = [];
-    const left: string[] = [];
-    for (const p of this.paths) {
+    const left: number[] = [];
+    for (const i of this.order) {
+      const p = this.paths[i]!;
       if (matcher(p) && (keep === undefined || keep(p))) taken.push(p);
-      else left.push(p);
+      else left.push(i);
     }
-    if (taken.length > 0) this.paths = left;
+    if (taken.length > 0) this.order = left;
     return taken;
   }
 
-  /** Every queued path, in order (a snapshot: removing does not disturb it). */
-  list(): readonly string[] {
-    return this.paths;
+  /** Every queued position, in order (a snapshot: removing does not disturb it). */
+  positions(): readonly number[] {
+    return this.order;
   }
 
-  replace(paths: readonly string[]): void {
-    this.paths = paths;
+  replace(positions: readonly number[]): void {
+    this.order = positions;
   }
 
   remove(paths: ReadonlySet<string>): void {
-    if (paths.size > 0) this.paths = this.paths.filter((p) => !paths.has(p));
+    if (paths.size > 0) this.order = this.order.filter((i) => !paths.has(this.paths[i]!));
   }
 }
 
@@ -149,7 +158,7 @@ function applyMatch(
   queue: Queue,
   artifacts: ArtifactIndex,
   links: ReadonlyMap<string, LinkArtifacts>,
-  misses: Map<string, MatchMiss>,
+  misses: Map<string, PendingMiss>,
 ): string[] | string {
   const destination = links.get(rule.destinationStep)?.[rule.destinationType];
   const sourcePrefix = rule.sourcePrefix ? rule.sourcePrefix : undefined;
@@ -158,15 +167,16 @@ function applyMatch(
   const samePrefix = sourcePrefix === destinationPrefix;
   // The common case consumes the queued path itself, which is then taken off the queue in the same pass.
   const taken: string[] = [];
-  const left: string[] = [];
-  for (const queued of queue.list()) {
+  const left: number[] = [];
+  for (const position of queue.positions()) {
+    const queued = queue.paths[position]!;
     if (sourcePrefix !== undefined && !queued.startsWith(strip)) {
-      left.push(queued);
+      left.push(position);
       continue;
     }
     const rest = sourcePrefix === undefined ? queued : queued.slice(strip.length);
     if (!matcher(rest)) {
-      left.push(queued);
+      left.push(position);
       continue;
     }
     const sourcePath = sourcePrefix === undefined ? rest : slashes(pyJoin(sourcePrefix, rest));
@@ -174,21 +184,13 @@ function applyMatch(
     if (sourcePath !== queued) return applyMatchGeneral(rule, matcher, queue, artifacts, destination, misses);
     // the queued string itself, not an equal copy, keeps its hash for the lookup
     const destinationPath = samePrefix ? queued : destinationPrefix === undefined ? rest : slashes(pyJoin(destinationPrefix, rest));
-    const found = artifacts.get(queued)!;
-    if (destination === undefined) {
-      remember(misses, { rule, path: queued, reason: 'no-destination-link', destinationPath, found });
-    } else {
-      const expected = destination.get(destinationPath);
-      if (expected === undefined) {
-        remember(misses, { rule, path: queued, reason: 'not-in-destination', destinationPath, found });
-      } else if (!sameHashes(found, expected)) {
-        remember(misses, { rule, path: queued, reason: 'hash-mismatch', destinationPath, found, expected });
-      } else {
-        taken.push(queued);
-        continue;
-      }
+    const verdict = destination === undefined ? 'no-destination-link' : compareArtifact(artifacts, position, queued, destination, destinationPath);
+    if (verdict === 'same') {
+      taken.push(queued);
+      continue;
     }
-    left.push(queued);
+    remember(misses, { rule, path: queued, reason: verdict, destinationPath, source: artifacts, destination });
+    left.push(position);
   }
   queue.replace(left);
   return taken;
@@ -201,44 +203,63 @@ function applyMatchGeneral(
   queue: Queue,
   artifacts: ArtifactIndex,
   destination: ArtifactIndex | undefined,
-  misses: Map<string, MatchMiss>,
+  misses: Map<string, PendingMiss>,
 ): string[] | string {
   const sourcePrefix = rule.sourcePrefix ? rule.sourcePrefix : undefined;
   const destinationPrefix = rule.destinationPrefix ? rule.destinationPrefix : undefined;
   const strip = sourcePrefix === undefined ? '' : slashes(pyJoin(sourcePrefix, ''));
   const consumed = new Set<string>();
-  for (const queued of queue.list()) {
+  for (const position of queue.positions()) {
+    const queued = queue.paths[position]!;
     if (sourcePrefix !== undefined && !queued.startsWith(strip)) continue;
     const rest = sourcePrefix === undefined ? queued : queued.slice(strip.length);
     if (!matcher(rest)) continue;
     const sourcePath = sourcePrefix === undefined ? rest : slashes(pyJoin(sourcePrefix, rest));
     const destinationPath = destinationPrefix === undefined ? rest : slashes(pyJoin(destinationPrefix, rest));
-    const found = artifacts.get(sourcePath);
-    if (found === undefined) {
+    if (!artifacts.has(sourcePath)) {
       // Without a destination link the reference returns before looking; with one it raises KeyError.
       if (destination === undefined) continue;
       return queued;
     }
-    if (destination === undefined) {
-      remember(misses, { rule, path: sourcePath, reason: 'no-destination-link', destinationPath, found });
-      continue;
-    }
-    const expected = destination.get(destinationPath);
-    if (expected === undefined) {
-      remember(misses, { rule, path: sourcePath, reason: 'not-in-destination', destinationPath, found });
-    } else if (!sameHashes(found, expected)) {
-      remember(misses, { rule, path: sourcePath, reason: 'hash-mismatch', destinationPath, found, expected });
-    } else {
-      consumed.add(sourcePath);
-    }
+    const verdict = destination === undefined ? 'no-destination-link' : compareArtifact(artifacts, -1, sourcePath, destination, destinationPath);
+    if (verdict === 'same') consumed.add(sourcePath);
+    else remember(misses, { rule, path: sourcePath, reason: verdict, destinationPath, source: artifacts, destination });
   }
   // a consumed source path can be another artifact than the queued name it came from
   queue.remove(consumed);
   return [...consumed];
 }
 
-function remember(misses: Map<string, MatchMiss>, miss: MatchMiss): void {
+/**
+ * Whether `path` (at `position` in `source`'s keys, or -1 when not known) has exactly the digests of
+ * `destinationPath` in `destination`. Two packed lists compare bytes; anything else compares digest sets.
+ */
+function compareArtifact(source: ArtifactIndex, position: number, path: string, destination: ArtifactIndex, destinationPath: string): 'same' | MatchMiss['reason'] {
+  if (source instanceof PackedArtifacts && destination instanceof PackedArtifacts) {
+    const j = destination.indexOf(destinationPath);
+    if (j === -1) return 'not-in-destination';
+    return source.sameDigestsAt(position === -1 ? source.indexOf(path) : position, destination, j) ? 'same' : 'hash-mismatch';
+  }
+  const expected = destination.get(destinationPath);
+  if (expected === undefined) return 'not-in-destination';
+  return sameHashes(source.get(path)!, expected) ? 'same' : 'hash-mismatch';
+}
+
+/** A MATCH miss as recorded: its digests are looked up only if a DISALLOW comes to report it. */
+interface PendingMiss extends Omit<MatchMiss, 'found' | 'expected'> {
+  readonly source: ArtifactIndex;
+  readonly destination: ArtifactIndex | undefined;
+}
+
+function remember(misses: Map<string, PendingMiss>, miss: PendingMiss): void {
   if (!misses.has(miss.path)) misses.set(miss.path, miss);
+}
+
+function resolveMiss(pending: PendingMiss | undefined): MatchMiss | undefined {
+  if (pending === undefined) return undefined;
+  const { source, destination, ...miss } = pending;
+  const found = source.get(miss.path)!;
+  return miss.reason === 'hash-mismatch' ? { ...miss, found, expected: destination!.get(miss.destinationPath)! } : { ...miss, found };
 }
 
 /** Python dict equality of two digest sets: same algorithms, same values. */
@@ -252,6 +273,17 @@ export function sameHashes(a: HashDict, b: HashDict): boolean {
   }
   for (const k in b) if (Object.hasOwn(b, k)) count--;
   return count === 0;
+}
+
+/** Python `==` of two artifact dictionaries: the same paths with the same digests. */
+export function sameArtifactSets(a: ArtifactIndex, b: ArtifactIndex): boolean {
+  if (a instanceof PackedArtifacts && b instanceof PackedArtifacts) return a.equals(b);
+  if (a.size !== b.size) return false;
+  for (const path of a.keys()) {
+    const other = b.get(path);
+    if (other === undefined || !sameHashes(a.get(path)!, other)) return false;
+  }
+  return true;
 }
 
 /** `posixpath.join(a, b)` for two parts: an absolute `b` replaces `a`. */

@@ -1,14 +1,17 @@
 import type { PublicKey } from '../../crypto/keys.js';
 import { parseExpires } from '../models/expires.js';
+import { linkFileName } from '../models/link.js';
 import { nameProblem } from '../models/problems.js';
 import { parseRule } from '../models/rule.js';
 import type { ArtifactRule, Inspection, Layout, Link, RuleTokens, Step } from '../models/types.js';
-import { applyArtifactRules } from '../rules/apply.js';
+import { applyArtifactRules, sameArtifactSets } from '../rules/apply.js';
 import type { LinkArtifacts } from '../rules/types.js';
 import { describeRules, failureDetails } from './describe.js';
 import type { VerifyContext } from './level.js';
 import type { SignedMetadata } from './metadata.js';
-import { loadStepLinks, sameArtifacts, type LinkSigner, type StepLinks } from './step-links.js';
+import { artifactsOf } from './link-artifacts.js';
+import { within } from './source.js';
+import { loadStepLinks, type LinkSigner, type StepLinks } from './step-links.js';
 
 /** Where a level sits: its links' folder and how its steps are named in the report. */
 export interface Level {
@@ -73,6 +76,7 @@ export function checkNames(ctx: VerifyContext, layout: Layout, level: Level): bo
 export async function checkStepLinks(ctx: VerifyContext, layout: Layout, level: Level): Promise<StepLinkSets | undefined> {
   const out: StepLinkSets = new Map();
   let ok = true;
+  ctx.source.prefetch?.(layout.steps.flatMap((s) => [...new Set(s.pubkeys)].map((keyid) => within(level.dir, linkFileName(s.name, keyid)))));
   for (const s of layout.steps) {
     if (s.cert_constraints !== undefined && s.cert_constraints.length > 0) reportCertificateTime(ctx);
     const found = await loadStepLinks(layout, s, ctx.source, level.dir, { maxLinkBytes: ctx.maxLinkBytes, time: ctx.now });
@@ -148,8 +152,8 @@ export function checkThresholdAgreement(ctx: VerifyContext, layout: Layout, link
     // The reference compares only when the threshold is above 1 (and then keeps the first link anyway).
     if (s.threshold <= 1) continue;
     const list = links.get(s.name)!;
-    const first = list[0]!;
-    const odd = list.findIndex((l) => !sameArtifacts(l.materials, first.materials) || !sameArtifacts(l.products, first.products));
+    const first = artifactsOf(list[0]!);
+    const odd = list.findIndex((l) => !sameArtifactSets(artifactsOf(l).materials, first.materials) || !sameArtifactSets(artifactsOf(l).products, first.products));
     const shown = [...found.get(s.name)!.signers.values()].map((x) => x.shown);
     ok = ok && odd === -1;
     ctx.report.add({

@@ -1,6 +1,5 @@
 import type { PublicKey } from '../../crypto/keys.js';
 import type { Inspection, Layout, Link } from '../models/types.js';
-import { indexArtifacts } from '../rules/apply.js';
 import type { LinkArtifacts } from '../rules/types.js';
 import {
   checkCommandAlignment,
@@ -13,6 +12,7 @@ import {
   type Level,
   type StepLinkSets,
 } from './level-checks.js';
+import { artifactsOf, linkWithArtifacts } from './link-artifacts.js';
 import type { SignedMetadata } from './metadata.js';
 import type { ReportBuilder } from './report.js';
 import { within, type LinkSource } from './source.js';
@@ -59,7 +59,7 @@ export async function verifyLevel(ctx: VerifyContext, metadata: SignedMetadata<L
   // As the reference's reduce_chain_links: the first link (in `pubkeys` order) stands for its step.
   const reduced = new Map(layout.steps.map((s) => [s.name, links.get(s.name)![0]!]));
   const stepLinks = new Map<string, LinkArtifacts>();
-  for (const [name, link] of reduced) stepLinks.set(name, { materials: indexArtifacts(link.materials), products: indexArtifacts(link.products) });
+  for (const [name, link] of reduced) stepLinks.set(name, artifactsOf(link));
   for (const s of layout.steps) checkItemRules(ctx, `${level.prefix}${s.name}`, s, stepLinks);
   if (layout.inspect.length > 0) ctx.deferred.push({ prefix: level.prefix, inspections: layout.inspect, stepLinks });
   return summarize(layout, reduced, level.name ?? '');
@@ -91,7 +91,7 @@ async function verifySublayouts(ctx: VerifyContext, found: StepLinkSets, level: 
         ok = false;
         ctx.report.add({ id: 'sublayout', ok: false, step: shown, message: `sublayout by ${keyid.slice(0, 8)} could not be verified` });
       } else {
-        links.push({ ...summary, name: stepName });
+        links.push(linkWithArtifacts({ _type: 'link', name: stepName, command: summary.command, byproducts: summary.byproducts, environment: summary.environment }, summary, summary));
       }
     }
     out.set(stepName, links);
@@ -101,9 +101,8 @@ async function verifySublayouts(ctx: VerifyContext, found: StepLinkSets, level: 
 
 /** The reference's get_summary_link: what a sublayout hands up to the step it stands for. */
 function summarize(layout: Layout, reduced: Map<string, Link>, name: string): Link {
-  const summary: Link = { _type: 'link', name: '', command: [], materials: {}, products: {}, byproducts: {}, environment: {} };
-  if (layout.steps.length === 0) return summary;
+  if (layout.steps.length === 0) return { _type: 'link', name: '', command: [], materials: {}, products: {}, byproducts: {}, environment: {} };
   const first = reduced.get(layout.steps[0]!.name)!;
   const last = reduced.get(layout.steps[layout.steps.length - 1]!.name)!;
-  return { ...summary, name, materials: first.materials, products: last.products, byproducts: last.byproducts, command: last.command };
+  return linkWithArtifacts({ _type: 'link', name, command: last.command, byproducts: last.byproducts, environment: {} }, first, last);
 }

@@ -1,9 +1,10 @@
 import type { PublicKey } from '../../crypto/keys.js';
 import { parseStrictJson } from '../../util/strict-json.js';
-import { canonicalSignedFromText, type CanonicalSigned } from '../../crypto/canonical-from-text.js';
-import { markDigestsChecked } from '../models/link.js';
+import { canonicalizeInPlace, type CanonicalDocument } from '../../crypto/canonical-from-text.js';
 import { parseMetadata, primeSignableBytes, signedOf, verifyMetadataSignature, type MetadataFile } from '../models/metablock.js';
 import type { Layout, Link } from '../models/types.js';
+import { PackedArtifacts } from '../rules/packed-artifacts.js';
+import { attachPackedArtifacts } from './link-artifacts.js';
 
 /** A signed link or layout, parsed and validated, that can say whether a given key signed it. */
 export interface SignedMetadata<T extends Link | Layout = Link | Layout> {
@@ -31,32 +32,44 @@ export function parseSignedMetadata(value: unknown, file?: string): SignedMetada
 }
 
 /** Parses the text of a metadata file (strict JSON: integers only, as canonical JSON requires). */
-export function parseSignedMetadataText(text: string, file?: string, utf8?: Uint8Array): SignedMetadata {
-  // Links as the reference and evident write them are already canonically ordered: their signed bytes
-  // come straight off the text (which also checks every number), sparing a full re-encoding.
-  const canonical = canonicalSignedFromText(utf8 ?? Buffer.from(text, 'utf8'), file);
-  return canonical === undefined ? fromValue(parseStrictJson(text, file), file, undefined) : fromValue(JSON.parse(text) as unknown, file, canonical);
+export function parseSignedMetadataText(text: string, file?: string): SignedMetadata {
+  return parseSignedMetadataBytes(Buffer.from(text, 'utf8'), file);
 }
 
-/** Validates a parsed document; `canonical` is the scan of the very text it was parsed from. */
-function fromValue(value: unknown, file: string | undefined, canonical: CanonicalSigned | undefined): SignedMetadata {
-  if (canonical !== undefined) {
-    // The scan has seen every digest of these lists, in the very text just parsed: no second walk.
-    const signed = (value as { signed?: unknown }).signed as Record<string, unknown> | undefined;
-    if (canonical.digestsChecked.materials) markDigestsChecked(signed!.materials as object);
-    if (canonical.digestsChecked.products) markDigestsChecked(signed!.products as object);
-  }
+/**
+ * As parseSignedMetadataText for the bytes of a file (valid UTF-8), which it may rewrite: pass a copy if
+ * they are still needed. Links as the reference and evident write them are already canonically ordered:
+ * they are made canonical in place (their signed bytes are then a view of the buffer, which also checks
+ * every number), and their artifact lists are kept packed in those bytes rather than parsed into 10^5
+ * objects (PackedArtifacts); only the rest of the document goes through JSON.parse.
+ */
+export function parseSignedMetadataBytes(bytes: Buffer, file?: string): SignedMetadata {
+  const canonical = canonicalizeInPlace(bytes, file);
+  if (canonical === undefined) return parseSignedMetadata(parseStrictJson(bytes.toString('utf8'), file), file);
+  return parsePackedLink(canonical, file) ?? parseSignedMetadata(JSON.parse(canonical.bytes.toString('utf8')) as unknown, file);
+}
+
+/** A complete link whose artifact lists are both plain: parsed with the lists cut out, then given them packed. */
+function parsePackedLink(canonical: CanonicalDocument, file: string | undefined): SignedMetadata | undefined {
+  const { bytes, lists } = canonical;
+  const { materials, products } = lists;
+  if (materials === undefined || products === undefined) return undefined;
+  // each list becomes {} in the text that is parsed (materials comes first: keys ascend)
+  const rest =
+    bytes.toString('utf8', 0, materials.start) + '{}' + bytes.toString('utf8', materials.end, products.start) + '{}' + bytes.toString('utf8', products.end);
+  const value = JSON.parse(rest) as unknown;
+  // validation fills in no defaults for a complete link, so its canonical bytes are those of the text
+  if (!isCompleteLink((value as { signed?: unknown }).signed)) return undefined;
   const parsed = parseSignedMetadata(value, file);
-  if (canonical !== undefined && parsed.format === 'metablock' && isCompleteLink((value as { signed?: unknown }).signed)) {
-    // the validated link then holds exactly the parsed fields, so its canonical bytes are these
-    primeSignableBytes(parsed.signed, canonical.bytes);
-  }
+  if (parsed.format !== 'metablock' || parsed.signed._type !== 'link') return undefined;
+  attachPackedArtifacts(parsed.signed, new PackedArtifacts(bytes, materials), new PackedArtifacts(bytes, products));
+  primeSignableBytes(parsed.signed, bytes.subarray(canonical.signedStart, canonical.signedEnd));
   return parsed;
 }
 
 const LINK_FIELDS = ['_type', 'byproducts', 'command', 'environment', 'materials', 'name', 'products'];
 
-/** A link with every field present: validation fills in no defaults, so it changes nothing. */
+/** A link with every field present. */
 function isCompleteLink(signed: unknown): boolean {
   if (typeof signed !== 'object' || signed === null) return false;
   const keys = Object.keys(signed).sort();

@@ -8,7 +8,9 @@ export type ReadResult =
   | { readonly kind: 'unreadable'; readonly reason: string }
   | { readonly kind: 'too-large'; readonly size: number }
   | { readonly kind: 'malformed'; readonly reason: string }
-  | { readonly kind: 'text'; readonly text: string; /** the UTF-8 the text was decoded from, when read from bytes */ readonly bytes?: Uint8Array }
+  | { readonly kind: 'text'; readonly text: string }
+  /** The contents of a file, checked to be valid UTF-8 (decoded only as far as the parser needs). */
+  | { readonly kind: 'bytes'; readonly bytes: Buffer }
   | { readonly kind: 'json'; readonly value: object };
 
 /** Where link files come from: a folder, or the same layout of names held in memory. */
@@ -19,6 +21,11 @@ export interface LinkSource {
   describe(path: string): string;
   /** The names of the files directly in the relative folder `dir` ('' for the top), sorted; [] when there is none. */
   list(dir: string): Promise<string[]>;
+  /**
+   * A hint that these files will be read next: a folder starts reading them all at once, so the reading
+   * of one overlaps the parsing of another. Each prefetched read is handed out once, to the next `read`.
+   */
+  prefetch?(paths: readonly string[]): void;
 }
 
 /**
@@ -26,8 +33,18 @@ export interface LinkSource {
  * read itself stops at the limit, so a file that grows meanwhile cannot get past it.
  */
 export function folderSource(dir: string, maxBytes: number): LinkSource {
+  const pending = new Map<string, Promise<ReadResult>>();
+  const readFile = (path: string) => readLinkFile(join(dir, path), maxBytes);
   return {
     describe: (path) => join(dir, path),
+    prefetch(paths) {
+      for (const path of paths) {
+        if (pending.has(path)) continue;
+        const read = readFile(path);
+        read.catch(() => {}); // a read nobody comes for must not fail the process; a consumer still sees its error
+        pending.set(path, read);
+      }
+    },
     async list(sub) {
       try {
         const entries = await readdir(join(dir, sub), { withFileTypes: true });
@@ -37,36 +54,43 @@ export function folderSource(dir: string, maxBytes: number): LinkSource {
         return [];
       }
     },
-    async read(path) {
-      let handle;
-      try {
-        handle = await open(join(dir, path), 'r');
-      } catch (e) {
-        const code = (e as NodeJS.ErrnoException).code;
-        // The reference skips a link it cannot open (IOError) exactly like a missing one.
-        return code === 'ENOENT' || code === 'ENOTDIR' ? { kind: 'missing' } : { kind: 'unreadable', reason: String(code ?? e) };
-      }
-      try {
-        const info = await handle.stat();
-        if (!info.isFile()) return { kind: 'unreadable', reason: 'not a regular file' };
-        if (info.size > maxBytes) return { kind: 'too-large', size: info.size };
-        const buffer = Buffer.alloc(Math.min(info.size, maxBytes) + 1);
-        let filled = 0;
-        for (;;) {
-          const { bytesRead } = await handle.read(buffer, filled, buffer.length - filled, filled);
-          if (bytesRead === 0) break;
-          filled += bytesRead;
-          if (filled === buffer.length) break;
-        }
-        if (filled > maxBytes) return { kind: 'too-large', size: filled };
-        return decode(buffer.subarray(0, filled));
-      } catch (e) {
-        return { kind: 'unreadable', reason: (e as NodeJS.ErrnoException).code ?? String(e) };
-      } finally {
-        await handle.close();
-      }
+    read(path) {
+      const prefetched = pending.get(path);
+      pending.delete(path);
+      return prefetched ?? readFile(path);
     },
   };
+}
+
+/** Reads one link file, refusing it when over `maxBytes`. */
+async function readLinkFile(file: string, maxBytes: number): Promise<ReadResult> {
+  let handle;
+  try {
+    handle = await open(file, 'r');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    // The reference skips a link it cannot open (IOError) exactly like a missing one.
+    return code === 'ENOENT' || code === 'ENOTDIR' ? { kind: 'missing' } : { kind: 'unreadable', reason: String(code ?? e) };
+  }
+  try {
+    const info = await handle.stat();
+    if (!info.isFile()) return { kind: 'unreadable', reason: 'not a regular file' };
+    if (info.size > maxBytes) return { kind: 'too-large', size: info.size };
+    const buffer = Buffer.allocUnsafe(Math.min(info.size, maxBytes) + 1);
+    let filled = 0;
+    for (;;) {
+      const { bytesRead } = await handle.read(buffer, filled, buffer.length - filled, filled);
+      if (bytesRead === 0) break;
+      filled += bytesRead;
+      if (filled === buffer.length) break;
+    }
+    if (filled > maxBytes) return { kind: 'too-large', size: filled };
+    return decode(buffer.subarray(0, filled));
+  } catch (e) {
+    return { kind: 'unreadable', reason: (e as NodeJS.ErrnoException).code ?? String(e) };
+  } finally {
+    await handle.close();
+  }
 }
 
 /** Link files held in memory, by relative path; texts and bytes obey the same size limit as files. */
@@ -88,7 +112,8 @@ export function memorySource(files: Readonly<Record<string, string | Uint8Array 
         return size > maxBytes ? { kind: 'too-large', size } : { kind: 'text', text: value };
       }
       if (value instanceof Uint8Array) {
-        return value.length > maxBytes ? { kind: 'too-large', size: value.length } : decode(value);
+        // a copy: parsing rewrites the bytes in place, and these are the caller's
+        return value.length > maxBytes ? { kind: 'too-large', size: value.length } : decode(Buffer.from(value));
       }
       return { kind: 'json', value };
     },
@@ -97,9 +122,8 @@ export function memorySource(files: Readonly<Record<string, string | Uint8Array 
 
 // Bad UTF-8 is refused rather than replaced, so the signed bytes cannot be reinterpreted.
 function decode(bytes: Uint8Array): ReadResult {
-  // isUtf8 + toString is several times faster than a fatal TextDecoder on large links
   if (!isUtf8(bytes)) return { kind: 'malformed', reason: 'is not valid UTF-8' };
-  return { kind: 'text', text: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8'), bytes };
+  return { kind: 'bytes', bytes: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength) };
 }
 
 /** The path of `name` inside the sublayout folder `dir` ('' for the root). */

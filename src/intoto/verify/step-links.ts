@@ -1,9 +1,9 @@
 import { PublicKey } from '../../crypto/keys.js';
 import { isEvidentError } from '../../errors.js';
 import { linkFileName } from '../models/link.js';
-import type { Layout, Link, Step } from '../models/types.js';
+import type { Layout, Step } from '../models/types.js';
 import type { CertificateSigner, LayoutCas } from './cert-signer.js';
-import { parseSignedMetadata, parseSignedMetadataText, type SignedMetadata } from './metadata.js';
+import { parseSignedMetadata, parseSignedMetadataBytes, parseSignedMetadataText, type SignedMetadata } from './metadata.js';
 import { within, type LinkSource } from './source.js';
 
 /** Who a counted link is by: a functionary key of the layout, or a certificate the step's constraints accept. */
@@ -175,25 +175,11 @@ async function load(source: LinkSource, path: string, maxLinkBytes: number): Pro
   }
   const shown = source.describe(path);
   try {
-    const metadata = read.kind === 'text' ? parseSignedMetadataText(read.text, shown, read.bytes) : parseSignedMetadata(read.value, shown);
+    const metadata =
+      read.kind === 'bytes' ? parseSignedMetadataBytes(read.bytes, shown) : read.kind === 'text' ? parseSignedMetadataText(read.text, shown) : parseSignedMetadata(read.value, shown);
     return { ok: true, metadata };
   } catch (e) {
     if (!isEvidentError(e)) throw e;
     return { ok: false, fatal: true, reason: `is malformed: ${e.message.split('\n').join('; ')}` };
   }
-}
-
-/** Python `==` of two artifact dictionaries (same paths, same digests). */
-export function sameArtifacts(a: Link['materials'], b: Link['materials']): boolean {
-  const keys = Object.keys(a);
-  if (keys.length !== Object.keys(b).length) return false;
-  for (const path of keys) {
-    if (!Object.hasOwn(b, path)) return false;
-    const x = a[path]!;
-    const y = b[path]!;
-    const algs = Object.keys(x);
-    if (algs.length !== Object.keys(y).length) return false;
-    for (const alg of algs) if (!Object.hasOwn(y, alg) || x[alg] !== y[alg]) return false;
-  }
-  return true;
 }

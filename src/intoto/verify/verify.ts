@@ -1,6 +1,5 @@
 import { EvidentError } from '../../errors.js';
 import type { Layout } from '../models/types.js';
-import { InspectionWorkspace, runInspections } from './inspections.js';
 import { verifyLevel, type VerifyContext } from './level.js';
 import { parseSignedMetadata, type SignedMetadata } from './metadata.js';
 import { ReportBuilder } from './report.js';
@@ -74,6 +73,8 @@ async function inspect(ctx: VerifyContext, enabled: boolean, workDir: string, ti
     }
     return;
   }
+  // loaded only for layouts that have inspections: it brings the recording machinery with it
+  const { InspectionWorkspace, runInspections } = await import('./inspections.js');
   const workspace = new InspectionWorkspace(workDir);
   try {
     for (const level of ctx.deferred) {

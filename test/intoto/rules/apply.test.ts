@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { parseRule } from '../../../src/intoto/models/rule.js';
 import { applyArtifactRules, indexArtifacts, sameHashes } from '../../../src/intoto/rules/apply.js';
 import type { ArtifactType, LinkArtifacts } from '../../../src/intoto/rules/types.js';
+import { packedArtifacts } from '../../helpers/packed.js';
 
 const h = (s: string) => ({ sha256: s.padEnd(64, '0') });
 
@@ -165,4 +166,42 @@ test('rules: CREATE and DELETE look only at the other list; the queue keeps the 
   assert.equal(products.remaining, 1);
   const materials = apply('s', 'materials', ['DELETE *', 'MATCH * WITH PRODUCTS FROM s'], links);
   assert.deepEqual(materials.results.map((x) => x.consumed), [['gone'], ['kept', 'z-first']]);
+});
+
+test('rules: packed lists (as read from link files) give exactly what plain dictionaries give, misses included', () => {
+  let s = 11;
+  const random = () => (s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 4294967296;
+  const pick = <T>(xs: readonly T[]): T => xs[Math.floor(random() * xs.length)]!;
+  const paths = ['a', 'b', 'a.c', 'src/a', 'src/b', 'src/a.c', 'src/é', 'src/\u{1F600}', 'out/a', 'out/src/a', '10', '__proto__', 'src/x/y'];
+  const patterns = ['*', 'a*', '*.c', 'src/*', '?', '[ab]', 'src/?', '*a*'];
+  const dict = () => {
+    const out: Record<string, { sha256: string }> = JSON.parse('{}') as Record<string, { sha256: string }>;
+    for (const p of paths) if (random() < 0.5) Object.defineProperty(out, p, { value: { sha256: pick(['aa', 'bb']) }, enumerable: true });
+    return out;
+  };
+  const rule = () => {
+    const kind = pick(['MATCH', 'MATCH', 'CREATE', 'DELETE', 'MODIFY', 'ALLOW', 'DISALLOW', 'REQUIRE']);
+    if (kind === 'REQUIRE') return [kind, pick(paths)];
+    if (kind !== 'MATCH') return [kind, pick(patterns)];
+    const r = ['MATCH', pick(patterns)];
+    if (random() < 0.4) r.push('IN', pick(['src', 'out', 'out/src']));
+    r.push('WITH', pick(['MATERIALS', 'PRODUCTS']));
+    if (random() < 0.4) r.push('IN', pick(['src', 'out']));
+    r.push('FROM', pick(['other', 'other', 'ghost']));
+    return r;
+  };
+  const normal = (r: ReturnType<typeof applyArtifactRules>) => ({
+    ...r,
+    results: r.results.map((x) => ({ rule: x.rule, consumed: [...x.consumed].sort() })),
+  });
+  for (let i = 0; i < 400; i++) {
+    const lists = { item: { materials: dict(), products: dict() }, other: { materials: dict(), products: dict() } };
+    const rules = Array.from({ length: 1 + Math.floor(random() * 5) }, rule).map((r, j) => parseRule(r, `r${j}`));
+    const type = pick(['materials', 'products'] as const);
+    const run = (index: (d: Record<string, { sha256: string }>) => LinkArtifacts['materials']) =>
+      applyArtifactRules({ item: 'item', type, rules, links: new Map(Object.entries(lists).map(([n, l]) => [n, { materials: index(l.materials), products: index(l.products) }])) });
+    const plain = run(indexArtifacts);
+    const packed = run((d) => packedArtifacts(d)!);
+    assert.deepEqual(normal(packed), normal(plain), `case ${i}: ${type} ${JSON.stringify(rules)} ${JSON.stringify(lists)}`);
+  }
 });

@@ -7,6 +7,7 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { canonicalJsonBytes } from '../../../src/crypto/canonical-json.js';
+import { pythonJsonDumps } from '../../../src/intoto/models/python-json.js';
 import { signEnvelope } from '../../../src/crypto/dsse.js';
 import { generatePrivateKey } from '../../../src/crypto/key-files.js';
 import type { PrivateKey } from '../../../src/crypto/keys.js';
@@ -110,10 +111,10 @@ export async function tempDir(prefix = 'evident-verify-test-'): Promise<TempDir>
   return { dir, cleanup: () => rm(dir, { recursive: true, force: true }) };
 }
 
-/** Writes JSON (or text) at `dir/relPath`, creating folders. */
+/** Writes JSON as the reference writes metadata (sorted keys, indent 1), or text, at `dir/relPath`, creating folders. */
 export async function put(dir: string, relPath: string, value: unknown): Promise<string> {
   const path = join(dir, relPath);
   await mkdir(join(path, '..'), { recursive: true });
-  await writeFile(path, typeof value === 'string' ? value : JSON.stringify(value, null, 1));
+  await writeFile(path, typeof value === 'string' ? value : pythonJsonDumps(value));
   return path;
 }

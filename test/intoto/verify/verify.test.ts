@@ -2,6 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { serializeMetablock } from '../../../src/intoto/models/metablock.js';
+import type { Link, Metablock } from '../../../src/intoto/models/types.js';
 import { formatReport, reportToJson, verify } from '../../../src/intoto/verify/index.js';
 import type { VerificationReport } from '../../../src/intoto/verify/index.js';
 import { artifacts, layout, link, linkName, put, sign, signDsse, step, tempDir } from './fixtures.js';
@@ -225,4 +227,37 @@ test("verify: one functionary's link of another step, renamed to this step's fil
   } finally {
     await tmp.cleanup();
   }
+});
+
+test('verify: links given as bytes are read as link files are (packed artifacts), and the caller\'s bytes are left as they were', async () => {
+  const l = layout(
+    [
+      step({ name: 'code', keys: [alice()], products: ['CREATE src/*', 'DISALLOW *'] }),
+      step({ name: 'build', keys: [bob(), carol()], threshold: 2, materials: ['MATCH src/* WITH PRODUCTS FROM code', 'DISALLOW *'], products: ['ALLOW out', 'DISALLOW *'] }),
+    ],
+    [alice(), bob(), carol()],
+  );
+  const bytes = (value: unknown) => Buffer.from(serializeMetablock(value as Metablock));
+  const code = link('code', { products: artifacts(SOURCES) });
+  const build = (sources: Record<string, string>, out: string) => link('build', { materials: artifacts(sources), products: artifacts({ out }) });
+  const links = (bobsBuild: Link, carolsBuild: Link) => ({
+    [linkName('code', alice())]: bytes(sign(code, [alice()])),
+    [linkName('build', bob())]: bytes(sign(bobsBuild, [bob()])),
+    [linkName('build', carol())]: bytes(sign(carolsBuild, [carol()])),
+  });
+  const base = { layout: sign(l, [owner()]), layoutKeys: [owner().publicKey] };
+
+  const honest = links(build(SOURCES, '1'), build(SOURCES, '1'));
+  const before = Object.fromEntries(Object.entries(honest).map(([k, v]) => [k, Buffer.from(v)]));
+  assert.equal((await verify({ ...base, links: honest })).ok, true);
+  assert.deepEqual(honest, before, 'verification rewrote nothing it was given');
+
+  const disagree = await verify({ ...base, links: links(build(SOURCES, '1'), build(SOURCES, '2')) });
+  assert.deepEqual(failed(disagree).map((c) => c.id), ['threshold-agreement']);
+
+  const tampered = { ...SOURCES, 'src/main.c': 'int main(void) { return 1; }\n' };
+  const report = await verify({ ...base, links: links(build(tampered, '1'), build(tampered, '1')) });
+  assert.deepEqual(failed(report).map((c) => c.id), ['rules']);
+  const [found, expected] = [artifacts(tampered)['src/main.c']!.sha256!, artifacts(SOURCES)['src/main.c']!.sha256!];
+  assert.match(formatReport(report), new RegExp(`src/main\\.c sha256 ${found.slice(0, 4)}.* ≠ code's ${expected.slice(0, 4)}`));
 });
