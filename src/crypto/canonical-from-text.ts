@@ -149,7 +149,8 @@ class Scanner {
       if (c === CLOSE_OBJECT) break;
       if (c !== COMMA) throw GIVE_UP;
     }
-    this.ws();
+    // bounds-checked here, where the text ends: skipWhitespace never reads past the end of a well-formed text
+    while (this.pos < this.b.length && isWhitespace(this.b[this.pos]!)) this.pos++;
     if (this.pos !== this.b.length) throw GIVE_UP;
     return found;
   }
@@ -215,112 +216,16 @@ class Scanner {
     const pos = this.pos;
     const start = this.o;
     try {
-      const entries = this.artifactList();
-      this.lists.set(list, { start, end: this.o, count: entries.length >> 2, entries });
+      const entries = scanArtifactList(this.b, this.pos, this.o);
+      this.pos = listEndPos;
+      this.o = listEndOutput;
+      this.lists.set(list, { start, end: this.o, count: listEndEntries / 4, entries: entries.subarray(0, listEndEntries) });
     } catch (e) {
       if (e !== NOT_PLAIN) throw e;
       this.pos = pos;
       this.o = start;
       this.object(false);
     }
-  }
-
-  /**
-   * An artifact list `{"path": {"alg": "hex", …}, …}` in one tight loop (this is where a large link
-   * spends its bytes), recording where each path and digest object will lie. Anything else throws
-   * NOT_PLAIN (the caller scans it again the general way) or GIVE_UP, as the general scan would.
-   */
-  private artifactList(): Int32Array {
-    const b = this.b;
-    let pos = this.pos + 1;
-    let o = this.o + 1;
-    let entries = new Int32Array(4096);
-    let n = 0;
-    let prevStart = -1;
-    let prevEnd = -1;
-    pos = skipWhitespace(b, pos);
-    if (b[pos] === CLOSE_OBJECT) {
-      this.pos = pos + 1;
-      this.o = o + 1;
-      return entries.subarray(0, 0);
-    }
-    for (;;) {
-      // the path; an escape sends the list the general way (which gives up on an escaped key)
-      pos = skipWhitespace(b, pos);
-      if (b[pos] !== QUOTE) throw GIVE_UP;
-      const keyStart = ++pos;
-      for (; ; pos++) {
-        const c = b[pos];
-        if (c === QUOTE) break;
-        if (c === undefined || c < 0x20) throw GIVE_UP;
-        if (c === BACKSLASH) throw NOT_PLAIN;
-      }
-      const keyEnd = pos++;
-      if (prevStart >= 0 && compareBytes(b, prevStart, prevEnd, keyStart, keyEnd) >= 0) throw GIVE_UP;
-      prevStart = keyStart;
-      prevEnd = keyEnd;
-      const outKeyStart = o + 1;
-      o += keyEnd - keyStart + 3; // "path":
-      pos = skipWhitespace(b, pos);
-      if (b[pos++] !== COLON) throw GIVE_UP;
-      pos = skipWhitespace(b, pos);
-      // its digests: {"alg": "hex", …}, algorithms ascending
-      if (b[pos++] !== OPEN_OBJECT) throw NOT_PLAIN;
-      const valueStart = o++;
-      pos = skipWhitespace(b, pos);
-      if (b[pos] === CLOSE_OBJECT) {
-        pos++;
-        o++;
-      } else {
-        let algStart = -1;
-        let algEnd = -1;
-        for (;;) {
-          pos = skipWhitespace(b, pos);
-          if (b[pos] !== QUOTE) throw GIVE_UP;
-          const s = ++pos;
-          for (; ; pos++) {
-            const c = b[pos];
-            if (c === QUOTE) break;
-            if (c === undefined || c < 0x20) throw GIVE_UP;
-            if (c === BACKSLASH) throw NOT_PLAIN;
-          }
-          if (algStart >= 0 && compareBytes(b, algStart, algEnd, s, pos) >= 0) throw GIVE_UP;
-          algStart = s;
-          algEnd = pos;
-          o += pos - s + 3; // "alg":
-          pos = skipWhitespace(b, pos + 1);
-          if (b[pos++] !== COLON) throw GIVE_UP;
-          pos = skipWhitespace(b, pos);
-          if (b[pos++] !== QUOTE) throw NOT_PLAIN;
-          const hexStart = pos;
-          while (HEX_DIGIT[b[pos]!] === 1) pos++;
-          if (b[pos] !== QUOTE || pos === hexStart) throw NOT_PLAIN;
-          o += pos - hexStart + 2; // "hex"
-          pos = skipWhitespace(b, pos + 1);
-          const c = b[pos++];
-          o++; // , or }
-          if (c === CLOSE_OBJECT) break;
-          if (c !== COMMA) throw GIVE_UP;
-        }
-      }
-      if (n + 4 > entries.length) {
-        const grown = new Int32Array(entries.length * 2);
-        grown.set(entries);
-        entries = grown;
-      }
-      entries[n++] = outKeyStart;
-      entries[n++] = outKeyStart + (keyEnd - keyStart);
-      entries[n++] = valueStart;
-      entries[n++] = o;
-      pos = skipWhitespace(b, pos);
-      const c = b[pos++];
-      o++; // , or }
-      if (c === CLOSE_OBJECT) break;
-      if (c !== COMMA) throw GIVE_UP;
-    }
-    this.pos = pos;
-    this.o = o;
-    return entries.subarray(0, n);
   }
 
   private isKey(name: Uint8Array, ks: number, ke: number): boolean {
@@ -403,6 +308,115 @@ class Scanner {
 }
 
 /**
+ * An artifact list `{"path": {"alg": "hex", …}, …}` at `pos` (`o` in the output) in one tight loop
+ * (this is where a large link spends its bytes), recording where each path and digest object will lie;
+ * where it ended is left in `listEndPos`, `listEndOutput` and `listEndEntries`. Anything else throws
+ * NOT_PLAIN (the caller scans it again the general way) or GIVE_UP, as the general scan would.
+ */
+function scanArtifactList(b: Buffer, pos: number, o: number): Int32Array {
+  pos++;
+  o++;
+  // room for entries of ~48 bytes each; untouched pages of a large array cost nothing
+  let entries = new Int32Array(4 * Math.ceil((b.length - pos) / 48) + 16);
+  let n = 0;
+  let prevStart = -1;
+  let prevEnd = -1;
+  pos = skipWhitespace(b, pos);
+  if (b[pos] === CLOSE_OBJECT) {
+    pos++;
+    o++;
+  } else {
+    for (;;) {
+      // the path; an escape sends the list the general way (which gives up on an escaped key)
+      pos = skipWhitespace(b, pos);
+      if (b[pos] !== QUOTE) throw GIVE_UP;
+      const keyStart = ++pos;
+      for (; ; pos++) {
+        const c = b[pos];
+        if (c === QUOTE) break;
+        if (c === undefined || c < 0x20) throw GIVE_UP;
+        if (c === BACKSLASH) throw NOT_PLAIN;
+      }
+      const keyEnd = pos++;
+      if (prevStart >= 0 && compareBytes(b, prevStart, prevEnd, keyStart, keyEnd) >= 0) throw GIVE_UP;
+      prevStart = keyStart;
+      prevEnd = keyEnd;
+      const outKeyStart = o + 1;
+      o += keyEnd - keyStart + 3; // "path":
+      pos = skipWhitespace(b, pos);
+      if (b[pos++] !== COLON) throw GIVE_UP;
+      pos = skipWhitespace(b, pos);
+      // its digests: {"alg": "hex", …}, algorithms ascending
+      if (b[pos++] !== OPEN_OBJECT) throw NOT_PLAIN;
+      const valueStart = o++;
+      pos = skipWhitespace(b, pos);
+      if (b[pos] === CLOSE_OBJECT) {
+        pos++;
+        o++;
+      } else {
+        let algStart = -1;
+        let algEnd = -1;
+        for (;;) {
+          pos = skipWhitespace(b, pos);
+          if (b[pos] !== QUOTE) throw GIVE_UP;
+          const s = ++pos;
+          for (; ; pos++) {
+            const c = b[pos];
+            if (c === QUOTE) break;
+            if (c === undefined || c < 0x20) throw GIVE_UP;
+            if (c === BACKSLASH) throw NOT_PLAIN;
+          }
+          if (algStart >= 0 && compareBytes(b, algStart, algEnd, s, pos) >= 0) throw GIVE_UP;
+          algStart = s;
+          algEnd = pos;
+          o += pos - s + 3; // "alg":
+          pos = skipWhitespace(b, pos + 1);
+          if (b[pos++] !== COLON) throw GIVE_UP;
+          pos = skipWhitespace(b, pos);
+          if (b[pos++] !== QUOTE) throw NOT_PLAIN;
+          const hexStart = pos;
+          while (HEX_DIGIT[b[pos]!] === 1) pos++;
+          if (b[pos] !== QUOTE || pos === hexStart) throw NOT_PLAIN;
+          o += pos - hexStart + 2; // "hex"
+          pos = skipWhitespace(b, pos + 1);
+          const c = b[pos++];
+          o++; // , or }
+          if (c === CLOSE_OBJECT) break;
+          if (c !== COMMA) throw GIVE_UP;
+        }
+      }
+      if (n + 4 > entries.length) {
+        const grown = new Int32Array(entries.length * 2);
+        grown.set(entries);
+        entries = grown;
+      }
+      entries[n++] = outKeyStart;
+      entries[n++] = outKeyStart + (keyEnd - keyStart);
+      entries[n++] = valueStart;
+      entries[n++] = o;
+      pos = skipWhitespace(b, pos);
+      const c = b[pos++];
+      o++; // , or }
+      if (c === CLOSE_OBJECT) break;
+      if (c !== COMMA) throw GIVE_UP;
+    }
+  }
+  listEndPos = pos;
+  listEndOutput = o;
+  listEndEntries = n;
+  return entries;
+}
+
+/**
+ * Where the last scanArtifactList ended (input, output) and how many offsets it recorded. Plain variables,
+ * not properties: the exit of a loop of 10^5 iterations has no type feedback when the optimizer compiles
+ * the loop, and a property store there would throw the optimized code away the first time a list ends.
+ */
+let listEndPos = 0;
+let listEndOutput = 0;
+let listEndEntries = 0;
+
+/**
  * The writing pass, over a text the Scanner accepted: every byte outside strings that is not whitespace
  * is kept, strings are kept whole (an escaped quote does not end one). Writes trail reads, so in place is
  * safe. Returns the new length.
@@ -424,6 +438,10 @@ function compactInPlace(b: Buffer): number {
     }
   }
   return o;
+}
+
+function isWhitespace(c: number): boolean {
+  return c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09;
 }
 
 function skipWhitespace(b: Buffer, pos: number): number {

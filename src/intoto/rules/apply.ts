@@ -122,11 +122,7 @@ class Queue {
   take(matcher: NameMatcher, keep: ((path: string) => boolean) | undefined): string[] {
     const taken: string[] = [];
     const left: number[] = [];
-    for (const i of this.order) {
-      const p = this.paths[i]!;
-      if (matcher(p) && (keep === undefined || keep(p))) taken.push(p);
-      else left.push(i);
-    }
+    partition(this.paths, this.order, matcher, keep, taken, left);
     if (taken.length > 0) this.order = left;
     return taken;
   }
@@ -142,6 +138,15 @@ class Queue {
 
   remove(paths: ReadonlySet<string>): void {
     if (paths.size > 0) this.order = this.order.filter((i) => !paths.has(this.paths[i]!));
+  }
+}
+
+/** Queue.take's walk, in a function that ends in nothing but a return (see matchQueued). */
+function partition(paths: readonly string[], order: readonly number[], matcher: NameMatcher, keep: ((path: string) => boolean) | undefined, taken: string[], left: number[]): void {
+  for (const i of order) {
+    const p = paths[i]!;
+    if (matcher(p) && (keep === undefined || keep(p))) taken.push(p);
+    else left.push(i);
   }
 }
 
@@ -168,32 +173,61 @@ function applyMatch(
   // The common case consumes the queued path itself, which is then taken off the queue in the same pass.
   const taken: string[] = [];
   const left: number[] = [];
-  for (const position of queue.positions()) {
-    const queued = queue.paths[position]!;
+  const walk: MatchWalk = { rule, matcher, artifacts, destination, sourcePrefix, destinationPrefix, strip, samePrefix, misses, taken, left };
+  if (!matchQueued(walk, queue.paths, queue.positions())) return applyMatchGeneral(rule, matcher, queue, artifacts, destination, misses);
+  queue.replace(left);
+  return taken;
+}
+
+interface MatchWalk {
+  readonly rule: MatchRule;
+  readonly matcher: NameMatcher;
+  readonly artifacts: ArtifactIndex;
+  readonly destination: ArtifactIndex | undefined;
+  readonly sourcePrefix: string | undefined;
+  readonly destinationPrefix: string | undefined;
+  /** The source prefix as it starts a path (`src/`). */
+  readonly strip: string;
+  readonly samePrefix: boolean;
+  readonly misses: Map<string, PendingMiss>;
+  /** Out: the consumed paths, and the positions left queued. */
+  readonly taken: string[];
+  readonly left: number[];
+}
+
+/**
+ * applyMatch's walk over the queue; false as soon as a name does not map back to itself (`//` or `\`
+ * in it), which the general walk handles. A function of its own that ends in nothing but a return: the
+ * optimizer compiles it while it runs, before its end has been reached once.
+ */
+function matchQueued(m: MatchWalk, paths: readonly string[], positions: readonly number[]): boolean {
+  const { sourcePrefix, destinationPrefix, destination, strip } = m;
+  const plainPrefix = sourcePrefix === undefined || !sourcePrefix.includes('\\');
+  for (const position of positions) {
+    const queued = paths[position]!;
     if (sourcePrefix !== undefined && !queued.startsWith(strip)) {
-      left.push(position);
+      m.left.push(position);
       continue;
     }
     const rest = sourcePrefix === undefined ? queued : queued.slice(strip.length);
-    if (!matcher(rest)) {
-      left.push(position);
+    if (!m.matcher(rest)) {
+      m.left.push(position);
       continue;
     }
-    const sourcePath = sourcePrefix === undefined ? rest : slashes(pyJoin(sourcePrefix, rest));
-    // `//` or `\` in a name turns it into another path: the general walk below keeps the reference's ways
-    if (sourcePath !== queued) return applyMatchGeneral(rule, matcher, queue, artifacts, destination, misses);
-    // the queued string itself, not an equal copy, keeps its hash for the lookup
-    const destinationPath = samePrefix ? queued : destinationPrefix === undefined ? rest : slashes(pyJoin(destinationPrefix, rest));
-    const verdict = destination === undefined ? 'no-destination-link' : compareArtifact(artifacts, position, queued, destination, destinationPath);
+    // With a plain prefix and a plain remainder, joining them again gives the queued path itself; else it
+    // must be built and compared, and may turn out to be another path.
+    const plain = sourcePrefix === undefined || (plainPrefix && rest.charCodeAt(0) !== 0x2f && !rest.includes('\\'));
+    if (!plain && slashes(pyJoin(sourcePrefix!, rest)) !== queued) return false;
+    const destinationPath = m.samePrefix ? queued : destinationPrefix === undefined ? rest : slashes(pyJoin(destinationPrefix, rest));
+    const verdict = destination === undefined ? 'no-destination-link' : compareArtifact(m.artifacts, position, queued, destination, destinationPath);
     if (verdict === 'same') {
-      taken.push(queued);
+      m.taken.push(queued);
       continue;
     }
-    remember(misses, { rule, path: queued, reason: verdict, destinationPath, source: artifacts, destination });
-    left.push(position);
+    remember(m.misses, { rule: m.rule, path: queued, reason: verdict, destinationPath, source: m.artifacts, destination });
+    m.left.push(position);
   }
-  queue.replace(left);
-  return taken;
+  return true;
 }
 
 /** applyMatch for queues whose names do not map back to themselves. */
