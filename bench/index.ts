@@ -26,5 +26,11 @@ for (const name of chosen) {
   }
   const mod = (await import(`./${name}.ts`)) as { default: (flags: string[]) => Promise<void> };
   process.stdout.write(`\n== bench ${name}\n`);
-  await mod.default(flags);
+  try {
+    await mod.default(flags);
+  } catch (e) {
+    // a benchmark that cannot run says why in one line; the others still run
+    process.stderr.write(`bench ${name}: ${(e as Error).message}\n`);
+    process.exitCode = 1;
+  }
 }
