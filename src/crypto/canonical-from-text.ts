@@ -327,16 +327,11 @@ function scanArtifactList(b: Buffer, pos: number, o: number): Int32Array {
     o++;
   } else {
     for (;;) {
-      // the path; an escape sends the list the general way (which gives up on an escaped key)
+      // the path
       pos = skipWhitespace(b, pos);
       if (b[pos] !== QUOTE) throw GIVE_UP;
       const keyStart = ++pos;
-      for (; ; pos++) {
-        const c = b[pos];
-        if (c === QUOTE) break;
-        if (c === undefined || c < 0x20) throw GIVE_UP;
-        if (c === BACKSLASH) throw NOT_PLAIN;
-      }
+      pos = plainStringEnd(b, pos);
       const keyEnd = pos++;
       if (prevStart >= 0 && compareBytes(b, prevStart, prevEnd, keyStart, keyEnd) >= 0) throw GIVE_UP;
       prevStart = keyStart;
@@ -360,12 +355,7 @@ function scanArtifactList(b: Buffer, pos: number, o: number): Int32Array {
           pos = skipWhitespace(b, pos);
           if (b[pos] !== QUOTE) throw GIVE_UP;
           const s = ++pos;
-          for (; ; pos++) {
-            const c = b[pos];
-            if (c === QUOTE) break;
-            if (c === undefined || c < 0x20) throw GIVE_UP;
-            if (c === BACKSLASH) throw NOT_PLAIN;
-          }
+          pos = plainStringEnd(b, pos);
           if (algStart >= 0 && compareBytes(b, algStart, algEnd, s, pos) >= 0) throw GIVE_UP;
           algStart = s;
           algEnd = pos;
@@ -405,6 +395,19 @@ function scanArtifactList(b: Buffer, pos: number, o: number): Int32Array {
   listEndOutput = o;
   listEndEntries = n;
   return entries;
+}
+
+/**
+ * Where the string whose content starts at `pos` ends (its closing quote). An escape sends the list the
+ * general way (NOT_PLAIN: it gives up there on an escaped key); a raw control character is not JSON.
+ */
+function plainStringEnd(b: Buffer, pos: number): number {
+  for (; ; pos++) {
+    const c = b[pos];
+    if (c === QUOTE) return pos;
+    if (c === undefined || c < 0x20) throw GIVE_UP;
+    if (c === BACKSLASH) throw NOT_PLAIN;
+  }
 }
 
 /**
