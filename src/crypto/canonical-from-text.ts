@@ -84,6 +84,7 @@ const GIVE_UP = Symbol('not canonical as written');
 /** An artifact list that is canonical but not plain hex digests: it is scanned again the general way. */
 const NOT_PLAIN = Symbol('not a plain artifact list');
 const SIGNED = Buffer.from('signed');
+const PAYLOAD_TYPE = Buffer.from('payloadType');
 const MATERIALS = Buffer.from('materials');
 const PRODUCTS = Buffer.from('products');
 
@@ -136,6 +137,8 @@ class Scanner {
       this.o++;
       this.ws();
       const start = this.o;
+      // a DSSE envelope is read as one whatever else it holds: no use scanning its payload for `signed`
+      if (ke - ks - 2 === PAYLOAD_TYPE.length && this.b.compare(PAYLOAD_TYPE, 0, PAYLOAD_TYPE.length, ks + 1, ke - 1) === 0) throw GIVE_UP;
       const isMember = ke - ks - 2 === name.length && this.b.compare(name, 0, name.length, ks + 1, ke - 1) === 0;
       if (isMember && link && this.b[this.pos] === OPEN_OBJECT) this.object(true);
       else this.value();

@@ -261,3 +261,18 @@ test('verify: links given as bytes are read as link files are (packed artifacts)
   const [found, expected] = [artifacts(tampered)['src/main.c']!.sha256!, artifacts(SOURCES)['src/main.c']!.sha256!];
   assert.match(formatReport(report), new RegExp(`src/main\\.c sha256 ${found.slice(0, 4)}.* ≠ code's ${expected.slice(0, 4)}`));
 });
+
+test('verify: a DSSE link of 80 000 artifacts (a payload of over 10^7 characters) verifies, and fails when tampered', async () => {
+  const many: Record<string, { sha256: string }> = {};
+  for (let i = 0; i < 80_000; i++) many[`src/d${i % 100}/file${i}.c`] = { sha256: (i % 16).toString(16).repeat(64) };
+  const l = layout([step({ name: 'code', keys: [alice()], products: ['CREATE src/*', 'DISALLOW *'] })], [alice()]);
+  const envelope = signDsse(link('code', { products: many }), alice()) as { payload: string };
+  assert.ok(envelope.payload.length > 10_000_000, `payload of ${envelope.payload.length} characters`);
+  const base = { layout: sign(l, [owner()]), layoutKeys: [owner().publicKey] };
+  const text = (value: object) => JSON.stringify(value, null, 2);
+  const passed = await verify({ ...base, links: { [linkName('code', alice())]: text(envelope) } });
+  assert.equal(passed.ok, true, formatReport(passed));
+  const tampered = { ...envelope, payload: Buffer.from(Buffer.from(envelope.payload, 'base64').toString().replace('"src/d0/file0.c"', '"src/d0/file0.C"')).toString('base64') };
+  const failedReport = await verify({ ...base, links: { [linkName('code', alice())]: text(tampered) } });
+  assert.deepEqual(failed(failedReport).map((c) => c.id), ['step-links']);
+});
