@@ -105,9 +105,22 @@ export class PackedArtifacts implements ArtifactIndex {
     return this.dict;
   }
 
+  /** The digest object of artifact `i`: `{"alg":"hex",…}` as the scan found it (no escapes, no spaces). */
   private digestsAt(i: number): HashDict {
     const e = this.span.entries;
-    return JSON.parse(this.bytes.toString('utf8', e[4 * i + 2]!, e[4 * i + 3]!)) as HashDict;
+    const end = e[4 * i + 3]! - 1;
+    const digests: HashDict = {};
+    for (let at = e[4 * i + 2]! + 1; at < end; ) {
+      const algEnd = this.bytes.indexOf(QUOTE, at + 1);
+      const hexEnd = this.bytes.indexOf(QUOTE, algEnd + 3);
+      const algorithm = decodeUtf8(this.bytes, at + 1, algEnd);
+      const hex = this.bytes.toString('latin1', algEnd + 3, hexEnd);
+      // an own property whatever the name, as JSON.parse makes it (`__proto__` would set the prototype)
+      if (algorithm === '__proto__') Object.defineProperty(digests, algorithm, { value: hex, enumerable: true, writable: true, configurable: true });
+      else digests[algorithm] = hex;
+      at = hexEnd + 2;
+    }
+    return digests;
   }
 }
 
@@ -125,6 +138,8 @@ function allAscii(paths: readonly string[], entries: Int32Array): boolean {
   for (let i = 0, k = 0; i < paths.length; i++, k += 4) if (paths[i]!.length !== entries[k + 1]! - entries[k]!) return false;
   return true;
 }
+
+const QUOTE = 0x22;
 
 function sameBytes(a: Uint8Array, as: number, ae: number, b: Uint8Array, bs: number, be: number): boolean {
   if (ae - as !== be - bs) return false;

@@ -67,3 +67,14 @@ test('packed: a list a link file could not hold packed is refused by the helper,
   assert.equal(packedArtifacts({ a: { sha256: 'xyz' } }), undefined, 'not hex');
   assert.equal(packedArtifacts({ a: { sha256: '' } }), undefined, 'empty digest');
 });
+
+test('packed: digest objects read back exactly as JSON.parse reads them, odd algorithm names included', () => {
+  const dict = JSON.parse('{"a": {"__proto__": "aa", "md5": "bb", "sha256": "CC", "é": "dd"}, "b": {}, "c": {"sha512": "0123456789abcdef"}}') as ArtifactDict;
+  const packed = packedArtifacts(dict)!;
+  for (const path of ['a', 'b', 'c']) {
+    const got = packed.get(path)!;
+    assert.deepEqual(got, dict[path], path);
+    assert.deepEqual(Object.keys(got), Object.keys(dict[path]!), `${path}: own keys`);
+  }
+  assert.equal(Object.getPrototypeOf(packed.get('a')), Object.prototype);
+});
