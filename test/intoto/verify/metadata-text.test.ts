@@ -101,3 +101,59 @@ test('a digest the scan cannot vouch for is still refused with the usual message
   assert.throws(() => parseSignedMetadataText(doc(12), 'f'), /must be a hex digest, not 12/);
   assert.equal(parseSignedMetadataText(doc('00AAff'), 'f').signed._type, 'link');
 });
+
+/** JSON with keys sorted and raw UTF-8 (no \u escapes), as a canonical writer other than the reference's might write it. */
+function sortedJson(value: unknown, indent: string, depth = 0): string {
+  const pad = indent === '' ? '' : `\n${indent.repeat(depth + 1)}`;
+  const close = indent === '' ? '' : `\n${indent.repeat(depth)}`;
+  if (Array.isArray(value)) return value.length === 0 ? '[]' : `[${value.map((v) => pad + sortedJson(v, indent, depth + 1)).join(',')}${close}]`;
+  if (value !== null && typeof value === 'object') {
+    const keys = Object.keys(value).sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
+    if (keys.length === 0) return '{}';
+    const sep = indent === '' ? ':' : ': ';
+    return `{${keys.map((k) => `${pad}${JSON.stringify(k)}${sep}${sortedJson((value as Record<string, unknown>)[k], indent, depth + 1)}`).join(',')}${close}}`;
+  }
+  return JSON.stringify(value);
+}
+
+test('parseSignedMetadataText equals the plain path on 4000 byte-level mutations of canonical links', () => {
+  const link = {
+    _type: 'link',
+    name: 'build',
+    command: ['cc', '-o', 'a "b"'],
+    materials: { 'src/a.c': { sha256: '0a1b' }, 'src/é.c': { md5: 'ff', sha256: 'ABCD' }, 'src/z': {} },
+    products: { out: { sha256: '00' }, 'out/\u{1F600}': { sha256: '11' } },
+    byproducts: { 'return-value': 0, stderr: 'x\\y', stdout: '' },
+    environment: {},
+  };
+  const texts = [sortedJson({ signatures: [{ keyid: 'ab', sig: 'cd' }], signed: link }, ' '), sortedJson({ signatures: [], signed: link }, '')];
+  const alphabet = ['"', '\\', '{', '}', '[', ']', ':', ',', ' ', '\n', '\t', '0', '9', '.', 'e', '-', 'a', 'F', '/', 'é', '\u0001'];
+  let packed = 0;
+  for (let seed = 1; seed <= 4000; seed++) {
+    const r = seededRandom(seed);
+    // one to three edits: replace, insert or delete a character (a code point: a file holds no half of one)
+    const chars = [...texts[seed % texts.length]!];
+    for (let k = 1 + Math.floor(r() * 3); k > 0; k--) {
+      const at = Math.floor(r() * chars.length);
+      const ch = alphabet[Math.floor(r() * alphabet.length)]!;
+      const op = r();
+      if (op < 0.4) chars[at] = ch;
+      else if (op < 0.8) chars.splice(at, 0, ch);
+      else chars.splice(at, 1);
+    }
+    const text = chars.join('');
+    const plain = attempt(() => parseSignedMetadata(parseStrictJson(text, 'f'), 'f'));
+    const quick = attempt(() => parseSignedMetadataText(text, 'f'));
+    const label = `seed ${seed}: ${JSON.stringify(text)}`;
+    assert.equal(quick.ok, plain.ok, label);
+    if (!quick.ok || !plain.ok) {
+      assert.equal((quick as { message: string }).message, (plain as { message: string }).message, label);
+      continue;
+    }
+    assert.deepEqual(quick.metadata.signed, plain.metadata.signed, label);
+    assert.deepEqual(quick.metadata.signatures, plain.metadata.signatures, label);
+    assert.deepEqual(signableBytes(quick.metadata.signed), canonicalJsonBytes(plain.metadata.signed), `${label}: signed bytes`);
+    if (Object.getOwnPropertyDescriptor(quick.metadata.signed, 'materials')?.get !== undefined) packed++;
+  }
+  assert.ok(packed > 300, `the packed path took ${packed} of the mutated links`);
+});
