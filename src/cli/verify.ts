@@ -7,6 +7,7 @@ import { EvidentError, isEvidentError } from '../errors.js';
 import { loadMetadataFile } from '../intoto/models/metablock.js';
 import { formatReport, reportToJson, verify } from '../intoto/verify/index.js';
 import type { CliContext } from './context.js';
+import { stageReporter } from './progress.js';
 
 interface VerifyFlags {
   layout: string;
@@ -60,14 +61,21 @@ export function registerVerify(program: Command, ctx: CliContext): void {
         // a mistyped folder would otherwise read as "no links" (exit 1); it is the user's input (exit 2)
         const info = await stat(linkDir).catch(() => undefined);
         if (!info?.isDirectory()) throw new EvidentError('BAD_INPUT', 'no such folder of links', { file: flags.linkDir ?? '.' });
-        const report = await verify({
-          layout: loaded.metablock,
-          layoutFile: flags.layout,
-          layoutKeys: keys,
-          linkDir,
-          workDir: cwd,
-          ...options,
-        });
+        const progress = stageReporter(ctx, 'verify');
+        let report;
+        try {
+          report = await verify({
+            layout: loaded.metablock,
+            layoutFile: flags.layout,
+            layoutKeys: keys,
+            linkDir,
+            workDir: cwd,
+            ...options,
+            ...(progress ? { onProgress: progress.stage } : {}),
+          });
+        } finally {
+          progress?.clear();
+        }
         ctx.io.stdout.write(flags.json ? reportToJson(report) : formatReport(report));
         return report.ok ? 0 : 1;
       }),

@@ -111,3 +111,19 @@ test('a failed inspection shows what it printed under its line, each line fenced
   assert.equal(r.code, 1, r.stdout + r.stderr);
   assert.ok(r.stdout.includes('exited with 1\n  │ finding: pkg 1.0 (critical)\n  │  [2J✓ fake\n'), r.stdout);
 });
+
+test('evident verify: on a terminal, stderr names each long stage and is cleared before the report; elsewhere it stays quiet', async () => {
+  const tty = await runCli(['verify', '-l', 'root.layout', '-k', 'owner.pub'], { cwd: dir, stderrIsTTY: true });
+  assert.equal(tty.code, 0, tty.stderr);
+  const stages = tty.stderr.split('\r\x1b[K').filter((s) => s !== '');
+  assert.deepEqual(stages, [
+    'verify: reading the links of code',
+    'verify: reading the links of build',
+    'verify: reading the links of package',
+    'verify: applying the rules of code',
+    'verify: applying the rules of build',
+    'verify: applying the rules of package',
+  ]);
+  assert.ok(tty.stderr.endsWith('\r\x1b[K'), 'the line is cleared at the end');
+  assert.equal((await cli(['-l', 'root.layout', '-k', 'owner.pub'])).stderr, '');
+});

@@ -54,6 +54,7 @@ export async function runInspections(ctx: VerifyContext, level: DeferredInspecti
   for (const inspection of level.inspections) {
     const shown = `${level.prefix}${inspection.name}`;
     const command = JSON.stringify(inspection.run);
+    ctx.progress(`running inspection ${shown}`);
     try {
       const cwd = await settings.workspace.path();
       const materials = await collectArtifacts(['.'], { basePath: cwd });

@@ -79,6 +79,7 @@ export async function checkStepLinks(ctx: VerifyContext, layout: Layout, level: 
   ctx.source.prefetch?.(layout.steps.flatMap((s) => [...new Set(s.pubkeys)].map((keyid) => within(level.dir, linkFileName(s.name, keyid)))));
   for (const s of layout.steps) {
     if (s.cert_constraints !== undefined && s.cert_constraints.length > 0) reportCertificateTime(ctx);
+    ctx.progress(`reading the links of ${level.prefix}${s.name}`);
     const found = await loadStepLinks(layout, s, ctx.source, level.dir, { maxLinkBytes: ctx.maxLinkBytes, time: ctx.now });
     out.set(s.name, found);
     const count = found.links.size;
@@ -183,6 +184,7 @@ function rulesOf(tokens: RuleTokens[], where: string): ArtifactRule[] {
 /** Applies an item's material and product rules and reports each list as one check. */
 export function checkItemRules(ctx: VerifyContext, shownName: string, item: Step | Inspection, links: ReadonlyMap<string, LinkArtifacts>): boolean {
   let ok = true;
+  ctx.progress(`applying the rules of ${shownName}`);
   for (const type of ['materials', 'products'] as const) {
     const rules = rulesOf(type === 'materials' ? item.expected_materials : item.expected_products, `${item.name}.expected_${type}`);
     const result = applyArtifactRules({ item: item.name, type, rules, links });

@@ -27,6 +27,8 @@ export interface VerifyContext {
   readonly maxLinkBytes: number;
   /** Inspections wait here until every signature of every level has been checked. */
   readonly deferred: DeferredInspections[];
+  /** Says which long stage begins (VerifyOptions.onProgress). */
+  readonly progress: (stage: string) => void;
 }
 
 /** One level's inspections and the step links their rules may refer to. */

@@ -28,6 +28,11 @@ export interface VerifyOptions {
   readonly maxLinkBytes?: number;
   /** The folder whose scratch copy inspections run in (default: the process's cwd). */
   readonly workDir?: string;
+  /**
+   * Told as each long stage begins (`reading the links of build`, `applying the rules of build`,
+   * `running inspection untar`), for a progress line; what was found is in the report, not here.
+   */
+  readonly onProgress?: (stage: string) => void;
 }
 
 /** Stable identifiers of the kinds of check, in the order the workflow performs them. */

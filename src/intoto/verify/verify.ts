@@ -42,7 +42,8 @@ export async function verify(options: VerifyOptions): Promise<VerificationReport
   const workDir = options.workDir ?? process.cwd();
   const source = options.links !== undefined ? memorySource(options.links, maxLinkBytes) : folderSource(options.linkDir ?? workDir, maxLinkBytes);
   const report = new ReportBuilder();
-  const ctx: VerifyContext = { source, report, now, timeGiven: options.verifyTime !== undefined, maxLinkBytes, deferred: [] };
+  const progress = options.onProgress ?? (() => {});
+  const ctx: VerifyContext = { source, report, now, timeGiven: options.verifyTime !== undefined, maxLinkBytes, deferred: [], progress };
 
   await verifyLevel(ctx, root, options.layoutKeys, { dir: '', prefix: '' });
   await inspect(ctx, options.runInspections ?? true, workDir, timeoutMs);

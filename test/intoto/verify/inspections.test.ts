@@ -14,7 +14,7 @@ import { linkName } from './fixtures.js';
 async function runWith(
   inspect: Inspection[],
   options: { layoutKeys?: typeof alice[]; timeoutMs?: number; workFiles?: Record<string, string>; runInspections?: boolean; changeLinks?: (l: ReturnType<typeof chainLinks>) => void } = {},
-): Promise<{ report: VerificationReport; work: string[]; marker: boolean }> {
+): Promise<{ report: VerificationReport; work: string[]; marker: boolean; stages: string[] }> {
   const tmp = await tempDir();
   try {
     const work = join(tmp.dir, 'work');
@@ -24,16 +24,18 @@ async function runWith(
     options.changeLinks?.(chain);
     for (const [name, l] of Object.entries(chain)) links[linkName(name, signers[name]!())] = sign(l, [signers[name]!()]);
     const marker = join(tmp.dir, 'marker');
+    const stages: string[] = [];
     const withMarker = inspect.map((i) => ({ ...i, run: i.run.map((a) => a.replace('$MARKER', marker)) }));
     const report = await verify({
       layout: sign(chainLayout({ inspect: withMarker }), [owner()]),
       layoutKeys: (options.layoutKeys ?? [owner]).map((k) => k().publicKey),
       links,
       workDir: work,
+      onProgress: (stage) => stages.push(stage),
       ...(options.timeoutMs !== undefined ? { inspectionTimeoutMs: options.timeoutMs } : {}),
       ...(options.runInspections !== undefined ? { runInspections: options.runInspections } : {}),
     });
-    return { report, work: (await readdir(work, { recursive: true })).sort(), marker: existsSync(marker) };
+    return { report, work: (await readdir(work, { recursive: true })).sort(), marker: existsSync(marker), stages };
   } finally {
     await tmp.cleanup();
   }
@@ -47,8 +49,9 @@ const copyInspection = inspection(
 );
 
 test('inspections: run in a scratch copy of the work folder, their artifacts checked by their rules', async () => {
-  const { report, work, marker } = await runWith([copyInspection]);
+  const { report, work, marker, stages } = await runWith([copyInspection]);
   assert.equal(report.ok, true, formatReport(report));
+  assert.deepEqual(stages.slice(-2), ['running inspection copy', 'applying the rules of copy'], 'progress names the inspection, then its rules');
   assert.equal(marker, true);
   assert.deepEqual(work, ['src', 'src/main.c', 'src/util.h'], 'the work folder itself is untouched');
   const text = formatReport(report);
