@@ -49,7 +49,25 @@ export function addEnvelopeSignature(envelope: DsseEnvelope, signer: Signer): Ds
 }
 
 export function envelopePayload(envelope: DsseEnvelope): Buffer {
-  return Buffer.from(envelope.payload, 'base64');
+  const { message, payloadStart } = signedMessage(envelope);
+  return message.subarray(payloadStart);
+}
+
+// A large payload (a link of 10^5 artifacts is ~60 MB of base64) is decoded once per envelope, however
+// many keys are tried against it. The entry remembers what it was made from: an envelope whose payload
+// or type was replaced since is decoded again, never checked against its old bytes.
+const messages = new WeakMap<DsseEnvelope, { payloadType: string; payload: string; message: Buffer; payloadStart: number }>();
+
+/** PAE(payloadType, payload): the bytes every signature of the envelope is over; the payload is its tail. */
+function signedMessage(envelope: DsseEnvelope): { message: Buffer; payloadStart: number } {
+  let found = messages.get(envelope);
+  if (found === undefined || found.payload !== envelope.payload || found.payloadType !== envelope.payloadType) {
+    const payload = Buffer.from(envelope.payload, 'base64');
+    const message = pae(envelope.payloadType, payload);
+    found = { payloadType: envelope.payloadType, payload: envelope.payload, message, payloadStart: message.length - payload.length };
+    messages.set(envelope, found);
+  }
+  return found;
 }
 
 /**
@@ -57,7 +75,7 @@ export function envelopePayload(envelope: DsseEnvelope): Buffer {
  * keyid is only a hint: every trusted key with that keyid is tried, and an empty keyid tries them all.
  */
 export function verifyEnvelope(envelope: DsseEnvelope, trusted: PublicKey[]): PublicKey[] {
-  const message = pae(envelope.payloadType, envelopePayload(envelope));
+  const { message } = signedMessage(envelope);
   const accepted = new Map<string, PublicKey>();
   for (const signature of envelope.signatures) {
     let raw: Buffer;

@@ -30,6 +30,19 @@ test('an envelope signed by several keys verifies each key once; tampering break
   assert.deepEqual(verifyEnvelope(lying, [a.publicKey, c.publicKey]), []);
 });
 
+test('an envelope changed in place after a first check is checked again, not against the bytes it had', () => {
+  const a = generatePrivateKey('ed25519');
+  const env = signEnvelope('application/vnd.in-toto+json', Buffer.from('{"n":1}'), [a]);
+  assert.equal(verifyEnvelope(env, [a.publicKey]).length, 1);
+  env.payload = Buffer.from('{"n":2}').toString('base64');
+  assert.equal(envelopePayload(env).toString(), '{"n":2}');
+  assert.deepEqual(verifyEnvelope(env, [a.publicKey]), []);
+  env.payload = Buffer.from('{"n":1}').toString('base64');
+  assert.equal(verifyEnvelope(env, [a.publicKey]).length, 1);
+  env.payloadType = 'text/plain';
+  assert.deepEqual(verifyEnvelope(env, [a.publicKey]), []);
+});
+
 test('parseEnvelope is strict about shape and names the problem', () => {
   const ok = { payloadType: 'x', payload: 'aGk=', signatures: [{ keyid: 'k', sig: 'c2ln' }] };
   assert.deepEqual(parseEnvelope(ok), ok);
