@@ -67,6 +67,28 @@ describe('agent API (real gRPC over TLS)', () => {
     await assert.rejects(agent.fetchEntries(), /not attested/);
   });
 
+  it('a renewed agent SVID takes over once used: the one before it is refused from then on, as in SPIRE', async () => {
+    const t = await token(r);
+    const k1 = newKey();
+    const first = await r.anonymous().attest({ type: 'join_token', payload: Buffer.from(t), key: { public_key: k1.spki } });
+    const agent1 = r.as(first.svid!, k1.privateKey);
+    const k2 = newKey();
+    const second = await agent1.renew({ public_key: k2.spki });
+    // until the renewed SVID is used, the current one still works (an agent may crash before it switches)
+    assert.deepEqual(await agent1.fetchEntries(), []);
+    const k3 = newKey();
+    const third = await agent1.renew({ public_key: k3.spki });
+    const agent3 = r.as(third, k3.privateKey);
+    assert.deepEqual(await agent3.fetchEntries(), [], 'the newest renewal is the one that takes over');
+    const refused = (e: Error & { cause?: { code?: number } }) => /is not the current SVID/.test(e.message) && e.cause?.code === 7 /* PERMISSION_DENIED */;
+    await assert.rejects(agent1.fetchEntries(), refused, 'the SVID before it is refused');
+    await assert.rejects(r.as(second, k2.privateKey).fetchEntries(), refused, 'a renewal never used is refused too');
+    await assert.rejects(agent1.renew({ public_key: newKey().spki }), refused, 'an old SVID cannot renew itself back in');
+    const stored = (await adminRequest(r.server.config.adminSocket, 'GET', '/v1/agents')).body as { agents: { spiffe_id: string; serial: string }[] };
+    const serial = new X509Certificate(third.cert_chain[0]!).serialNumber;
+    assert.equal(BigInt(`0x${stored.agents.find((a) => a.spiffe_id === third.spiffe_id)!.serial}`), BigInt(`0x${serial}`));
+  });
+
   it('FetchEntries, SignX509Svids and SignJwtSvid serve only the agent\'s entries', async () => {
     const t = await token(r, { spiffe_id: `spiffe://${TD}/node/alias` });
     const k = newKey();

@@ -92,15 +92,19 @@ export function runDatastoreContract(name: string, create: () => Promise<Datasto
       const a = await ds.agents.create({
         spiffeId: 'spiffe://example.org/evident/agent/join_token/t1', attestationType: 'join_token',
         selectors: [{ type: 'x509pop', value: 'subject:cn:node1' }], certSerial: '01', certNotAfter: 5000,
-        canReattest: false, createdAt: 1, updatedAt: 1,
+        newCertSerial: '', newCertNotAfter: 0, canReattest: false, createdAt: 1, updatedAt: 1,
       });
       assert.deepEqual(await ds.agents.fetch(a.spiffeId), a);
-      const u = await ds.agents.update({ ...a, certSerial: '02', certNotAfter: 9000, updatedAt: 2 });
-      assert.equal(u?.certSerial, '02');
+      const u = await ds.agents.update({ ...a, certSerial: '02', certNotAfter: 9000, newCertSerial: '03', newCertNotAfter: 12000, updatedAt: 2 });
+      assert.deepEqual([u?.certSerial, u?.certNotAfter, u?.newCertSerial, u?.newCertNotAfter], ['02', 9000, '03', 12000]);
+      assert.deepEqual(await ds.agents.fetch(a.spiffeId), u);
       await ds.agents.create({ ...a, spiffeId: 'spiffe://example.org/evident/agent/join_token/t2', certNotAfter: 100 });
-      assert.equal(await ds.agents.count(), 2);
+      // expired, but renewed to an SVID it has not used yet: kept
+      await ds.agents.create({ ...a, spiffeId: 'spiffe://example.org/evident/agent/join_token/t3', certNotAfter: 100, newCertSerial: '04', newCertNotAfter: 2000 });
+      assert.equal(await ds.agents.count(), 3);
       assert.equal(await ds.agents.prune(1000), 1);
-      assert.deepEqual((await ds.agents.list()).map((x) => x.spiffeId), [a.spiffeId]);
+      assert.deepEqual((await ds.agents.list()).map((x) => x.spiffeId), [a.spiffeId, 'spiffe://example.org/evident/agent/join_token/t3']);
+      await ds.agents.delete('spiffe://example.org/evident/agent/join_token/t3');
       assert.equal(await ds.agents.delete(a.spiffeId), true);
       assert.equal(await ds.agents.fetch(a.spiffeId), undefined);
     });

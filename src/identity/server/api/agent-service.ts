@@ -92,7 +92,8 @@ export function agentServiceHandlers(d: AgentServiceDeps): grpc.UntypedServiceIm
     RenewAgent: unary<RenewAgentRequest, RenewAgentResponse>('RenewAgent', async (call) => {
       const agent = await peers.authenticate(call);
       const svid = await issueAgentSvid(agent.spiffeId, call.request.key);
-      await d.ds.agents.update({ ...agent, certSerial: svid.serial, certNotAfter: svid.notAfter, updatedAt: d.clock.now() });
+      // the current SVID stays valid until the agent is seen with this one (PeerAuthenticator)
+      await d.ds.agents.update({ ...agent, newCertSerial: svid.serial, newCertNotAfter: svid.notAfter, updatedAt: d.clock.now() });
       d.log.info({ agent: agent.spiffeId }, 'agent SVID renewed');
       return { svid: svidToProto(svid) };
     }),
@@ -156,7 +157,7 @@ export function agentServiceHandlers(d: AgentServiceDeps): grpc.UntypedServiceIm
     const now = d.clock.now();
     const record: AttestedAgent = {
       spiffeId: agentId, attestationType: attestor.type, selectors: result.selectors, certSerial: svid.serial,
-      certNotAfter: svid.notAfter, canReattest: result.canReattest, createdAt: existing?.createdAt ?? now, updatedAt: now,
+      certNotAfter: svid.notAfter, newCertSerial: '', newCertNotAfter: 0, canReattest: result.canReattest, createdAt: existing?.createdAt ?? now, updatedAt: now,
     };
     if (existing) await d.ds.agents.update(record);
     else await d.ds.agents.create(record);

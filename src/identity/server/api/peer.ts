@@ -8,6 +8,8 @@ import { rpcError } from './rpc-error.js';
 
 interface Verified {
   agentId: string;
+  /** The certificate's serial number, as a number: hex spellings differ in case and leading zeros. */
+  serial: bigint;
   notAfter: number;
 }
 
@@ -15,7 +17,9 @@ interface Verified {
  * Who is calling: the agent whose SVID is the TLS client certificate. TLS itself accepts any client
  * certificate (attestation happens before the agent has one); here the certificate must be signed by
  * one of this server's CAs, valid now, carry one agent SPIFFE ID, and the agent must still be attested
- * (evicting it ends its access even though its certificate has not expired).
+ * (evicting it ends its access even though its certificate has not expired). And it must be the agent's
+ * current SVID, as in SPIRE: once a renewed SVID has been used, the ones before it are refused, so an old
+ * or stolen agent certificate is worth nothing after the next renewal.
  */
 export class PeerAuthenticator {
   private cache = new Map<string, Verified>();
@@ -44,7 +48,13 @@ export class PeerAuthenticator {
     if (this.clock.now() >= v.notAfter) throw rpcError(grpc.status.UNAUTHENTICATED, 'agent SVID has expired');
     const agent = await this.ds.agents.fetch(v.agentId);
     if (!agent) throw rpcError(grpc.status.PERMISSION_DENIED, `agent ${v.agentId} is not attested (evicted?)`);
-    return agent;
+    if (sameSerial(v.serial, agent.certSerial)) return agent;
+    if (agent.newCertSerial !== '' && sameSerial(v.serial, agent.newCertSerial)) {
+      // the renewed SVID in use: it becomes the current one, and the one before it is refused from now on
+      const promoted = { ...agent, certSerial: agent.newCertSerial, certNotAfter: agent.newCertNotAfter, newCertSerial: '', newCertNotAfter: 0, updatedAt: this.clock.now() };
+      return (await this.ds.agents.update(promoted)) ?? promoted;
+    }
+    throw rpcError(grpc.status.PERMISSION_DENIED, `agent SVID ${v.serial.toString(16)} is not the current SVID of ${v.agentId} (superseded by a renewal)`);
   }
 
   private verify(raw: Buffer): Verified {
@@ -61,6 +71,10 @@ export class PeerAuthenticator {
     if (now < Date.parse(cert.validFrom)) throw rpcError(grpc.status.UNAUTHENTICATED, 'agent SVID is not valid yet');
     const uris = (cert.subjectAltName ?? '').split(', ').filter((s) => s.startsWith('URI:')).map((s) => s.slice(4));
     if (uris.length !== 1 || !isAgentId(this.trustDomain, uris[0]!)) throw rpcError(grpc.status.PERMISSION_DENIED, 'client certificate is not an agent SVID');
-    return { agentId: uris[0]!, notAfter: Date.parse(cert.validTo) };
+    return { agentId: uris[0]!, serial: BigInt(`0x${cert.serialNumber}`), notAfter: Date.parse(cert.validTo) };
   }
+}
+
+function sameSerial(serial: bigint, stored: string): boolean {
+  return /^[0-9a-fA-F]+$/.test(stored) && BigInt(`0x${stored}`) === serial;
 }

@@ -43,4 +43,6 @@ export const POSTGRES_MIGRATIONS: readonly string[] = [
      data TEXT NOT NULL,
      sequence INTEGER NOT NULL,
      updated_at BIGINT NOT NULL);`,
+  `ALTER TABLE agents ADD COLUMN new_cert_serial TEXT NOT NULL DEFAULT '';
+   ALTER TABLE agents ADD COLUMN new_cert_not_after BIGINT NOT NULL DEFAULT 0;`,
 ];

@@ -127,9 +127,9 @@ function entryStore(q: Query): EntryStore {
 function agentStore(q: Query): AgentStore {
   return {
     async create(a) {
-      const rows = await q(`INSERT INTO agents (spiffe_id, attestation_type, selectors, cert_serial, cert_not_after, can_reattest, created_at, updated_at)
-        VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING *`,
-      [a.spiffeId, a.attestationType, selectorsKey(a.selectors), a.certSerial, a.certNotAfter, a.canReattest, a.createdAt, a.updatedAt]);
+      const rows = await q(`INSERT INTO agents (spiffe_id, attestation_type, selectors, cert_serial, cert_not_after, new_cert_serial, new_cert_not_after, can_reattest, created_at, updated_at)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING *`,
+      [a.spiffeId, a.attestationType, selectorsKey(a.selectors), a.certSerial, a.certNotAfter, a.newCertSerial, a.newCertNotAfter, a.canReattest, a.createdAt, a.updatedAt]);
       return toAgent(rows[0]!);
     },
     async fetch(id) {
@@ -140,15 +140,17 @@ function agentStore(q: Query): AgentStore {
       return (await q('SELECT * FROM agents ORDER BY spiffe_id')).map(toAgent);
     },
     async update(a) {
-      const rows = await q(`UPDATE agents SET attestation_type = $1, selectors = $2, cert_serial = $3, cert_not_after = $4, can_reattest = $5, updated_at = $6
-        WHERE spiffe_id = $7 RETURNING *`, [a.attestationType, selectorsKey(a.selectors), a.certSerial, a.certNotAfter, a.canReattest, a.updatedAt, a.spiffeId]);
+      const rows = await q(`UPDATE agents SET attestation_type = $1, selectors = $2, cert_serial = $3, cert_not_after = $4, new_cert_serial = $5, new_cert_not_after = $6,
+        can_reattest = $7, updated_at = $8 WHERE spiffe_id = $9 RETURNING *`,
+      [a.attestationType, selectorsKey(a.selectors), a.certSerial, a.certNotAfter, a.newCertSerial, a.newCertNotAfter, a.canReattest, a.updatedAt, a.spiffeId]);
       return rows[0] && toAgent(rows[0]);
     },
     async delete(id) {
       return (await q('DELETE FROM agents WHERE spiffe_id = $1 RETURNING spiffe_id', [id])).length > 0;
     },
     async prune(before) {
-      return (await q('DELETE FROM agents WHERE cert_not_after < $1 RETURNING spiffe_id', [before])).length;
+      // an agent whose renewed SVID is still valid is kept, whether or not it has used it yet
+      return (await q('DELETE FROM agents WHERE cert_not_after < $1 AND new_cert_not_after < $1 RETURNING spiffe_id', [before])).length;
     },
     async count() {
       return Number((await q('SELECT COUNT(*) AS n FROM agents'))[0]!.n);

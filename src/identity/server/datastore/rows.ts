@@ -55,6 +55,8 @@ export function toAgent(r: Row): AttestedAgent {
     selectors: selectorsFromJson(r.selectors as string),
     certSerial: r.cert_serial as string,
     certNotAfter: Number(r.cert_not_after),
+    newCertSerial: r.new_cert_serial as string,
+    newCertNotAfter: Number(r.new_cert_not_after),
     canReattest: bool(r.can_reattest),
     createdAt: Number(r.created_at),
     updatedAt: Number(r.updated_at),

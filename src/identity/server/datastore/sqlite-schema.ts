@@ -46,4 +46,6 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
      data TEXT NOT NULL,
      sequence INTEGER NOT NULL,
      updated_at INTEGER NOT NULL);`,
+  `ALTER TABLE agents ADD COLUMN new_cert_serial TEXT NOT NULL DEFAULT '';
+   ALTER TABLE agents ADD COLUMN new_cert_not_after INTEGER NOT NULL DEFAULT 0;`,
 ];

@@ -119,8 +119,9 @@ function agentStore(db: Db): AgentStore {
   const byId = db.prepare('SELECT * FROM agents WHERE spiffe_id = ?');
   return {
     async create(a) {
-      db.prepare(`INSERT INTO agents (spiffe_id, attestation_type, selectors, cert_serial, cert_not_after, can_reattest, created_at, updated_at)
-        VALUES (?, ?, ?, ?, ?, ?, ?, ?)`).run(a.spiffeId, a.attestationType, selectorsKey(a.selectors), a.certSerial, a.certNotAfter, a.canReattest ? 1 : 0, a.createdAt, a.updatedAt);
+      db.prepare(`INSERT INTO agents (spiffe_id, attestation_type, selectors, cert_serial, cert_not_after, new_cert_serial, new_cert_not_after, can_reattest, created_at, updated_at)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+        .run(a.spiffeId, a.attestationType, selectorsKey(a.selectors), a.certSerial, a.certNotAfter, a.newCertSerial, a.newCertNotAfter, a.canReattest ? 1 : 0, a.createdAt, a.updatedAt);
       return toAgent(byId.get(a.spiffeId) as Row);
     },
     async fetch(id) {
@@ -131,15 +132,18 @@ function agentStore(db: Db): AgentStore {
       return (db.prepare('SELECT * FROM agents ORDER BY spiffe_id').all() as Row[]).map(toAgent);
     },
     async update(a) {
-      const n = db.prepare(`UPDATE agents SET attestation_type = ?, selectors = ?, cert_serial = ?, cert_not_after = ?, can_reattest = ?, updated_at = ? WHERE spiffe_id = ?`)
-        .run(a.attestationType, selectorsKey(a.selectors), a.certSerial, a.certNotAfter, a.canReattest ? 1 : 0, a.updatedAt, a.spiffeId).changes;
+      const n = db
+        .prepare(`UPDATE agents SET attestation_type = ?, selectors = ?, cert_serial = ?, cert_not_after = ?, new_cert_serial = ?, new_cert_not_after = ?, can_reattest = ?, updated_at = ?
+          WHERE spiffe_id = ?`)
+        .run(a.attestationType, selectorsKey(a.selectors), a.certSerial, a.certNotAfter, a.newCertSerial, a.newCertNotAfter, a.canReattest ? 1 : 0, a.updatedAt, a.spiffeId).changes;
       return n === 0 ? undefined : toAgent(byId.get(a.spiffeId) as Row);
     },
     async delete(id) {
       return db.prepare('DELETE FROM agents WHERE spiffe_id = ?').run(id).changes > 0;
     },
     async prune(before) {
-      return db.prepare('DELETE FROM agents WHERE cert_not_after < ?').run(before).changes;
+      // an agent whose renewed SVID is still valid is kept, whether or not it has used it yet
+      return db.prepare('DELETE FROM agents WHERE cert_not_after < ? AND new_cert_not_after < ?').run(before, before).changes;
     },
     async count() {
       return Number((db.prepare('SELECT COUNT(*) AS n FROM agents').get() as Row).n);

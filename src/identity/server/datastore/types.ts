@@ -30,9 +30,15 @@ export interface AttestedAgent {
   spiffeId: string;
   attestationType: string;
   selectors: Selector[];
-  /** Serial (hex) and expiry of the newest SVID issued to the agent. */
+  /** Serial (hex) and expiry of the agent's current SVID: the one it has been seen to use. */
   certSerial: string;
   certNotAfter: number;
+  /**
+   * A renewed SVID not yet seen in use ('' and 0 when none), as SPIRE keeps it: the agent switches to it
+   * with its next connection, and from then on the one before is refused.
+   */
+  newCertSerial: string;
+  newCertNotAfter: number;
   canReattest: boolean;
   createdAt: number;
   updatedAt: number;
