@@ -98,6 +98,12 @@ export function runDatastoreContract(name: string, create: () => Promise<Datasto
       const u = await ds.agents.update({ ...a, certSerial: '02', certNotAfter: 9000, newCertSerial: '03', newCertNotAfter: 12000, updatedAt: 2 });
       assert.deepEqual([u?.certSerial, u?.certNotAfter, u?.newCertSerial, u?.newCertNotAfter], ['02', 9000, '03', 12000]);
       assert.deepEqual(await ds.agents.fetch(a.spiffeId), u);
+      // promoting the pending SVID is conditional on it still being the pending one
+      assert.equal((await ds.agents.promote(a.spiffeId, '99', 3))?.certSerial, '02', 'another serial promotes nothing');
+      const p = await ds.agents.promote(a.spiffeId, '03', 3);
+      assert.deepEqual([p?.certSerial, p?.certNotAfter, p?.newCertSerial, p?.newCertNotAfter, p?.updatedAt], ['03', 12000, '', 0, 3]);
+      assert.equal((await ds.agents.promote(a.spiffeId, '', 4))?.certSerial, '03', 'nothing pending, nothing promoted');
+      assert.equal(await ds.agents.promote('spiffe://example.org/evident/agent/join_token/none', '03', 4), undefined);
       await ds.agents.create({ ...a, spiffeId: 'spiffe://example.org/evident/agent/join_token/t2', certNotAfter: 100 });
       // expired, but renewed to an SVID it has not used yet: kept
       await ds.agents.create({ ...a, spiffeId: 'spiffe://example.org/evident/agent/join_token/t3', certNotAfter: 100, newCertSerial: '04', newCertNotAfter: 2000 });

@@ -51,8 +51,8 @@ export class PeerAuthenticator {
     if (sameSerial(v.serial, agent.certSerial)) return agent;
     if (agent.newCertSerial !== '' && sameSerial(v.serial, agent.newCertSerial)) {
       // the renewed SVID in use: it becomes the current one, and the one before it is refused from now on
-      const promoted = { ...agent, certSerial: agent.newCertSerial, certNotAfter: agent.newCertNotAfter, newCertSerial: '', newCertNotAfter: 0, updatedAt: this.clock.now() };
-      return (await this.ds.agents.update(promoted)) ?? promoted;
+      const promoted = await this.ds.agents.promote(agent.spiffeId, agent.newCertSerial, this.clock.now());
+      if (promoted && sameSerial(v.serial, promoted.certSerial)) return promoted;
     }
     throw rpcError(grpc.status.PERMISSION_DENIED, `agent SVID ${v.serial.toString(16)} is not the current SVID of ${v.agentId} (superseded by a renewal)`);
   }

@@ -145,6 +145,12 @@ function agentStore(q: Query): AgentStore {
       [a.attestationType, selectorsKey(a.selectors), a.certSerial, a.certNotAfter, a.newCertSerial, a.newCertNotAfter, a.canReattest, a.updatedAt, a.spiffeId]);
       return rows[0] && toAgent(rows[0]);
     },
+    async promote(id, serial, updatedAt) {
+      await q(`UPDATE agents SET cert_serial = new_cert_serial, cert_not_after = new_cert_not_after, new_cert_serial = '', new_cert_not_after = 0, updated_at = $1
+        WHERE spiffe_id = $2 AND new_cert_serial = $3 AND new_cert_serial != ''`, [updatedAt, id, serial]);
+      const r = (await q('SELECT * FROM agents WHERE spiffe_id = $1', [id]))[0];
+      return r && toAgent(r);
+    },
     async delete(id) {
       return (await q('DELETE FROM agents WHERE spiffe_id = $1 RETURNING spiffe_id', [id])).length > 0;
     },

@@ -138,6 +138,12 @@ function agentStore(db: Db): AgentStore {
         .run(a.attestationType, selectorsKey(a.selectors), a.certSerial, a.certNotAfter, a.newCertSerial, a.newCertNotAfter, a.canReattest ? 1 : 0, a.updatedAt, a.spiffeId).changes;
       return n === 0 ? undefined : toAgent(byId.get(a.spiffeId) as Row);
     },
+    async promote(id, serial, updatedAt) {
+      db.prepare(`UPDATE agents SET cert_serial = new_cert_serial, cert_not_after = new_cert_not_after, new_cert_serial = '', new_cert_not_after = 0, updated_at = ?
+        WHERE spiffe_id = ? AND new_cert_serial = ? AND new_cert_serial != ''`).run(updatedAt, id, serial);
+      const r = byId.get(id) as Row | undefined;
+      return r && toAgent(r);
+    },
     async delete(id) {
       return db.prepare('DELETE FROM agents WHERE spiffe_id = ?').run(id).changes > 0;
     },

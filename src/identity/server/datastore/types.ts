@@ -101,8 +101,13 @@ export interface AgentStore {
   fetch(spiffeId: string): Promise<AttestedAgent | undefined>;
   list(): Promise<AttestedAgent[]>;
   update(agent: AttestedAgent): Promise<AttestedAgent | undefined>;
+  /**
+   * Makes the pending renewed SVID the current one, if it is still the one with `newCertSerial` (one
+   * conditional write: a renewal that came in between is not lost). Returns the agent as it then is.
+   */
+  promote(spiffeId: string, newCertSerial: string, updatedAt: number): Promise<AttestedAgent | undefined>;
   delete(spiffeId: string): Promise<boolean>;
-  /** Removes agents whose SVID expired before `before`; returns how many. */
+  /** Removes agents whose SVIDs (current and pending) expired before `before`; returns how many. */
   prune(before: number): Promise<number>;
   count(): Promise<number>;
 }
