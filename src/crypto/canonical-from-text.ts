@@ -138,8 +138,8 @@ class Scanner {
       this.ws();
       const start = this.o;
       // a DSSE envelope is read as one whatever else it holds: no use scanning its payload for `signed`
-      if (ke - ks - 2 === PAYLOAD_TYPE.length && this.b.compare(PAYLOAD_TYPE, 0, PAYLOAD_TYPE.length, ks + 1, ke - 1) === 0) throw GIVE_UP;
-      const isMember = ke - ks - 2 === name.length && this.b.compare(name, 0, name.length, ks + 1, ke - 1) === 0;
+      if (link && this.isKey(PAYLOAD_TYPE, ks + 1, ke - 1)) throw GIVE_UP;
+      const isMember = this.isKey(name, ks + 1, ke - 1);
       if (isMember && link && this.b[this.pos] === OPEN_OBJECT) this.object(true);
       else this.value();
       if (isMember) {
@@ -317,15 +317,15 @@ class Scanner {
  * NOT_PLAIN (the caller scans it again the general way) or GIVE_UP, as the general scan would.
  */
 function scanArtifactList(b: Buffer, pos: number, o: number): Int32Array {
-  pos++;
+  pos = skipWhitespace(b, pos + 1);
   o++;
-  // room for entries of ~48 bytes each; untouched pages of a large array cost nothing
-  let entries = new Int32Array(4 * Math.ceil((b.length - pos) / 48) + 16);
+  const empty = b[pos] === CLOSE_OBJECT;
+  // room for entries of ~48 bytes each in what is left of the text; untouched pages of a large array cost nothing
+  let entries = new Int32Array(empty ? 0 : 4 * Math.ceil((b.length - pos) / 48) + 16);
   let n = 0;
   let prevStart = -1;
   let prevEnd = -1;
-  pos = skipWhitespace(b, pos);
-  if (b[pos] === CLOSE_OBJECT) {
+  if (empty) {
     pos++;
     o++;
   } else {

@@ -96,7 +96,8 @@ export class PackedArtifacts implements ArtifactIndex {
 
   /** Whether both lists hold the same artifacts with the same digests (Python dict equality). */
   equals(other: PackedArtifacts): boolean {
-    return sameBytes(this.bytes, this.span.start, this.span.end, other.bytes, other.span.start, other.span.end);
+    const { start, end } = this.span;
+    return end - start === other.span.end - other.span.start && this.bytes.compare(other.bytes, other.span.start, other.span.end, start, end) === 0;
   }
 
   /** The plain dictionary, parsed once from the canonical bytes. Treat it as frozen. */
