@@ -1,7 +1,8 @@
 import type { ArtifactDict, Link } from './types.js';
 import { checkKnownFields, describeType, isHex, isObject, join, nameProblem, Problems, stringField, stringList } from './problems.js';
 
-const LINK_FIELDS = ['_type', 'name', 'command', 'materials', 'products', 'byproducts', 'environment'] as const;
+/** Every field of a link's `signed`. */
+export const LINK_FIELDS = ['_type', 'name', 'command', 'materials', 'products', 'byproducts', 'environment'] as const;
 
 /**
  * Validates a link's `signed` part strictly and returns it with the reference's defaults filled in

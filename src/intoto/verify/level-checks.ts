@@ -1,6 +1,5 @@
 import type { PublicKey } from '../../crypto/keys.js';
 import { parseExpires } from '../models/expires.js';
-import { linkFileName } from '../models/link.js';
 import { nameProblem } from '../models/problems.js';
 import { parseRule } from '../models/rule.js';
 import type { ArtifactRule, Inspection, Layout, Link, RuleTokens, Step } from '../models/types.js';
@@ -10,8 +9,7 @@ import { describeRules, failureDetails } from './describe.js';
 import type { VerifyContext } from './level.js';
 import type { SignedMetadata } from './metadata.js';
 import { artifactsOf } from './link-artifacts.js';
-import { within } from './source.js';
-import { loadStepLinks, type LinkSigner, type StepLinks } from './step-links.js';
+import { loadStepLinks, prefetchStepLinks, type LinkSigner, type StepLinks } from './step-links.js';
 
 /** Where a level sits: its links' folder and how its steps are named in the report. */
 export interface Level {
@@ -76,7 +74,7 @@ export function checkNames(ctx: VerifyContext, layout: Layout, level: Level): bo
 export async function checkStepLinks(ctx: VerifyContext, layout: Layout, level: Level): Promise<StepLinkSets | undefined> {
   const out: StepLinkSets = new Map();
   let ok = true;
-  ctx.source.prefetch?.(layout.steps.flatMap((s) => [...new Set(s.pubkeys)].map((keyid) => within(level.dir, linkFileName(s.name, keyid)))));
+  prefetchStepLinks(layout, ctx.source, level.dir);
   for (const s of layout.steps) {
     if (s.cert_constraints !== undefined && s.cert_constraints.length > 0) reportCertificateTime(ctx);
     ctx.progress(`reading the links of ${level.prefix}${s.name}`);

@@ -2,6 +2,7 @@ import type { PublicKey } from '../../crypto/keys.js';
 import { parseStrictJson } from '../../util/strict-json.js';
 import { canonicalizeInPlace, type CanonicalDocument } from '../../crypto/canonical-from-text.js';
 import { parseMetadata, primeSignableBytes, signedOf, verifyMetadataSignature, type MetadataFile } from '../models/metablock.js';
+import { LINK_FIELDS } from '../models/link.js';
 import type { Layout, Link } from '../models/types.js';
 import { PackedArtifacts } from '../rules/packed-artifacts.js';
 import { attachPackedArtifacts } from './link-artifacts.js';
@@ -67,11 +68,8 @@ function parsePackedLink(canonical: CanonicalDocument, file: string | undefined)
   return parsed;
 }
 
-const LINK_FIELDS = ['_type', 'byproducts', 'command', 'environment', 'materials', 'name', 'products'];
-
-/** A link with every field present. */
+/** A link with every field present (and no other). */
 function isCompleteLink(signed: unknown): boolean {
   if (typeof signed !== 'object' || signed === null) return false;
-  const keys = Object.keys(signed).sort();
-  return keys.length === LINK_FIELDS.length && keys.every((k, i) => k === LINK_FIELDS[i]);
+  return Object.keys(signed).length === LINK_FIELDS.length && LINK_FIELDS.every((field) => Object.hasOwn(signed, field));
 }

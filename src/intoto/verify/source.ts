@@ -8,7 +8,6 @@ export type ReadResult =
   | { readonly kind: 'unreadable'; readonly reason: string }
   | { readonly kind: 'too-large'; readonly size: number }
   | { readonly kind: 'malformed'; readonly reason: string }
-  | { readonly kind: 'text'; readonly text: string }
   /** The contents of a file, checked to be valid UTF-8 (decoded only as far as the parser needs). */
   | { readonly kind: 'bytes'; readonly bytes: Buffer }
   | { readonly kind: 'json'; readonly value: object };
@@ -107,13 +106,10 @@ export function memorySource(files: Readonly<Record<string, string | Uint8Array 
     async read(path) {
       if (!Object.hasOwn(files, path)) return { kind: 'missing' };
       const value = files[path]!;
-      if (typeof value === 'string') {
-        const size = Buffer.byteLength(value, 'utf8');
-        return size > maxBytes ? { kind: 'too-large', size } : { kind: 'text', text: value };
-      }
-      if (value instanceof Uint8Array) {
-        // a copy: parsing rewrites the bytes in place, and these are the caller's
-        return value.length > maxBytes ? { kind: 'too-large', size: value.length } : decode(Buffer.from(value));
+      if (typeof value === 'string' || value instanceof Uint8Array) {
+        // bytes of our own (a text's UTF-8, or a copy): parsing rewrites them in place, and these are the caller's
+        const bytes = typeof value === 'string' ? Buffer.from(value, 'utf8') : Buffer.from(value);
+        return bytes.length > maxBytes ? { kind: 'too-large', size: bytes.length } : decode(bytes);
       }
       return { kind: 'json', value };
     },

@@ -3,7 +3,7 @@ import { isEvidentError } from '../../errors.js';
 import { linkFileName } from '../models/link.js';
 import type { Layout, Step } from '../models/types.js';
 import type { CertificateSigner, LayoutCas } from './cert-signer.js';
-import { parseSignedMetadata, parseSignedMetadataBytes, parseSignedMetadataText, type SignedMetadata } from './metadata.js';
+import { parseSignedMetadata, parseSignedMetadataBytes, type SignedMetadata } from './metadata.js';
 import { within, type LinkSource } from './source.js';
 
 /** Who a counted link is by: a functionary key of the layout, or a certificate the step's constraints accept. */
@@ -51,7 +51,7 @@ export async function loadStepLinks(layout: Layout, step: Step, source: LinkSour
   const readByKey = new Set<string>();
   for (const keyid of new Set(step.pubkeys)) {
     const dict = Object.hasOwn(layout.keys, keyid) ? layout.keys[keyid] : undefined;
-    const path = within(dir, linkFileName(step.name, keyid));
+    const path = keyedLinkPath(step, keyid, dir);
     const shown = source.describe(path);
     let key: PublicKey;
     try {
@@ -85,6 +85,16 @@ export async function loadStepLinks(layout: Layout, step: Step, source: LinkSour
   }
   if (step.cert_constraints !== undefined && step.cert_constraints.length > 0) await loadCertificateLinks(layout, step, source, dir, options, readByKey, result);
   return result;
+}
+
+/** Starts reading every file loadStepLinks will look for by key in `dir`, for all the layout's steps at once. */
+export function prefetchStepLinks(layout: Layout, source: LinkSource, dir: string): void {
+  source.prefetch?.(layout.steps.flatMap((s) => [...new Set(s.pubkeys)].map((keyid) => keyedLinkPath(s, keyid, dir))));
+}
+
+/** `<step>.<keyid[:8]>.link` in the folder `dir`. */
+function keyedLinkPath(step: Step, keyid: string, dir: string): string {
+  return within(dir, linkFileName(step.name, keyid));
 }
 
 async function loadCertificateLinks(
@@ -175,8 +185,7 @@ async function load(source: LinkSource, path: string, maxLinkBytes: number): Pro
   }
   const shown = source.describe(path);
   try {
-    const metadata =
-      read.kind === 'bytes' ? parseSignedMetadataBytes(read.bytes, shown) : read.kind === 'text' ? parseSignedMetadataText(read.text, shown) : parseSignedMetadata(read.value, shown);
+    const metadata = read.kind === 'bytes' ? parseSignedMetadataBytes(read.bytes, shown) : parseSignedMetadata(read.value, shown);
     return { ok: true, metadata };
   } catch (e) {
     if (!isEvidentError(e)) throw e;
