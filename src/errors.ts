@@ -13,6 +13,7 @@ export type EvidentErrorCode =
   | 'PATH_ESCAPE'
   | 'SYMLINK_LOOP'
   | 'ARTIFACT_COLLISION'
+  | 'ARTIFACT_NAME'
   | 'LAYOUT_EXPIRED'
   | 'THRESHOLD_NOT_MET'
   | 'RULE_VIOLATION'
@@ -21,7 +22,7 @@ export type EvidentErrorCode =
   | 'ENVIRONMENT'
   | 'INTERNAL';
 
-/** Exit code a CLI returns for an error of each code (DESIGN.md §4). */
+/** Exit code a CLI returns for an error of each code (docs/ARCHITECTURE.md, CLI contract). */
 export function exitCodeFor(code: EvidentErrorCode): number {
   switch (code) {
     case 'ENVIRONMENT':
@@ -64,4 +65,10 @@ export function badInput(message: string, file?: string): EvidentError {
 
 export function isEvidentError(e: unknown): e is EvidentError {
   return e instanceof EvidentError;
+}
+
+/** An error as one line: `file: message` when it names its file, else its message. */
+export function describeError(e: unknown): string {
+  if (e instanceof EvidentError && e.file !== undefined) return `${e.file}: ${e.message}`;
+  return e instanceof Error ? e.message : String(e);
 }

@@ -20,6 +20,7 @@ export interface StepFlags {
   exclude?: string[];
   basePath?: string;
   lstripPaths?: string[];
+  followSymlinkDirs?: boolean;
   metadataDirectory?: string;
   format: string;
   verbose?: boolean;
@@ -37,6 +38,7 @@ export function addStepOptions(command: Command): Command {
     .option('--exclude <pattern...>', 'gitignore-style patterns of paths not to record (replace the defaults)')
     .option('--base-path <path>', 'record paths relative to this folder')
     .option('--lstrip-paths <prefix...>', 'strip these prefixes from recorded names')
+    .option('--follow-symlink-dirs', 'record the files in symlinked folders too, as in-toto-run does (off: they may lead out of the tree)')
     .option('-d, --metadata-directory <dir>', 'write the link into this folder')
     .addOption(new Option('--format <format>', 'link (in-toto metablock) or dsse (in-toto Statement in a DSSE envelope)').choices(['link', 'dsse']).default('link'))
     .option('-v, --verbose', 'say more about what is recorded')
@@ -82,6 +84,7 @@ export function collectOptions(flags: StepFlags, ctx: CliContext): CollectOption
     basePath: flags.basePath,
     excludePatterns: flags.exclude,
     lstripPaths: flags.lstripPaths,
+    followSymlinkDirs: flags.followSymlinkDirs ?? false,
     onWarning: flags.quiet ? undefined : (message) => ctx.warn(message),
     onProgress: flags.quiet ? undefined : progressReporter(ctx),
   };

@@ -52,6 +52,8 @@ interface Tampering {
   afterSignOff?: (dir: string) => Promise<void>;
   /** The build is done by another runner. */
   rogueBuild?: boolean;
+  /** After the build, before the build runner packages the image. */
+  beforePackage?: (dir: string) => Promise<void>;
   /** After delivery, before the deployer verifies. */
   beforeVerify?: (deliverDir: string) => Promise<void>;
   /** The layout the deployer verifies against. */
@@ -96,9 +98,11 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
       log(`-- ${attack.name}`);
       const dir = join(workdir, `attack-${attacks.length + 1}`);
       await cp(attack.from === 'code' ? base : honestDir, dir, { recursive: true, filter: (src) => !src.endsWith('/deliver') });
-      if (attack.from !== 'deliver') await runStages(dir, attack.from, attack.tampering, signers, () => undefined);
+      // a step a runner refuses to record leaves no link behind, which the deployer then notices
+      const refused: string[] = [];
+      if (attack.from !== 'deliver') await runStages(dir, attack.from, attack.tampering, signers, () => undefined, refused);
       const result = await deliverAndVerify(dir, attack.tampering, () => undefined);
-      const reason = firstFailure(result);
+      const reason = [...refused, firstFailure(result)].join('\n     then the deployer: ');
       const caught = result.code === 1;
       attacks.push({ attack: attack.name, caught, reason });
       log(caught ? `   caught: ${reason}` : `   NOT CAUGHT (exit ${result.code}) ${reason}`);
@@ -164,6 +168,18 @@ const ATTACKS: Attack[] = [
   },
   { name: 'an expired layout', from: 'deliver', tampering: { layout: 'expired.layout' } },
   {
+    name: 'a backdoored library behind a backslash-named decoy of it',
+    from: 'package',
+    tampering: {
+      // `\` was recorded as `/` (as the in-toto reference does): the decoy's digest stood for the real file
+      beforePackage: async (dir) => {
+        const library = join(dir, 'vendor', 'zlib-1.3.1', 'libz.so.1');
+        await cp(library, join(dir, 'vendor', 'zlib-1.3.1\\libz.so.1'));
+        await appendLine(library, 'backdoor');
+      },
+    },
+  },
+  {
     name: 'a library with a known critical advisory added to the image',
     from: 'code',
     tampering: {
@@ -198,7 +214,14 @@ async function prepareBase(base: string, identity: IdentityPlane, log: (line: st
 }
 
 /** Runs the pipeline's steps in `dir` from stage `from` on, each through `evident run`. */
-async function runStages(dir: string, from: Stage, tampering: Tampering, signers: Signers, log: (line: string) => void): Promise<void> {
+async function runStages(
+  dir: string,
+  from: Stage,
+  tampering: Tampering,
+  signers: Signers,
+  log: (line: string) => void,
+  refused?: string[],
+): Promise<void> {
   const todo = STAGES.slice(STAGES.indexOf(from));
   // links of the stages about to run again must not linger from the run this one was copied from
   for (const f of await readdir(dir)) if (todo.some((stage) => f.startsWith(`${stage}.`) && f.endsWith('.link'))) await rm(join(dir, f));
@@ -214,8 +237,12 @@ async function runStages(dir: string, from: Stage, tampering: Tampering, signers
     log('✓ build: the build runner compiled hello');
   }
   if (todo.includes('package')) {
+    await tampering.beforePackage?.(dir);
     const command = ['evident', 'image', 'build', '--config', 'image.yaml', '-o', 'hello-image.tar', '--sbom', 'sbom.cdx.json'];
-    await evident(['run', '-n', 'package', ...signers.builder, '-m', 'hello', 'image.yaml', 'vendor', '-p', 'hello-image.tar', 'sbom.cdx.json', '--', ...command], dir);
+    const args = ['run', '-n', 'package', ...signers.builder, '-m', 'hello', 'image.yaml', 'vendor', '-p', 'hello-image.tar', 'sbom.cdx.json', '--', ...command];
+    const r = await runEvident(args, dir);
+    if (r.code === 2 && refused !== undefined) refused.push(`the build runner refused to record the package step: ${r.stderr.trim()}`);
+    else await must(Promise.resolve(r), `evident ${args.join(' ')}`);
     log('✓ package: the build runner built the OCI image hello-image.tar and its SBOM');
   }
   if (todo.includes('scan')) {

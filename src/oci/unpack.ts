@@ -27,6 +27,7 @@ const MAX_LINKS = 40;
  */
 export async function unpackLayers(layers: readonly Uint8Array[], dir: string): Promise<UnpackStats> {
   const root = resolve(dir);
+  await refuseSymlinkedOutput(root, dir);
   await mkdir(root, { recursive: true });
   // The image's whiteouts and files act on whatever the folder holds: `-o ~` would let an image delete
   // or replace the user's own files. Only a new or empty folder is unpacked into.
@@ -56,6 +57,17 @@ export async function unpackLayers(layers: readonly Uint8Array[], dir: string): 
   return stats;
 }
 
+/**
+ * The output folder itself must not be a symlink: every check below keeps writes inside `root`, and a
+ * symlinked `root` (a delivered `rootfs -> /root`) would put all of them somewhere else. Dangling ones too:
+ * mkdir would create their target.
+ */
+async function refuseSymlinkedOutput(root: string, dir: string): Promise<void> {
+  if ((await lstat(root).catch(() => undefined))?.isSymbolicLink()) {
+    throw new EvidentError('BAD_INPUT', `output folder ${dir} is a symlink; unpack into a real folder (or name the folder it points to)`);
+  }
+}
+
 async function applyEntry(root: string, parts: string[], e: TarEntry, where: string, stats: UnpackStats): Promise<void> {
   const parent = await resolveInRoot(root, parts.slice(0, -1), where);
   await mkdir(parent, { recursive: true, mode: 0o755 });
@@ -75,6 +87,7 @@ async function applyEntry(root: string, parts: string[], e: TarEntry, where: str
   }
   if (existing) await rm(target, { recursive: true, force: true });
   if (e.type === 'file') {
+    // 'wx' is O_CREAT|O_EXCL: it fails on anything at `target`, a symlink included, so never writes through one
     await writeFile(target, e.data ?? new Uint8Array(), { flag: 'wx', mode });
     await chmod(target, mode);
     stats.files++;

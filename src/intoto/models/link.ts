@@ -1,3 +1,4 @@
+import { artifactNameProblem } from './artifact-name.js';
 import type { ArtifactDict, Link } from './types.js';
 import { checkKnownFields, describeType, isHex, isObject, join, nameProblem, Problems, stringField, stringList } from './problems.js';
 
@@ -58,6 +59,8 @@ export function checkArtifacts(value: unknown, where: string, problems: Problems
   // links can list millions of artifacts: no per-artifact allocation unless something is wrong
   const at = (path: string) => `${where}[${JSON.stringify(path)}]`;
   for (const path in value) {
+    const badName = artifactNameProblem(path);
+    if (badName !== undefined) problems.add(at(path), badName);
     const hashes = value[path];
     if (!isObject(hashes)) {
       problems.add(at(path), `must be an object of algorithm → hex digest, not ${describeType(hashes)}`);

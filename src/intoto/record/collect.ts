@@ -1,12 +1,13 @@
 import { resolve } from 'node:path';
 import { stat } from 'node:fs/promises';
 import { EvidentError, badInput } from '../../errors.js';
+import { artifactNameProblem } from '../models/artifact-name.js';
 import { DEFAULT_EXCLUDE_PATTERNS, compileExcludes } from './excludes.js';
 import { isSupportedAlgorithm } from './hash-file.js';
 import { HashDispatcher } from './hash-dispatch.js';
 import { checkLstripPaths, lstripName } from './lstrip.js';
 import type { ArtifactMap, CollectOptions, HashDict } from './types.js';
-import { walkArtifacts } from './walk.js';
+import { walkArtifacts, type FoundFile } from './walk.js';
 import { compareCodePoints } from '../../util/code-points.js';
 
 /** Internal knob for the benchmark: where the hashing runs. */
@@ -45,26 +46,27 @@ export async function collectArtifacts(
     hashIn: options.hashIn ?? 'workers',
     onProgress: options.onProgress,
   });
-  // Artifact key → index of its file in the dispatcher (and in `names`): one Map for dedupe, collisions
+  // Artifact key → index of its file in the dispatcher (and in `files`): one Map for dedupe, collisions
   // and the final lookup, which matters on 100 000-file trees.
   const indexByKey = new Map<string, number>();
-  const names: string[] = [];
+  const files: FoundFile[] = [];
   await walkArtifacts(paths, {
     base,
     exclude,
-    followSymlinkDirs: options.followSymlinkDirs ?? true,
+    followSymlinkDirs: options.followSymlinkDirs ?? false,
     warn,
     onFile(file) {
-      // The reference's Windows fix, applied on every platform: a '\' in a name is recorded as '/'.
-      const key = lstripName(file.name.includes('\\') ? file.name.replaceAll('\\', '/') : file.name, lstrip);
+      const key = lstripName(file.name, lstrip);
+      const problem = artifactNameProblem(key);
+      if (problem !== undefined) throw badName(file.name, problem);
       const prev = indexByKey.get(key);
       if (prev !== undefined) {
-        // The reference only checks for duplicates when stripping; otherwise the same name is the same file.
-        if (lstrip.length === 0) return;
-        throw collision(names[prev]!, file.name, key, lstrip);
+        // The same path reached twice (`-m src src/a.c`) is the same file; two paths under one name never are.
+        if (files[prev]!.fsPath === file.fsPath) return;
+        throw collision(files[prev]!.name, file.name, key, lstrip);
       }
       indexByKey.set(key, dispatcher.add(file.fsPath));
-      names.push(file.name);
+      files.push(file);
     },
   });
   const results = await dispatcher.finish();
@@ -73,10 +75,10 @@ export async function collectArtifacts(
   for (const [key, i] of indexByKey) {
     const r = results[i]!;
     if ('ok' in r) sorted.push(key);
-    else if ('skip' in r) warn(`${names[i]}: ${r.skip}, skipping`);
-    else if ('defer' in r) throw new EvidentError('INTERNAL', 'a deferred file was never hashed', { file: names[i] });
-    else if (r.code === 'ELOOP') throw new EvidentError('SYMLINK_LOOP', r.error, { file: names[i] });
-    else throw badInput(`cannot read: ${r.error}`, names[i]);
+    else if ('skip' in r) warn(`${files[i]!.name}: ${r.skip}, skipping`);
+    else if ('defer' in r) throw new EvidentError('INTERNAL', 'a deferred file was never hashed', { file: files[i]!.name });
+    else if (r.code === 'ELOOP') throw new EvidentError('SYMLINK_LOOP', r.error, { file: files[i]!.name });
+    else throw badInput(`cannot read: ${r.error}`, files[i]!.name);
   }
   // Python sorts by code point; JS's default sort (UTF-16 units) agrees unless a name has a character
   // from U+D800 up, and it is several times faster than a comparator on big trees.
@@ -91,10 +93,12 @@ const BEYOND_SURROGATES = /[\uD800-\uFFFF]/;
 
 function collision(first: string, second: string, key: string, lstrip: readonly string[]): EvidentError {
   const prefixes = lstrip.map((p) => `'${p}'`).join(', ');
-  return new EvidentError(
-    'ARTIFACT_COLLISION',
-    `'${first}' and '${second}' would both be recorded as '${key}' after stripping ${prefixes}`,
-  );
+  const how = lstrip.length > 0 ? ` after stripping ${prefixes}` : '';
+  return new EvidentError('ARTIFACT_COLLISION', `'${first}' and '${second}' would both be recorded as '${key}'${how}`);
+}
+
+function badName(file: string, problem: string): EvidentError {
+  return new EvidentError('ARTIFACT_NAME', `cannot be recorded: ${problem} (exclude it, or rename it)`, { file });
 }
 
 async function checkBase(base: string, given: string | undefined): Promise<void> {

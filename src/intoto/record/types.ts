@@ -19,8 +19,10 @@ export interface CollectOptions {
   /** Prefixes stripped (plain string prefix, first match wins) from artifact names. */
   lstripPaths?: string[];
   /**
-   * Descend into symlinked directories (recorded under the symlink's name). Default true: what
-   * in-toto-run and in-toto-record do (record_artifacts_as_dict's own default is false).
+   * Descend into symlinked directories (recorded under the symlink's name). Default false, as
+   * record_artifacts_as_dict's: followed, a tree's symlinks choose what is hashed, even large trees
+   * outside it. in-toto-run and in-toto-record always follow; `evident run|record --follow-symlink-dirs` opts in.
+   * A symlinked directory named in the paths themselves is always walked.
    */
   followSymlinkDirs?: boolean;
   /** Hash CRLF and lone CR as LF (the reference's normalize_line_endings). */

@@ -1,4 +1,5 @@
 import type { ArtifactListSpan } from '../../crypto/canonical-from-text.js';
+import { artifactNameProblem } from '../models/artifact-name.js';
 import type { ArtifactDict, HashDict } from '../models/types.js';
 import type { ArtifactIndex } from './types.js';
 
@@ -24,6 +25,19 @@ export class PackedArtifacts implements ArtifactIndex {
   ) {
     this.paths = decodePaths(bytes, span.entries, span.count);
     this.ascending = allAscii(this.paths, span.entries);
+  }
+
+  /**
+   * Whether every path obeys the artifact-name rule. A plain (unescaped) list can hold neither a backslash
+   * nor a control character, so an ASCII list only needs its empty names looked for.
+   */
+  hasOnlyValidNames(): boolean {
+    const { paths, span } = this;
+    if (this.ascending) {
+      for (let k = 0; k < span.count * 4; k += 4) if (span.entries[k] === span.entries[k + 1]) return false;
+      return true;
+    }
+    return paths.every((path) => artifactNameProblem(path) === undefined);
   }
 
   get size(): number {

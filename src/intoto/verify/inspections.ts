@@ -1,10 +1,12 @@
-import { cp, lstat, mkdtemp, rm } from 'node:fs/promises';
+import { cp, lstat, mkdtemp, realpath, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { describeError } from '../../errors.js';
 import { collectArtifacts } from '../record/collect.js';
 import { runCommand } from '../record/run-command.js';
 import { indexArtifacts } from '../rules/apply.js';
 import type { LinkArtifacts } from '../rules/types.js';
+import { refuseEscapingSymlinks } from './contained-symlinks.js';
 import type { DeferredInspections, VerifyContext } from './level.js';
 import { checkItemRules } from './level-checks.js';
 
@@ -12,6 +14,10 @@ import { checkItemRules } from './level-checks.js';
  * The folder inspections run in: a scratch copy of the work folder, made when the first inspection
  * runs and shared by all of them in order (the reference runs them one after another in one folder, so
  * a later inspection sees what an earlier one unpacked). The user's files are never touched.
+ *
+ * Symlinks are copied as they are, so the delivery decides where they lead: one leading out of the
+ * workspace (`rootfs -> /root/.ssh`) would let an inspection's command write outside it. Such a workspace
+ * is refused before every inspection (an earlier one may have unpacked such a link).
  */
 export class InspectionWorkspace {
   private dir: string | undefined;
@@ -20,10 +26,13 @@ export class InspectionWorkspace {
 
   async path(): Promise<string> {
     if (this.dir === undefined) {
-      const dir = await mkdtemp(join(tmpdir(), 'evident-inspect-'));
+      // real paths: the symlink checks compare absolute targets with it, and a symlinked work folder is copied as a folder
+      const dir = await realpath(await mkdtemp(join(tmpdir(), 'evident-inspect-')));
       this.dir = dir;
-      await cp(resolve(this.workDir), dir, { recursive: true, verbatimSymlinks: true, preserveTimestamps: true, filter: copyable });
+      const source = await realpath(resolve(this.workDir));
+      await cp(source, dir, { recursive: true, verbatimSymlinks: true, preserveTimestamps: true, filter: copyable });
     }
+    await refuseEscapingSymlinks(this.dir, 'inspection workspace');
     return this.dir;
   }
 
@@ -57,7 +66,7 @@ export async function runInspections(ctx: VerifyContext, level: DeferredInspecti
     ctx.progress(`running inspection ${shown}`);
     try {
       const cwd = await settings.workspace.path();
-      const materials = await collectArtifacts(['.'], { basePath: cwd });
+      const materials = await collectArtifacts(['.'], { basePath: cwd, followSymlinkDirs: false });
       const byproducts = await runCommand(inspection.run, {
         recordStreams: true,
         cwd,
@@ -75,11 +84,12 @@ export async function runInspections(ctx: VerifyContext, level: DeferredInspecti
         });
         return false;
       }
-      const products = await collectArtifacts(['.'], { basePath: cwd });
+      // never through a symlinked folder: the delivery would choose what the verifier hashes
+      const products = await collectArtifacts(['.'], { basePath: cwd, followSymlinkDirs: false });
       links.set(inspection.name, { materials: indexArtifacts(materials), products: indexArtifacts(products) });
       ctx.report.add({ id: 'inspection', ok: true, step: shown, message: `${command} ran and exited with 0`, details: { run: inspection.run } });
     } catch (e) {
-      ctx.report.add({ id: 'inspection', ok: false, step: shown, message: `${command} failed: ${(e as Error).message}`, details: { run: inspection.run } });
+      ctx.report.add({ id: 'inspection', ok: false, step: shown, message: `${command} failed: ${describeError(e)}`, details: { run: inspection.run } });
       return false;
     }
   }

@@ -63,7 +63,11 @@ function parsePackedLink(canonical: CanonicalDocument, file: string | undefined)
   if (!isCompleteLink((value as { signed?: unknown }).signed)) return undefined;
   const parsed = parseSignedMetadata(value, file);
   if (parsed.format !== 'metablock' || parsed.signed._type !== 'link') return undefined;
-  attachPackedArtifacts(parsed.signed, new PackedArtifacts(bytes, materials), new PackedArtifacts(bytes, products));
+  const packedMaterials = new PackedArtifacts(bytes, materials);
+  const packedProducts = new PackedArtifacts(bytes, products);
+  // a name the rule refuses takes the general way, whose validation says which and why
+  if (!packedMaterials.hasOnlyValidNames() || !packedProducts.hasOnlyValidNames()) return undefined;
+  attachPackedArtifacts(parsed.signed, packedMaterials, packedProducts);
   primeSignableBytes(parsed.signed, bytes.subarray(canonical.signedStart, canonical.signedEnd));
   return parsed;
 }
