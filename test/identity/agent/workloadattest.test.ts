@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { loadPeercred } from '../../../src/identity/agent/peercred/index.js';
 import {
   ExeHasher,
+  HeldProcess,
   IdNames,
   parseIdFile,
   parseStartTime,
@@ -37,12 +38,12 @@ function values(selectors: Selector[], key: string): string[] {
   return selectors.filter((s) => s.type === 'unix' && s.value.startsWith(`${key}:`)).map((s) => s.value.slice(key.length + 1));
 }
 
-/** Attests a child by pid, pinned with pidfd_open, as the agent does on kernels without SO_PEERPIDFD. */
+/** Attests a child by pid, pinned with pidfd_open and recorded, as the agent does at accept on kernels without SO_PEERPIDFD. */
 async function attestChild(registry: WorkloadAttestorRegistry, child: ChildProcess, uid: number, gid: number): Promise<Selector[]> {
   const pid = await started(child);
   const pidfd = loadPeercred().pidfdOpen(pid);
   try {
-    return await registry.attest({ pid, uid, gid }, pidfd);
+    return await registry.attest({ pid, uid, gid }, pidfd, HeldProcess.record({ pid, uid, gid }, pidfd));
   } finally {
     closeSync(pidfd);
   }
@@ -142,7 +143,7 @@ describe('workloadattest: unix attestor on real processes', () => {
     try {
       for (const [uid, gid] of [[NOBODY, NOBODY], [0, NOBODY]] as const) {
         await assert.rejects(
-          registry.attest({ pid, uid, gid }, pidfd),
+          registry.attest({ pid, uid, gid }, pidfd, HeldProcess.record({ pid, uid, gid }, pidfd)),
           (e: unknown) => e instanceof WorkloadAttestationError && e.reason === 'PROCESS_CHANGED' && /connected as/.test(e.message),
         );
       }
@@ -157,10 +158,31 @@ describe('workloadattest: unix attestor on real processes', () => {
     const pid = await started(child);
     const pidfd = loadPeercred().pidfdOpen(pid);
     try {
+      const origin = HeldProcess.record({ pid, uid: 0, gid: 0 }, pidfd);
       await killAndWait(child);
-      await assert.rejects(registry.attest({ pid, uid: 0, gid: 0 }, pidfd), (e: unknown) => e instanceof WorkloadAttestationError && e.reason === 'PROCESS_GONE');
+      await assert.rejects(registry.attest({ pid, uid: 0, gid: 0 }, pidfd, origin), (e: unknown) => e instanceof WorkloadAttestationError && e.reason === 'PROCESS_GONE');
     } finally {
       closeSync(pidfd);
+    }
+  });
+
+  it('refuses a process that exec\'d another binary since it was recorded (at accept), and a hash of another file', async () => {
+    const child = spawn('/bin/sh', ['-c', 'sleep 0.3; exec /bin/sleep 30'], { stdio: 'ignore' });
+    const pid = await started(child);
+    const pidfd = loadPeercred().pidfdOpen(pid);
+    try {
+      const origin = HeldProcess.record({ pid, uid: 0, gid: 0 }, pidfd);
+      await new Promise((r) => setTimeout(r, 600));
+      await assert.rejects(
+        registry.attest({ pid, uid: 0, gid: 0 }, pidfd, origin),
+        (e: unknown) => e instanceof WorkloadAttestationError && e.reason === 'PROCESS_CHANGED' && /another executable than when it connected/.test(e.message),
+      );
+      await assert.rejects(new ExeHasher().sha256(`/proc/${pid}/exe`, origin.exe), /no longer the executable/);
+      const now = await registry.attest({ pid, uid: 0, gid: 0 }, pidfd, HeldProcess.record({ pid, uid: 0, gid: 0 }, pidfd));
+      assert.deepEqual(values(now, 'path'), [realpathSync('/bin/sleep')], 'recorded anew, it is the new binary');
+    } finally {
+      closeSync(pidfd);
+      await killAndWait(child);
     }
   });
 

@@ -1,6 +1,8 @@
 import { closeSync } from 'node:fs';
 import type { Socket } from 'node:net';
 import { loadPeercred, socketFd, type PeerCredentials } from '../peercred/peercred.js';
+import { WorkloadAttestationError } from '../workloadattest/errors.js';
+import { HeldProcess, type ConnectedProcess } from '../workloadattest/process.js';
 
 /** What the kernel told us about one accepted connection, held until the connection closes. */
 export interface PeerConnection {
@@ -8,6 +10,11 @@ export interface PeerConnection {
   readonly cred: PeerCredentials;
   /** Pins the connecting process; valid while the connection is in use (see `acquire`). */
   readonly pidfd: number;
+  /**
+   * The connecting process as read at accept, before any request: every call must come while it still
+   * runs that executable. When it could not be read (gone, or not ours to read), why: calls are refused with it.
+   */
+  readonly origin: ConnectedProcess | WorkloadAttestationError;
 }
 
 /** `remoteAddress` given to our accepted sockets; gRPC's `call.getPeer()` then reads `workload:<id>`. */
@@ -23,15 +30,35 @@ export class PeerConnections {
   private nextId = 1;
   private readonly byId = new Map<number, PeerConnection & { refs: number; closed: boolean }>();
 
-  /** Reads SO_PEERCRED (and a pidfd) of a freshly accepted socket and labels it. Throws if the kernel cannot say. */
+  /**
+   * Reads SO_PEERCRED (and a pidfd) of a freshly accepted socket, records the connecting process (its
+   * executable) and labels the socket. Throws if the kernel cannot say who connected.
+   *
+   * Called synchronously from the accept callback, so the record is taken before any request can be
+   * read. What it cannot see: an exec in the short window between the client's connect() and this
+   * accept; and who writes on the socket: any process holding the descriptor (a child forked after
+   * connect) speaks for the process that connected. A child that shares the socket with its unchanged
+   * parent gets the parent's identity (as in SPIRE); one whose parent exec'd another binary after the
+   * accept gets nothing, the parent no longer running the executable recorded here.
+   */
   accept(socket: Socket): PeerConnection {
     const addon = loadPeercred();
     const fd = socketFd(socket);
     const cred = addon.getPeerCred(fd);
     // SO_PEERPIDFD names the process that connected, race-free; older kernels: pidfd_open right now.
     const pidfd = addon.getPeerPidfd(fd) ?? addon.pidfdOpen(cred.pid);
+    let origin: ConnectedProcess | WorkloadAttestationError;
+    try {
+      origin = HeldProcess.record(cred, pidfd);
+    } catch (e) {
+      if (!(e instanceof WorkloadAttestationError)) {
+        closeSync(pidfd);
+        throw e;
+      }
+      origin = e; // refused at the call, with PermissionDenied and a log line, like any failed attestation
+    }
     const id = this.nextId++;
-    const conn = { id, cred, pidfd, refs: 0, closed: false };
+    const conn = { id, cred, pidfd, origin, refs: 0, closed: false };
     this.byId.set(id, conn);
     Object.defineProperty(socket, 'remoteAddress', { value: PEER_ADDRESS, configurable: true });
     Object.defineProperty(socket, 'remotePort', { value: id, configurable: true });

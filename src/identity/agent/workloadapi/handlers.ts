@@ -78,7 +78,10 @@ export class WorkloadApiHandlers {
     if (!conn) throw internal('the connection of this call is unknown to the agent');
     let selectors: Selector[];
     try {
-      selectors = await this.deps.attestors.attest(conn.cred, conn.pidfd);
+      // The process that connected, as it was at accept: a call from a process that has since exec'd
+      // another binary is refused (see PeerConnections.accept for what this check cannot see).
+      if (conn.origin instanceof WorkloadAttestationError) throw conn.origin;
+      selectors = await this.deps.attestors.attest(conn.cred, conn.pidfd, conn.origin);
     } catch (e) {
       if (!(e instanceof WorkloadAttestationError)) throw e;
       this.deps.logger.warn({ rpc, pid: conn.cred.pid, uid: conn.cred.uid, reason: e.reason, err: e.message }, 'workload attestation failed');

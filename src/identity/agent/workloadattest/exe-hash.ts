@@ -1,6 +1,8 @@
 import { createHash } from 'node:crypto';
 import { closeSync, fstatSync, openSync } from 'node:fs';
 import { open } from 'node:fs/promises';
+import { WorkloadAttestationError } from './errors.js';
+import type { ExecutableId } from './types.js';
 
 /**
  * SHA-256 of executables, streamed, remembered by file identity (device, inode, size, mtime, ctime) so
@@ -14,13 +16,17 @@ export class ExeHasher {
 
   constructor(private readonly maxEntries = 256) {}
 
-  /** Opens `path` (e.g. `/proc/PID/exe`, which opens the very file the process runs) and hashes it. */
-  async sha256(path: string): Promise<string> {
+  /**
+   * Opens `path` (e.g. `/proc/PID/exe`, which opens the very file the process runs) and hashes it.
+   * With `expect`, the file opened must be that one (a process's exe can change under us by an exec).
+   */
+  async sha256(path: string, expect?: ExecutableId): Promise<string> {
     // The common case, a binary hashed before, costs an open and an fstat: done synchronously.
     const fd = openSync(path, 'r');
     let key: string;
     try {
       const s = fstatSync(fd, { bigint: true });
+      checkIdentity(path, s, expect);
       key = `${s.dev}:${s.ino}:${s.size}:${s.mtimeNs}:${s.ctimeNs}`;
     } finally {
       closeSync(fd);
@@ -29,15 +35,16 @@ export class ExeHasher {
     if (hit !== undefined) return hit;
     const pending = this.inFlight.get(key);
     if (pending) return pending;
-    const work = this.hashFile(path).finally(() => this.inFlight.delete(key));
+    const work = this.hashFile(path, expect).finally(() => this.inFlight.delete(key));
     this.inFlight.set(key, work);
     return work;
   }
 
-  private async hashFile(path: string): Promise<string> {
+  private async hashFile(path: string, expect: ExecutableId | undefined): Promise<string> {
     const handle = await open(path, 'r');
     try {
       const s = await handle.stat({ bigint: true });
+      checkIdentity(path, s, expect); // opened again: the file may differ from the one keyed
       const key = `${s.dev}:${s.ino}:${s.size}:${s.mtimeNs}:${s.ctimeNs}`; // the file hashed is the one keyed
       const hash = createHash('sha256');
       for await (const chunk of handle.createReadStream({ autoClose: false, highWaterMark: 1 << 20 })) hash.update(chunk as Buffer);
@@ -48,5 +55,11 @@ export class ExeHasher {
     } finally {
       await handle.close();
     }
+  }
+}
+
+function checkIdentity(path: string, s: { dev: bigint; ino: bigint }, expect: ExecutableId | undefined): void {
+  if (expect && (s.dev !== expect.dev || s.ino !== expect.ino)) {
+    throw new WorkloadAttestationError('PROCESS_CHANGED', `${path} is no longer the executable the process connected with (an exec); refusing`);
   }
 }

@@ -1,7 +1,7 @@
 export { WorkloadAttestationError, type WorkloadAttestationErrorReason } from './errors.js';
 export { ExeHasher } from './exe-hash.js';
 export { IdNames, parseIdFile } from './names.js';
-export { HeldProcess, parseStartTime } from './process.js';
+export { HeldProcess, parseStartTime, type ConnectedProcess } from './process.js';
 export { WorkloadAttestorRegistry } from './registry.js';
 export { parseStatusIds, UnixAttestor, type ProcStatusIds, type UnixAttestorOptions } from './unix.js';
-export type { Selector, WorkloadAttestor, WorkloadProcess } from './types.js';
+export type { ExecutableId, Selector, WorkloadAttestor, WorkloadProcess } from './types.js';

@@ -1,6 +1,6 @@
 import type { PeerCredentials } from '../peercred/peercred.js';
 import { WorkloadAttestationError } from './errors.js';
-import { HeldProcess } from './process.js';
+import { HeldProcess, type ConnectedProcess } from './process.js';
 import type { Selector, WorkloadAttestor } from './types.js';
 
 /**
@@ -25,10 +25,11 @@ export class WorkloadAttestorRegistry {
 
   /**
    * The selectors of the process that connected with `peer`; `pidfd` pins that process (from
-   * SO_PEERPIDFD or pidfd_open). Throws WorkloadAttestationError when the process cannot be vouched for.
+   * SO_PEERPIDFD or pidfd_open), `origin` is what it was at accept (`HeldProcess.record`). Throws
+   * WorkloadAttestationError when the process cannot be vouched for, or is no longer what it was at accept.
    */
-  async attest(peer: PeerCredentials, pidfd: number): Promise<Selector[]> {
-    const proc = HeldProcess.open(peer, pidfd);
+  async attest(peer: PeerCredentials, pidfd: number, origin: ConnectedProcess): Promise<Selector[]> {
+    const proc = HeldProcess.open(peer, pidfd, origin);
     try {
       let selectors: Selector[][];
       try {

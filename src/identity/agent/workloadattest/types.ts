@@ -6,6 +6,12 @@ export interface Selector {
   value: string;
 }
 
+/** The executable a process runs, as the file /proc/PID/exe opens: device and inode. An exec changes it. */
+export interface ExecutableId {
+  readonly dev: bigint;
+  readonly ino: bigint;
+}
+
 /**
  * A calling process, pinned: `procPath(name)` reads `/proc/PID/<name>` through a directory descriptor
  * opened while the caller was known to be alive, so a read either reaches that very process or fails.
@@ -14,6 +20,11 @@ export interface WorkloadProcess {
   readonly pid: number;
   /** What SO_PEERCRED said at connect() time. */
   readonly peer: PeerCredentials;
+  /**
+   * The executable it ran when it connected, checked to be the one it runs at the start and at the end
+   * of the attestation; an attestor that reads the executable checks it read this one.
+   */
+  readonly exe: ExecutableId;
   procPath(name: string): string;
 }
 

@@ -75,7 +75,8 @@ export class UnixAttestor implements WorkloadAttestor {
     }
     const exe = proc.procPath('exe');
     add('path', readlinkSync(exe));
-    if (this.hashExecutable) add('sha256', await this.hasher.sha256(exe));
+    // Hash the file recorded at connect or nothing: /proc/PID/exe follows any exec since.
+    if (this.hashExecutable) add('sha256', await this.hasher.sha256(exe, proc.exe));
     return out;
   }
 }
