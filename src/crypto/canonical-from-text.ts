@@ -1,4 +1,5 @@
 import { EvidentError } from '../errors.js';
+import { MAX_JSON_DEPTH, tooDeep } from '../util/strict-json.js';
 
 /**
  * Canonical JSON read straight off a file's text, for files already in canonical order — what the
@@ -12,6 +13,7 @@ import { EvidentError } from '../errors.js';
  * In place, because fresh memory is dear: a 35 MB link costs more in first-touched pages than in the
  * scan of it. Numbers that canonical JSON refuses (fractions, exponents, integers beyond 2^53) are
  * errors here, as in parseStrictJson; numbers after the point where it gives up are left to that function.
+ * So is nesting deeper than MAX_JSON_DEPTH: the scan recurses per level.
  */
 
 /**
@@ -105,6 +107,8 @@ const MINUS = 0x2d;
 class Scanner {
   private pos = 0;
   private o = 0;
+  /** How many objects and lists are open: the scan recurses per level, so a limit keeps the stack. */
+  private depth = 0;
   /** Whether the last string scanned held an escape. */
   private escaped = false;
   /** The artifact lists of `signed` found well-formed. */
@@ -125,6 +129,7 @@ class Scanner {
     this.ws();
     this.expect(OPEN_OBJECT);
     this.o++;
+    this.depth = 1;
     let found: { start: number; end: number } | undefined;
     this.ws();
     if (this.b[this.pos] === CLOSE_OBJECT) throw GIVE_UP;
@@ -180,12 +185,14 @@ class Scanner {
 
   /** An object; in `signed` of a link (`ofLink`), its artifact lists are located as well. */
   private object(ofLink: boolean): void {
+    this.enter();
     this.pos++;
     this.o++;
     this.ws();
     if (this.b[this.pos] === CLOSE_OBJECT) {
       this.pos++;
       this.o++;
+      this.depth--;
       return;
     }
     let prevStart = -1;
@@ -210,6 +217,11 @@ class Scanner {
       if (c === CLOSE_OBJECT) break;
       if (c !== COMMA) throw GIVE_UP;
     }
+    this.depth--;
+  }
+
+  private enter(): void {
+    if (++this.depth > MAX_JSON_DEPTH) throw tooDeep(this.file);
   }
 
   /** A member of a link's `signed`: `materials` and `products` are tried as plain artifact lists first. */
@@ -236,12 +248,14 @@ class Scanner {
   }
 
   private array(): void {
+    this.enter();
     this.pos++;
     this.o++;
     this.ws();
     if (this.b[this.pos] === CLOSE_ARRAY) {
       this.pos++;
       this.o++;
+      this.depth--;
       return;
     }
     for (;;) {
@@ -253,6 +267,7 @@ class Scanner {
       if (c === CLOSE_ARRAY) break;
       if (c !== COMMA) throw GIVE_UP;
     }
+    this.depth--;
   }
 
   /** A string token [start, end) including its quotes; escapes other than \" and \\ give up. */

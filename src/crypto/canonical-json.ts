@@ -1,11 +1,13 @@
 import { EvidentError } from '../errors.js';
 import { compareCodePoints } from '../util/code-points.js';
+import { MAX_JSON_DEPTH, tooDeep } from '../util/strict-json.js';
 
 /**
  * OLPC canonical JSON exactly as securesystemslib's `encode_canonical` writes it: object keys sorted by
  * code unit, no whitespace, strings with only `"` and `\` escaped (every other character, control
  * characters and non-ASCII included, is written raw), integers only. Signatures in in-toto metadata are
- * over these bytes, so a single differing byte breaks interoperability.
+ * over these bytes, so a single differing byte breaks interoperability. The encoder recurses per level:
+ * a value nested deeper than MAX_JSON_DEPTH is refused (BAD_INPUT) rather than overflow the stack.
  *
  * @example canonicalJson({ b: 1, a: 'x"y' }) === '{"a":"x\\"y","b":1}'
  */
@@ -37,7 +39,7 @@ export function canonicalJsonBytes(value: unknown): Buffer {
   return Buffer.from(canonicalJson(value), 'utf8');
 }
 
-function encode(value: unknown, out: string[]): void {
+function encode(value: unknown, out: string[], depth = 0): void {
   switch (typeof value) {
     case 'string':
       out.push(encodeString(value));
@@ -61,11 +63,14 @@ function encode(value: unknown, out: string[]): void {
     case 'object':
       if (value === null) {
         out.push('null');
-      } else if (Array.isArray(value)) {
+        return;
+      }
+      if (depth >= MAX_JSON_DEPTH) throw tooDeep(undefined);
+      if (Array.isArray(value)) {
         out.push('[');
         value.forEach((item, i) => {
           if (i > 0) out.push(',');
-          encode(item, out);
+          encode(item, out, depth + 1);
         });
         out.push(']');
       } else {
@@ -75,7 +80,7 @@ function encode(value: unknown, out: string[]): void {
         keys.forEach((key, i) => {
           if (i > 0) out.push(',');
           out.push(encodeString(key), ':');
-          encode(obj[key], out);
+          encode(obj[key], out, depth + 1);
         });
         out.push('}');
       }
@@ -101,7 +106,7 @@ const INDEX_LIKE = /^(?:0|[1-9]\d{0,9})$/;
  * exactly JSON.stringify of a copy whose keys were inserted in sorted order. Anything else returns SLOW
  * and goes through the careful encoder.
  */
-function sortedCopyForStringify(value: unknown): unknown {
+function sortedCopyForStringify(value: unknown, depth = 0): unknown {
   switch (typeof value) {
     case 'string':
       return NEEDS_OWN_ESCAPING.test(value) ? SLOW : value;
@@ -111,10 +116,11 @@ function sortedCopyForStringify(value: unknown): unknown {
       return Number.isSafeInteger(value) && !Object.is(value, -0) ? value : SLOW;
     case 'object': {
       if (value === null) return null;
+      if (depth >= MAX_JSON_DEPTH) throw tooDeep(undefined);
       if (Array.isArray(value)) {
         const out = new Array<unknown>(value.length);
         for (let i = 0; i < value.length; i++) {
-          const v = sortedCopyForStringify(value[i]);
+          const v = sortedCopyForStringify(value[i], depth + 1);
           if (v === SLOW) return SLOW;
           out[i] = v;
         }
@@ -125,7 +131,7 @@ function sortedCopyForStringify(value: unknown): unknown {
       const out: Record<string, unknown> = {};
       for (const key of keys) {
         if (INDEX_LIKE.test(key) || NEEDS_OWN_ESCAPING.test(key) || key === '__proto__') return SLOW;
-        const v = sortedCopyForStringify(obj[key]);
+        const v = sortedCopyForStringify(obj[key], depth + 1);
         if (v === SLOW) return SLOW;
         out[key] = v;
       }

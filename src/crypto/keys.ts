@@ -1,4 +1,4 @@
-import { createPrivateKey, createPublicKey, sign as nodeSign, verify as nodeVerify, constants, type KeyObject } from 'node:crypto';
+import { createHash, createPrivateKey, createPublicKey, sign as nodeSign, verify as nodeVerify, constants, type KeyObject } from 'node:crypto';
 import { EvidentError } from '../errors.js';
 import { computeKeyid, KEYID_HASH_ALGORITHMS, keytypeOf, SCHEMES, type KeyDict, type Scheme } from './key-dict.js';
 
@@ -7,12 +7,25 @@ import { computeKeyid, KEYID_HASH_ALGORITHMS, keytypeOf, SCHEMES, type KeyDict, 
  * exact `keyval.public` string the keyid was computed over — re-encoding it would change the keyid).
  */
 export class PublicKey {
+  private material: string | undefined;
+
   private constructor(
     readonly keyObject: KeyObject,
     readonly scheme: Scheme,
     readonly publicValue: string,
     readonly keyid: string,
   ) {}
+
+  /**
+   * The key material, whatever text it came as: SHA-256 (hex) of its DER SubjectPublicKeyInfo in one
+   * form. A keyid hashes the text, and one key has many (PEM wrapped at any width, an EC point compressed
+   * or not, RSA as PKCS#1 or SPKI, keytype `ecdsa` or the scheme's name), so whatever must count a key
+   * once — thresholds, "the key of this certificate" — compares this. Computed once per object.
+   */
+  get fingerprint(): string {
+    this.material ??= keyFingerprint(this.keyObject);
+    return this.material;
+  }
 
   /** From a key dictionary as found in a layout or a JSON key file. */
   static fromDict(dict: KeyDict, where = 'key'): PublicKey {
@@ -116,8 +129,17 @@ export class PrivateKey {
 }
 
 function sameKey(a: KeyObject, b: KeyObject): boolean {
-  const der = (k: KeyObject) => k.export({ type: 'spki', format: 'der' });
-  return der(a).equals(der(b));
+  return keyFingerprint(a) === keyFingerprint(b);
+}
+
+/**
+ * PublicKey.fingerprint of any public key object: SHA-256 of its SubjectPublicKeyInfo as rebuilt from its
+ * JWK, because OpenSSL exports a key in the form it was read (a compressed EC point stays compressed),
+ * while the JWK holds only the numbers.
+ */
+export function keyFingerprint(key: KeyObject): string {
+  const normal = createPublicKey({ key: key.export({ format: 'jwk' }), format: 'jwk' });
+  return createHash('sha256').update(normal.export({ type: 'spki', format: 'der' })).digest('hex');
 }
 
 function digestOf(scheme: Scheme): string | null {

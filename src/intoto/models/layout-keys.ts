@@ -1,7 +1,7 @@
 import { X509Certificate } from 'node:crypto';
 import type { KeyDict } from '../../crypto/key-dict.js';
 import { computeKeyid } from '../../crypto/key-dict.js';
-import { PublicKey } from '../../crypto/keys.js';
+import { keyFingerprint, PublicKey } from '../../crypto/keys.js';
 import { isEvidentError } from '../../errors.js';
 import { checkKnownFields, describeType, isHex, isObject, join, Problems, stringList } from './problems.js';
 
@@ -23,6 +23,8 @@ export function checkKeyDicts(value: unknown, where: string, problems: Problems,
   }
   const before = problems.size;
   const out: Record<string, KeyDict> = {};
+  // functionary keys by key material: thresholds count functionaries, so no key may be two of them
+  const listedAt = options.certificates === true ? undefined : new Map<string, string>();
   for (const [keyid, dict] of Object.entries(value)) {
     const at = `${where}[${JSON.stringify(keyid)}]`;
     if (!isHex(keyid)) problems.add(at, 'the keyid must be hex');
@@ -33,10 +35,35 @@ export function checkKeyDicts(value: unknown, where: string, problems: Problems,
       problems.add(join(at, 'keyid'), `is ${key.keyid}, but the key's computed keyid is ${computed}`);
     } else if (keyid !== computed) {
       problems.add(at, `the key's computed keyid is ${computed}, not the keyid it is listed under`);
+    } else if (listedAt !== undefined) {
+      const fingerprint = layoutKey(key).fingerprint;
+      const first = listedAt.get(fingerprint);
+      if (first !== undefined) {
+        problems.add(at, `is the same key as ${first}, written differently (one key under two keyids would count twice toward a threshold)`);
+      }
+      listedAt.set(fingerprint, at);
     }
     out[keyid] = key;
   }
   return problems.size > before ? undefined : out;
+}
+
+/** The keys of validated key dicts (checkKeyDict makes each once), so their fingerprints are computed once. */
+const publicKeys = new WeakMap<KeyDict, PublicKey>();
+
+/**
+ * The key of a dict of a layout's `keys`: made when the layout was validated, else now (a layout built
+ * in memory). `where` names the dict in the error.
+ *
+ * @throws EvidentError BAD_KEY when the dict holds no usable key
+ */
+export function layoutKey(dict: KeyDict, where = 'key'): PublicKey {
+  let key = publicKeys.get(dict);
+  if (key === undefined) {
+    key = PublicKey.fromDict(dict, where);
+    publicKeys.set(dict, key);
+  }
+  return key;
 }
 
 function checkKeyDict(dict: unknown, at: string, problems: Problems, certificate: boolean): KeyDict | undefined {
@@ -73,15 +100,18 @@ function checkKeyDict(dict: unknown, at: string, problems: Problems, certificate
   if (!certificate && keyval.certificate !== undefined && typeof keyval.certificate !== 'string') problems.add(join(at, 'keyval.certificate'), 'must be a PEM string');
   if (problems.size > before) return undefined;
   const key = dict as unknown as KeyDict;
+  let publicKey: PublicKey;
   try {
-    const publicKey = PublicKey.fromDict(key, at);
+    publicKey = PublicKey.fromDict(key, at);
     if (typeof key.keyval.certificate === 'string') checkCertificate(key.keyval.certificate, publicKey, at, problems);
   } catch (e) {
     if (!isEvidentError(e)) throw e;
     problems.add('', e.message);
     return undefined;
   }
-  return structuredClone(key);
+  const copy = structuredClone(key);
+  publicKeys.set(copy, publicKey);
+  return copy;
 }
 
 function checkCertificate(pem: string, publicKey: PublicKey, at: string, problems: Problems): void {
@@ -92,8 +122,13 @@ function checkCertificate(pem: string, publicKey: PublicKey, at: string, problem
     problems.add(join(at, 'keyval.certificate'), `is not a PEM certificate (${(e as Error).message})`);
     return;
   }
-  const certKey = cert.publicKey.export({ type: 'spki', format: 'der' });
-  if (!certKey.equals(publicKey.keyObject.export({ type: 'spki', format: 'der' }))) {
-    problems.add(join(at, 'keyval.public'), "is not the certificate's public key");
+  let certKey: string;
+  try {
+    // OpenSSL decodes the key only now: a point off its curve throws here
+    certKey = keyFingerprint(cert.publicKey);
+  } catch (e) {
+    problems.add(join(at, 'keyval.certificate'), `has a public key that cannot be used (${(e as Error).message})`);
+    return;
   }
+  if (certKey !== publicKey.fingerprint) problems.add(join(at, 'keyval.public'), "is not the certificate's public key");
 }

@@ -1,5 +1,3 @@
-import { constants } from 'node:fs';
-import { open } from 'node:fs/promises';
 import type { Layout, Link, Metablock, Signature } from './types.js';
 import { canonicalJsonBytes } from '../../crypto/canonical-json.js';
 import { envelopePayload, parseEnvelope, signEnvelope, verifyEnvelope, type DsseEnvelope } from '../../crypto/dsse.js';
@@ -7,6 +5,7 @@ import type { PublicKey } from '../../crypto/keys.js';
 import type { Signer } from '../../crypto/signer.js';
 import { EvidentError, isEvidentError } from '../../errors.js';
 import { writeFileAtomic } from '../../util/atomic-write.js';
+import { readRegularFile } from '../../util/regular-file.js';
 import { parseStrictJson } from '../../util/strict-json.js';
 import { checkLayout } from './layout.js';
 import { checkLink } from './link.js';
@@ -33,18 +32,10 @@ export const DEFAULT_MAX_METADATA_BYTES = 256 * 1024 * 1024;
 export async function loadMetadataFile(path: string, options: { maxBytes?: number; displayName?: string } = {}): Promise<MetadataFile> {
   const maxBytes = options.maxBytes ?? DEFAULT_MAX_METADATA_BYTES;
   const file = options.displayName ?? path;
-  // O_NONBLOCK: a FIFO given by mistake must be refused as not a regular file, not wait for a writer
-  const handle = await open(path, constants.O_RDONLY | constants.O_NONBLOCK);
-  let bytes: Buffer;
-  try {
-    const { size, isFile } = await handle.stat().then((s) => ({ size: s.size, isFile: s.isFile() }));
-    if (!isFile) throw new EvidentError('BAD_INPUT', 'not a regular file', { file });
-    if (size > maxBytes) throw new EvidentError('TOO_LARGE', `is ${size} bytes, more than the ${maxBytes} bytes metadata may have`, { file });
-    bytes = await handle.readFile();
-    if (bytes.length > maxBytes) throw new EvidentError('TOO_LARGE', `grew past ${maxBytes} bytes while being read`, { file });
-  } finally {
-    await handle.close();
-  }
+  const read = await readRegularFile(path, maxBytes);
+  if (read.kind === 'not-regular') throw new EvidentError('BAD_INPUT', read.problem, { file });
+  if (read.kind === 'too-large') throw new EvidentError('TOO_LARGE', `is ${read.size} bytes, more than the ${maxBytes} bytes metadata may have`, { file });
+  const bytes = read.bytes;
   let text: string;
   try {
     text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);

@@ -64,7 +64,8 @@ export function checkCertificateSigner(
   try {
     chain = parseCertificatesPem(signature.cert);
   } catch (e) {
-    return { ok: false, reason: `its signature's certificate ${(e as Error).message}` };
+    // parsing reads every part of each certificate (pem.ts): nothing below throws for a malformed one
+    return { ok: false, reason: `its signature's cert: ${(e as Error).message}` };
   }
   // path building tries every carried certificate at every level: a crafted long list must not make it slow
   if (chain.length > MAX_CARRIED) return { ok: false, reason: `its signature carries ${chain.length} certificates, more than the ${MAX_CARRIED} a chain may have` };

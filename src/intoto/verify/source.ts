@@ -1,11 +1,14 @@
 import { isUtf8 } from 'node:buffer';
-import { open, readdir } from 'node:fs/promises';
+import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
+import { readRegularFile } from '../../util/regular-file.js';
 
 /** What reading one metadata file gave. */
 export type ReadResult =
   | { readonly kind: 'missing' }
   | { readonly kind: 'unreadable'; readonly reason: string }
+  /** A FIFO, socket, device or folder named like a link: `problem` says which (`is not a regular file (a FIFO)`). */
+  | { readonly kind: 'not-regular'; readonly problem: string }
   | { readonly kind: 'too-large'; readonly size: number }
   | { readonly kind: 'malformed'; readonly reason: string }
   /** The contents of a file, checked to be valid UTF-8 (decoded only as far as the parser needs). */
@@ -28,8 +31,8 @@ export interface LinkSource {
 }
 
 /**
- * Link files from a folder. The size is checked on the opened file before anything is read, and the
- * read itself stops at the limit, so a file that grows meanwhile cannot get past it.
+ * Link files from a folder, each read as readRegularFile does: what it is and its size are checked on
+ * the opened file before anything is read, and the read itself stops at the limit.
  */
 export function folderSource(dir: string, maxBytes: number): LinkSource {
   const pending = new Map<string, Promise<ReadResult>>();
@@ -61,34 +64,24 @@ export function folderSource(dir: string, maxBytes: number): LinkSource {
   };
 }
 
-/** Reads one link file, refusing it when over `maxBytes`. */
+/** Reads one link file, refusing it when over `maxBytes` or not a regular file (a FIFO must not be waited on). */
 async function readLinkFile(file: string, maxBytes: number): Promise<ReadResult> {
-  let handle;
+  let read;
   try {
-    handle = await open(file, 'r');
+    read = await readRegularFile(file, maxBytes);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     // The reference skips a link it cannot open (IOError) exactly like a missing one.
-    return code === 'ENOENT' || code === 'ENOTDIR' ? { kind: 'missing' } : { kind: 'unreadable', reason: String(code ?? e) };
+    if (code === 'ENOENT' || code === 'ENOTDIR') return { kind: 'missing' };
+    return { kind: 'unreadable', reason: String(code ?? e) };
   }
-  try {
-    const info = await handle.stat();
-    if (!info.isFile()) return { kind: 'unreadable', reason: 'not a regular file' };
-    if (info.size > maxBytes) return { kind: 'too-large', size: info.size };
-    const buffer = Buffer.allocUnsafe(Math.min(info.size, maxBytes) + 1);
-    let filled = 0;
-    for (;;) {
-      const { bytesRead } = await handle.read(buffer, filled, buffer.length - filled, filled);
-      if (bytesRead === 0) break;
-      filled += bytesRead;
-      if (filled === buffer.length) break;
-    }
-    if (filled > maxBytes) return { kind: 'too-large', size: filled };
-    return decode(buffer.subarray(0, filled));
-  } catch (e) {
-    return { kind: 'unreadable', reason: (e as NodeJS.ErrnoException).code ?? String(e) };
-  } finally {
-    await handle.close();
+  switch (read.kind) {
+    case 'not-regular':
+      return { kind: 'not-regular', problem: read.problem };
+    case 'too-large':
+      return read;
+    case 'bytes':
+      return decode(read.bytes);
   }
 }
 

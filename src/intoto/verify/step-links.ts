@@ -1,5 +1,7 @@
-import { PublicKey } from '../../crypto/keys.js';
+import type { PublicKey } from '../../crypto/keys.js';
 import { isEvidentError } from '../../errors.js';
+import { checkJsonDepth } from '../../util/strict-json.js';
+import { layoutKey } from '../models/layout-keys.js';
 import { linkFileName } from '../models/link.js';
 import type { Layout, Step } from '../models/types.js';
 import type { CertificateSigner, LayoutCas } from './cert-signer.js';
@@ -8,7 +10,10 @@ import { within, type LinkSource } from './source.js';
 
 /** Who a counted link is by: a functionary key of the layout, or a certificate the step's constraints accept. */
 export interface LinkSigner {
-  /** What thresholds count, once each: the keyid of a static key, the identity of a certificate. */
+  /**
+   * What thresholds count, once each: the keyid of a static key, the identity of a certificate. No two
+   * signers have the same key (PublicKey.fingerprint), however differently their keyids or certificates put it.
+   */
   readonly id: string;
   /** How the report names the signer: the short keyid, or the SPIFFE ID (else the subject). */
   readonly shown: string;
@@ -49,6 +54,7 @@ type Loaded = { readonly ok: true; readonly metadata: SignedMetadata } | { reado
 export async function loadStepLinks(layout: Layout, step: Step, source: LinkSource, dir: string, options: LoadOptions): Promise<StepLinks> {
   const result: StepLinks = { links: new Map(), signers: new Map(), ignored: [], errors: [] };
   const readByKey = new Set<string>();
+  const byKey: SignersByKey = new Map();
   for (const keyid of new Set(step.pubkeys)) {
     const dict = Object.hasOwn(layout.keys, keyid) ? layout.keys[keyid] : undefined;
     const path = keyedLinkPath(step, keyid, dir);
@@ -56,7 +62,7 @@ export async function loadStepLinks(layout: Layout, step: Step, source: LinkSour
     let key: PublicKey;
     try {
       if (dict === undefined) throw new Error('not in the layout keys');
-      key = PublicKey.fromDict(dict, `keys.${keyid}`);
+      key = layoutKey(dict, `keys.${keyid}`);
       if (key.keyid !== keyid) throw new Error(`the key listed under ${keyid.slice(0, 8)} has keyid ${key.keyid.slice(0, 8)}`);
     } catch (e) {
       result.errors.push({ file: shown, reason: `functionary key ${keyid.slice(0, 8)} is unusable: ${(e as Error).message}` });
@@ -80,11 +86,29 @@ export async function loadStepLinks(layout: Layout, step: Step, source: LinkSour
       result.ignored.push({ file: shown, reason: `is the link of step '${signed.name}', not of ${step.name}` });
       continue;
     }
+    // a layout listing one key under two keyids is refused when parsed; this holds for any Layout object
+    const same = byKey.get(key.fingerprint);
+    if (same !== undefined) {
+      result.ignored.push({ file: shown, reason: countedOnce(same) });
+      continue;
+    }
+    const signer: LinkSigner = { id: keyid, shown: keyid.slice(0, 8), key, file: shown };
     result.links.set(keyid, loaded.metadata);
-    result.signers.set(keyid, { id: keyid, shown: keyid.slice(0, 8), key, file: shown });
+    result.signers.set(keyid, signer);
+    byKey.set(key.fingerprint, signer);
   }
-  if (step.cert_constraints !== undefined && step.cert_constraints.length > 0) await loadCertificateLinks(layout, step, source, dir, options, readByKey, result);
+  if (step.cert_constraints !== undefined && step.cert_constraints.length > 0) {
+    await loadCertificateLinks(layout, step, source, dir, options, { readByKey, byKey }, result);
+  }
   return result;
+}
+
+/** The signers counted so far, by the fingerprint of their key. */
+type SignersByKey = Map<string, LinkSigner>;
+
+/** Why a link by a key already counted does not count again. */
+function countedOnce(same: LinkSigner): string {
+  return `is signed by the same key as ${same.shown} (${same.file}), which counts once`;
 }
 
 /** Starts reading every file loadStepLinks will look for by key in `dir`, for all the layout's steps at once. */
@@ -103,9 +127,10 @@ async function loadCertificateLinks(
   source: LinkSource,
   dir: string,
   options: LoadOptions,
-  readByKey: ReadonlySet<string>,
+  seen: { readonly readByKey: ReadonlySet<string>; readonly byKey: SignersByKey },
   result: StepLinks,
 ): Promise<void> {
+  const { readByKey, byKey } = seen;
   // the X.509 library is loaded only for layouts that need it: it costs half a second of start-up
   const { checkCertificateSigner, layoutCas } = await import('./cert-signer.js');
   let cas: LayoutCas;
@@ -158,8 +183,16 @@ async function loadCertificateLinks(
         result.ignored.push({ file: shown, reason: `is another link by ${signer.identity}, which counts once` });
         continue;
       }
+      // one key certified under two identities, or a functionary key listed under another keyid than its certificate's
+      const same = byKey.get(signer.key.fingerprint);
+      if (same !== undefined) {
+        if (same.file !== shown) result.ignored.push({ file: shown, reason: countedOnce(same) });
+        continue;
+      }
+      const counted: LinkSigner = { id: signer.identity, shown: signer.identity, key: signer.key, file: shown, certificate: signer };
       result.links.set(signer.identity, metadata);
-      result.signers.set(signer.identity, { id: signer.identity, shown: signer.identity, key: signer.key, file: shown, certificate: signer });
+      result.signers.set(signer.identity, counted);
+      byKey.set(signer.key.fingerprint, counted);
     }
   }
 }
@@ -178,6 +211,8 @@ async function load(source: LinkSource, path: string, maxLinkBytes: number): Pro
       return undefined;
     case 'unreadable':
       return { ok: false, fatal: false, reason: `cannot be read (${read.reason})` };
+    case 'not-regular':
+      return { ok: false, fatal: false, reason: read.problem };
     case 'too-large':
       return { ok: false, fatal: true, reason: `is ${read.size} bytes, over the ${maxLinkBytes}-byte limit for link files (raise it with --max-link-size)` };
     case 'malformed':
@@ -185,6 +220,7 @@ async function load(source: LinkSource, path: string, maxLinkBytes: number): Pro
   }
   const shown = source.describe(path);
   try {
+    if (read.kind === 'json') checkJsonDepth(read.value, shown); // text is checked as it is parsed; a value handed over was not
     const metadata = read.kind === 'bytes' ? parseSignedMetadataBytes(read.bytes, shown) : parseSignedMetadata(read.value, shown);
     return { ok: true, metadata };
   } catch (e) {

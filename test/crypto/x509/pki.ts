@@ -39,10 +39,14 @@ export interface CertOptions {
   notAfter?: Date;
   /** Intermediates to carry after the leaf in `chainPem`. */
   carried?: TestCert[];
+  /** The key pair to certify (default: a new one), for several certificates of one key. */
+  keys?: KeyPair;
+  /** Extensions added as given, e.g. one whose value is malformed. */
+  extensions?: x509.Extension[];
 }
 
 export async function makeCert(o: CertOptions = {}): Promise<TestCert> {
-  const keys = (await webcrypto.subtle.generateKey(ALG, true, ['sign', 'verify'])) as KeyPair;
+  const keys = o.keys ?? ((await webcrypto.subtle.generateKey(ALG, true, ['sign', 'verify'])) as KeyPair);
   const subject = o.subject ?? 'CN=test';
   const extensions: x509.Extension[] = [];
   if (o.ca !== undefined) extensions.push(new x509.BasicConstraintsExtension(o.ca, o.pathLength, true));
@@ -57,6 +61,7 @@ export async function makeCert(o: CertOptions = {}): Promise<TestCert> {
   if (names.length > 0) extensions.push(new x509.SubjectAlternativeNameExtension(names, false));
   extensions.push(await x509.SubjectKeyIdentifierExtension.create(keys.publicKey));
   if (o.issuer) extensions.push(await x509.AuthorityKeyIdentifierExtension.create(o.issuer.keys.publicKey));
+  extensions.push(...(o.extensions ?? []));
   const cert = await x509.X509CertificateGenerator.create({
     serialNumber: Buffer.from(webcrypto.getRandomValues(new Uint8Array(8))).toString('hex').replace(/^[89a-f]/, '1'),
     subject,

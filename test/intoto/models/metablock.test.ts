@@ -87,8 +87,8 @@ test('loadMetadataFile: floats, oversized files, bad UTF-8 are refused before us
   await writeFile(file, Buffer.from([0x7b, 0xff, 0x7d]));
   await assert.rejects(loadMetadataFile(file), /not valid UTF-8/);
   await execFileP('mkfifo', [join(dir, 'fifo.link')]);
-  await assert.rejects(loadMetadataFile(join(dir, 'fifo.link'), { displayName: 'fifo.link' }), { code: 'BAD_INPUT', file: 'fifo.link', message: 'not a regular file' });
-  await assert.rejects(loadMetadataFile(dir), { code: 'BAD_INPUT', message: 'not a regular file' });
+  await assert.rejects(loadMetadataFile(join(dir, 'fifo.link'), { displayName: 'fifo.link' }), { code: 'BAD_INPUT', file: 'fifo.link', message: 'is not a regular file (a FIFO)' });
+  await assert.rejects(loadMetadataFile(dir), { code: 'BAD_INPUT', message: 'is a directory, not a file' });
 });
 
 test('a metablock round-trips through a file', async (t) => {

@@ -32,7 +32,7 @@ test('folder source: limits, bad UTF-8 and non-files are reported, prefetched or
     source.prefetch!(['big.link', 'latin1.link', 'dir.link']);
     assert.deepEqual(await source.read('big.link'), { kind: 'too-large', size: 2000 });
     assert.deepEqual(await source.read('latin1.link'), { kind: 'malformed', reason: 'is not valid UTF-8' });
-    assert.equal((await source.read('dir.link')).kind, 'unreadable');
+    assert.deepEqual(await source.read('dir.link'), { kind: 'not-regular', problem: 'is a directory, not a file' });
   } finally {
     await tmp.cleanup();
   }
