@@ -14,6 +14,9 @@ import { openDatastore, type Datastore } from './datastore/index.js';
 import { silentLogger } from './log.js';
 import { JoinTokenAttestor, NodeAttestorRegistry, X509popAttestor } from './nodeattest/index.js';
 
+/** How long expired join tokens and agents stay listed, so an operator can still see what expired and when. */
+const EXPIRED_RECORD_GRACE_MS = 86_400_000;
+
 export interface ServerOptions {
   config: ServerConfig;
   clock?: Clock;
@@ -82,21 +85,38 @@ export class IdentityServer {
     }
   }
 
-  /** Periodic housekeeping: CA rotation, server cert renewal, dropping long-expired join tokens. */
+  /**
+   * Periodic housekeeping: CA rotation and server cert renewal, then dropping long-expired records. Each
+   * step runs whether or not the other failed: a CA problem must not let the datastore grow forever.
+   */
   private tick(tls: ServerTlsIdentity, clock: Clock): void {
     if (this.ticking) return;
     this.ticking = (async () => {
       try {
-        const changed = await this.ca.rotate();
-        if (changed) this.log.info({ keys: this.ca.keys().map((k) => ({ kind: k.kind, status: k.status, not_after: new Date(k.notAfter).toISOString() })) }, 'CA keys changed');
-        if (!changed && tls.needsRenewal()) await tls.renew();
-        await this.ds.joinTokens.prune(clock.now() - 86_400_000);
-      } catch (e) {
-        this.log.error({ err: e }, 'housekeeping failed');
+        await this.rotate(tls).catch((e: unknown) => this.log.error({ err: e }, 'CA rotation failed'));
+        await this.prune(clock.now()).catch((e: unknown) => this.log.error({ err: e }, 'pruning expired records failed'));
       } finally {
         this.ticking = undefined;
       }
     })();
+  }
+
+  private async rotate(tls: ServerTlsIdentity): Promise<void> {
+    const changed = await this.ca.rotate();
+    if (changed) this.log.info({ keys: this.ca.keys().map((k) => ({ kind: k.kind, status: k.status, not_after: new Date(k.notAfter).toISOString() })) }, 'CA keys changed');
+    if (!changed && tls.needsRenewal()) await tls.renew();
+  }
+
+  /**
+   * Drops join tokens and agents that expired more than a grace period ago. An agent goes once its
+   * current and pending SVIDs have both expired: it can no longer call, and can only come back by
+   * attesting again (join-token agents cannot: their token is used, then pruned, so unknown).
+   */
+  private async prune(now: number): Promise<void> {
+    const before = now - EXPIRED_RECORD_GRACE_MS;
+    await this.ds.joinTokens.prune(before);
+    const agents = await this.ds.agents.prune(before);
+    if (agents > 0) this.log.info({ agents }, 'pruned agents whose SVIDs expired');
   }
 
   /** Stops accepting calls, lets running ones finish (up to `graceMs`), and closes the datastore. */

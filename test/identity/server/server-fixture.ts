@@ -16,11 +16,14 @@ export interface Running {
   close(): Promise<void>;
 }
 
-/** A real server in this process: real TLS on a real TCP port, admin API on a real Unix socket. */
-export async function startServer(settings: Settings = {}, clock?: Clock): Promise<Running> {
+/**
+ * A real server in this process: real TLS on a real TCP port, admin API on a real Unix socket. `tickMs`
+ * is how often its housekeeping runs (the server's default when not given).
+ */
+export async function startServer(settings: Settings = {}, clock?: Clock, tickMs?: number): Promise<Running> {
   const dir = await mkdtemp(join(tmpdir(), 'evident-srv-'));
   const config = resolveServerConfig({ flags: { trust_domain: TD, data_dir: dir, bind: '127.0.0.1:0', ...settings }, file: {}, env: {} }, dir);
-  const server = await IdentityServer.start({ config, ...(clock ? { clock } : {}) });
+  const server = await IdentityServer.start({ config, ...(clock ? { clock } : {}), ...(tickMs !== undefined ? { tickMs } : {}) });
   const clients: AgentApiClient[] = [];
   const track = (c: AgentApiClient) => (clients.push(c), c);
   return {

@@ -5,4 +5,4 @@ export type {
 export { openSqliteDatastore } from './sqlite.js';
 export { openPostgresDatastore, type PostgresOptions } from './postgres.js';
 export { openDatastore, SQLITE_FILE } from './open.js';
-export { selectorsKey, sortSelectors } from './rows.js';
+export { selectorsKey, sortSelectors } from './selectors.js';

@@ -1,7 +1,7 @@
 /**
- * The datastore: everything the server must not lose across a restart. One interface, two
- * implementations (SQLite for one server, PostgreSQL for several sharing a trust domain), one contract
- * test suite both pass. Times are milliseconds since the epoch.
+ * The datastore: everything the server must not lose across a restart. One interface, implemented once
+ * (schema.ts, tables/) over two SQL dialects (SQLite for one server, PostgreSQL for several sharing a
+ * trust domain), one contract test suite both pass. Times are milliseconds since the epoch.
  */
 
 /** A selector `type:value`, e.g. `{type: 'unix', value: 'uid:1000'}`. */
