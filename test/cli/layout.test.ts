@@ -10,7 +10,7 @@ import type { PrivateKey } from '../../src/crypto/keys.js';
 import { linkFileName } from '../../src/intoto/models/link.js';
 import { loadMetadataFile, signMetablock, writeMetadataFile } from '../../src/intoto/models/metablock.js';
 import type { Link } from '../../src/intoto/models/types.js';
-import { runEvident } from '../intoto/models/cli-helper.js';
+import { runCli } from '../helpers/cli.js';
 import { runReferenceCli, skipUnlessReference } from '../helpers/reference.js';
 
 async function tempDir(t: { after: (fn: () => Promise<void>) => void }): Promise<string> {
@@ -72,14 +72,14 @@ test('layout create: compiles, signs with each owner key, writes atomically', as
   const { owner } = await pipeline(dir, 'ed25519', 'pem');
   const second = generatePrivateKey('ecdsa');
   await saveKeyPair(second, join(dir, 'second'));
-  const r = await runEvident(['layout', 'create', 'root.yaml', '-k', 'owner', 'second', '-o', 'root.layout', '--json'], { cwd: dir });
+  const r = await runCli(['layout', 'create', 'root.yaml', '-k', 'owner', 'second', '-o', 'root.layout', '--json'], { cwd: dir });
   assert.equal(r.code, 0, r.stderr);
   assert.deepEqual(JSON.parse(r.stdout).keyids, [owner.keyid, second.keyid]);
   const loaded = await loadMetadataFile(join(dir, 'root.layout'));
   assert.ok(loaded.format === 'metablock' && loaded.metablock.signed._type === 'layout');
-  const r2 = await runEvident(['sign', '--verify', '-k', 'owner.pub', 'second.pub', 'root.layout'], { cwd: dir });
+  const r2 = await runCli(['sign', '--verify', '-k', 'owner.pub', 'second.pub', 'root.layout'], { cwd: dir });
   assert.equal(r2.code, 0, r2.stderr);
-  const r3 = await runEvident(['layout', 'create', 'root.yaml'], { cwd: dir });
+  const r3 = await runCli(['layout', 'create', 'root.yaml'], { cwd: dir });
   assert.equal(r3.code, 2);
   assert.match(r3.stderr, /give at least one owner key/);
 });
@@ -88,7 +88,7 @@ test('layout create: each mistake on its own line with the YAML line; nothing is
   const dir = await tempDir(t);
   await pipeline(dir, 'ed25519', 'pem');
   await writeFile(join(dir, 'root.yaml'), SPEC.replace('[ALLOW src/hello.c, DISALLOW *]', '[MATCH foo WITH BAR, DISALLOW *]').replace('expires: 30d', 'expires: 30 days'));
-  const r = await runEvident(['layout', 'create', 'root.yaml', '-k', 'owner'], { cwd: dir });
+  const r = await runCli(['layout', 'create', 'root.yaml', '-k', 'owner'], { cwd: dir });
   assert.equal(r.code, 2);
   assert.deepEqual(r.stderr.trimEnd().split('\n'), [
     'evident: root.yaml:1: expires: "30 days" is neither a duration (90d, 12h) nor an RFC 3339 date (2027-01-31, 2027-01-31T12:00:00Z)',
@@ -103,7 +103,7 @@ for (const type of ['ed25519', 'ecdsa', 'rsa'] as const) {
     const dir = await tempDir(t);
     // the reference reads ed25519/ecdsa public keys only from securesystemslib JSON, rsa from PEM
     const { builder } = await pipeline(dir, type, type === 'rsa' ? 'pem' : 'securesystemslib');
-    const created = await runEvident(['layout', 'create', 'root.yaml', '-k', 'owner', '-o', 'root.layout'], { cwd: dir });
+    const created = await runCli(['layout', 'create', 'root.yaml', '-k', 'owner', '-o', 'root.layout'], { cwd: dir });
     assert.equal(created.code, 0, created.stderr);
     const linkName = await writeLink(dir, builder);
     const verify = await runReferenceCli('in-toto-verify', ['--layout', 'root.layout', '--layout-keys', 'owner.pub', '--key-types', type], { cwd: dir });
@@ -122,10 +122,10 @@ test('layout create with an encrypted owner key needs its --password', async (t)
   const dir = await tempDir(t);
   const { owner } = await pipeline(dir, 'ecdsa', 'pem');
   await saveKeyPair(owner, join(dir, 'locked'), { password: 'hunter2' });
-  let r = await runEvident(['layout', 'create', 'root.yaml', '-k', 'locked'], { cwd: dir });
+  let r = await runCli(['layout', 'create', 'root.yaml', '-k', 'locked'], { cwd: dir });
   assert.equal(r.code, 2);
   assert.equal(r.stderr, 'evident: locked: this key is encrypted; give its password\n');
-  r = await runEvident(['layout', 'create', 'root.yaml', '-k', 'locked', '--password', 'hunter2'], { cwd: dir });
+  r = await runCli(['layout', 'create', 'root.yaml', '-k', 'locked', '--password', 'hunter2'], { cwd: dir });
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stdout, /^root\.layout: layout with 1 step and 1 inspection, expires \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ, signed by [0-9a-f]{8}\n$/);
 });

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { generatePrivateKey, saveKeyPair } from '../../src/crypto/key-files.js';
 import { linkFileName } from '../../src/intoto/models/link.js';
 import { loadMetadataFile, serializeMetablock, signLinkEnvelope, signMetablock, writeMetadataFile } from '../../src/intoto/models/metablock.js';
-import { runEvident } from '../intoto/models/cli-helper.js';
+import { runCli } from '../helpers/cli.js';
 import { alice, bob, json, validLayout, validLink, type Loose } from '../intoto/models/fixtures.js';
 
 async function setup(t: { after: (fn: () => Promise<void>) => void }): Promise<string> {
@@ -37,7 +37,7 @@ test('each class of bad input: exit 2 and one line naming the file and the field
   ];
   for (const [what, breakIt, line] of cases) {
     await writeBrokenLayout(dir, breakIt);
-    const r = await runEvident(['sign', '-k', 'alice', 'root.layout'], { cwd: dir });
+    const r = await runCli(['sign', '-k', 'alice', 'root.layout'], { cwd: dir });
     assert.equal(r.code, 2, what);
     assert.equal(r.stderr, `${line}\n`, what);
     assert.equal(r.stdout, '', what);
@@ -47,21 +47,21 @@ test('each class of bad input: exit 2 and one line naming the file and the field
 test('floats, oversized and malformed files: exit 2, one line', async (t) => {
   const dir = await setup(t);
   await writeFile(join(dir, 'root.layout'), '{"signed": {"_type": "layout", "steps": [{"threshold": 1.5}]}, "signatures": []}');
-  let r = await runEvident(['sign', '-k', 'alice', 'root.layout'], { cwd: dir });
+  let r = await runCli(['sign', '-k', 'alice', 'root.layout'], { cwd: dir });
   assert.equal(r.code, 2);
   assert.equal(r.stderr, 'evident: root.layout: line 1 column 56: number 1.5 is not an integer (canonical JSON allows integers only)\n');
   // sparse: 257 MiB on paper, nothing on disk; refused by its size before any read
   const handle = await open(join(dir, 'big.link'), 'w');
   await handle.truncate(257 * 1024 * 1024);
   await handle.close();
-  r = await runEvident(['sign', '-k', 'alice', 'big.link'], { cwd: dir });
+  r = await runCli(['sign', '-k', 'alice', 'big.link'], { cwd: dir });
   assert.equal(r.code, 2);
   assert.equal(r.stderr, `evident: big.link: is ${257 * 1024 * 1024} bytes, more than the ${256 * 1024 * 1024} bytes metadata may have\n`);
   await writeFile(join(dir, 'bad.json'), '{"signed": ');
-  r = await runEvident(['sign', '-k', 'alice', 'bad.json'], { cwd: dir });
+  r = await runCli(['sign', '-k', 'alice', 'bad.json'], { cwd: dir });
   assert.equal(r.code, 2);
   assert.match(r.stderr, /^evident: bad\.json: malformed JSON: .*\n$/);
-  r = await runEvident(['sign', '-k', 'nokey', 'bad.json'], { cwd: dir });
+  r = await runCli(['sign', '-k', 'nokey', 'bad.json'], { cwd: dir });
   assert.equal(r.code, 2);
 });
 
@@ -71,7 +71,7 @@ test('several problems: one line each, each prefixed', async (t) => {
     l.expires = 'soon';
     l.steps[0].threshold = 0;
   });
-  const r = await runEvident(['sign', '-k', 'alice', 'root.layout'], { cwd: dir });
+  const r = await runCli(['sign', '-k', 'alice', 'root.layout'], { cwd: dir });
   assert.equal(r.code, 2);
   const lines = r.stderr.trimEnd().split('\n');
   assert.equal(lines.length, 2);
@@ -82,28 +82,28 @@ test('sign a layout (overwrites), --append, --verify', async (t) => {
   const dir = await setup(t);
   const file = join(dir, 'root.layout');
   await writeMetadataFile(file, signMetablock(validLayout(), [bob]));
-  let r = await runEvident(['sign', '-k', 'alice', 'root.layout'], { cwd: dir });
+  let r = await runCli(['sign', '-k', 'alice', 'root.layout'], { cwd: dir });
   assert.equal(r.code, 0, r.stderr);
   let loaded = await loadMetadataFile(file);
   assert.deepEqual(loaded.format === 'metablock' && loaded.metablock.signatures.map((s) => s.keyid), [alice.keyid], 'replaced');
-  r = await runEvident(['sign', 'root.layout', '-k', 'bob', '--append'], { cwd: dir });
+  r = await runCli(['sign', 'root.layout', '-k', 'bob', '--append'], { cwd: dir });
   assert.equal(r.code, 0, r.stderr);
   loaded = await loadMetadataFile(file);
   assert.deepEqual(loaded.format === 'metablock' && loaded.metablock.signatures.map((s) => s.keyid), [alice.keyid, bob.keyid]);
-  r = await runEvident(['sign', '--verify', '-k', 'alice.pub', 'bob.pub', 'root.layout'], { cwd: dir });
+  r = await runCli(['sign', '--verify', '-k', 'alice.pub', 'bob.pub', 'root.layout'], { cwd: dir });
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stdout, new RegExp(`root.layout: signature by ${alice.keyid} \\(alice.pub\\): valid`));
   const carol = generatePrivateKey('rsa', { bits: 2048 });
   await saveKeyPair(carol, join(dir, 'carol'));
-  r = await runEvident(['sign', '--verify', '-k', 'alice.pub', 'carol.pub', 'root.layout', '--json'], { cwd: dir });
+  r = await runCli(['sign', '--verify', '-k', 'alice.pub', 'carol.pub', 'root.layout', '--json'], { cwd: dir });
   assert.equal(r.code, 1);
   assert.deepEqual(JSON.parse(r.stdout).signatures.map((s: { valid: boolean }) => s.valid), [true, false]);
   // a changed layout no longer verifies
   const text = await readFile(file, 'utf8');
   await writeFile(file, text.replace('"readme": "demo"', '"readme": "demo!"'));
-  r = await runEvident(['sign', '--verify', '-k', 'alice.pub', 'root.layout'], { cwd: dir });
+  r = await runCli(['sign', '--verify', '-k', 'alice.pub', 'root.layout'], { cwd: dir });
   assert.equal(r.code, 1);
-  r = await runEvident(['sign', '-k', 'alice', 'root.layout', '-o', 'out.layout'], { cwd: dir });
+  r = await runCli(['sign', '-k', 'alice', 'root.layout', '-o', 'out.layout'], { cwd: dir });
   assert.equal(r.code, 0);
   assert.ok((await readdir(dir)).includes('out.layout'));
 });
@@ -111,28 +111,28 @@ test('sign a layout (overwrites), --append, --verify', async (t) => {
 test('sign a link: <step>.<keyid[:8]>.link, one key, no --append', async (t) => {
   const dir = await setup(t);
   await writeFile(join(dir, 'unsigned.link'), serializeMetablock({ signed: validLink(), signatures: [] }));
-  let r = await runEvident(['sign', '-k', 'bob', 'unsigned.link'], { cwd: dir });
+  let r = await runCli(['sign', '-k', 'bob', 'unsigned.link'], { cwd: dir });
   assert.equal(r.code, 0, r.stderr);
   const name = linkFileName('build', bob.keyid);
   assert.ok((await readdir(dir)).includes(name));
-  r = await runEvident(['sign', '--verify', '-k', 'bob.pub', name], { cwd: dir });
+  r = await runCli(['sign', '--verify', '-k', 'bob.pub', name], { cwd: dir });
   assert.equal(r.code, 0);
-  r = await runEvident(['sign', '-k', 'alice', 'bob', 'unsigned.link'], { cwd: dir });
+  r = await runCli(['sign', '-k', 'alice', 'bob', 'unsigned.link'], { cwd: dir });
   assert.equal(r.code, 2);
   assert.match(r.stderr, /a link is evidence of one functionary and is signed by one key/);
-  r = await runEvident(['sign', '-k', 'alice', '--append', 'unsigned.link'], { cwd: dir });
+  r = await runCli(['sign', '-k', 'alice', '--append', 'unsigned.link'], { cwd: dir });
   assert.equal(r.code, 2);
 });
 
 test('DSSE links are re-signed and verified on the envelope', async (t) => {
   const dir = await setup(t);
   await writeMetadataFile(join(dir, 'build.dsse'), signLinkEnvelope(validLink(), [bob]));
-  let r = await runEvident(['sign', '--verify', '-k', 'bob.pub', 'build.dsse'], { cwd: dir });
+  let r = await runCli(['sign', '--verify', '-k', 'bob.pub', 'build.dsse'], { cwd: dir });
   assert.equal(r.code, 0, r.stderr);
-  r = await runEvident(['sign', '-k', 'alice', 'build.dsse', '-o', 'a.dsse'], { cwd: dir });
+  r = await runCli(['sign', '-k', 'alice', 'build.dsse', '-o', 'a.dsse'], { cwd: dir });
   assert.equal(r.code, 0, r.stderr);
-  r = await runEvident(['sign', '--verify', '-k', 'alice.pub', 'a.dsse'], { cwd: dir });
+  r = await runCli(['sign', '--verify', '-k', 'alice.pub', 'a.dsse'], { cwd: dir });
   assert.equal(r.code, 0);
-  r = await runEvident(['sign', '--verify', '-k', 'bob.pub', 'a.dsse'], { cwd: dir });
+  r = await runCli(['sign', '--verify', '-k', 'bob.pub', 'a.dsse'], { cwd: dir });
   assert.equal(r.code, 1, 'replaced, not appended');
 });

@@ -8,16 +8,16 @@ import { MEDIA_TYPES, REF_NAME_ANNOTATION } from '../../src/oci/digest.js';
 import { readImageLayout } from '../../src/oci/layout-reader.js';
 import { flattenLayers } from '../../src/oci/rootfs.js';
 import { readTar } from '../../src/oci/tar.js';
-import { run } from './cli-runner.js';
+import { runCli } from '../helpers/cli.js';
 import { imageProject } from './fixtures.js';
 
 const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
 
 test('image build is reproducible: same inputs, byte-identical tarball; one changed byte of the binary, another digest', async (t) => {
   const dir = await imageProject(t);
-  const a = await run(['image', 'build', '--config', 'image.yaml', '-o', 'a.tar'], { cwd: dir });
+  const a = await runCli(['image', 'build', '--config', 'image.yaml', '-o', 'a.tar'], { cwd: dir });
   assert.equal(a.code, 0, a.stderr);
-  const b = await run(['image', 'build', '--config', 'image.yaml', '-o', 'b.tar', '--json'], { cwd: dir });
+  const b = await runCli(['image', 'build', '--config', 'image.yaml', '-o', 'b.tar', '--json'], { cwd: dir });
   assert.equal(b.code, 0, b.stderr);
   const ta = await readFile(join(dir, 'a.tar'));
   assert.equal(sha(ta), sha(await readFile(join(dir, 'b.tar'))));
@@ -27,13 +27,13 @@ test('image build is reproducible: same inputs, byte-identical tarball; one chan
   const hello = await readFile(join(dir, 'hello'));
   hello[5] = (hello[5] as number) ^ 1;
   await writeFile(join(dir, 'hello'), hello);
-  const c = await run(['image', 'build', '--config', 'image.yaml', '-o', 'c.tar', '--json'], { cwd: dir });
+  const c = await runCli(['image', 'build', '--config', 'image.yaml', '-o', 'c.tar', '--json'], { cwd: dir });
   assert.notEqual((JSON.parse(c.stdout) as { manifestDigest: string }).manifestDigest, first.manifestDigest);
 });
 
 test('the layout holds the OCI files, media types, annotations, a fixed gzip header and fixed tar metadata', async (t) => {
   const dir = await imageProject(t);
-  assert.equal((await run(['image', 'build', '-c', 'image.yaml', '-o', 'i.tar'], { cwd: dir })).code, 0);
+  assert.equal((await runCli(['image', 'build', '-c', 'image.yaml', '-o', 'i.tar'], { cwd: dir })).code, 0);
   const tarball = await readFile(join(dir, 'i.tar'));
   const outer = readTar(tarball);
   assert.deepEqual(outer.map((e) => e.path).filter((p) => !/^blobs\/sha256\/[0-9a-f]/.test(p)), ['blobs/', 'blobs/sha256/', 'index.json', 'oci-layout']);
@@ -69,14 +69,14 @@ test('the layout holds the OCI files, media types, annotations, a fixed gzip hea
 test('SOURCE_DATE_EPOCH sets the entry times and the config created time, still reproducibly', async (t) => {
   const dir = await imageProject(t);
   const env = { SOURCE_DATE_EPOCH: '1700000000' };
-  await run(['image', 'build', '-c', 'image.yaml', '-o', 'a.tar'], { cwd: dir, env });
-  await run(['image', 'build', '-c', 'image.yaml', '-o', 'b.tar'], { cwd: dir, env });
+  await runCli(['image', 'build', '-c', 'image.yaml', '-o', 'a.tar'], { cwd: dir, env });
+  await runCli(['image', 'build', '-c', 'image.yaml', '-o', 'b.tar'], { cwd: dir, env });
   const a = await readFile(join(dir, 'a.tar'));
   assert.equal(sha(a), sha(await readFile(join(dir, 'b.tar'))));
   const img = readImageLayout(a);
   assert.equal(img.config.created, '2023-11-14T22:13:20Z');
   assert.ok(readTar(img.layers[0]?.tar as Buffer).every((e) => e.mtime === 1700000000));
-  const bad = await run(['image', 'build', '-c', 'image.yaml', '-o', 'c.tar'], { cwd: dir, env: { SOURCE_DATE_EPOCH: 'yesterday' } });
+  const bad = await runCli(['image', 'build', '-c', 'image.yaml', '-o', 'c.tar'], { cwd: dir, env: { SOURCE_DATE_EPOCH: 'yesterday' } });
   assert.equal(bad.code, 2);
   assert.match(bad.stderr, /SOURCE_DATE_EPOCH must be a whole number/);
 });
@@ -88,7 +88,7 @@ files:
   - {src: hello, dest: usr/bin/hello, mode: 0999}
   - {src: missing, dest: /x}
 `);
-  const r = await run(['image', 'build', '-c', 'image.yaml', '-o', 'i.tar'], { cwd: dir });
+  const r = await runCli(['image', 'build', '-c', 'image.yaml', '-o', 'i.tar'], { cwd: dir });
   assert.equal(r.code, 2);
   const lines = r.stderr.trim().split('\n');
   assert.ok(lines.every((l) => l.startsWith('evident: image.yaml: image spec: ')), r.stderr);
@@ -98,23 +98,23 @@ files:
   assert.match(r.stderr, /files\[0\]\.mode: '0999' is not an octal mode/);
 
   const missing = await imageProject(t, 'name: x\nfiles: [{src: nothere, dest: /x}]\n');
-  const m = await run(['image', 'build', '-c', 'image.yaml', '-o', 'i.tar'], { cwd: missing });
+  const m = await runCli(['image', 'build', '-c', 'image.yaml', '-o', 'i.tar'], { cwd: missing });
   assert.equal(m.code, 2);
   assert.match(m.stderr, /cannot read .*nothere: no such file/);
-  const none = await run(['image', 'build', '-c', 'nope.yaml', '-o', 'i.tar'], { cwd: missing });
+  const none = await runCli(['image', 'build', '-c', 'nope.yaml', '-o', 'i.tar'], { cwd: missing });
   assert.equal(none.code, 2);
   assert.match(none.stderr, /no such file/);
 });
 
 test('image inspect prints the manifest digest, config and layers; --json is machine-readable', async (t) => {
   const dir = await imageProject(t);
-  const b = await run(['image', 'build', '-c', 'image.yaml', '-o', 'i.tar', '--json'], { cwd: dir });
+  const b = await runCli(['image', 'build', '-c', 'image.yaml', '-o', 'i.tar', '--json'], { cwd: dir });
   const digest = (JSON.parse(b.stdout) as { manifestDigest: string }).manifestDigest;
-  const text = await run(['image', 'inspect', 'i.tar'], { cwd: dir });
+  const text = await runCli(['image', 'inspect', 'i.tar'], { cwd: dir });
   assert.equal(text.code, 0);
   assert.match(text.stdout, new RegExp(`manifest: ${digest}`));
   assert.match(text.stdout, /layer 0: {2}sha256:[0-9a-f]{64} \d+ bytes/);
-  const json = JSON.parse((await run(['image', 'inspect', 'i.tar', '--json'], { cwd: dir })).stdout) as { manifestDigest: string; layers: unknown[]; config: { os: string } };
+  const json = JSON.parse((await runCli(['image', 'inspect', 'i.tar', '--json'], { cwd: dir })).stdout) as { manifestDigest: string; layers: unknown[]; config: { os: string } };
   assert.equal(json.manifestDigest, digest);
   assert.equal(json.layers.length, 1);
   assert.equal(json.config.os, 'linux');

@@ -7,7 +7,7 @@ import { readImageLayout } from '../../src/oci/layout-reader.js';
 import { flattenLayers } from '../../src/oci/rootfs.js';
 import { readTar, writeTar, type TarEntry } from '../../src/oci/tar.js';
 import { unpackLayers } from '../../src/oci/unpack.js';
-import { run } from './cli-runner.js';
+import { runCli } from '../helpers/cli.js';
 import { dir, file, imageProject, layoutOf, link } from './fixtures.js';
 
 async function tmp(t: { after: (fn: () => Promise<void>) => void }): Promise<string> {
@@ -29,15 +29,15 @@ async function tree(root: string, rel = ''): Promise<string[]> {
 
 test('image unpack writes the root filesystem of a built image; the binary is byte-identical', async (t) => {
   const d = await imageProject(t);
-  assert.equal((await run(['image', 'build', '-c', 'image.yaml', '-o', 'i.tar'], { cwd: d })).code, 0);
-  const r = await run(['image', 'unpack', 'i.tar', '-o', 'rootfs'], { cwd: d });
+  assert.equal((await runCli(['image', 'build', '-c', 'image.yaml', '-o', 'i.tar'], { cwd: d })).code, 0);
+  const r = await runCli(['image', 'unpack', 'i.tar', '-o', 'rootfs'], { cwd: d });
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stdout, /i\.tar: sha256:[0-9a-f]{64} unpacked into rootfs \(3 files/);
   assert.deepEqual(await readFile(join(d, 'rootfs/usr/local/bin/hello')), await readFile(join(d, 'hello')));
   assert.equal((await stat(join(d, 'rootfs/usr/local/bin/hello'))).mode & 0o777, 0o755);
-  const byRef = await run(['image', 'unpack', 'i.tar', '-o', 'r2', '--ref', 'hello-world:1.0'], { cwd: d });
+  const byRef = await runCli(['image', 'unpack', 'i.tar', '-o', 'r2', '--ref', 'hello-world:1.0'], { cwd: d });
   assert.equal(byRef.code, 0, byRef.stderr);
-  const wrongRef = await run(['image', 'unpack', 'i.tar', '-o', 'r3', '--ref', '2.0'], { cwd: d });
+  const wrongRef = await runCli(['image', 'unpack', 'i.tar', '-o', 'r3', '--ref', '2.0'], { cwd: d });
   assert.equal(wrongRef.code, 2);
   assert.match(wrongRef.stderr, /no manifest named '2\.0' \(hello-world:1\.0\)/);
 });
@@ -56,7 +56,7 @@ test('whiteouts hide only lower layers: .wh.NAME removes a file or tree, .wh..wh
   // through the CLI, from an image layout
   const work = await tmp(t);
   await writeFile(join(work, 'img.tar'), layoutOf(lower, upper));
-  assert.equal((await run(['image', 'unpack', 'img.tar', '-o', 'fs'], { cwd: work })).code, 0);
+  assert.equal((await runCli(['image', 'unpack', 'img.tar', '-o', 'fs'], { cwd: work })).code, 0);
   assert.deepEqual(await tree(join(work, 'fs')), expected);
 });
 
@@ -85,7 +85,7 @@ test('paths that would escape the output folder are refused: absolute, .., symli
   // through the CLI: exit 2 with the image file named
   const work = await tmp(t);
   await writeFile(join(work, 'evil.tar'), layoutOf([file('../evil', 'x')]));
-  const r = await run(['image', 'unpack', 'evil.tar', '-o', 'fs'], { cwd: work });
+  const r = await runCli(['image', 'unpack', 'evil.tar', '-o', 'fs'], { cwd: work });
   assert.equal(r.code, 2);
   assert.match(r.stderr, /^evident: evil\.tar: layer 0: \.\.\/evil: refusing path/);
 });
@@ -100,7 +100,7 @@ test('symlinks inside the root are kept, and writes through them stay inside', a
 
 test('a swapped layer, an edited manifest or config, a missing blob: unpack refuses with a clear message', async (t) => {
   const d = await imageProject(t);
-  assert.equal((await run(['image', 'build', '-c', 'image.yaml', '-o', 'i.tar'], { cwd: d })).code, 0);
+  assert.equal((await runCli(['image', 'build', '-c', 'image.yaml', '-o', 'i.tar'], { cwd: d })).code, 0);
   const tarball = await readFile(join(d, 'i.tar'));
   const img = readImageLayout(tarball);
   const entries = readTar(tarball);
@@ -110,30 +110,30 @@ test('a swapped layer, an edited manifest or config, a missing blob: unpack refu
   // a different binary's layer under the original layer's name: a swapped layer
   const other = await imageProject(t);
   await writeFile(join(other, 'hello'), 'a rogue binary');
-  await run(['image', 'build', '-c', 'image.yaml', '-o', 'rogue.tar'], { cwd: other });
+  await runCli(['image', 'build', '-c', 'image.yaml', '-o', 'rogue.tar'], { cwd: other });
   const rogue = readImageLayout(await readFile(join(other, 'rogue.tar')));
   const rogueLayer = readTar(await readFile(join(other, 'rogue.tar'))).find((e) => e.path === blobPath(rogue.manifest.layers[0]?.digest as string));
   await rewrite('swapped.tar', (es) => es.map((e) => (e.path === blobPath(img.manifest.layers[0]?.digest as string) ? { ...e, data: rogueLayer?.data } : e)));
-  const swapped = await run(['image', 'unpack', 'swapped.tar', '-o', 'fs'], { cwd: d });
+  const swapped = await runCli(['image', 'unpack', 'swapped.tar', '-o', 'fs'], { cwd: d });
   assert.equal(swapped.code, 1, swapped.stderr);
   assert.match(swapped.stderr, /^evident: swapped\.tar: layer 0: blob sha256:[0-9a-f]{64} has digest sha256:[0-9a-f]{64}: its content was changed or swapped\n$/);
   await assert.rejects(lstat(join(d, 'fs', 'usr')), 'nothing unpacked from a tampered image');
 
   await rewrite('config.tar', (es) => es.map((e) => (e.path === blobPath(img.manifest.config.digest) ? { ...e, data: Buffer.from(Buffer.from(e.data ?? []).toString().replace('amd64', 'arm64')) } : e)));
-  const config = await run(['image', 'inspect', 'config.tar'], { cwd: d });
+  const config = await runCli(['image', 'inspect', 'config.tar'], { cwd: d });
   assert.equal(config.code, 1);
   assert.match(config.stderr, /config: blob sha256:[0-9a-f]{64} has digest/);
 
   await rewrite('missing.tar', (es) => es.filter((e) => e.path !== blobPath(img.manifest.layers[0]?.digest as string)));
-  const missing = await run(['image', 'unpack', 'missing.tar', '-o', 'fs'], { cwd: d });
+  const missing = await runCli(['image', 'unpack', 'missing.tar', '-o', 'fs'], { cwd: d });
   assert.equal(missing.code, 2);
   assert.match(missing.stderr, /layer 0: blob sha256:[0-9a-f]{64} is missing from the layout/);
 
   await writeFile(join(d, 'notatar.tar'), 'hello');
-  const notTar = await run(['image', 'unpack', 'notatar.tar', '-o', 'fs'], { cwd: d });
+  const notTar = await runCli(['image', 'unpack', 'notatar.tar', '-o', 'fs'], { cwd: d });
   assert.equal(notTar.code, 2);
   assert.match(notTar.stderr, /^evident: notatar\.tar: tar: /);
-  assert.equal((await run(['image', 'unpack', 'absent.tar', '-o', 'fs'], { cwd: d })).code, 2);
+  assert.equal((await runCli(['image', 'unpack', 'absent.tar', '-o', 'fs'], { cwd: d })).code, 2);
 });
 
 test('a whiteout of a folder that lower layers only implied (no folder entry) removes what is below it', async (t) => {

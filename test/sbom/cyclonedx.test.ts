@@ -8,7 +8,7 @@ import { imageSbom, type CycloneDxBom } from '../../src/sbom/cyclonedx.js';
 import { ociPurl, parsePurl } from '../../src/sbom/purl.js';
 import { readCycloneDx } from '../../src/sbom/read-bom.js';
 import { uuidV5 } from '../../src/sbom/uuid.js';
-import { run } from '../oci/cli-runner.js';
+import { runCli } from '../helpers/cli.js';
 import { imageProject, layoutOf, file } from '../oci/fixtures.js';
 
 const sha = (b: Uint8Array | string) => createHash('sha256').update(b).digest('hex');
@@ -29,7 +29,7 @@ test('purls: the OCI image purl encodes the digest; parsing splits type, namespa
 
 test('the SBOM of a built image: CycloneDX 1.5, the image as metadata.component, packages and executables with SHA-256', async (t) => {
   const dir = await imageProject(t);
-  const b = await run(['image', 'build', '-c', 'image.yaml', '-o', 'i.tar', '--sbom', 'built.cdx.json', '--json'], { cwd: dir });
+  const b = await runCli(['image', 'build', '-c', 'image.yaml', '-o', 'i.tar', '--sbom', 'built.cdx.json', '--json'], { cwd: dir });
   assert.equal(b.code, 0, b.stderr);
   const digest = (JSON.parse(b.stdout) as { manifestDigest: string }).manifestDigest;
   const bom = JSON.parse(await readFile(join(dir, 'built.cdx.json'), 'utf8')) as CycloneDxBom;
@@ -57,12 +57,12 @@ test('the SBOM of a built image: CycloneDX 1.5, the image as metadata.component,
   assert.deepEqual(bom.dependencies, [{ ref: purl, dependsOn: ['file:/usr/local/bin/hello', 'pkg:generic/zlib@1.3.1'] }]);
 
   // `sbom generate` reads the package database back out of the image: the same bytes
-  const g = await run(['sbom', 'generate', 'i.tar', '-o', 'generated.cdx.json'], { cwd: dir });
+  const g = await runCli(['sbom', 'generate', 'i.tar', '-o', 'generated.cdx.json'], { cwd: dir });
   assert.equal(g.code, 0, g.stderr);
   assert.equal(await readFile(join(dir, 'generated.cdx.json'), 'utf8'), await readFile(join(dir, 'built.cdx.json'), 'utf8'));
-  const stdout = await run(['sbom', 'generate', 'i.tar'], { cwd: dir });
+  const stdout = await runCli(['sbom', 'generate', 'i.tar'], { cwd: dir });
   assert.equal(stdout.stdout, await readFile(join(dir, 'built.cdx.json'), 'utf8'));
-  const dated = await run(['sbom', 'generate', 'i.tar'], { cwd: dir, env: { SOURCE_DATE_EPOCH: '0' } });
+  const dated = await runCli(['sbom', 'generate', 'i.tar'], { cwd: dir, env: { SOURCE_DATE_EPOCH: '0' } });
   assert.equal((JSON.parse(dated.stdout) as CycloneDxBom).metadata.timestamp, '1970-01-01T00:00:00Z');
 
   const summary = readCycloneDx(await readFile(join(dir, 'built.cdx.json'), 'utf8'));
@@ -77,7 +77,7 @@ test('an image without a package database lists its executables; a malformed dat
   assert.equal(bom.metadata.component.name, 'test');
   const dir = await imageProject(t);
   await writeFile(join(dir, 'bad.tar'), layoutOf([file('var/lib/evident/packages.json', '{"schema":"nope"}')]));
-  const r = await run(['sbom', 'generate', 'bad.tar'], { cwd: dir });
+  const r = await runCli(['sbom', 'generate', 'bad.tar'], { cwd: dir });
   assert.equal(r.code, 2);
   assert.match(r.stderr, /package database: schema must be/);
   assert.throws(() => readCycloneDx('{"bomFormat":"SPDX"}', 'x.json'), /not a CycloneDX BOM/);

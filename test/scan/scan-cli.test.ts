@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ScanReport } from '../../src/scan/report.js';
-import { run } from '../oci/cli-runner.js';
+import { runCli } from '../helpers/cli.js';
 
 const EXAMPLE = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'examples', 'hello-world');
 
@@ -19,9 +19,9 @@ async function example(t: { after: (fn: () => Promise<void>) => void }): Promise
 }
 
 async function buildAndScan(dir: string, extra: string[] = []): Promise<{ report: ScanReport; digest: string }> {
-  const b = await run(['image', 'build', '-c', 'image.yaml', '-o', 'hello-image.tar', '--sbom', 'sbom.cdx.json', '--json'], { cwd: dir });
+  const b = await runCli(['image', 'build', '-c', 'image.yaml', '-o', 'hello-image.tar', '--sbom', 'sbom.cdx.json', '--json'], { cwd: dir });
   assert.equal(b.code, 0, b.stderr);
-  const s = await run(['scan', 'run', 'sbom.cdx.json', '--advisories', 'advisories', '-o', 'report.json', ...extra], { cwd: dir });
+  const s = await runCli(['scan', 'run', 'sbom.cdx.json', '--advisories', 'advisories', '-o', 'report.json', ...extra], { cwd: dir });
   assert.equal(s.code, 0, s.stderr);
   return { report: JSON.parse(await readFile(join(dir, 'report.json'), 'utf8')) as ScanReport, digest: (JSON.parse(b.stdout) as { manifestDigest: string }).manifestDigest };
 }
@@ -33,7 +33,7 @@ test('the honest example image (zlib 1.3.1) has no finding and passes --fail-on 
   assert.deepEqual(report.subject, { name: 'hello-world', digest: { sha256: digest.slice(7) } });
   assert.equal(report.advisories.count, 4);
   assert.deepEqual(report.findings, []);
-  const c = await run(['scan', 'check', 'report.json', '--fail-on', 'high'], { cwd: dir });
+  const c = await runCli(['scan', 'check', 'report.json', '--fail-on', 'high'], { cwd: dir });
   assert.equal(c.code, 0);
   assert.equal(c.stdout, '✓ report.json: no finding at or above high\n');
 });
@@ -52,7 +52,7 @@ test('the attack: zlib 1.2.11 in the image is caught by scan check, one line per
   );
   assert.equal(report.findings[1]?.cvssScore, 7.5, 'severity from the CVSS vector when the advisory states none');
   assert.deepEqual(report.summary, { low: 0, medium: 0, high: 1, critical: 1 });
-  const c = await run(['scan', 'check', 'report.json', '--fail-on', 'high'], { cwd: dir });
+  const c = await runCli(['scan', 'check', 'report.json', '--fail-on', 'high'], { cwd: dir });
   assert.equal(c.code, 1);
   assert.equal(
     c.stdout,
@@ -61,10 +61,10 @@ test('the attack: zlib 1.2.11 in the image is caught by scan check, one line per
   );
   assert.equal(c.stderr, 'evident: report.json: 2 findings at or above high: the scan policy fails\n');
   // thresholds
-  const critical = await run(['scan', 'check', 'report.json', '--fail-on', 'critical'], { cwd: dir });
+  const critical = await runCli(['scan', 'check', 'report.json', '--fail-on', 'critical'], { cwd: dir });
   assert.equal(critical.code, 1);
   assert.equal(critical.stdout.split('\n').filter((l) => l !== '').length, 1);
-  const json = await run(['scan', 'check', 'report.json', '--fail-on', 'critical', '--json'], { cwd: dir });
+  const json = await runCli(['scan', 'check', 'report.json', '--fail-on', 'critical', '--json'], { cwd: dir });
   assert.deepEqual((JSON.parse(json.stdout) as { passed: boolean; below: number }).below, 1);
 });
 
@@ -74,10 +74,10 @@ test('thresholds: low, moderate and critical against a report with one finding o
   const report = { scanner: { name: 'x', version: '1' }, findings: [finding('medium', 'M-1'), finding('low', 'L-1')] };
   await writeFile(join(dir, 'r.json'), JSON.stringify(report));
   const expect: [string, number][] = [['critical', 0], ['high', 0], ['moderate', 1], ['medium', 1], ['low', 1]];
-  for (const [level, code] of expect) assert.equal((await run(['scan', 'check', 'r.json', '--fail-on', level], { cwd: dir })).code, code, level);
-  const low = await run(['scan', 'check', 'r.json', '--fail-on', 'low'], { cwd: dir });
+  for (const [level, code] of expect) assert.equal((await runCli(['scan', 'check', 'r.json', '--fail-on', level], { cwd: dir })).code, code, level);
+  const low = await runCli(['scan', 'check', 'r.json', '--fail-on', 'low'], { cwd: dir });
   assert.equal(low.stdout, '✗ p 1: M-1 (medium) — no fixed version recorded\n✗ p 1: L-1 (low) — no fixed version recorded\n');
-  const passed = await run(['scan', 'check', 'r.json'], { cwd: dir });
+  const passed = await runCli(['scan', 'check', 'r.json'], { cwd: dir });
   assert.equal(passed.stdout, '✓ r.json: no finding at or above high (2 below)\n', 'default threshold is high');
 });
 
@@ -89,14 +89,14 @@ test('--format statement writes an in-toto Statement v1 about the image digest, 
   assert.deepEqual(st.subject, [{ name: 'hello-world', digest: { sha256: digest.slice(7) } }]);
   assert.equal(st.predicateType, 'https://evident.dev/scan/v1');
   assert.deepEqual(st.predicate.findings, []);
-  assert.equal((await run(['scan', 'check', 'report.json'], { cwd: dir })).code, 0);
+  assert.equal((await runCli(['scan', 'check', 'report.json'], { cwd: dir })).code, 0);
 });
 
 test('scan run is deterministic: the same SBOM and feed give the same report bytes', async (t) => {
   const dir = await example(t);
   await buildAndScan(dir);
   const first = await readFile(join(dir, 'report.json'));
-  await run(['scan', 'run', 'sbom.cdx.json', '--advisories', 'advisories', '-o', 'again.json'], { cwd: dir });
+  await runCli(['scan', 'run', 'sbom.cdx.json', '--advisories', 'advisories', '-o', 'again.json'], { cwd: dir });
   assert.deepEqual(await readFile(join(dir, 'again.json')), first);
 });
 
@@ -105,34 +105,34 @@ test('bad input: exit 2 naming the file (malformed advisory, unknown severity wo
   await buildAndScan(dir);
   await mkdir(join(dir, 'feed'));
   await writeFile(join(dir, 'feed', 'bad.json'), JSON.stringify({ id: 'B-1', modified: 'x', database_specific: { severity: 'URGENT' } }));
-  const sev = await run(['scan', 'run', 'sbom.cdx.json', '--advisories', 'feed'], { cwd: dir });
+  const sev = await runCli(['scan', 'run', 'sbom.cdx.json', '--advisories', 'feed'], { cwd: dir });
   assert.equal(sev.code, 2);
   assert.equal(sev.stderr, "evident: feed/bad.json: advisory: B-1: database_specific.severity 'URGENT' is not a severity (LOW, MODERATE or MEDIUM, HIGH, CRITICAL)\n");
   await writeFile(join(dir, 'feed', 'bad.json'), '{"id": ');
-  const malformed = await run(['scan', 'run', 'sbom.cdx.json', '--advisories', 'feed'], { cwd: dir });
+  const malformed = await runCli(['scan', 'run', 'sbom.cdx.json', '--advisories', 'feed'], { cwd: dir });
   assert.equal(malformed.code, 2);
   assert.match(malformed.stderr, /^evident: feed\/bad\.json: advisory: malformed JSON/);
   await writeFile(join(dir, 'feed', 'bad.json'), await readFile(join(dir, 'advisories', 'EVD-2022-0001.json')));
   await writeFile(join(dir, 'feed', 'dup.json'), await readFile(join(dir, 'advisories', 'EVD-2022-0001.json')));
-  const dup = await run(['scan', 'run', 'sbom.cdx.json', '--advisories', 'feed'], { cwd: dir });
+  const dup = await runCli(['scan', 'run', 'sbom.cdx.json', '--advisories', 'feed'], { cwd: dir });
   assert.equal(dup.code, 2);
   assert.match(dup.stderr, /evident: feed\/dup\.json: advisory: EVD-2022-0001 is also defined in feed\/bad\.json/);
-  const noFeed = await run(['scan', 'run', 'sbom.cdx.json', '--advisories', 'nowhere'], { cwd: dir });
+  const noFeed = await runCli(['scan', 'run', 'sbom.cdx.json', '--advisories', 'nowhere'], { cwd: dir });
   assert.equal(noFeed.code, 2);
   assert.match(noFeed.stderr, /evident: nowhere: no such advisory folder/);
-  const notSbom = await run(['scan', 'run', 'image.yaml', '--advisories', 'advisories'], { cwd: dir });
+  const notSbom = await runCli(['scan', 'run', 'image.yaml', '--advisories', 'advisories'], { cwd: dir });
   assert.equal(notSbom.code, 2);
   assert.match(notSbom.stderr, /^evident: image\.yaml: sbom: malformed JSON/);
 
   await writeFile(join(dir, 'r.json'), JSON.stringify({ scanner: {}, findings: [{ package: 'p', version: '1', advisory: 'A', severity: 'severe' }] }));
-  const badSev = await run(['scan', 'check', 'r.json'], { cwd: dir });
+  const badSev = await runCli(['scan', 'check', 'r.json'], { cwd: dir });
   assert.equal(badSev.code, 2);
   assert.equal(badSev.stderr, "evident: r.json: scan report: findings[0]: severity 'severe' is not one of low, medium, high, critical\n");
-  const badFlag = await run(['scan', 'check', 'report.json', '--fail-on', 'urgent'], { cwd: dir });
+  const badFlag = await runCli(['scan', 'check', 'report.json', '--fail-on', 'urgent'], { cwd: dir });
   assert.equal(badFlag.code, 2);
   assert.match(badFlag.stderr, /--fail-on must be one of low, medium, high, critical/);
-  const badFormat = await run(['scan', 'run', 'sbom.cdx.json', '--advisories', 'advisories', '--format', 'vex'], { cwd: dir });
+  const badFormat = await runCli(['scan', 'run', 'sbom.cdx.json', '--advisories', 'advisories', '--format', 'vex'], { cwd: dir });
   assert.equal(badFormat.code, 2);
-  assert.equal((await run(['scan', 'check', 'missing.json'], { cwd: dir })).code, 2);
-  assert.equal((await run(['scan', 'check'], { cwd: dir })).code, 2, 'missing argument is a usage error');
+  assert.equal((await runCli(['scan', 'check', 'missing.json'], { cwd: dir })).code, 2);
+  assert.equal((await runCli(['scan', 'check'], { cwd: dir })).code, 2, 'missing argument is a usage error');
 });

@@ -12,7 +12,7 @@ import { JwtBundle, JwtBundleSet, X509Bundle } from '../../src/spiffe/bundle/ind
 import { X509Svid } from '../../src/spiffe/x509svid/index.js';
 import { FakeWorkloadApi, x509Response } from './fake-workload-api-server.js';
 import { makeCa, makeSvid, type TestCa } from './pki.js';
-import { capture } from './cli-runner.js';
+import { runCli } from '../helpers/cli.js';
 
 describe('evident svid', () => {
   let dir: string;
@@ -44,7 +44,7 @@ describe('evident svid', () => {
   });
 
   it('fetch prints the SPIFFE ID, expiry and chain', async () => {
-    const r = await capture(['svid', 'fetch', '--socket', socket]);
+    const r = await runCli(['svid', 'fetch', '--socket', socket]);
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /^SPIFFE ID: {2}spiffe:\/\/example\.org\/ci\/builder$/m);
     assert.match(r.stdout, /^Expires: {4}\d{4}-\d\d-\d\dT/m);
@@ -54,7 +54,7 @@ describe('evident svid', () => {
 
   it('fetch --write DIR writes svid.pem, svid.key (0600) and bundle.pem like spire-agent', async () => {
     const out = join(dir, 'out');
-    const r = await capture(['svid', 'fetch', '--write', 'out', '--json'], { SPIFFE_ENDPOINT_SOCKET: socket }, dir);
+    const r = await runCli(['svid', 'fetch', '--write', 'out', '--json'], { env: { SPIFFE_ENDPOINT_SOCKET: socket }, cwd: dir });
     assert.equal(r.code, 0, r.stderr);
     const json = JSON.parse(r.stdout) as { spiffeId: string; written: string[]; chain: unknown[] };
     assert.equal(json.spiffeId, 'spiffe://example.org/ci/builder');
@@ -68,31 +68,31 @@ describe('evident svid', () => {
     const bundle = X509Bundle.parse(ca.td, await readFile(join(out, 'bundle.pem')));
     assert.ok(bundle.equals(ca.bundle));
     // a second fetch replaces the files atomically and leaves no temporary files behind
-    assert.equal((await capture(['svid', 'fetch', '--socket', socket, '--write', out, '--spiffe-id', 'spiffe://example.org/ci/tester'])).code, 0);
+    assert.equal((await runCli(['svid', 'fetch', '--socket', socket, '--write', out, '--spiffe-id', 'spiffe://example.org/ci/tester'])).code, 0);
     assert.equal((await X509Svid.load(join(out, 'svid.pem'), join(out, 'svid.key'))).id.toString(), 'spiffe://example.org/ci/tester');
     const { readdir } = await import('node:fs/promises');
     assert.deepEqual((await readdir(out)).sort(), ['bundle.pem', 'svid.key', 'svid.pem']);
   });
 
   it('fetch --hint and --spiffe-id pick; an unknown one is exit 2', async () => {
-    const r = await capture(['svid', 'fetch', '--socket', socket, '--hint', 'test', '--json']);
+    const r = await runCli(['svid', 'fetch', '--socket', socket, '--hint', 'test', '--json']);
     assert.equal(JSON.parse(r.stdout).spiffeId, 'spiffe://example.org/ci/tester');
-    const bad = await capture(['svid', 'fetch', '--socket', socket, '--spiffe-id', 'spiffe://example.org/nobody']);
+    const bad = await runCli(['svid', 'fetch', '--socket', socket, '--spiffe-id', 'spiffe://example.org/nobody']);
     assert.equal(bad.code, 2);
     assert.match(bad.stderr, /^evident: workloadapi: no SVID with SPIFFE ID "spiffe:\/\/example.org\/nobody"/);
-    const invalid = await capture(['svid', 'fetch', '--socket', socket, '--spiffe-id', 'not-an-id']);
+    const invalid = await runCli(['svid', 'fetch', '--socket', socket, '--spiffe-id', 'not-an-id']);
     assert.equal(invalid.code, 2);
     assert.match(invalid.stderr, /--spiffe-id: spiffeid: scheme is missing or invalid/);
   });
 
   it('environment problems exit 3 with one line; a bad socket URI exits 2', async () => {
-    const none = await capture(['svid', 'fetch']);
+    const none = await runCli(['svid', 'fetch']);
     assert.equal(none.code, 3);
     assert.match(none.stderr, /SPIFFE_ENDPOINT_SOCKET/);
-    const missing = await capture(['svid', 'fetch', '--socket', `unix://${join(dir, 'missing.sock')}`]);
+    const missing = await runCli(['svid', 'fetch', '--socket', `unix://${join(dir, 'missing.sock')}`]);
     assert.equal(missing.code, 3);
     assert.equal(missing.stderr.trim().split('\n').length, 1);
-    const tcp = await capture(['svid', 'fetch', '--socket', 'tcp://127.0.0.1:1']);
+    const tcp = await runCli(['svid', 'fetch', '--socket', 'tcp://127.0.0.1:1']);
     assert.equal(tcp.code, 2);
     assert.match(tcp.stderr, /"unix" scheme/);
   });
@@ -102,7 +102,7 @@ describe('evident svid', () => {
     const denied = await FakeWorkloadApi.start(join(dir2, 'agent.sock'));
     try {
       denied.setX509({ code: status.PERMISSION_DENIED, details: 'no identity issued' });
-      const r = await capture(['svid', 'fetch', '--socket', denied.address]);
+      const r = await runCli(['svid', 'fetch', '--socket', denied.address]);
       assert.equal(r.code, 3);
       assert.match(r.stderr, /^evident: workloadapi: no identity issued to this process/);
     } finally {
@@ -112,22 +112,22 @@ describe('evident svid', () => {
   });
 
   it('fetch-jwt prints a token that validate-jwt accepts; a wrong audience exits 1', async () => {
-    const r = await capture(['svid', 'fetch-jwt', '--socket', socket, '--audience', 'spiffe://example.org/api']);
+    const r = await runCli(['svid', 'fetch-jwt', '--socket', socket, '--audience', 'spiffe://example.org/api']);
     assert.equal(r.code, 0, r.stderr);
     const token = r.stdout.trim();
     assert.equal(token.split('.').length, 3);
-    const ok = await capture(['svid', 'validate-jwt', '--socket', socket, '--audience', 'spiffe://example.org/api', '--token', token, '--json']);
+    const ok = await runCli(['svid', 'validate-jwt', '--socket', socket, '--audience', 'spiffe://example.org/api', '--token', token, '--json']);
     assert.equal(ok.code, 0, ok.stderr);
     assert.equal(JSON.parse(ok.stdout).spiffeId, 'spiffe://example.org/ci/builder');
-    const wrong = await capture(['svid', 'validate-jwt', '--socket', socket, '--audience', 'spiffe://example.org/other', '--token', token]);
+    const wrong = await runCli(['svid', 'validate-jwt', '--socket', socket, '--audience', 'spiffe://example.org/other', '--token', token]);
     assert.equal(wrong.code, 1);
     assert.match(wrong.stderr, /^evident: token is not valid: /);
-    const usage = await capture(['svid', 'fetch-jwt', '--socket', socket]);
+    const usage = await runCli(['svid', 'fetch-jwt', '--socket', socket]);
     assert.equal(usage.code, 2);
   });
 
   it('validate-jwt reads the token from stdin', async () => {
-    const token = (await capture(['svid', 'fetch-jwt', '--socket', socket, '--audience', 'aud1'])).stdout;
+    const token = (await runCli(['svid', 'fetch-jwt', '--socket', socket, '--audience', 'aud1'])).stdout;
     await writeFile(join(dir, 'token'), token);
     const runner = fileURLToPath(new URL('./cli-runner.ts', import.meta.url));
     const child = spawn(process.execPath, ['--import', 'tsx', runner, 'svid', 'validate-jwt', '--socket', socket, '--audience', 'aud1'], { stdio: ['pipe', 'pipe', 'pipe'] });
