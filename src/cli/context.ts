@@ -47,19 +47,28 @@ export class CliContext {
   report(e: unknown): number {
     if (isEvidentError(e)) {
       // validation errors carry one problem per line; each line gets the prefix so it stands alone
-      const prefix = `evident: ${e.file !== undefined ? `${e.file}: ` : ''}`;
+      const prefix = `evident: ${e.file !== undefined ? `${printableName(e.file)}: ` : ''}`;
       for (const line of e.message.split('\n')) this.err(`${prefix}${line}`);
       return exitCodeFor(e.code);
     }
     const err = e as NodeJS.ErrnoException;
     if (err && typeof err.code === 'string' && typeof err.path === 'string') {
       // A system error about a file the user named (missing, unreadable): their input, not our bug.
-      this.err(`evident: ${err.path}: ${describeSystemError(err)}`);
+      this.err(`evident: ${printableName(err.path)}: ${describeSystemError(err)}`);
       return 2;
     }
     this.err(`evident: internal error: ${err?.stack ?? String(e)}`);
     return 70;
   }
+}
+
+/** A file name as given, with control characters (a NUL, a newline) shown as \xNN so the message stays one line. */
+function printableName(name: string): string {
+  const shown = (c: string) => {
+    const code = c.charCodeAt(0);
+    return code < 0x20 || code === 0x7f ? `\\x${code.toString(16).padStart(2, '0')}` : c;
+  };
+  return Array.from(name, shown).join('');
 }
 
 function describeSystemError(err: NodeJS.ErrnoException): string {

@@ -16,6 +16,7 @@ interface VerifyFlags {
   json?: boolean;
   maxLinkSize?: string;
   verifyTime?: string;
+  layoutTime?: string;
   inspectionTimeout?: string;
 }
 
@@ -38,7 +39,8 @@ export function registerVerify(program: Command, ctx: CliContext): void {
     .option('--link-dir <dir>', 'the folder of link files and sublayout folders (default: the current folder)')
     .option('--json', 'print the report as JSON')
     .option('--max-link-size <bytes>', 'refuse link files larger than this (default 268435456, 256 MiB)')
-    .option('--verify-time <rfc3339>', 'check expiration at this time instead of now, e.g. 2026-01-31T12:00:00Z')
+    .option('--verify-time <rfc3339>', "check signers' certificates at this time instead of now, e.g. 2026-01-31T12:00:00Z (not the layout's expiry)")
+    .option('--layout-time <rfc3339>', "check the layout's expiry at this time instead of now (default: now, or a later --verify-time)")
     .option('--inspection-timeout <seconds>', 'time limit for each inspection command (default 10)')
     .action(
       ctx.action(async (flags: VerifyFlags) => {
@@ -82,8 +84,10 @@ export function registerVerify(program: Command, ctx: CliContext): void {
     );
 }
 
-function parseFlags(flags: VerifyFlags): { maxLinkBytes?: number; verifyTime?: Date; inspectionTimeoutMs?: number } {
-  const out: { maxLinkBytes?: number; verifyTime?: Date; inspectionTimeoutMs?: number } = {};
+type ParsedFlags = { maxLinkBytes?: number; verifyTime?: Date; layoutTime?: Date; inspectionTimeoutMs?: number };
+
+function parseFlags(flags: VerifyFlags): ParsedFlags {
+  const out: ParsedFlags = {};
   if (flags.maxLinkSize !== undefined) {
     const n = Number(flags.maxLinkSize);
     if (!/^\d+$/.test(flags.maxLinkSize) || !Number.isSafeInteger(n) || n < 1) {
@@ -91,13 +95,9 @@ function parseFlags(flags: VerifyFlags): { maxLinkBytes?: number; verifyTime?: D
     }
     out.maxLinkBytes = n;
   }
-  if (flags.verifyTime !== undefined) {
-    const t = new Date(flags.verifyTime.replace(' ', 'T'));
-    if (!RFC3339.test(flags.verifyTime) || Number.isNaN(t.getTime())) {
-      throw new EvidentError('BAD_USAGE', `verify: --verify-time must be an RFC 3339 time like 2026-01-31T12:00:00Z, not '${flags.verifyTime}'`);
-    }
-    out.verifyTime = t;
-  }
+  if (flags.verifyTime !== undefined) out.verifyTime = parseTime(flags.verifyTime, '--verify-time');
+  // the layout's expiry has a clock of its own: a back-dated --verify-time must not revive an expired layout
+  if (flags.layoutTime !== undefined) out.layoutTime = parseTime(flags.layoutTime, '--layout-time');
   if (flags.inspectionTimeout !== undefined) {
     const s = Number(flags.inspectionTimeout);
     if (!(s > 0) || !Number.isFinite(s)) {
@@ -106,4 +106,12 @@ function parseFlags(flags: VerifyFlags): { maxLinkBytes?: number; verifyTime?: D
     out.inspectionTimeoutMs = Math.round(s * 1000);
   }
   return out;
+}
+
+function parseTime(value: string, flag: string): Date {
+  const t = new Date(value.replace(' ', 'T'));
+  if (!RFC3339.test(value) || Number.isNaN(t.getTime())) {
+    throw new EvidentError('BAD_USAGE', `verify: ${flag} must be an RFC 3339 time like 2026-01-31T12:00:00Z, not '${value}'`);
+  }
+  return t;
 }

@@ -1,7 +1,7 @@
 import { createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
 import { EvidentError } from '../errors.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
+import { readRegularFile } from '../util/regular-file.js';
 import { parseStrictJson } from '../util/strict-json.js';
 import type { KeyDict, KeyType, Scheme } from './key-dict.js';
 import { ed25519PrivateFromHex, PrivateKey, PublicKey } from './keys.js';
@@ -60,7 +60,7 @@ export function parsePrivateKey(text: string, options: { password?: string } = {
     const publicKey = PublicKey.fromDict(dict, 'key');
     const keyObject =
       publicKey.scheme === 'ed25519' ? ed25519PrivateFromHex(privateValue, 'key') : privateFromPem(privateValue, options.password);
-    return new PrivateKey(keyObject, { publicKey });
+    return checkSigns(new PrivateKey(keyObject, { publicKey }));
   }
   if (!/-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(text)) {
     if (/-----BEGIN PUBLIC KEY-----/.test(text)) {
@@ -71,7 +71,25 @@ export function parsePrivateKey(text: string, options: { password?: string } = {
     }
     throw new EvidentError('BAD_KEY', 'not a PEM private key or a securesystemslib JSON key');
   }
-  return new PrivateKey(privateFromPem(text, options.password));
+  return checkSigns(new PrivateKey(privateFromPem(text, options.password)));
+}
+
+const PROBE = Buffer.from('evident: can this key sign?');
+
+/**
+ * A key file that parses may still not sign: an RSA key whose CRT values disagree makes OpenSSL fail at
+ * the first signature, or sign with a wrong exponent. One signature, checked with the public half, finds
+ * out when the key is loaded, so the error names the key file instead of surfacing mid-command.
+ */
+function checkSigns(key: PrivateKey): PrivateKey {
+  let problem: string | undefined;
+  try {
+    if (!key.publicKey.verifyRaw(PROBE, key.signRaw(PROBE))) problem = 'its signature does not verify with its own public key';
+  } catch (e) {
+    problem = (e as Error).message;
+  }
+  if (problem !== undefined) throw new EvidentError('BAD_KEY', `this private key cannot make a valid signature; its numbers are inconsistent (${problem})`);
+  return key;
 }
 
 /** Generates a new signing key: ed25519, ECDSA (P-256 default, or P-384) or RSA (3072 bits default, ≥ 2048). */
@@ -127,9 +145,10 @@ export async function saveKeyPair(key: PrivateKey, path: string, options: { form
 }
 
 async function readKeyFile(path: string): Promise<string> {
-  const buf = await readFile(path);
-  if (buf.length > MAX_KEY_FILE_BYTES) throw new EvidentError('BAD_KEY', `key file is larger than ${MAX_KEY_FILE_BYTES} bytes`, { file: path });
-  return buf.toString('utf8');
+  const read = await readRegularFile(path, MAX_KEY_FILE_BYTES);
+  if (read.kind === 'not-regular') throw new EvidentError('BAD_KEY', read.problem, { file: path });
+  if (read.kind === 'too-large') throw new EvidentError('BAD_KEY', `key file is larger than ${MAX_KEY_FILE_BYTES} bytes`, { file: path });
+  return read.bytes.toString('utf8');
 }
 
 function parseKeyDict(text: string): KeyDict {

@@ -54,6 +54,10 @@ export function rangeAffects(range: OsvRange, order: VersionOrder, v: unknown): 
  * Whether `version` of a package is affected by one `affected[]` entry: listed in `versions`, or inside
  * any SEMVER or ECOSYSTEM range. GIT ranges name commits, which a version string cannot be placed among,
  * so they are not evaluated (feeds list the affected versions of GIT ranges in `versions`).
+ *
+ * Each range is evaluated on its own, in its own type's order (OSV schema): a SEMVER range of upstream
+ * versions and an ECOSYSTEM range of a distribution's versions may both be present, and a fix of one
+ * need not even parse in the order of the other.
  */
 export function isAffected(entry: OsvAffected, version: string): AffectedResult {
   const warnings: string[] = [];
@@ -74,6 +78,22 @@ export function isAffected(entry: OsvAffected, version: string): AffectedResult 
       if (r.fixedIn !== null) fixes.push({ order, fixed: r.fixedIn });
     }
   }
-  fixes.sort((a, b) => a.order.compare(a.order.parse(a.fixed), a.order.parse(b.fixed)));
-  return { affected, fixedIn: affected && fixes.length > 0 ? (fixes[0] as { fixed: string }).fixed : null, warnings };
+  return { affected, fixedIn: affected ? lowestFix(fixes, versionOrder('ECOSYSTEM', ecosystem)) : null, warnings };
+}
+
+/**
+ * The fix to report among those of the ranges that affect the version: the lowest, compared only with
+ * fixes of the same order. When ranges of two orders name fixes, the ecosystem's own wins: its versions
+ * are the ones the package is published under, what a user upgrades to.
+ */
+function lowestFix(fixes: readonly { order: VersionOrder; fixed: string }[], ecosystemOrder: VersionOrder): string | null {
+  const lowestIn = (order: VersionOrder): string | undefined =>
+    fixes
+      .filter((f) => f.order === order)
+      .map((f) => f.fixed)
+      .reduce<string | undefined>((low, fixed) => (low === undefined || order.compare(order.parse(fixed), order.parse(low)) < 0 ? fixed : low), undefined);
+  const preferred = lowestIn(ecosystemOrder);
+  if (preferred !== undefined) return preferred;
+  const other = fixes[0]?.order;
+  return other === undefined ? null : (lowestIn(other) ?? null);
 }

@@ -1,9 +1,9 @@
-import { readFile, stat } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import type { KeyDict } from '../../crypto/key-dict.js';
 import { loadPublicKey } from '../../crypto/key-files.js';
 import type { PublicKey } from '../../crypto/keys.js';
 import { EvidentError, isEvidentError } from '../../errors.js';
+import { readRegularFile } from '../../util/regular-file.js';
 import { parseLayout } from '../models/layout.js';
 import { ValidationError } from '../models/problems.js';
 import type { Layout } from '../models/types.js';
@@ -13,7 +13,13 @@ import { SpecReader, type At } from './spec-reader.js';
 import { compileItems, type ItemContext } from './items.js';
 
 const TOP_KEYS = ['expires', 'readme', 'keys', 'roots', 'steps', 'inspections'] as const;
-const MAX_SPEC_BYTES = 16 * 1024 * 1024;
+/**
+ * A spec is policy written by hand: 256 KiB is a thousand steps. The limit bounds the work hostile YAML
+ * can cause (yaml's composer makes an error object per stray token: a second and 250 MB at this size).
+ */
+export const MAX_SPEC_BYTES = 256 * 1024;
+/** A PEM bundle of CA certificates (a whole public CA store is a quarter of this). */
+const MAX_ROOTS_BYTES = 1024 * 1024;
 
 export interface CompileOptions {
   /** The name problems are reported under (default: `path` as given). */
@@ -32,14 +38,15 @@ export interface CompileOptions {
  */
 export async function compileLayoutSpec(path: string, options: CompileOptions = {}): Promise<Layout> {
   const display = options.displayName ?? path;
-  const size = (await stat(path)).size;
-  if (size > MAX_SPEC_BYTES) throw new EvidentError('TOO_LARGE', `a layout spec may have at most ${MAX_SPEC_BYTES} bytes`, { file: display });
-  const reader = new SpecReader(display, await readFile(path, 'utf8'));
+  const read = await readRegularFile(path, MAX_SPEC_BYTES);
+  if (read.kind === 'not-regular') throw new EvidentError('BAD_INPUT', read.problem, { file: display });
+  if (read.kind === 'too-large') throw new EvidentError('TOO_LARGE', `is larger than ${MAX_SPEC_BYTES} bytes, the most a layout spec may have`, { file: display });
+  const reader = new SpecReader(display, read.bytes.toString('utf8'));
   return compileSpec(reader, dirname(resolve(path)), options.now ?? new Date());
 }
 
 async function compileSpec(reader: SpecReader, baseDir: string, now: Date): Promise<Layout> {
-  if (reader.problems.length > 0) throw new ValidationError(reader.sortedProblems());
+  if (reader.problemCount > 0) throw new ValidationError(reader.sortedProblems());
   if (reader.root.node === null || reader.root.node === undefined) {
     reader.report(reader.root, 'the spec is empty; it needs at least steps');
     throw new ValidationError(reader.sortedProblems());
@@ -59,7 +66,7 @@ async function compileSpec(reader: SpecReader, baseDir: string, now: Date): Prom
   const roots = await loadRoots(reader, top.get('roots'), baseDir);
   const context: ItemContext = { keys, roots: new Map([...roots].map(([name, dicts]) => [name, dicts.map((d) => d.keyid as string)])) };
   const { steps, inspections } = compileItems(reader, top.get('steps'), top.get('inspections'), context);
-  if (reader.problems.length > 0) throw new ValidationError(reader.sortedProblems());
+  if (reader.problemCount > 0) throw new ValidationError(reader.sortedProblems());
 
   const layout: Layout = {
     _type: 'layout',
@@ -95,14 +102,18 @@ async function loadRoots(reader: SpecReader, at: At | undefined, baseDir: string
   for (const [name, fileAt] of entries ?? []) {
     const file = reader.string(fileAt, 'the path of a PEM certificate bundle');
     if (file === undefined) continue;
-    let text: string;
+    let read;
     try {
-      text = await readFile(resolve(baseDir, file), 'utf8');
+      read = await readRegularFile(resolve(baseDir, file), MAX_ROOTS_BYTES);
     } catch (e) {
       reader.report(fileAt, describeLoadError(e, file));
       continue;
     }
-    const result = rootEntries(text);
+    if (read.kind !== 'bytes') {
+      reader.report(fileAt, `${file}: ${read.kind === 'too-large' ? `is larger than ${MAX_ROOTS_BYTES} bytes, more than a certificate bundle has` : read.problem}`);
+      continue;
+    }
+    const result = rootEntries(read.bytes.toString('utf8'));
     if (typeof result === 'string') reader.report(fileAt, `${file} ${result}`);
     else out.set(name, result);
   }
@@ -113,6 +124,8 @@ function describeLoadError(e: unknown, file: string): string {
   if (isEvidentError(e)) return `${file}: ${e.message}`;
   const code = (e as NodeJS.ErrnoException).code;
   if (code === 'ENOENT') return `${file}: no such file (paths are relative to the spec)`;
-  if (code === 'EACCES') return `${file}: permission denied`;
+  if (code === 'EACCES' || code === 'EPERM') return `${file}: permission denied`;
+  // ENOTDIR, ELOOP, ENAMETOOLONG, EIO…: still a file the spec names, not a bug of ours
+  if (typeof code === 'string') return `${file}: cannot be read (${code})`;
   throw e;
 }

@@ -1,6 +1,8 @@
 import { formatExpires } from '../models/expires.js';
 
 const UNIT_MS: Record<string, number> = { w: 7 * 86_400_000, d: 86_400_000, h: 3_600_000, m: 60_000 };
+/** The last instant the reference's `YYYY-MM-DDTHH:MM:SSZ` form can write (a Date goes further). */
+const LATEST = Date.UTC(9999, 11, 31, 23, 59, 59);
 const RFC3339 = /^(\d{4})-(\d{2})-(\d{2})(?:[Tt ](\d{2}):(\d{2}):(\d{2})(?:\.\d+)?([Zz]|[+-]\d{2}:\d{2}))?$/;
 
 /**
@@ -15,7 +17,7 @@ export function compileExpires(text: string, now: Date): { expires: string } | {
     let ms = 0;
     for (const [, n, unit] of trimmed.matchAll(/(\d+)([wdhm])/g)) ms += Number(n) * UNIT_MS[unit!]!;
     if (ms === 0) return { problem: 'a duration of zero would expire the layout at once' };
-    return { expires: formatExpires(new Date(now.getTime() + ms)) };
+    return within(now.getTime() + ms, trimmed);
   }
   const m = RFC3339.exec(trimmed);
   if (m) {
@@ -24,11 +26,17 @@ export function compileExpires(text: string, now: Date): { expires: string } | {
     const real = !Number.isNaN(date.getTime()) && Number(m[4] ?? 0) < 24 && Number(m[5] ?? 0) < 60 && Number(m[6] ?? 0) < 60 && sameDay(y, mo, d);
     if (real) {
       if (date.getTime() <= now.getTime()) return { problem: `${trimmed} is in the past` };
-      return { expires: formatExpires(date) };
+      return within(date.getTime(), trimmed);
     }
     return { problem: `${JSON.stringify(trimmed)} is not a real date` };
   }
   return { problem: `${JSON.stringify(trimmed)} is neither a duration (90d, 12h) nor an RFC 3339 date (2027-01-31, 2027-01-31T12:00:00Z)` };
+}
+
+/** `expires` for an instant the reference can write; a duration of 999999999d overflows even a Date. */
+function within(ms: number, text: string): { expires: string } | { problem: string } {
+  if (!(ms <= LATEST)) return { problem: `${text} is too far in the future (after 9999-12-31)` };
+  return { expires: formatExpires(new Date(ms)) };
 }
 
 function sameDay(y: number, mo: number, d: number): boolean {

@@ -40,14 +40,14 @@ export function compileItems(reader: SpecReader, stepsAt: At | undefined, inspec
 }
 
 function compileStep(reader: SpecReader, at: At, context: ItemContext, names: Map<string, At>, targets: { at: At; step: string }[]): Step | undefined {
-  const before = reader.problems.length;
+  const before = reader.problemCount;
   const fields = reader.map(at, STEP_KEYS, 'a step: name, functionaries, threshold, command, materials, products');
   if (!fields) return undefined;
   const name = compileName(reader, at, fields.get('name'), names);
   const pubkeys: string[] = [];
   const constraints: CertificateConstraint[] = [];
   const functionariesAt = fields.get('functionaries');
-  const beforeFunctionaries = reader.problems.length;
+  const beforeFunctionaries = reader.problemCount;
   if (functionariesAt === undefined) reader.report(at, 'functionaries are missing (who may perform this step)');
   for (const f of (functionariesAt && reader.seq(functionariesAt, 'of key names or {spiffe: ID, roots: [names]}')) ?? []) {
     if (reader.isScalarString(f)) {
@@ -60,7 +60,7 @@ function compileStep(reader: SpecReader, at: At, context: ItemContext, names: Ma
       if (c) constraints.push(c);
     }
   }
-  const functionariesOk = reader.problems.length === beforeFunctionaries;
+  const functionariesOk = reader.problemCount === beforeFunctionaries;
   let threshold = 1;
   const thresholdAt = fields.get('threshold');
   if (thresholdAt) {
@@ -73,7 +73,7 @@ function compileStep(reader: SpecReader, at: At, context: ItemContext, names: Ma
   const command = compileCommand(reader, fields.get('command'));
   const materials = compileRules(reader, fields.get('materials'), targets);
   const products = compileRules(reader, fields.get('products'), targets);
-  if (reader.problems.length > before) return undefined;
+  if (reader.problemCount > before) return undefined;
   const step: Step = {
     _type: 'step',
     name: name as string,
@@ -121,7 +121,7 @@ function compileSpiffe(reader: SpecReader, at: At, context: ItemContext): Certif
 }
 
 function compileInspection(reader: SpecReader, at: At, names: Map<string, At>, targets: { at: At; step: string }[]): Inspection | undefined {
-  const before = reader.problems.length;
+  const before = reader.problemCount;
   const fields = reader.map(at, INSPECTION_KEYS, 'an inspection: name, run, materials, products');
   if (!fields) return undefined;
   const name = compileName(reader, at, fields.get('name'), names);
@@ -130,7 +130,7 @@ function compileInspection(reader: SpecReader, at: At, names: Map<string, At>, t
   const run = compileCommand(reader, runAt);
   const materials = compileRules(reader, fields.get('materials'), targets);
   const products = compileRules(reader, fields.get('products'), targets);
-  if (reader.problems.length > before) return undefined;
+  if (reader.problemCount > before) return undefined;
   return { _type: 'inspection', name: name as string, expected_materials: materials, expected_products: products, run };
 }
 

@@ -19,7 +19,13 @@ export function rootEntries(pemText: string): KeyDict[] | string {
       return `certificate ${i + 1} cannot be parsed (${(e as Error).message})`;
     }
     if (!cert.ca) return `certificate ${i + 1} (${cert.subject.replace(/\n/g, ', ')}) is not a CA certificate`;
-    const key = PublicKey.fromKeyObject(cert.publicKey);
+    let key: PublicKey;
+    try {
+      // parsing the certificate does not decode its key: a point off the curve, or an unsupported type, shows here
+      key = PublicKey.fromKeyObject(cert.publicKey);
+    } catch (e) {
+      return `certificate ${i + 1} has an unusable public key (${(e as Error).message})`;
+    }
     const dict = key.toDict();
     entries.push({ ...dict, keyval: { ...dict.keyval, certificate: cert.toString() } });
   }

@@ -43,16 +43,23 @@ export function checkLayoutSignatures(ctx: VerifyContext, metadata: SignedMetada
   return unsigned.length === 0;
 }
 
-/** Expired when `expires` is before the verification time (at it is still valid, as in the reference). */
+const LAYOUT_CLOCK_NAMES = { 'layout-time': '--layout-time', 'verify-time': '--verify-time', 'current-time': 'the current time' } as const;
+
+/**
+ * Expired when `expires` is before the layout clock (at it is still valid, as in the reference). The
+ * message names the time unless it was simply now and the layout holds.
+ */
 export function checkExpiration(ctx: VerifyContext, layout: Layout, level: Level): boolean {
-  const expired = parseExpires(layout.expires).getTime() < ctx.now.getTime();
-  const at = ctx.now.toISOString().replace(/\.\d{3}Z$/, 'Z');
+  const { time, source } = ctx.layoutClock;
+  const expired = parseExpires(layout.expires).getTime() < time.getTime();
+  const at = time.toISOString().replace(/\.\d{3}Z$/, 'Z');
+  const when = expired || source !== 'current-time' ? ` (checked at ${at}, ${LAYOUT_CLOCK_NAMES[source]})` : '';
   ctx.report.add({
     id: 'layout-expiration',
     ok: !expired,
     ...stepOf(level),
-    message: `${whatOf(level)} ${expired ? 'expired' : 'expires'} ${layout.expires}${expired ? ` (verification time ${at})` : ''}`,
-    details: { expires: layout.expires, verifyTime: ctx.now.toISOString() },
+    message: `${whatOf(level)} ${expired ? 'expired' : 'expires'} ${layout.expires}${when}`,
+    details: { expires: layout.expires, time: time.toISOString(), source },
   });
   return !expired;
 }

@@ -24,11 +24,19 @@ export interface VerifyContext {
   readonly now: Date;
   /** Whether `now` was given (--verify-time) rather than taken from the clock; the report says which. */
   readonly timeGiven: boolean;
+  /** When layouts' expiry is checked: a clock of its own (VerifyOptions.layoutTime). */
+  readonly layoutClock: LayoutClock;
   readonly maxLinkBytes: number;
   /** Inspections wait here until every signature of every level has been checked. */
   readonly deferred: DeferredInspections[];
   /** Says which long stage begins (VerifyOptions.onProgress). */
   readonly progress: (stage: string) => void;
+}
+
+/** The time layouts' expiry is checked at, and where it came from (the report says). */
+export interface LayoutClock {
+  readonly time: Date;
+  readonly source: 'layout-time' | 'verify-time' | 'current-time';
 }
 
 /** One level's inspections and the step links their rules may refer to. */

@@ -16,10 +16,17 @@ export interface VerifyOptions {
    */
   readonly links?: Readonly<Record<string, string | Uint8Array | object>>;
   /**
-   * The time layouts must not have expired at and signers' certificates must be valid at (default: now;
-   * links carry no attested signing time). The report says which of the two was used.
+   * The time signers' certificates must be valid at (default: now; links carry no attested signing time,
+   * so this may be when the steps ran). The report says which was used. It does not move the layouts'
+   * expiry into the past: see `layoutTime`.
    */
   readonly verifyTime?: Date;
+  /**
+   * The time layouts must not have expired at. Default: now, or `verifyTime` when that is later (a layout
+   * must hold at both). Whoever can back-date `verifyTime` must not thereby revive an expired layout:
+   * only this separate, explicit option checks expiry at an earlier time.
+   */
+  readonly layoutTime?: Date;
   /** Run inspections (default true). When false they are reported as skipped, not failed. */
   readonly runInspections?: boolean;
   /** Time limit per inspection command (default 10 000 ms, the reference's LINK_CMD_EXEC_TIMEOUT). */

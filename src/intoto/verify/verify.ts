@@ -1,6 +1,6 @@
 import { EvidentError } from '../../errors.js';
 import type { Layout } from '../models/types.js';
-import { verifyLevel, type VerifyContext } from './level.js';
+import { verifyLevel, type LayoutClock, type VerifyContext } from './level.js';
 import { parseSignedMetadata, type SignedMetadata } from './metadata.js';
 import { ReportBuilder } from './report.js';
 import { folderSource, memorySource } from './source.js';
@@ -17,8 +17,10 @@ export const DEFAULT_INSPECTION_TIMEOUT_MS = 10_000;
  *
  * A step's functionaries are the layout keys its `pubkeys` name and, with in-toto-golang's extension,
  * any certificate (carried in a signature's `cert`, e.g. an X509-SVID) that chains to the layout's
- * `rootcas` and satisfies one of its `cert_constraints`; thresholds count distinct keyids and distinct
- * certificate identities (SPIFFE IDs). Certificates are checked at `verifyTime` (default: now).
+ * `rootcas` and satisfies one of its `cert_constraints`; thresholds count distinct keys (key material, not
+ * keyids, which differ with the text of a key) and distinct certificate identities (SPIFFE IDs). Certificates
+ * are checked at `verifyTime` (default: now); layouts' expiry at `layoutTime` (default: now, or a later
+ * `verifyTime`), so that back-dating the certificates' clock does not revive an expired layout.
  *
  * Order: layout signatures → expiration → each step's links (signatures, thresholds) → sublayouts →
  * command alignment (warnings) → threshold agreement → step rules; then, only when all of that passed,
@@ -35,19 +37,33 @@ export async function verify(options: VerifyOptions): Promise<VerificationReport
   if (!Number.isSafeInteger(maxLinkBytes) || maxLinkBytes < 1) throw new EvidentError('BAD_USAGE', `maxLinkBytes must be a positive integer, not ${maxLinkBytes}`);
   const timeoutMs = options.inspectionTimeoutMs ?? DEFAULT_INSPECTION_TIMEOUT_MS;
   if (!(timeoutMs > 0)) throw new EvidentError('BAD_USAGE', `inspectionTimeoutMs must be positive, not ${timeoutMs}`);
-  const now = options.verifyTime ?? new Date();
+  const clock = new Date();
+  const now = options.verifyTime ?? clock;
   if (Number.isNaN(now.getTime())) throw new EvidentError('BAD_USAGE', 'verifyTime is not a valid date');
+  if (options.layoutTime !== undefined && Number.isNaN(options.layoutTime.getTime())) throw new EvidentError('BAD_USAGE', 'layoutTime is not a valid date');
 
   const root = loadRootLayout(options.layout, options.layoutFile);
   const workDir = options.workDir ?? process.cwd();
   const source = options.links !== undefined ? memorySource(options.links, maxLinkBytes) : folderSource(options.linkDir ?? workDir, maxLinkBytes);
   const report = new ReportBuilder();
   const progress = options.onProgress ?? (() => {});
-  const ctx: VerifyContext = { source, report, now, timeGiven: options.verifyTime !== undefined, maxLinkBytes, deferred: [], progress };
+  const ctx: VerifyContext = {
+    source, report, now, timeGiven: options.verifyTime !== undefined, layoutClock: layoutClockOf(options, clock), maxLinkBytes, deferred: [], progress,
+  };
 
   await verifyLevel(ctx, root, options.layoutKeys, { dir: '', prefix: '' });
   await inspect(ctx, options.runInspections ?? true, workDir, timeoutMs);
   return report.finish(now, options.layoutFile);
+}
+
+/**
+ * When layouts' expiry is checked: `layoutTime` if given; else the current time, or `verifyTime` when
+ * later. Never a `verifyTime` in the past, which exists to check certificates as of when steps ran.
+ */
+function layoutClockOf(options: VerifyOptions, clock: Date): LayoutClock {
+  if (options.layoutTime !== undefined) return { time: options.layoutTime, source: 'layout-time' };
+  if (options.verifyTime !== undefined && options.verifyTime.getTime() > clock.getTime()) return { time: options.verifyTime, source: 'verify-time' };
+  return { time: clock, source: 'current-time' };
 }
 
 function loadRootLayout(value: unknown, file: string | undefined): SignedMetadata<Layout> {

@@ -43,7 +43,7 @@ async function problemsOf(path: string): Promise<string[]> {
   assert.fail('the spec compiled');
 }
 
-const DESIGN_SPEC = `expires: 90d                 # a duration (d, h) or an RFC 3339 date
+const DOCUMENTED_SPEC = `expires: 90d                 # a duration (d, h) or an RFC 3339 date
 readme: Hello World supply chain
 keys: {alice: keys/alice.pub}          # static functionaries: name -> public key file
 roots: {corp: identity-bundle.pem}     # CAs trusted for SVID-signed steps: name -> PEM file
@@ -69,13 +69,13 @@ inspections:
     products: [MATCH hello WITH PRODUCTS FROM build, ALLOW *]
 `;
 
-test('the DESIGN.md example compiles to the layout the reference reads', async (t) => {
+test('the documented example compiles to the layout the reference reads', async (t) => {
   const dir = await tempDir(t);
   await mkdir(join(dir, 'keys'));
   const alice = generatePrivateKey('ed25519');
   await saveKeyPair(alice, join(dir, 'keys/alice'));
   await writeFile(join(dir, 'identity-bundle.pem'), await makeCaPem(dir));
-  await writeFile(join(dir, 'root.yaml'), DESIGN_SPEC);
+  await writeFile(join(dir, 'root.yaml'), DOCUMENTED_SPEC);
   const layout = await compileLayoutSpec(join(dir, 'root.yaml'), { now: NOW });
   assert.equal(layout.expires, '2026-05-01T10:20:30Z');
   assert.equal(layout.readme, 'Hello World supply chain');

@@ -101,14 +101,17 @@ test('verify: every given layout key must have signed; a key listed twice counts
   });
 });
 
-test('verify: an expired layout fails; verifyTime moves the clock', async () => {
+test('verify: an expired layout fails; layoutTime moves its clock, a past verifyTime does not', async () => {
   await withChain(
     async (dir) => {
-      const report = await run(dir, { verifyTime: new Date('2026-01-01T00:00:00Z') });
+      const report = await run(dir, { layoutTime: new Date('2026-01-01T00:00:00Z') });
       assert.equal(report.ok, false);
       assert.deepEqual(failed(report).map((c) => c.id), ['layout-expiration']);
-      assert.match(formatReport(report), /^✗ layout expired 2025-06-01T00:00:00Z/m);
-      assert.equal((await run(dir, { verifyTime: new Date('2025-06-01T00:00:00Z') })).ok, true, 'expiring exactly now is not expired');
+      assert.match(formatReport(report), /^✗ layout expired 2025-06-01T00:00:00Z \(checked at 2026-01-01T00:00:00Z, --layout-time\)$/m);
+      assert.equal((await run(dir, { layoutTime: new Date('2025-06-01T00:00:00Z') })).ok, true, 'expiring exactly now is not expired');
+      const backdated = await run(dir, { verifyTime: new Date('2025-06-01T00:00:00Z') });
+      assert.equal(backdated.ok, false, 'verifyTime is the certificates\' clock, not the layout\'s');
+      assert.match(formatReport(backdated), /^✗ layout expired 2025-06-01T00:00:00Z \(checked at \S+, the current time\)$/m);
     },
     { layout: chainLayout({ expires: '2025-06-01T00:00:00Z' }) },
   );
