@@ -1,4 +1,5 @@
-import { isEvidentError, exitCodeFor } from '../errors.js';
+import { EvidentError, isEvidentError, exitCodeFor } from '../errors.js';
+import { errorLines } from '../intoto/models/problems.js';
 
 export interface OutputStream {
   write(chunk: string): unknown;
@@ -84,5 +85,30 @@ function describeSystemError(err: NodeJS.ErrnoException): string {
       return 'not a directory';
     default:
       return err.message;
+  }
+}
+
+/** Errors about a file name it as the user gave it, not as resolved against the working directory. */
+export async function asGiven<T>(promise: Promise<T>, given: string): Promise<T> {
+  try {
+    return await promise;
+  } catch (e) {
+    if (isEvidentError(e)) throw new EvidentError(e.code, e.message, { file: given, cause: e.cause });
+    const err = e as NodeJS.ErrnoException;
+    if (err && typeof err.code === 'string' && typeof err.path === 'string') throw new EvidentError('BAD_INPUT', describeSystemError(err), { file: given, cause: e });
+    throw e;
+  }
+}
+
+/** Prints a multi-problem error as one `evident: <file>: <problem>` line per problem. */
+export async function withErrorLines(ctx: CliContext, fn: () => Promise<number>): Promise<number> {
+  try {
+    return await fn();
+  } catch (e) {
+    if (isEvidentError(e) && e.message.includes('\n')) {
+      for (const line of errorLines(e)) ctx.err(line);
+      return exitCodeFor(e.code);
+    }
+    throw e;
   }
 }

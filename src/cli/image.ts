@@ -8,8 +8,7 @@ import { readImageLayout, readImageLayoutFile } from '../oci/layout-reader.js';
 import { unpackLayers } from '../oci/unpack.js';
 import { imageSbom, serializeBom } from '../sbom/cyclonedx.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
-import type { CliContext } from './context.js';
-import { withErrorLines } from './sign.js';
+import { withErrorLines, type CliContext } from './context.js';
 
 interface BuildFlags {
   config: string;

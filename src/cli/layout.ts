@@ -5,8 +5,7 @@ import type { PrivateKey } from '../crypto/keys.js';
 import { EvidentError } from '../errors.js';
 import { compileLayoutSpec } from '../intoto/layout-spec/compile.js';
 import { signMetablock, writeMetadataFile } from '../intoto/models/metablock.js';
-import type { CliContext } from './context.js';
-import { asGiven, withErrorLines } from './sign.js';
+import { asGiven, withErrorLines, type CliContext } from './context.js';
 
 interface CreateOptions {
   key?: string[];

@@ -3,12 +3,11 @@ import { resolve } from 'node:path';
 import { addEnvelopeSignature, envelopePayload, signEnvelope, type DsseEnvelope } from '../crypto/dsse.js';
 import { loadPrivateKey, loadPublicKey } from '../crypto/key-files.js';
 import type { PrivateKey } from '../crypto/keys.js';
-import { EvidentError, exitCodeFor, isEvidentError } from '../errors.js';
+import { EvidentError } from '../errors.js';
 import { linkFileName } from '../intoto/models/link.js';
 import { loadMetadataFile, signedOf, signMetablock, verifyMetadataSignature, writeMetadataFile, type MetadataFile } from '../intoto/models/metablock.js';
-import { errorLines } from '../intoto/models/problems.js';
 import type { Metablock } from '../intoto/models/types.js';
-import type { CliContext } from './context.js';
+import { asGiven, withErrorLines, type CliContext } from './context.js';
 
 interface SignOptions {
   key?: string[];
@@ -94,27 +93,4 @@ async function sign(ctx: CliContext, loaded: MetadataFile, keyFiles: string[], f
   if (opts.json) ctx.out(JSON.stringify({ file: out, type: signed._type, signatures: count, keyids: keys.map((k) => k.keyid) }));
   else ctx.out(`${out}: ${signed._type} signed by ${keys.map((k) => k.keyid.slice(0, 8)).join(', ')} (${count} signature${count === 1 ? '' : 's'})`);
   return 0;
-}
-
-/** Errors about a file name it as the user gave it, not as resolved against the working directory. */
-export async function asGiven<T>(promise: Promise<T>, given: string): Promise<T> {
-  try {
-    return await promise;
-  } catch (e) {
-    if (isEvidentError(e)) throw new EvidentError(e.code, e.message, { file: given, cause: e.cause });
-    throw e;
-  }
-}
-
-/** Prints a multi-problem error as one `evident: <file>: <problem>` line per problem. */
-export async function withErrorLines(ctx: CliContext, fn: () => Promise<number>): Promise<number> {
-  try {
-    return await fn();
-  } catch (e) {
-    if (isEvidentError(e) && e.message.includes('\n')) {
-      for (const line of errorLines(e)) ctx.err(line);
-      return exitCodeFor(e.code);
-    }
-    throw e;
-  }
 }

@@ -1,4 +1,4 @@
-import { isAbsolute, relative } from 'node:path';
+import { isAbsolute, relative, resolve } from 'node:path';
 import { Option, type Command } from 'commander';
 import { EvidentError } from '../errors.js';
 import { loadPrivateKey } from '../crypto/key-files.js';
@@ -6,7 +6,7 @@ import type { Signer } from '../crypto/signer.js';
 import type { Signature } from '../intoto/models/types.js';
 import type { CollectOptions } from '../intoto/record/index.js';
 import type { LinkFormat } from '../intoto/runlib/link-output.js';
-import type { CliContext } from './context.js';
+import { asGiven, type CliContext } from './context.js';
 import { progressReporter } from './progress.js';
 
 /** The flags `evident run` and `evident record` share with in-toto-run / in-toto-record. */
@@ -72,7 +72,7 @@ export async function stepIdentity(flags: StepFlags, ctx: CliContext): Promise<S
   }
   if (flags.spiffeId !== undefined) throw new EvidentError('BAD_USAGE', '--spiffe-id chooses among SVIDs: it needs --spiffe-socket');
   if (flags.key === undefined) throw new EvidentError('BAD_USAGE', 'a signing identity is needed: -k KEY, or --spiffe-socket for an SVID');
-  const key = await loadPrivateKey(flags.key, { password: flags.password });
+  const key = await asGiven(loadPrivateKey(resolve(ctx.io.cwd, flags.key), { password: flags.password }), flags.key);
   if (flags.keyType !== undefined && key.publicKey.keytype !== flags.keyType) {
     throw new EvidentError('BAD_KEY', `--key-type ${flags.keyType} given, but the key is ${key.publicKey.keytype}`, { file: flags.key });
   }

@@ -6,7 +6,7 @@ import type { PublicKey } from '../crypto/keys.js';
 import { EvidentError, isEvidentError } from '../errors.js';
 import { loadMetadataFile } from '../intoto/models/metablock.js';
 import { formatReport, reportToJson, verify } from '../intoto/verify/index.js';
-import type { CliContext } from './context.js';
+import { asGiven, type CliContext } from './context.js';
 import { stageReporter } from './progress.js';
 
 interface VerifyFlags {
@@ -53,7 +53,7 @@ export function registerVerify(program: Command, ctx: CliContext): void {
         const keys: PublicKey[] = [];
         for (const file of flags.layoutKeys) {
           try {
-            keys.push(await loadPublicKey(resolve(cwd, file)));
+            keys.push(await asGiven(loadPublicKey(resolve(cwd, file)), file));
           } catch (e) {
             // name the key as the user wrote it, not as resolved
             throw isEvidentError(e) ? new EvidentError(e.code, e.message, { file, cause: e.cause }) : e;

@@ -197,3 +197,15 @@ test('run and record work in the folder they are given, not the process working 
   assert.ok((await readdir(dir)).includes(`edit.${pub.keyid.slice(0, 8)}.link`));
   assert.deepEqual((await readdir(root)).filter((f) => f.includes('.link')), []);
 });
+
+test('run: a relative key path is relative to the folder the CLI runs in, and errors name it as given', async () => {
+  const dir = join(root, 'relative-key');
+  await mkdir(join(dir, 'keys'), { recursive: true });
+  await saveKeyPair(generatePrivateKey('ed25519'), join(dir, 'keys', 'dev'));
+  process.chdir(root); // not the folder the CLI is told to run in
+  const r = await runCli(['run', '-n', 'step', '-k', 'keys/dev', '-x', '-p', 'keys/dev.pub'], { cwd: dir });
+  assert.equal(r.code, 0, r.stderr);
+  const missing = await runCli(['run', '-n', 'step', '-k', 'keys/none', '-x', '-p', 'keys'], { cwd: dir });
+  assert.equal(missing.code, 2);
+  assert.match(missing.stderr, /^evident: keys\/none: /);
+});
