@@ -1,6 +1,7 @@
-import { chmod, link, lstat, mkdir, readdir, readlink, rm, symlink, writeFile } from 'node:fs/promises';
+import { chmod, link, lstat, mkdir, readdir, rm, symlink, writeFile } from 'node:fs/promises';
 import { join, relative, resolve, sep } from 'node:path';
 import { EvidentError } from '../errors.js';
+import { resolveInRoot as followInRoot } from '../util/resolve-in-root.js';
 import { classifyLayerPath, layerPathParts } from './layer-paths.js';
 import { readTar, type TarEntry } from './tar.js';
 
@@ -14,7 +15,6 @@ export interface UnpackStats {
   skipped: string[];
 }
 
-const MAX_LINKS = 40;
 
 /**
  * Writes the root filesystem of an image into `dir`, applying the layers in order (OCI image-spec
@@ -111,33 +111,18 @@ async function applyEntry(root: string, parts: string[], e: TarEntry, where: str
 
 /**
  * The physical path, inside `root`, of the components `parts`, following symlinks the way the kernel
- * would but never above `root`: a `..` at the root, or a symlink to an absolute path, is an escape.
- * Components that do not exist yet are taken as they are.
+ * would but never above `root`: a `..` at the root, or a symlink to an absolute path (the image's `/`,
+ * not this machine's), is an escape. Components that do not exist yet are taken as they are.
  */
 export async function resolveInRoot(root: string, parts: readonly string[], where: string): Promise<string> {
-  const current: string[] = [];
-  const queue = [...parts];
-  let links = 0;
-  while (queue.length > 0) {
-    const c = queue.shift() as string;
-    if (c === '' || c === '.') continue;
-    if (c === '..') {
-      if (current.length === 0) throw new EvidentError('PATH_ESCAPE', `${where}: refusing a path that resolves outside the unpacked root`);
-      current.pop();
-      continue;
-    }
-    const candidate = join(root, ...current, c);
-    const st = await lstat(candidate).catch(() => undefined);
-    if (st?.isSymbolicLink()) {
-      if (++links > MAX_LINKS) throw new EvidentError('SYMLINK_LOOP', `${where}: too many levels of symbolic links`);
-      const target = await readlink(candidate);
-      if (target.startsWith('/')) throw new EvidentError('PATH_ESCAPE', `${where}: refusing to follow symlink ${join(...current, c)} to absolute path '${target}'`);
-      queue.unshift(...target.split('/'));
-      continue;
-    }
-    current.push(c);
+  const resolved = await followInRoot(root, parts, { absoluteLinks: 'escape' });
+  if ('path' in resolved) return resolved.path;
+  const escape = resolved.escape;
+  if (escape.kind === 'loop') throw new EvidentError('SYMLINK_LOOP', `${where}: too many levels of symbolic links`);
+  if (escape.kind === 'absolute-link') {
+    throw new EvidentError('PATH_ESCAPE', `${where}: refusing to follow symlink ${escape.link} to absolute path '${escape.target}'`);
   }
-  return join(root, ...current);
+  throw new EvidentError('PATH_ESCAPE', `${where}: refusing a path that resolves outside the unpacked root`);
 }
 
 async function recheckSymlinks(root: string, dir: string): Promise<void> {

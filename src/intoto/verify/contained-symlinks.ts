@@ -1,9 +1,7 @@
-import { lstat, readdir, readlink } from 'node:fs/promises';
-import { isAbsolute, join, posix, relative, sep } from 'node:path';
+import { readdir, readlink } from 'node:fs/promises';
+import { isAbsolute, join, posix, relative } from 'node:path';
 import { EvidentError } from '../../errors.js';
-
-/** The kernel's limit on symlinks followed while resolving one path (Linux MAXSYMLINKS). */
-const MAX_LINKS = 40;
+import { isBelow, resolveInRoot } from '../../util/resolve-in-root.js';
 
 /**
  * Refuses a folder holding a symlink that leads out of it, so a command run in the folder cannot be
@@ -38,43 +36,8 @@ function lexicallyInside(root: string, link: string[], target: string): boolean 
   return isBelow(rel);
 }
 
-/**
- * Resolves `parts` as the kernel would, following every symlink met on the way, and says whether the
- * walk stays under `root`. A component that does not exist is taken as it is (a later `..` then pops
- * it), which is what a command creating it would get. A loop stays where it is: the kernel gives ELOOP.
- */
+/** Resolved as the kernel would (through every link on the way), the path stays under `root`; a loop stays where it is (ELOOP). */
 async function physicallyInside(root: string, parts: readonly string[]): Promise<boolean> {
-  let current: string[] = [];
-  const queue = [...parts];
-  let links = 0;
-  while (queue.length > 0) {
-    const c = queue.shift() as string;
-    if (c === '' || c === '.') continue;
-    if (c === '..') {
-      if (current.length === 0) return false;
-      current.pop();
-      continue;
-    }
-    const info = await lstat(join(root, ...current, c)).catch(() => undefined);
-    if (!info?.isSymbolicLink()) {
-      current.push(c);
-      continue;
-    }
-    if (++links > MAX_LINKS) return true;
-    const target = await readlink(join(root, ...current, c));
-    if (isAbsolute(target)) {
-      const rel = relative(root, target);
-      if (!isBelow(rel)) return false;
-      current = [];
-      queue.unshift(...rel.split(sep));
-    } else {
-      queue.unshift(...target.split('/'));
-    }
-  }
-  return true;
-}
-
-/** A path relative to the root names the root or something under it. */
-function isBelow(rel: string): boolean {
-  return rel !== '..' && !rel.startsWith(`..${sep}`) && !rel.startsWith('../') && !isAbsolute(rel);
+  const resolved = await resolveInRoot(root, parts, { absoluteLinks: 'inside-root-only' });
+  return !('escape' in resolved) || resolved.escape.kind === 'loop';
 }
