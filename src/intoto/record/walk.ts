@@ -1,4 +1,4 @@
-import type { Dirent } from 'node:fs';
+import type { BigIntStats, Dirent } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { EvidentError } from '../../errors.js';
@@ -54,15 +54,8 @@ export async function walkArtifacts(paths: readonly string[], options: WalkOptio
 
 async function visitTop(name: string, options: WalkOptions, walker: Walker): Promise<void> {
   const fsPath = resolve(options.base, name);
-  let st;
-  try {
-    st = await stat(fsPath, { bigint: true });
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'ELOOP') throw loopError(name);
-    options.warn(`${name}: ${code === 'ENOENT' || code === 'ENOTDIR' ? 'does not exist' : `cannot be read (${code})`}, skipping`);
-    return;
-  }
+  const st = await statOrWarn(fsPath, name, options.warn, { missing: 'does not exist', unreadable: 'cannot be read' });
+  if (st === undefined) return;
   if (st.isFile()) options.onFile({ name, fsPath });
   else if (st.isDirectory()) walker.add({ name, fsPath, parent: undefined, id: Promise.resolve(`${st.dev}:${st.ino}`) });
   else options.warn(`${name}: ${specialKind(st)}, skipping`);
@@ -152,16 +145,8 @@ class Walker {
 
   /** A symlink: what it points to decides, as os.walk's is_dir() and the reference's isfile() do. */
   private async visitLink(dir: DirNode, name: string, fsPath: string, follow: boolean, subdirs: DirNode[]): Promise<void> {
-    let st;
-    try {
-      st = await stat(fsPath, { bigint: true });
-    } catch (e) {
-      const code = (e as NodeJS.ErrnoException).code;
-      if (code === 'ELOOP') throw loopError(name);
-      const why = code === 'ENOENT' || code === 'ENOTDIR' ? 'dangling symlink' : `symlink cannot be resolved (${code})`;
-      this.options.warn(`${name}: ${why}, skipping`);
-      return;
-    }
+    const st = await statOrWarn(fsPath, name, this.options.warn, { missing: 'dangling symlink', unreadable: 'symlink cannot be resolved' });
+    if (st === undefined) return;
     if (st.isFile()) {
       this.options.onFile({ name, fsPath });
     } else if (st.isDirectory()) {
@@ -175,6 +160,26 @@ class Walker {
     } else {
       this.options.warn(`${name}: ${specialKind(st)}, skipping`);
     }
+  }
+}
+
+/**
+ * What `fsPath` is, following symlinks; undefined, with a warning, where the reference would silently skip
+ * it (missing, dangling, unreadable). A loop is an error: the reference would walk into it.
+ */
+async function statOrWarn(
+  fsPath: string,
+  name: string,
+  warn: (message: string) => void,
+  say: { missing: string; unreadable: string },
+): Promise<BigIntStats | undefined> {
+  try {
+    return await stat(fsPath, { bigint: true });
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ELOOP') throw loopError(name);
+    warn(`${name}: ${code === 'ENOENT' || code === 'ENOTDIR' ? say.missing : `${say.unreadable} (${code})`}, skipping`);
+    return undefined;
   }
 }
 
