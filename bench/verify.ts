@@ -1,10 +1,13 @@
 /**
- * `npm run bench -- verify [--small]`: final-product verification of a two-step chain (code → build) over
- * ≥ 100 000 artifacts, timed side by side in one run (`--runs=N`, default 3, alternating; medians compared):
+ * `npm run bench -- verify [--small | --artifacts=N] [--min-ratio=X]`: final-product verification of a
+ * two-step chain (code → build) over 100 000 artifacts per list (by default), timed side by side in one run (`--runs=N`, default 3, alternating; medians compared):
  *   - evident's verify(), in a child process (compiled, as shipped) so its peak RSS (VmHWM) is its own;
  *   - the reference: `/usr/bin/in-toto-verify` on the same layout, key and links.
  * The links are generated directly (digests of generated contents, no files hashed) and signed; the
  * rules use MATCH, CREATE and DISALLOW. Targets: evident ≥ 10 × faster, peak memory ≤ 1 GB.
+ * `--min-ratio=X` makes a CPU-time ratio below X an error (exit 1): CI runs a smaller chain with a generous
+ * X, so a change that loses the speed fails loudly. CPU time, because other work on a busy machine inflates
+ * wall times but not the CPU either side spends.
  *
  * Compiled and run as `node verify.js --child DIR` this file is the child.
  */
@@ -33,8 +36,9 @@ interface ChildResult {
 }
 
 export default async function bench(flags: string[]): Promise<void> {
-  const n = flags.includes('--small') ? 2_000 : 100_000;
-  const runs = runsFlag(flags);
+  const n = numberFlag(flags, '--artifacts') ?? (flags.includes('--small') ? 2_000 : 100_000);
+  const runs = numberFlag(flags, '--runs') ?? 3;
+  const minRatio = numberFlag(flags, '--min-ratio');
   const work = mkdtempSync(join(tmpdir(), 'evident-bench-verify-'));
   try {
     const started = Date.now();
@@ -69,18 +73,22 @@ export default async function bench(flags: string[]): Promise<void> {
     process.stdout.write(`ratio:          evident is ${ratio.toFixed(1)}× faster in wall time (target ≥ 10×) ${ratio >= 10 ? 'OK' : 'MISSED'}, ${cpuRatio.toFixed(1)}× in CPU time (medians)\n`);
     process.stdout.write(`peak memory:    ${(evident.peakKb / 1024).toFixed(0)} MB (target ≤ 1024 MB) ${evident.peakKb <= 1024 * 1024 ? 'OK' : 'MISSED'}\n`);
     process.stdout.write(`load average:   ${loadavg().map((l) => l.toFixed(1)).join(' ')} on ${availableParallelism()} CPUs (other work on the machine inflates wall times)\n`);
+    if (minRatio !== undefined && cpuRatio < minRatio) {
+      throw new Error(`evident spends only ${cpuRatio.toFixed(1)}× less CPU time than the reference; at least ${minRatio}× is required`);
+    }
   } finally {
     rmSync(work, { recursive: true, force: true });
     rmSync(BUILD, { recursive: true, force: true });
   }
 }
 
-/** `--runs=N` (default 3): each side is run N times, alternating, and compared by its median. */
-function runsFlag(flags: string[]): number {
-  const flag = flags.find((f) => f.startsWith('--runs='));
-  const runs = flag === undefined ? 3 : Number(flag.slice('--runs='.length));
-  if (!Number.isSafeInteger(runs) || runs < 1) throw new Error(`--runs takes a positive integer, not ${flag}`);
-  return runs;
+/** `--NAME=X`, a positive number (`--runs=N`: each side is run N times, alternating, and compared by its median). */
+function numberFlag(flags: string[], name: string): number | undefined {
+  const flag = flags.find((f) => f.startsWith(`${name}=`));
+  if (flag === undefined) return undefined;
+  const value = Number(flag.slice(name.length + 1));
+  if (!(value > 0) || (name !== '--min-ratio' && !Number.isSafeInteger(value))) throw new Error(`${name} takes a positive number, not ${flag}`);
+  return value;
 }
 
 function median(values: number[]): number {

@@ -8,87 +8,76 @@ import { MAX_JSON_DEPTH, tooDeep } from '../util/strict-json.js';
  * point order), strings with no escapes but `\"` and `\\`, integers only. Where any of that fails the
  * text is left as it was and the caller encodes the parsed value instead. Otherwise a second pass drops
  * the insignificant whitespace in place, and the member's bytes are then exactly
- * `canonicalJsonBytes(JSON.parse(text)[member])`, at a fraction of the cost on a large link.
+ * `canonicalJsonBytes(JSON.parse(text)[member])`, at a fraction of the cost on a large file.
  *
- * In place, because fresh memory is dear: a 35 MB link costs more in first-touched pages than in the
+ * In place, because fresh memory is dear: a 35 MB file costs more in first-touched pages than in the
  * scan of it. Numbers that canonical JSON refuses (fractions, exponents, integers beyond 2^53) are
  * errors here, as in parseStrictJson; numbers after the point where it gives up are left to that function.
  * So is nesting deeper than MAX_JSON_DEPTH: the scan recurses per level.
  */
 
-/**
- * Where one artifact list of a link (`signed.materials` or `signed.products`) lies, for a list the scan
- * found to be exactly what a link's artifact validation accepts: an object of objects of non-empty hex
- * strings, with no escape in any key. Offsets are byte offsets into the canonical document.
- */
-export interface ArtifactListSpan {
-  /** The list's value `{…}`. */
-  readonly start: number;
-  readonly end: number;
-  /** How many artifacts it holds. */
-  readonly count: number;
-  /**
-   * Four offsets per artifact: its path (inside the quotes) [start, end), then its digest object
-   * `{"sha256":"…"}` [start, end). Paths ascend in byte (= code point) order.
-   */
-  readonly entries: Int32Array;
-}
-
-/** A metadata document made canonical in place. */
+/** A document made canonical in place. */
 export interface CanonicalDocument {
   /** The whole document, canonical: a view of the start of the buffer it was made from. */
   readonly bytes: Buffer;
-  /** Where `signed` lies in `bytes`: the bytes its signatures are over. */
-  readonly signedStart: number;
-  readonly signedEnd: number;
-  /** The well-formed artifact lists of `signed`. */
-  readonly lists: { readonly materials?: ArtifactListSpan; readonly products?: ArtifactListSpan };
+  /** Where the value of the member that was looked for lies in `bytes`. */
+  readonly memberStart: number;
+  readonly memberEnd: number;
+}
+
+/** What canonicalizeInPlace looks for in a document, and how a caller reads parts it knows the shape of. */
+export interface CanonicalReading {
+  /** The top-level member to locate. */
+  readonly member: string;
+  /** Top-level members that make the document one the caller does not read this way: the scan gives up at once. */
+  readonly giveUpOn?: readonly string[];
+  /**
+   * A faster scan for some members of the located member's object (when that is an object), for values whose
+   * shape the caller knows (see MemberValueScanner).
+   */
+  readonly scanMemberValue?: MemberValueScanner;
 }
 
 /**
- * Makes a metadata document canonical in place (see above), locating its `signed` member and, when that
- * is a link, every artifact of its `materials` and `products` lists: their 10^5 paths and digests are
- * read once, and nothing but offsets is allocated for them. Returns undefined, with `bytes` unchanged,
- * when the text is not canonical as written or has no `signed` object member.
+ * Scans the value of one member of the located object, in the input `b`: its key's text lies in
+ * [keyStart, keyEnd) (inside the quotes), its value starts at `pos`, and will start at `out` in the canonical
+ * output. Returns where the value ends in the input and in the output, or undefined to have the general scan
+ * read it (from `pos`, as if never looked at). It must accept only what the general scan accepts and count
+ * the output as it does (every byte but whitespace outside strings); where the general scan would give up,
+ * it throws NOT_CANONICAL. It writes nothing.
  */
-export function canonicalizeInPlace(bytes: Buffer, file?: string): CanonicalDocument | undefined {
-  const scanner = new Scanner(bytes, file);
-  let signed: { start: number; end: number } | undefined;
-  try {
-    signed = scanner.document(SIGNED, true);
-  } catch (e) {
-    if (e === GIVE_UP) return undefined;
-    throw e;
-  }
-  if (signed === undefined) return undefined;
-  const length = compactInPlace(bytes);
-  if (length !== scanner.length) throw new Error(`canonical-from-text: compaction gave ${length} bytes, the scan counted ${scanner.length}`);
-  return { bytes: bytes.subarray(0, length), signedStart: signed.start, signedEnd: signed.end, lists: Object.fromEntries(scanner.lists) };
-}
+export type MemberValueScanner = (b: Buffer, keyStart: number, keyEnd: number, pos: number, out: number) => { readonly pos: number; readonly out: number } | undefined;
 
-/** The canonical bytes of one top-level member, from a copy of `bytes`; undefined where canonicalizeInPlace gives up. */
-export function canonicalMemberFromText(bytes: Uint8Array, member: string, file?: string): Buffer | undefined {
-  const copy = Buffer.from(bytes);
-  const scanner = new Scanner(copy, file);
+/** Thrown by a MemberValueScanner where the text is not canonical as written: canonicalizeInPlace gives up. */
+export const NOT_CANONICAL: unique symbol = Symbol('not canonical as written');
+
+/**
+ * Makes a document canonical in place (see above), locating the value of its top-level member
+ * `reading.member`. Returns undefined, with `bytes` unchanged, when the text is not canonical as written or
+ * has no such member.
+ */
+export function canonicalizeInPlace(bytes: Buffer, reading: CanonicalReading, file?: string): CanonicalDocument | undefined {
+  const scanner = new Scanner(bytes, file, reading);
   let found: { start: number; end: number } | undefined;
   try {
-    found = scanner.document(Buffer.from(member, 'utf8'), false);
+    found = scanner.document();
   } catch (e) {
     if (e === GIVE_UP) return undefined;
     throw e;
   }
   if (found === undefined) return undefined;
-  compactInPlace(copy);
-  return copy.subarray(found.start, found.end);
+  const length = compactInPlace(bytes);
+  if (length !== scanner.length) throw new Error(`canonical-from-text: compaction gave ${length} bytes, the scan counted ${scanner.length}`);
+  return { bytes: bytes.subarray(0, length), memberStart: found.start, memberEnd: found.end };
 }
 
-const GIVE_UP = Symbol('not canonical as written');
-/** An artifact list that is canonical but not plain hex digests: it is scanned again the general way. */
-const NOT_PLAIN = Symbol('not a plain artifact list');
-const SIGNED = Buffer.from('signed');
-const PAYLOAD_TYPE = Buffer.from('payloadType');
-const MATERIALS = Buffer.from('materials');
-const PRODUCTS = Buffer.from('products');
+/** The canonical bytes of one top-level member, from a copy of `bytes`; undefined where canonicalizeInPlace gives up. */
+export function canonicalMemberFromText(bytes: Uint8Array, member: string, file?: string): Buffer | undefined {
+  const found = canonicalizeInPlace(Buffer.from(bytes), { member }, file);
+  return found?.bytes.subarray(found.memberStart, found.memberEnd);
+}
+
+const GIVE_UP = NOT_CANONICAL;
 
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
@@ -111,13 +100,19 @@ class Scanner {
   private depth = 0;
   /** Whether the last string scanned held an escape. */
   private escaped = false;
-  /** The artifact lists of `signed` found well-formed. */
-  readonly lists = new Map<'materials' | 'products', ArtifactListSpan>();
+  private readonly member: Buffer;
+  private readonly giveUpOn: readonly Buffer[];
+  private readonly scanMemberValue: MemberValueScanner | undefined;
 
   constructor(
     private readonly b: Buffer,
     private readonly file: string | undefined,
-  ) {}
+    reading: CanonicalReading,
+  ) {
+    this.member = Buffer.from(reading.member, 'utf8');
+    this.giveUpOn = (reading.giveUpOn ?? []).map((name) => Buffer.from(name, 'utf8'));
+    this.scanMemberValue = reading.scanMemberValue;
+  }
 
   /** The length of the canonical document. */
   get length(): number {
@@ -125,7 +120,7 @@ class Scanner {
   }
 
   /** Walks the top-level object; returns where the member's value will lie (undefined if absent). */
-  document(name: Uint8Array, link: boolean): { start: number; end: number } | undefined {
+  document(): { start: number; end: number } | undefined {
     this.ws();
     this.expect(OPEN_OBJECT);
     this.o++;
@@ -142,10 +137,10 @@ class Scanner {
       this.o++;
       this.ws();
       const start = this.o;
-      // a DSSE envelope is read as one whatever else it holds: no use scanning its payload for `signed`
-      if (link && this.isKey(PAYLOAD_TYPE, ks + 1, ke - 1)) throw GIVE_UP;
-      const isMember = this.isKey(name, ks + 1, ke - 1);
-      if (isMember && link && this.b[this.pos] === OPEN_OBJECT) this.object(true);
+      // a document of another kind is read as one whatever else it holds: no use scanning it for the member
+      for (const other of this.giveUpOn) if (this.isKey(other, ks + 1, ke - 1)) throw GIVE_UP;
+      const isMember = this.isKey(this.member, ks + 1, ke - 1);
+      if (isMember && this.scanMemberValue !== undefined && this.b[this.pos] === OPEN_OBJECT) this.object(true);
       else this.value();
       if (isMember) {
         if (found !== undefined) throw GIVE_UP; // a duplicate member: JSON.parse keeps the last; stay out of it
@@ -183,8 +178,8 @@ class Scanner {
     throw GIVE_UP;
   }
 
-  /** An object; in `signed` of a link (`ofLink`), its artifact lists are located as well. */
-  private object(ofLink: boolean): void {
+  /** An object; that of the located member (`located`) has its members' values offered to scanMemberValue. */
+  private object(located: boolean): void {
     this.enter();
     this.pos++;
     this.o++;
@@ -209,7 +204,7 @@ class Scanner {
       this.expect(COLON);
       this.o++;
       this.ws();
-      if (ofLink) this.linkMember(ks + 1, ke - 1);
+      if (located) this.memberValue(ks + 1, ke - 1);
       else this.value();
       this.ws();
       const c = this.b[this.pos++];
@@ -224,23 +219,12 @@ class Scanner {
     if (++this.depth > MAX_JSON_DEPTH) throw tooDeep(this.file);
   }
 
-  /** A member of a link's `signed`: `materials` and `products` are tried as plain artifact lists first. */
-  private linkMember(ks: number, ke: number): void {
-    const list = this.isKey(MATERIALS, ks, ke) ? 'materials' : this.isKey(PRODUCTS, ks, ke) ? 'products' : undefined;
-    if (list === undefined || this.b[this.pos] !== OPEN_OBJECT) return this.value();
-    const pos = this.pos;
-    const start = this.o;
-    try {
-      const entries = scanArtifactList(this.b, this.pos, this.o);
-      this.pos = listEndPos;
-      this.o = listEndOutput;
-      this.lists.set(list, { start, end: this.o, count: listEndEntries / 4, entries: entries.subarray(0, listEndEntries) });
-    } catch (e) {
-      if (e !== NOT_PLAIN) throw e;
-      this.pos = pos;
-      this.o = start;
-      this.object(false);
-    }
+  /** The value of a member of the located object: scanMemberValue may read it, else the general scan does. */
+  private memberValue(ks: number, ke: number): void {
+    const scanned = this.scanMemberValue!(this.b, ks, ke, this.pos, this.o);
+    if (scanned === undefined) return this.value();
+    this.pos = scanned.pos;
+    this.o = scanned.out;
   }
 
   private isKey(name: Uint8Array, ks: number, ke: number): boolean {
@@ -326,118 +310,6 @@ class Scanner {
 }
 
 /**
- * An artifact list `{"path": {"alg": "hex", …}, …}` at `pos` (`o` in the output) in one tight loop
- * (this is where a large link spends its bytes), recording where each path and digest object will lie;
- * where it ended is left in `listEndPos`, `listEndOutput` and `listEndEntries`. Anything else throws
- * NOT_PLAIN (the caller scans it again the general way) or GIVE_UP, as the general scan would.
- */
-function scanArtifactList(b: Buffer, pos: number, o: number): Int32Array {
-  pos = skipWhitespace(b, pos + 1);
-  o++;
-  const empty = b[pos] === CLOSE_OBJECT;
-  // room for entries of ~48 bytes each in what is left of the text; untouched pages of a large array cost nothing
-  let entries = new Int32Array(empty ? 0 : 4 * Math.ceil((b.length - pos) / 48) + 16);
-  let n = 0;
-  let prevStart = -1;
-  let prevEnd = -1;
-  if (empty) {
-    pos++;
-    o++;
-  } else {
-    for (;;) {
-      // the path
-      pos = skipWhitespace(b, pos);
-      if (b[pos] !== QUOTE) throw GIVE_UP;
-      const keyStart = ++pos;
-      pos = plainStringEnd(b, pos);
-      const keyEnd = pos++;
-      if (prevStart >= 0 && compareBytes(b, prevStart, prevEnd, keyStart, keyEnd) >= 0) throw GIVE_UP;
-      prevStart = keyStart;
-      prevEnd = keyEnd;
-      const outKeyStart = o + 1;
-      o += keyEnd - keyStart + 3; // "path":
-      pos = skipWhitespace(b, pos);
-      if (b[pos++] !== COLON) throw GIVE_UP;
-      pos = skipWhitespace(b, pos);
-      // its digests: {"alg": "hex", …}, algorithms ascending
-      if (b[pos++] !== OPEN_OBJECT) throw NOT_PLAIN;
-      const valueStart = o++;
-      pos = skipWhitespace(b, pos);
-      if (b[pos] === CLOSE_OBJECT) {
-        pos++;
-        o++;
-      } else {
-        let algStart = -1;
-        let algEnd = -1;
-        for (;;) {
-          pos = skipWhitespace(b, pos);
-          if (b[pos] !== QUOTE) throw GIVE_UP;
-          const s = ++pos;
-          pos = plainStringEnd(b, pos);
-          if (algStart >= 0 && compareBytes(b, algStart, algEnd, s, pos) >= 0) throw GIVE_UP;
-          algStart = s;
-          algEnd = pos;
-          o += pos - s + 3; // "alg":
-          pos = skipWhitespace(b, pos + 1);
-          if (b[pos++] !== COLON) throw GIVE_UP;
-          pos = skipWhitespace(b, pos);
-          if (b[pos++] !== QUOTE) throw NOT_PLAIN;
-          const hexStart = pos;
-          while (HEX_DIGIT[b[pos]!] === 1) pos++;
-          if (b[pos] !== QUOTE || pos === hexStart) throw NOT_PLAIN;
-          o += pos - hexStart + 2; // "hex"
-          pos = skipWhitespace(b, pos + 1);
-          const c = b[pos++];
-          o++; // , or }
-          if (c === CLOSE_OBJECT) break;
-          if (c !== COMMA) throw GIVE_UP;
-        }
-      }
-      if (n + 4 > entries.length) {
-        const grown = new Int32Array(entries.length * 2);
-        grown.set(entries);
-        entries = grown;
-      }
-      entries[n++] = outKeyStart;
-      entries[n++] = outKeyStart + (keyEnd - keyStart);
-      entries[n++] = valueStart;
-      entries[n++] = o;
-      pos = skipWhitespace(b, pos);
-      const c = b[pos++];
-      o++; // , or }
-      if (c === CLOSE_OBJECT) break;
-      if (c !== COMMA) throw GIVE_UP;
-    }
-  }
-  listEndPos = pos;
-  listEndOutput = o;
-  listEndEntries = n;
-  return entries;
-}
-
-/**
- * Where the string whose content starts at `pos` ends (its closing quote). An escape sends the list the
- * general way (NOT_PLAIN: it gives up there on an escaped key); a raw control character is not JSON.
- */
-function plainStringEnd(b: Buffer, pos: number): number {
-  for (; ; pos++) {
-    const c = b[pos];
-    if (c === QUOTE) return pos;
-    if (c === undefined || c < 0x20) throw GIVE_UP;
-    if (c === BACKSLASH) throw NOT_PLAIN;
-  }
-}
-
-/**
- * Where the last scanArtifactList ended (input, output) and how many offsets it recorded. Plain variables,
- * not properties: the exit of a loop of 10^5 iterations has no type feedback when the optimizer compiles
- * the loop, and a property store there would throw the optimized code away the first time a list ends.
- */
-let listEndPos = 0;
-let listEndOutput = 0;
-let listEndEntries = 0;
-
-/**
  * The writing pass, over a text the Scanner accepted: every byte outside strings that is not whitespace
  * is kept, strings are kept whole (an escaped quote does not end one). Writes trail reads, so in place is
  * safe. Returns the new length.
@@ -465,7 +337,8 @@ function isWhitespace(c: number): boolean {
   return c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09;
 }
 
-function skipWhitespace(b: Buffer, pos: number): number {
+/** Where the whitespace at `pos` ends (at the end of `b` at the latest). */
+export function skipWhitespace(b: Buffer, pos: number): number {
   for (;;) {
     const c = b[pos];
     if (c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09) pos++;
@@ -474,7 +347,7 @@ function skipWhitespace(b: Buffer, pos: number): number {
 }
 
 /** Byte order of two ranges of `b` (UTF-8 byte order is code point order). */
-function compareBytes(b: Uint8Array, as: number, ae: number, bs: number, be: number): number {
+export function compareBytes(b: Uint8Array, as: number, ae: number, bs: number, be: number): number {
   const n = Math.min(ae - as, be - bs);
   for (let k = 0; k < n; k++) {
     const d = b[as + k]! - b[bs + k]!;
@@ -484,7 +357,5 @@ function compareBytes(b: Uint8Array, as: number, ae: number, bs: number, be: num
 }
 
 const LITERALS = ['true', 'false', 'null'].map((w) => Buffer.from(w));
-const HEX_DIGIT = new Uint8Array(256);
-for (const c of '0123456789abcdefABCDEF') HEX_DIGIT[c.charCodeAt(0)] = 1;
 const NUMBER_CHAR = new Uint8Array(256);
 for (const c of '0123456789+-.eE') NUMBER_CHAR[c.charCodeAt(0)] = 1;

@@ -1,4 +1,5 @@
 import { EvidentError } from '../errors.js';
+import { envelopeMessages } from './identity-cache.js';
 import type { PublicKey } from './keys.js';
 import type { Signer } from './signer.js';
 
@@ -53,21 +54,19 @@ export function envelopePayload(envelope: DsseEnvelope): Buffer {
   return message.subarray(payloadStart);
 }
 
-// A large payload (a link of 10^5 artifacts is ~60 MB of base64) is decoded once per envelope, however
-// many keys are tried against it. The entry remembers what it was made from: an envelope whose payload
-// or type was replaced since is decoded again, never checked against its old bytes.
-const messages = new WeakMap<DsseEnvelope, { payloadType: string; payload: string; message: Buffer; payloadStart: number }>();
-
-/** PAE(payloadType, payload): the bytes every signature of the envelope is over; the payload is its tail. */
+/**
+ * PAE(payloadType, payload): the bytes every signature of the envelope is over; the payload is its tail.
+ * A large payload (a link of 10^5 artifacts is ~60 MB of base64) is decoded once per envelope, however many
+ * keys are tried against it (identity-cache.ts; an envelope changed since is decoded again).
+ */
 function signedMessage(envelope: DsseEnvelope): { message: Buffer; payloadStart: number } {
-  let found = messages.get(envelope);
-  if (found === undefined || found.payload !== envelope.payload || found.payloadType !== envelope.payloadType) {
-    const payload = Buffer.from(envelope.payload, 'base64');
-    const message = pae(envelope.payloadType, payload);
-    found = { payloadType: envelope.payloadType, payload: envelope.payload, message, payloadStart: message.length - payload.length };
-    messages.set(envelope, found);
-  }
-  return found;
+  return envelopeMessages.get(envelope, decodeMessage);
+}
+
+function decodeMessage(envelope: DsseEnvelope): { payloadType: string; payload: string; message: Buffer; payloadStart: number } {
+  const payload = Buffer.from(envelope.payload, 'base64');
+  const message = pae(envelope.payloadType, payload);
+  return { payloadType: envelope.payloadType, payload: envelope.payload, message, payloadStart: message.length - payload.length };
 }
 
 /**

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { canonicalizeInPlace, canonicalMemberFromText } from '../../src/crypto/canonical-from-text.js';
+import { canonicalizeInPlace, canonicalMemberFromText, NOT_CANONICAL } from '../../src/crypto/canonical-from-text.js';
 import { canonicalJsonBytes } from '../../src/crypto/canonical-json.js';
 import { pythonJsonDumps } from '../../src/intoto/models/python-json.js';
 
@@ -67,35 +67,38 @@ test('property: whenever it answers, the answer equals canonical JSON of the par
   assert.ok(answered > 500, `the fast path answered ${answered} of 3000`);
 });
 
-test('canonicalizeInPlace locates the artifact lists that hold only hex digests, entry by entry', () => {
-  const doc = (materials: unknown, products: unknown) => pythonJsonDumps({ signatures: [], signed: { _type: 'link', materials, products } });
-  const lists = (text: string) => {
-    const found = canonicalizeInPlace(Buffer.from(text, 'utf8'))?.lists;
-    return found && { materials: found.materials !== undefined, products: found.products !== undefined };
-  };
-  assert.deepEqual(lists(doc({ 'a.c': { sha256: '00ffAA' } }, {})), { materials: true, products: true });
-  assert.deepEqual(lists(doc({ 'a.c': { sha256: 'xyz' } }, { b: {} })), { materials: false, products: true });
-  assert.deepEqual(lists(doc({ 'a.c': { sha256: '' } }, { b: 'ab' })), { materials: false, products: false });
-  assert.deepEqual(lists(doc({ 'a.c': [] }, { b: { sha256: 12 } })), { materials: false, products: false });
-  assert.deepEqual(lists(doc([], { b: { sha256: 'a\\"b' } })), { materials: false, products: false });
-  // only the link's own lists count, not look-alikes deeper down
-  assert.deepEqual(lists(pythonJsonDumps({ signed: { environment: { materials: { a: { x: '00' } } } } })), { materials: false, products: false });
+test('canonicalizeInPlace drops the whitespace in place and locates the member; a text it gives up on is left as it was', () => {
   const unsorted = Buffer.from('{"signed": {"b": 1, "a": 2}}');
-  assert.equal(canonicalizeInPlace(unsorted), undefined);
+  assert.equal(canonicalizeInPlace(unsorted, { member: 'signed' }), undefined);
   assert.equal(unsorted.toString(), '{"signed": {"b": 1, "a": 2}}', 'a text it gives up on is left as it was');
 
-  // the offsets: every path and digest object, in the canonical bytes, in order (raw UTF-8 here: the
-  // reference writes \u escapes, which send a list the general way)
-  const list = { 'a.c': { md5: 'ff', sha256: '00' }, 'é/b': {} };
-  const text = JSON.stringify({ signatures: [], signed: { _type: 'link', materials: list, products: {} } }, null, 1);
-  const found = canonicalizeInPlace(Buffer.from(text, 'utf8'))!;
-  assert.deepEqual(found.bytes.subarray(found.signedStart, found.signedEnd), fast(text));
+  const text = JSON.stringify({ other: [1, { x: 'é' }], signed: { _type: 'link', a: { 'a.c': { md5: 'ff' } }, b: {} } }, null, 1);
+  const found = canonicalizeInPlace(Buffer.from(text, 'utf8'), { member: 'signed' })!;
+  assert.deepEqual(found.bytes.subarray(found.memberStart, found.memberEnd), fast(text));
   assert.equal(found.bytes.toString(), canonicalJsonBytes(JSON.parse(text)).toString(), 'the whole document is canonical');
-  const span = found.lists.materials!;
-  assert.equal(span.count, 2);
-  const at = (s: number, e: number) => found.bytes.toString('utf8', s, e);
-  assert.equal(at(span.start, span.end), '{"a.c":{"md5":"ff","sha256":"00"},"é/b":{}}');
-  assert.deepEqual([at(span.entries[0]!, span.entries[1]!), at(span.entries[2]!, span.entries[3]!)], ['a.c', '{"md5":"ff","sha256":"00"}']);
-  assert.deepEqual([at(span.entries[4]!, span.entries[5]!), at(span.entries[6]!, span.entries[7]!)], ['é/b', '{}']);
-  assert.equal(canonicalizeInPlace(Buffer.from(doc({ 'é/b': {} }, {})))?.lists.materials, undefined);
+  assert.equal(canonicalizeInPlace(Buffer.from(text, 'utf8'), { member: 'signed', giveUpOn: ['other'] }), undefined, 'a member that marks another kind of document');
+});
+
+test('canonicalizeInPlace offers the located object\'s members to a value scanner, which may take one or leave it', () => {
+  const text = JSON.stringify({ signed: { a: [1, 2], b: { x: 1 }, c: 'q' }, z: { a: 1 } }, null, 2);
+  const offered: string[] = [];
+  const found = canonicalizeInPlace(
+    Buffer.from(text, 'utf8'),
+    {
+      member: 'signed',
+      scanMemberValue: (b, ks, ke, pos, out) => {
+        offered.push(b.toString('utf8', ks, ke));
+        if (b.toString('utf8', ks, ke) !== 'c') return undefined;
+        // "q": three bytes in and out
+        assert.equal(b.toString('utf8', pos, pos + 3), '"q"');
+        return { pos: pos + 3, out: out + 3 };
+      },
+    },
+  )!;
+  assert.deepEqual(offered, ['a', 'b', 'c'], 'the members of the located object only, in order');
+  assert.equal(found.bytes.toString(), canonicalJsonBytes(JSON.parse(text)).toString());
+  const refusing = () => {
+    throw NOT_CANONICAL;
+  };
+  assert.equal(canonicalizeInPlace(Buffer.from(text, 'utf8'), { member: 'signed', scanMemberValue: refusing }), undefined, 'a scanner gives up for the whole document');
 });

@@ -1,4 +1,5 @@
 import { X509Certificate } from 'node:crypto';
+import { dictKeys } from '../../crypto/identity-cache.js';
 import type { KeyDict } from '../../crypto/key-dict.js';
 import { computeKeyid } from '../../crypto/key-dict.js';
 import { keyFingerprint, PublicKey } from '../../crypto/keys.js';
@@ -48,22 +49,15 @@ export function checkKeyDicts(value: unknown, where: string, problems: Problems,
   return problems.size > before ? undefined : out;
 }
 
-/** The keys of validated key dicts (checkKeyDict makes each once), so their fingerprints are computed once. */
-const publicKeys = new WeakMap<KeyDict, PublicKey>();
-
 /**
- * The key of a dict of a layout's `keys`: made when the layout was validated, else now (a layout built
- * in memory). `where` names the dict in the error.
+ * The key of a dict of a layout's `keys`: made when the layout was validated (checkKeyDict makes each
+ * once, so its fingerprint is computed once), else now (a layout built in memory). Cached per dict
+ * (crypto/identity-cache.ts): do not change the dict after passing it. `where` names the dict in the error.
  *
  * @throws EvidentError BAD_KEY when the dict holds no usable key
  */
 export function layoutKey(dict: KeyDict, where = 'key'): PublicKey {
-  let key = publicKeys.get(dict);
-  if (key === undefined) {
-    key = PublicKey.fromDict(dict, where);
-    publicKeys.set(dict, key);
-  }
-  return key;
+  return dictKeys.get(dict, (d) => PublicKey.fromDict(d, where));
 }
 
 function checkKeyDict(dict: unknown, at: string, problems: Problems, certificate: boolean): KeyDict | undefined {
@@ -110,7 +104,7 @@ function checkKeyDict(dict: unknown, at: string, problems: Problems, certificate
     return undefined;
   }
   const copy = structuredClone(key);
-  publicKeys.set(copy, publicKey);
+  dictKeys.remember(copy, publicKey);
   return copy;
 }
 

@@ -1,6 +1,7 @@
 import type { Layout, Link, Metablock, Signature } from './types.js';
 import { canonicalJsonBytes } from '../../crypto/canonical-json.js';
 import { envelopePayload, parseEnvelope, signEnvelope, verifyEnvelope, type DsseEnvelope } from '../../crypto/dsse.js';
+import { canonicalBytes } from '../../crypto/identity-cache.js';
 import type { PublicKey } from '../../crypto/keys.js';
 import type { Signer } from '../../crypto/signer.js';
 import { EvidentError, isEvidentError } from '../../errors.js';
@@ -148,25 +149,31 @@ export function verifyMetablockSignature(metablock: Metablock, key: PublicKey): 
   return key.verify(signableBytes(metablock.signed), signature.sig);
 }
 
-// A layout is checked against several keys, a big link's canonical form takes a while: encode once.
-const signable = new WeakMap<object, Buffer>();
-
-/** The bytes signatures are over: canonical JSON of `signed`, cached per object (treat it as frozen). */
-export function signableBytes(signed: Link | Layout): Buffer {
-  let bytes = signable.get(signed);
-  if (bytes === undefined) {
-    bytes = canonicalJsonBytes(signed);
-    signable.set(signed, bytes);
-  }
-  return bytes;
+/**
+ * As verifyMetablockSignature, for a metablock whose signed bytes are known: those of a link file read
+ * canonical as written (the link itself is not at hand as an object).
+ */
+export function verifySignedBytes(signedBytes: Buffer, signatures: readonly Signature[], key: PublicKey): boolean {
+  const signature = signatures.find((s) => s.keyid === key.keyid);
+  if (signature === undefined) return false;
+  return key.verify(signedBytes, signature.sig);
 }
 
 /**
- * Records the canonical bytes of `signed` when they are already known (read off the file's text by
- * canonicalMemberFromText), so verifying a large link does not encode it again.
+ * The bytes signatures are over: canonical JSON of `signed`. A layout is checked against several keys and
+ * a big link's canonical form takes a while, so it is encoded once per object (crypto/identity-cache.ts):
+ * do not change `signed` after passing it.
+ */
+export function signableBytes(signed: Link | Layout): Buffer {
+  return canonicalBytes.get(signed, canonicalJsonBytes);
+}
+
+/**
+ * Records the canonical bytes of `signed` when they are already known (read off the file's text), so
+ * a large link is not encoded again. Only for an object just made from those very bytes.
  */
 export function primeSignableBytes(signed: Link | Layout, bytes: Buffer): void {
-  signable.set(signed, bytes);
+  canonicalBytes.remember(signed, bytes);
 }
 
 /** Whether `key` signed the file, in either format. */

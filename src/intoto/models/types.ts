@@ -36,6 +36,7 @@ export interface Signature {
   cert?: string;
 }
 
+/** A link's `signed`, plain data (verification holds a link as an IndexedLink, verify/indexed-link.ts). */
 export interface Link {
   _type: 'link';
   name: string;

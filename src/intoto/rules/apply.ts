@@ -1,7 +1,6 @@
 import type { ArtifactRule, HashDict } from '../models/types.js';
 import { compileFnmatch, type NameMatcher } from './fnmatch.js';
-import { PackedArtifacts } from './packed-artifacts.js';
-import type { ArtifactIndex, ArtifactType, ItemRulesResult, LinkArtifacts, MatchMiss, RuleFailure, RuleResult } from './types.js';
+import type { ArtifactIndex, ArtifactType, DigestComparison, ItemRulesResult, LinkArtifacts, MatchMiss, RuleFailure, RuleResult } from './types.js';
 import { compareCodePoints } from '../../util/code-points.js';
 
 type MatchRule = Extract<ArtifactRule, { type: 'MATCH' }>;
@@ -266,14 +265,12 @@ function applyMatchGeneral(
 
 /**
  * Whether `path` (at `position` in `source`'s keys, or -1 when not known) has exactly the digests of
- * `destinationPath` in `destination`. Two packed lists compare bytes; anything else compares digest sets.
+ * `destinationPath` in `destination`: by the source's shortcut if it has one for the destination (two
+ * packed lists compare bytes), else as digest sets.
  */
-function compareArtifact(source: ArtifactIndex, position: number, path: string, destination: ArtifactIndex, destinationPath: string): 'same' | MatchMiss['reason'] {
-  if (source instanceof PackedArtifacts && destination instanceof PackedArtifacts) {
-    const j = destination.indexOf(destinationPath);
-    if (j === -1) return 'not-in-destination';
-    return source.sameDigestsAt(position === -1 ? source.indexOf(path) : position, destination, j) ? 'same' : 'hash-mismatch';
-  }
+function compareArtifact(source: ArtifactIndex, position: number, path: string, destination: ArtifactIndex, destinationPath: string): DigestComparison {
+  const shortcut = source.compareDigests?.(position, path, destination, destinationPath);
+  if (shortcut !== undefined) return shortcut;
   const expected = destination.get(destinationPath);
   if (expected === undefined) return 'not-in-destination';
   return sameHashes(source.get(path)!, expected) ? 'same' : 'hash-mismatch';
@@ -313,7 +310,8 @@ export function sameHashes(a: HashDict, b: HashDict): boolean {
 
 /** Python `==` of two artifact dictionaries: the same paths with the same digests. */
 export function sameArtifactSets(a: ArtifactIndex, b: ArtifactIndex): boolean {
-  if (a instanceof PackedArtifacts && b instanceof PackedArtifacts) return a.equals(b);
+  const shortcut = a.sameArtifacts?.(b);
+  if (shortcut !== undefined) return shortcut;
   if (a.size !== b.size) return false;
   for (const path of a.keys()) {
     const other = b.get(path);

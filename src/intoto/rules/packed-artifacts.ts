@@ -1,11 +1,11 @@
-import type { ArtifactListSpan } from '../../crypto/canonical-from-text.js';
 import { artifactNameProblem } from '../models/artifact-name.js';
+import type { ArtifactListSpan } from '../models/link-spans.js';
 import type { ArtifactDict, HashDict } from '../models/types.js';
-import type { ArtifactIndex } from './types.js';
+import type { ArtifactIndex, DigestComparison } from './types.js';
 
 /**
  * A link's artifact list kept as the canonical bytes it was signed as (located by
- * canonicalizeInPlace), instead of 10^5 parsed objects: only the paths become strings. Two
+ * canonicalizeMetadataInPlace), instead of 10^5 parsed objects: only the paths become strings. Two
  * artifacts have the same digests exactly when their digest objects have the same canonical bytes
  * (sorted algorithms, unescaped hex), so comparing them allocates nothing. Digest objects, the lookup
  * table and the plain dictionary are made only when something asks for them.
@@ -101,6 +101,19 @@ export class PackedArtifacts implements ArtifactIndex {
     return this.byPath.get(path) ?? -1;
   }
 
+  /** ArtifactIndex's shortcut: against another packed list, digests compare as bytes. */
+  compareDigests(position: number, path: string, other: ArtifactIndex, otherPath: string): DigestComparison | undefined {
+    if (!(other instanceof PackedArtifacts)) return undefined;
+    const j = other.indexOf(otherPath);
+    if (j === -1) return 'not-in-destination';
+    return this.sameDigestsAt(position === -1 ? this.indexOf(path) : position, other, j) ? 'same' : 'hash-mismatch';
+  }
+
+  /** ArtifactIndex's shortcut: two packed lists are equal exactly when their canonical bytes are. */
+  sameArtifacts(other: ArtifactIndex): boolean | undefined {
+    return other instanceof PackedArtifacts ? this.equals(other) : undefined;
+  }
+
   /** Whether artifact `i` here and artifact `j` of `other` have exactly the same digests. */
   sameDigestsAt(i: number, other: PackedArtifacts, j: number): boolean {
     const a = this.span.entries;
@@ -118,6 +131,11 @@ export class PackedArtifacts implements ArtifactIndex {
   toDict(): ArtifactDict {
     this.dict ??= JSON.parse(this.bytes.toString('utf8', this.span.start, this.span.end)) as ArtifactDict;
     return this.dict;
+  }
+
+  /** A list serializes as the dictionary it stands for, not as the buffer it is read from. */
+  toJSON(): ArtifactDict {
+    return this.toDict();
   }
 
   /** The digest object of artifact `i`: `{"alg":"hex",…}` as the scan found it (no escapes, no spaces). */

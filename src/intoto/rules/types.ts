@@ -5,14 +5,29 @@ export type ArtifactType = 'materials' | 'products';
 
 /**
  * Artifacts by path, looked up as own keys only, so names like `__proto__` or `constructor` are ordinary
- * paths. A `Map` is one; `indexArtifacts` makes one over a link's dictionary without copying it.
+ * paths. A `Map` is one; `indexArtifacts` makes one over a link's dictionary without copying it, and a
+ * link read from a file holds its lists packed in the bytes it was signed as (PackedArtifacts).
+ *
+ * The two optional methods are shortcuts an index may have for comparing with another index it knows the
+ * representation of (two packed lists compare bytes, making no digest objects). They answer undefined for
+ * any other index, and the rules then compare what `get` returns: either way the answer is the same.
  */
 export interface ArtifactIndex {
   get(path: string): HashDict | undefined;
   has(path: string): boolean;
   keys(): Iterable<string>;
   readonly size: number;
+  /**
+   * How the artifact at `position` in keys() (-1: not known; `path` is then looked up) compares with
+   * `otherPath` in `other`, or undefined when this index has no shortcut for `other`.
+   */
+  compareDigests?(position: number, path: string, other: ArtifactIndex, otherPath: string): DigestComparison | undefined;
+  /** Whether `other` holds the same paths with the same digests, or undefined when this index has no shortcut for it. */
+  sameArtifacts?(other: ArtifactIndex): boolean | undefined;
 }
+
+/** How one artifact compares with the artifact a MATCH rule looks up on the other side. */
+export type DigestComparison = 'same' | 'hash-mismatch' | 'not-in-destination';
 
 /** What the rules of one item see of a link (a step's, an inspection's or a sublayout's summary). */
 export interface LinkArtifacts {

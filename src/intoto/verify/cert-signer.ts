@@ -1,34 +1,35 @@
 import { createPublicKey } from 'node:crypto';
+import { dictCertificates } from '../../crypto/identity-cache.js';
+import type { KeyDict } from '../../crypto/key-dict.js';
 import { PublicKey } from '../../crypto/keys.js';
 import { certificateAttributes, parseCertificatesPem, verifyCertificateChain, X509ChainError, type X509Certificate } from '../../crypto/x509/index.js';
 import type { Layout, Step } from '../models/types.js';
 import { constraintProblem } from './cert-constraints.js';
-import type { SignedMetadata } from './metadata.js';
+import type { LoadedMetadata } from './metadata.js';
 
-/** The CAs a layout trusts for certificate signers, parsed once per layout. */
+/** The CAs a layout trusts for certificate signers. */
 export interface LayoutCas {
   /** Root CA certificates with the keyid each is listed under in `rootcas`. */
   readonly roots: readonly { readonly keyid: string; readonly cert: X509Certificate }[];
   readonly intermediates: readonly X509Certificate[];
 }
 
-const parsed = new WeakMap<Layout, LayoutCas>();
-
 /** The most certificates one signature may carry (leaf included); real chains have two or three. */
 const MAX_CARRIED = 8;
 
-/** The layout's `rootcas` and `intermediatecas` as certificates (validated when the layout was parsed). */
+/**
+ * The layout's `rootcas` and `intermediatecas` as certificates (validated when the layout was parsed),
+ * each parsed once per dict however many steps ask (crypto/identity-cache.ts).
+ */
 export function layoutCas(layout: Layout): LayoutCas {
-  let cas = parsed.get(layout);
-  if (cas === undefined) {
-    const certOf = (pem: string | undefined) => parseCertificatesPem(pem ?? '')[0]!;
-    cas = {
-      roots: Object.entries(layout.rootcas ?? {}).map(([keyid, dict]) => ({ keyid, cert: certOf(dict.keyval.certificate) })),
-      intermediates: Object.values(layout.intermediatecas ?? {}).map((dict) => certOf(dict.keyval.certificate)),
-    };
-    parsed.set(layout, cas);
-  }
-  return cas;
+  return {
+    roots: Object.entries(layout.rootcas ?? {}).map(([keyid, dict]) => ({ keyid, cert: certificateOf(dict) })),
+    intermediates: Object.values(layout.intermediatecas ?? {}).map(certificateOf),
+  };
+}
+
+function certificateOf(dict: KeyDict): X509Certificate {
+  return dictCertificates.get(dict, (d) => parseCertificatesPem(d.keyval.certificate ?? '')[0]!);
 }
 
 /** A certificate signer the step accepts. */
@@ -54,7 +55,7 @@ export type CertificateVerdict = { readonly ok: true; readonly signer: Certifica
  * for a refusal names the signer, so a person knows which identity did what.
  */
 export function checkCertificateSigner(
-  metadata: SignedMetadata,
+  metadata: LoadedMetadata,
   signature: { readonly keyid: string; readonly cert: string },
   step: Step,
   cas: LayoutCas,

@@ -2,13 +2,13 @@ import type { PublicKey } from '../../crypto/keys.js';
 import { parseExpires } from '../models/expires.js';
 import { nameProblem } from '../models/problems.js';
 import { parseRule } from '../models/rule.js';
-import type { ArtifactRule, Inspection, Layout, Link, RuleTokens, Step } from '../models/types.js';
+import type { ArtifactRule, Inspection, Layout, RuleTokens, Step } from '../models/types.js';
 import { applyArtifactRules, sameArtifactSets } from '../rules/apply.js';
 import type { LinkArtifacts } from '../rules/types.js';
 import { describeRules, failureDetails } from './describe.js';
+import type { IndexedLink } from './indexed-link.js';
 import type { VerifyContext } from './level.js';
 import type { SignedMetadata } from './metadata.js';
-import { artifactsOf } from './link-artifacts.js';
 import { loadStepLinks, prefetchStepLinks, type LinkSigner, type StepLinks } from './step-links.js';
 
 /** Where a level sits: its links' folder and how its steps are named in the report. */
@@ -135,7 +135,7 @@ function reportCertificateTime(ctx: VerifyContext): void {
 }
 
 /** A command other than the expected one is a warning, as the specification and the reference say. */
-export function checkCommandAlignment(ctx: VerifyContext, layout: Layout, links: Map<string, Link[]>, level: Level): void {
+export function checkCommandAlignment(ctx: VerifyContext, layout: Layout, links: Map<string, IndexedLink[]>, level: Level): void {
   for (const s of layout.steps) {
     for (const link of links.get(s.name)!) {
       const same = link.command.length === s.expected_command.length && link.command.every((x, i) => x === s.expected_command[i]);
@@ -152,14 +152,14 @@ export function checkCommandAlignment(ctx: VerifyContext, layout: Layout, links:
 }
 
 /** With a threshold above 1, all counted links must report the same materials and products. */
-export function checkThresholdAgreement(ctx: VerifyContext, layout: Layout, links: Map<string, Link[]>, found: StepLinkSets, level: Level): boolean {
+export function checkThresholdAgreement(ctx: VerifyContext, layout: Layout, links: Map<string, IndexedLink[]>, found: StepLinkSets, level: Level): boolean {
   let ok = true;
   for (const s of layout.steps) {
     // The reference compares only when the threshold is above 1 (and then keeps the first link anyway).
     if (s.threshold <= 1) continue;
     const list = links.get(s.name)!;
-    const first = artifactsOf(list[0]!);
-    const odd = list.findIndex((l) => !sameArtifactSets(artifactsOf(l).materials, first.materials) || !sameArtifactSets(artifactsOf(l).products, first.products));
+    const first = list[0]!.artifacts;
+    const odd = list.findIndex((l) => !sameArtifactSets(l.artifacts.materials, first.materials) || !sameArtifactSets(l.artifacts.products, first.products));
     const shown = [...found.get(s.name)!.signers.values()].map((x) => x.shown);
     ok = ok && odd === -1;
     ctx.report.add({
@@ -175,15 +175,9 @@ export function checkThresholdAgreement(ctx: VerifyContext, layout: Layout, link
   return ok;
 }
 
-const ruleCache = new WeakMap<RuleTokens[], ArtifactRule[]>();
-
-function rulesOf(tokens: RuleTokens[], where: string): ArtifactRule[] {
-  let rules = ruleCache.get(tokens);
-  if (rules === undefined) {
-    rules = tokens.map((t, i) => parseRule(t, `${where}[${i}]`));
-    ruleCache.set(tokens, rules);
-  }
-  return rules;
+/** An item's rules as the engine takes them (parsed here: each item's rules are applied once per verification). */
+function rulesOf(tokens: readonly RuleTokens[], where: string): ArtifactRule[] {
+  return tokens.map((t, i) => parseRule(t, `${where}[${i}]`));
 }
 
 /** Applies an item's material and product rules and reports each list as one check. */

@@ -1,5 +1,6 @@
 import type { PublicKey } from '../../crypto/keys.js';
-import type { Inspection, Layout, Link } from '../models/types.js';
+import type { Inspection, Layout } from '../models/types.js';
+import { indexArtifacts } from '../rules/apply.js';
 import type { LinkArtifacts } from '../rules/types.js';
 import {
   checkCommandAlignment,
@@ -12,7 +13,7 @@ import {
   type Level,
   type StepLinkSets,
 } from './level-checks.js';
-import { artifactsOf, linkWithArtifacts } from './link-artifacts.js';
+import type { IndexedLink } from './indexed-link.js';
 import type { SignedMetadata } from './metadata.js';
 import type { ReportBuilder } from './report.js';
 import { within, type LinkSource } from './source.js';
@@ -54,7 +55,7 @@ export type { Level };
  * Inspections are queued on the context, not run. Returns the link summarizing the level (the first
  * step's materials, the last step's products), or undefined when its links could not be established.
  */
-export async function verifyLevel(ctx: VerifyContext, metadata: SignedMetadata<Layout>, keys: readonly PublicKey[], level: Level): Promise<Link | undefined> {
+export async function verifyLevel(ctx: VerifyContext, metadata: SignedMetadata<Layout>, keys: readonly PublicKey[], level: Level): Promise<IndexedLink | undefined> {
   const layout = metadata.signed;
   if (!checkLayoutSignatures(ctx, metadata, keys, level)) return undefined;
   checkExpiration(ctx, layout, level);
@@ -69,7 +70,7 @@ export async function verifyLevel(ctx: VerifyContext, metadata: SignedMetadata<L
   // As the reference's reduce_chain_links: the first link (in `pubkeys` order) stands for its step.
   const reduced = new Map(layout.steps.map((s) => [s.name, links.get(s.name)![0]!]));
   const stepLinks = new Map<string, LinkArtifacts>();
-  for (const [name, link] of reduced) stepLinks.set(name, artifactsOf(link));
+  for (const [name, link] of reduced) stepLinks.set(name, link.artifacts);
   for (const s of layout.steps) checkItemRules(ctx, `${level.prefix}${s.name}`, s, stepLinks);
   if (layout.inspect.length > 0) ctx.deferred.push({ prefix: level.prefix, inspections: layout.inspect, stepLinks });
   return summarize(layout, reduced, level.name ?? '');
@@ -79,11 +80,11 @@ export async function verifyLevel(ctx: VerifyContext, metadata: SignedMetadata<L
  * A step's "link" may be a layout signed by its functionary: it is verified (recursively, with that key
  * alone, its links in `<step>.<keyid[:8]>/`) and replaced by its summary link.
  */
-async function verifySublayouts(ctx: VerifyContext, found: StepLinkSets, level: Level): Promise<Map<string, Link[]> | undefined> {
-  const out = new Map<string, Link[]>();
+async function verifySublayouts(ctx: VerifyContext, found: StepLinkSets, level: Level): Promise<Map<string, IndexedLink[]> | undefined> {
+  const out = new Map<string, IndexedLink[]>();
   let ok = true;
   for (const [stepName, set] of found) {
-    const links: Link[] = [];
+    const links: IndexedLink[] = [];
     for (const [id, item] of set.links) {
       if (item.signed._type === 'link') {
         links.push(item.signed);
@@ -101,7 +102,7 @@ async function verifySublayouts(ctx: VerifyContext, found: StepLinkSets, level: 
         ok = false;
         ctx.report.add({ id: 'sublayout', ok: false, step: shown, message: `sublayout by ${keyid.slice(0, 8)} could not be verified` });
       } else {
-        links.push(linkWithArtifacts({ _type: 'link', name: stepName, command: summary.command, byproducts: summary.byproducts, environment: summary.environment }, summary, summary));
+        links.push({ ...summary, name: stepName });
       }
     }
     out.set(stepName, links);
@@ -110,9 +111,12 @@ async function verifySublayouts(ctx: VerifyContext, found: StepLinkSets, level: 
 }
 
 /** The reference's get_summary_link: what a sublayout hands up to the step it stands for. */
-function summarize(layout: Layout, reduced: Map<string, Link>, name: string): Link {
-  if (layout.steps.length === 0) return { _type: 'link', name: '', command: [], materials: {}, products: {}, byproducts: {}, environment: {} };
+function summarize(layout: Layout, reduced: Map<string, IndexedLink>, name: string): IndexedLink {
+  if (layout.steps.length === 0) {
+    return { _type: 'link', name: '', command: [], byproducts: {}, environment: {}, artifacts: { materials: indexArtifacts({}), products: indexArtifacts({}) } };
+  }
   const first = reduced.get(layout.steps[0]!.name)!;
   const last = reduced.get(layout.steps[layout.steps.length - 1]!.name)!;
-  return linkWithArtifacts({ _type: 'link', name, command: last.command, byproducts: last.byproducts, environment: {} }, first, last);
+  const artifacts = { materials: first.artifacts.materials, products: last.artifacts.products };
+  return { _type: 'link', name, command: last.command, byproducts: last.byproducts, environment: {}, artifacts };
 }

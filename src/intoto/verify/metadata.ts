@@ -1,11 +1,11 @@
 import type { PublicKey } from '../../crypto/keys.js';
 import { parseStrictJson } from '../../util/strict-json.js';
-import { canonicalizeInPlace, type CanonicalDocument } from '../../crypto/canonical-from-text.js';
-import { parseMetadata, primeSignableBytes, signedOf, verifyMetadataSignature, type MetadataFile } from '../models/metablock.js';
+import { parseMetadata, primeSignableBytes, signedOf, verifyMetadataSignature, verifySignedBytes, type MetadataFile } from '../models/metablock.js';
 import { LINK_FIELDS } from '../models/link.js';
-import type { Layout, Link } from '../models/types.js';
+import { canonicalizeMetadataInPlace, type CanonicalMetadata } from '../models/link-spans.js';
+import type { Layout, Link, Signature } from '../models/types.js';
 import { PackedArtifacts } from '../rules/packed-artifacts.js';
-import { attachPackedArtifacts } from './link-artifacts.js';
+import { indexedLink, type IndexedLink } from './indexed-link.js';
 
 /** A signed link or layout, parsed and validated, that can say whether a given key signed it. */
 export interface SignedMetadata<T extends Link | Layout = Link | Layout> {
@@ -21,6 +21,14 @@ export interface SignedMetadata<T extends Link | Layout = Link | Layout> {
 }
 
 /**
+ * A link or layout file as verification reads it: SignedMetadata whose link is an IndexedLink, its
+ * artifact lists packed in the file's bytes when the file was canonical as written.
+ */
+export interface LoadedMetadata extends Omit<SignedMetadata, 'signed'> {
+  readonly signed: IndexedLink | Layout;
+}
+
+/**
  * Parses a metadata document: a metablock (`{"signed", "signatures"}`, a link or a layout) or a DSSE
  * envelope carrying a link (Statement v1 with the link predicate, or the link itself).
  *
@@ -32,9 +40,24 @@ export function parseSignedMetadata(value: unknown, file?: string): SignedMetada
   return { signed: signedOf(parsed), format: parsed.format, signatures, signedBy: (key) => verifyMetadataSignature(parsed, key) };
 }
 
-/** Parses the text of a metadata file (strict JSON: integers only, as canonical JSON requires). */
+/**
+ * Parses the text of a metadata file (strict JSON: integers only, as canonical JSON requires). A link
+ * written canonically (as the reference and evident write it) has its signed bytes read off the text,
+ * not encoded again; its artifact dictionaries are parsed in full, a `Link` being plain data.
+ */
 export function parseSignedMetadataText(text: string, file?: string): SignedMetadata {
-  return parseSignedMetadataBytes(Buffer.from(text, 'utf8'), file);
+  const read = readMetadataBytes(Buffer.from(text, 'utf8'), file);
+  if (read.kind === 'value') return parseSignedMetadata(read.value, file);
+  const { link, materials, products, signatures, signedBytes } = read;
+  const signed: Link = { ...link, materials: materials.toDict(), products: products.toDict() };
+  primeSignableBytes(signed, signedBytes);
+  return { signed, format: 'metablock', signatures, signedBy: (key) => verifySignedBytes(signedBytes, signatures, key) };
+}
+
+/** As parseSignedMetadata, for verification: a link's dictionaries are indexed where they are. */
+export function loadSignedMetadata(value: unknown, file?: string): LoadedMetadata {
+  const parsed = parseSignedMetadata(value, file);
+  return parsed.signed._type === 'link' ? { ...parsed, signed: indexedLink(parsed.signed) } : (parsed as SignedMetadata<Layout>);
 }
 
 /**
@@ -44,14 +67,42 @@ export function parseSignedMetadataText(text: string, file?: string): SignedMeta
  * every number), and their artifact lists are kept packed in those bytes rather than parsed into 10^5
  * objects (PackedArtifacts); only the rest of the document goes through JSON.parse.
  */
-export function parseSignedMetadataBytes(bytes: Buffer, file?: string): SignedMetadata {
-  const canonical = canonicalizeInPlace(bytes, file);
-  if (canonical === undefined) return parseSignedMetadata(parseStrictJson(bytes.toString('utf8'), file), file);
-  return parsePackedLink(canonical, file) ?? parseSignedMetadata(JSON.parse(canonical.bytes.toString('utf8')) as unknown, file);
+export function loadSignedMetadataBytes(bytes: Buffer, file?: string): LoadedMetadata {
+  const read = readMetadataBytes(bytes, file);
+  if (read.kind === 'value') return loadSignedMetadata(read.value, file);
+  const { link, materials, products, signatures, signedBytes } = read;
+  const { _type, name, command, byproducts, environment } = link;
+  return {
+    signed: { _type, name, command, byproducts, environment, artifacts: { materials, products } },
+    format: 'metablock',
+    signatures,
+    signedBy: (key) => verifySignedBytes(signedBytes, signatures, key),
+  };
 }
 
-/** A complete link whose artifact lists are both plain: parsed with the lists cut out, then given them packed. */
-function parsePackedLink(canonical: CanonicalDocument, file: string | undefined): SignedMetadata | undefined {
+/**
+ * A metadata file's bytes as read: a complete link whose artifact lists are both plain, packed (its
+ * `link` holds empty lists; the signatures are over `signedBytes`), or else the JSON value to validate.
+ */
+type ReadMetadata =
+  | {
+      readonly kind: 'packed';
+      readonly link: Link;
+      readonly materials: PackedArtifacts;
+      readonly products: PackedArtifacts;
+      readonly signatures: readonly Signature[];
+      readonly signedBytes: Buffer;
+    }
+  | { readonly kind: 'value'; readonly value: unknown };
+
+function readMetadataBytes(bytes: Buffer, file: string | undefined): ReadMetadata {
+  const canonical = canonicalizeMetadataInPlace(bytes, file);
+  if (canonical === undefined) return { kind: 'value', value: parseStrictJson(bytes.toString('utf8'), file) };
+  return readPackedLink(canonical, file) ?? { kind: 'value', value: JSON.parse(canonical.bytes.toString('utf8')) as unknown };
+}
+
+/** A complete link whose artifact lists are both plain: parsed with the lists cut out, which are kept packed. */
+function readPackedLink(canonical: CanonicalMetadata, file: string | undefined): ReadMetadata | undefined {
   const { bytes, lists } = canonical;
   const { materials, products } = lists;
   if (materials === undefined || products === undefined) return undefined;
@@ -61,15 +112,20 @@ function parsePackedLink(canonical: CanonicalDocument, file: string | undefined)
   const value = JSON.parse(rest) as unknown;
   // validation fills in no defaults for a complete link, so its canonical bytes are those of the text
   if (!isCompleteLink((value as { signed?: unknown }).signed)) return undefined;
-  const parsed = parseSignedMetadata(value, file);
-  if (parsed.format !== 'metablock' || parsed.signed._type !== 'link') return undefined;
+  const parsed = parseMetadata(value, file);
+  if (parsed.format !== 'metablock' || parsed.metablock.signed._type !== 'link') return undefined;
   const packedMaterials = new PackedArtifacts(bytes, materials);
   const packedProducts = new PackedArtifacts(bytes, products);
   // a name the rule refuses takes the general way, whose validation says which and why
   if (!packedMaterials.hasOnlyValidNames() || !packedProducts.hasOnlyValidNames()) return undefined;
-  attachPackedArtifacts(parsed.signed, packedMaterials, packedProducts);
-  primeSignableBytes(parsed.signed, bytes.subarray(canonical.signedStart, canonical.signedEnd));
-  return parsed;
+  return {
+    kind: 'packed',
+    link: parsed.metablock.signed,
+    materials: packedMaterials,
+    products: packedProducts,
+    signatures: parsed.metablock.signatures,
+    signedBytes: bytes.subarray(canonical.signedStart, canonical.signedEnd),
+  };
 }
 
 /** A link with every field present (and no other). */

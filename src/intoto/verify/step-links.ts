@@ -5,7 +5,7 @@ import { layoutKey } from '../models/layout-keys.js';
 import { linkFileName } from '../models/link.js';
 import type { Layout, Step } from '../models/types.js';
 import type { CertificateSigner, LayoutCas } from './cert-signer.js';
-import { parseSignedMetadata, parseSignedMetadataBytes, type SignedMetadata } from './metadata.js';
+import { loadSignedMetadata, loadSignedMetadataBytes, type LoadedMetadata } from './metadata.js';
 import { within, type LinkSource } from './source.js';
 
 /** Who a counted link is by: a functionary key of the layout, or a certificate the step's constraints accept. */
@@ -26,7 +26,7 @@ export interface LinkSigner {
 /** The links of one step that count: validly signed by an authorized functionary, one per signer identity. */
 export interface StepLinks {
   /** Signer id → its link (or sublayout): the step's `pubkeys` in order, then certificate signers by file name. */
-  readonly links: Map<string, SignedMetadata>;
+  readonly links: Map<string, LoadedMetadata>;
   /** Signer id → who signed (a sublayout is verified with its signer's key). */
   readonly signers: Map<string, LinkSigner>;
   /** Files that were found but do not count, and why. */
@@ -41,7 +41,7 @@ export interface LoadOptions {
   readonly time: Date;
 }
 
-type Loaded = { readonly ok: true; readonly metadata: SignedMetadata } | { readonly ok: false; readonly fatal: boolean; readonly reason: string };
+type Loaded = { readonly ok: true; readonly metadata: LoadedMetadata } | { readonly ok: false; readonly fatal: boolean; readonly reason: string };
 
 /**
  * Loads the links of `step`. For static keys, as the reference's `load_links_for_layout` and
@@ -221,7 +221,7 @@ async function load(source: LinkSource, path: string, maxLinkBytes: number): Pro
   const shown = source.describe(path);
   try {
     if (read.kind === 'json') checkJsonDepth(read.value, shown); // text is checked as it is parsed; a value handed over was not
-    const metadata = read.kind === 'bytes' ? parseSignedMetadataBytes(read.bytes, shown) : parseSignedMetadata(read.value, shown);
+    const metadata = read.kind === 'bytes' ? loadSignedMetadataBytes(read.bytes, shown) : loadSignedMetadata(read.value, shown);
     return { ok: true, metadata };
   } catch (e) {
     if (!isEvidentError(e)) throw e;

@@ -62,6 +62,19 @@ test('packed: whole lists are equal exactly when their dictionaries are', () => 
   }
 });
 
+test('packed: the ArtifactIndex shortcuts answer for another packed list, and leave any other index to the rules', () => {
+  const a = packedArtifacts({ x: { sha256: 'aa' }, y: { sha256: 'bb' } })!;
+  const b = packedArtifacts({ x: { sha256: 'aa' }, y: { sha256: 'cc' } })!;
+  assert.equal(a.compareDigests(0, 'x', b, 'x'), 'same');
+  assert.equal(a.compareDigests(-1, 'y', b, 'y'), 'hash-mismatch');
+  assert.equal(a.compareDigests(-1, 'x', b, 'z'), 'not-in-destination');
+  assert.equal(a.compareDigests(0, 'x', indexArtifacts({ x: { sha256: 'aa' } }), 'x'), undefined);
+  assert.equal(a.sameArtifacts(b), false);
+  assert.equal(a.sameArtifacts(packedArtifacts({ x: { sha256: 'aa' }, y: { sha256: 'bb' } })!), true);
+  assert.equal(a.sameArtifacts(new Map()), undefined);
+  assert.equal(indexArtifacts({}).compareDigests, undefined, 'a plain index has no shortcut: the rules compare digest sets');
+});
+
 test('packed: a list a link file could not hold packed is refused by the helper, not misread', () => {
   assert.equal(packedArtifacts({ 'a"b': { sha256: 'aa' } }), undefined, 'an escaped path');
   assert.equal(packedArtifacts({ a: { sha256: 'xyz' } }), undefined, 'not hex');

@@ -1,15 +1,31 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { canonicalJsonBytes } from '../../../src/crypto/canonical-json.js';
+import { generatePrivateKey } from '../../../src/crypto/key-files.js';
 import { parseStrictJson } from '../../../src/util/strict-json.js';
 import { pythonJsonDumps } from '../../../src/intoto/models/python-json.js';
 import { signableBytes } from '../../../src/intoto/models/metablock.js';
-import type { Link } from '../../../src/intoto/models/types.js';
-import { parseSignedMetadata, parseSignedMetadataText, type SignedMetadata } from '../../../src/intoto/verify/metadata.js';
+import type { Layout, Link } from '../../../src/intoto/models/types.js';
+import { PackedArtifacts } from '../../../src/intoto/rules/packed-artifacts.js';
+import type { IndexedLink } from '../../../src/intoto/verify/indexed-link.js';
+import {
+  loadSignedMetadataBytes,
+  parseSignedMetadata,
+  parseSignedMetadataText,
+  type LoadedMetadata,
+  type SignedMetadata,
+} from '../../../src/intoto/verify/metadata.js';
+import { dictOf } from '../../helpers/packed.js';
 import { seededRandom } from '../../helpers/random.js';
 
 // The fast path (a link made canonical in place, its artifact lists kept packed in those bytes) must give
-// exactly what the plain path gives: strict parse, then full validation, then canonical encoding.
+// exactly what the plain path gives: strict parse, then full validation, then canonical encoding. Both
+// forms of it are compared: the plain Link parseSignedMetadataText returns, and the IndexedLink that
+// verification loads (loadSignedMetadataBytes), whose lists are read through the ArtifactIndex interface.
+
+/** Signs every generated document, so that whether a key signed it compares the bytes each path checks. */
+const KEY = generatePrivateKey('ed25519');
+const signature = (signed: unknown) => ({ keyid: KEY.keyid, sig: KEY.sign(canonicalJsonBytes(signed)) });
 
 const PATHS = ['a', 'b.c', 'src/x.c', 'Z', '__proto__', 'constructor', 'é/ü', 'a"q', 'back\\slash', '0', '12', 'tab\there', 'z/y'];
 const DIGESTS: unknown[] = ['00ff', 'ABCDEF0123', 'abc', '', 'xyz', 'ab cd', 7, null, ['ab'], { x: 'ab' }, 'ab\u00e9'];
@@ -49,7 +65,7 @@ function randomDocument(r: () => number): string {
   };
   if (r() < 0.1) delete signed.materials;
   if (r() < 0.05) signed.extra = 1;
-  const doc = { signatures: [{ keyid: 'ab', sig: 'cd' }], signed };
+  const doc = { signatures: [signature(signed)], signed };
   const roll = r();
   // sorted as written (the fast path), as well as unsorted and compact (the fallback)
   if (roll < 0.7) return pythonJsonDumps(doc);
@@ -57,9 +73,9 @@ function randomDocument(r: () => number): string {
   return JSON.stringify({ signed: doc.signed, signatures: doc.signatures }, null, 2);
 }
 
-type Outcome = { ok: true; metadata: SignedMetadata } | { ok: false; message: string };
+type Outcome<T> = { ok: true; metadata: T } | { ok: false; message: string };
 
-function attempt(f: () => SignedMetadata): Outcome {
+function attempt<T>(f: () => T): Outcome<T> {
   try {
     return { ok: true, metadata: f() };
   } catch (e) {
@@ -67,27 +83,70 @@ function attempt(f: () => SignedMetadata): Outcome {
   }
 }
 
-test('parseSignedMetadataText equals strict parse + validation on random documents, signed bytes included', () => {
+/** The three ways to read `text`: strict parse and validation, the public fast path, verification's. */
+function readAll(text: string) {
+  return {
+    plain: attempt(() => parseSignedMetadata(parseStrictJson(text, 'f'), 'f')),
+    quick: attempt(() => parseSignedMetadataText(text, 'f')),
+    loaded: attempt(() => loadSignedMetadataBytes(Buffer.from(text, 'utf8'), 'f')),
+  };
+}
+
+/** What was read, as plain data: an IndexedLink's lists read back through the ArtifactIndex interface. */
+function plainOf(signed: IndexedLink | Link | Layout): Link | Layout {
+  if (!('artifacts' in signed)) return signed;
+  const { artifacts, ...fields } = signed;
+  return { ...fields, command: [...fields.command], materials: dictOf(artifacts.materials), products: dictOf(artifacts.products) } as Link;
+}
+
+/** Every comparison of one document's outcomes; `label` names it in a failure. */
+function assertSame(outcomes: ReturnType<typeof readAll>, label: string): void {
+  const { plain, quick, loaded } = outcomes;
+  assert.equal(quick.ok, plain.ok, label);
+  assert.equal(loaded.ok, plain.ok, label);
+  if (!quick.ok || !plain.ok || !loaded.ok) {
+    const message = (plain as { message: string }).message;
+    assert.equal((quick as { message: string }).message, message, label);
+    assert.equal((loaded as { message: string }).message, message, label);
+    return;
+  }
+  const expected = plain.metadata;
+  for (const got of [quick.metadata, loaded.metadata] as (SignedMetadata | LoadedMetadata)[]) {
+    assert.deepEqual(plainOf(got.signed), expected.signed, label);
+    assert.deepEqual(got.signatures, expected.signatures, label);
+    assert.equal(got.format, expected.format, label);
+    assert.equal(got.signedBy(KEY.publicKey), expected.signedBy(KEY.publicKey), `${label}: signed by the key`);
+  }
+  const link = quick.metadata.signed;
+  if (link._type === 'link') {
+    assert.deepEqual(Object.keys(link.materials), Object.keys((expected.signed as Link).materials), `${label}: order`);
+    // a Link is plain data: no accessors standing in for its lists
+    assert.ok(Object.values(Object.getOwnPropertyDescriptors(link)).every((d) => 'value' in d), `${label}: plain data`);
+  }
+  assert.deepEqual(signableBytes(quick.metadata.signed), canonicalJsonBytes(expected.signed), `${label}: signed bytes`);
+}
+
+/** Whether verification holds the document's lists packed (the fast path was taken all the way). */
+function isPacked(outcome: Outcome<LoadedMetadata>): boolean {
+  return outcome.ok && outcome.metadata.signed._type === 'link' && outcome.metadata.signed.artifacts.materials instanceof PackedArtifacts;
+}
+
+test('the fast paths equal strict parse + validation on random documents, signed bytes included', () => {
   let fast = 0;
+  let packed = 0;
   let rejected = 0;
+  let signed = 0;
   for (let seed = 1; seed <= 3000; seed++) {
     const text = randomDocument(seededRandom(seed));
-    const plain = attempt(() => parseSignedMetadata(parseStrictJson(text, 'f'), 'f'));
-    const quick = attempt(() => parseSignedMetadataText(text, 'f'));
-    assert.equal(quick.ok, plain.ok, `seed ${seed}: ${text}`);
-    if (!quick.ok || !plain.ok) {
-      assert.equal((quick as { message: string }).message, (plain as { message: string }).message, `seed ${seed}`);
-      rejected++;
-      continue;
-    }
-    assert.deepEqual(quick.metadata.signed, plain.metadata.signed, `seed ${seed}`);
-    assert.deepEqual(Object.keys((quick.metadata.signed as Link).materials), Object.keys((plain.metadata.signed as Link).materials), `seed ${seed}: order`);
-    const bytes = signableBytes(quick.metadata.signed);
-    assert.deepEqual(bytes, canonicalJsonBytes(plain.metadata.signed), `seed ${seed}: signed bytes`);
+    const outcomes = readAll(text);
+    assertSame(outcomes, `seed ${seed}: ${text}`);
+    if (!outcomes.plain.ok) rejected++;
+    else if (outcomes.plain.metadata.signedBy(KEY.publicKey)) signed++;
     if (text.startsWith('{\n "signatures"')) fast++;
+    if (isPacked(outcomes.loaded)) packed++;
   }
-  // the generator must exercise both outcomes and the fast path
-  assert.ok(fast > 500 && rejected > 300, `fast ${fast}, rejected ${rejected}`);
+  // the generator must exercise both outcomes, the fast path and packing
+  assert.ok(fast > 500 && packed > 100 && rejected > 300 && signed > 500, `fast ${fast}, packed ${packed}, rejected ${rejected}, validly signed ${signed}`);
 });
 
 test('a digest the scan cannot vouch for is still refused with the usual message', () => {
@@ -116,7 +175,7 @@ function sortedJson(value: unknown, indent: string, depth = 0): string {
   return JSON.stringify(value);
 }
 
-test('parseSignedMetadataText equals the plain path on 4000 byte-level mutations of canonical links', () => {
+test('the fast paths equal the plain path on 4000 byte-level mutations of canonical links', () => {
   const link = {
     _type: 'link',
     name: 'build',
@@ -126,9 +185,10 @@ test('parseSignedMetadataText equals the plain path on 4000 byte-level mutations
     byproducts: { 'return-value': 0, stderr: 'x\\y', stdout: '' },
     environment: {},
   };
-  const texts = [sortedJson({ signatures: [{ keyid: 'ab', sig: 'cd' }], signed: link }, ' '), sortedJson({ signatures: [], signed: link }, '')];
+  const texts = [sortedJson({ signatures: [signature(link)], signed: link }, ' '), sortedJson({ signatures: [], signed: link }, '')];
   const alphabet = ['"', '\\', '{', '}', '[', ']', ':', ',', ' ', '\n', '\t', '0', '9', '.', 'e', '-', 'a', 'F', '/', 'é', '\u0001'];
   let packed = 0;
+  let signed = 0;
   for (let seed = 1; seed <= 4000; seed++) {
     const r = seededRandom(seed);
     // one to three edits: replace, insert or delete a character (a code point: a file holds no half of one)
@@ -142,18 +202,38 @@ test('parseSignedMetadataText equals the plain path on 4000 byte-level mutations
       else chars.splice(at, 1);
     }
     const text = chars.join('');
-    const plain = attempt(() => parseSignedMetadata(parseStrictJson(text, 'f'), 'f'));
-    const quick = attempt(() => parseSignedMetadataText(text, 'f'));
-    const label = `seed ${seed}: ${JSON.stringify(text)}`;
-    assert.equal(quick.ok, plain.ok, label);
-    if (!quick.ok || !plain.ok) {
-      assert.equal((quick as { message: string }).message, (plain as { message: string }).message, label);
-      continue;
-    }
-    assert.deepEqual(quick.metadata.signed, plain.metadata.signed, label);
-    assert.deepEqual(quick.metadata.signatures, plain.metadata.signatures, label);
-    assert.deepEqual(signableBytes(quick.metadata.signed), canonicalJsonBytes(plain.metadata.signed), `${label}: signed bytes`);
-    if (Object.getOwnPropertyDescriptor(quick.metadata.signed, 'materials')?.get !== undefined) packed++;
+    const outcomes = readAll(text);
+    assertSame(outcomes, `seed ${seed}: ${JSON.stringify(text)}`);
+    if (isPacked(outcomes.loaded)) packed++;
+    if (isPacked(outcomes.loaded) && outcomes.loaded.ok && outcomes.loaded.metadata.signedBy(KEY.publicKey)) signed++;
   }
   assert.ok(packed > 300, `the packed path took ${packed} of the mutated links`);
+  assert.ok(signed > 100, `${signed} packed links still carried a valid signature`);
+});
+
+test('a link read from canonical text is a plain Link; verification holds its lists packed in an IndexedLink', () => {
+  const link: Link = {
+    _type: 'link',
+    name: 'build',
+    command: ['make'],
+    materials: { 'a.c': { sha256: '00' } },
+    products: { 'a.o': { sha256: 'ff' } },
+    byproducts: {},
+    environment: {},
+  };
+  const text = pythonJsonDumps({ signatures: [signature(link)], signed: link });
+  const parsed = parseSignedMetadataText(text, 'f').signed as Link;
+  for (const field of ['materials', 'products'] as const) {
+    assert.ok('value' in Object.getOwnPropertyDescriptor(parsed, field)!, `${field} is a data property, not an accessor`);
+  }
+  assert.deepEqual({ ...parsed }, link);
+
+  const loaded = loadSignedMetadataBytes(Buffer.from(text, 'utf8'), 'f');
+  const indexed = loaded.signed as IndexedLink;
+  assert.ok(indexed.artifacts.materials instanceof PackedArtifacts && indexed.artifacts.products instanceof PackedArtifacts);
+  assert.equal('materials' in indexed, false, 'not a Link: its lists are only reached through `artifacts`');
+  assert.ok(loaded.signedBy(KEY.publicKey));
+  // serialized, the packed lists read as the dictionaries they stand for
+  const { materials, products, ...fields } = link;
+  assert.deepEqual(JSON.parse(JSON.stringify(indexed)), { ...fields, artifacts: { materials, products } });
 });
