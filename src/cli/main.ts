@@ -3,7 +3,7 @@ import { CliContext, type CliIo } from './context.js';
 import { registerCommands } from './commands.js';
 
 /**
- * Runs the evident CLI with the given arguments and returns the exit code (DESIGN.md §4):
+ * Runs the evident CLI with the given arguments and returns the exit code (docs/ARCHITECTURE.md, CLI contract):
  * 0 success, 1 verification failed, 2 usage or input error, 3 environment problem.
  */
 export async function main(argv: string[], io: CliIo): Promise<number> {

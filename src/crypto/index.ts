@@ -1,3 +1,8 @@
+/**
+ * Keys, signatures and the encodings signatures are made over: ed25519, ECDSA P-256/P-384 and RSA-PSS keys
+ * in PEM and securesystemslib form with their keyids, OLPC canonical JSON, DSSE envelopes, and the `Signer`
+ * that a static key or an SVID implements. X.509 parsing and chain walking is `crypto/x509/`.
+ */
 export { canonicalJson, canonicalJsonBytes } from './canonical-json.js';
 export { computeKeyid, keytypeOf, KEYID_HASH_ALGORITHMS, SCHEMES } from './key-dict.js';
 export type { KeyDict, KeyType, Scheme } from './key-dict.js';

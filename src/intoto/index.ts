@@ -1,4 +1,13 @@
-/** in-toto metadata: models (parse, validate, sign, serialize) and the layout spec compiler. */
+/**
+ * in-toto, wire-compatible with the references: metadata models (parse, validate, sign, serialize), the
+ * layout spec compiler, recording a step (`runStep`, `recordStart`/`recordStop`, `collectArtifacts`), the
+ * artifact-rule engine, and verification of a supply chain against its layout with its report.
+ *
+ * @example
+ * import { verify, formatReport } from 'evident/intoto';
+ * const report = await verify({ layout, layoutKeys: [ownerKey], linkDir: 'links' });
+ * console.log(formatReport(report));
+ */
 export type {
   ArtifactDict,
   ArtifactRule,
@@ -37,3 +46,16 @@ export { pythonJsonDumps } from './models/python-json.js';
 export { Problems, ValidationError, errorLines } from './models/problems.js';
 export { compileLayoutSpec } from './layout-spec/compile.js';
 export type { CompileOptions } from './layout-spec/compile.js';
+export { artifactNameProblem } from './models/artifact-name.js';
+
+export { verify, formatReport, reportToJson, parseSignedMetadata, parseSignedMetadataText, DEFAULT_MAX_LINK_BYTES, DEFAULT_INSPECTION_TIMEOUT_MS } from './verify/index.js';
+export type { Check, CheckId, SignedMetadata, VerificationReport, VerifyOptions } from './verify/index.js';
+
+export { collectArtifacts, compileExcludes, DEFAULT_EXCLUDE_PATTERNS, pyNormpath, runCommand } from './record/index.js';
+export type { ArtifactMap, Byproducts, CollectOptions, ExcludeMatcher, RunCommandOptions, TeeTarget } from './record/index.js';
+export { runStep, type RunStepOptions, type StepResult } from './runlib/run-step.js';
+export { recordStart, recordStop } from './runlib/record-step.js';
+export { writeSignedLink, type LinkFormat } from './runlib/link-output.js';
+
+export { applyArtifactRules, compileFnmatch, fnmatch, indexArtifacts, sameHashes } from './rules/index.js';
+export type { ApplyRulesInput, ArtifactIndex, ArtifactType, ItemRulesResult, LinkArtifacts, MatchMiss, NameMatcher, RuleFailure, RuleResult } from './rules/index.js';

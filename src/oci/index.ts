@@ -1,3 +1,8 @@
+/**
+ * OCI image layouts built in code, byte for byte reproducible (no Docker engine): deterministic tar and
+ * gzip, manifests and indexes, the package database an SBOM is read from, and unpacking an image's layers
+ * into a folder without writing outside it.
+ */
 export { writeTar, readTar } from './tar.js';
 export type { TarEntry, TarEntryType } from './tar.js';
 export { MEDIA_TYPES, REF_NAME_ANNOTATION, IMAGE_NAME_ANNOTATION, sha256Digest, sha256Hex, describe, parseDigest, gzipDeterministic, gunzip } from './digest.js';

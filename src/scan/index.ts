@@ -1,3 +1,7 @@
+/**
+ * Matching an SBOM against an OSV advisory feed (SEMVER, ECOSYSTEM and generic version ranges, CVSS v3
+ * scores) and the severity policy a layout inspection applies to the scan report.
+ */
 export { parseSemver, compareSemver } from './semver.js';
 export type { SemVer } from './semver.js';
 export { parseGenericVersion, compareGenericVersion } from './generic-version.js';

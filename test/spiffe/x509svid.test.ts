@@ -203,7 +203,7 @@ describe('X509Svid.parse', () => {
     assert.equal(fromPem.id.toString(), 'spiffe://example.org/w');
     assert.deepEqual(fromDer.marshalRaw().certificates, raw.certificates);
     assert.equal(verify(fromDer, ca.bundle).id.toString(), 'spiffe://example.org/w');
-    // DESIGN §3: backdated a few seconds, never beyond the CA
+    // backdated (docs/ARCHITECTURE.md, formats) a few seconds, never beyond the CA
     const l = fromDer.leaf;
     assert.ok(l.notBefore.getTime() < Date.now());
     assert.ok(l.notAfter.getTime() <= ca.cert.notAfter.getTime());

@@ -13,7 +13,7 @@ export type WorkloadApiErrorReason =
   | 'CANCELLED';
 
 /**
- * Workload API failures. Codes follow DESIGN.md §3–§4: an unreachable agent (Unavailable, missing
+ * Workload API failures. Codes follow the SPIFFE Workload API standard and docs/ARCHITECTURE.md: an unreachable agent (Unavailable, missing
  * socket, deadline) and a caller without identity (PermissionDenied) are ENVIRONMENT (exit 3);
  * InvalidArgument is the caller's input (exit 2); garbage from the agent is ENVIRONMENT too.
  */
