@@ -1,10 +1,12 @@
+import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { EvidentError } from '../errors.js';
 import {
-  adminRequest, createServerLogger, IdentityServer, parseDurationSeconds, resolveServerConfig, settingsFromEnv, settingsFromFile,
-  type Settings,
+  adminRequest, createServerLogger, IdentityServer, parseDurationSeconds, resolveServerConfig, SERVER_SETTINGS, settingsFromEnv, settingsFromFile,
 } from '../identity/server/index.js';
+import { MAX_JOIN_TOKEN_TTL_SECONDS } from '../identity/server/nodeattest/join-token.js';
 import type { CliContext } from './context.js';
+import { addSettingOptions } from './settings-options.js';
 
 interface AdminOpts {
   adminSocket?: string;
@@ -87,34 +89,12 @@ function entryFlags(c: Command): Command {
 export function registerServer(program: Command, ctx: CliContext): void {
   const server = program.command('server').description('the SPIFFE identity server: CA, registration entries, node attestation');
 
-  server
-    .command('run')
-    .description('run the server until SIGTERM or SIGINT')
-    .option('--trust-domain <td>', 'the trust domain, e.g. example.org')
-    .option('--data-dir <dir>', 'where the datastore and admin socket live')
-    .option('--bind <host:port>', 'agent API address (default 127.0.0.1:8081)')
-    .option('--admin-socket <path>', 'admin API Unix socket (default DIR/admin.sock)')
-    .option('--config <file>', 'a JSON or YAML config file (or $EVIDENT_SERVER_CONFIG)')
-    .option('--datastore <spec>', 'sqlite (default) or a postgres:// URL')
-    .option('--upstream-ca-cert <file>', 'sign the CA under this upstream CA (PEM cert, then its chain)')
-    .option('--upstream-ca-key <file>', 'the upstream CA private key (PEM)')
-    .option('--x509pop-ca-bundle <file>', 'CA certificates (PEM) that node certificates chain to (enables x509pop)')
-    .option('--ca-ttl <duration>', 'CA lifetime (default 24h)')
-    .option('--x509-svid-ttl <duration>', 'default X509-SVID lifetime (default 1h)')
-    .option('--jwt-svid-ttl <duration>', 'default JWT-SVID lifetime (default 5m)')
-    .option('--ca-key-type <type>', 'ec-p256 (default), ec-p384 or rsa-2048')
-    .option('--log-level <level>', 'trace, debug, info (default), warn, error')
-    .action(ctx.action(async (o: Record<string, string | undefined>) => {
-      const flags: Settings = {};
-      const map: Record<string, keyof Settings> = {
-        trustDomain: 'trust_domain', dataDir: 'data_dir', bind: 'bind', adminSocket: 'admin_socket', datastore: 'datastore',
-        upstreamCaCert: 'upstream_ca_cert', upstreamCaKey: 'upstream_ca_key', x509popCaBundle: 'x509pop_ca_bundle', caTtl: 'ca_ttl',
-        x509SvidTtl: 'x509_svid_ttl', jwtSvidTtl: 'jwt_svid_ttl', caKeyType: 'ca_key_type', logLevel: 'log_level',
-      };
-      for (const [k, name] of Object.entries(map)) if (o[k] !== undefined) flags[name] = o[k];
-      const configFile = o.config ?? ctx.io.env.EVIDENT_SERVER_CONFIG;
-      const file = configFile ? await settingsFromFile(configFile) : {};
-      const config = resolveServerConfig({ flags, file, env: settingsFromEnv(ctx.io.env) }, ctx.io.cwd);
+  addSettingOptions(server.command('run').description('run the server until SIGTERM or SIGINT'), SERVER_SETTINGS)
+    .option('--config <file>', 'a JSON or YAML file of these settings (or $EVIDENT_SERVER_CONFIG); flags win, then the file, then EVIDENT_SERVER_*')
+    .action(ctx.action(async (o: Record<string, unknown> & { config?: string }) => {
+      const configFile = o.config ?? (ctx.io.env.EVIDENT_SERVER_CONFIG || undefined);
+      const file = configFile ? await settingsFromFile(resolve(ctx.io.cwd, configFile)) : {};
+      const config = resolveServerConfig({ flags: SERVER_SETTINGS.fromFlags(o), file, env: settingsFromEnv(ctx.io.env) }, ctx.io.cwd);
       const log = createServerLogger(config.logLevel);
       const srv = await IdentityServer.start({ config, log });
       log.info({ trust_domain: config.trustDomain, bind: srv.agentApiAddress, admin_socket: config.adminSocket, datastore: srv.ds.kind }, 'server ready');
@@ -184,9 +164,10 @@ export function registerServer(program: Command, ctx: CliContext): void {
 
   adminOption(server.command('token').description('join tokens').command('generate').description('generate a single-use join token'))
     .option('--spiffe-id <id>', 'also make this ID an alias of the agent the token attests')
-    .option('--ttl <seconds>', 'how long the token can be used', '600')
+    .option('--ttl <seconds>', 'how long the token can be used (at most a year: 31536000)', '600')
     .action(ctx.action(async (o: AdminOpts & { spiffeId?: string; ttl: string }) => {
-      const body = { ttl: parseDurationSeconds(o.ttl, '--ttl'), ...(o.spiffeId ? { spiffe_id: o.spiffeId } : {}) };
+      const ttl = parseDurationSeconds(o.ttl, '--ttl', { seconds: MAX_JOIN_TOKEN_TTL_SECONDS, name: 'one year' });
+      const body = { ttl, ...(o.spiffeId ? { spiffe_id: o.spiffeId } : {}) };
       const res = await adminRequest(socketFor(o, ctx.io.env), 'POST', '/v1/join-tokens', body);
       ctx.out(o.json ? JSON.stringify(res.body) : (res.body as { token: string }).token);
       return 0;

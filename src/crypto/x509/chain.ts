@@ -1,5 +1,5 @@
-import { X509Certificate as NodeX509Certificate } from 'node:crypto';
 import { X509ChainError } from './errors.js';
+import { openssl } from './openssl.js';
 import { BasicConstraintsExtension, KeyUsageFlags, KeyUsagesExtension, type X509Certificate } from './x509.js';
 
 export interface ChainOptions {
@@ -87,22 +87,10 @@ export function checkValidity(cert: X509Certificate, which: string, time: Date):
   }
 }
 
-const nodeCerts = new WeakMap<X509Certificate, NodeX509Certificate>();
-
-/** OpenSSL's view of a certificate, for name and signature checks (cached: parsing is not free). */
-function nodeCert(cert: X509Certificate): NodeX509Certificate {
-  let n = nodeCerts.get(cert);
-  if (n === undefined) {
-    n = new NodeX509Certificate(Buffer.from(cert.rawData));
-    nodeCerts.set(cert, n);
-  }
-  return n;
-}
-
 /** checkIssued compares names, key identifiers and the issuer's key usage; verify checks the signature. */
 export function issuedBy(child: X509Certificate, parent: X509Certificate): boolean {
-  const c = nodeCert(child);
-  const p = nodeCert(parent);
+  const c = openssl(child);
+  const p = openssl(parent);
   return c.checkIssued(p) && c.verify(p.publicKey);
 }
 

@@ -5,5 +5,7 @@ export { checkValidity, issuedBy, verifyCertificateChain } from './chain.js';
 export type { ChainOptions } from './chain.js';
 export { X509ChainError } from './errors.js';
 export type { X509ChainErrorReason } from './errors.js';
-export { parseCertificatesPem } from './pem.js';
+export { certificatesToPem, parseCertificateDer, parseCertificatesPem, pemBlocks, toPem } from './pem.js';
+export type { PemBlock } from './pem.js';
+export { openssl } from './openssl.js';
 export { X509Certificate } from './x509.js';

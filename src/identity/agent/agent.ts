@@ -2,6 +2,7 @@ import { generateKeyPair as generateKeyPairCb, type KeyObject } from 'node:crypt
 import { promisify } from 'node:util';
 import { pino, type Logger } from 'pino';
 import { EvidentError } from '../../errors.js';
+import { systemClock, type Clock } from '../../util/clock.js';
 import type { X509Svid } from '../proto/messages.js';
 import type { NodeAttestorClient } from './attestor-client.js';
 import { SvidCache } from './cache.js';
@@ -27,11 +28,13 @@ export interface AgentOptions {
   dataDir: string;
   socketPath: string;
   logger?: Logger;
-  now?: () => number;
+  /** Decides renewal at half-life and expiry, the agent's and its cache's (default: the system clock). */
+  clock?: Clock;
   /** How often entries and bundles are fetched (ms, default 5000); rotations are scheduled on their own. */
   syncIntervalMs?: number;
   /** Deadline of each agent API call (ms, default 10000). */
   rpcTimeoutMs?: number;
+  /** Default: the catalog's default ones (`unix`). */
   attestors?: WorkloadAttestorRegistry;
 }
 
@@ -64,18 +67,18 @@ export class Agent {
   private constructor(
     private readonly o: Required<Pick<AgentOptions, 'syncIntervalMs' | 'rpcTimeoutMs'>> & AgentOptions,
     private readonly log: Logger,
-    private readonly now: () => number,
+    private readonly clock: Clock,
     private readonly data: AgentDataDir,
     private readonly link: ServerLink,
     readonly trustDomain: string,
     private identity: AgentIdentity,
   ) {
-    this.cache = new SvidCache({ now });
+    this.cache = new SvidCache({ clock });
     this.cache.setJwtSigner(async (entry, audience) => {
       const res = await this.link.signJwtSvid({ entry_id: entry.id, audience: [...audience] });
       return { token: res.token, expiresAt: new Date(res.expires_at * 1000) };
     });
-    this.sync = new SvidSync(this.cache, link, now, log);
+    this.sync = new SvidSync(this.cache, link, clock, log);
     this.done = new Promise((resolve, reject) => {
       this.resolveDone = resolve;
       this.rejectDone = reject;
@@ -94,7 +97,7 @@ export class Agent {
   static async start(options: AgentOptions): Promise<Agent> {
     const o = { syncIntervalMs: 5000, rpcTimeoutMs: 10_000, ...options };
     const log = o.logger ?? pino({ level: 'silent' });
-    const now = o.now ?? Date.now;
+    const clock = o.clock ?? systemClock;
     const data = new AgentDataDir(o.dataDir);
     await data.init();
     // The newest bundle the server sent (it knows rotated CAs) and the operator's roots (a reinstalled server).
@@ -110,13 +113,13 @@ export class Agent {
     for (const r of roots) trustDomain ??= trustDomainOfCa(r);
     if (trustDomain === undefined) throw new EvidentError('BAD_USAGE', 'agent: the trust bundle names no trust domain (no spiffe:// URI SAN): pass --trust-domain');
     const link = new ServerLink(o.serverAddress, trustDomain, roots, o.rpcTimeoutMs);
-    let identity = await data.loadIdentity(now());
-    if (identity && (identity.notAfter <= now() || !identity.spiffeId.startsWith(`spiffe://${trustDomain}/`))) identity = undefined;
+    let identity = await data.loadIdentity(clock.now());
+    if (identity && (identity.notAfter <= clock.now() || !identity.spiffeId.startsWith(`spiffe://${trustDomain}/`))) identity = undefined;
     try {
       if (identity) log.info({ agent: identity.spiffeId, expires: new Date(identity.notAfter).toISOString() }, 'using the stored agent SVID');
-      else identity = await attestNode(link, o.attestor, data, now, log);
+      else identity = await attestNode(link, o.attestor, data, clock, log);
       link.update({ identity });
-      const agent = new Agent(o, log, now, data, link, trustDomain, identity);
+      const agent = new Agent(o, log, clock, data, link, trustDomain, identity);
       await agent.round(); // a first round before serving, so workloads find their SVIDs at once
       if (agent.fatal) throw agent.fatal;
       agent.api = await WorkloadApiServer.start({ socketPath: o.socketPath, source: agent.cache, logger: log, ...(o.attestors ? { attestors: o.attestors } : {}) });
@@ -147,7 +150,7 @@ export class Agent {
 
   private schedule(): void {
     if (this.stopped) return;
-    const now = this.now();
+    const now = this.clock.now();
     let wait = this.outage ? Math.min(1000, this.o.syncIntervalMs) : this.o.syncIntervalMs;
     const rotation = this.sync.nextRotation();
     if (rotation !== undefined) wait = Math.min(wait, rotation - now);
@@ -172,7 +175,7 @@ export class Agent {
   private async roundOnce(): Promise<void> {
     if (this.stopped) return;
     try {
-      if (this.now() >= this.renewAt()) await this.renewAgentSvid();
+      if (this.clock.now() >= this.renewAt()) await this.renewAgentSvid();
       await this.syncBundle();
       await this.sync.sync();
       if (this.outage) this.log.info('the server is reachable again; caught up');
@@ -181,7 +184,7 @@ export class Agent {
       if (isUnreachable(e)) {
         if (!this.outage) this.log.warn({ err: (e as Error).message }, 'the server is unreachable; serving cached SVIDs while they are valid');
         this.outage = true;
-        if (this.now() >= this.identity.notAfter) await this.reattestOrFail(e);
+        if (this.clock.now() >= this.identity.notAfter) await this.reattestOrFail(e);
       } else if (isRejected(e)) {
         this.log.warn({ err: (e as Error).message }, 'the server refused the agent SVID');
         await this.reattestOrFail(e);
@@ -194,7 +197,7 @@ export class Agent {
   private async renewAgentSvid(): Promise<void> {
     const { publicKey, privateKey } = await generateKeyPair('ec', { namedCurve: 'P-256' });
     const svid = await this.link.renew(publicKey.export({ type: 'spki', format: 'der' }));
-    await this.adopt(toIdentity(svid, privateKey, this.now()));
+    await this.adopt(toIdentity(svid, privateKey, this.clock.now()));
     this.log.info({ agent: this.identity.spiffeId, expires: new Date(this.identity.notAfter).toISOString() }, 'agent SVID renewed');
   }
 
@@ -226,7 +229,7 @@ export class Agent {
       );
     }
     try {
-      await this.adopt(await attestNode(this.link, this.o.attestor, this.data, this.now, this.log));
+      await this.adopt(await attestNode(this.link, this.o.attestor, this.data, this.clock, this.log));
     } catch (e) {
       if (isUnreachable(e)) {
         this.log.warn({ err: (e as Error).message }, 'cannot re-attest: the server is unreachable; will retry');
@@ -256,20 +259,20 @@ function toIdentity(svid: X509Svid, privateKey: KeyObject, now: number): AgentId
 }
 
 /** Node attestation: the attestor's payload and a fresh key; the agent SVID is stored before use. */
-async function attestNode(link: ServerLink, attestor: NodeAttestorClient, data: AgentDataDir, now: () => number, log: Logger): Promise<AgentIdentity> {
+async function attestNode(link: ServerLink, attestor: NodeAttestorClient, data: AgentDataDir, clock: Clock, log: Logger): Promise<AgentIdentity> {
   const { publicKey, privateKey } = await generateKeyPair('ec', { namedCurve: 'P-256' });
   let result;
   try {
     result = await link.attest(
-      { type: attestor.type, payload: attestor.payload(), key: { public_key: publicKey.export({ type: 'spki', format: 'der' }) } },
-      attestor.answer ? (c) => (attestor.answer as (c: Buffer) => Buffer)(c) : undefined,
+      { type: attestor.type, payload: await attestor.payload(), key: { public_key: publicKey.export({ type: 'spki', format: 'der' }) } },
+      attestor.answer?.bind(attestor),
     );
   } catch (e) {
     if (isRejected(e)) throw new EvidentError('BAD_INPUT', `agent: node attestation (${attestor.type}) refused by the server: ${(e as Error).message.replace(/^agent API: AttestAgent: /, '')}`, { cause: e });
     throw e;
   }
   if (!result.svid) throw new EvidentError('INTERNAL', 'agent: the server attested the node but sent no SVID');
-  const identity = toIdentity(result.svid, privateKey, now());
+  const identity = toIdentity(result.svid, privateKey, clock.now());
   await data.saveIdentity(identity);
   if (result.bundle) await data.saveBundle(result.bundle.x509_authorities);
   log.info({ agent: identity.spiffeId, attestor: attestor.type, expires: new Date(identity.notAfter).toISOString() }, 'node attested');

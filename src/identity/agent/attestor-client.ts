@@ -1,40 +1,41 @@
 import { createPrivateKey, type KeyObject } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { EvidentError } from '../../errors.js';
-import { answerX509popChallenge } from '../server/nodeattest/x509pop.js';
+import { answerX509popChallenge, JOIN_TOKEN_TYPE, joinTokenPayload, X509POP_TYPE, x509popPayload } from '../common/index.js';
 import { pemCertificates } from './trust-bundle.js';
 
 /**
  * The agent side of a node attestor: what it sends to the server, and how it answers challenges.
  * `canReattest` says whether the same credentials can attest again once the agent SVID is lost or
- * expired (a join token cannot: it is single use).
+ * expired (a join token cannot: it is single use). Both steps may take time (a TPM answers slowly), so
+ * both are asynchronous.
  */
 export interface NodeAttestorClient {
   readonly type: string;
   readonly canReattest: boolean;
-  payload(): Buffer;
-  answer?(challenge: Buffer): Buffer;
+  payload(): Promise<Buffer>;
+  answer?(challenge: Buffer): Promise<Buffer>;
 }
 
 export class JoinTokenAttestorClient implements NodeAttestorClient {
-  readonly type = 'join_token';
+  readonly type = JOIN_TOKEN_TYPE;
   readonly canReattest = false;
 
   constructor(private readonly token: string) {
     if (token === '') throw new EvidentError('BAD_USAGE', 'the join token is empty');
   }
 
-  payload(): Buffer {
-    return Buffer.from(this.token, 'utf8');
+  async payload(): Promise<Buffer> {
+    return joinTokenPayload(this.token);
   }
 }
 
 /**
- * x509pop: the node's certificate (and chain) and proof it holds the key. The signature format is the
- * server's (`answerX509popChallenge`, reused so the two sides cannot drift apart).
+ * x509pop: the node's certificate (and chain) and proof it holds the key. The payload and the signature
+ * format are identity/common's, which the server reads them with, so the two sides cannot drift apart.
  */
 export class X509popAttestorClient implements NodeAttestorClient {
-  readonly type = 'x509pop';
+  readonly type = X509POP_TYPE;
   readonly canReattest = true;
 
   private constructor(
@@ -55,11 +56,11 @@ export class X509popAttestorClient implements NodeAttestorClient {
     return new X509popAttestorClient(chain, key);
   }
 
-  payload(): Buffer {
-    return Buffer.from(JSON.stringify({ certificates: this.chain.map((c) => c.toString('base64')) }), 'utf8');
+  async payload(): Promise<Buffer> {
+    return x509popPayload(this.chain);
   }
 
-  answer(challenge: Buffer): Buffer {
+  async answer(challenge: Buffer): Promise<Buffer> {
     return answerX509popChallenge(challenge, this.key);
   }
 }

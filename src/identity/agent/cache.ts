@@ -1,3 +1,4 @@
+import { systemClock, type Clock } from '../../util/clock.js';
 import { selectorsSubsetOf, type JwtToken, type ServedEntry, type TrustBundles, type WorkloadIdentitySource, type X509Identity } from './workloadapi/source.js';
 import type { Selector } from './workloadattest/types.js';
 
@@ -6,7 +7,8 @@ export type JwtSigner = (entry: ServedEntry, audience: readonly string[]) => Pro
 
 export interface SvidCacheOptions {
   jwtSigner?: JwtSigner;
-  now?: () => number;
+  /** Decides expiry and JWT-SVID reuse (default: the system clock). */
+  clock?: Clock;
 }
 
 /**
@@ -21,13 +23,13 @@ export class SvidCache implements WorkloadIdentitySource {
   private readonly jwts = new Map<string, { token: JwtToken; issuedAt: number }>();
   private readonly listeners = new Set<() => void>();
   private jwtSigner: JwtSigner | undefined;
-  private readonly now: () => number;
+  private readonly clock: Clock;
   private depth = 0;
   private dirty = false;
 
   constructor(options: SvidCacheOptions = {}) {
     this.jwtSigner = options.jwtSigner;
-    this.now = options.now ?? Date.now;
+    this.clock = options.clock ?? systemClock;
   }
 
   setJwtSigner(signer: JwtSigner): void {
@@ -87,7 +89,7 @@ export class SvidCache implements WorkloadIdentitySource {
   /** The entry's SVID while it is valid: an expired one (the server was down too long) is never served. */
   x509Svid(entryId: string): X509Identity | undefined {
     const svid = this.svids.get(entryId);
-    return svid && svid.expiresAt.getTime() > this.now() ? svid : undefined;
+    return svid && svid.expiresAt.getTime() > this.clock.now() ? svid : undefined;
   }
 
   bundles(): TrustBundles | undefined {
@@ -98,7 +100,7 @@ export class SvidCache implements WorkloadIdentitySource {
   async jwtSvid(entry: ServedEntry, audience: readonly string[]): Promise<JwtToken> {
     const key = `${entry.id}\u0000${entry.revision ?? 0}\u0000${[...new Set(audience)].sort().join('\u0000')}`;
     const hit = this.jwts.get(key);
-    const now = this.now();
+    const now = this.clock.now();
     if (hit) {
       const expires = hit.token.expiresAt.getTime();
       if (expires - now > (expires - hit.issuedAt) / 2) return hit.token;

@@ -1,59 +1,93 @@
-import { readFile } from 'node:fs/promises';
-import { dirname, isAbsolute, resolve } from 'node:path';
-import { parse as parseYaml } from 'yaml';
-import { badInput } from '../../errors.js';
+import { EvidentError } from '../../errors.js';
+import { SettingsSchema, flagWithArg, type ChosenPlugin, type SettingLayer } from '../../util/settings.js';
+import { DEFAULT_WORKLOAD_ATTESTORS, nodeAttestorClientCatalog, workloadAttestorCatalog } from './catalog.js';
+import { DEFAULT_SOCKET_PATH } from './workloadapi/socket.js';
 
-/** What `evident agent run` can be told; in a config file by these names, in the environment as `EVIDENT_AGENT_<NAME>`. */
-export const AGENT_SETTINGS = [
-  'server', 'trust_bundle', 'trust_domain', 'join_token', 'x509pop_cert', 'x509pop_key', 'insecure_bootstrap', 'socket', 'data_dir', 'log_level',
-] as const;
-export type AgentSettingName = (typeof AGENT_SETTINGS)[number];
-export type AgentSettings = Partial<Record<AgentSettingName, string>>;
+/** Everything `evident agent run` can be told, resolved (paths absolute). */
+export interface AgentConfig {
+  /** `host:port` of the server's agent API. */
+  server: string;
+  trustBundle?: string;
+  trustDomain?: string;
+  insecureBootstrap: boolean;
+  /** How this node attests, by its catalog name (catalog.ts), with its settings. */
+  nodeAttestor: ChosenPlugin;
+  /** The workload attestors to run, by their catalog names, with their settings. */
+  workloadAttestors: readonly ChosenPlugin[];
+  socket: string;
+  dataDir: string;
+  logLevel: string;
+}
 
-const PATHS: ReadonlySet<AgentSettingName> = new Set(['trust_bundle', 'x509pop_cert', 'x509pop_key', 'socket', 'data_dir']);
+/**
+ * The agent's settings, each described once: its flag (`--server`), config file key (`server`) and env
+ * var (`EVIDENT_AGENT_SERVER`) are derived from it, and so are the attestors' own settings
+ * (`--join-token`, `--x509pop-cert`, `node_attestor: {x509pop: {cert: …, key: …}}`).
+ */
+export const AGENT_SETTINGS = new SettingsSchema('EVIDENT_AGENT_', [
+  { name: 'server', type: 'string', arg: 'HOST:PORT', doc: 'the server agent API' },
+  { name: 'trust_bundle', type: 'path', arg: 'FILE', doc: 'PEM roots to trust the server with at first contact, e.g. from `evident server bundle show`' },
+  { name: 'trust_domain', type: 'string', arg: 'TD', doc: 'the trust domain (default: the one the trust bundle names)' },
+  {
+    name: 'node_attestor', type: 'plugin', arg: 'NAME', plugins: nodeAttestorClientCatalog,
+    doc: 'how this node attests (default: the one whose settings are given)',
+  },
+  {
+    name: 'workload_attestors', type: 'plugins', arg: 'NAME', default: DEFAULT_WORKLOAD_ATTESTORS, plugins: workloadAttestorCatalog,
+    doc: 'a workload attestor to run, repeatable',
+  },
+  { name: 'insecure_bootstrap', type: 'boolean', doc: 'trust the server without a trust bundle (DANGEROUS: labs only)' },
+  { name: 'socket', type: 'path', arg: 'PATH', default: DEFAULT_SOCKET_PATH, doc: 'the Workload API Unix socket' },
+  { name: 'data_dir', type: 'path', arg: 'DIR', default: '.evident-agent', doc: 'where the agent keeps its SVID, key and bundle' },
+  { name: 'log_level', type: 'string', arg: 'LEVEL', default: 'info', doc: 'trace, debug, info, warn, error' },
+]);
 
+/** Settings from one source, by name (`server`, `join_token`, `x509pop_cert`). */
+export type AgentSettings = SettingLayer;
+
+/** Settings from `EVIDENT_AGENT_*` variables. */
 export function agentSettingsFromEnv(env: NodeJS.ProcessEnv): AgentSettings {
-  const out: AgentSettings = {};
-  for (const name of AGENT_SETTINGS) {
-    const v = env[`EVIDENT_AGENT_${name.toUpperCase()}`];
-    if (v !== undefined && v !== '') out[name] = v;
-  }
-  return out;
+  return AGENT_SETTINGS.fromEnv(env);
 }
 
 /** A JSON or YAML mapping of settings; unknown keys are errors; relative paths are relative to the file. */
-export async function agentSettingsFromFile(file: string): Promise<AgentSettings> {
-  let doc: unknown;
-  try {
-    doc = parseYaml(await readFile(file, 'utf8'));
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).path !== undefined) throw e;
-    throw badInput(`not valid YAML or JSON: ${(e as Error).message.split('\n')[0]}`, file);
-  }
-  if (doc === null || doc === undefined) return {};
-  if (typeof doc !== 'object' || Array.isArray(doc)) throw badInput('config must be a mapping of settings', file);
-  const out: AgentSettings = {};
-  for (const [k, v] of Object.entries(doc as Record<string, unknown>)) {
-    if (!(AGENT_SETTINGS as readonly string[]).includes(k)) throw badInput(`unknown setting '${k}' (known: ${AGENT_SETTINGS.join(', ')})`, file);
-    if (typeof v !== 'string' && typeof v !== 'number' && typeof v !== 'boolean') throw badInput(`setting '${k}' must be a string, number or boolean`, file);
-    const name = k as AgentSettingName;
-    const s = String(v);
-    out[name] = PATHS.has(name) && !isAbsolute(s) ? resolve(dirname(file), s) : s;
-  }
-  return out;
+export function agentSettingsFromFile(file: string): Promise<AgentSettings> {
+  return AGENT_SETTINGS.fromFile(file);
 }
 
-/** Flags over file over environment (DESIGN.md §6). */
-export function mergeAgentSettings(layers: { flags: AgentSettings; file: AgentSettings; env: AgentSettings }): AgentSettings {
-  const out: AgentSettings = {};
-  for (const name of AGENT_SETTINGS) {
-    const v = layers.flags[name] ?? layers.file[name] ?? layers.env[name];
-    if (v !== undefined) out[name] = v;
-  }
-  return out;
+/**
+ * Resolves the configuration: flags over file over environment over defaults (docs/ARCHITECTURE.md, CLI
+ * contract), the same rules as the server's. Relative paths from flags and env are relative to `cwd`.
+ */
+export function resolveAgentConfig(layers: { flags: AgentSettings; file: AgentSettings; env: AgentSettings }, cwd: string): AgentConfig {
+  const r = AGENT_SETTINGS.resolve(layers, cwd);
+  const usage = (message: string): EvidentError => new EvidentError('BAD_USAGE', `agent: ${message}`);
+  const server = r.string('server');
+  const serverSetting = AGENT_SETTINGS.setting('server');
+  if (server === undefined) throw usage(`${flagWithArg(serverSetting)} is required (or server in the config file, or ${serverSetting.env})`);
+  const insecureBootstrap = r.boolean('insecure_bootstrap');
+  const trustBundle = r.string('trust_bundle');
+  if (trustBundle === undefined && !insecureBootstrap) throw usage('--trust-bundle FILE is required (or --insecure-bootstrap, which trusts anyone answering)');
+  const [nodeAttestor] = r.plugins('node_attestor');
+  if (nodeAttestor === undefined) throw usage(`how should the node attest? pass ${howToAttest()}`);
+  const trustDomain = r.string('trust_domain');
+  return {
+    server,
+    ...(trustBundle !== undefined ? { trustBundle } : {}),
+    ...(trustDomain !== undefined ? { trustDomain } : {}),
+    insecureBootstrap,
+    nodeAttestor,
+    workloadAttestors: r.plugins('workload_attestors'),
+    socket: r.string('socket')!,
+    dataDir: r.string('data_dir')!,
+    logLevel: r.string('log_level')!,
+  };
 }
 
-/** `true`/`1`/`yes` (any case) is on. */
-export function isOn(v: string | undefined): boolean {
-  return v !== undefined && /^(true|1|yes)$/i.test(v);
+/** `--join-token TOKEN or --x509pop-cert FILE --x509pop-key FILE`: each node attestor's required settings, from the catalog. */
+function howToAttest(): string {
+  const settings = AGENT_SETTINGS.settings();
+  const required = (plugin: string): string[] =>
+    settings.filter((s) => s.owner?.choice.name === 'node_attestor' && s.owner.plugin === plugin && s.required).map(flagWithArg);
+  return nodeAttestorClientCatalog.names().map((name) => required(name).join(' ') || `--node-attestor ${name}`).join(' or ');
 }

@@ -1,7 +1,8 @@
-import { createPrivateKey, createPublicKey, X509Certificate, type KeyObject } from 'node:crypto';
+import type { KeyObject } from 'node:crypto';
 import { chmod, mkdir, readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { writeFileAtomic } from '../../util/atomic-write.js';
+import { X509Svid } from '../../spiffe/x509svid/index.js';
 import { derToPem, pemCertificates } from './trust-bundle.js';
 
 /** The agent's own identity: its SVID (DER chain, leaf first) and key. */
@@ -38,7 +39,11 @@ export class AgentDataDir {
     await writeFileAtomic(join(this.dir, SVID_FILE), derToPem(id.certChain), 0o644);
   }
 
-  /** The stored identity, or undefined when there is none or it does not hold together. */
+  /**
+   * The stored identity, or undefined when there is none or it does not hold together: it must read as
+   * an X509-SVID (the SPIFFE layer's rules: one SPIFFE ID, a leaf that is not a CA, CAs above it) whose
+   * key is the one stored beside it.
+   */
   async loadIdentity(now: number): Promise<AgentIdentity | undefined> {
     let pem: string;
     let keyPem: Buffer;
@@ -47,23 +52,21 @@ export class AgentDataDir {
     } catch {
       return undefined;
     }
-    const certChain = pemCertificates(pem);
-    const leafDer = certChain[0];
-    if (leafDer === undefined) return undefined;
-    let leaf: X509Certificate;
-    let privateKey: KeyObject;
+    let svid: X509Svid;
     try {
-      leaf = new X509Certificate(leafDer);
-      privateKey = createPrivateKey(keyPem);
+      svid = X509Svid.parse(pem, keyPem);
     } catch {
       return undefined; // damaged files: attest afresh rather than fail
     }
-    const pub = (k: KeyObject): Buffer => (k.type === 'private' ? createPublicKey(k) : k).export({ type: 'spki', format: 'der' });
-    if (!pub(privateKey).equals(pub(leaf.publicKey))) return undefined;
-    const uri = (leaf.subjectAltName ?? '').split(', ').find((s) => s.startsWith('URI:'));
-    if (uri === undefined) return undefined;
+    const notAfter = svid.expiresAt.getTime();
     // Issuance time is not stored: count from now, so a restart renews at the latest by half the rest.
-    return { spiffeId: uri.slice(4), certChain, privateKey, notAfter: Date.parse(leaf.validTo), issuedAt: Math.min(now, Date.parse(leaf.validTo)) };
+    return {
+      spiffeId: svid.id.toString(),
+      certChain: svid.certificates.map((c) => Buffer.from(c.rawData)),
+      privateKey: svid.privateKey,
+      notAfter,
+      issuedAt: Math.min(now, notAfter),
+    };
   }
 
   async saveBundle(roots: readonly Buffer[]): Promise<void> {

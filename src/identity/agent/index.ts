@@ -3,7 +3,11 @@ export { JoinTokenAttestorClient, X509popAttestorClient, type NodeAttestorClient
 export { SvidCache, type JwtSigner, type SvidCacheOptions } from './cache.js';
 export { checkAgentHealth, type HealthResult } from './healthcheck.js';
 export { AgentDataDir, type AgentIdentity } from './identity-store.js';
-export { AGENT_SETTINGS, agentSettingsFromEnv, agentSettingsFromFile, isOn, mergeAgentSettings, type AgentSettingName, type AgentSettings } from './config.js';
+export {
+  DEFAULT_WORKLOAD_ATTESTORS, nodeAttestorClientCatalog, workloadAttestorCatalog, type NodeAttestorClientPlugin,
+} from './catalog.js';
+export { ManualClock, systemClock, type Clock } from '../../util/clock.js';
+export { AGENT_SETTINGS, agentSettingsFromEnv, agentSettingsFromFile, resolveAgentConfig, type AgentConfig, type AgentSettings } from './config.js';
 export { createAgentLogger } from './log.js';
 export { getPeerCred, loadPeercred, type PeerCredentials } from './peercred/index.js';
 export { fetchBundleInsecure, ServerLink } from './server-link.js';
@@ -18,4 +22,6 @@ export {
   type WorkloadIdentitySource,
   type X509Identity,
 } from './workloadapi/index.js';
-export { UnixAttestor, WorkloadAttestationError, WorkloadAttestorRegistry, type Selector, type WorkloadAttestor } from './workloadattest/index.js';
+export {
+  UnixAttestor, WorkloadAttestationError, WorkloadAttestorRegistry, type Selector, type WorkloadAttestor, type WorkloadAttestorPlugin,
+} from './workloadattest/index.js';

@@ -61,7 +61,7 @@ export class ServerLink {
     this.client = this.make();
   }
 
-  attest(params: AttestParams, answer?: (challenge: Buffer) => Buffer): Promise<AttestResult> {
+  attest(params: AttestParams, answer?: (challenge: Buffer) => Promise<Buffer>): Promise<AttestResult> {
     return this.client.attest(params, answer);
   }
 

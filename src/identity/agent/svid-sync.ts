@@ -1,6 +1,7 @@
 import { generateKeyPair as generateKeyPairCb, type KeyObject } from 'node:crypto';
 import { promisify } from 'node:util';
 import type { Logger } from 'pino';
+import type { Clock } from '../../util/clock.js';
 import type { Entry, SvidResult } from '../proto/messages.js';
 import type { SvidCache } from './cache.js';
 import type { ServedEntry } from './workloadapi/source.js';
@@ -48,7 +49,7 @@ export class SvidSync {
   constructor(
     private readonly cache: SvidCache,
     private readonly server: SvidSyncServer,
-    private readonly now: () => number,
+    private readonly clock: Clock,
     private readonly logger: Logger,
   ) {}
 
@@ -65,7 +66,7 @@ export class SvidSync {
   /** One round: entries, then SVIDs for what needs one. Throws what the server throws. */
   async sync(): Promise<{ entries: number; issued: number; failed: number }> {
     const entries = (await this.server.fetchEntries()).map((e, i) => servedEntry(e, i));
-    const now = this.now();
+    const now = this.clock.now();
     const ids = new Set(entries.map((e) => e.id));
     for (const id of this.issued.keys()) if (!ids.has(id)) this.issued.delete(id);
     const due = entries.filter((e) => {
@@ -81,7 +82,7 @@ export class SvidSync {
       const results = await this.server.signX509Svids(
         batch.map((e, j) => ({ entry_id: e.id, key: { public_key: (keys[j] as { publicKey: KeyObject }).publicKey.export({ type: 'spki', format: 'der' }) } })),
       );
-      const receivedAt = this.now();
+      const receivedAt = this.clock.now();
       this.cache.update(() => {
         batch.forEach((e, j) => {
           const r = results.find((x) => x.entry_id === e.id);

@@ -1,27 +1,25 @@
-import { createPublicKey, X509Certificate } from 'node:crypto';
+import { createPublicKey } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { EvidentError } from '../../errors.js';
+import { certificateAttributes, certificatesToPem, parseCertificateDer, pemBlocks } from '../../crypto/x509/index.js';
 import { JwtBundle } from '../../spiffe/bundle/jwt-bundle.js';
 import { TrustDomain } from '../../spiffe/spiffeid/trust-domain.js';
 import type { Bundle } from '../proto/messages.js';
 import type { TrustBundles } from './workloadapi/source.js';
 
-const CERT_BLOCK = /-----BEGIN CERTIFICATE-----([\s\S]*?)-----END CERTIFICATE-----/g;
-
 /** DER certificates of a PEM file (one or more CERTIFICATE blocks). */
 export function pemCertificates(text: string): Buffer[] {
-  return [...text.matchAll(CERT_BLOCK)].map((m) => Buffer.from((m[1] ?? '').replace(/\s+/g, ''), 'base64'));
+  return pemBlocks(text).filter((b) => b.type === 'CERTIFICATE').map((b) => b.der);
 }
 
 export function derToPem(ders: readonly Buffer[]): string {
-  return ders.map((d) => `-----BEGIN CERTIFICATE-----\n${d.toString('base64').replace(/.{1,64}/g, '$&\n')}-----END CERTIFICATE-----\n`).join('');
+  return certificatesToPem(ders);
 }
 
-/** The trust domain a CA certificate serves: its `spiffe://td` URI SAN, if it has one. */
+/** The trust domain a CA certificate serves: its `spiffe://td` URI SAN, if it has one. Throws if the certificate does not parse. */
 export function trustDomainOfCa(der: Buffer): string | undefined {
-  const san = new X509Certificate(der).subjectAltName ?? '';
-  const uri = san.split(', ').find((s) => s.startsWith('URI:spiffe://'));
-  return uri === undefined ? undefined : TrustDomain.parse(uri.slice(4)).name;
+  const uri = certificateAttributes(parseCertificateDer(der)).uris.find((u) => u.startsWith('spiffe://'));
+  return uri === undefined ? undefined : TrustDomain.parse(uri).name;
 }
 
 /**

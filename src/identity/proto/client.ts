@@ -1,6 +1,9 @@
 import type { PeerCertificate } from 'node:tls';
 import * as grpc from '@grpc/grpc-js';
 import { EvidentError, type EvidentErrorCode } from '../../errors.js';
+import { certificatesToPem, parseCertificateDer } from '../../crypto/x509/index.js';
+import { SpiffeId, TrustDomain } from '../../spiffe/spiffeid/index.js';
+import { idFromCert } from '../../spiffe/x509svid/index.js';
 import { agentServiceDefinition } from './load.js';
 import type {
   AttestAgentRequest, AttestAgentResponse, AttestParams, AttestResult, Bundle, Entry, FetchEntriesResponse, KeyRequest,
@@ -20,12 +23,23 @@ export interface AgentClientOptions {
 }
 
 function pem(ders: Buffer[]): Buffer {
-  return Buffer.from(ders.map((d) => `-----BEGIN CERTIFICATE-----\n${d.toString('base64').replace(/.{64}/g, '$&\n').replace(/\n$/, '')}\n-----END CERTIFICATE-----\n`).join(''));
+  return Buffer.from(certificatesToPem(ders));
 }
 
-/** The SPIFFE ID the server's TLS certificate must carry: the agent checks it instead of a host name. */
-export function serverIdFor(trustDomain: string): string {
-  return `spiffe://${trustDomain}/evident/server`;
+/** The SPIFFE ID of the server, which its TLS certificate carries: the agent checks it instead of a host name. */
+export function serverIdFor(trustDomain: TrustDomain | string): SpiffeId {
+  return SpiffeId.fromSegments(typeof trustDomain === 'string' ? TrustDomain.parse(trustDomain) : trustDomain, 'evident', 'server');
+}
+
+/** Why the server's certificate does not carry the server's SPIFFE ID (as its one URI SAN), or undefined when it does. */
+function serverIdentityProblem(cert: PeerCertificate, expected: SpiffeId): Error | undefined {
+  let id: SpiffeId;
+  try {
+    id = idFromCert(parseCertificateDer(cert.raw), 'BAD_SIGNATURE');
+  } catch (e) {
+    return new Error(`server identity is not a SPIFFE ID (${(e as Error).message}), want ${expected}`);
+  }
+  return id.equals(expected) ? undefined : new Error(`server identity is ${id}, want ${expected}`);
 }
 
 type Unary = (req: unknown, md: grpc.Metadata, opts: grpc.CallOptions, cb: (err: grpc.ServiceError | null, res: unknown) => void) => grpc.ClientUnaryCall;
@@ -46,10 +60,7 @@ export class AgentApiClient {
       opts.identity ? Buffer.from(opts.identity.privateKeyPem) : null,
       opts.identity ? pem(opts.identity.certChain) : null,
       {
-        checkServerIdentity: (_host: string, cert: PeerCertificate) => {
-          const uris = (cert.subjectaltname ?? '').split(', ').filter((s) => s.startsWith('URI:')).map((s) => s.slice(4));
-          return uris.length === 1 && uris[0] === expected ? undefined : new Error(`server identity is ${uris.join(',') || 'missing'}, want ${expected}`);
-        },
+        checkServerIdentity: (_host: string, cert: PeerCertificate) => serverIdentityProblem(cert, expected),
       },
     );
     const Ctor = grpc.makeGenericClientConstructor(agentServiceDefinition(), 'AgentService');

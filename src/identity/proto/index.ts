@@ -2,6 +2,7 @@ export { AgentApiClient, serverIdFor, type AgentClientOptions } from './client.j
 export { agentProtoPath, agentServiceDefinition, PROTO_OPTIONS } from './load.js';
 export type {
   AttestAgentRequest, AttestAgentResponse, AttestParams, AttestResult, Bundle, Entry, FetchBundleRequest, FetchBundleResponse,
-  FetchEntriesRequest, FetchEntriesResponse, JwtKey, KeyRequest, RenewAgentRequest, RenewAgentResponse, Selector,
+  FetchEntriesRequest, FetchEntriesResponse, JwtKey, KeyRequest, RenewAgentRequest, RenewAgentResponse,
   SignJwtSvidRequest, SignJwtSvidResponse, SignX509SvidsRequest, SignX509SvidsResponse, SvidParams, SvidResult, X509Svid,
 } from './messages.js';
+export type { Selector } from './selector.js';

@@ -3,6 +3,10 @@
  * Buffer, int64 as number, oneofs named by `step`/`key`). An unset message field reads as null (or is
  * absent); callers test it for truthiness.
  */
+import type { Selector } from './selector.js';
+
+export type { Selector };
+
 export interface KeyRequest {
   public_key?: Buffer | null;
   csr?: Buffer | null;
@@ -50,11 +54,6 @@ export interface AttestAgentResponse {
   challenge?: Buffer | null;
   result?: AttestResult | null;
   step?: 'challenge' | 'result';
-}
-
-export interface Selector {
-  type: string;
-  value: string;
 }
 
 export interface Entry {

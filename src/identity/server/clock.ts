@@ -1,20 +1,2 @@
-/** The server's idea of now, in milliseconds since the epoch; tests freeze or advance it. */
-export interface Clock {
-  now(): number;
-}
-
-export const systemClock: Clock = { now: () => Date.now() };
-
-/** A clock that only moves when told to: rotation and expiry are tested without waiting. */
-export class ManualClock implements Clock {
-  constructor(private ms: number) {}
-  now(): number {
-    return this.ms;
-  }
-  set(ms: number): void {
-    this.ms = ms;
-  }
-  advance(ms: number): void {
-    this.ms += ms;
-  }
-}
+// The clock is shared by the server, the agent and their caches; it lives in util/ (kept here for the server's imports).
+export { ManualClock, systemClock, type Clock } from '../../util/clock.js';

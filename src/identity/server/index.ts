@@ -1,5 +1,6 @@
 export { IdentityServer, type ServerOptions } from './server.js';
-export { resolveServerConfig, settingsFromEnv, settingsFromFile, DEFAULTS, SETTINGS, type ServerConfig, type SettingName, type Settings } from './config.js';
+export { resolveServerConfig, settingsFromEnv, settingsFromFile, DEFAULTS, SERVER_SETTINGS, type ServerConfig, type Settings } from './config.js';
+export { nodeAttestorCatalog } from './catalog.js';
 export { createServerLogger, silentLogger } from './log.js';
 export { ManualClock, systemClock, type Clock } from './clock.js';
 export { parseDurationSeconds } from './duration.js';
@@ -13,6 +14,6 @@ export { openDatastore, openPostgresDatastore, openSqliteDatastore, type Datasto
 export { EntryValidationError, entriesForAgent, parseSelector, validateEntry, type EntryInput, type FieldProblem } from './entries/index.js';
 export {
   AttestationError, answerX509popChallenge, JoinTokenAttestor, NodeAttestorRegistry, X509popAttestor, x509popPayload, type AttestationResult,
-  type ChallengeChannel, type NodeAttestor,
+  type ChallengeChannel, type NodeAttestor, type NodeAttestorContext, type NodeAttestorPlugin,
 } from './nodeattest/index.js';
 export { isAgentId, parseSpiffeId, serverSpiffeId } from './spiffe-id.js';

@@ -1,4 +1,4 @@
-import { mkdir, readFile, unlink } from 'node:fs/promises';
+import { mkdir, unlink } from 'node:fs/promises';
 import type { Server as HttpServer } from 'node:http';
 import * as grpc from '@grpc/grpc-js';
 import type { Logger } from 'pino';
@@ -7,12 +7,13 @@ import { agentServiceDefinition } from '../proto/index.js';
 import { agentServiceHandlers } from './api/agent-service.js';
 import { startAdminServer } from './api/admin-server.js';
 import { ServerTlsIdentity } from './api/tls.js';
-import { CaManager, loadUpstreamCa, pemBlocks } from './ca/index.js';
+import { CaManager, loadUpstreamCa } from './ca/index.js';
+import { nodeAttestorCatalog } from './catalog.js';
 import { systemClock, type Clock } from './clock.js';
 import type { ServerConfig } from './config.js';
 import { openDatastore, type Datastore } from './datastore/index.js';
 import { silentLogger } from './log.js';
-import { JoinTokenAttestor, NodeAttestorRegistry, X509popAttestor } from './nodeattest/index.js';
+import { NodeAttestorRegistry } from './nodeattest/index.js';
 
 /** How long expired join tokens and agents stay listed, so an operator can still see what expired and when. */
 const EXPIRED_RECORD_GRACE_MS = 86_400_000;
@@ -57,12 +58,8 @@ export class IdentityServer {
         trustDomain: cfg.trustDomain, datastore: ds, clock, caTtl: cfg.caTtl, x509SvidTtl: cfg.x509SvidTtl, jwtSvidTtl: cfg.jwtSvidTtl,
         keyType: cfg.caKeyType, ...(upstream ? { upstream } : {}),
       });
-      const attestors = new NodeAttestorRegistry().register(new JoinTokenAttestor(ds, clock));
-      if (cfg.x509popCaBundle !== undefined) {
-        const cas = pemBlocks(await readFile(cfg.x509popCaBundle, 'utf8'));
-        if (cas.length === 0) throw new EvidentError('BAD_INPUT', 'no PEM certificate', { file: cfg.x509popCaBundle });
-        attestors.register(new X509popAttestor(cas, clock));
-      }
+      const attestors = new NodeAttestorRegistry();
+      for (const a of await nodeAttestorCatalog.build(cfg.nodeAttestors, { ds, clock })) attestors.register(a);
       const tls = new ServerTlsIdentity(ca, clock, cfg.trustDomain);
       await tls.renew();
       ca.onChange(() => void tls.renew().catch((e: unknown) => log.error({ err: e }, 'server certificate renewal failed')));

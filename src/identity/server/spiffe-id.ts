@@ -1,40 +1,28 @@
 import { badInput } from '../../errors.js';
 import { SpiffeId, SpiffeIdError, TrustDomain } from '../../spiffe/spiffeid/index.js';
+import { serverIdFor } from '../proto/index.js';
 
 /**
- * The one place the server handles SPIFFE IDs: thin string-in, string-out wrappers over
- * src/spiffe/spiffeid (the standard's rules live there), in the shapes the datastore and APIs use.
+ * The server's SPIFFE IDs: parsed and validated as `SpiffeId` values (src/spiffe/spiffeid owns the
+ * standard's rules), turned into strings only for the datastore's columns and the wire. The functions
+ * taking and returning strings are the ones the admin API and `evident/identity/server` users call.
  */
-export interface ParsedSpiffeId {
-  /** The whole ID, e.g. `spiffe://example.org/ci/builder`. */
-  readonly id: string;
-  readonly trustDomain: string;
-  /** The path, `''` or `/seg/seg`. */
-  readonly path: string;
-}
 
 function why(e: unknown): string {
   if (e instanceof SpiffeIdError) return e.message.replace(/^spiffeid: /, '');
   throw e;
 }
 
-/** Parses a SPIFFE ID by the SPIFFE-ID standard's rules; throws a one-line BAD_INPUT error. */
-export function parseSpiffeId(value: string): ParsedSpiffeId {
+/**
+ * Parses a SPIFFE ID by the SPIFFE-ID standard's rules.
+ *
+ * @throws EvidentError BAD_INPUT, one line: `invalid SPIFFE ID '<value>': <why>`
+ */
+export function parseSpiffeId(value: string): SpiffeId {
   try {
-    const id = SpiffeId.parse(value);
-    return { id: id.toString(), trustDomain: id.trustDomain.name, path: id.path };
+    return SpiffeId.parse(value);
   } catch (e) {
     throw badInput(`invalid SPIFFE ID '${value}': ${why(e)}`);
-  }
-}
-
-/** Why a string is not a SPIFFE ID, or undefined when it is one. */
-export function spiffeIdProblem(value: string): string | undefined {
-  try {
-    SpiffeId.parse(value);
-    return undefined;
-  } catch (e) {
-    return why(e);
   }
 }
 
@@ -47,21 +35,41 @@ export function parseTrustDomain(value: string): string {
   }
 }
 
-/** Builds `spiffe://td/seg/seg`, each segment validated. */
-export function makeSpiffeId(trustDomain: string, ...segments: string[]): string {
+/** `spiffe://td/seg/seg`, each segment validated; throws a one-line BAD_INPUT error. */
+export function spiffeIdOf(trustDomain: TrustDomain | string, ...segments: string[]): SpiffeId {
   try {
-    return SpiffeId.fromSegments(TrustDomain.parse(trustDomain), ...segments).toString();
+    return SpiffeId.fromSegments(typeof trustDomain === 'string' ? TrustDomain.parse(trustDomain) : trustDomain, ...segments);
   } catch (e) {
     throw badInput(`cannot make a SPIFFE ID from ${trustDomain} and ${segments.join('/')}: ${why(e)}`);
   }
 }
 
-/** The SPIFFE ID of the server itself; node-selector entries are parented to it. */
-export function serverSpiffeId(trustDomain: string): string {
-  return `spiffe://${trustDomain}/evident/server`;
+/** Builds `spiffe://td/seg/seg` as a string (a datastore column), each segment validated. */
+export function makeSpiffeId(trustDomain: string, ...segments: string[]): string {
+  return spiffeIdOf(trustDomain, ...segments).toString();
 }
 
-/** Whether the ID names an agent of this trust domain (`spiffe://td/evident/agent/...`). */
+/** The ID of an agent attested by `attestorType`: `spiffe://td/evident/agent/<type>/<suffix>`. */
+export function agentSpiffeId(trustDomain: TrustDomain | string, attestorType: string, suffix: string): SpiffeId {
+  return spiffeIdOf(trustDomain, 'evident', 'agent', attestorType, suffix);
+}
+
+/** The SPIFFE ID of the server itself, as a string; node-selector entries are parented to it. */
+export function serverSpiffeId(trustDomain: string): string {
+  return serverIdFor(trustDomain).toString();
+}
+
+/** Whether `id` names an agent of `trustDomain` (`spiffe://td/evident/agent/...`). */
+export function isAgentSpiffeId(trustDomain: TrustDomain, id: SpiffeId): boolean {
+  return id.memberOf(trustDomain) && id.path.startsWith('/evident/agent/');
+}
+
+/** Whether the string is the SPIFFE ID of an agent of this trust domain (`spiffe://td/evident/agent/...`). */
 export function isAgentId(trustDomain: string, id: string): boolean {
-  return id.startsWith(`spiffe://${trustDomain}/evident/agent/`);
+  try {
+    return isAgentSpiffeId(TrustDomain.parse(trustDomain), SpiffeId.parse(id));
+  } catch (e) {
+    if (e instanceof SpiffeIdError) return false;
+    throw e;
+  }
 }

@@ -1,6 +1,7 @@
-import { X509Certificate as NodeX509Certificate, type KeyObject } from 'node:crypto';
+import type { KeyObject } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import { X509Certificate } from '../internal/x509.js';
+import { parseCertificateDer } from '../../crypto/x509/index.js';
+import type { X509Certificate } from '../../crypto/x509/x509.js';
 import type { TrustDomain } from '../spiffeid/trust-domain.js';
 import { certDer, nodeCert } from '../internal/certs.js';
 import { spkiDer } from '../internal/keys.js';
@@ -146,8 +147,7 @@ function parseX509Key(jwk: Record<string, unknown>, where: string): X509Certific
   const der = Buffer.from(x5c[0], 'base64');
   let cert: X509Certificate;
   try {
-    new NodeX509Certificate(der); // OpenSSL rejects what @peculiar/x509 might tolerate
-    cert = new X509Certificate(der);
+    cert = parseCertificateDer(der); // read whole, by OpenSSL too, which rejects what @peculiar/x509 might tolerate
   } catch (e) {
     throw new BundleError('spiffebundle', 'BAD_X5C', `${where}: unable to parse the certificate in "x5c"`, { cause: e });
   }

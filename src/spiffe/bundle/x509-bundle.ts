@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import type { X509Certificate } from '../internal/x509.js';
+import type { X509Certificate } from '../../crypto/x509/x509.js';
 import type { TrustDomain } from '../spiffeid/trust-domain.js';
 import { certDer, certsToDer, certsToPem, parseCertificates } from '../internal/certs.js';
 import { NOT_TRUSTED, SpiffeError } from '../errors.js';

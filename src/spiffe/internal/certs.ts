@@ -1,27 +1,13 @@
 import { X509Certificate as NodeX509Certificate } from 'node:crypto';
-import { X509Certificate } from './x509.js';
+import type { X509Certificate } from '../../crypto/x509/x509.js';
+import { certificatesToPem, parseCertificateDer, pemBlocks } from '../../crypto/x509/pem.js';
 import { SpiffeError, type SpiffeModule } from '../errors.js';
 
-const PEM_BLOCK = /-----BEGIN ([A-Z0-9 ]+)-----([\s\S]*?)-----END \1-----/g;
-
-/** One PEM block: its label and DER bytes. */
-export interface PemBlock {
-  type: string;
-  der: Buffer;
-}
+export { pemBlocks, toPem, type PemBlock } from '../../crypto/x509/pem.js';
 
 export function looksLikePem(data: Uint8Array | string): boolean {
   const head = typeof data === 'string' ? data.slice(0, 256) : Buffer.from(data.subarray(0, 256)).toString('latin1');
   return head.trimStart().startsWith('-----BEGIN ');
-}
-
-export function pemBlocks(text: string): PemBlock[] {
-  return [...text.matchAll(PEM_BLOCK)].map((m) => ({ type: m[1] ?? '', der: Buffer.from((m[2] ?? '').replace(/\s+/g, ''), 'base64') }));
-}
-
-export function toPem(type: string, der: Uint8Array): string {
-  const b64 = Buffer.from(der).toString('base64');
-  return `-----BEGIN ${type}-----\n${b64.replace(/.{1,64}/g, '$&\n')}-----END ${type}-----\n`;
 }
 
 /**
@@ -34,7 +20,7 @@ export function parseCertificates(data: Uint8Array | string, module: SpiffeModul
   if (ders.length === 0) throw new SpiffeError(module, 'NO_CERTIFICATES', 'no certificates found');
   return ders.map((der, i) => {
     try {
-      return new X509Certificate(der);
+      return parseCertificateDer(der);
     } catch (e) {
       throw new SpiffeError(module, 'BAD_CERTIFICATE', `unable to parse certificate #${i + 1}: ${(e as Error).message}`, { cause: e });
     }
@@ -72,24 +58,15 @@ function splitDer(buf: Buffer, module: SpiffeModule): Buffer[] {
   return out;
 }
 
-const nodeCerts = new WeakMap<X509Certificate, NodeX509Certificate>();
-
-/** OpenSSL's view of a certificate, for signature checks (cached: parsing is not free). */
-export function nodeCert(cert: X509Certificate): NodeX509Certificate {
-  let n = nodeCerts.get(cert);
-  if (n === undefined) {
-    n = new NodeX509Certificate(Buffer.from(cert.rawData));
-    nodeCerts.set(cert, n);
-  }
-  return n;
-}
+/** OpenSSL's view of a certificate, for signature and key checks (crypto/x509 keeps one per certificate). */
+export { openssl as nodeCert } from '../../crypto/x509/openssl.js';
 
 export function certDer(cert: X509Certificate): Buffer {
   return Buffer.from(cert.rawData);
 }
 
 export function certsToPem(certs: readonly X509Certificate[]): string {
-  return certs.map((c) => toPem('CERTIFICATE', certDer(c))).join('');
+  return certificatesToPem(certs);
 }
 
 export function certsToDer(certs: readonly X509Certificate[]): Buffer {

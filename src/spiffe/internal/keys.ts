@@ -1,4 +1,4 @@
-import { createPrivateKey, createPublicKey, KeyObject, webcrypto } from 'node:crypto';
+import { createPrivateKey, createPublicKey, KeyObject, type webcrypto } from 'node:crypto';
 import { SpiffeError, type SpiffeModule } from '../errors.js';
 import { looksLikePem, pemBlocks } from './certs.js';
 
@@ -33,37 +33,4 @@ export function parsePkcs8(data: Uint8Array | string, module: SpiffeModule): Key
 export function spkiDer(key: KeyObject): Buffer {
   const pub = key.type === 'private' ? createPublicKey(key) : key;
   return pub.export({ type: 'spki', format: 'der' });
-}
-
-const CURVES: Record<string, { curve: string; hash: string }> = {
-  prime256v1: { curve: 'P-256', hash: 'SHA-256' },
-  secp384r1: { curve: 'P-384', hash: 'SHA-384' },
-  secp521r1: { curve: 'P-521', hash: 'SHA-512' },
-};
-
-/** WebCrypto parameters to sign with a key (used by @peculiar/x509), from the key's own type. */
-export function signingParams(key: KeyObject): { importAlg: webcrypto.EcKeyImportParams | webcrypto.RsaHashedImportParams | webcrypto.Algorithm; signAlg: webcrypto.Algorithm & { hash?: string } } {
-  switch (key.asymmetricKeyType) {
-    case 'ec': {
-      const c = CURVES[key.asymmetricKeyDetails?.namedCurve ?? ''];
-      if (c === undefined) throw new SpiffeError('x509svid', 'BAD_KEY', `unsupported curve ${key.asymmetricKeyDetails?.namedCurve ?? '?'}`);
-      return { importAlg: { name: 'ECDSA', namedCurve: c.curve }, signAlg: { name: 'ECDSA', hash: c.hash } };
-    }
-    case 'rsa':
-      return { importAlg: { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' }, signAlg: { name: 'RSASSA-PKCS1-v1_5' } };
-    case 'ed25519':
-      return { importAlg: { name: 'Ed25519' }, signAlg: { name: 'Ed25519' } };
-    default:
-      throw new SpiffeError('x509svid', 'BAD_KEY', `unsupported key type ${key.asymmetricKeyType ?? '?'}`);
-  }
-}
-
-/** A private key as a WebCrypto signing key, whatever form it came in. */
-export async function toSigningCryptoKey(key: AnyKey): Promise<{ key: webcrypto.CryptoKey; signAlg: webcrypto.Algorithm }> {
-  const obj = toKeyObject(key);
-  if (obj.type !== 'private') throw new SpiffeError('x509svid', 'BAD_KEY', 'a private key is needed to sign');
-  const { importAlg, signAlg } = signingParams(obj);
-  const der = obj.export({ type: 'pkcs8', format: 'der' });
-  const cryptoKey = await webcrypto.subtle.importKey('pkcs8', der, importAlg, false, ['sign']);
-  return { key: cryptoKey, signAlg };
 }

@@ -1,5 +1,8 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, KeyObject, randomBytes, sign } from 'node:crypto';
 import {
+  AlgorithmProvider,
+  asn1,
+  AsnConvert,
   AuthorityKeyIdentifierExtension,
   BasicConstraintsExtension,
   ExtendedKeyUsage,
@@ -7,18 +10,31 @@ import {
   type Extension,
   KeyUsageFlags,
   KeyUsagesExtension,
-  SubjectAlternativeNameExtension,
+  Name,
+  OctetString,
   SubjectKeyIdentifierExtension,
-  X509CertificateGenerator,
-  type X509Certificate,
-} from '../internal/x509.js';
+  X509Certificate,
+} from '../../crypto/x509/x509.js';
 import type { SpiffeId } from '../spiffeid/spiffe-id.js';
 import type { TrustDomain } from '../spiffeid/trust-domain.js';
-import { spkiDer, toKeyObject, toSigningCryptoKey, type AnyKey } from '../internal/keys.js';
+import { spkiDer, toKeyObject, type AnyKey } from '../internal/keys.js';
 import { X509SvidError } from './errors.js';
 
 export type { AnyKey } from '../internal/keys.js';
-export { KeyUsageFlags, ExtendedKeyUsage } from '../internal/x509.js';
+export { KeyUsageFlags, ExtendedKeyUsage } from '../../crypto/x509/x509.js';
+
+/**
+ * The one place certificates are made: roots, intermediates and X509-SVID leaves, for tests, for
+ * `createCaCertificate`/`createX509Svid` users and for the identity server's CA.
+ *
+ * The certificate is the @peculiar/asn1-x509 `Certificate` that @peculiar/x509's X509CertificateGenerator
+ * fills in, with extensions and names from @peculiar/x509's builders; what is not taken from the
+ * generator is its per-certificate overhead. The generator re-parses every extension and name it is
+ * given, serializes the TBS twice and parses its own output again (about twice the CPU per leaf,
+ * measured), which a CA issuing thousands of SVIDs a second cannot afford. Here what an issuer's
+ * certificates share (its name, its key identifier, the signature algorithm, the constant extensions) is
+ * decoded once, and each certificate is signed with node:crypto directly.
+ */
 
 /** Who signs a certificate: the issuing CA's certificate and private key. */
 export interface CertificateIssuer {
@@ -27,19 +43,15 @@ export interface CertificateIssuer {
   privateKey: AnyKey;
 }
 
-/**
- * Every knob of a certificate, for the two helpers below and for tests that must build broken
- * certificates on purpose (two URI SANs, a CA leaf, …). Prefer `createCaCertificate`/`createX509Svid`.
- */
-export interface CertificateParams {
+/** What is certified: a key, or the DER SubjectPublicKeyInfo of one (as a CSR or an API request carries it). */
+export type CertifiedKey = AnyKey | Uint8Array;
+
+/** Every field of a certificate but its issuer. */
+export interface CertificateFields {
   /** Distinguished name, e.g. `O=evident, CN=ci`. */
   subject: string;
   /** The certified key (the public half is taken if a private key is given). */
-  publicKey: AnyKey;
-  /** The signer; absent means self-signed with `selfSignKey`. */
-  issuer?: CertificateIssuer;
-  /** The private key of `publicKey`, for self-signed certificates. */
-  selfSignKey?: AnyKey;
+  publicKey: CertifiedKey;
   notBefore: Date;
   notAfter: Date;
   /** Hex serial; random 128-bit positive by default. */
@@ -53,46 +65,248 @@ export interface CertificateParams {
   keyUsages?: number;
   /** Extended key usage OIDs, from `ExtendedKeyUsage`. */
   extKeyUsages?: readonly string[];
+  /** Whether the certificate names its own key (subjectKeyIdentifier); default true. */
+  subjectKeyIdentifier?: boolean;
+  /** Whether it names the key that signed it (authorityKeyIdentifier); default true. */
+  authorityKeyIdentifier?: boolean;
+}
+
+/**
+ * Every knob of a certificate, for the two helpers below and for tests that must build broken
+ * certificates on purpose (two URI SANs, a CA leaf, …). Prefer `createCaCertificate`/`createX509Svid`.
+ */
+export interface CertificateParams extends CertificateFields {
+  /** The signer; absent means self-signed with `selfSignKey`. */
+  issuer?: CertificateIssuer;
+  /** The private key of `publicKey`, for self-signed certificates. */
+  selfSignKey?: AnyKey;
+}
+
+/** A certificate just signed: its DER and its serial number (hex, as `X509Certificate.serialNumber` reads it). */
+export interface IssuedCertificate {
+  der: Buffer;
+  serialNumber: string;
 }
 
 /** Builds and signs one certificate. Keys may be KeyObjects or CryptoKeys. */
 export async function createCertificate(p: CertificateParams): Promise<X509Certificate> {
-  const signerKey = p.issuer?.privateKey ?? p.selfSignKey;
-  if (signerKey === undefined) throw new X509SvidError('BAD_KEY', 'an issuer or a self-signing key is required');
-  const { key: signingKey, signAlg } = await toSigningCryptoKey(signerKey);
-  const spki = spkiDer(toKeyObject(p.publicKey));
-  const extensions: Extension[] = [];
-  if (p.ca !== undefined) extensions.push(new BasicConstraintsExtension(p.ca, p.pathLength, true));
-  if (p.keyUsages !== undefined) extensions.push(new KeyUsagesExtension(p.keyUsages, true));
-  if (p.extKeyUsages !== undefined) extensions.push(new ExtendedKeyUsageExtension([...p.extKeyUsages], false));
-  const names = [...(p.uris ?? []).map((value) => ({ type: 'url' as const, value })), ...(p.dnsNames ?? []).map((value) => ({ type: 'dns' as const, value }))];
-  if (names.length > 0) extensions.push(new SubjectAlternativeNameExtension(names, false));
-  extensions.push(await SubjectKeyIdentifierExtension.create(spki));
-  extensions.push(await authorityKeyId(p.issuer?.certificate, spki));
-  return X509CertificateGenerator.create({
-    serialNumber: p.serialNumber ?? randomSerial(),
-    subject: p.subject,
-    issuer: p.issuer?.certificate.subject ?? p.subject,
-    notBefore: p.notBefore,
-    notAfter: p.notAfter,
-    publicKey: spki,
-    signingKey,
-    signingAlgorithm: signAlg,
-    extensions,
-  });
+  let issuer: PreparedIssuer;
+  if (p.issuer !== undefined) issuer = PreparedIssuer.of(p.issuer);
+  else if (p.selfSignKey !== undefined) issuer = PreparedIssuer.selfSigned(p.subject, p.selfSignKey);
+  else throw new X509SvidError('BAD_KEY', 'an issuer or a self-signing key is required');
+  return new X509Certificate(issuer.sign(p).der);
 }
 
-/** The issuer's own subject key ID when it has one (so the two always match), else one from its key. */
-async function authorityKeyId(issuer: X509Certificate | undefined, ownSpki: Buffer): Promise<AuthorityKeyIdentifierExtension> {
-  const ski = issuer?.getExtension(SubjectKeyIdentifierExtension);
-  if (ski) return new AuthorityKeyIdentifierExtension(ski.keyId, false);
-  return AuthorityKeyIdentifierExtension.create(issuer ? Buffer.from(issuer.publicKey.rawData) : ownSpki);
+/**
+ * An issuer (its certificate and key) prepared once to sign many certificates: its subject as the
+ * issuer name, its key identifier and the signature algorithm of its key are worked out here, not for
+ * each certificate. A CA keeps one per CA key.
+ *
+ * @example
+ * const issuer = PreparedIssuer.of({ certificate: ca, privateKey: caKey });
+ * const { der, serialNumber } = issuer.issueX509Svid({ id, publicKey: spki, notAfter });
+ */
+export class PreparedIssuer {
+  private akid: asn1.Extension | undefined;
+
+  private constructor(
+    /** The issuer's subject, exactly as encoded in its certificate (Go matches the bytes). */
+    private readonly issuerName: asn1.Name,
+    /** The issuer's key identifier, or undefined for a self-signed certificate (it is the certificate's own). */
+    private readonly issuerKeyId: ArrayBuffer | undefined,
+    private readonly scheme: SignatureScheme,
+    /** The issuer's validity, which default validities of what it signs stay within. */
+    readonly validity: { notBefore: Date; notAfter: Date } | undefined,
+  ) {}
+
+  /** The issuer prepared for `issuer`; the last one prepared for a certificate is kept and reused with the same key. */
+  static of(issuer: CertificateIssuer): PreparedIssuer {
+    const cached = prepared.get(issuer.certificate);
+    if (cached?.privateKey === issuer.privateKey) return cached.issuer;
+    const made = PreparedIssuer.prepare(issuer);
+    prepared.set(issuer.certificate, { privateKey: issuer.privateKey, issuer: made });
+    return made;
+  }
+
+  private static prepare(issuer: CertificateIssuer): PreparedIssuer {
+    const cert = issuer.certificate;
+    const name = AsnConvert.parse(cert.rawData, asn1.Certificate).tbsCertificate.subject;
+    // its own subject key ID when it has one (so the two always match), else one from its key
+    const keyId = cert.getExtension(SubjectKeyIdentifierExtension)?.keyId;
+    const id = keyId !== undefined ? hexBytes(keyId) : keyIdentifier(AsnConvert.parse(cert.publicKey.rawData, asn1.SubjectPublicKeyInfo));
+    return new PreparedIssuer(name, id, signatureScheme(issuer.privateKey), { notBefore: cert.notBefore, notAfter: cert.notAfter });
+  }
+
+  /** For the one certificate of `subject` that `key` signs itself (its key identifier is the certificate's own). */
+  static selfSigned(subject: string, key: AnyKey): PreparedIssuer {
+    return new PreparedIssuer(nameOf(subject), undefined, signatureScheme(key), undefined);
+  }
+
+  /** Signs a certificate with these fields. */
+  sign(f: CertificateFields): IssuedCertificate {
+    const spki = subjectPublicKeyInfo(f.publicKey);
+    const serial = positiveInteger(f.serialNumber ?? randomSerial());
+    const tbs = new asn1.TBSCertificate({
+      version: asn1.Version.v3,
+      serialNumber: arrayBuffer(serial),
+      signature: this.scheme.algorithm,
+      issuer: this.issuerName,
+      subject: nameOf(f.subject),
+      validity: new asn1.Validity({ notBefore: f.notBefore, notAfter: f.notAfter }),
+      subjectPublicKeyInfo: spki,
+    });
+    const extensions = this.extensions(f, spki);
+    if (extensions.length > 0) tbs.extensions = new asn1.Extensions(extensions);
+    const signature = sign(this.scheme.digest, new Uint8Array(AsnConvert.serialize(tbs)), this.scheme.key);
+    const cert = new asn1.Certificate({ tbsCertificate: tbs, signatureAlgorithm: this.scheme.algorithm, signatureValue: arrayBuffer(signature) });
+    return { der: Buffer.from(AsnConvert.serialize(cert)), serialNumber: serial.toString('hex').replace(/^00(?=[89a-f])/, '') };
+  }
+
+  /** An X509-SVID leaf as `createX509Svid` describes it, as DER: the hot path of a CA. */
+  issueX509Svid(o: X509SvidTemplate): IssuedCertificate {
+    return this.sign(x509SvidFields(o, this.validity));
+  }
+
+  /** In the order X509CertificateGenerator users wrote them: BC, KU, EKU, SAN, SKI, AKID. */
+  private extensions(f: CertificateFields, spki: asn1.SubjectPublicKeyInfo): asn1.Extension[] {
+    const out: asn1.Extension[] = [];
+    if (f.ca !== undefined) out.push(constantExtension(`bc:${f.ca}:${f.pathLength}`, () => new BasicConstraintsExtension(f.ca === true, f.pathLength, true)));
+    if (f.keyUsages !== undefined) out.push(constantExtension(`ku:${f.keyUsages}`, () => new KeyUsagesExtension(f.keyUsages!, true)));
+    if (f.extKeyUsages !== undefined) {
+      const usages = [...f.extKeyUsages];
+      out.push(constantExtension(`eku:${usages.join()}`, () => new ExtendedKeyUsageExtension(usages, false)));
+    }
+    if ((f.uris?.length ?? 0) + (f.dnsNames?.length ?? 0) > 0) out.push(subjectAltName(f.uris ?? [], f.dnsNames ?? []));
+    const ownKeyId = f.subjectKeyIdentifier !== false || this.issuerKeyId === undefined ? keyIdentifier(spki) : undefined;
+    if (f.subjectKeyIdentifier !== false) out.push(asnExtension(new SubjectKeyIdentifierExtension(Buffer.from(ownKeyId!).toString('hex'), false)));
+    if (f.authorityKeyIdentifier !== false) out.push(this.authorityKeyIdentifier(ownKeyId));
+    return out;
+  }
+
+  private authorityKeyIdentifier(ownKeyId: ArrayBuffer | undefined): asn1.Extension {
+    if (this.issuerKeyId === undefined) return asnExtension(new AuthorityKeyIdentifierExtension(Buffer.from(ownKeyId!).toString('hex'), false));
+    this.akid ??= asnExtension(new AuthorityKeyIdentifierExtension(Buffer.from(this.issuerKeyId).toString('hex'), false));
+    return this.akid;
+  }
 }
 
-function randomSerial(): string {
+const prepared = new WeakMap<X509Certificate, { privateKey: AnyKey; issuer: PreparedIssuer }>();
+
+/** How certificates are signed with one key: node:crypto's key and digest, and the AlgorithmIdentifier naming them. */
+interface SignatureScheme {
+  key: KeyObject;
+  /** For node:crypto's `sign` (null for Ed25519, which hashes by itself). */
+  digest: string | null;
+  algorithm: asn1.AlgorithmIdentifier;
+}
+
+/** ECDSA signs with the hash that matches its curve's strength. */
+const CURVE_HASHES: Readonly<Record<string, string>> = { prime256v1: 'SHA-256', secp384r1: 'SHA-384', secp521r1: 'SHA-512' };
+
+/** The signature algorithm of a key: ECDSA with its curve's hash, RSA PKCS#1 v1.5 with SHA-256, or Ed25519. */
+function signatureScheme(privateKey: AnyKey): SignatureScheme {
+  const key = toKeyObject(privateKey);
+  if (key.type !== 'private') throw new X509SvidError('BAD_KEY', 'a private key is needed to sign');
+  let web: { name: string; hash?: string };
+  switch (key.asymmetricKeyType) {
+    case 'ec': {
+      const hash = CURVE_HASHES[key.asymmetricKeyDetails?.namedCurve ?? ''];
+      if (hash === undefined) throw new X509SvidError('BAD_KEY', `unsupported curve ${key.asymmetricKeyDetails?.namedCurve ?? '?'}`);
+      web = { name: 'ECDSA', hash };
+      break;
+    }
+    case 'rsa':
+      web = { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' };
+      break;
+    case 'ed25519':
+      web = { name: 'Ed25519' };
+      break;
+    default:
+      throw new X509SvidError('BAD_KEY', `unsupported key type ${key.asymmetricKeyType ?? '?'}`);
+  }
+  // node:crypto writes ECDSA signatures DER-encoded by default: the form X.509 carries them in
+  return { key, digest: web.hash === undefined ? null : web.hash.replace('-', '').toLowerCase(), algorithm: new AlgorithmProvider().toAsnAlgorithm(web) };
+}
+
+function subjectPublicKeyInfo(key: CertifiedKey): asn1.SubjectPublicKeyInfo {
+  const der = key instanceof Uint8Array ? key : spkiDer(toKeyObject(key));
+  return AsnConvert.parse(der, asn1.SubjectPublicKeyInfo);
+}
+
+/** RFC 5280 §4.2.1.2 method 1, as @peculiar/x509 computes it: SHA-1 of the subjectPublicKey bits. */
+function keyIdentifier(spki: asn1.SubjectPublicKeyInfo): ArrayBuffer {
+  return arrayBuffer(createHash('sha1').update(new Uint8Array(spki.subjectPublicKey)).digest());
+}
+
+/** Extensions every certificate of a kind shares (basic constraints, key usages) are encoded once. */
+const constants = new Map<string, asn1.Extension>();
+
+function constantExtension(key: string, make: () => Extension): asn1.Extension {
+  let ext = constants.get(key);
+  if (ext === undefined) {
+    ext = asnExtension(make());
+    constants.set(key, ext);
+  }
+  return ext;
+}
+
+function asnExtension(ext: Extension): asn1.Extension {
+  return AsnConvert.parse(ext.rawData, asn1.Extension);
+}
+
+/**
+ * The subjectAltName extension (URIs first, then DNS names), made of the ASN.1 types @peculiar/x509's
+ * SubjectAlternativeNameExtension makes it of, minus that builder's three encode/decode rounds: it is
+ * the one extension that differs in every leaf, and through the builder it was a fifth of a leaf's cost.
+ */
+function subjectAltName(uris: readonly string[], dnsNames: readonly string[]): asn1.Extension {
+  const names = [
+    ...uris.map((uri) => new asn1.GeneralName({ uniformResourceIdentifier: uri })),
+    ...dnsNames.map((dns) => new asn1.GeneralName({ dNSName: dns })),
+  ];
+  const value = new OctetString(AsnConvert.serialize(new asn1.SubjectAlternativeName(names)));
+  return new asn1.Extension({ extnID: asn1.id_ce_subjectAltName, critical: false, extnValue: value });
+}
+
+/** Subject names met before (a CA issues the same few again and again), encoded once; bounded. */
+const names = new Map<string, asn1.Name>();
+
+function nameOf(dn: string): asn1.Name {
+  let name = names.get(dn);
+  if (name === undefined) {
+    name = AsnConvert.parse(new Name(dn).toArrayBuffer(), asn1.Name);
+    if (names.size >= 1000) names.clear();
+    names.set(dn, name);
+  }
+  return name;
+}
+
+/** A positive, random 128-bit serial number (hex), as RFC 5280 asks; its top byte is never 0, so it is always 16 bytes. */
+export function randomSerial(): string {
   const b = randomBytes(16);
-  b[0] = (b[0] ?? 0) & 0x7f; // a positive INTEGER without a leading zero byte needed
+  b[0] = ((b[0] ?? 0) & 0x7f) | 0x01;
   return b.toString('hex');
+}
+
+/**
+ * The octets of a hex serial as a positive DER INTEGER, as X509CertificateGenerator makes them: no
+ * redundant leading zeros, a zero before a high bit; a random serial for an empty or zero one.
+ */
+function positiveInteger(hex: string): Buffer {
+  let b = Buffer.from(hex, 'hex');
+  if (!b.some((x) => x !== 0)) b = Buffer.from(randomSerial(), 'hex');
+  let start = 0;
+  while (start < b.length - 1 && b[start] === 0) start++;
+  b = b.subarray(start);
+  return (b[0] ?? 0) > 0x7f ? Buffer.concat([Buffer.from([0]), b]) : b;
+}
+
+function hexBytes(hex: string): ArrayBuffer {
+  return arrayBuffer(Buffer.from(hex, 'hex'));
+}
+
+function arrayBuffer(b: Uint8Array): ArrayBuffer {
+  return new Uint8Array(b).buffer;
 }
 
 export interface CaCertificateOptions {
@@ -103,7 +317,7 @@ export interface CaCertificateOptions {
   /** The CA's own private key, required for a self-signed root. */
   privateKey?: AnyKey;
   subject?: string;
-  /** Defaults: now minus 10 s, and `ttlSeconds` (default one year) later, capped at the issuer's notAfter. */
+  /** Defaults: now minus 10 s (never before the issuer's notBefore), and `ttlSeconds` (default one year) later, capped at the issuer's notAfter. */
   now?: Date;
   ttlSeconds?: number;
   notBefore?: Date;
@@ -120,7 +334,7 @@ export interface CaCertificateOptions {
  * const root = await createCaCertificate({ trustDomain: TrustDomain.parse('example.org'), publicKey, privateKey });
  */
 export async function createCaCertificate(o: CaCertificateOptions): Promise<X509Certificate> {
-  const { notBefore, notAfter } = validity(o, 365 * 24 * 3600);
+  const { notBefore, notAfter } = validity(o, 365 * 24 * 3600, o.issuer?.certificate);
   return createCertificate({
     subject: o.subject ?? `O=evident, CN=${o.trustDomain.name} ${o.issuer ? 'intermediate' : 'root'} CA`,
     publicKey: o.publicKey,
@@ -135,54 +349,72 @@ export async function createCaCertificate(o: CaCertificateOptions): Promise<X509
   });
 }
 
-export interface X509SvidOptions {
+/** An X509-SVID to issue, whoever signs it. */
+export interface X509SvidTemplate {
   id: SpiffeId;
-  publicKey: AnyKey;
-  issuer: CertificateIssuer;
+  publicKey: CertifiedKey;
   subject?: string;
   dnsNames?: readonly string[];
-  /** Defaults: now minus 10 s, and `ttlSeconds` (default 3600) later, capped at the issuer's notAfter. */
+  /** Defaults: now minus 10 s (never before the issuer's notBefore), and `ttlSeconds` (default 3600) later, capped at the issuer's notAfter. */
   now?: Date;
   ttlSeconds?: number;
   notBefore?: Date;
   notAfter?: Date;
+  serialNumber?: string;
+  /**
+   * Key usage bits (critical): digitalSignature + keyEncipherment + keyAgreement by default, as
+   * go-spiffe's test CA issues them; the X509-SVID standard requires digitalSignature only.
+   */
+  keyUsages?: number;
+  /** Whether the leaf names its own key (subjectKeyIdentifier); default true. */
+  subjectKeyIdentifier?: boolean;
+}
+
+export interface X509SvidOptions extends X509SvidTemplate {
+  issuer: CertificateIssuer;
 }
 
 /**
- * An X509-SVID leaf (X509-SVID §4–§5, DESIGN.md §3): exactly one URI SAN (the ID), cA=false,
- * keyUsage digitalSignature + keyEncipherment + keyAgreement (critical), EKU serverAuth + clientAuth,
- * notBefore slightly in the past, notAfter never beyond the issuer's.
+ * An X509-SVID leaf (X509-SVID §4–§5, docs/ARCHITECTURE.md): exactly one URI SAN (the ID), cA=false,
+ * keyUsage digitalSignature (+ keyEncipherment + keyAgreement by default) critical, EKU serverAuth +
+ * clientAuth, notBefore slightly in the past but never before the issuer's, notAfter never beyond the issuer's.
  *
  * @example
  * const leaf = await createX509Svid({ id, publicKey: workloadKey.publicKey, issuer: { certificate: ca, privateKey: caKey } });
  */
 export async function createX509Svid(o: X509SvidOptions): Promise<X509Certificate> {
-  const { notBefore, notAfter } = validity(o, 3600);
-  return createCertificate({
+  return new X509Certificate(PreparedIssuer.of(o.issuer).issueX509Svid(o).der);
+}
+
+function x509SvidFields(o: X509SvidTemplate, issuer: { notBefore: Date; notAfter: Date } | undefined): CertificateFields {
+  const { notBefore, notAfter } = validity(o, 3600, issuer);
+  return {
     subject: o.subject ?? 'O=SPIFFE',
     publicKey: o.publicKey,
-    issuer: o.issuer,
     notBefore,
     notAfter,
+    serialNumber: o.serialNumber,
     uris: [o.id.toString()],
     dnsNames: o.dnsNames,
     ca: false,
-    keyUsages: KeyUsageFlags.digitalSignature | KeyUsageFlags.keyEncipherment | KeyUsageFlags.keyAgreement,
+    keyUsages: o.keyUsages ?? KeyUsageFlags.digitalSignature | KeyUsageFlags.keyEncipherment | KeyUsageFlags.keyAgreement,
     extKeyUsages: [ExtendedKeyUsage.serverAuth, ExtendedKeyUsage.clientAuth],
-  });
+    subjectKeyIdentifier: o.subjectKeyIdentifier,
+  };
 }
 
 /** Backdating absorbs clock skew between the issuer and relying parties. */
-const BACKDATE_MS = 10_000;
+export const BACKDATE_MS = 10_000;
 
 function validity(
-  o: { now?: Date; ttlSeconds?: number; notBefore?: Date; notAfter?: Date; issuer?: CertificateIssuer },
+  o: { now?: Date; ttlSeconds?: number; notBefore?: Date; notAfter?: Date },
   defaultTtl: number,
+  issuer: { notBefore: Date; notAfter: Date } | undefined,
 ): { notBefore: Date; notAfter: Date } {
   const now = o.now ?? new Date();
-  const notBefore = o.notBefore ?? new Date(now.getTime() - BACKDATE_MS);
+  let notBefore = o.notBefore ?? new Date(now.getTime() - BACKDATE_MS);
+  if (o.notBefore === undefined && issuer !== undefined && notBefore < issuer.notBefore) notBefore = issuer.notBefore;
   let notAfter = o.notAfter ?? new Date(now.getTime() + (o.ttlSeconds ?? defaultTtl) * 1000);
-  const cap = o.issuer?.certificate.notAfter;
-  if (o.notAfter === undefined && cap !== undefined && notAfter > cap) notAfter = cap;
+  if (o.notAfter === undefined && issuer !== undefined && notAfter > issuer.notAfter) notAfter = issuer.notAfter;
   return { notBefore, notAfter };
 }

@@ -4,7 +4,7 @@ import {
   KeyUsagesExtension,
   SubjectAlternativeNameExtension,
   type X509Certificate,
-} from '../internal/x509.js';
+} from '../../crypto/x509/x509.js';
 import type { EvidentErrorCode } from '../../errors.js';
 import { SpiffeId } from '../spiffeid/spiffe-id.js';
 import { X509SvidError } from './errors.js';

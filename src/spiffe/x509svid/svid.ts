@@ -1,6 +1,6 @@
 import type { KeyObject } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import type { X509Certificate } from '../internal/x509.js';
+import type { X509Certificate } from '../../crypto/x509/x509.js';
 import type { SpiffeId } from '../spiffeid/spiffe-id.js';
 import { certsToDer, certsToPem, nodeCert, parseCertificates } from '../internal/certs.js';
 import { parsePkcs8 } from '../internal/keys.js';

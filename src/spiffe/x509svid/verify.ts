@@ -1,4 +1,4 @@
-import type { X509Certificate } from '../internal/x509.js';
+import type { X509Certificate } from '../../crypto/x509/x509.js';
 import type { SpiffeId } from '../spiffeid/spiffe-id.js';
 import type { X509BundleSource } from '../bundle/x509-bundle.js';
 import { verifyCertificateChain, X509ChainError } from '../../crypto/x509/index.js';

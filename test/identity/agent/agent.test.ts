@@ -80,7 +80,7 @@ describe('agent core against an in-process server', () => {
     let offset = 0;
     const now = (): number => Date.now() + offset;
     const token = await server.joinToken();
-    const a = await startAgent({ attestor: new JoinTokenAttestorClient(token), now });
+    const a = await startAgent({ attestor: new JoinTokenAttestorClient(token), clock: { now } });
     await server.createEntry('/workload/rotating', a.spiffeId, [`unix:uid:${UID}`]);
     await a.syncNow();
     const c = client(a);

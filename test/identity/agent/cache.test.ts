@@ -28,7 +28,7 @@ describe('SvidCache', () => {
   it('batches changes into one notification, drops SVIDs of removed entries, never serves an expired SVID', async () => {
     const ca = await testAuthority();
     let now = Date.now();
-    const c = new SvidCache({ now: () => now });
+    const c = new SvidCache({ clock: { now: () => now } });
     let notified = 0;
     const unsubscribe = c.subscribe(() => notified++);
     const e1 = entry('e1', ['uid:0']);
@@ -55,7 +55,7 @@ describe('SvidCache', () => {
     let now = 1_000_000;
     let signed = 0;
     const c = new SvidCache({
-      now: () => now,
+      clock: { now: () => now },
       jwtSigner: async (_e, aud) => ({ token: `t${++signed}:${aud.join(',')}`, expiresAt: new Date(now + 300_000) }),
     });
     const e = entry('e', ['uid:0']);

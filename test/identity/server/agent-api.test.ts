@@ -128,7 +128,7 @@ describe('agent API (real gRPC over TLS)', () => {
 
   it('a CSR works as the key request, and a CSR with a bad signature is refused', async () => {
     const t = await token(r);
-    const { x509 } = await import('../../../src/identity/server/ca/x509.js');
+    const x509 = await import('../../../src/crypto/x509/x509.js');
     const { webcrypto } = await import('node:crypto');
     const alg = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' };
     const keys = (await webcrypto.subtle.generateKey(alg, true, ['sign', 'verify'])) as CryptoKeyPair;

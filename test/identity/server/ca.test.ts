@@ -3,7 +3,7 @@ import { X509Certificate } from 'node:crypto';
 import { describe, it } from 'node:test';
 import { decodeProtectedHeader, importJWK, jwtVerify } from 'jose';
 import { rotationStep } from '../../../src/identity/server/ca/index.js';
-import { x509 } from '../../../src/identity/server/ca/x509.js';
+import * as x509 from '../../../src/crypto/x509/x509.js';
 import type { CaKey } from '../../../src/identity/server/datastore/index.js';
 import { caEnv, ecKey, T0, TD } from './helpers.js';
 

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { createCaCert, generateSigningKey, LeafSigner, toPem } from '../../../src/identity/server/ca/index.js';
-import { x509 } from '../../../src/identity/server/ca/x509.js';
+import * as x509 from '../../../src/crypto/x509/x509.js';
 import { adminRequest, answerX509popChallenge, ManualClock, serverSpiffeId, x509popPayload } from '../../../src/identity/server/index.js';
 import { sha1Hex } from '../../../src/identity/server/nodeattest/x509pop.js';
 import { TD } from './helpers.js';

@@ -4,8 +4,8 @@ import { Server as GrpcServer, ServerCredentials } from '@grpc/grpc-js';
 import { pino, type Logger } from 'pino';
 import { workloadApiServiceDefinition } from '../../../spiffe/workloadapi/proto.js';
 import { loadPeercred } from '../peercred/peercred.js';
+import { DEFAULT_WORKLOAD_ATTESTORS, workloadAttestorCatalog } from '../catalog.js';
 import { WorkloadAttestorRegistry } from '../workloadattest/registry.js';
-import { UnixAttestor } from '../workloadattest/unix.js';
 import { PeerConnections } from './connections.js';
 import { WorkloadApiHandlers } from './handlers.js';
 import { openSocketPermissions, prepareSocketPath } from './socket.js';
@@ -14,7 +14,7 @@ import type { WorkloadIdentitySource } from './source.js';
 export interface WorkloadApiServerOptions {
   socketPath: string;
   source: WorkloadIdentitySource;
-  /** Default: the `unix` attestor. */
+  /** Default: the catalog's default ones (`unix`). */
   attestors?: WorkloadAttestorRegistry;
   logger?: Logger;
 }
@@ -48,12 +48,10 @@ export class WorkloadApiServer {
     loadPeercred(); // fail now, with the build hint, rather than on the first connection
     const logger = options.logger ?? pino({ level: 'silent' });
     const connections = new PeerConnections();
-    const handlers = new WorkloadApiHandlers({
-      source: options.source,
-      connections,
-      attestors: options.attestors ?? new WorkloadAttestorRegistry([new UnixAttestor()]),
-      logger,
-    });
+    const attestors = options.attestors ?? new WorkloadAttestorRegistry(await workloadAttestorCatalog.build(
+      workloadAttestorCatalog.withDefaults(DEFAULT_WORKLOAD_ATTESTORS), undefined,
+    ));
+    const handlers = new WorkloadApiHandlers({ source: options.source, connections, attestors, logger });
     const grpc = new GrpcServer();
     grpc.addService(workloadApiServiceDefinition(), handlers.implementation());
     const injector = grpc.createConnectionInjector(ServerCredentials.createInsecure());

@@ -3,5 +3,5 @@ export { ExeHasher } from './exe-hash.js';
 export { IdNames, parseIdFile } from './names.js';
 export { HeldProcess, parseStartTime, type ConnectedProcess } from './process.js';
 export { WorkloadAttestorRegistry } from './registry.js';
-export { parseStatusIds, UnixAttestor, type ProcStatusIds, type UnixAttestorOptions } from './unix.js';
-export type { ExecutableId, Selector, WorkloadAttestor, WorkloadProcess } from './types.js';
+export { parseStatusIds, UnixAttestor, unixPlugin, type ProcStatusIds, type UnixAttestorOptions } from './unix.js';
+export type { ExecutableId, Selector, WorkloadAttestor, WorkloadAttestorPlugin, WorkloadProcess } from './types.js';

@@ -1,3 +1,4 @@
+import { Registry } from '../../common/registry.js';
 import type { PeerCredentials } from '../peercred/peercred.js';
 import { WorkloadAttestationError } from './errors.js';
 import { HeldProcess, type ConnectedProcess } from './process.js';
@@ -8,19 +9,20 @@ import type { Selector, WorkloadAttestor } from './types.js';
  * of them, on a process held for the whole attestation and checked unchanged at its end.
  */
 export class WorkloadAttestorRegistry {
-  private readonly attestors = new Map<string, WorkloadAttestor>();
+  private readonly attestors = new Registry<WorkloadAttestor>('workload attestor');
 
   constructor(attestors: readonly WorkloadAttestor[] = []) {
     for (const a of attestors) this.register(a);
   }
 
-  register(attestor: WorkloadAttestor): void {
-    if (this.attestors.has(attestor.type)) throw new Error(`workloadattest: attestor "${attestor.type}" registered twice`);
-    this.attestors.set(attestor.type, attestor);
+  /** A type registered twice is an error. */
+  register(attestor: WorkloadAttestor): this {
+    this.attestors.register(attestor.type, attestor);
+    return this;
   }
 
   types(): string[] {
-    return [...this.attestors.keys()];
+    return this.attestors.names();
   }
 
   /**
@@ -33,7 +35,7 @@ export class WorkloadAttestorRegistry {
     try {
       let selectors: Selector[][];
       try {
-        selectors = await Promise.all([...this.attestors.values()].map((a) => a.attest(proc)));
+        selectors = await Promise.all(this.attestors.values().map((a) => a.attest(proc)));
       } catch (e) {
         // A read that fails because the process went away is PROCESS_CHANGED, not an attestor bug.
         proc.verifyUnchanged();

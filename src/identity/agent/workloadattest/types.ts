@@ -1,10 +1,8 @@
+import type { Plugin } from '../../common/catalog.js';
 import type { PeerCredentials } from '../peercred/peercred.js';
+import type { Selector } from '../../proto/selector.js';
 
-/** A selector `type:value`, e.g. `{type: 'unix', value: 'uid:1000'}` (the entry syntax `unix:uid:1000`). */
-export interface Selector {
-  type: string;
-  value: string;
-}
+export type { Selector };
 
 /** The executable a process runs, as the file /proc/PID/exe opens: device and inode. An exec changes it. */
 export interface ExecutableId {
@@ -36,3 +34,6 @@ export interface WorkloadAttestor {
   readonly type: string;
   attest(proc: WorkloadProcess): Promise<Selector[]>;
 }
+
+/** A workload attestor's catalog entry (../catalog.ts): its settings and how to build it. */
+export type WorkloadAttestorPlugin = Plugin<undefined, WorkloadAttestor>;

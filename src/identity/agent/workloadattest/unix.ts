@@ -2,7 +2,7 @@ import { readFileSync, readlinkSync } from 'node:fs';
 import { WorkloadAttestationError } from './errors.js';
 import { ExeHasher } from './exe-hash.js';
 import { IdNames } from './names.js';
-import type { Selector, WorkloadAttestor, WorkloadProcess } from './types.js';
+import type { Selector, WorkloadAttestor, WorkloadAttestorPlugin, WorkloadProcess } from './types.js';
 
 /** The ids of /proc/PID/status: effective uid and gid (as SPIRE's unix attestor), supplementary groups. */
 export interface ProcStatusIds {
@@ -80,3 +80,9 @@ export class UnixAttestor implements WorkloadAttestor {
     return out;
   }
 }
+
+/** The catalog entry: no settings; the agent runs it unless told otherwise (`--workload-attestor`). */
+export const unixPlugin: WorkloadAttestorPlugin = {
+  settings: [],
+  build: () => new UnixAttestor(),
+};

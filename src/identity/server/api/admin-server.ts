@@ -8,6 +8,7 @@ import { bundleToPem, bundleToSpiffeJson, type CaManager } from '../ca/index.js'
 import type { Clock } from '../clock.js';
 import type { Datastore } from '../datastore/index.js';
 import { EntryValidationError, entryToJson, validateEntry, type EntryInput } from '../entries/index.js';
+import { MAX_JOIN_TOKEN_TTL_SECONDS } from '../nodeattest/join-token.js';
 import { makeSpiffeId, serverSpiffeId } from '../spiffe-id.js';
 
 export interface AdminDeps {
@@ -169,7 +170,9 @@ async function mustEntry(d: AdminDeps, id: string) {
  */
 async function createJoinToken(d: AdminDeps, body: Record<string, unknown>): Promise<Record<string, unknown>> {
   const ttl = body.ttl ?? 600;
-  if (typeof ttl !== 'number' || !Number.isInteger(ttl) || ttl <= 0) throw new HttpError(400, 'ttl must be a positive whole number of seconds');
+  if (typeof ttl !== 'number' || !Number.isInteger(ttl) || ttl < 1 || ttl > MAX_JOIN_TOKEN_TTL_SECONDS) {
+    throw new HttpError(400, `ttl must be a whole number of seconds from 1 to ${MAX_JOIN_TOKEN_TTL_SECONDS} (one year)`);
+  }
   const token = randomUUID();
   const now = d.clock.now();
   let entryId: string | undefined;

@@ -6,7 +6,7 @@ import type { Clock } from '../clock.js';
 import type { AttestedAgent, Datastore, RegistrationEntry } from '../datastore/index.js';
 import { entriesForAgent } from '../entries/index.js';
 import { AttestationError, type NodeAttestorRegistry } from '../nodeattest/index.js';
-import { makeSpiffeId } from '../spiffe-id.js';
+import { agentSpiffeId } from '../spiffe-id.js';
 import type {
   AttestAgentRequest, AttestAgentResponse, Bundle, Entry, FetchBundleResponse, FetchEntriesResponse, RenewAgentRequest,
   RenewAgentResponse, SignJwtSvidRequest, SignJwtSvidResponse, SignX509SvidsRequest, SignX509SvidsResponse, SvidResult, X509Svid,
@@ -31,7 +31,7 @@ export const MAX_BATCH = 1000;
 const CHALLENGE_TIMEOUT_MS = 30_000;
 
 function svidToProto(s: IssuedX509Svid): X509Svid {
-  return { spiffe_id: s.spiffeId, cert_chain: s.chain, expires_at: Math.floor(s.notAfter / 1000) };
+  return { spiffe_id: s.spiffeId.toString(), cert_chain: s.chain, expires_at: Math.floor(s.notAfter / 1000) };
 }
 
 function entryToProto(e: RegistrationEntry): Entry {
@@ -150,10 +150,11 @@ export function agentServiceHandlers(d: AgentServiceDeps): grpc.UntypedServiceIm
         return answer.challenge_response;
       },
     });
-    const agentId = makeSpiffeId(d.trustDomain, 'evident', 'agent', attestor.type, result.agentIdSuffix);
+    const id = agentSpiffeId(d.trustDomain, attestor.type, result.agentIdSuffix);
+    const agentId = id.toString(); // the datastore's key
     const existing = await d.ds.agents.fetch(agentId);
     if (existing && !existing.canReattest) throw new AttestationError(`agent ${agentId} is already attested and may not attest again`);
-    const svid = await d.ca.signX509Svid(agentId, spki);
+    const svid = await d.ca.signX509Svid(id, spki);
     const now = d.clock.now();
     const record: AttestedAgent = {
       spiffeId: agentId, attestationType: attestor.type, selectors: result.selectors, certSerial: svid.serial,

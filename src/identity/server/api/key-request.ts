@@ -1,6 +1,6 @@
 import { createPublicKey } from 'node:crypto';
 import { badInput } from '../../../errors.js';
-import { x509 } from '../ca/x509.js';
+import { Pkcs10CertificateRequest, X509_CRYPTO } from '../../../crypto/x509/x509.js';
 import type { KeyRequest } from '../../proto/index.js';
 
 /**
@@ -19,13 +19,13 @@ export async function spkiFromKeyRequest(req: KeyRequest | null | undefined): Pr
     }
   }
   if (req?.csr && req.csr.length > 0) {
-    let csr: x509.Pkcs10CertificateRequest;
+    let csr: Pkcs10CertificateRequest;
     try {
-      csr = new x509.Pkcs10CertificateRequest(req.csr);
+      csr = new Pkcs10CertificateRequest(req.csr);
     } catch (e) {
       throw badInput(`csr is not a PKCS#10 DER request: ${(e as Error).message}`);
     }
-    if (!(await csr.verify().catch(() => false))) throw badInput('csr signature does not verify');
+    if (!(await csr.verify(X509_CRYPTO).catch(() => false))) throw badInput('csr signature does not verify');
     return Buffer.from(csr.publicKey.rawData);
   }
   throw badInput('a public_key or a csr is required');

@@ -1,9 +1,9 @@
 import { generateKeyPairSync } from 'node:crypto';
 import type { experimental } from '@grpc/grpc-js';
+import { certificatesToPem } from '../../../crypto/x509/index.js';
+import { serverIdFor } from '../../proto/index.js';
 import type { CaManager } from '../ca/index.js';
-import { toPem } from '../ca/index.js';
 import type { Clock } from '../clock.js';
-import { serverSpiffeId } from '../spiffe-id.js';
 
 type CertificateProvider = experimental.CertificateProvider;
 type CaListener = experimental.CaCertificateUpdateListener;
@@ -28,12 +28,12 @@ export class ServerTlsIdentity implements CertificateProvider {
   /** Issues a fresh server certificate and tells grpc-js. */
   async renew(): Promise<void> {
     const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
-    const svid = await this.ca.signX509Svid(serverSpiffeId(this.trustDomain), publicKey.export({ format: 'der', type: 'spki' }));
+    const svid = await this.ca.signX509Svid(serverIdFor(this.trustDomain), publicKey.export({ format: 'der', type: 'spki' }));
     this.identity = {
-      certificate: Buffer.from(svid.chain.map((d) => toPem('CERTIFICATE', d)).join('')),
+      certificate: Buffer.from(certificatesToPem(svid.chain)),
       privateKey: Buffer.from(privateKey.export({ format: 'pem', type: 'pkcs8' }) as string),
     };
-    this.caPem = Buffer.from(this.ca.caCertificates().map((c) => toPem('CERTIFICATE', Buffer.from(c.rawData))).join(''));
+    this.caPem = Buffer.from(certificatesToPem(this.ca.caCertificates()));
     this.notBefore = this.clock.now();
     this.notAfter = svid.notAfter;
     for (const l of this.caListeners) l({ caCertificate: this.caPem });

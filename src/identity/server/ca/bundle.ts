@@ -1,5 +1,4 @@
-import { X509Certificate } from 'node:crypto';
-import { toPem } from './keys.js';
+import { certificatesToPem, openssl, parseCertificateDer } from '../../../crypto/x509/index.js';
 
 /** The trust domain's published keys: X.509 roots (DER) and JWT signing keys (JWKs with `kid`). */
 export interface TrustBundle {
@@ -21,7 +20,7 @@ export interface JwtAuthority {
 
 /** The bundle as concatenated PEM certificates (what `bundle show --format pem` prints). */
 export function bundleToPem(b: TrustBundle): string {
-  return b.x509Authorities.map((der) => toPem('CERTIFICATE', der)).join('');
+  return certificatesToPem(b.x509Authorities);
 }
 
 /**
@@ -30,7 +29,7 @@ export function bundleToPem(b: TrustBundle): string {
  */
 export function bundleToSpiffeJson(b: TrustBundle): Record<string, unknown> {
   const x509Keys = b.x509Authorities.map((der) => {
-    const jwk = new X509Certificate(der).publicKey.export({ format: 'jwk' }) as Record<string, unknown>;
+    const jwk = openssl(parseCertificateDer(der)).publicKey.export({ format: 'jwk' }) as Record<string, unknown>;
     return { ...jwk, use: 'x509-svid', x5c: [der.toString('base64')] };
   });
   const jwtKeys = b.jwtAuthorities.map((a) => ({ ...a.jwk, use: 'jwt-svid', kid: a.kid }));

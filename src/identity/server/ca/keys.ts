@@ -1,5 +1,8 @@
 import { createHash, createPrivateKey, createPublicKey, webcrypto, type KeyObject } from 'node:crypto';
 import { badInput } from '../../../errors.js';
+import { pemBlocks as pemText, toPem } from '../../../crypto/x509/index.js';
+
+export { toPem };
 
 const subtle = webcrypto.subtle;
 
@@ -11,22 +14,19 @@ export const CA_KEY_TYPES: readonly CaKeyType[] = ['ec-p256', 'ec-p384', 'rsa-20
 interface Algo {
   gen: webcrypto.EcKeyGenParams | webcrypto.RsaHashedKeyGenParams;
   imp: webcrypto.EcKeyImportParams | webcrypto.RsaHashedImportParams;
-  /** The certificate signature algorithm @peculiar/x509 needs. */
-  cert: webcrypto.Algorithm & { hash?: string };
   jwtAlg: string;
 }
 
 function algoFor(type: CaKeyType): Algo {
   switch (type) {
     case 'ec-p256':
-      return { gen: { name: 'ECDSA', namedCurve: 'P-256' }, imp: { name: 'ECDSA', namedCurve: 'P-256' }, cert: { name: 'ECDSA', hash: 'SHA-256' }, jwtAlg: 'ES256' };
+      return { gen: { name: 'ECDSA', namedCurve: 'P-256' }, imp: { name: 'ECDSA', namedCurve: 'P-256' }, jwtAlg: 'ES256' };
     case 'ec-p384':
-      return { gen: { name: 'ECDSA', namedCurve: 'P-384' }, imp: { name: 'ECDSA', namedCurve: 'P-384' }, cert: { name: 'ECDSA', hash: 'SHA-384' }, jwtAlg: 'ES384' };
+      return { gen: { name: 'ECDSA', namedCurve: 'P-384' }, imp: { name: 'ECDSA', namedCurve: 'P-384' }, jwtAlg: 'ES384' };
     case 'rsa-2048':
       return {
         gen: { name: 'RSASSA-PKCS1-v1_5', modulusLength: 2048, publicExponent: new Uint8Array([1, 0, 1]), hash: 'SHA-256' },
         imp: { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' },
-        cert: { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' },
         jwtAlg: 'RS256',
       };
   }
@@ -38,10 +38,8 @@ export interface SigningKey {
   readonly privateKey: webcrypto.CryptoKey;
   readonly publicKey: webcrypto.CryptoKey;
   readonly pkcs8Pem: string;
-  /** The same private key for node:crypto's (synchronous, faster) sign. */
+  /** The same private key for node:crypto's (synchronous, faster) sign: the one certificates are signed with. */
   readonly keyObject: KeyObject;
-  /** The algorithm for certificates this key signs. */
-  readonly certAlgorithm: webcrypto.Algorithm;
   readonly jwtAlg: string;
 }
 
@@ -50,7 +48,7 @@ export async function generateSigningKey(type: CaKeyType): Promise<SigningKey> {
   const pair = (await subtle.generateKey(a.gen, true, ['sign', 'verify'])) as webcrypto.CryptoKeyPair;
   const der = Buffer.from(await subtle.exportKey('pkcs8', pair.privateKey));
   const keyObject = createPrivateKey({ key: der, format: 'der', type: 'pkcs8' });
-  return { type, privateKey: pair.privateKey, publicKey: pair.publicKey, pkcs8Pem: toPem('PRIVATE KEY', der), keyObject, certAlgorithm: a.cert, jwtAlg: a.jwtAlg };
+  return { type, privateKey: pair.privateKey, publicKey: pair.publicKey, pkcs8Pem: toPem('PRIVATE KEY', der), keyObject, jwtAlg: a.jwtAlg };
 }
 
 /** Loads a PKCS#8 (or SEC1/PKCS#1) PEM private key and works out its type. */
@@ -71,7 +69,7 @@ export async function loadSigningKey(pem: string, what = 'CA key'): Promise<Sign
   const a = algoFor(type);
   const privateKey = await subtle.importKey('pkcs8', pkcs8, a.imp, true, ['sign']);
   const publicKey = await subtle.importKey('spki', spki, a.imp, true, ['verify']);
-  return { type, privateKey, publicKey, pkcs8Pem: toPem('PRIVATE KEY', pkcs8), keyObject: ko, certAlgorithm: a.cert, jwtAlg: a.jwtAlg };
+  return { type, privateKey, publicKey, pkcs8Pem: toPem('PRIVATE KEY', pkcs8), keyObject: ko, jwtAlg: a.jwtAlg };
 }
 
 /** The CA key type of a key object; other kinds of key are refused. */
@@ -83,15 +81,9 @@ export function keyTypeOf(key: KeyObject): CaKeyType {
   throw badInput(`unsupported CA key (${key.asymmetricKeyType} ${d?.namedCurve ?? d?.modulusLength ?? ''}): use ECDSA P-256/P-384 or RSA ≥ 2048`);
 }
 
-export function toPem(label: string, der: Uint8Array): string {
-  const b64 = Buffer.from(der).toString('base64').replace(/.{64}/g, '$&\n').replace(/\n$/, '');
-  return `-----BEGIN ${label}-----\n${b64}\n-----END ${label}-----\n`;
-}
-
 /** Splits a PEM bundle into the DER of each block with the given label. */
 export function pemBlocks(pem: string, label = 'CERTIFICATE'): Buffer[] {
-  const re = new RegExp(`-----BEGIN ${label}-----([\\s\\S]*?)-----END ${label}-----`, 'g');
-  return [...pem.matchAll(re)].map((m) => Buffer.from(m[1]!.replace(/\s+/g, ''), 'base64'));
+  return pemText(pem).filter((b) => b.type === label).map((b) => b.der);
 }
 
 /** A stable key id for a public key: base64url of its SPKI's SHA-256, first 32 characters. */

@@ -1,16 +1,20 @@
 import { createPublicKey, randomUUID, webcrypto } from 'node:crypto';
 import { SignJWT } from 'jose';
 import { EvidentError, badInput } from '../../../errors.js';
+import type { X509Certificate } from '../../../crypto/x509/x509.js';
+import { parseCertificateDer } from '../../../crypto/x509/index.js';
+import { SpiffeId, TrustDomain } from '../../../spiffe/spiffeid/index.js';
+import { BACKDATE_MS } from '../../../spiffe/x509svid/index.js';
 import type { Clock } from '../clock.js';
 import type { CaKey, CaKeyKind, Datastore } from '../datastore/index.js';
 import type { TrustBundle } from './bundle.js';
 import { generateSigningKey, keyIdOf, loadSigningKey, pemBlocks, toPem, type CaKeyType, type SigningKey } from './keys.js';
 import { rotationStep } from './rotation.js';
 import type { UpstreamCa } from './upstream.js';
-import { createCaCert, LeafSigner, x509 } from './x509.js';
+import { createCaCert, LeafSigner } from './x509.js';
 
 /** How far back NotBefore goes, so a peer whose clock is a little behind accepts a fresh cert. */
-export const BACKDATE_MS = 10_000;
+export { BACKDATE_MS };
 
 export interface CaOptions {
   trustDomain: string;
@@ -27,7 +31,7 @@ export interface CaOptions {
 interface LoadedX509 {
   record: CaKey;
   key: SigningKey;
-  cert: x509.X509Certificate;
+  cert: X509Certificate;
   /** The CA cert and any upstream intermediates, DER, as they follow a leaf. */
   chain: Buffer[];
   signer: LeafSigner;
@@ -41,7 +45,7 @@ interface LoadedJwt {
 }
 
 export interface IssuedX509Svid {
-  spiffeId: string;
+  spiffeId: SpiffeId;
   /** Leaf first, then the CA and any upstream intermediates. */
   chain: Buffer[];
   serial: string;
@@ -64,7 +68,11 @@ export class CaManager {
   private readonly listeners: (() => void)[] = [];
   private sequence = 0;
 
-  private constructor(private readonly opts: CaOptions) {}
+  private readonly td: TrustDomain;
+
+  private constructor(private readonly opts: CaOptions) {
+    this.td = TrustDomain.parse(opts.trustDomain);
+  }
 
   static async open(opts: CaOptions): Promise<CaManager> {
     if (opts.caTtl <= opts.x509SvidTtl) {
@@ -165,9 +173,9 @@ export class CaManager {
           continue;
         }
         const chain = pemBlocks(r.certPem);
-        const cert = new x509.X509Certificate(chain[0]!);
+        const cert = parseCertificateDer(chain[0]!);
         const key = await loadSigningKey(r.privateKeyPem);
-        x.push({ record: r, key, cert, chain, signer: await LeafSigner.create(chain[0]!, key) });
+        x.push({ record: r, key, cert, chain, signer: LeafSigner.forCa(cert, key) });
       } else {
         const prev = oldJ.get(r.id);
         if (prev) {
@@ -189,7 +197,7 @@ export class CaManager {
   }
 
   /** The X.509 CA certs the server knows (active first), for verifying agents' client certs. */
-  caCertificates(): x509.X509Certificate[] {
+  caCertificates(): X509Certificate[] {
     const order = { active: 0, prepared: 1, old: 2 } as const;
     return [...this.x509].sort((a, b) => order[a.record.status] - order[b.record.status]).map((k) => k.cert);
   }
@@ -215,24 +223,38 @@ export class CaManager {
   }
 
   /**
-   * Signs an X.509-SVID for `spiffeId` over the public key (SPKI DER). TTL in seconds (0: the default);
-   * NotAfter never passes the CA's.
+   * Signs an X.509-SVID for `spiffeId` (of this trust domain) over the public key (SPKI DER). TTL in
+   * seconds (0: the default); NotBefore a few seconds back, NotAfter never past the CA's.
    */
-  async signX509Svid(spiffeId: string, publicKeySpki: Uint8Array, ttl = 0, dnsNames: string[] = []): Promise<IssuedX509Svid> {
+  async signX509Svid(spiffeId: SpiffeId | string, publicKeySpki: Uint8Array, ttl = 0, dnsNames: readonly string[] = []): Promise<IssuedX509Svid> {
+    const id = this.ownId(spiffeId);
     const ca = this.activeX509();
     const now = this.opts.clock.now();
     const notAfter = Math.min(now + (ttl > 0 ? ttl : this.opts.x509SvidTtl) * 1000, ca.record.notAfter);
     let leaf: { der: Buffer; serial: string };
     try {
-      leaf = ca.signer.sign({ spiffeId, publicKey: publicKeySpki, dnsNames, notBefore: new Date(now - BACKDATE_MS), notAfter: new Date(notAfter) });
+      leaf = ca.signer.sign({ spiffeId: id, publicKey: publicKeySpki, dnsNames, now: new Date(now), notAfter: new Date(notAfter) });
     } catch (e) {
       throw badInput(`ca: cannot sign for this public key: ${(e as Error).message}`);
     }
-    return { spiffeId, chain: [leaf.der, ...ca.chain], serial: leaf.serial, notAfter: Math.floor(notAfter / 1000) * 1000 };
+    return { spiffeId: id, chain: [leaf.der, ...ca.chain], serial: leaf.serial, notAfter: Math.floor(notAfter / 1000) * 1000 };
+  }
+
+  /** A SPIFFE ID this CA may sign for: a SpiffeId, or a string parsed as one, in its trust domain. */
+  private ownId(spiffeId: SpiffeId | string): SpiffeId {
+    let id: SpiffeId;
+    try {
+      id = typeof spiffeId === 'string' ? SpiffeId.parse(spiffeId) : spiffeId;
+    } catch (e) {
+      throw badInput(`ca: cannot sign for '${spiffeId}': ${(e as Error).message}`);
+    }
+    if (!id.memberOf(this.td)) throw badInput(`ca: ${id} is not in trust domain ${this.td}`);
+    return id;
   }
 
   /** Signs a JWT-SVID with the active JWT key (ES256, `kid` header, `typ: JWT`). */
-  async signJwtSvid(spiffeId: string, audience: string[], ttl = 0): Promise<IssuedJwtSvid> {
+  async signJwtSvid(spiffeId: SpiffeId | string, audience: string[], ttl = 0): Promise<IssuedJwtSvid> {
+    const id = this.ownId(spiffeId);
     if (audience.length === 0) throw badInput('ca: a JWT-SVID needs at least one audience');
     const k = this.jwt.find((x) => x.record.status === 'active');
     if (!k) throw new EvidentError('INTERNAL', 'ca: no active JWT key (rotation has not run)');
@@ -240,7 +262,7 @@ export class CaManager {
     const exp = Math.floor(Math.min(now + (ttl > 0 ? ttl : this.opts.jwtSvidTtl) * 1000, k.record.notAfter) / 1000);
     const token = await new SignJWT({})
       .setProtectedHeader({ alg: k.key.jwtAlg, kid: k.kid, typ: 'JWT' })
-      .setSubject(spiffeId)
+      .setSubject(id.toString())
       .setAudience(audience.length === 1 ? audience[0]! : audience)
       .setIssuedAt(Math.floor(now / 1000))
       .setExpirationTime(exp)

@@ -1,7 +1,9 @@
+import { createPublicKey } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { EvidentError, badInput } from '../../../errors.js';
+import { parseCertificateDer } from '../../../crypto/x509/index.js';
+import { BasicConstraintsExtension, type X509Certificate } from '../../../crypto/x509/x509.js';
 import { loadSigningKey, pemBlocks, type SigningKey } from './keys.js';
-import { x509 } from './x509.js';
 
 /**
  * An upstream CA the server's CA is an intermediate of. The cert file holds the upstream signing cert
@@ -9,7 +11,7 @@ import { x509 } from './x509.js';
  * that cert is both).
  */
 export interface UpstreamCa {
-  cert: x509.X509Certificate;
+  cert: X509Certificate;
   key: SigningKey;
   /** Certs sent after the server's CA in every SVID chain (upstream intermediates, not the anchor). */
   chain: Buffer[];
@@ -23,16 +25,15 @@ export async function loadUpstreamCa(certFile: string, keyFile: string): Promise
   const key = await loadSigningKey(await readFile(keyFile, 'utf8'), 'upstream CA key').catch((e: unknown) => {
     throw e instanceof EvidentError ? e.inFile(keyFile) : e;
   });
-  let cert: x509.X509Certificate;
+  let cert: X509Certificate;
   try {
-    cert = new x509.X509Certificate(certs[0]!);
+    cert = parseCertificateDer(certs[0]!);
   } catch (e) {
     throw badInput(`not an X.509 certificate: ${(e as Error).message}`, certFile);
   }
-  const bc = cert.getExtension(x509.BasicConstraintsExtension);
-  if (!bc?.ca) throw badInput('upstream certificate is not a CA (basicConstraints cA is not true)', certFile);
+  if (cert.getExtension(BasicConstraintsExtension)?.ca !== true) throw badInput('upstream certificate is not a CA (basicConstraints cA is not true)', certFile);
   const certSpki = Buffer.from(cert.publicKey.rawData);
-  const keySpki = Buffer.from(await (await import('node:crypto')).webcrypto.subtle.exportKey('spki', key.publicKey));
+  const keySpki = createPublicKey(key.keyObject).export({ format: 'der', type: 'spki' });
   if (!certSpki.equals(keySpki)) throw badInput('upstream key does not match the upstream certificate', keyFile);
   // with one cert it is the anchor itself; with more, all but the last travel in SVID chains
   const chain = certs.length > 1 ? certs.slice(0, -1) : [];

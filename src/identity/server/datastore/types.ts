@@ -4,11 +4,9 @@
  * trust domain), one contract test suite both pass. Times are milliseconds since the epoch.
  */
 
-/** A selector `type:value`, e.g. `{type: 'unix', value: 'uid:1000'}`. */
-export interface Selector {
-  type: string;
-  value: string;
-}
+import type { Selector } from '../../proto/selector.js';
+
+export type { Selector };
 
 export interface RegistrationEntry {
   id: string;

@@ -2,7 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { EvidentError } from '../../../errors.js';
 import type { Datastore, RegistrationEntry, Selector } from '../datastore/index.js';
 import { selectorsKey } from '../datastore/index.js';
-import { parseSpiffeId, spiffeIdProblem } from '../spiffe-id.js';
+import type { SpiffeId } from '../../../spiffe/spiffeid/index.js';
+import { parseSpiffeId } from '../spiffe-id.js';
 
 /** What a caller supplies to create or update an entry (snake_case, as on the admin API). */
 export interface EntryInput {
@@ -70,13 +71,15 @@ function idField(v: unknown, field: string, trustDomain: string, problems: Field
     problems.push({ field, message: 'is required' });
     return '';
   }
-  const problem = spiffeIdProblem(v);
-  if (problem !== undefined) {
-    problems.push({ field, message: `invalid SPIFFE ID '${v}': ${problem}` });
+  let id: SpiffeId;
+  try {
+    id = parseSpiffeId(v);
+  } catch (e) {
+    problems.push({ field, message: (e as Error).message });
     return v;
   }
-  const { trustDomain: td, path } = parseSpiffeId(v);
-  if (td !== trustDomain) problems.push({ field, message: `'${v}' is in trust domain '${td}', not '${trustDomain}'` });
+  const { trustDomain: td, path } = id;
+  if (td.name !== trustDomain) problems.push({ field, message: `'${v}' is in trust domain '${td}', not '${trustDomain}'` });
   else if (path === '') problems.push({ field, message: `'${v}' has no path (that is the trust domain itself)` });
   // The server's and agents' own IDs live under /evident: an entry giving one to a workload would let it
   // pose as the server to agents, or as another agent to the server.

@@ -1,3 +1,6 @@
-export { AttestationError, NodeAttestorRegistry, type AttestationResult, type ChallengeChannel, type NodeAttestor } from './types.js';
+export {
+  AttestationError, NodeAttestorRegistry, type AttestationResult, type ChallengeChannel, type NodeAttestor, type NodeAttestorContext,
+  type NodeAttestorPlugin,
+} from './types.js';
 export { JoinTokenAttestor } from './join-token.js';
 export { answerX509popChallenge, sha1Hex, X509popAttestor, x509popPayload, type X509popPayload } from './x509pop.js';

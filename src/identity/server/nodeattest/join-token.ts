@@ -1,19 +1,26 @@
+import { JOIN_TOKEN_TYPE, parseJoinTokenPayload } from '../../common/index.js';
 import type { Clock } from '../clock.js';
 import type { Datastore } from '../datastore/index.js';
-import { AttestationError, type AttestationResult, type NodeAttestor } from './types.js';
+import { AttestationError, type AttestationResult, type NodeAttestor, type NodeAttestorPlugin } from './types.js';
+
+/**
+ * The longest a join token may stay usable: one year. A token is a bearer secret for one agent, meant
+ * to be used soon after it is made; far longer lifetimes overflow the dates it is stored and shown with.
+ */
+export const MAX_JOIN_TOKEN_TTL_SECONDS = 365 * 86_400;
 
 /**
  * Join-token attestation: the agent presents a token an operator generated; the datastore marks it
  * used in one atomic step, so a token attests exactly one agent, once, before it expires.
  */
 export class JoinTokenAttestor implements NodeAttestor {
-  readonly type = 'join_token';
+  readonly type = JOIN_TOKEN_TYPE;
 
   constructor(private readonly ds: Datastore, private readonly clock: Clock) {}
 
   async attest(payload: Buffer): Promise<AttestationResult> {
-    const token = payload.toString('utf8');
-    if (!/^[A-Za-z0-9._-]{1,128}$/.test(token)) throw new AttestationError('join token is malformed');
+    const token = parseJoinTokenPayload(payload);
+    if (token === undefined) throw new AttestationError('join token is malformed');
     const use = await this.ds.joinTokens.use(token, this.clock.now());
     if (!use.ok) {
       throw new AttestationError(
@@ -23,3 +30,9 @@ export class JoinTokenAttestor implements NodeAttestor {
     return { agentIdSuffix: token, selectors: [], canReattest: false };
   }
 }
+
+/** The catalog entry: no settings (tokens are made with `evident server token generate`). */
+export const joinTokenPlugin: NodeAttestorPlugin = {
+  settings: [],
+  build: (_settings, ctx) => new JoinTokenAttestor(ctx.ds, ctx.clock),
+};

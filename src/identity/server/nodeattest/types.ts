@@ -1,5 +1,9 @@
 import { EvidentError } from '../../../errors.js';
-import type { Selector } from '../datastore/index.js';
+import type { Plugin } from '../../common/catalog.js';
+import { Registry } from '../../common/registry.js';
+import type { Selector } from '../../proto/selector.js';
+import type { Clock } from '../clock.js';
+import type { Datastore } from '../datastore/index.js';
 
 /** Lets an attestor ask the agent to prove something (x509pop's nonce) and read the answer. */
 export interface ChallengeChannel {
@@ -17,7 +21,7 @@ export interface AttestationResult {
 
 /**
  * A node attestor: the one small interface every method of proving a node's identity implements.
- * TPM attestation is one more implementation and one more `register` call.
+ * TPM attestation is one more implementation and one more line in the catalog (../catalog.ts).
  */
 export interface NodeAttestor {
   readonly type: string;
@@ -31,11 +35,21 @@ export class AttestationError extends EvidentError {
   }
 }
 
+/** What the server hands every node attestor it builds from the catalog. */
+export interface NodeAttestorContext {
+  readonly ds: Datastore;
+  readonly clock: Clock;
+}
+
+/** A node attestor's catalog entry: its settings and how to build it. */
+export type NodeAttestorPlugin = Plugin<NodeAttestorContext, NodeAttestor>;
+
+/** The node attestors a running server accepts, by type; a type registered twice is an error. */
 export class NodeAttestorRegistry {
-  private readonly byType = new Map<string, NodeAttestor>();
+  private readonly byType = new Registry<NodeAttestor>('node attestor');
 
   register(attestor: NodeAttestor): this {
-    this.byType.set(attestor.type, attestor);
+    this.byType.register(attestor.type, attestor);
     return this;
   }
 
@@ -44,6 +58,6 @@ export class NodeAttestorRegistry {
   }
 
   types(): string[] {
-    return [...this.byType.keys()].sort();
+    return this.byType.names().sort();
   }
 }

@@ -1,36 +1,23 @@
-import { createHash, randomBytes, sign, verify, X509Certificate, type KeyObject } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { EvidentError } from '../../../errors.js';
+import { checkValidity, openssl, parseCertificateDer, verifyCertificateChain, X509ChainError } from '../../../crypto/x509/index.js';
+import { BasicConstraintsExtension, type X509Certificate } from '../../../crypto/x509/x509.js';
+import { parseX509popPayload, verifyX509popAnswer, X509POP_TYPE } from '../../common/index.js';
+import type { Selector } from '../../proto/selector.js';
+import { pemBlocks } from '../ca/index.js';
 import type { Clock } from '../clock.js';
-import type { Selector } from '../datastore/index.js';
-import { AttestationError, type AttestationResult, type ChallengeChannel, type NodeAttestor } from './types.js';
+import { AttestationError, type AttestationResult, type ChallengeChannel, type NodeAttestor, type NodeAttestorPlugin } from './types.js';
 
-/** Domain separation: a signature made for this challenge is useless anywhere else. */
-const CONTEXT = Buffer.from('evident x509pop challenge v1\n');
+// The payload and the challenge signature are the agent's as much as the server's (identity/common).
+export { answerX509popChallenge, x509popPayload, type X509popPayload } from '../../common/index.js';
 
-/** What the agent sends first: its certificate and any intermediates, leaf first, DER base64. */
-export interface X509popPayload {
-  certificates: string[];
-}
-
-export function sha1Hex(der: Buffer): string {
+export function sha1Hex(der: Uint8Array): string {
   return createHash('sha1').update(der).digest('hex');
 }
 
-function signatureParams(key: KeyObject): { alg: string | null; opts: object } {
-  if (key.asymmetricKeyType === 'rsa') return { alg: 'sha256', opts: { padding: 6 /* RSA_PKCS1_PSS_PADDING */, saltLength: 32 } };
-  if (key.asymmetricKeyType === 'ed25519') return { alg: null, opts: {} };
-  return { alg: 'sha256', opts: {} };
-}
-
-/** The agent side: the AttestParams payload for its certificate chain (DER, leaf first). */
-export function x509popPayload(chain: Buffer[]): Buffer {
-  const p: X509popPayload = { certificates: chain.map((d) => d.toString('base64')) };
-  return Buffer.from(JSON.stringify(p));
-}
-
-/** The agent side: signs the server's challenge with the key of the node certificate. */
-export function answerX509popChallenge(challenge: Buffer, privateKey: KeyObject): Buffer {
-  const { alg, opts } = signatureParams(privateKey);
-  return sign(alg, Buffer.concat([CONTEXT, challenge]), { key: privateKey, ...opts });
+function isCa(cert: X509Certificate): boolean {
+  return cert.getExtension(BasicConstraintsExtension)?.ca === true;
 }
 
 /**
@@ -40,19 +27,18 @@ export function answerX509popChallenge(challenge: Buffer, privateKey: KeyObject)
  * certificate's fingerprint and each CA fingerprint on the chain.
  */
 export class X509popAttestor implements NodeAttestor {
-  readonly type = 'x509pop';
+  readonly type = X509POP_TYPE;
   private readonly roots: X509Certificate[];
 
-  constructor(trustedCas: Buffer[], private readonly clock: Clock) {
-    this.roots = trustedCas.map((d) => new X509Certificate(d));
+  /** `trustedCas`: DER certificates; only CA certificates (basicConstraints cA) among them are trusted. */
+  constructor(trustedCas: Uint8Array[], private readonly clock: Clock) {
+    this.roots = trustedCas.map((d) => parseCertificateDer(d)).filter(isCa);
   }
 
   async attest(payload: Buffer, channel: ChallengeChannel): Promise<AttestationResult> {
     let certs: X509Certificate[];
     try {
-      const p = JSON.parse(payload.toString('utf8')) as X509popPayload;
-      if (!Array.isArray(p.certificates) || p.certificates.length === 0) throw new Error('no certificates');
-      certs = p.certificates.map((c) => new X509Certificate(Buffer.from(c, 'base64')));
+      certs = parseX509popPayload(payload).map((der) => parseCertificateDer(der));
     } catch (e) {
       throw new AttestationError(`x509pop payload is malformed: ${(e as Error).message}`);
     }
@@ -60,40 +46,48 @@ export class X509popAttestor implements NodeAttestor {
     const path = this.verifyChain(leaf, certs.slice(1));
     const nonce = randomBytes(32);
     const answer = await channel.challenge(nonce);
-    const { alg, opts } = signatureParams(leaf.publicKey);
-    let ok = false;
-    try {
-      ok = verify(alg, Buffer.concat([CONTEXT, nonce]), { key: leaf.publicKey, ...opts }, answer);
-    } catch {
-      ok = false;
+    if (!verifyX509popAnswer(nonce, answer, openssl(leaf).publicKey)) {
+      throw new AttestationError('x509pop challenge signature does not verify with the certificate key');
     }
-    if (!ok) throw new AttestationError('x509pop challenge signature does not verify with the certificate key');
-    const fingerprint = sha1Hex(leaf.raw);
-    const selectors: Selector[] = [{ type: 'x509pop', value: `fingerprint:${fingerprint}` }];
-    const cn = /(?:^|\n)CN=([^\n]*)/.exec(leaf.subject)?.[1];
-    if (cn !== undefined) selectors.push({ type: 'x509pop', value: `subject:cn:${cn}` });
-    for (const ca of path) selectors.push({ type: 'x509pop', value: `ca:fingerprint:${sha1Hex(ca.raw)}` });
+    const fingerprint = sha1Hex(new Uint8Array(leaf.rawData));
+    const selectors: Selector[] = [{ type: X509POP_TYPE, value: `fingerprint:${fingerprint}` }];
+    const cn = leaf.subjectName.getField('CN')[0];
+    if (cn !== undefined) selectors.push({ type: X509POP_TYPE, value: `subject:cn:${cn}` });
+    for (const ca of path) selectors.push({ type: X509POP_TYPE, value: `ca:fingerprint:${sha1Hex(new Uint8Array(ca.rawData))}` });
     return { agentIdSuffix: fingerprint, selectors, canReattest: true };
   }
 
-  /** The CA certs from the leaf's issuer up to a trusted root; throws when there is no valid path. */
+  /**
+   * The CA certs from the leaf's issuer up to a trusted root, by the one X.509 path validation
+   * (crypto/x509): every rule it enforces for signatures protects node attestation too.
+   */
   private verifyChain(leaf: X509Certificate, intermediates: X509Certificate[]): X509Certificate[] {
-    const now = this.clock.now();
-    const valid = (c: X509Certificate) => Date.parse(c.validFrom) <= now && now <= Date.parse(c.validTo);
-    if (!valid(leaf)) throw new AttestationError('x509pop certificate is not valid now');
-    if (leaf.ca) throw new AttestationError('x509pop certificate is a CA');
-    const path: X509Certificate[] = [];
-    let current = leaf;
-    const unused = [...intermediates];
-    for (let depth = 0; depth < 8; depth++) {
-      const issuedBy = (p: X509Certificate) => p.ca && current.checkIssued(p) && current.verify(p.publicKey) && valid(p);
-      const root = this.roots.find(issuedBy);
-      if (root) return [...path, root];
-      const i = unused.findIndex(issuedBy);
-      if (i < 0) break;
-      current = unused.splice(i, 1)[0]!;
-      path.push(current);
+    const time = new Date(this.clock.now());
+    try {
+      checkValidity(leaf, 'x509pop certificate', time);
+    } catch {
+      throw new AttestationError('x509pop certificate is not valid now');
     }
-    throw new AttestationError('x509pop certificate does not chain to a trusted CA');
+    if (isCa(leaf)) throw new AttestationError('x509pop certificate is a CA');
+    try {
+      const [path] = verifyCertificateChain(leaf, { intermediates, roots: this.roots, time });
+      return path!.slice(1);
+    } catch (e) {
+      if (!(e instanceof X509ChainError)) throw e;
+      throw new AttestationError(`x509pop certificate does not chain to a trusted CA: ${e.message}`);
+    }
   }
 }
+
+/** The catalog entry: `node_attestors: {x509pop: {ca_bundle: FILE}}`, or `--x509pop-ca-bundle FILE`. */
+export const x509popPlugin: NodeAttestorPlugin = {
+  settings: [
+    { name: 'ca_bundle', type: 'path', arg: 'FILE', required: true, doc: 'CA certificates (PEM) that node certificates chain to (enables x509pop)' },
+  ],
+  async build(settings, ctx) {
+    const file = String(settings.ca_bundle);
+    const cas = pemBlocks(await readFile(file, 'utf8'));
+    if (cas.length === 0) throw new EvidentError('BAD_INPUT', 'no PEM certificate', { file });
+    return new X509popAttestor(cas, ctx.clock);
+  },
+};

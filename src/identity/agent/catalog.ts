@@ -1,0 +1,38 @@
+import { Catalog, type Plugin } from '../common/catalog.js';
+import { JoinTokenAttestorClient, X509popAttestorClient, type NodeAttestorClient } from './attestor-client.js';
+import { unixPlugin } from './workloadattest/unix.js';
+import type { WorkloadAttestor } from './workloadattest/types.js';
+
+/** A node attestor client's catalog entry: its settings and how to build it. */
+export type NodeAttestorClientPlugin = Plugin<undefined, NodeAttestorClient>;
+
+/** `--join-token TOKEN` (`node_attestor: {join_token: {token: …}}`): single use, so the agent cannot attest twice with it. */
+const joinTokenClientPlugin: NodeAttestorClientPlugin = {
+  settings: [
+    { name: 'token', flatName: 'join_token', type: 'string', arg: 'TOKEN', required: true, doc: 'attest with this single-use join token' },
+  ],
+  build: (settings) => new JoinTokenAttestorClient(String(settings.token)),
+};
+
+/** `--x509pop-cert FILE --x509pop-key FILE`: the node certificate (PEM, then its chain) and its key. */
+const x509popClientPlugin: NodeAttestorClientPlugin = {
+  settings: [
+    { name: 'cert', type: 'path', arg: 'FILE', required: true, doc: 'attest with x509pop: the node certificate (PEM, then its chain)' },
+    { name: 'key', type: 'path', arg: 'FILE', required: true, doc: 'the node certificate private key (PEM)' },
+  ],
+  build: (settings) => X509popAttestorClient.load(String(settings.cert), String(settings.key)),
+};
+
+/**
+ * The agent's plugins by the names configuration uses. A new attestor is its own file exporting its
+ * catalog entry (as workloadattest/unix.ts does), and one line here.
+ */
+export const nodeAttestorClientCatalog = new Catalog<undefined, NodeAttestorClient>('node attestor')
+  .register('join_token', joinTokenClientPlugin)
+  .register('x509pop', x509popClientPlugin);
+
+/** The workload attestors the agent runs unless told otherwise. */
+export const DEFAULT_WORKLOAD_ATTESTORS: readonly string[] = ['unix'];
+
+export const workloadAttestorCatalog = new Catalog<undefined, WorkloadAttestor>('workload attestor')
+  .register('unix', unixPlugin);

@@ -1,0 +1,75 @@
+// What the server's CA certificates say, and how its leaves name them (docs/ARCHITECTURE.md, formats).
+// Leaves themselves: ca.test.ts.
+import assert from 'node:assert/strict';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import * as x509 from '../../../src/crypto/x509/x509.js';
+import { createCaCert, generateSigningKey, loadUpstreamCa, toPem } from '../../../src/identity/server/ca/index.js';
+import { caEnv, ecKey, T0, TD } from './helpers.js';
+
+const H = 3_600_000;
+
+const ownKeyId = (c: x509.X509Certificate) => c.getExtension(x509.SubjectKeyIdentifierExtension)?.keyId;
+const authorityKeyId = (c: x509.X509Certificate) => c.getExtension(x509.AuthorityKeyIdentifierExtension)?.keyId;
+
+describe('the server CA certificate', () => {
+  it('a root: cA (critical, no path length), keyCertSign + cRLSign (critical), the trust domain URI, its key id and no authority key id', async () => {
+    const env = await caEnv();
+    try {
+      const root = env.ca.caCertificates()[0]!;
+      assert.match(root.subject, /^CN=evident CA [0-9a-f]{12}, O=evident$/);
+      assert.equal(root.issuer, root.subject);
+      const bc = root.getExtension(x509.BasicConstraintsExtension)!;
+      assert.deepEqual([bc.critical, bc.ca, bc.pathLength], [true, true, undefined]);
+      const ku = root.getExtension(x509.KeyUsagesExtension)!;
+      assert.deepEqual([ku.critical, ku.usages], [true, x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign]);
+      const san = root.getExtension(x509.SubjectAlternativeNameExtension)!;
+      assert.deepEqual(san.names.items.map((n) => [n.type, n.value]), [['url', `spiffe://${TD}`]]);
+      const ski = await x509.SubjectKeyIdentifierExtension.create(root.publicKey.rawData, false, x509.X509_CRYPTO);
+      assert.equal(ownKeyId(root), ski.keyId);
+      assert.equal(root.getExtension(x509.AuthorityKeyIdentifierExtension), null);
+      assert.equal(root.getExtension(x509.ExtendedKeyUsageExtension), null);
+
+      const leaf = new x509.X509Certificate((await env.ca.signX509Svid(`spiffe://${TD}/w`, ecKey().spki)).chain[0]!);
+      assert.equal(leaf.issuer, root.subject);
+      assert.equal(authorityKeyId(leaf), ski.keyId, 'a leaf names its CA\'s key');
+      assert.equal(leaf.getExtension(x509.SubjectKeyIdentifierExtension), null, 'and not its own');
+      assert.equal(leaf.subject, 'O=evident');
+    } finally {
+      await env.close();
+    }
+  });
+
+  it('an intermediate under an upstream CA names the upstream\'s key', async () => {
+    const upKey = await generateSigningKey('ec-p384');
+    const upCert = await createCaCert({ trustDomain: 'corp.example', key: upKey, notBefore: new Date(T0 - H), notAfter: new Date(T0 + 100 * H) });
+    const probe = await caEnv();
+    await writeFile(join(probe.dir, 'up.pem'), toPem('CERTIFICATE', new Uint8Array(upCert.rawData)));
+    await writeFile(join(probe.dir, 'up.key'), upKey.pkcs8Pem);
+    const upstream = await loadUpstreamCa(join(probe.dir, 'up.pem'), join(probe.dir, 'up.key'));
+    await probe.close();
+    const env = await caEnv({ upstream });
+    try {
+      const mid = env.ca.caCertificates()[0]!;
+      assert.equal(mid.issuer, upCert.subject);
+      assert.equal(authorityKeyId(mid), ownKeyId(upCert));
+      assert.equal(mid.signatureAlgorithm.hash.name, 'SHA-384', 'signed with the upstream key\'s algorithm');
+      assert.equal(mid.getExtension(x509.BasicConstraintsExtension)?.ca, true);
+    } finally {
+      await env.close();
+    }
+  });
+
+  it('a leaf never starts before its CA, even when the server\'s clock went back', async () => {
+    const env = await caEnv();
+    try {
+      const ca = env.ca.caCertificates()[0]!;
+      env.clock.set(T0 - 60_000);
+      const leaf = new x509.X509Certificate((await env.ca.signX509Svid(`spiffe://${TD}/w`, ecKey().spki)).chain[0]!);
+      assert.equal(leaf.notBefore.getTime(), ca.notBefore.getTime());
+    } finally {
+      await env.close();
+    }
+  });
+});

@@ -1,0 +1,75 @@
+// Certificate issuing (src/spiffe/x509svid/issue.ts): the one module every certificate comes from, the
+// identity server's CA included.
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { createPrivateKey } from 'node:crypto';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseCertificatesPem } from '../../src/crypto/x509/index.js';
+import { SpiffeId, TrustDomain } from '../../src/spiffe/spiffeid/index.js';
+import { X509Bundle } from '../../src/spiffe/bundle/index.js';
+import { createCertificate, createX509Svid, PreparedIssuer, verify } from '../../src/spiffe/x509svid/index.js';
+import { ecKey, makeCa, NOW } from './pki.js';
+
+const HOUR = 3_600_000;
+const ID = SpiffeId.parse('spiffe://example.org/w');
+
+describe('createX509Svid validity', () => {
+  it('backdates NotBefore a few seconds, but never before the issuer\'s NotBefore', async () => {
+    const ca = await makeCa('example.org'); // valid from NOW - 10 s
+    const issuer = { certificate: ca.cert, privateKey: ca.key.privateKey };
+    const now = await createX509Svid({ id: ID, publicKey: ecKey().publicKey, issuer, now: new Date(NOW.getTime() + HOUR) });
+    assert.equal(now.notBefore.getTime(), NOW.getTime() + HOUR - 10_000);
+    // the issuing clock behind the CA's: the leaf starts with the CA, not before it
+    const early = await createX509Svid({ id: ID, publicKey: ecKey().publicKey, issuer, now: new Date(NOW.getTime() - HOUR) });
+    assert.equal(early.notBefore.getTime(), ca.cert.notBefore.getTime());
+    const late = await createX509Svid({ id: ID, publicKey: ecKey().publicKey, issuer, now: new Date(ca.cert.notAfter.getTime() - 60_000) });
+    assert.equal(late.notAfter.getTime(), ca.cert.notAfter.getTime(), 'NotAfter capped at the CA\'s');
+  });
+});
+
+describe('the issuer name', () => {
+  it('is the issuer\'s subject byte for byte, also for a CA another tool made (UTF8String names)', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'evident-issue-'));
+    try {
+      execFileSync('openssl', [
+        'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-subj', '/O=corp/CN=corp root', '-days', '2',
+        '-keyout', join(dir, 'ca.key'), '-out', join(dir, 'ca.pem'),
+        '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign', '-addext', 'subjectAltName=URI:spiffe://example.org',
+      ], { stdio: 'ignore' });
+      const [ca] = parseCertificatesPem(await readFile(join(dir, 'ca.pem'), 'utf8'));
+      const key = createPrivateKey(await readFile(join(dir, 'ca.key')));
+      const leaf = await createX509Svid({ id: ID, publicKey: ecKey().publicKey, issuer: { certificate: ca!, privateKey: key } });
+      assert.deepEqual(Buffer.from(leaf.issuerName.toArrayBuffer()), Buffer.from(ca!.subjectName.toArrayBuffer()));
+      assert.equal(verify([leaf], X509Bundle.fromAuthorities(TrustDomain.parse('example.org'), [ca!])).id.toString(), ID.toString());
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('PreparedIssuer', () => {
+  it('issues what createX509Svid issues, as DER with its serial, from a CA prepared once', async () => {
+    const ca = await makeCa('example.org');
+    const issuer = PreparedIssuer.of({ certificate: ca.cert, privateKey: ca.key.privateKey });
+    assert.equal(PreparedIssuer.of({ certificate: ca.cert, privateKey: ca.key.privateKey }), issuer, 'prepared once per CA certificate and key');
+    const issued = issuer.issueX509Svid({ id: ID, publicKey: ecKey().publicKey, now: NOW, dnsNames: ['w.example.org'] });
+    const [leaf] = parseCertificatesPem(`-----BEGIN CERTIFICATE-----\n${issued.der.toString('base64')}\n-----END CERTIFICATE-----\n`);
+    assert.equal(leaf!.serialNumber, issued.serialNumber);
+    assert.match(issued.serialNumber, /^[0-7][0-9a-f]{31}$/, 'a positive 128-bit serial');
+    const reference = await createX509Svid({ id: ID, publicKey: ecKey().publicKey, issuer: { certificate: ca.cert, privateKey: ca.key.privateKey }, now: NOW, dnsNames: ['w.example.org'] });
+    assert.deepEqual(leaf!.extensions.map((e) => [e.type, e.critical]), reference.extensions.map((e) => [e.type, e.critical]));
+    assert.equal(verify([leaf!], ca.bundle, { time: NOW }).id.toString(), ID.toString());
+  });
+
+  it('writes a given serial as a positive INTEGER and reports it as X509Certificate reads it', async () => {
+    const ca = await makeCa('example.org');
+    const issuer = { certificate: ca.cert, privateKey: ca.key.privateKey };
+    const base = { subject: 'CN=s', publicKey: ecKey().publicKey, issuer, notBefore: NOW, notAfter: new Date(NOW.getTime() + HOUR) };
+    assert.equal((await createCertificate({ ...base, serialNumber: '80' })).serialNumber, '80');
+    assert.equal((await createCertificate({ ...base, serialNumber: '000102' })).serialNumber, '0102');
+    assert.equal(PreparedIssuer.of(issuer).sign({ ...base, serialNumber: 'ff01' }).serialNumber, 'ff01');
+  });
+});
