@@ -16,7 +16,7 @@ interface CreateOptions {
 
 /**
  * `evident layout create SPEC.yaml -k OWNER_KEY… [-o root.layout]`: compiles the YAML layout spec
- * (DESIGN.md §4) to the layout the reference reads, signs it with each owner key and writes it
+ * (docs/ARCHITECTURE.md, layout specs) to the layout the reference reads, signs it with each owner key and writes it
  * atomically. Every mistake in the spec is printed on its own line with its YAML line number.
  */
 export function registerLayout(program: Command, ctx: CliContext): void {

@@ -1,4 +1,8 @@
-// The SPIFFE library, one area per go-spiffe package. Explicit names: the public surface is pinned by test.
+/**
+ * The SPIFFE library, one area per go-spiffe package: IDs (`spiffeid`), X.509-SVIDs and the one certificate
+ * issuer (`x509svid`), JWT-SVIDs (`jwtsvid`), trust bundles (`bundle`), and the Workload API client
+ * (`workloadapi`). Explicit names: the public surface is pinned by test/package/public-surface.ts.
+ */
 export { SpiffeError, isSpiffeError, NOT_TRUSTED, type SpiffeModule } from './errors.js';
 export {
   SpiffeId,

@@ -1,3 +1,9 @@
+/**
+ * The SPIFFE identity agent: attests its node to the server, keeps the SVIDs of the entries it may serve
+ * (renewed at half-life), attests each caller of its Workload API from the kernel's peer credentials (the
+ * executable recorded at accept, docs/workload-attestation.md) and serves the standard Workload API on a
+ * Unix socket. Attestors are chosen from `nodeAttestorClientCatalog` and `workloadAttestorCatalog`.
+ */
 export { Agent, type AgentOptions } from './agent.js';
 export { JoinTokenAttestorClient, X509popAttestorClient, type NodeAttestorClient } from './attestor-client.js';
 export { SvidCache, type JwtSigner, type SvidCacheOptions } from './cache.js';

@@ -1,3 +1,4 @@
+/** The agent ↔ server gRPC protocol (agent.proto), its client, and the one `Selector` type both sides use. */
 export { AgentApiClient, serverIdFor, type AgentClientOptions } from './client.js';
 export { agentProtoPath, agentServiceDefinition, PROTO_OPTIONS } from './load.js';
 export type {

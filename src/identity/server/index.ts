@@ -1,3 +1,9 @@
+/**
+ * The SPIFFE identity server: a CA that rotates its keys, registration entries (which workload on which node
+ * gets which SPIFFE ID), node attestation (join tokens, x509pop; plugins chosen from `nodeAttestorCatalog`),
+ * a datastore (SQLite file or PostgreSQL), the mTLS gRPC API agents call and the admin API on a Unix socket.
+ * The agent side is `evident/identity/agent`; what both speak is in identity/common and identity/proto.
+ */
 export { IdentityServer, type ServerOptions } from './server.js';
 export { resolveServerConfig, settingsFromEnv, settingsFromFile, DEFAULTS, SERVER_SETTINGS, type ServerConfig, type Settings } from './config.js';
 export { nodeAttestorCatalog } from './catalog.js';

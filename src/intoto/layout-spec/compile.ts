@@ -29,7 +29,7 @@ export interface CompileOptions {
 }
 
 /**
- * Compiles a layout spec (YAML, DESIGN.md §4) to the JSON layout the reference reads. Key and root
+ * Compiles a layout spec (YAML; docs/ARCHITECTURE.md, layout specs) to the JSON layout the reference reads. Key and root
  * files are relative to the YAML file. Every mistake is collected and reported with its line:
  * `root.yaml:14: steps[1].materials[0]: MATCH needs WITH MATERIALS|PRODUCTS …`.
  *
