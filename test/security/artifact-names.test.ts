@@ -125,3 +125,30 @@ test('the rule itself', () => {
   assert.match(artifactNameProblem('a\0b')!, /NUL/);
   assert.match(artifactNameProblem('a\uFFFDb')!, /UTF-8/);
 });
+
+test('a file named __proto__ is recorded like any other, so DISALLOW * sees it (it used to vanish from the link)', async () => {
+  const tmp = await tempDir();
+  try {
+    await saveKeyPair(dev(), join(tmp.dir, 'dev'));
+    const work = join(tmp.dir, 'build');
+    await put(work, 'hello.c', REVIEWED);
+    await put(work, '__proto__', 'a payload the build script reads with cat *');
+    const recorded = await collectArtifacts(['.'], { basePath: work });
+    assert.deepEqual(Object.keys(recorded), ['__proto__', 'hello.c']);
+    assert.equal(Object.getPrototypeOf(recorded), Object.prototype);
+
+    for (const format of ['link', 'dsse']) {
+      const out = join(tmp.dir, format);
+      mkdirSync(out);
+      const r = await runCli(['run', '-n', 'build', '-k', join(tmp.dir, 'dev'), '-m', '.', '-d', out, '--format', format, '--', 'true'], { cwd: work });
+      assert.equal(r.code, 0, r.stderr);
+      const build = step({ name: 'build', keys: [dev()], materials: ['ALLOW hello.c', 'DISALLOW *'] });
+      const report = await verify({ layout: sign(layout([build], [dev()]), [owner()]), layoutKeys: [owner().publicKey], linkDir: out });
+      const text = formatReport(report);
+      assert.equal(report.ok, false, `${format}: ${text}`);
+      assert.match(text, /DISALLOW \*.*__proto__/, format);
+    }
+  } finally {
+    await tmp.cleanup();
+  }
+});

@@ -7,6 +7,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
@@ -150,4 +151,15 @@ test('(e) recording does not descend into a symlinked folder by default; --follo
   } finally {
     await tmp.cleanup();
   }
+});
+
+test('(f) a symlink the inspection itself makes, leading out: the inspection fails before its products are hashed', async (t) => {
+  const outside = await outsideFolder(t);
+  await writeFile(join(outside, 'secret.txt'), 'not for the report');
+  const makeLink = inspection('extract', ['ln', '-s', join(outside, 'secret.txt'), 'hello'], ['ALLOW *'], ['ALLOW *']);
+  const { report, text } = await verifyDelivery({}, [makeLink]);
+  assert.equal(report.ok, false, text);
+  assert.match(text, /^✗ extract: .* failed: symlink 'hello' -> '.*secret\.txt' leads outside the inspection workspace/m);
+  const digest = createHash('sha256').update('not for the report').digest('hex');
+  assert.ok(!JSON.stringify(report).includes(digest), 'the digest of a file outside the workspace is not in the report');
 });

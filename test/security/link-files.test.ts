@@ -12,15 +12,15 @@ import { closeSync, constants, openSync, symlinkSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
-import 'reflect-metadata';
-import * as x509 from '@peculiar/x509';
+import { canonicalJsonBytes } from '../../src/crypto/canonical-json.js';
 import type { KeyDict } from '../../src/crypto/key-dict.js';
+import { PrivateKey } from '../../src/crypto/keys.js';
 import { saveKeyPair } from '../../src/crypto/key-files.js';
 import { signMetablock } from '../../src/intoto/models/metablock.js';
 import type { CertificateConstraint, Layout } from '../../src/intoto/models/types.js';
 import { formatReport, verify, type VerificationReport } from '../../src/intoto/verify/index.js';
 import { runCli, type CliResult } from '../helpers/cli.js';
-import { caEntry, certSigner, makeCert, makeIntermediate, makeRoot, T0, type TestCert } from '../crypto/x509/pki.js';
+import { caEntry, certSigner, makeCert, makeIntermediate, makeRoot, T0, type RawExtension, type TestCert } from '../helpers/pki.js';
 import { bob, chainLinks, owner } from '../intoto/verify/chain.js';
 import { layout, linkName, put, sign, step, tempDir, type TempDir } from '../intoto/verify/fixtures.js';
 
@@ -206,9 +206,9 @@ describe('a certificate with a malformed extension', () => {
   });
 
   /** A subjectAltName whose SEQUENCE claims 10 bytes and holds 4. */
-  const badSan = () => new x509.Extension('2.5.29.17', false, Buffer.from('300a8608ffff', 'hex'));
+  const badSan = (): RawExtension => ({ oid: '2.5.29.17', value: Buffer.from('300a8608ffff', 'hex') });
   /** An authorityInfoAccess that is no SEQUENCE at all (OpenSSL does not read it; @peculiar/x509 does). */
-  const badAia = () => new x509.Extension('1.3.6.1.5.5.7.1.1', false, Buffer.from('0403ffffff', 'hex'));
+  const badAia = (): RawExtension => ({ oid: '1.3.6.1.5.5.7.1.1', value: Buffer.from('0403ffffff', 'hex') });
 
   const cases: [string, () => Promise<TestCert>][] = [
     ['the leaf: its subjectAltName', () => makeCert({ subject: 'O=corp', issuer: root, extensions: [badSan()] })],
@@ -244,5 +244,42 @@ describe('a certificate with a malformed extension', () => {
     assert.equal(r.code, 1, r.stdout + r.stderr);
     assert.match(r.stdout, /✗ build: .*build\.svid\.link: .*cannot be parsed \(.*subjectAltName.* is malformed/);
     assertNoCrash(r);
+  });
+});
+
+describe('an unsigned link that lists a million malformed artifacts', () => {
+  it('is reported in a bounded number of lines: the first 50 problems and a count of the rest', TIMEOUT, async () => {
+    const dir = join(tmp.dir, 'many-problems');
+    await writeRoot(dir, buildLayout());
+    const n = 300_000;
+    const materials = `{${Array.from({ length: n }, (_, i) => `"\\\\${i}": 0`).join(', ')}}`;
+    const signed = `{"_type": "link", "byproducts": {}, "command": [], "environment": {}, "materials": ${materials}, "name": "build", "products": {}}`;
+    await put(dir, linkName('build', bob()), `{"signatures": [], "signed": ${signed}}`);
+    const r = await cliVerify(dir);
+    assertNoCrash(r);
+    assert.equal(r.code, 1);
+    assert.ok(r.stdout.length < 64 * 1024, `the report is ${r.stdout.length} characters`);
+    assert.match(r.stdout, /and \d+ more problems \(only the first 50 are shown\)/);
+  });
+});
+
+describe('a link carrying the same certificate signature 20 000 times', () => {
+  it('examines each signer once: one line for the repeats, one for the certificate that chains to no root', TIMEOUT, async () => {
+    const root = await makeRoot('corp');
+    const constraint: CertificateConstraint = { common_name: '*', dns_names: ['*'], emails: ['*'], organizations: ['*'], roots: ['*'], uris: [BUILDER] };
+    const l: Layout = layout([{ ...step({ name: 'build', keys: [] }), cert_constraints: [constraint] }], []);
+    const ca = caEntry(root);
+    l.rootcas = { [ca.keyid]: ca.dict as unknown as KeyDict };
+    // the attacker's own certificate (chaining to nothing) and a signature its key made, repeated
+    const mine = await makeCert({ uris: [BUILDER] });
+    const key = new PrivateKey(mine.key.privateKey);
+    const build = chainLinks().build!;
+    const signature = { keyid: key.keyid, sig: key.sign(canonicalJsonBytes(build)), cert: mine.pem };
+    const text = JSON.stringify({ signatures: Array.from({ length: 20_000 }, () => signature), signed: build });
+    const report = await verify({ layout: sign(l, [owner()]), layoutKeys: [owner().publicKey], links: { 'build.ffffffff.link': text }, verifyTime: T0, runInspections: false });
+    const shown = formatReport(report);
+    assert.equal(report.ok, false);
+    assert.match(shown, /carries 20000 signatures with certificates; only the first 1 distinct ones are examined/);
+    assert.ok(shown.length < 8 * 1024, `the report is ${shown.length} characters`);
   });
 });

@@ -1,3 +1,4 @@
+import { MAX_PROBLEMS } from '../models/problems.js';
 import { Composer, CST, isAlias, isMap, isScalar, isSeq, Lexer, LineCounter, Parser, type Alias, type Document, type Node } from 'yaml';
 
 /** A YAML node with the spec path users know it by (`steps[1].materials[0]`). */
@@ -6,8 +7,6 @@ export interface At {
   readonly path: string;
 }
 
-/** Problems kept for the report; a hostile spec can have one per byte, and nobody reads past the first few. */
-export const MAX_PROBLEMS = 50;
 /** How deep collections may nest: a spec needs six levels; yaml composes (and we check) recursively. */
 export const MAX_DEPTH = 64;
 /** yaml's maxAliasCount: enough to share a list of rules among steps, not to multiply the work of a walk. */

@@ -1,27 +1,36 @@
 import { EvidentError } from '../../errors.js';
 
+/** Problems kept per document; past it they are only counted (a hostile file can hold millions). */
+export const MAX_PROBLEMS = 50;
+
 /**
- * Collects every problem found in one document so the user fixes them in one round instead of one per
- * run. Each problem is one line, `<where>: <what>`, `where` a field path like `steps[1].threshold`.
+ * Collects the problems found in one document so the user fixes them in one round instead of one per
+ * run. Each problem is one line, `<where>: <what>`, `where` a field path like `steps[1].threshold`. The
+ * first MAX_PROBLEMS are kept and the rest counted, so a link listing 10^6 bad artifacts costs no more
+ * memory or output than one listing 50.
  */
 export class Problems {
   private readonly lines: string[] = [];
+  private omitted = 0;
 
   add(where: string, message: string): void {
-    this.lines.push(where === '' ? message : `${where}: ${message}`);
+    if (this.lines.length >= MAX_PROBLEMS) this.omitted++;
+    else this.lines.push(where === '' ? message : `${where}: ${message}`);
   }
 
+  /** How many problems were found, kept or not. */
   get size(): number {
-    return this.lines.length;
+    return this.lines.length + this.omitted;
   }
 
   list(): readonly string[] {
-    return this.lines;
+    if (this.omitted === 0) return this.lines;
+    return [...this.lines, `and ${this.omitted} more problems (only the first ${MAX_PROBLEMS} are shown)`];
   }
 
-  /** Throws one BAD_INPUT error listing every problem (one per line), if there are any. */
+  /** Throws one BAD_INPUT error listing the problems (one per line), if there are any. */
   throwIfAny(file?: string): void {
-    if (this.lines.length > 0) throw new ValidationError(this.lines, file);
+    if (this.size > 0) throw new ValidationError(this.list(), file);
   }
 }
 

@@ -1,6 +1,7 @@
 import type { ArtifactDict, Link } from './types.js';
 import { checkArtifacts, checkLink } from './link.js';
 import { checkKnownFields, describeType, isObject, join, nameProblem, Problems, stringList } from './problems.js';
+import { setOwnEntry } from '../../util/own-entry.js';
 
 export const IN_TOTO_PAYLOAD_TYPE = 'application/vnd.in-toto+json';
 export const STATEMENT_V1_TYPE = 'https://in-toto.io/Statement/v1';
@@ -95,7 +96,7 @@ function descriptors(value: unknown, where: string, problems: Problems): Artifac
     if (hasUnknownField(d)) checkKnownFields(d, DESCRIPTOR_FIELDS, join(where, i), problems);
     if (typeof d.name !== 'string') return problems.add(join(join(where, i), 'name'), 'an artifact needs its name (path)');
     if (Object.hasOwn(dict, d.name)) return problems.add(join(join(where, i), 'name'), `'${d.name}' is listed twice`);
-    dict[d.name] = d.digest;
+    setOwnEntry(dict, d.name, d.digest);
   });
   return checkArtifacts(dict, where, problems);
 }

@@ -2,6 +2,7 @@ import { resolve } from 'node:path';
 import { stat } from 'node:fs/promises';
 import { EvidentError, badInput } from '../../errors.js';
 import { artifactNameProblem } from '../models/artifact-name.js';
+import { setOwnEntry } from '../../util/own-entry.js';
 import { DEFAULT_EXCLUDE_PATTERNS, compileExcludes } from './excludes.js';
 import { isSupportedAlgorithm } from './hash-file.js';
 import { HashDispatcher } from './hash-dispatch.js';
@@ -85,7 +86,7 @@ export async function collectArtifacts(
   if (sorted.some((k) => BEYOND_SURROGATES.test(k))) sorted.sort(compareCodePoints);
   else sorted.sort();
   const map: ArtifactMap = {};
-  for (const key of sorted) map[key] = (results[indexByKey.get(key)!] as { ok: HashDict }).ok;
+  for (const key of sorted) setOwnEntry(map, key, (results[indexByKey.get(key)!] as { ok: HashDict }).ok);
   return map;
 }
 

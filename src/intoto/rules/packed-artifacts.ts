@@ -1,4 +1,5 @@
 import { artifactNameProblem } from '../models/artifact-name.js';
+import { setOwnEntry } from '../../util/own-entry.js';
 import type { ArtifactListSpan } from '../models/link-spans.js';
 import type { ArtifactDict, HashDict } from '../models/types.js';
 import type { ArtifactIndex, DigestComparison } from './types.js';
@@ -148,9 +149,7 @@ export class PackedArtifacts implements ArtifactIndex {
       const hexEnd = this.bytes.indexOf(QUOTE, algEnd + 3);
       const algorithm = decodeUtf8(this.bytes, at + 1, algEnd);
       const hex = this.bytes.toString('latin1', algEnd + 3, hexEnd);
-      // an own property whatever the name, as JSON.parse makes it (`__proto__` would set the prototype)
-      if (algorithm === '__proto__') Object.defineProperty(digests, algorithm, { value: hex, enumerable: true, writable: true, configurable: true });
-      else digests[algorithm] = hex;
+      setOwnEntry(digests, algorithm, hex);
       at = hexEnd + 2;
     }
     return digests;

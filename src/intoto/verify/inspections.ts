@@ -84,7 +84,10 @@ export async function runInspections(ctx: VerifyContext, level: DeferredInspecti
         });
         return false;
       }
-      // never through a symlinked folder: the delivery would choose what the verifier hashes
+      // what the command made is checked as the delivery was: recording follows a symlink to a file, and
+      // one leading out (`tar xf` of `hello -> /etc/shadow`) would put a digest of that file in the report;
+      // never through a symlinked folder either: the delivery would choose what the verifier hashes
+      await refuseEscapingSymlinks(cwd, 'inspection workspace');
       const products = await collectArtifacts(['.'], { basePath: cwd, followSymlinkDirs: false });
       links.set(inspection.name, { materials: indexArtifacts(materials), products: indexArtifacts(products) });
       ctx.report.add({ id: 'inspection', ok: true, step: shown, message: `${command} ran and exited with 0`, details: { run: inspection.run } });

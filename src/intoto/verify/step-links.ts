@@ -170,7 +170,11 @@ async function loadCertificateLinks(
       result.ignored.push({ file: shown, reason: `is the link of step '${metadata.signed.name}', not of ${step.name}` });
       continue;
     }
-    for (const signature of withCert) {
+    const examined = certificateSignaturesToExamine(withCert);
+    if (examined.length < withCert.length) {
+      result.ignored.push({ file: shown, reason: `carries ${withCert.length} signatures with certificates; only the first ${examined.length} distinct ones are examined` });
+    }
+    for (const signature of examined) {
       // a functionary key that also has a certificate is one signer, already counted by its keyid
       if (result.signers.has(signature.keyid)) continue;
       const verdict = checkCertificateSigner(metadata, signature, step, cas, options.time);
@@ -195,6 +199,26 @@ async function loadCertificateLinks(
       byKey.set(signer.key.fingerprint, counted);
     }
   }
+}
+
+/**
+ * Checking a certificate signature costs about a millisecond (parse, chain, signature), and a link can carry
+ * any number: the same signature repeated 20 000 times once held a verification for 19 s. A signer is one
+ * (keyid, certificate) pair and the first of its signatures decides, as for keys; a link carries one or two.
+ */
+const MAX_CERTIFICATE_SIGNATURES = 16;
+
+function certificateSignaturesToExamine<T extends { keyid: string; cert: string }>(signatures: readonly T[]): T[] {
+  const seen = new Set<string>();
+  const out: T[] = [];
+  for (const s of signatures) {
+    const signer = `${s.keyid}\n${s.cert}`;
+    if (seen.has(signer)) continue;
+    seen.add(signer);
+    out.push(s);
+    if (out.length === MAX_CERTIFICATE_SIGNATURES) break;
+  }
+  return out;
 }
 
 /** What the step's constraints ask for, in a few words: the URIs (SPIFFE IDs) they name, else the common names. */

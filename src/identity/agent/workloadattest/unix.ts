@@ -1,8 +1,8 @@
-import { readFileSync, readlinkSync } from 'node:fs';
+import { readFileSync, readlinkSync, statSync } from 'node:fs';
 import { WorkloadAttestationError } from './errors.js';
 import { ExeHasher } from './exe-hash.js';
 import { IdNames } from './names.js';
-import type { Selector, WorkloadAttestor, WorkloadAttestorPlugin, WorkloadProcess } from './types.js';
+import type { ExecutableId, Selector, WorkloadAttestor, WorkloadAttestorPlugin, WorkloadProcess } from './types.js';
 
 /** The ids of /proc/PID/status: effective uid and gid (as SPIRE's unix attestor), supplementary groups. */
 export interface ProcStatusIds {
@@ -74,11 +74,23 @@ export class UnixAttestor implements WorkloadAttestor {
       if (name !== undefined) add('supplementary_group', name);
     }
     const exe = proc.procPath('exe');
-    add('path', readlinkSync(exe));
+    const path = pathInAgentView(readlinkSync(exe), proc.exe);
+    if (path !== undefined) add('path', path);
     // Hash the file recorded at connect or nothing: /proc/PID/exe follows any exec since.
     if (this.hashExecutable) add('sha256', await this.hasher.sha256(exe, proc.exe));
     return out;
   }
+}
+
+/**
+ * The executable's path, as a selector only when that path names the very file the process runs in the
+ * agent's own view of the filesystem. /proc/PID/exe gives the path in the process's mount namespace: any
+ * user can `unshare -Urm`, bind-mount another program over /usr/bin/yes and run it, and the path would claim
+ * /usr/bin/yes. A deleted or replaced executable (`… (deleted)`) gives no path either.
+ */
+function pathInAgentView(path: string, runs: ExecutableId): string | undefined {
+  const s = statSync(path, { bigint: true, throwIfNoEntry: false });
+  return s !== undefined && s.dev === runs.dev && s.ino === runs.ino ? path : undefined;
 }
 
 /** The catalog entry: no settings; the agent runs it unless told otherwise (`--workload-attestor`). */
