@@ -2,29 +2,10 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { Command, CommanderError } from 'commander';
-import { registerAgent } from '../../../src/cli/agent.js';
-import { CliContext } from '../../../src/cli/context.js';
-import { SvidCache } from '../../../src/identity/agent/cache.js';
-import { WorkloadApiServer } from '../../../src/identity/agent/workloadapi/index.js';
-import { openTempDir } from './helpers.js';
-
-/** `evident agent …` in-process: the same wiring as src/cli/main.ts, with only the agent command. */
-async function agentCli(argv: string[], cwd: string, env: NodeJS.ProcessEnv = {}): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  const ctx = new CliContext({ stdout: { write: (s: string) => (stdout += s) }, stderr: { write: (s: string) => (stderr += s) }, env, cwd });
-  const program = new Command('evident').exitOverride().configureOutput({ writeOut: (s) => (stdout += s), writeErr: (s) => (stderr += s) });
-  registerAgent(program, ctx);
-  let code: number;
-  try {
-    await program.parseAsync(argv, { from: 'user' });
-    code = ctx.exitCode;
-  } catch (e) {
-    code = e instanceof CommanderError ? (e.exitCode === 0 ? 0 : 2) : ctx.report(e);
-  }
-  return { code, stdout, stderr };
-}
+import { SvidCache } from '../../src/identity/agent/cache.js';
+import { WorkloadApiServer } from '../../src/identity/agent/workloadapi/index.js';
+import { runCli } from '../helpers/cli.js';
+import { openTempDir } from '../identity/agent/helpers.js';
 
 describe('evident agent (CLI)', () => {
   let tmp: { dir: string; cleanup: () => Promise<void> };
@@ -43,7 +24,7 @@ describe('evident agent (CLI)', () => {
   ];
   for (const u of usage) {
     it(`refuses ${u.args.slice(2).join(' ')} with a one-line usage error (exit 2)`, async () => {
-      const r = await agentCli(u.args, tmp.dir);
+      const r = await runCli(u.args, { cwd: tmp.dir });
       assert.equal(r.code, 2);
       assert.match(r.stderr, u.message);
       assert.equal(r.stderr.trim().split('\n').length, 1);
@@ -52,38 +33,38 @@ describe('evident agent (CLI)', () => {
   }
 
   it('takes its settings from EVIDENT_AGENT_* when flags are absent, and names a bad trust bundle file', async () => {
-    const r = await agentCli(['agent', 'run'], tmp.dir, { EVIDENT_AGENT_SERVER: '127.0.0.1:1', EVIDENT_AGENT_TRUST_BUNDLE: 'empty.pem', EVIDENT_AGENT_JOIN_TOKEN: 't' });
+    const r = await runCli(['agent', 'run'], { cwd: tmp.dir, env: { EVIDENT_AGENT_SERVER: '127.0.0.1:1', EVIDENT_AGENT_TRUST_BUNDLE: 'empty.pem', EVIDENT_AGENT_JOIN_TOKEN: 't' } });
     assert.equal(r.code, 2);
     assert.match(r.stderr, /empty\.pem: no PEM certificate in the trust bundle/);
   });
 
   it('reads a config file (paths relative to it), flags win over it, unknown settings are refused', async () => {
     await writeFile(join(tmp.dir, 'agent.yaml'), 'server: 127.0.0.1:1\ntrust_bundle: sub/none.pem\njoin_token: t\n');
-    const r = await agentCli(['agent', 'run', '--config', 'agent.yaml'], tmp.dir, { EVIDENT_AGENT_SERVER: '10.0.0.1:2' });
+    const r = await runCli(['agent', 'run', '--config', 'agent.yaml'], { cwd: tmp.dir, env: { EVIDENT_AGENT_SERVER: '10.0.0.1:2' } });
     assert.equal(r.code, 2);
     assert.match(r.stderr, new RegExp(`${join(tmp.dir, 'sub', 'none.pem').replace(/[.]/g, '\\.')}: no such file`));
-    const flagWins = await agentCli(['agent', 'run', '--config', 'agent.yaml', '--trust-bundle', 'empty.pem'], tmp.dir);
+    const flagWins = await runCli(['agent', 'run', '--config', 'agent.yaml', '--trust-bundle', 'empty.pem'], { cwd: tmp.dir });
     assert.match(flagWins.stderr, /empty\.pem: no PEM certificate/);
     await writeFile(join(tmp.dir, 'bad.yaml'), 'servr: x\n');
-    const bad = await agentCli(['agent', 'run', '--config', 'bad.yaml'], tmp.dir);
+    const bad = await runCli(['agent', 'run', '--config', 'bad.yaml'], { cwd: tmp.dir });
     assert.equal(bad.code, 2);
     assert.match(bad.stderr, /bad\.yaml: unknown setting 'servr'/);
   });
 
   it('a missing trust bundle file is an input error naming the file', async () => {
-    const r = await agentCli(['agent', 'run', '--server', '127.0.0.1:1', '--trust-bundle', 'missing.pem', '--join-token', 't'], tmp.dir);
+    const r = await runCli(['agent', 'run', '--server', '127.0.0.1:1', '--trust-bundle', 'missing.pem', '--join-token', 't'], { cwd: tmp.dir });
     assert.equal(r.code, 2);
     assert.match(r.stderr, /missing\.pem: no such file or directory/);
   });
 
   it('healthcheck: exit 0 when an agent answers on the socket, exit 3 when none does', async () => {
     const socket = join(tmp.dir, 'api.sock');
-    const down = await agentCli(['agent', 'healthcheck', '--socket', socket], tmp.dir);
+    const down = await runCli(['agent', 'healthcheck', '--socket', socket], { cwd: tmp.dir });
     assert.equal(down.code, 3);
     assert.match(down.stderr, /agent is not healthy/);
     const api = await WorkloadApiServer.start({ socketPath: socket, source: new SvidCache() });
     try {
-      const up = await agentCli(['agent', 'healthcheck', '--socket', `unix://${socket}`, '--json'], tmp.dir);
+      const up = await runCli(['agent', 'healthcheck', '--socket', `unix://${socket}`, '--json'], { cwd: tmp.dir });
       assert.equal(up.code, 0, up.stderr);
       assert.deepEqual(JSON.parse(up.stdout), { healthy: true, socket, detail: 'serving' });
     } finally {

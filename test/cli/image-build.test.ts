@@ -9,7 +9,7 @@ import { readImageLayout } from '../../src/oci/layout-reader.js';
 import { flattenLayers } from '../../src/oci/rootfs.js';
 import { readTar } from '../../src/oci/tar.js';
 import { runCli } from '../helpers/cli.js';
-import { imageProject } from './fixtures.js';
+import { imageProject } from '../oci/fixtures.js';
 
 const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
 

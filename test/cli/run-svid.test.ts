@@ -11,7 +11,7 @@ import { CertificateSigner } from '../../src/crypto/signer.js';
 import { generatePrivateKey } from '../../src/crypto/key-files.js';
 import type { Link, Metablock } from '../../src/intoto/models/types.js';
 import { FakeWorkloadApi, x509Response } from '../spiffe/fake-workload-api-server.js';
-import { makeCa, makeSvid } from '../spiffe/pki.js';
+import { makeCa, makeSvid } from '../helpers/pki.js';
 import { runCli } from '../helpers/cli.js';
 
 let dir: string;

@@ -1,19 +1,17 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { resolveServerConfig, settingsFromEnv, settingsFromFile } from '../../../src/identity/server/index.js';
-import { runCli } from '../../helpers/cli.js';
-import { TD } from './helpers.js';
-import { startServer, type Running } from './server-fixture.js';
+import { runCli } from '../helpers/cli.js';
+import { startServer, TD, type TestServer } from '../helpers/identity-server.js';
 
 describe('evident server (CLI against a running server)', () => {
-  let r: Running;
+  let r: TestServer;
   let sock: string;
   before(async () => {
     r = await startServer();
-    sock = r.server.config.adminSocket;
+    sock = r.adminSocket;
   });
   after(() => r.close());
 
@@ -101,36 +99,6 @@ describe('evident server (no server)', () => {
     const res = await runCli(['server', 'run', '--data-dir', '/tmp/x']);
     assert.equal(res.code, 2);
     assert.match(res.stderr, /^evident: trust domain is required/);
-  });
-});
-
-describe('server configuration', () => {
-  it('flags > file > env > defaults; file paths are relative to the file', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'evident-cfg-'));
-    try {
-      const yamlFile = join(dir, 'server.yaml');
-      await writeFile(yamlFile, 'trust_domain: file.org\ndata_dir: data\nbind: 0.0.0.0:9000\nx509_svid_ttl: 30m\n');
-      const file = await settingsFromFile(yamlFile);
-      const env = settingsFromEnv({ EVIDENT_SERVER_TRUST_DOMAIN: 'env.org', EVIDENT_SERVER_JWT_SVID_TTL: '60', EVIDENT_SERVER_BIND: '1.2.3.4:1' });
-      const cfg = resolveServerConfig({ flags: { bind: '127.0.0.1:7000' }, file, env }, '/cwd');
-      assert.equal(cfg.trustDomain, 'file.org', 'file over env');
-      assert.equal(cfg.bind, '127.0.0.1:7000', 'flag over file');
-      assert.equal(cfg.jwtSvidTtl, 60, 'env over default');
-      assert.equal(cfg.x509SvidTtl, 1800);
-      assert.equal(cfg.caTtl, 86400);
-      assert.equal(cfg.dataDir, join(dir, 'data'));
-      assert.equal(cfg.adminSocket, join(dir, 'data', 'admin.sock'));
-      const jsonFile = join(dir, 'server.json');
-      await writeFile(jsonFile, JSON.stringify({ trust_domain: 'json.org', data_dir: '/d' }));
-      assert.equal(resolveServerConfig({ flags: {}, file: await settingsFromFile(jsonFile), env: {} }, '/').trustDomain, 'json.org');
-      await writeFile(jsonFile, JSON.stringify({ trust_domian: 'typo.org' }));
-      await assert.rejects(settingsFromFile(jsonFile), /unknown setting 'trust_domian'/);
-      assert.throws(() => resolveServerConfig({ flags: { trust_domain: 'Bad_TD!', data_dir: '/d' }, file: {}, env: {} }, '/'), /invalid trust domain/);
-      assert.throws(() => resolveServerConfig({ flags: { trust_domain: 'a.org', data_dir: '/d', upstream_ca_cert: 'x' }, file: {}, env: {} }, '/'), /go together/);
-      assert.throws(() => resolveServerConfig({ flags: { trust_domain: 'a.org', data_dir: '/d', ca_ttl: 'soon' }, file: {}, env: {} }, '/'), /not a duration/);
-    } finally {
-      await rm(dir, { recursive: true, force: true });
-    }
   });
 });
 

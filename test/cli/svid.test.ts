@@ -1,7 +1,6 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { generateKeyPairSync } from 'node:crypto';
 import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,9 +9,9 @@ import { status } from '@grpc/grpc-js';
 import { SpiffeId } from '../../src/spiffe/spiffeid/index.js';
 import { JwtBundle, JwtBundleSet, X509Bundle } from '../../src/spiffe/bundle/index.js';
 import { X509Svid } from '../../src/spiffe/x509svid/index.js';
-import { FakeWorkloadApi, x509Response } from './fake-workload-api-server.js';
-import { makeCa, makeSvid, type TestCa } from './pki.js';
 import { runCli } from '../helpers/cli.js';
+import { ecKey, makeCa, makeSvid, type TestCa } from '../helpers/pki.js';
+import { FakeWorkloadApi, x509Response } from '../spiffe/fake-workload-api-server.js';
 
 describe('evident svid', () => {
   let dir: string;
@@ -20,7 +19,7 @@ describe('evident svid', () => {
   let ca: TestCa;
   let fed: TestCa;
   let socket: string;
-  const jwtKey = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  const jwtKey = ecKey();
 
   before(async () => {
     dir = await mkdtemp(join(tmpdir(), 'evident-cli-svid-'));

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { saveKeyPair } from '../../src/crypto/key-files.js';
 import { certsToPem } from '../../src/spiffe/internal/certs.js';
 import { FakeWorkloadApi, x509Response } from '../spiffe/fake-workload-api-server.js';
-import { makeCa, makeSvid, type TestCa } from '../spiffe/pki.js';
+import { makeCa, makeSvid, type TestCa } from '../helpers/pki.js';
 import { runCli, type CliResult } from '../helpers/cli.js';
 import { alice, owner } from '../intoto/verify/chain.js';
 import { tempDir, type TempDir } from '../intoto/verify/fixtures.js';

@@ -7,12 +7,9 @@ import assert from 'node:assert/strict';
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { generateKeyPairSync } from 'node:crypto';
 import { IdentityPlane } from '../../src/demo/identity-plane.js';
 import { runEvident, type ProcessResult } from '../../src/demo/evident-process.js';
-import { createCaCertificate } from '../../src/spiffe/x509svid/index.js';
-import { TrustDomain } from '../../src/spiffe/spiffeid/index.js';
-import { certsToPem } from '../../src/spiffe/internal/certs.js';
+import { makeCa } from '../helpers/pki.js';
 
 const BUILDER = 'spiffe://demo.evident/ci/builder';
 let root: string;
@@ -94,9 +91,7 @@ test('a layout expecting another SPIFFE ID fails, naming who signed', async () =
 
 test("a layout trusting another trust domain's CA refuses the SVID", async () => {
   const dir = await project('other-ca');
-  const key = generateKeyPairSync('ec', { namedCurve: 'P-256' });
-  const other = await createCaCertificate({ trustDomain: TrustDomain.parse('other.example'), publicKey: key.publicKey, privateKey: key.privateKey, ttlSeconds: 86400 });
-  await writeFile(join(dir, 'other-bundle.pem'), certsToPem([other]));
+  await writeFile(join(dir, 'other-bundle.pem'), (await makeCa('other.example', new Date())).pem);
   await pipeline(dir, spec({ rootFile: 'other-bundle.pem' }), identity.signWith('runner'));
   const r = await verify(dir);
   assert.equal(r.code, 1);

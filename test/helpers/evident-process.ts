@@ -1,8 +1,11 @@
-// Real `evident` processes for the end-to-end test: build once, spawn, wait for log lines, stop.
+// Real `evident` processes (the compiled bin/evident) for the end-to-end tests: build once, spawn, wait for
+// log lines, stop. In-process CLI tests use runCli (./cli.ts); test/cli/cli-runner.ts runs the CLI from source.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
-import { join } from 'node:path';
-import { REPO_ROOT } from './child.js';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const REPO_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
 const BIN = join(REPO_ROOT, 'bin', 'evident');
 

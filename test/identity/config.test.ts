@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { AGENT_SETTINGS, resolveAgentConfig } from '../../src/identity/agent/index.js';
-import { resolveServerConfig, SERVER_SETTINGS } from '../../src/identity/server/index.js';
+import { resolveServerConfig, SERVER_SETTINGS, settingsFromEnv, settingsFromFile } from '../../src/identity/server/index.js';
 import type { SettingLayer, SettingsSchema } from '../../src/util/settings.js';
 import { runCli } from '../helpers/cli.js';
 
@@ -85,6 +85,36 @@ describe('configuration: one resolution for the server and the agent', () => {
       assert.equal(side.schema.setting('log_level').env, `EVIDENT_${side.name.toUpperCase()}_LOG_LEVEL`);
     });
   }
+});
+
+describe('server configuration', () => {
+  it('flags > file > env > defaults; file paths are relative to the file', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'evident-cfg-'));
+    try {
+      const yamlFile = join(dir, 'server.yaml');
+      await writeFile(yamlFile, 'trust_domain: file.org\ndata_dir: data\nbind: 0.0.0.0:9000\nx509_svid_ttl: 30m\n');
+      const file = await settingsFromFile(yamlFile);
+      const env = settingsFromEnv({ EVIDENT_SERVER_TRUST_DOMAIN: 'env.org', EVIDENT_SERVER_JWT_SVID_TTL: '60', EVIDENT_SERVER_BIND: '1.2.3.4:1' });
+      const cfg = resolveServerConfig({ flags: { bind: '127.0.0.1:7000' }, file, env }, '/cwd');
+      assert.equal(cfg.trustDomain, 'file.org', 'file over env');
+      assert.equal(cfg.bind, '127.0.0.1:7000', 'flag over file');
+      assert.equal(cfg.jwtSvidTtl, 60, 'env over default');
+      assert.equal(cfg.x509SvidTtl, 1800);
+      assert.equal(cfg.caTtl, 86400);
+      assert.equal(cfg.dataDir, join(dir, 'data'));
+      assert.equal(cfg.adminSocket, join(dir, 'data', 'admin.sock'));
+      const jsonFile = join(dir, 'server.json');
+      await writeFile(jsonFile, JSON.stringify({ trust_domain: 'json.org', data_dir: '/d' }));
+      assert.equal(resolveServerConfig({ flags: {}, file: await settingsFromFile(jsonFile), env: {} }, '/').trustDomain, 'json.org');
+      await writeFile(jsonFile, JSON.stringify({ trust_domian: 'typo.org' }));
+      await assert.rejects(settingsFromFile(jsonFile), /unknown setting 'trust_domian'/);
+      assert.throws(() => resolveServerConfig({ flags: { trust_domain: 'Bad_TD!', data_dir: '/d' }, file: {}, env: {} }, '/'), /invalid trust domain/);
+      assert.throws(() => resolveServerConfig({ flags: { trust_domain: 'a.org', data_dir: '/d', upstream_ca_cert: 'x' }, file: {}, env: {} }, '/'), /go together/);
+      assert.throws(() => resolveServerConfig({ flags: { trust_domain: 'a.org', data_dir: '/d', ca_ttl: 'soon' }, file: {}, env: {} }, '/'), /not a duration/);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
 });
 
 describe('evident server run / agent run: attestors by name', () => {

@@ -4,18 +4,19 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createPrivateKey, generateKeyPairSync, sign as nodeSign, webcrypto } from 'node:crypto';
+import { createPrivateKey, generateKeyPairSync, sign as nodeSign } from 'node:crypto';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { generatePrivateKey, saveKeyPair } from '../../src/crypto/key-files.js';
+import { toPem } from '../../src/crypto/x509/pem.js';
 import { adminRequest, AdminApiError } from '../../src/identity/server/index.js';
 import { SpecReader } from '../../src/intoto/layout-spec/spec-reader.js';
-import { makeRoot } from '../crypto/x509/pki.js';
 import { runCli, type CliResult } from '../helpers/cli.js';
+import { startServer, type TestServer } from '../helpers/identity-server.js';
+import { makeRoot } from '../helpers/pki.js';
 import { chainLayout, owner, writeChain } from '../intoto/verify/chain.js';
-import { startServer, type Running } from '../identity/server/server-fixture.js';
 
 /** Generous for this machine, far below what the hostile inputs took before (7 to 200 s). */
 const FAST_MS = 4000;
@@ -189,12 +190,11 @@ describe('C. inputs that crashed with exit 70 now exit 2 with one line', () => {
     await saveKeyPair(generatePrivateKey('ed25519'), join(dir, 'owner'));
     const root = await makeRoot('corp');
     const der = Buffer.from(root.cert.rawData);
-    const spki = Buffer.from(await webcrypto.subtle.exportKey('spki', root.keys.publicKey));
+    const spki = root.key.spki;
     const at = der.indexOf(spki.subarray(spki.length - 65)); // the uncompressed P-256 point
     assert.ok(at > 0);
     der[at + 10] ^= 0xff; // no longer on the curve
-    const pem = `-----BEGIN CERTIFICATE-----\n${der.toString('base64').replace(/.{64}/g, '$&\n')}\n-----END CERTIFICATE-----\n`;
-    await writeFile(join(dir, 'corp.pem'), pem);
+    await writeFile(join(dir, 'corp.pem'), toPem('CERTIFICATE', der));
     await writeFile(join(dir, 'spec.yaml'), 'roots:\n  corp: corp.pem\nsteps: []\n');
     const r = await runCli(['layout', 'create', 'spec.yaml', '-k', 'owner'], { cwd: dir });
     assertOneLine(r, /^evident: spec\.yaml:2: roots\.corp: corp\.pem certificate 1 has an unusable public key \(/, 'bad EC point');
@@ -218,7 +218,7 @@ describe('C. inputs that crashed with exit 70 now exit 2 with one line', () => {
   });
 
   describe('join tokens with a huge ttl', () => {
-    let r: Running;
+    let r: TestServer;
     before(async () => {
       r = await startServer();
     });
@@ -226,19 +226,19 @@ describe('C. inputs that crashed with exit 70 now exit 2 with one line', () => {
 
     test('the admin API answers 400 naming the limit', async () => {
       for (const ttl of [99999999999999, 365 * 86400 + 1, 1e300]) {
-        await assert.rejects(adminRequest(r.server.config.adminSocket, 'POST', '/v1/join-tokens', { ttl }), (e: unknown) => {
+        await assert.rejects(adminRequest(r.adminSocket, 'POST', '/v1/join-tokens', { ttl }), (e: unknown) => {
           assert.ok(e instanceof AdminApiError, String(e));
           assert.equal(e.status, 400, `ttl ${ttl}: ${e.message}`);
           assert.match(e.message, /ttl must be a whole number of seconds from 1 to 31536000 \(one year\)/);
           return true;
         });
       }
-      const ok = await adminRequest(r.server.config.adminSocket, 'POST', '/v1/join-tokens', { ttl: 365 * 86400 });
+      const ok = await adminRequest(r.adminSocket, 'POST', '/v1/join-tokens', { ttl: 365 * 86400 });
       assert.equal(ok.status, 201);
     });
 
     test('evident server token generate --ttl 99999999999999: exit 2', async () => {
-      const res = await runCli(['server', 'token', 'generate', '--admin-socket', r.server.config.adminSocket, '--ttl', '99999999999999'], { env: {} });
+      const res = await runCli(['server', 'token', 'generate', '--admin-socket', r.adminSocket, '--ttl', '99999999999999'], { env: {} });
       assertOneLine(res, /^evident: --ttl: at most 31536000 seconds \(one year\), not 99999999999999$/, 'token --ttl huge');
     });
   });

@@ -25,8 +25,8 @@ import { status } from '@grpc/grpc-js';
 import { pino } from 'pino';
 import { Agent, JoinTokenAttestorClient } from '../../src/identity/agent/index.js';
 import { WorkloadApiClient, workloadApiServiceDefinition, type X509SVIDResponseMessage } from '../../src/spiffe/workloadapi/index.js';
+import { startServer, TD, type TestServer } from '../helpers/identity-server.js';
 import { openTempDir } from '../identity/agent/helpers.js';
-import { startServer, TD, type ServerFixture } from '../identity/agent/server-fixture.js';
 
 const UID = process.getuid?.() ?? 0;
 const PYTHON = existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3';
@@ -96,7 +96,7 @@ function decodeX509SvidResponse(b64: string): X509SVIDResponseMessage {
 
 describe('Workload API: fork + exec after connect does not pass for the exec\'d binary', { timeout: 60_000 }, () => {
   let tmp: { dir: string; cleanup: () => Promise<void> };
-  let server: ServerFixture;
+  let server: TestServer;
   let agent: Agent;
   let allowed: string;
   const logLines: string[] = [];
@@ -109,10 +109,10 @@ describe('Workload API: fork + exec after connect does not pass for the exec\'d 
     await chmod(allowed, 0o755);
     await writeFile(join(tmp.dir, 'attacker.py'), ATTACKER_PY);
     await writeFile(join(tmp.dir, 'child.mjs'), CHILD_MJS);
-    server = await startServer(join(tmp.dir, 'server'));
+    server = await startServer();
     agent = await Agent.start({
       serverAddress: server.address,
-      bootstrapRoots: await server.roots(),
+      bootstrapRoots: server.roots(),
       dataDir: join(tmp.dir, 'agent', 'data'),
       socketPath: join(tmp.dir, 'agent', 'api.sock'),
       syncIntervalMs: 300,
@@ -128,7 +128,7 @@ describe('Workload API: fork + exec after connect does not pass for the exec\'d 
 
   after(async () => {
     await agent?.stop();
-    await server?.stop();
+    await server?.close();
     await tmp?.cleanup();
   });
 

@@ -18,7 +18,7 @@ import { signMetablock } from '../../src/intoto/models/metablock.js';
 import type { CertificateConstraint, Layout } from '../../src/intoto/models/types.js';
 import { formatReport, verify } from '../../src/intoto/verify/index.js';
 import { runCli } from '../helpers/cli.js';
-import { caEntry, certSigner, makeCert, makeRoot, T0, type TestCert } from '../crypto/x509/pki.js';
+import { caEntry, certSigner, makeCert, makeRoot, T0, type TestCert } from '../helpers/pki.js';
 import { chainLinks, owner } from '../intoto/verify/chain.js';
 import { layout, link, linkName, put, sign, step, tempDir } from '../intoto/verify/fixtures.js';
 
@@ -164,7 +164,7 @@ describe('thresholds count key material, certificate signers included', () => {
 
   it('two certificates of one key, with two identities, count once', async () => {
     const first = await makeCert({ issuer: root, uris: [BUILDER] });
-    const second = await makeCert({ issuer: root, uris: [`${BUILDER}-2`], keys: first.keys });
+    const second = await makeCert({ issuer: root, uris: [`${BUILDER}-2`], key: first.key });
     const build = chainLinks().build!;
     const r = await run(certLayout([], [constraint(BUILDER), constraint(`${BUILDER}-2`)]), {
       'build.first.link': signMetablock(build, [certSigner(first)]),
@@ -177,7 +177,7 @@ describe('thresholds count key material, certificate signers included', () => {
 
   it('a functionary key listed under another keyid than its certificate gives it: counted once', async () => {
     const cert = await makeCert({ issuer: root, uris: [BUILDER] });
-    const key = new PrivateKey(KeyObject.from(cert.keys.privateKey));
+    const key = new PrivateKey(cert.key.privateKey);
     const asListed = signingAs(key, rewrapped(key.publicKey, 76));
     assert.notEqual(asListed.keyid, key.keyid);
     const build = chainLinks().build!;

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { TrustDomain } from '../../src/spiffe/spiffeid/index.js';
 import { BundleError, JwtBundle, JwtBundleSet, SpiffeBundle, X509Bundle, X509BundleSet, type BundleErrorReason } from '../../src/spiffe/bundle/index.js';
 import { SpiffeError } from '../../src/spiffe/errors.js';
-import { makeCa, type TestCa } from './pki.js';
+import { makeCa, type TestCa } from '../helpers/pki.js';
 
 const td = TrustDomain.parse('example.org');
 

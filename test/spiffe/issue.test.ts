@@ -7,23 +7,22 @@ import { createPrivateKey } from 'node:crypto';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseCertificatesPem } from '../../src/crypto/x509/index.js';
+import { parseCertificatesPem, toPem } from '../../src/crypto/x509/index.js';
 import { SpiffeId, TrustDomain } from '../../src/spiffe/spiffeid/index.js';
 import { X509Bundle } from '../../src/spiffe/bundle/index.js';
 import { createCertificate, createX509Svid, PreparedIssuer, verify } from '../../src/spiffe/x509svid/index.js';
-import { ecKey, makeCa, NOW } from './pki.js';
+import { ecKey, HOUR, makeCa, T0 } from '../helpers/pki.js';
 
-const HOUR = 3_600_000;
 const ID = SpiffeId.parse('spiffe://example.org/w');
 
 describe('createX509Svid validity', () => {
   it('backdates NotBefore a few seconds, but never before the issuer\'s NotBefore', async () => {
-    const ca = await makeCa('example.org'); // valid from NOW - 10 s
+    const ca = await makeCa('example.org'); // valid from T0 - 10 s
     const issuer = { certificate: ca.cert, privateKey: ca.key.privateKey };
-    const now = await createX509Svid({ id: ID, publicKey: ecKey().publicKey, issuer, now: new Date(NOW.getTime() + HOUR) });
-    assert.equal(now.notBefore.getTime(), NOW.getTime() + HOUR - 10_000);
+    const now = await createX509Svid({ id: ID, publicKey: ecKey().publicKey, issuer, now: new Date(T0.getTime() + HOUR) });
+    assert.equal(now.notBefore.getTime(), T0.getTime() + HOUR - 10_000);
     // the issuing clock behind the CA's: the leaf starts with the CA, not before it
-    const early = await createX509Svid({ id: ID, publicKey: ecKey().publicKey, issuer, now: new Date(NOW.getTime() - HOUR) });
+    const early = await createX509Svid({ id: ID, publicKey: ecKey().publicKey, issuer, now: new Date(T0.getTime() - HOUR) });
     assert.equal(early.notBefore.getTime(), ca.cert.notBefore.getTime());
     const late = await createX509Svid({ id: ID, publicKey: ecKey().publicKey, issuer, now: new Date(ca.cert.notAfter.getTime() - 60_000) });
     assert.equal(late.notAfter.getTime(), ca.cert.notAfter.getTime(), 'NotAfter capped at the CA\'s');
@@ -55,19 +54,19 @@ describe('PreparedIssuer', () => {
     const ca = await makeCa('example.org');
     const issuer = PreparedIssuer.of({ certificate: ca.cert, privateKey: ca.key.privateKey });
     assert.equal(PreparedIssuer.of({ certificate: ca.cert, privateKey: ca.key.privateKey }), issuer, 'prepared once per CA certificate and key');
-    const issued = issuer.issueX509Svid({ id: ID, publicKey: ecKey().publicKey, now: NOW, dnsNames: ['w.example.org'] });
-    const [leaf] = parseCertificatesPem(`-----BEGIN CERTIFICATE-----\n${issued.der.toString('base64')}\n-----END CERTIFICATE-----\n`);
+    const issued = issuer.issueX509Svid({ id: ID, publicKey: ecKey().publicKey, now: T0, dnsNames: ['w.example.org'] });
+    const [leaf] = parseCertificatesPem(toPem('CERTIFICATE', issued.der));
     assert.equal(leaf!.serialNumber, issued.serialNumber);
     assert.match(issued.serialNumber, /^[0-7][0-9a-f]{31}$/, 'a positive 128-bit serial');
-    const reference = await createX509Svid({ id: ID, publicKey: ecKey().publicKey, issuer: { certificate: ca.cert, privateKey: ca.key.privateKey }, now: NOW, dnsNames: ['w.example.org'] });
+    const reference = await createX509Svid({ id: ID, publicKey: ecKey().publicKey, issuer: { certificate: ca.cert, privateKey: ca.key.privateKey }, now: T0, dnsNames: ['w.example.org'] });
     assert.deepEqual(leaf!.extensions.map((e) => [e.type, e.critical]), reference.extensions.map((e) => [e.type, e.critical]));
-    assert.equal(verify([leaf!], ca.bundle, { time: NOW }).id.toString(), ID.toString());
+    assert.equal(verify([leaf!], ca.bundle, { time: T0 }).id.toString(), ID.toString());
   });
 
   it('writes a given serial as a positive INTEGER and reports it as X509Certificate reads it', async () => {
     const ca = await makeCa('example.org');
     const issuer = { certificate: ca.cert, privateKey: ca.key.privateKey };
-    const base = { subject: 'CN=s', publicKey: ecKey().publicKey, issuer, notBefore: NOW, notAfter: new Date(NOW.getTime() + HOUR) };
+    const base = { subject: 'CN=s', publicKey: ecKey().publicKey, issuer, notBefore: T0, notAfter: new Date(T0.getTime() + HOUR) };
     assert.equal((await createCertificate({ ...base, serialNumber: '80' })).serialNumber, '80');
     assert.equal((await createCertificate({ ...base, serialNumber: '000102' })).serialNumber, '0102');
     assert.equal(PreparedIssuer.of(issuer).sign({ ...base, serialNumber: 'ff01' }).serialNumber, 'ff01');

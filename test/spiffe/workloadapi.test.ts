@@ -21,7 +21,7 @@ import {
 } from '../../src/spiffe/workloadapi/index.js';
 import { exitCodeFor } from '../../src/errors.js';
 import { FakeWorkloadApi, x509Response } from './fake-workload-api-server.js';
-import { makeCa, makeSvid, type TestCa } from './pki.js';
+import { makeCa, makeSvid, type TestCa } from '../helpers/pki.js';
 
 function isReason(reason: WorkloadApiErrorReason, exit?: number) {
   return (e: unknown): boolean => {

@@ -18,9 +18,7 @@ import {
 } from '../../src/spiffe/x509svid/index.js';
 import { X509BundleSet } from '../../src/spiffe/bundle/index.js';
 import { exitCodeFor } from '../../src/errors.js';
-import { ecKey, makeCa, NOW, type KeyPair, type TestCa } from './pki.js';
-
-const HOUR = 3600_000;
+import { ecKey, HOUR, makeCa, makeCert, T0, type CertOptions, type Issuer, type KeyPair, type TestCa, type TestKey } from '../helpers/pki.js';
 
 function isReason(reason: X509SvidErrorReason, code?: string) {
   return (e: unknown): boolean => {
@@ -33,22 +31,20 @@ function isReason(reason: X509SvidErrorReason, code?: string) {
 }
 
 /** A leaf with chosen (possibly broken) properties, signed by `ca`. */
-async function leaf(
-  ca: { cert: X509Certificate; key: KeyPair },
-  over: { uris?: string[]; ca?: boolean; keyUsages?: number; notBefore?: Date; notAfter?: Date } = {},
-  key: KeyPair = ecKey(),
-): Promise<X509Certificate> {
-  return createCertificate({
+async function leaf(ca: Issuer, over: CertOptions = {}, key: TestKey = ecKey()): Promise<X509Certificate> {
+  const made = await makeCert({
     subject: 'O=SPIFFE',
-    publicKey: key.publicKey,
-    issuer: { certificate: ca.cert, privateKey: ca.key.privateKey },
-    notBefore: over.notBefore ?? new Date(NOW.getTime() - HOUR),
-    notAfter: over.notAfter ?? new Date(NOW.getTime() + HOUR),
-    uris: over.uris ?? ['spiffe://example.org/workload'],
-    ca: over.ca ?? false,
-    keyUsages: over.keyUsages ?? KeyUsageFlags.digitalSignature,
+    issuer: ca,
+    key,
+    notBefore: new Date(T0.getTime() - HOUR),
+    notAfter: new Date(T0.getTime() + HOUR),
+    uris: ['spiffe://example.org/workload'],
+    ca: false,
+    keyUsages: KeyUsageFlags.digitalSignature,
     extKeyUsages: [ExtendedKeyUsage.serverAuth, ExtendedKeyUsage.clientAuth],
+    ...over,
   });
+  return made.cert;
 }
 
 describe('x509svid.verify', () => {
@@ -60,7 +56,7 @@ describe('x509svid.verify', () => {
     other = await makeCa('other.org');
     bundles = X509BundleSet.of([ca.bundle, other.bundle]);
   });
-  const opts = { time: NOW };
+  const opts = { time: T0 };
 
   it('accepts a leaf signed by the root of its own trust domain', async () => {
     const l = await leaf(ca);
@@ -72,7 +68,7 @@ describe('x509svid.verify', () => {
 
   it('accepts a chain through an intermediate CA', async () => {
     const ik = ecKey('P-384');
-    const inter = await createCaCertificate({ trustDomain: ca.td, publicKey: ik.publicKey, issuer: { certificate: ca.cert, privateKey: ca.key.privateKey }, now: NOW });
+    const inter = await createCaCertificate({ trustDomain: ca.td, publicKey: ik.publicKey, issuer: { certificate: ca.cert, privateKey: ca.key.privateKey }, now: T0 });
     const l = await leaf({ cert: inter, key: ik });
     const r = verify([l, inter], bundles, opts);
     assert.equal(r.verifiedChains[0]?.length, 3);
@@ -116,9 +112,9 @@ describe('x509svid.verify', () => {
   });
 
   it('rejects an expired leaf and a leaf not yet valid', async () => {
-    const l = await leaf(ca, { notAfter: new Date(NOW.getTime() - 1000) });
+    const l = await leaf(ca, { notAfter: new Date(T0.getTime() - 1000) });
     assert.throws(() => verify([l], bundles, opts), (e: unknown) => isReason('CERT_EXPIRED')(e) && /leaf certificate expired/.test((e as Error).message));
-    const young = await leaf(ca, { notBefore: new Date(NOW.getTime() + HOUR) });
+    const young = await leaf(ca, { notBefore: new Date(T0.getTime() + HOUR) });
     assert.throws(() => verify([young], bundles, opts), isReason('CERT_NOT_YET_VALID'));
   });
 
@@ -128,10 +124,10 @@ describe('x509svid.verify', () => {
       trustDomain: ca.td,
       publicKey: ik.publicKey,
       issuer: { certificate: ca.cert, privateKey: ca.key.privateKey },
-      notBefore: new Date(NOW.getTime() - 2 * HOUR),
-      notAfter: new Date(NOW.getTime() - HOUR),
+      notBefore: new Date(T0.getTime() - 2 * HOUR),
+      notAfter: new Date(T0.getTime() - HOUR),
     });
-    const l = await leaf({ cert: inter, key: ik }, { notBefore: new Date(NOW.getTime() - 2 * HOUR) });
+    const l = await leaf({ cert: inter, key: ik }, { notBefore: new Date(T0.getTime() - 2 * HOUR) });
     assert.throws(() => verify([l, inter], bundles, opts), (e: unknown) => isReason('CERT_EXPIRED')(e) && /intermediate #1/.test((e as Error).message));
   });
 
@@ -141,8 +137,8 @@ describe('x509svid.verify', () => {
       subject: 'CN=not a ca',
       publicKey: ik.publicKey,
       issuer: { certificate: ca.cert, privateKey: ca.key.privateKey },
-      notBefore: new Date(NOW.getTime() - HOUR),
-      notAfter: new Date(NOW.getTime() + HOUR),
+      notBefore: new Date(T0.getTime() - HOUR),
+      notAfter: new Date(T0.getTime() + HOUR),
       ca: false,
       keyUsages: KeyUsageFlags.digitalSignature,
     });
@@ -159,16 +155,16 @@ describe('x509svid.verify', () => {
   });
 
   it('rejects an expired root', async () => {
-    const old = await makeCa('example.org', new Date(NOW.getTime() - 40 * 24 * HOUR));
+    const old = await makeCa('example.org', new Date(T0.getTime() - 40 * 24 * HOUR));
     const l = await leaf(old);
     assert.throws(() => verify([l], old.bundle, opts), (e: unknown) => isReason('CERT_EXPIRED')(e) && /root/.test((e as Error).message));
   });
 
   it('enforces path length constraints', async () => {
     const k1 = ecKey();
-    const i1 = await createCaCertificate({ trustDomain: ca.td, publicKey: k1.publicKey, issuer: { certificate: ca.cert, privateKey: ca.key.privateKey }, now: NOW, pathLength: 0 });
+    const i1 = await createCaCertificate({ trustDomain: ca.td, publicKey: k1.publicKey, issuer: { certificate: ca.cert, privateKey: ca.key.privateKey }, now: T0, pathLength: 0 });
     const k2 = ecKey();
-    const i2 = await createCaCertificate({ trustDomain: ca.td, publicKey: k2.publicKey, issuer: { certificate: i1, privateKey: k1.privateKey }, now: NOW });
+    const i2 = await createCaCertificate({ trustDomain: ca.td, publicKey: k2.publicKey, issuer: { certificate: i1, privateKey: k1.privateKey }, now: T0 });
     const l = await leaf({ cert: i2, key: k2 });
     assert.throws(() => verify([l, i2, i1], bundles, opts), isReason('PATH_LEN_EXCEEDED'));
   });

@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { certificateAttributes, parseCertificatesPem, verifyCertificateChain, X509ChainError } from '../../../src/crypto/x509/index.js';
-import { makeCert, makeIntermediate, makeRoot, T0 } from './pki.js';
+import { makeCert, makeIntermediate, makeRoot, T0 } from '../../helpers/pki.js';
 
 const reason = (r: string, message?: RegExp) => (e: unknown) => {
   assert.ok(e instanceof X509ChainError, String(e));

@@ -1,36 +1,35 @@
-import { generateKeyPairSync } from 'node:crypto';
 import { readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { Agent, JoinTokenAttestorClient, X509popAttestorClient, type AgentOptions } from '../../../src/identity/agent/index.js';
-import { derToPem } from '../../../src/identity/agent/trust-bundle.js';
 import { EvidentError } from '../../../src/errors.js';
 import { X509Bundle, X509BundleSet } from '../../../src/spiffe/bundle/index.js';
 import { TrustDomain } from '../../../src/spiffe/spiffeid/index.js';
 import { WorkloadApiClient, WorkloadApiError } from '../../../src/spiffe/workloadapi/index.js';
-import { createCaCertificate, createCertificate, KeyUsageFlags, verify } from '../../../src/spiffe/x509svid/index.js';
+import { verify } from '../../../src/spiffe/x509svid/index.js';
+import { startServer, TD, type TestServer } from '../../helpers/identity-server.js';
+import { makeCa, makeCert } from '../../helpers/pki.js';
 import { openTempDir } from './helpers.js';
-import { startServer, TD, type ServerFixture } from './server-fixture.js';
 
 const UID = process.getuid?.() ?? 0;
 
 describe('agent core against an in-process server', () => {
   let tmp: { dir: string; cleanup: () => Promise<void> };
-  let server: ServerFixture;
+  let server: TestServer;
   let roots: Buffer[];
   let seq = 0;
   const agents: Agent[] = [];
 
   before(async () => {
     tmp = await openTempDir('evident-agent-core-');
-    server = await startServer(join(tmp.dir, 'server'));
-    roots = await server.roots();
+    server = await startServer({ dataDir: join(tmp.dir, 'server') });
+    roots = server.roots();
   });
 
   after(async () => {
     for (const a of agents) await a.stop();
-    await server.stop();
+    await server.close();
     await tmp.cleanup();
   });
 
@@ -111,12 +110,12 @@ describe('agent core against an in-process server', () => {
     const e1 = await server.createEntry('/workload/outage', a.spiffeId, [`unix:uid:${UID}`]);
     await a.syncNow();
     const port = server.port;
-    await server.stop();
+    await server.close();
     await a.syncNow(); // a round against a dead server: logged, nothing lost
     const c = client(a);
     try {
       assert.deepEqual((await c.fetchX509SVIDs()).map((s) => s.id.toString()), [e1.spiffe_id]);
-      server = await startServer(join(tmp.dir, 'server'), port);
+      server = await startServer({ dataDir: join(tmp.dir, 'server'), port });
       const e2 = await server.createEntry('/workload/after-outage', a.spiffeId, [`unix:uid:${UID}`, 'unix:gid:' + (process.getgid?.() ?? 0)]);
       // the agent's own rounds reconnect (gRPC backs off after the outage); wait for it to catch up
       const want = [e1.spiffe_id, e2.spiffe_id].sort();
@@ -173,9 +172,9 @@ describe('agent core against an in-process server', () => {
   });
 
   it('pushes the next CA to bundle streams when the server rotates its CA (ca_ttl 20 s: prepared after ~5 s)', async () => {
-    const rotating = await startServer(join(tmp.dir, 'server-rotating'), undefined, { ca_ttl: '20', x509_svid_ttl: '8', jwt_svid_ttl: '8' });
+    const rotating = await startServer({ settings: { ca_ttl: '20', x509_svid_ttl: '8', jwt_svid_ttl: '8' } });
     try {
-      const a = await startAgent({ attestor: new JoinTokenAttestorClient(await rotating.joinToken()), serverAddress: rotating.address, bootstrapRoots: await rotating.roots() });
+      const a = await startAgent({ attestor: new JoinTokenAttestorClient(await rotating.joinToken()), serverAddress: rotating.address, bootstrapRoots: rotating.roots() });
       await rotating.createEntry('/workload/ca-rotation', a.spiffeId, [`unix:uid:${UID}`]);
       await a.syncNow();
       const c = client(a);
@@ -192,30 +191,20 @@ describe('agent core against an in-process server', () => {
         await a.stop();
       }
     } finally {
-      await rotating.stop();
+      await rotating.close();
     }
   });
 
   it('x509pop: attests with a node certificate, and attests again after eviction', async () => {
-    const nodeCaKey = generateKeyPairSync('ec', { namedCurve: 'P-256' });
-    const nodeCa = await createCaCertificate({ trustDomain: TrustDomain.parse('nodes.example'), publicKey: nodeCaKey.publicKey, privateKey: nodeCaKey.privateKey });
-    const nodeKey = generateKeyPairSync('ec', { namedCurve: 'P-256' });
-    const nodeCert = await createCertificate({
-      subject: 'CN=node-1',
-      publicKey: nodeKey.publicKey,
-      issuer: { certificate: nodeCa, privateKey: nodeCaKey.privateKey },
-      notBefore: new Date(Date.now() - 60_000),
-      notAfter: new Date(Date.now() + 3600_000),
-      ca: false,
-      keyUsages: KeyUsageFlags.digitalSignature,
-    });
+    const nodeCa = await makeCa('nodes.example', new Date());
+    const nodeCert = await makeCert({ subject: 'CN=node-1', issuer: nodeCa, ca: false, now: new Date() });
     const dir = join(tmp.dir, 'x509pop');
-    await writeFile(join(tmp.dir, 'node-ca.pem'), derToPem([Buffer.from(nodeCa.rawData)]));
-    await writeFile(join(tmp.dir, 'node.pem'), derToPem([Buffer.from(nodeCert.rawData)]));
-    await writeFile(join(tmp.dir, 'node.key'), nodeKey.privateKey.export({ type: 'pkcs8', format: 'pem' }) as string);
+    await writeFile(join(tmp.dir, 'node-ca.pem'), nodeCa.pem);
+    await writeFile(join(tmp.dir, 'node.pem'), nodeCert.pem);
+    await writeFile(join(tmp.dir, 'node.key'), nodeCert.key.privateKey.export({ type: 'pkcs8', format: 'pem' }) as string);
     const port = server.port;
-    await server.stop();
-    server = await startServer(join(tmp.dir, 'server'), port, { x509pop_ca_bundle: join(tmp.dir, 'node-ca.pem') });
+    await server.close();
+    server = await startServer({ dataDir: join(tmp.dir, 'server'), port, settings: { x509pop_ca_bundle: join(tmp.dir, 'node-ca.pem') } });
     const attestor = await X509popAttestorClient.load(join(tmp.dir, 'node.pem'), join(tmp.dir, 'node.key'));
     const a = await startAgent({ attestor, dataDir: join(dir, 'data') }, 'x509pop');
     assert.match(a.spiffeId, new RegExp(`^spiffe://${TD.replace('.', '\\.')}/evident/agent/x509pop/[0-9a-f]{40}$`));

@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { generateKeyPairSync } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -9,9 +8,7 @@ import {
   X509popAttestorClient, type WorkloadAttestorPlugin,
 } from '../../../src/identity/agent/index.js';
 import { Catalog } from '../../../src/identity/common/catalog.js';
-import { derToPem } from '../../../src/identity/agent/trust-bundle.js';
-import { TrustDomain } from '../../../src/spiffe/spiffeid/index.js';
-import { createCaCertificate } from '../../../src/spiffe/x509svid/index.js';
+import { makeCa } from '../../helpers/pki.js';
 import { openTempDir } from './helpers.js';
 
 const usage = (pattern: RegExp) => (e: unknown): boolean => e instanceof EvidentError && e.code === 'BAD_USAGE' && pattern.test(e.message);
@@ -20,10 +17,9 @@ describe('agent catalog: node attestor clients and workload attestors by name', 
   let tmp: { dir: string; cleanup: () => Promise<void> };
   before(async () => {
     tmp = await openTempDir('evident-agent-catalog-');
-    const key = generateKeyPairSync('ec', { namedCurve: 'P-256' });
-    const cert = await createCaCertificate({ trustDomain: TrustDomain.parse('nodes.example'), publicKey: key.publicKey, privateKey: key.privateKey });
-    await writeFile(join(tmp.dir, 'node.pem'), derToPem([Buffer.from(cert.rawData)]));
-    await writeFile(join(tmp.dir, 'node.key'), key.privateKey.export({ type: 'pkcs8', format: 'pem' }) as string);
+    const node = await makeCa('nodes.example', new Date());
+    await writeFile(join(tmp.dir, 'node.pem'), node.pem);
+    await writeFile(join(tmp.dir, 'node.key'), node.key.privateKey.export({ type: 'pkcs8', format: 'pem' }) as string);
   });
   after(() => tmp.cleanup());
 

@@ -1,9 +1,9 @@
 import { spawn } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { REPO_ROOT } from '../../helpers/evident-process.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
-export const REPO_ROOT = join(here, '..', '..', '..');
 const CHILD = join(here, 'workload-child.ts');
 
 export interface ChildResult {

@@ -11,9 +11,9 @@ import { credentials, Metadata, status, type Client, type ClientReadableStream, 
 import { adminRequest } from '../../../src/identity/server/index.js';
 import { WorkloadApiClient, workloadApiClientConstructor } from '../../../src/spiffe/workloadapi/index.js';
 import { runWorkload, type WorkloadRun } from './child.js';
+import { ensureBuilt, evidentCommand, runEvident, startEvident, type EvidentProcess } from '../../helpers/evident-process.js';
+import { freePort } from '../../helpers/identity-server.js';
 import { canSwitchUser, NOBODY, openTempDir } from './helpers.js';
-import { freePort } from './server-fixture.js';
-import { ensureBuilt, evidentCommand, runEvident, startEvident, type EvidentProcess } from './processes.js';
 
 const TD = 'e2e.example';
 

@@ -6,7 +6,8 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import * as x509 from '../../../src/crypto/x509/x509.js';
 import { createCaCert, generateSigningKey, loadUpstreamCa, toPem } from '../../../src/identity/server/ca/index.js';
-import { caEnv, ecKey, T0, TD } from './helpers.js';
+import { ecKey } from '../../helpers/pki.js';
+import { caEnv, T0, TD } from './helpers.js';
 
 const H = 3_600_000;
 

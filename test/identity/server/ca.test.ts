@@ -5,12 +5,13 @@ import { decodeProtectedHeader, importJWK, jwtVerify } from 'jose';
 import { rotationStep } from '../../../src/identity/server/ca/index.js';
 import * as x509 from '../../../src/crypto/x509/x509.js';
 import type { CaKey } from '../../../src/identity/server/datastore/index.js';
-import { caEnv, ecKey, T0, TD } from './helpers.js';
+import { ecKey } from '../../helpers/pki.js';
+import { caEnv, T0, TD } from './helpers.js';
 
 const H = 3600_000;
 
 describe('CA issuing', () => {
-  it('creates a self-signed P-256 root and signs a leaf exactly as DESIGN.md §3 says', async () => {
+  it('creates a self-signed P-256 root and signs a leaf exactly as the X.509-SVID format requires', async () => {
     const env = await caEnv();
     try {
       const [rootDer] = env.ca.bundle().x509Authorities;

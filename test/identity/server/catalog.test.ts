@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { generateKeyPairSync } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,9 +9,7 @@ import {
   JoinTokenAttestor, ManualClock, NodeAttestorRegistry, nodeAttestorCatalog, openSqliteDatastore, resolveServerConfig, X509popAttestor,
   type Datastore, type NodeAttestorPlugin,
 } from '../../../src/identity/server/index.js';
-import { derToPem } from '../../../src/identity/agent/trust-bundle.js';
-import { TrustDomain } from '../../../src/spiffe/spiffeid/index.js';
-import { createCaCertificate } from '../../../src/spiffe/x509svid/index.js';
+import { makeCa } from '../../helpers/pki.js';
 
 const usage = (pattern: RegExp) => (e: unknown): boolean => e instanceof EvidentError && e.code === 'BAD_USAGE' && pattern.test(e.message);
 
@@ -24,10 +21,8 @@ describe('server catalog: node attestors by name', () => {
   before(async () => {
     dir = await mkdtemp(join(tmpdir(), 'evident-catalog-'));
     ds = await openSqliteDatastore(join(dir, 'ds.sqlite'));
-    const key = generateKeyPairSync('ec', { namedCurve: 'P-256' });
-    const ca = await createCaCertificate({ trustDomain: TrustDomain.parse('nodes.example'), publicKey: key.publicKey, privateKey: key.privateKey });
     bundle = join(dir, 'node-ca.pem');
-    await writeFile(bundle, derToPem([Buffer.from(ca.rawData)]));
+    await writeFile(bundle, (await makeCa('nodes.example', new Date())).pem);
   });
   after(async () => {
     await ds.close();

@@ -1,81 +1,43 @@
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { pemBlocks } from '../../../src/identity/server/ca/index.js';
 import { AgentApiClient } from '../../../src/identity/proto/index.js';
-import { newKey } from './server-fixture.js';
+import { ensureBuilt, evidentCommand, REPO_ROOT, runEvident, startEvident, type EvidentProcess } from '../../helpers/evident-process.js';
+import { ecKey } from '../../helpers/pki.js';
 
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 const TD = 'e2e.example.org';
 
-/** The real CLI in a real process (npm test builds dist/ first). */
-function cliCommand(): string[] {
-  return [join(ROOT, 'bin/evident')];
-}
-
-function cli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((done) => {
-    const p = spawn(process.execPath, [...cliCommand(), ...args], { cwd: ROOT, env: { ...process.env, ...env } });
-    let stdout = '';
-    let stderr = '';
-    p.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    p.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    p.on('close', (code) => done({ code: code ?? -1, stdout, stderr }));
-  });
-}
-
-interface ServerProc {
-  proc: ChildProcess;
-  bind: string;
-  logs: () => string;
-  exited: Promise<number>;
-}
-
-/** Starts `evident server run` and waits for its readiness log line. */
-function startServerProcess(dataDir: string): Promise<ServerProc> {
-  return new Promise((resolveStart, reject) => {
-    const proc = spawn(process.execPath, [...cliCommand(), 'server', 'run', '--trust-domain', TD, '--data-dir', dataDir, '--bind', '127.0.0.1:0'], { cwd: ROOT });
-    let logs = '';
-    const exited = new Promise<number>((r) => proc.on('close', (code) => r(code ?? -1)));
-    const timer = setTimeout(() => reject(new Error(`server not ready in 30 s:\n${logs}`)), 30_000);
-    proc.stderr!.on('data', (d: Buffer) => {
-      logs += d.toString();
-      for (const line of logs.split('\n')) {
-        if (!line.includes('"server ready"')) continue;
-        clearTimeout(timer);
-        resolveStart({ proc, bind: (JSON.parse(line) as { bind: string }).bind, logs: () => logs, exited });
-        return;
-      }
-    });
-    void exited.then((code) => reject(new Error(`server exited (${code}) before ready:\n${logs}`)));
-  });
-}
-
-async function stop(s: ServerProc): Promise<number> {
-  s.proc.kill('SIGTERM');
-  return s.exited;
+/** `evident server run` as a real process, once it has logged that it is ready, and the address it bound. */
+async function startServerProcess(cmd: string[], dataDir: string): Promise<{ proc: EvidentProcess; bind: string }> {
+  const proc = startEvident(cmd, ['server', 'run', '--trust-domain', TD, '--data-dir', dataDir, '--bind', '127.0.0.1:0'], REPO_ROOT);
+  await proc.waitFor(/"server ready"/, 30_000);
+  const ready = proc.stderr().split('\n').find((line) => line.includes('"server ready"'))!;
+  return { proc, bind: (JSON.parse(ready) as { bind: string }).bind };
 }
 
 describe('end to end: the real server process, the CLI, and an agent API client', () => {
+  let cmd: string[];
   let dir: string;
   let sock: string;
-  let server: ServerProc | undefined;
+  let server: { proc: EvidentProcess; bind: string } | undefined;
+  const cli = (args: string[]) => runEvident(cmd, args, REPO_ROOT);
   before(async () => {
+    ensureBuilt();
+    cmd = evidentCommand();
     dir = await mkdtemp(join(tmpdir(), 'evident-e2e-'));
     sock = join(dir, 'admin.sock');
   });
   after(async () => {
-    if (server && server.proc.exitCode === null) await stop(server);
+    await server?.proc.stop();
     await rm(dir, { recursive: true, force: true });
   });
 
   it('issues an SVID that chains to `server bundle show`, and a restart loses nothing', async () => {
-    server = await startServerProcess(dir);
+    server = await startServerProcess(cmd, dir);
     assert.equal((await cli(['server', 'healthcheck', '--admin-socket', sock])).code, 0);
 
     const tok = await cli(['server', 'token', 'generate', '--admin-socket', sock]);
@@ -91,14 +53,14 @@ describe('end to end: the real server process, the CLI, and an agent API client'
     assert.equal(roots.length, 1);
 
     // the test agent: attest over TLS (trusting the bundle the CLI printed), then mTLS with its SVID
-    const agentKey = newKey();
+    const agentKey = ecKey();
     const anon = new AgentApiClient({ address: server.bind, trustDomain: TD, trustBundle: roots });
     const attested = await anon.attest({ type: 'join_token', payload: Buffer.from(token), key: { public_key: agentKey.spki } });
     anon.close();
     assert.equal(attested.svid?.spiffe_id, agentId);
     const identity = { certChain: attested.svid!.cert_chain, privateKeyPem: agentKey.privateKey.export({ format: 'pem', type: 'pkcs8' }) as string };
     const agent = new AgentApiClient({ address: server.bind, trustDomain: TD, trustBundle: roots, identity });
-    const [res] = await agent.signX509Svids([{ entry_id: entryId, key: { public_key: newKey().spki } }]);
+    const [res] = await agent.signX509Svids([{ entry_id: entryId, key: { public_key: ecKey().spki } }]);
     agent.close();
     assert.equal(res!.error, '');
     const leaf = new X509Certificate(res!.svid!.cert_chain[0]!);
@@ -107,10 +69,10 @@ describe('end to end: the real server process, the CLI, and an agent API client'
     assert.ok(leaf.checkIssued(root) && leaf.verify(root.publicKey), 'the SVID chains to the bundle');
 
     // graceful stop, then a restart on the same data dir
-    assert.equal(await stop(server), 0);
-    assert.match(server.logs(), /"shutting down"/);
+    assert.equal(await server.proc.stop(), 0);
+    assert.match(server.proc.stderr(), /"shutting down"/);
     assert.equal((await cli(['server', 'healthcheck', '--admin-socket', sock])).code, 3, 'down means exit 3');
-    server = await startServerProcess(dir);
+    server = await startServerProcess(cmd, dir);
 
     const shown = await cli(['server', 'entry', 'show', entryId, '--admin-socket', sock, '--json']);
     assert.equal(shown.code, 0, 'the entry survived');
@@ -119,11 +81,11 @@ describe('end to end: the real server process, the CLI, and an agent API client'
     const bundle2 = await cli(['server', 'bundle', 'show', '--admin-socket', sock]);
     assert.equal(bundle2.stdout, bundle.stdout, 'the CA survived');
     const again = new AgentApiClient({ address: server.bind, trustDomain: TD, trustBundle: roots });
-    await assert.rejects(again.attest({ type: 'join_token', payload: Buffer.from(token), key: { public_key: newKey().spki } }), /already used/, 'the token use survived');
+    await assert.rejects(again.attest({ type: 'join_token', payload: Buffer.from(token), key: { public_key: ecKey().spki } }), /already used/, 'the token use survived');
     again.close();
     const agent2 = new AgentApiClient({ address: server.bind, trustDomain: TD, trustBundle: roots, identity });
     assert.deepEqual((await agent2.fetchEntries()).map((e) => e.id), [entryId], 'the old agent SVID still works');
     agent2.close();
-    assert.equal(await stop(server), 0);
+    assert.equal(await server.proc.stop(), 0);
   });
 });

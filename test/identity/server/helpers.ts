@@ -1,13 +1,15 @@
-import { generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CaManager, type CaOptions } from '../../../src/identity/server/ca/index.js';
 import { ManualClock } from '../../../src/identity/server/clock.js';
 import { openSqliteDatastore, type Datastore } from '../../../src/identity/server/datastore/index.js';
+import { TD } from '../../helpers/identity-server.js';
+import { T0 as PKI_T0 } from '../../helpers/pki.js';
 
-export const TD = 'example.org';
-export const T0 = Date.UTC(2026, 0, 1, 0, 0, 0);
+export { TD };
+/** The frozen clock of a CA environment (ms): the test PKI's. */
+export const T0 = PKI_T0.getTime();
 
 export interface Env {
   dir: string;
@@ -32,9 +34,4 @@ export async function caEnv(over: Partial<CaOptions> = {}): Promise<Env> {
       await rm(dir, { recursive: true, force: true });
     },
   };
-}
-
-export function ecKey(): { privateKey: KeyObject; publicKey: KeyObject; spki: Buffer } {
-  const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
-  return { privateKey, publicKey, spki: publicKey.export({ format: 'der', type: 'spki' }) };
 }

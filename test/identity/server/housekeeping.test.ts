@@ -1,17 +1,17 @@
 import assert from 'node:assert/strict';
 import { it } from 'node:test';
-import { adminRequest, ManualClock } from '../../../src/identity/server/index.js';
-import { TD } from './helpers.js';
-import { newKey, startServer } from './server-fixture.js';
+import { ManualClock } from '../../../src/identity/server/index.js';
+import { startServer, TD } from '../../helpers/identity-server.js';
+import { ecKey } from '../../helpers/pki.js';
 
 const DAY = 86_400_000;
 
 it('a running server prunes, on its own timer, an agent whose SVID expired more than a day ago', async () => {
   const clock = new ManualClock(Date.now());
-  const r = await startServer({ x509_svid_ttl: '10m' }, clock, 20);
+  const r = await startServer({ settings: { x509_svid_ttl: '10m' }, clock, tickMs: 20 });
   try {
-    const token = ((await adminRequest(r.server.config.adminSocket, 'POST', '/v1/join-tokens', {})).body as { token: string }).token;
-    await r.anonymous().attest({ type: 'join_token', payload: Buffer.from(token), key: { public_key: newKey().spki } });
+    const token = await r.joinToken();
+    await r.anonymous().attest({ type: 'join_token', payload: Buffer.from(token), key: { public_key: ecKey().spki } });
     const agentId = `spiffe://${TD}/evident/agent/join_token/${token}`;
     const agent = await r.server.ds.agents.fetch(agentId);
     assert.ok(agent, 'attested');

@@ -2,56 +2,26 @@
 // (src/crypto/x509): the rules it enforces for signatures (key usage of CAs, path length) protect the
 // server's agent authentication too, and the payload and challenge are the agent's own (identity/common).
 import assert from 'node:assert/strict';
-import { generateKeyPairSync, type KeyObject } from 'node:crypto';
+import type { KeyObject } from 'node:crypto';
 import { describe, it } from 'node:test';
-import type { X509Certificate } from '../../../src/crypto/x509/x509.js';
 import { answerX509popChallenge, x509popPayload } from '../../../src/identity/common/index.js';
 import { ManualClock, X509popAttestor } from '../../../src/identity/server/index.js';
 import { sha1Hex } from '../../../src/identity/server/nodeattest/x509pop.js';
-import { createCertificate, KeyUsageFlags } from '../../../src/spiffe/x509svid/index.js';
+import { KeyUsageFlags } from '../../../src/spiffe/x509svid/index.js';
+import { HOUR, makeCert, makeIntermediate, makeRoot, T0, type CertOptions, type TestCert } from '../../helpers/pki.js';
 
-const NOW = Date.UTC(2026, 0, 15, 12);
-const HOUR = 3_600_000;
+const NOW = T0.getTime();
+/** Every certificate here is valid from an hour before NOW to an hour after it. */
+const VALID = { notBefore: new Date(NOW - HOUR), notAfter: new Date(NOW + HOUR) };
 
-interface Ca {
-  cert: X509Certificate;
-  key: KeyObject;
-}
+const root = (): Promise<TestCert> => makeRoot('node', VALID);
 
-function ecKeys(): { publicKey: KeyObject; privateKey: KeyObject } {
-  return generateKeyPairSync('ec', { namedCurve: 'P-256' });
-}
+const intermediate = (parent: TestCert, { name = 'node', ...o }: CertOptions & { name?: string } = {}): Promise<TestCert> =>
+  makeIntermediate(parent, name, { ...VALID, ...o });
 
-async function root(): Promise<Ca> {
-  const { publicKey, privateKey } = ecKeys();
-  const cert = await createCertificate({
-    subject: 'CN=node root', publicKey, selfSignKey: privateKey, notBefore: new Date(NOW - HOUR), notAfter: new Date(NOW + HOUR),
-    ca: true, keyUsages: KeyUsageFlags.keyCertSign | KeyUsageFlags.cRLSign,
-  });
-  return { cert, key: privateKey };
-}
-
-async function intermediate(parent: Ca, over: { keyUsages?: number; pathLength?: number; name?: string } = {}): Promise<Ca> {
-  const { publicKey, privateKey } = ecKeys();
-  const cert = await createCertificate({
-    subject: `CN=${over.name ?? 'node intermediate'}`, publicKey, issuer: { certificate: parent.cert, privateKey: parent.key },
-    notBefore: new Date(NOW - HOUR), notAfter: new Date(NOW + HOUR), ca: true, pathLength: over.pathLength,
-    keyUsages: over.keyUsages ?? KeyUsageFlags.keyCertSign | KeyUsageFlags.cRLSign,
-  });
-  return { cert, key: privateKey };
-}
-
-async function node(parent: Ca, cn: string): Promise<{ der: Buffer; key: KeyObject }> {
-  const { publicKey, privateKey } = ecKeys();
-  const cert = await createCertificate({
-    subject: `CN=${cn}`, publicKey, issuer: { certificate: parent.cert, privateKey: parent.key },
-    notBefore: new Date(NOW - HOUR), notAfter: new Date(NOW + HOUR), ca: false, keyUsages: KeyUsageFlags.digitalSignature,
-  });
-  return { der: Buffer.from(cert.rawData), key: privateKey };
-}
-
-function der(c: Ca): Buffer {
-  return Buffer.from(c.cert.rawData);
+async function node(parent: TestCert, cn: string): Promise<{ der: Buffer; key: KeyObject }> {
+  const n = await makeCert({ subject: `CN=${cn}`, issuer: parent, ca: false, ...VALID });
+  return { der: n.der, key: n.key.privateKey };
 }
 
 /** Attests with the node's key answering the server's challenge, as the agent does. */
@@ -64,13 +34,13 @@ describe('x509pop chains are checked by the one X.509 path validation', () => {
     const r = await root();
     const mid = await intermediate(r);
     const n = await node(mid, 'node1.example');
-    const result = await attest(new X509popAttestor([der(r)], new ManualClock(NOW)), [n.der, der(mid)], n.key);
+    const result = await attest(new X509popAttestor([r.der], new ManualClock(NOW)), [n.der, mid.der], n.key);
     assert.equal(result.agentIdSuffix, sha1Hex(n.der));
     assert.deepEqual(result.selectors.map((s) => `${s.type}:${s.value}`), [
       `x509pop:fingerprint:${sha1Hex(n.der)}`,
       'x509pop:subject:cn:node1.example',
-      `x509pop:ca:fingerprint:${sha1Hex(der(mid))}`,
-      `x509pop:ca:fingerprint:${sha1Hex(der(r))}`,
+      `x509pop:ca:fingerprint:${sha1Hex(mid.der)}`,
+      `x509pop:ca:fingerprint:${sha1Hex(r.der)}`,
     ]);
   });
 
@@ -78,7 +48,7 @@ describe('x509pop chains are checked by the one X.509 path validation', () => {
     const r = await root();
     const mid = await intermediate(r, { keyUsages: KeyUsageFlags.digitalSignature });
     const n = await node(mid, 'node2.example');
-    await assert.rejects(attest(new X509popAttestor([der(r)], new ManualClock(NOW)), [n.der, der(mid)], n.key),
+    await assert.rejects(attest(new X509popAttestor([r.der], new ManualClock(NOW)), [n.der, mid.der], n.key),
       /does not chain to a trusted CA/);
   });
 
@@ -87,22 +57,16 @@ describe('x509pop chains are checked by the one X.509 path validation', () => {
     const mid = await intermediate(r, { pathLength: 0 });
     const low = await intermediate(mid, { name: 'below a pathLen 0 CA' });
     const n = await node(low, 'node3.example');
-    await assert.rejects(attest(new X509popAttestor([der(r)], new ManualClock(NOW)), [n.der, der(low), der(mid)], n.key),
+    await assert.rejects(attest(new X509popAttestor([r.der], new ManualClock(NOW)), [n.der, low.der, mid.der], n.key),
       /does not chain to a trusted CA.*path length/);
   });
 
   it('trusts only the CA certificates of its bundle, and a node certificate only while it is valid', async () => {
     const r = await root();
     const n = await node(r, 'node4.example');
-    const plain = ecKeys();
-    const notCa: Ca = {
-      cert: await createCertificate({
-        subject: 'CN=not a CA', publicKey: plain.publicKey, selfSignKey: plain.privateKey, notBefore: new Date(NOW - HOUR), notAfter: new Date(NOW + HOUR), ca: false,
-      }),
-      key: plain.privateKey,
-    };
+    const notCa = await makeCert({ subject: 'CN=not a CA', ca: false, ...VALID });
     const underNotCa = await node(notCa, 'node5.example');
-    await assert.rejects(attest(new X509popAttestor([der(notCa)], new ManualClock(NOW)), [underNotCa.der], underNotCa.key), /does not chain/);
-    await assert.rejects(attest(new X509popAttestor([der(r)], new ManualClock(NOW + 2 * HOUR)), [n.der], n.key), /not valid now/);
+    await assert.rejects(attest(new X509popAttestor([notCa.der], new ManualClock(NOW)), [underNotCa.der], underNotCa.key), /does not chain/);
+    await assert.rejects(attest(new X509popAttestor([r.der], new ManualClock(NOW + 2 * HOUR)), [n.der], n.key), /not valid now/);
   });
 });

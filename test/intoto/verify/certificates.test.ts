@@ -4,7 +4,7 @@ import type { KeyDict } from '../../../src/crypto/key-dict.js';
 import { signLinkEnvelope, signMetablock } from '../../../src/intoto/models/metablock.js';
 import type { CertificateConstraint, Layout, Link } from '../../../src/intoto/models/types.js';
 import { formatReport, verify, type VerificationReport } from '../../../src/intoto/verify/index.js';
-import { caEntry, certSigner, makeCert, makeIntermediate, makeRoot, T0, type TestCert } from '../../crypto/x509/pki.js';
+import { caEntry, certSigner, makeCert, makeIntermediate, makeRoot, T0, type TestCert } from '../../helpers/pki.js';
 import { alice, chainLinks, owner } from './chain.js';
 import { artifacts, layout, linkName, sign, step } from './fixtures.js';
 
