@@ -15,12 +15,24 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { credentials, Metadata, Server, ServerCredentials, type Client, type ClientReadableStream, type ServerWritableStream } from '@grpc/grpc-js';
+import {
+  credentials,
+  Metadata,
+  Server,
+  ServerCredentials,
+  type Client,
+  type ClientReadableStream,
+  type ServerWritableStream,
+} from '@grpc/grpc-js';
 import { SvidCache } from '../src/identity/agent/cache.js';
 import { WorkloadApiServer, type ServedEntry, type X509Identity } from '../src/identity/agent/workloadapi/index.js';
 import { x509SvidResponse } from '../src/identity/agent/workloadapi/responses.js';
 import { SpiffeId, TrustDomain } from '../src/spiffe/spiffeid/index.js';
-import { workloadApiClientConstructor, workloadApiServiceDefinition, type X509SVIDResponseMessage } from '../src/spiffe/workloadapi/index.js';
+import {
+  workloadApiClientConstructor,
+  workloadApiServiceDefinition,
+  type X509SVIDResponseMessage,
+} from '../src/spiffe/workloadapi/index.js';
 import { createCaCertificate, createX509Svid } from '../src/spiffe/x509svid/index.js';
 
 const WORKER_ENV = 'EVIDENT_BENCH_AGENT_WORKER';
@@ -84,7 +96,10 @@ async function worker(): Promise<void> {
     if ('exit' in msg) break;
     if ('setup' in msg) {
       for (const t of msg.setup.targets) {
-        const clients = Array.from({ length: msg.setup.clients }, () => new Ctor(t.target, credentials.createInsecure(), { 'grpc.use_local_subchannel_pool': 1 }) as unknown as Raw);
+        const clients = Array.from(
+          { length: msg.setup.clients },
+          () => new Ctor(t.target, credentials.createInsecure(), { 'grpc.use_local_subchannel_pool': 1 }) as unknown as Raw,
+        );
         await Promise.all(clients.map((c) => fetchOnce(c, t.header).then(() => fetchOnce(c, t.header)))); // connect + warm up
         byName.set(t.name, { t, clients });
       }
@@ -112,7 +127,13 @@ interface Result {
 
 function summarize(lat: number[], seconds: number): Result {
   const sorted = [...lat].sort((a, b) => a - b);
-  return { calls: sorted.length, perSecond: sorted.length / seconds, p50: percentile(sorted, 50), p99: percentile(sorted, 99), max: sorted[sorted.length - 1] ?? NaN };
+  return {
+    calls: sorted.length,
+    perSecond: sorted.length / seconds,
+    p50: percentile(sorted, 50),
+    p99: percentile(sorted, 99),
+    max: sorted[sorted.length - 1] ?? NaN,
+  };
 }
 
 /**
@@ -124,9 +145,14 @@ async function startWorkers(targets: Target[], workloads: number) {
   const self = fileURLToPath(import.meta.url);
   const procs = 2;
   const kids = Array.from({ length: procs }, () =>
-    fork(self, [], { env: { ...process.env, [WORKER_ENV]: '1' }, execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }),
+    fork(self, [], {
+      env: { ...process.env, [WORKER_ENV]: '1' },
+      execArgv: ['--import', 'tsx'],
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    }),
   );
-  const next = (k: (typeof kids)[number]): Promise<Record<string, unknown>> => new Promise((resolve) => k.once('message', (m) => resolve(m as Record<string, unknown>)));
+  const next = (k: (typeof kids)[number]): Promise<Record<string, unknown>> =>
+    new Promise((resolve) => k.once('message', (m) => resolve(m as Record<string, unknown>)));
   const send = (k: (typeof kids)[number], m: ToWorker): void => void k.send(m);
   kids.forEach((k, i) => send(k, { setup: { targets, clients: Math.floor(workloads / procs) + (i < workloads % procs ? 1 : 0) } }));
   await Promise.all(kids.map(next));
@@ -146,9 +172,18 @@ async function staticSource(uid: number): Promise<{ cache: SvidCache; response: 
   const td = TrustDomain.parse('bench.example');
   const ca = generateKeyPairSync('ec', { namedCurve: 'P-256' });
   const caCert = await createCaCertificate({ trustDomain: td, publicKey: ca.publicKey, privateKey: ca.privateKey });
-  const entry: ServedEntry = { id: 'e1', spiffeId: 'spiffe://bench.example/workload', selectors: [{ type: 'unix', value: `uid:${uid}` }], hint: '' };
+  const entry: ServedEntry = {
+    id: 'e1',
+    spiffeId: 'spiffe://bench.example/workload',
+    selectors: [{ type: 'unix', value: `uid:${uid}` }],
+    hint: '',
+  };
   const key = generateKeyPairSync('ec', { namedCurve: 'P-256' });
-  const leaf = await createX509Svid({ id: SpiffeId.parse(entry.spiffeId), publicKey: key.publicKey, issuer: { certificate: caCert, privateKey: ca.privateKey } });
+  const leaf = await createX509Svid({
+    id: SpiffeId.parse(entry.spiffeId),
+    publicKey: key.publicKey,
+    issuer: { certificate: caCert, privateKey: ca.privateKey },
+  });
   const svid: X509Identity = {
     entryId: 'e1',
     spiffeId: entry.spiffeId,
@@ -162,7 +197,11 @@ async function staticSource(uid: number): Promise<{ cache: SvidCache; response: 
   cache.update(() => {
     cache.setEntries([entry]);
     cache.setX509Svid(svid);
-    cache.setBundles({ trustDomainId: td.idString(), x509: new Map([[td.idString(), Buffer.from(caCert.rawData)]]), jwt: new Map([[td.idString(), '{"keys":[]}']]) });
+    cache.setBundles({
+      trustDomainId: td.idString(),
+      x509: new Map([[td.idString(), Buffer.from(caCert.rawData)]]),
+      jwt: new Map([[td.idString(), '{"keys":[]}']]),
+    });
   });
   return { cache, response: x509SvidResponse(cache, [entry]) as X509SVIDResponseMessage };
 }
@@ -175,7 +214,9 @@ async function bareServer(socket: string, response: X509SVIDResponseMessage): Pr
       call.write(response);
     },
   });
-  await new Promise<void>((resolve, reject) => server.bindAsync(`unix://${socket}`, ServerCredentials.createInsecure(), (e) => (e ? reject(e) : resolve())));
+  await new Promise<void>((resolve, reject) =>
+    server.bindAsync(`unix://${socket}`, ServerCredentials.createInsecure(), (e) => (e ? reject(e) : resolve())),
+  );
   return server;
 }
 
@@ -211,7 +252,10 @@ export default async function bench(flags: string[]): Promise<void> {
     try {
       // a discarded round each, so neither side is measured while the JIT is still warming up
       for (const t of targets) await workers.run(t.name, 1000, 0);
-      for (const [mode, r] of [[`paced: each workload ${rate} calls/s, out of phase`, rate], ['closed loop: next call as soon as answered (saturation)', 0]] as const) {
+      for (const [mode, r] of [
+        [`paced: each workload ${rate} calls/s, out of phase`, rate],
+        ['closed loop: next call as soon as answered (saturation)', 0],
+      ] as const) {
         const lat: Record<string, number[]> = { agent: [], peer: [] };
         for (let i = 0; i < rounds; i++) {
           const order = i % 2 === 0 ? ['agent', 'peer'] : ['peer', 'agent'];
@@ -219,10 +263,14 @@ export default async function bench(flags: string[]): Promise<void> {
         }
         const agent = summarize(lat['agent']!, seconds);
         const peer = summarize(lat['peer']!, seconds);
-        log(`FetchX509SVID, ${workloads} concurrent workloads (own connection each, 2 worker processes), ${seconds} s each in ${rounds} alternating rounds, ${mode}:`);
+        log(
+          `FetchX509SVID, ${workloads} concurrent workloads (own connection each, 2 worker processes), ${seconds} s each in ${rounds} alternating rounds, ${mode}:`,
+        );
         log(row('evident agent (attest every call)', agent));
         log(row('peer: bare grpc-js, same bytes', peer));
-        log(`  ratio agent/peer: p50 ${(agent.p50 / peer.p50).toFixed(2)}, p99 ${(agent.p99 / peer.p99).toFixed(2)}, throughput ${(agent.perSecond / peer.perSecond).toFixed(2)}`);
+        log(
+          `  ratio agent/peer: p50 ${(agent.p50 / peer.p50).toFixed(2)}, p99 ${(agent.p99 / peer.p99).toFixed(2)}, throughput ${(agent.perSecond / peer.perSecond).toFixed(2)}`,
+        );
         verdicts.push(`${r > 0 ? 'paced' : 'closed loop'} p99 ${agent.p99.toFixed(2)} ms`);
       }
     } finally {
@@ -231,7 +279,11 @@ export default async function bench(flags: string[]): Promise<void> {
       bare.forceShutdown();
     }
     log(`target p99 ≤ 20 ms (2 cores): ${verdicts.join('; ')}`);
-    log(`machine: ${cpus().length} cores, load average ${loadavg().map((l) => l.toFixed(2)).join(' ')} (other work on the machine inflates every number above)`);
+    log(
+      `machine: ${cpus().length} cores, load average ${loadavg()
+        .map((l) => l.toFixed(2))
+        .join(' ')} (other work on the machine inflates every number above)`,
+    );
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

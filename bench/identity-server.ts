@@ -30,7 +30,15 @@ function cpuSeconds(pid: number): number {
 
 async function peerRate(dir: string, seconds: number): Promise<{ wall: number; cpu: number }> {
   const ds = openSqliteDatastore(join(dir, 'peer.sqlite3'));
-  const ca = await CaManager.open({ trustDomain: 'peer.example', datastore: ds, clock: new ManualClock(Date.now()), caTtl: 86400, x509SvidTtl: 3600, jwtSvidTtl: 300, keyType: 'ec-p256' });
+  const ca = await CaManager.open({
+    trustDomain: 'peer.example',
+    datastore: ds,
+    clock: new ManualClock(Date.now()),
+    caTtl: 86400,
+    x509SvidTtl: 3600,
+    jwtSvidTtl: 300,
+    keyType: 'ec-p256',
+  });
   const key = generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey.export({ format: 'der', type: 'spki' });
   let n = 0;
   const c0 = process.cpuUsage();
@@ -53,7 +61,9 @@ export default async function identityServerBench(flags: string[]): Promise<void
   const here = dirname(fileURLToPath(import.meta.url));
   // EVIDENT_BENCH_SERVER_NODE_ARGS passes node flags to the server process (e.g. --cpu-prof)
   const nodeArgs = (process.env.EVIDENT_BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean);
-  const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', join(here, '_identity-server-child.ts'), td, dir], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', join(here, '_identity-server-child.ts'), td, dir], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   const clients: AgentApiClient[] = [];
   try {
     const first = await new Promise<string>((resolve, reject) => {
@@ -64,13 +74,27 @@ export default async function identityServerBench(flags: string[]): Promise<void
     const roots = info.roots.map((r) => Buffer.from(r, 'base64'));
     const token = ((await adminRequest(info.adminSocket, 'POST', '/v1/join-tokens', {})).body as { token: string }).token;
     const agentId = `spiffe://${td}/evident/agent/join_token/${token}`;
-    const entry = ((await adminRequest(info.adminSocket, 'POST', '/v1/entries', { spiffe_id: `spiffe://${td}/w`, parent_id: agentId, selectors: ['unix:uid:1000'] })).body as { id: string }).id;
+    const entry = (
+      (
+        await adminRequest(info.adminSocket, 'POST', '/v1/entries', {
+          spiffe_id: `spiffe://${td}/w`,
+          parent_id: agentId,
+          selectors: ['unix:uid:1000'],
+        })
+      ).body as { id: string }
+    ).id;
     const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
     const anon = new AgentApiClient({ address: info.address, trustDomain: td, trustBundle: roots });
     clients.push(anon);
-    const res = await anon.attest({ type: 'join_token', payload: Buffer.from(token), key: { public_key: publicKey.export({ format: 'der', type: 'spki' }) } });
+    const res = await anon.attest({
+      type: 'join_token',
+      payload: Buffer.from(token),
+      key: { public_key: publicKey.export({ format: 'der', type: 'spki' }) },
+    });
     const agent = new AgentApiClient({
-      address: info.address, trustDomain: td, trustBundle: roots,
+      address: info.address,
+      trustDomain: td,
+      trustBundle: roots,
       identity: { certChain: res.svid!.cert_chain, privateKeyPem: privateKey.export({ format: 'pem', type: 'pkcs8' }) as string },
     });
     clients.push(agent);
@@ -82,23 +106,29 @@ export default async function identityServerBench(flags: string[]): Promise<void
     const cpu0 = cpuSeconds(child.pid!);
     const t1 = performance.now();
     const deadline = t1 + seconds * 1000;
-    await Promise.all(Array.from({ length: concurrency }, async () => {
-      while (performance.now() < deadline) {
-        for (const r of await agent.signX509Svids(params)) {
-          if (r.svid) issued++;
-          else failed++;
+    await Promise.all(
+      Array.from({ length: concurrency }, async () => {
+        while (performance.now() < deadline) {
+          for (const r of await agent.signX509Svids(params)) {
+            if (r.svid) issued++;
+            else failed++;
+          }
         }
-      }
-    }));
+      }),
+    );
     const wall = (performance.now() - t1) / 1000;
     const serverCpu = cpuSeconds(child.pid!) - cpu0;
     const apiRate = issued / wall;
     const peer = await peerRate(dir, Math.max(1, seconds / 2));
     const out = (s: string) => process.stdout.write(`${s}\n`);
-    out(`identity server over the agent API: ${apiRate.toFixed(0)} X509-SVIDs/s (${(issued / serverCpu).toFixed(0)} per server CPU-second; batch ${batch}, ${concurrency} calls in flight, ${failed} failed)`);
+    out(
+      `identity server over the agent API: ${apiRate.toFixed(0)} X509-SVIDs/s (${(issued / serverCpu).toFixed(0)} per server CPU-second; batch ${batch}, ${concurrency} calls in flight, ${failed} failed)`,
+    );
     out(`peer, the CA in-process without the API: ${peer.wall.toFixed(0)} SVIDs/s (${peer.cpu.toFixed(0)} per CPU-second)`);
     out(`ratio API/peer: ${(apiRate / peer.wall).toFixed(2)} wall, ${(issued / serverCpu / peer.cpu).toFixed(2)} per CPU-second`);
-    out(`target ≥ 500 SVIDs/s: ${apiRate >= 500 ? 'met' : `NOT met on this run (load average ${(await import('node:os')).loadavg()[0]!.toFixed(1)})`}`);
+    out(
+      `target ≥ 500 SVIDs/s: ${apiRate >= 500 ? 'met' : `NOT met on this run (load average ${(await import('node:os')).loadavg()[0]!.toFixed(1)})`}`,
+    );
   } finally {
     for (const c of clients) c.close();
     child.kill('SIGTERM');

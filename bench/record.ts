@@ -75,13 +75,17 @@ export default async function bench(flags: string[]): Promise<void> {
   const evident = runChild(childJs, tree, 'workers');
   const mainThread = runChild(childJs, tree, 'main');
   rmSync(BUILD_DIR, { recursive: true, force: true });
-  log(`evident (worker threads):   ${sec(evident.ms)} wall ${sec(evident.cpuMs)} cpu  ${evident.files} files, peak RSS ${mb(evident.peakKb)}`);
+  log(
+    `evident (worker threads):   ${sec(evident.ms)} wall ${sec(evident.cpuMs)} cpu  ${evident.files} files, peak RSS ${mb(evident.peakKb)}`,
+  );
   log(`evident (main-thread hash): ${sec(mainThread.ms)} wall ${sec(mainThread.cpuMs)} cpu  peak RSS ${mb(mainThread.peakKb)}`);
   if (mainThread.digest !== evident.digest) throw new Error('bench: the two evident modes recorded different maps');
 
   const sha = timed(`find ${q(tree)} -type f -print0 | xargs -0 sha256sum > /dev/null`);
   const invocations = Number(sh(`find ${q(tree)} -type f -print0 | xargs -0 sh -c 'echo x' sh | wc -l`).trim());
-  log(`sha256sum:                  ${sec(sha.ms)} wall ${sec(sha.cpuMs)} cpu  (${invocations} sha256sum processes run one after another: xargs splits at ARG_MAX; cpu includes find)`);
+  log(
+    `sha256sum:                  ${sec(sha.ms)} wall ${sec(sha.cpuMs)} cpu  (${invocations} sha256sum processes run one after another: xargs splits at ARG_MAX; cpu includes find)`,
+  );
   const shaMs = sha.ms;
 
   const ref = runReference(tree);
@@ -159,7 +163,6 @@ function ensureTree(tree: string, spec: TreeSpec): { files: number; bytes: numbe
   return { files, bytes };
 }
 
-
 function runChild(childJs: string, tree: string, hashIn: 'workers' | 'main'): ChildResult {
   const out = execFileSync(process.execPath, [childJs, '--child', tree, '--hash-in', hashIn], {
     cwd: REPO,
@@ -178,7 +181,9 @@ function runReference(tree: string): { ms: number; cpuMs: number; files: number;
     const { ms, cpuMs } = timed(
       `cd ${q(tree)} && /usr/bin/in-toto-run -n bench -m . -x --key ${q(join(work, 'key'))} --key-type ed25519 -d ${q(work)}`,
     );
-    const linkFile = execFileSync('sh', ['-c', `ls ${q(work)}/bench.*.link`]).toString().trim();
+    const linkFile = execFileSync('sh', ['-c', `ls ${q(work)}/bench.*.link`])
+      .toString()
+      .trim();
     const link = JSON.parse(readFileSync(linkFile, 'utf8')) as { signed: { materials: Record<string, unknown> } };
     const materials = link.signed.materials;
     return { ms, cpuMs, files: Object.keys(materials).length, digest: digestMap(materials) };
@@ -189,7 +194,9 @@ function runReference(tree: string): { ms: number; cpuMs: number; files: number;
 
 function digestMap(map: Record<string, unknown>): string {
   const keys = Object.keys(map).sort();
-  return createHash('sha256').update(JSON.stringify(keys.map((k) => [k, map[k]]))).digest('hex');
+  return createHash('sha256')
+    .update(JSON.stringify(keys.map((k) => [k, map[k]])))
+    .digest('hex');
 }
 
 async function child(argv: string[]): Promise<void> {

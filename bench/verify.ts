@@ -45,7 +45,9 @@ export default async function bench(flags: string[]): Promise<void> {
     generate(work, n);
     // the links just written must not be flushed to disk while either side reads them
     spawnSync('sync');
-    process.stdout.write(`chain: 2 steps, ${n} artifacts per list (${4 * n} recorded in all), generated in ${Date.now() - started} ms; ${runs} runs each, alternating\n`);
+    process.stdout.write(
+      `chain: 2 steps, ${n} artifacts per list (${4 * n} recorded in all), generated in ${Date.now() - started} ms; ${runs} runs each, alternating\n`,
+    );
     const childJs = compileBenchChild(SELF, BUILD);
     const hasReference = existsSync(REFERENCE);
     const ours: Measured[] = [];
@@ -70,9 +72,17 @@ export default async function bench(flags: string[]): Promise<void> {
     process.stdout.write(`in-toto-verify: ${describe(ref)}${spread(theirs)}\n`);
     const ratio = ref.wallMs / evident.wallMs;
     const cpuRatio = ref.cpuMs / evident.cpuMs;
-    process.stdout.write(`ratio:          evident is ${ratio.toFixed(1)}× faster in wall time (target ≥ 10×) ${ratio >= 10 ? 'OK' : 'MISSED'}, ${cpuRatio.toFixed(1)}× in CPU time (medians)\n`);
-    process.stdout.write(`peak memory:    ${(evident.peakKb / 1024).toFixed(0)} MB (target ≤ 1024 MB) ${evident.peakKb <= 1024 * 1024 ? 'OK' : 'MISSED'}\n`);
-    process.stdout.write(`load average:   ${loadavg().map((l) => l.toFixed(1)).join(' ')} on ${availableParallelism()} CPUs (other work on the machine inflates wall times)\n`);
+    process.stdout.write(
+      `ratio:          evident is ${ratio.toFixed(1)}× faster in wall time (target ≥ 10×) ${ratio >= 10 ? 'OK' : 'MISSED'}, ${cpuRatio.toFixed(1)}× in CPU time (medians)\n`,
+    );
+    process.stdout.write(
+      `peak memory:    ${(evident.peakKb / 1024).toFixed(0)} MB (target ≤ 1024 MB) ${evident.peakKb <= 1024 * 1024 ? 'OK' : 'MISSED'}\n`,
+    );
+    process.stdout.write(
+      `load average:   ${loadavg()
+        .map((l) => l.toFixed(1))
+        .join(' ')} on ${availableParallelism()} CPUs (other work on the machine inflates wall times)\n`,
+    );
     if (minRatio !== undefined && cpuRatio < minRatio) {
       throw new Error(`evident spends only ${cpuRatio.toFixed(1)}× less CPU time than the reference; at least ${minRatio}× is required`);
     }
@@ -87,7 +97,8 @@ function numberFlag(flags: string[], name: string): number | undefined {
   const flag = flags.find((f) => f.startsWith(`${name}=`));
   if (flag === undefined) return undefined;
   const value = Number(flag.slice(name.length + 1));
-  if (!(value > 0) || (name !== '--min-ratio' && !Number.isSafeInteger(value))) throw new Error(`${name} takes a positive number, not ${flag}`);
+  if (!(value > 0) || (name !== '--min-ratio' && !Number.isSafeInteger(value)))
+    throw new Error(`${name} takes a positive number, not ${flag}`);
   return value;
 }
 
@@ -99,7 +110,12 @@ function median(values: number[]): number {
 
 /** Median wall and CPU time; the highest peak memory. */
 function summarize(runs: Measured[]): Measured {
-  return { stdout: '', wallMs: median(runs.map((r) => r.wallMs)), cpuMs: median(runs.map((r) => r.cpuMs)), peakKb: Math.max(...runs.map((r) => r.peakKb)) };
+  return {
+    stdout: '',
+    wallMs: median(runs.map((r) => r.wallMs)),
+    cpuMs: median(runs.map((r) => r.cpuMs)),
+    peakKb: Math.max(...runs.map((r) => r.peakKb)),
+  };
 }
 
 function spread(runs: Measured[]): string {
@@ -135,7 +151,15 @@ export function generate(dir: string, n: number): void {
     readme: 'bench',
     keys: { [alice.keyid]: alice.publicKey.toDict(), [bob.keyid]: bob.publicKey.toDict() },
     steps: [
-      { _type: 'step', name: 'code', threshold: 1, pubkeys: [alice.keyid], expected_command: [], expected_materials: [], expected_products: [rule('CREATE src/*'), rule('DISALLOW *')] },
+      {
+        _type: 'step',
+        name: 'code',
+        threshold: 1,
+        pubkeys: [alice.keyid],
+        expected_command: [],
+        expected_materials: [],
+        expected_products: [rule('CREATE src/*'), rule('DISALLOW *')],
+      },
       {
         _type: 'step',
         name: 'build',
@@ -167,7 +191,6 @@ export function generate(dir: string, n: number): void {
 function write(dir: string, name: string, signed: Link | Layout, key: PrivateKey): void {
   writeFileSync(join(dir, name), serializeMetablock(signMetablock(signed, [key])));
 }
-
 
 interface Measured {
   stdout: string;

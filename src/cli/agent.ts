@@ -24,7 +24,10 @@ export function registerAgent(program: Command, ctx: CliContext): void {
 
   const run = agent.command('run').description('attest this node to the server and serve the Workload API until SIGTERM or SIGINT');
   addSettingOptions(run, AGENT_SETTINGS)
-    .option('--config <file>', 'a JSON or YAML file of these settings (or $EVIDENT_AGENT_CONFIG); flags win, then the file, then EVIDENT_AGENT_*')
+    .option(
+      '--config <file>',
+      'a JSON or YAML file of these settings (or $EVIDENT_AGENT_CONFIG); flags win, then the file, then EVIDENT_AGENT_*',
+    )
     .action(
       ctx.action(async (raw: Record<string, unknown> & { config?: string }) => {
         const configFile = raw.config ?? (ctx.io.env.EVIDENT_AGENT_CONFIG || undefined);
@@ -37,7 +40,9 @@ export function registerAgent(program: Command, ctx: CliContext): void {
           ctx.io.cwd,
         );
         if (config.insecureBootstrap && config.trustBundle === undefined) {
-          ctx.warn('INSECURE BOOTSTRAP: the server is not authenticated at first contact; anyone on the network path can impersonate it and issue identities. Use --trust-bundle.');
+          ctx.warn(
+            'INSECURE BOOTSTRAP: the server is not authenticated at first contact; anyone on the network path can impersonate it and issue identities. Use --trust-bundle.',
+          );
         }
         const attestor = await nodeAttestorClientCatalog.buildOne(config.nodeAttestor, undefined);
         const attestors = new WorkloadAttestorRegistry(await workloadAttestorCatalog.build(config.workloadAttestors, undefined));

@@ -95,7 +95,8 @@ export async function asGiven<T>(promise: Promise<T>, given: string): Promise<T>
   } catch (e) {
     if (isEvidentError(e)) throw new EvidentError(e.code, e.message, { file: given, cause: e.cause });
     const err = e as NodeJS.ErrnoException;
-    if (err && typeof err.code === 'string' && typeof err.path === 'string') throw new EvidentError('BAD_INPUT', describeSystemError(err), { file: given, cause: e });
+    if (err && typeof err.code === 'string' && typeof err.path === 'string')
+      throw new EvidentError('BAD_INPUT', describeSystemError(err), { file: given, cause: e });
     throw e;
   }
 }

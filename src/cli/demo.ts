@@ -12,7 +12,11 @@ export function registerDemo(program: Command, ctx: CliContext): void {
     .option('--json', 'print the outcome as JSON on stdout')
     .action(
       ctx.action(async (flags: { workdir?: string; keep?: boolean; json?: boolean }) => {
-        const result = await runDemo({ workdir: flags.workdir, keep: flags.keep, log: (line) => (flags.json ? ctx.err(line) : ctx.out(line)) });
+        const result = await runDemo({
+          workdir: flags.workdir,
+          keep: flags.keep,
+          log: (line) => (flags.json ? ctx.err(line) : ctx.out(line)),
+        });
         if (flags.json) ctx.out(JSON.stringify(result, null, 2));
         if (flags.keep && flags.workdir === undefined) ctx.err(`evident: kept ${result.workdir}`);
         return result.honestPassed && result.attacks.every((a) => a.caught) ? 0 : 1;

@@ -49,7 +49,16 @@ export function registerImage(program: Command, ctx: CliContext): void {
             await writeFileAtomic(resolve(ctx.io.cwd, flags.sbom), serializeBom(bom));
           }
           const digest = built.manifestDescriptor.digest;
-          if (flags.json) ctx.out(JSON.stringify({ image: `${spec.name}:${spec.tag}`, output: flags.output, manifestDigest: digest, size: built.tarball.length, ...(flags.sbom !== undefined ? { sbom: flags.sbom } : {}) }));
+          if (flags.json)
+            ctx.out(
+              JSON.stringify({
+                image: `${spec.name}:${spec.tag}`,
+                output: flags.output,
+                manifestDigest: digest,
+                size: built.tarball.length,
+                ...(flags.sbom !== undefined ? { sbom: flags.sbom } : {}),
+              }),
+            );
           else ctx.out(`${flags.output}: ${spec.name}:${spec.tag} ${digest}${flags.sbom !== undefined ? ` (SBOM: ${flags.sbom})` : ''}`);
           return 0;
         }),
@@ -67,13 +76,20 @@ export function registerImage(program: Command, ctx: CliContext): void {
         const img = await readImageLayoutFile(resolve(ctx.io.cwd, file), { ref: flags.ref, displayName: file });
         let stats;
         try {
-          stats = await unpackLayers(img.layers.map((l) => l.tar), resolve(ctx.io.cwd, flags.output));
+          stats = await unpackLayers(
+            img.layers.map((l) => l.tar),
+            resolve(ctx.io.cwd, flags.output),
+          );
         } catch (e) {
           throw e instanceof EvidentError ? e.inFile(file) : e;
         }
         for (const s of stats.skipped) ctx.warn(`${file}: skipped special file ${s}`);
-        if (flags.json) ctx.out(JSON.stringify({ image: file, manifestDigest: img.manifestDescriptor.digest, output: flags.output, ...stats }));
-        else ctx.out(`${file}: ${img.manifestDescriptor.digest} unpacked into ${flags.output} (${stats.files} files, ${stats.directories} directories, ${img.layers.length} layer${img.layers.length === 1 ? '' : 's'})`);
+        if (flags.json)
+          ctx.out(JSON.stringify({ image: file, manifestDigest: img.manifestDescriptor.digest, output: flags.output, ...stats }));
+        else
+          ctx.out(
+            `${file}: ${img.manifestDescriptor.digest} unpacked into ${flags.output} (${stats.files} files, ${stats.directories} directories, ${img.layers.length} layer${img.layers.length === 1 ? '' : 's'})`,
+          );
         return 0;
       }),
     );

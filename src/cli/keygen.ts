@@ -30,9 +30,12 @@ export function registerKeygen(program: Command, ctx: CliContext): void {
     .action(
       ctx.action(async (name: string, opts: KeygenOptions) => {
         const type = opts.type as KeyType;
-        if (!['ed25519', 'ecdsa', 'rsa'].includes(type)) throw new EvidentError('BAD_USAGE', `keygen: unknown key type '${opts.type}' (use ed25519, ecdsa or rsa)`);
-        if (opts.curve !== 'P-256' && opts.curve !== 'P-384') throw new EvidentError('BAD_USAGE', `keygen: unknown curve '${opts.curve}' (use P-256 or P-384)`);
-        if (opts.format !== 'pem' && opts.format !== 'securesystemslib') throw new EvidentError('BAD_USAGE', `keygen: unknown format '${opts.format}'`);
+        if (!['ed25519', 'ecdsa', 'rsa'].includes(type))
+          throw new EvidentError('BAD_USAGE', `keygen: unknown key type '${opts.type}' (use ed25519, ecdsa or rsa)`);
+        if (opts.curve !== 'P-256' && opts.curve !== 'P-384')
+          throw new EvidentError('BAD_USAGE', `keygen: unknown curve '${opts.curve}' (use P-256 or P-384)`);
+        if (opts.format !== 'pem' && opts.format !== 'securesystemslib')
+          throw new EvidentError('BAD_USAGE', `keygen: unknown format '${opts.format}'`);
         const bits = Number(opts.bits);
         if (!Number.isInteger(bits)) throw new EvidentError('BAD_USAGE', `keygen: --bits must be an integer`);
         const key = generatePrivateKey(type, { curve: opts.curve, bits });

@@ -34,7 +34,8 @@ export function registerLayout(program: Command, ctx: CliContext): void {
         withErrorLines(ctx, async () => {
           const keyFiles = [...(opts.key ?? [])];
           const spec = specArg ?? (keyFiles.length > 1 ? keyFiles.pop() : undefined);
-          if (spec === undefined) throw new EvidentError('BAD_USAGE', 'layout create: give the spec: evident layout create SPEC.yaml -k OWNER_KEY…');
+          if (spec === undefined)
+            throw new EvidentError('BAD_USAGE', 'layout create: give the spec: evident layout create SPEC.yaml -k OWNER_KEY…');
           if (keyFiles.length === 0) throw new EvidentError('BAD_USAGE', 'layout create: give at least one owner key with -k');
           const compiled = await compileLayoutSpec(resolve(ctx.io.cwd, spec), { displayName: spec });
           const keys: PrivateKey[] = [];
@@ -51,7 +52,10 @@ export function registerLayout(program: Command, ctx: CliContext): void {
             keyids: keys.map((k) => k.keyid),
           };
           if (opts.json) ctx.out(JSON.stringify(summary));
-          else ctx.out(`${opts.output}: layout with ${count(summary.steps, 'step')} and ${count(summary.inspections, 'inspection')}, expires ${summary.expires}, signed by ${summary.keyids.map((k) => k.slice(0, 8)).join(', ')}`);
+          else
+            ctx.out(
+              `${opts.output}: layout with ${count(summary.steps, 'step')} and ${count(summary.inspections, 'inspection')}, expires ${summary.expires}, signed by ${summary.keyids.map((k) => k.slice(0, 8)).join(', ')}`,
+            );
           return 0;
         }),
       ),

@@ -9,17 +9,29 @@ import { addStepOptions, collectOptions, linkFormat, shownPath, stepIdentity, ty
 export function registerRecord(program: Command, ctx: CliContext): void {
   const record = program.command('record').description('record a step that is not a single command: start before, stop after');
 
-  const start = record.command('start').description('hash the materials into a signed preliminary link').option('-m, --materials <path...>', 'files or folders the step uses');
+  const start = record
+    .command('start')
+    .description('hash the materials into a signed preliminary link')
+    .option('-m, --materials <path...>', 'files or folders the step uses');
   addStepOptions(start).action(
     ctx.action(async (flags: StepFlags & { materials?: string[] }) => {
       const { signer } = await stepIdentity(flags, ctx);
-      const path = await recordStart({ name: flags.stepName, signer, materials: flags.materials ?? [], collect: collectOptions(flags, ctx), cwd: ctx.io.cwd });
+      const path = await recordStart({
+        name: flags.stepName,
+        signer,
+        materials: flags.materials ?? [],
+        collect: collectOptions(flags, ctx),
+        cwd: ctx.io.cwd,
+      });
       if (!flags.quiet) ctx.err(`evident: wrote ${shownPath(ctx, path)}`);
       return 0;
     }),
   );
 
-  const stop = record.command('stop').description('hash the products, sign the final link, remove the preliminary one').option('-p, --products <path...>', 'files or folders the step made');
+  const stop = record
+    .command('stop')
+    .description('hash the products, sign the final link, remove the preliminary one')
+    .option('-p, --products <path...>', 'files or folders the step made');
   addStepOptions(stop).action(
     ctx.action(async (flags: StepFlags & { products?: string[] }) => {
       const { signer, trustsPreliminary } = await stepIdentity(flags, ctx);
@@ -47,6 +59,10 @@ export function registerRecord(program: Command, ctx: CliContext): void {
 async function preliminaryKeyid(cwd: string, step: string): Promise<string | undefined> {
   const prefix = `.${step}.`;
   const found = (await readdir(cwd)).filter((f) => f.startsWith(prefix) && f.endsWith('.link-unfinished'));
-  if (found.length > 1) throw new EvidentError('BAD_USAGE', `found ${found.length} preliminary links for step '${step}' (${found.join(', ')}); exactly one is needed`);
+  if (found.length > 1)
+    throw new EvidentError(
+      'BAD_USAGE',
+      `found ${found.length} preliminary links for step '${step}' (${found.join(', ')}); exactly one is needed`,
+    );
   return found.length === 1 ? found[0]!.slice(prefix.length, -'.link-unfinished'.length) : undefined;
 }

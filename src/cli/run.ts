@@ -28,9 +28,11 @@ export function registerRun(program: Command, ctx: CliContext): void {
       // commander's --no-command sets `command: false`; we keep the in-toto-run name
       const noCommand = (flags as { command?: boolean }).command === false;
       if (noCommand && argv.length > 0) throw new EvidentError('BAD_USAGE', 'run: -x/--no-command cannot be combined with a command');
-      if (!noCommand && argv.length === 0) throw new EvidentError('BAD_USAGE', 'run: give the command after --, or -x to record without one');
+      if (!noCommand && argv.length === 0)
+        throw new EvidentError('BAD_USAGE', 'run: give the command after --, or -x to record without one');
       const timeoutMs = flags.timeout === undefined ? undefined : Number(flags.timeout) * 1000;
-      if (timeoutMs !== undefined && !(timeoutMs > 0)) throw new EvidentError('BAD_USAGE', `run: --timeout must be a positive number of seconds`);
+      if (timeoutMs !== undefined && !(timeoutMs > 0))
+        throw new EvidentError('BAD_USAGE', `run: --timeout must be a positive number of seconds`);
       const { signer } = await stepIdentity(flags, ctx);
       const result = await runStep({
         name: flags.stepName,

@@ -25,7 +25,9 @@ export function registerSbom(program: Command, ctx: CliContext): void {
           return 0;
         }
         await writeFileAtomic(resolve(ctx.io.cwd, flags.output), text);
-        ctx.err(`${flags.output}: SBOM of ${bom.metadata.component.name} ${bom.metadata.component.version ?? ''}: ${bom.components.length} components`);
+        ctx.err(
+          `${flags.output}: SBOM of ${bom.metadata.component.name} ${bom.metadata.component.version ?? ''}: ${bom.components.length} components`,
+        );
         return 0;
       }),
     );

@@ -32,7 +32,8 @@ export function registerScan(program: Command, ctx: CliContext): void {
     .option('--format <format>', 'report (the scan report JSON) or statement (an in-toto Statement v1 of it)', 'report')
     .action(
       ctx.action(async (sbomFile: string, flags: RunFlags) => {
-        if (flags.format !== 'report' && flags.format !== 'statement') throw new EvidentError('BAD_USAGE', `scan run: --format must be report or statement, not '${flags.format}'`);
+        if (flags.format !== 'report' && flags.format !== 'statement')
+          throw new EvidentError('BAD_USAGE', `scan run: --format must be report or statement, not '${flags.format}'`);
         const bytes = await readFile(resolve(ctx.io.cwd, sbomFile));
         const bom = readCycloneDx(bytes.toString('utf8'), sbomFile);
         const feed = await loadAdvisoryFeed(resolve(ctx.io.cwd, flags.advisories), flags.advisories);
@@ -43,7 +44,9 @@ export function registerScan(program: Command, ctx: CliContext): void {
         else {
           await writeFileAtomic(resolve(ctx.io.cwd, flags.output), text);
           const s = report.summary;
-          ctx.err(`${flags.output}: ${report.findings.length} finding${report.findings.length === 1 ? '' : 's'} in ${bom.packages.length} packages against ${feed.advisories.length} advisories (critical ${s.critical}, high ${s.high}, medium ${s.medium}, low ${s.low})`);
+          ctx.err(
+            `${flags.output}: ${report.findings.length} finding${report.findings.length === 1 ? '' : 's'} in ${bom.packages.length} packages against ${feed.advisories.length} advisories (critical ${s.critical}, high ${s.high}, medium ${s.medium}, low ${s.low})`,
+          );
         }
         return 0;
       }),
@@ -57,7 +60,11 @@ export function registerScan(program: Command, ctx: CliContext): void {
     .action(
       ctx.action(async (file: string, flags: { failOn: string; json?: boolean }) => {
         const threshold = parseSeverityWord(flags.failOn);
-        if (threshold === undefined) throw new EvidentError('BAD_USAGE', `scan check: --fail-on must be one of ${SEVERITIES.join(', ')} (or moderate), not '${flags.failOn}'`);
+        if (threshold === undefined)
+          throw new EvidentError(
+            'BAD_USAGE',
+            `scan check: --fail-on must be one of ${SEVERITIES.join(', ')} (or moderate), not '${flags.failOn}'`,
+          );
         const report = parseReport(await readFile(resolve(ctx.io.cwd, file), 'utf8'), file);
         const result = checkReport(report, threshold);
         if (flags.json) {
@@ -66,7 +73,9 @@ export function registerScan(program: Command, ctx: CliContext): void {
           ctx.out(`✓ ${file}: no finding at or above ${threshold}${result.below > 0 ? ` (${result.below} below)` : ''}`);
         } else {
           for (const f of result.failing) ctx.out(findingLine(f));
-          ctx.err(`evident: ${file}: ${result.failing.length} finding${result.failing.length === 1 ? '' : 's'} at or above ${threshold}: the scan policy fails`);
+          ctx.err(
+            `evident: ${file}: ${result.failing.length} finding${result.failing.length === 1 ? '' : 's'} at or above ${threshold}: the scan policy fails`,
+          );
         }
         return result.passed ? 0 : 1;
       }),

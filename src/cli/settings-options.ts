@@ -6,7 +6,8 @@ export function addSettingOptions(command: Command, schema: SettingsSchema): Com
   for (const s of schema.settings()) {
     const help = `${s.doc}${defaultNote(s)}`;
     if (s.type === 'boolean') command.option(s.flag, help);
-    else if (s.type === 'plugins') command.option(`${s.flag} <${argName(s)}>`, help, (v: string, prev: string[] | undefined) => [...(prev ?? []), v]);
+    else if (s.type === 'plugins')
+      command.option(`${s.flag} <${argName(s)}>`, help, (v: string, prev: string[] | undefined) => [...(prev ?? []), v]);
     else command.option(`${s.flag} <${argName(s)}>`, help);
   }
   return command;

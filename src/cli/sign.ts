@@ -5,7 +5,14 @@ import { loadPrivateKey, loadPublicKey } from '../crypto/key-files.js';
 import type { PrivateKey } from '../crypto/keys.js';
 import { EvidentError } from '../errors.js';
 import { linkFileName } from '../intoto/models/link.js';
-import { loadMetadataFile, signedOf, signMetablock, verifyMetadataSignature, writeMetadataFile, type MetadataFile } from '../intoto/models/metablock.js';
+import {
+  loadMetadataFile,
+  signedOf,
+  signMetablock,
+  verifyMetadataSignature,
+  writeMetadataFile,
+  type MetadataFile,
+} from '../intoto/models/metablock.js';
 import type { Metablock } from '../intoto/models/types.js';
 import { asGiven, withErrorLines, type CliContext } from './context.js';
 
@@ -73,7 +80,8 @@ async function sign(ctx: CliContext, loaded: MetadataFile, keyFiles: string[], f
     throw new EvidentError('BAD_USAGE', 'sign: --append is for layouts; a link is signed by one key (<step>.<keyid[:8]>.link)');
   }
   const keys: PrivateKey[] = [];
-  for (const keyFile of keyFiles) keys.push(await asGiven(loadPrivateKey(resolve(ctx.io.cwd, keyFile), { password: opts.password }), keyFile));
+  for (const keyFile of keyFiles)
+    keys.push(await asGiven(loadPrivateKey(resolve(ctx.io.cwd, keyFile), { password: opts.password }), keyFile));
   let result: Metablock | DsseEnvelope;
   let count: number;
   if (loaded.format === 'metablock') {
@@ -91,6 +99,9 @@ async function sign(ctx: CliContext, loaded: MetadataFile, keyFiles: string[], f
   const out = opts.output ?? (signed._type === 'link' ? linkFileName(signed.name, last.keyid) : file);
   await writeMetadataFile(resolve(ctx.io.cwd, out), result);
   if (opts.json) ctx.out(JSON.stringify({ file: out, type: signed._type, signatures: count, keyids: keys.map((k) => k.keyid) }));
-  else ctx.out(`${out}: ${signed._type} signed by ${keys.map((k) => k.keyid.slice(0, 8)).join(', ')} (${count} signature${count === 1 ? '' : 's'})`);
+  else
+    ctx.out(
+      `${out}: ${signed._type} signed by ${keys.map((k) => k.keyid.slice(0, 8)).join(', ')} (${count} signature${count === 1 ? '' : 's'})`,
+    );
   return 0;
 }

@@ -40,7 +40,11 @@ export function addStepOptions(command: Command): Command {
     .option('--lstrip-paths <prefix...>', 'strip these prefixes from recorded names')
     .option('--follow-symlink-dirs', 'record the files in symlinked folders too, as in-toto-run does (off: they may lead out of the tree)')
     .option('-d, --metadata-directory <dir>', 'write the link into this folder')
-    .addOption(new Option('--format <format>', 'link (in-toto metablock) or dsse (in-toto Statement in a DSSE envelope)').choices(['link', 'dsse']).default('link'))
+    .addOption(
+      new Option('--format <format>', 'link (in-toto metablock) or dsse (in-toto Statement in a DSSE envelope)')
+        .choices(['link', 'dsse'])
+        .default('link'),
+    )
     .option('-v, --verbose', 'say more about what is recorded')
     .option('-q, --quiet', 'say nothing but errors');
 }

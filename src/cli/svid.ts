@@ -39,7 +39,8 @@ function withSocketOptions(cmd: Command): Command {
 
 function openClient(ctx: CliContext, flags: CommonFlags): WorkloadApiClient {
   const seconds = Number(flags.timeout);
-  if (!Number.isFinite(seconds) || seconds <= 0) throw new EvidentError('BAD_USAGE', `svid: --timeout must be a positive number of seconds`);
+  if (!Number.isFinite(seconds) || seconds <= 0)
+    throw new EvidentError('BAD_USAGE', `svid: --timeout must be a positive number of seconds`);
   return WorkloadApiClient.create({ address: flags.socket, env: ctx.io.env, timeoutMs: seconds * 1000 });
 }
 
@@ -62,7 +63,7 @@ export function registerSvid(program: Command, ctx: CliContext): void {
   withSocketOptions(
     svid
       .command('fetch')
-      .description('fetch this process\'s X.509-SVID; --write DIR saves svid.pem, svid.key (0600) and bundle.pem')
+      .description("fetch this process's X.509-SVID; --write DIR saves svid.pem, svid.key (0600) and bundle.pem")
       .option('--spiffe-id <id>', 'pick the SVID with this SPIFFE ID (default: the first, the default identity)')
       .option('--hint <hint>', 'pick the SVID with this hint')
       .option('--write <dir>', 'write svid.pem, svid.key and bundle.pem into DIR'),
@@ -96,7 +97,15 @@ export function registerSvid(program: Command, ctx: CliContext): void {
       try {
         const jwt = await client.fetchJWTSVID({ audience: flags.audience, spiffeId });
         if (flags.json) {
-          ctx.out(JSON.stringify({ spiffeId: jwt.id.toString(), audience: jwt.audience, expiresAt: jwt.expiry.toISOString(), hint: jwt.hint, token: jwt.marshal() }));
+          ctx.out(
+            JSON.stringify({
+              spiffeId: jwt.id.toString(),
+              audience: jwt.audience,
+              expiresAt: jwt.expiry.toISOString(),
+              hint: jwt.hint,
+              token: jwt.marshal(),
+            }),
+          );
         } else {
           ctx.out(jwt.marshal());
         }
@@ -160,7 +169,9 @@ function printSvid(ctx: CliContext, svid: X509Svid, context: X509Context, writte
   }));
   const bundles = context.bundles.bundles().map((b) => ({ trustDomain: b.trustDomain.name, authorities: b.authorities.length }));
   if (json) {
-    ctx.out(JSON.stringify({ spiffeId: svid.id.toString(), hint: svid.hint, expiresAt: svid.expiresAt.toISOString(), chain, bundles, written }));
+    ctx.out(
+      JSON.stringify({ spiffeId: svid.id.toString(), hint: svid.hint, expiresAt: svid.expiresAt.toISOString(), chain, bundles, written }),
+    );
     return;
   }
   ctx.out(`SPIFFE ID:  ${svid.id.toString()}`);

@@ -39,7 +39,10 @@ export function registerVerify(program: Command, ctx: CliContext): void {
     .option('--link-dir <dir>', 'the folder of link files and sublayout folders (default: the current folder)')
     .option('--json', 'print the report as JSON')
     .option('--max-link-size <bytes>', 'refuse link files larger than this (default 268435456, 256 MiB)')
-    .option('--verify-time <rfc3339>', "check signers' certificates at this time instead of now, e.g. 2026-01-31T12:00:00Z (not the layout's expiry)")
+    .option(
+      '--verify-time <rfc3339>',
+      "check signers' certificates at this time instead of now, e.g. 2026-01-31T12:00:00Z (not the layout's expiry)",
+    )
     .option('--layout-time <rfc3339>', "check the layout's expiry at this time instead of now (default: now, or a later --verify-time)")
     .option('--inspection-timeout <seconds>', 'time limit for each inspection command (default 10)')
     .action(
@@ -101,7 +104,10 @@ function parseFlags(flags: VerifyFlags): ParsedFlags {
   if (flags.inspectionTimeout !== undefined) {
     const s = Number(flags.inspectionTimeout);
     if (!(s > 0) || !Number.isFinite(s)) {
-      throw new EvidentError('BAD_USAGE', `verify: --inspection-timeout must be a positive number of seconds, not '${flags.inspectionTimeout}'`);
+      throw new EvidentError(
+        'BAD_USAGE',
+        `verify: --inspection-timeout must be a positive number of seconds, not '${flags.inspectionTimeout}'`,
+      );
     }
     out.inspectionTimeoutMs = Math.round(s * 1000);
   }

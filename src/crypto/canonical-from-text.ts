@@ -46,7 +46,13 @@ export interface CanonicalReading {
  * the output as it does (every byte but whitespace outside strings); where the general scan would give up,
  * it throws NOT_CANONICAL. It writes nothing.
  */
-export type MemberValueScanner = (b: Buffer, keyStart: number, keyEnd: number, pos: number, out: number) => { readonly pos: number; readonly out: number } | undefined;
+export type MemberValueScanner = (
+  b: Buffer,
+  keyStart: number,
+  keyEnd: number,
+  pos: number,
+  out: number,
+) => { readonly pos: number; readonly out: number } | undefined;
 
 /** Thrown by a MemberValueScanner where the text is not canonical as written: canonicalizeInPlace gives up. */
 export const NOT_CANONICAL: unique symbol = Symbol('not canonical as written');
@@ -67,7 +73,8 @@ export function canonicalizeInPlace(bytes: Buffer, reading: CanonicalReading, fi
   }
   if (found === undefined) return undefined;
   const length = compactInPlace(bytes);
-  if (length !== scanner.length) throw new Error(`canonical-from-text: compaction gave ${length} bytes, the scan counted ${scanner.length}`);
+  if (length !== scanner.length)
+    throw new Error(`canonical-from-text: compaction gave ${length} bytes, the scan counted ${scanner.length}`);
   return { bytes: bytes.subarray(0, length), memberStart: found.start, memberEnd: found.end };
 }
 

@@ -167,4 +167,3 @@ function pathTo(root: unknown, target: unknown, path = '$'): string {
   }
   return path === '$' ? '$' : '';
 }
-

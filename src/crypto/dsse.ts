@@ -108,7 +108,11 @@ export function parseEnvelope(value: unknown, file?: string): DsseEnvelope {
     if (typeof sig.sig !== 'string' || !/^[A-Za-z0-9+/_-]*={0,2}$/.test(sig.sig)) throw bad(`signatures[${i}].sig must be base64`);
     if (sig.keyid !== undefined && typeof sig.keyid !== 'string') throw bad(`signatures[${i}].keyid must be a string`);
     if (sig.cert !== undefined && typeof sig.cert !== 'string') throw bad(`signatures[${i}].cert must be a PEM string`);
-    return { keyid: (sig.keyid as string | undefined) ?? '', sig: sig.sig, ...(sig.cert !== undefined ? { cert: sig.cert as string } : {}) };
+    return {
+      keyid: (sig.keyid as string | undefined) ?? '',
+      sig: sig.sig,
+      ...(sig.cert !== undefined ? { cert: sig.cert as string } : {}),
+    };
   });
   return { payloadType: env.payloadType, payload: env.payload, signatures };
 }

@@ -62,9 +62,10 @@ export const canonicalBytes = new IdentityCache<object, Buffer>();
  * strings it was made from. Keyed on the envelope; checked against its `payloadType` and `payload` on each
  * use (cheap: an envelope not changed holds the very strings the entry does).
  */
-export const envelopeMessages = new IdentityCache<DsseEnvelope, { readonly payloadType: string; readonly payload: string; readonly message: Buffer; readonly payloadStart: number }>(
-  (entry, envelope) => entry.payload === envelope.payload && entry.payloadType === envelope.payloadType,
-);
+export const envelopeMessages = new IdentityCache<
+  DsseEnvelope,
+  { readonly payloadType: string; readonly payload: string; readonly message: Buffer; readonly payloadStart: number }
+>((entry, envelope) => entry.payload === envelope.payload && entry.payloadType === envelope.payloadType);
 
 /**
  * The public key of a securesystemslib key dict (a layout's `keys` entry), and with it its fingerprint.

@@ -88,7 +88,8 @@ function checkSigns(key: PrivateKey): PrivateKey {
   } catch (e) {
     problem = (e as Error).message;
   }
-  if (problem !== undefined) throw new EvidentError('BAD_KEY', `this private key cannot make a valid signature; its numbers are inconsistent (${problem})`);
+  if (problem !== undefined)
+    throw new EvidentError('BAD_KEY', `this private key cannot make a valid signature; its numbers are inconsistent (${problem})`);
   return key;
 }
 
@@ -132,7 +133,11 @@ export function securesystemslibKeyFiles(key: PrivateKey): { privateJson: string
 }
 
 /** Writes `path` (private, mode 0600) and `path.pub`, each atomically. */
-export async function saveKeyPair(key: PrivateKey, path: string, options: { format?: 'pem' | 'securesystemslib'; password?: string } = {}): Promise<void> {
+export async function saveKeyPair(
+  key: PrivateKey,
+  path: string,
+  options: { format?: 'pem' | 'securesystemslib'; password?: string } = {},
+): Promise<void> {
   if (options.format === 'securesystemslib') {
     if (options.password) throw new EvidentError('BAD_USAGE', 'securesystemslib JSON keys are written unencrypted; use PEM for a password');
     const files = securesystemslibKeyFiles(key);
@@ -167,7 +172,11 @@ function privateFromPem(pem: string, password: string | undefined): KeyObject {
     // With a wrong password, CBC padding is valid by chance 1 time in 256 and OpenSSL then fails to
     // decode the garbage instead: for an encrypted key, any failure with a password is a wrong password.
     const encrypted = /-----BEGIN ENCRYPTED PRIVATE KEY-----|Proc-Type: 4,ENCRYPTED/.test(pem);
-    if (encrypted || /passphrase|bad decrypt|interrupted or cancelled/i.test(msg) || (e as { code?: string }).code === 'ERR_MISSING_PASSPHRASE') {
+    if (
+      encrypted ||
+      /passphrase|bad decrypt|interrupted or cancelled/i.test(msg) ||
+      (e as { code?: string }).code === 'ERR_MISSING_PASSPHRASE'
+    ) {
       throw new EvidentError('BAD_KEY', password ? 'wrong password for this encrypted key' : 'this key is encrypted; give its password');
     }
     throw new EvidentError('BAD_KEY', `not a usable PEM private key (${msg})`);

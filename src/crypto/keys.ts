@@ -1,4 +1,12 @@
-import { createHash, createPrivateKey, createPublicKey, sign as nodeSign, verify as nodeVerify, constants, type KeyObject } from 'node:crypto';
+import {
+  createHash,
+  createPrivateKey,
+  createPublicKey,
+  sign as nodeSign,
+  verify as nodeVerify,
+  constants,
+  type KeyObject,
+} from 'node:crypto';
 import { EvidentError } from '../errors.js';
 import { computeKeyid, KEYID_HASH_ALGORITHMS, keytypeOf, SCHEMES, type KeyDict, type Scheme } from './key-dict.js';
 
@@ -31,7 +39,10 @@ export class PublicKey {
   static fromDict(dict: KeyDict, where = 'key'): PublicKey {
     const scheme = dict.scheme as Scheme;
     if (!SCHEMES.includes(scheme)) {
-      throw new EvidentError('BAD_KEY', `${where}: unsupported signature scheme '${String(dict.scheme)}' (supported: ${SCHEMES.join(', ')})`);
+      throw new EvidentError(
+        'BAD_KEY',
+        `${where}: unsupported signature scheme '${String(dict.scheme)}' (supported: ${SCHEMES.join(', ')})`,
+      );
     }
     const expectedType = keytypeOf(scheme);
     const keytypeOk = dict.keytype === expectedType || (expectedType === 'ecdsa' && dict.keytype === scheme);
@@ -101,7 +112,10 @@ export class PrivateKey {
    * `publicKey` is given when the key file states its public half (a securesystemslib JSON key), whose
    * exact text fixes the keyid; it must belong to the private key.
    */
-  constructor(readonly keyObject: KeyObject, options: { scheme?: Scheme; publicKey?: PublicKey } = {}) {
+  constructor(
+    readonly keyObject: KeyObject,
+    options: { scheme?: Scheme; publicKey?: PublicKey } = {},
+  ) {
     if (keyObject.type !== 'private') throw new EvidentError('BAD_KEY', 'key: not a private key');
     const derived = PublicKey.fromKeyObject(keyObject, { scheme: options.scheme ?? options.publicKey?.scheme });
     if (options.publicKey && !sameKey(options.publicKey.keyObject, derived.keyObject)) {
@@ -139,7 +153,9 @@ function sameKey(a: KeyObject, b: KeyObject): boolean {
  */
 export function keyFingerprint(key: KeyObject): string {
   const normal = createPublicKey({ key: key.export({ format: 'jwk' }), format: 'jwk' });
-  return createHash('sha256').update(normal.export({ type: 'spki', format: 'der' })).digest('hex');
+  return createHash('sha256')
+    .update(normal.export({ type: 'spki', format: 'der' }))
+    .digest('hex');
 }
 
 function digestOf(scheme: Scheme): string | null {
@@ -199,7 +215,8 @@ function ed25519FromHex(hex: string, where: string): KeyObject {
 
 export function ed25519PrivateFromHex(hex: string, where: string): KeyObject {
   // securesystemslib keeps the 32-byte seed; some writers append the public half (64 bytes)
-  if (!/^[0-9a-f]{64}(?:[0-9a-f]{64})?$/.test(hex)) throw new EvidentError('BAD_KEY', `${where}: an ed25519 private key is 64 hex characters`);
+  if (!/^[0-9a-f]{64}(?:[0-9a-f]{64})?$/.test(hex))
+    throw new EvidentError('BAD_KEY', `${where}: an ed25519 private key is 64 hex characters`);
   const seed = Buffer.from(hex.slice(0, 64), 'hex');
   return createPrivateKey({ key: Buffer.concat([ED25519_PKCS8_PREFIX, seed]), format: 'der', type: 'pkcs8' });
 }

@@ -90,7 +90,11 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     const honest = await deliverAndVerify(honestDir, {}, log);
     log(indent(honest.stdout.trimEnd()));
     const honestPassed = honest.code === 0;
-    log(honestPassed ? '✓ verification PASSED: the product followed its layout' : `✗ verification FAILED (exit ${honest.code}): ${honest.stderr.trim()}`);
+    log(
+      honestPassed
+        ? '✓ verification PASSED: the product followed its layout'
+        : `✗ verification FAILED (exit ${honest.code}): ${honest.stderr.trim()}`,
+    );
 
     log('\n== attacks, each on a fresh copy');
     const attacks: AttackOutcome[] = [];
@@ -210,7 +214,7 @@ async function prepareBase(base: string, identity: IdentityPlane, log: (line: st
   // a day long gone, when its 30 days were still ahead.
   const stale = await compileLayoutSpec(join(base, 'layout.yaml'), { now: new Date('2020-01-01T00:00:00Z') });
   await writeMetadataFile(join(base, 'expired.layout'), signMetablock(stale, [await loadPrivateKey(join(base, 'keys', 'owner'))]));
-  log('✓ layout: root.layout from layout.yaml, signed by the owner, trusting the identity server\'s root');
+  log("✓ layout: root.layout from layout.yaml, signed by the owner, trusting the identity server's root");
 }
 
 /** Runs the pipeline's steps in `dir` from stage `from` on, each through `evident run`. */
@@ -239,7 +243,21 @@ async function runStages(
   if (todo.includes('package')) {
     await tampering.beforePackage?.(dir);
     const command = ['evident', 'image', 'build', '--config', 'image.yaml', '-o', 'hello-image.tar', '--sbom', 'sbom.cdx.json'];
-    const args = ['run', '-n', 'package', ...signers.builder, '-m', 'hello', 'image.yaml', 'vendor', '-p', 'hello-image.tar', 'sbom.cdx.json', '--', ...command];
+    const args = [
+      'run',
+      '-n',
+      'package',
+      ...signers.builder,
+      '-m',
+      'hello',
+      'image.yaml',
+      'vendor',
+      '-p',
+      'hello-image.tar',
+      'sbom.cdx.json',
+      '--',
+      ...command,
+    ];
     const r = await runEvident(args, dir);
     if (r.code === 2 && refused !== undefined) refused.push(`the build runner refused to record the package step: ${r.stderr.trim()}`);
     else await must(Promise.resolve(r), `evident ${args.join(' ')}`);
@@ -248,7 +266,24 @@ async function runStages(
   if (todo.includes('scan')) {
     const command = ['evident', 'scan', 'run', 'sbom.cdx.json', '--advisories', 'advisories', '-o', 'scan-report.json'];
     // the scan's evidence travels as an in-toto attestation: a Statement in a DSSE envelope
-    await evident(['run', '-n', 'scan', ...signers.scanner, '--format', 'dsse', '-m', 'sbom.cdx.json', 'advisories', '-p', 'scan-report.json', '--', ...command], dir);
+    await evident(
+      [
+        'run',
+        '-n',
+        'scan',
+        ...signers.scanner,
+        '--format',
+        'dsse',
+        '-m',
+        'sbom.cdx.json',
+        'advisories',
+        '-p',
+        'scan-report.json',
+        '--',
+        ...command,
+      ],
+      dir,
+    );
     log('✓ scan: the scan runner matched the SBOM against the advisory feed (its link is a DSSE attestation)');
   }
 }
@@ -305,4 +340,3 @@ function printSummary(honestPassed: boolean, attacks: AttackOutcome[], log: (lin
   log(`${'honest pipeline'.padEnd(width)}  ${honestPassed ? 'passed ✓' : 'FAILED ✗'}`);
   for (const a of attacks) log(`${a.attack.padEnd(width)}  ${a.caught ? 'caught ✓' : 'MISSED ✗'}`);
 }
-

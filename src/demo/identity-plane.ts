@@ -34,7 +34,18 @@ export class IdentityPlane {
     await mkdir(serverDir, { recursive: true });
     this.adminSocket = join(serverDir, 'admin.sock');
     const ready = await this.spawnUntil(
-      ['server', 'run', '--trust-domain', DEMO_TRUST_DOMAIN, '--data-dir', serverDir, '--bind', '127.0.0.1:0', '--admin-socket', this.adminSocket],
+      [
+        'server',
+        'run',
+        '--trust-domain',
+        DEMO_TRUST_DOMAIN,
+        '--data-dir',
+        serverDir,
+        '--bind',
+        '127.0.0.1:0',
+        '--admin-socket',
+        this.adminSocket,
+      ],
       (line) => line.includes('"server ready"'),
     );
     this.serverAddress = (JSON.parse(ready) as { bind: string }).bind;
@@ -46,9 +57,28 @@ export class IdentityPlane {
       await mkdir(runnerDir, { recursive: true });
       const socket = join(runnerDir, 'api.sock');
       await this.spawnUntil(
-        ['agent', 'run', '--server', this.serverAddress, '--trust-bundle', this.bundlePath, '--join-token', token, '--socket', socket, '--data-dir', runnerDir, '--log-level', 'warn'],
+        [
+          'agent',
+          'run',
+          '--server',
+          this.serverAddress,
+          '--trust-bundle',
+          this.bundlePath,
+          '--join-token',
+          token,
+          '--socket',
+          socket,
+          '--data-dir',
+          runnerDir,
+          '--log-level',
+          'warn',
+        ],
         undefined,
-        () => access(socket).then(() => true, () => false),
+        () =>
+          access(socket).then(
+            () => true,
+            () => false,
+          ),
       );
       this.runners.set(name, { name, socket, agentId: `spiffe://${DEMO_TRUST_DOMAIN}/evident/agent/join_token/${token}` });
     }
@@ -63,7 +93,17 @@ export class IdentityPlane {
     if (parent === undefined) throw new EvidentError('INTERNAL', `demo: no runner '${runner}'`);
     const uid = process.getuid?.() ?? 0;
     const nodeHash = await sha256File(process.execPath);
-    await this.admin(['entry', 'create', '--spiffe-id', spiffeId, '--parent-id', parent.agentId, '--selector', `unix:uid:${uid}`, `unix:sha256:${nodeHash}`]);
+    await this.admin([
+      'entry',
+      'create',
+      '--spiffe-id',
+      spiffeId,
+      '--parent-id',
+      parent.agentId,
+      '--selector',
+      `unix:uid:${uid}`,
+      `unix:sha256:${nodeHash}`,
+    ]);
     await this.waitForIdentity(spiffeId, parent);
   }
 
@@ -81,7 +121,8 @@ export class IdentityPlane {
         () => false,
       );
       if (served) return;
-      if (Date.now() > deadline) throw new EvidentError('ENVIRONMENT', `demo: the ${runner.name} agent did not serve ${spiffeId} within 30 s`);
+      if (Date.now() > deadline)
+        throw new EvidentError('ENVIRONMENT', `demo: the ${runner.name} agent did not serve ${spiffeId} within 30 s`);
       await new Promise((resolve) => setTimeout(resolve, 250));
     }
   }
@@ -114,7 +155,10 @@ export class IdentityPlane {
 
   /** Starts a long-running evident process and waits until a log line (or a probe) says it is ready. */
   private spawnUntil(args: string[], readyLine?: (line: string) => boolean, probe?: () => Promise<boolean>): Promise<string> {
-    const child = spawn(process.execPath, [join(EVIDENT_BIN_DIR, 'evident'), ...args], { cwd: this.dir, stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(process.execPath, [join(EVIDENT_BIN_DIR, 'evident'), ...args], {
+      cwd: this.dir,
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
     this.processes.push(child);
     let log = '';
     return new Promise((resolve, reject) => {
@@ -128,7 +172,12 @@ export class IdentityPlane {
       const fail = (why: string) => {
         clearTimeout(timer);
         if (poll) clearInterval(poll);
-        reject(new EvidentError('ENVIRONMENT', `demo: evident ${args.slice(0, 2).join(' ')} ${why}: ${log.trim().split('\n').slice(-3).join(' | ')}`));
+        reject(
+          new EvidentError(
+            'ENVIRONMENT',
+            `demo: evident ${args.slice(0, 2).join(' ')} ${why}: ${log.trim().split('\n').slice(-3).join(' | ')}`,
+          ),
+        );
       };
       child.stderr!.setEncoding('utf8').on('data', (chunk: string) => {
         log += chunk;

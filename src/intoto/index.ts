@@ -48,7 +48,15 @@ export { compileLayoutSpec } from './layout-spec/compile.js';
 export type { CompileOptions } from './layout-spec/compile.js';
 export { artifactNameProblem } from './models/artifact-name.js';
 
-export { verify, formatReport, reportToJson, parseSignedMetadata, parseSignedMetadataText, DEFAULT_MAX_LINK_BYTES, DEFAULT_INSPECTION_TIMEOUT_MS } from './verify/index.js';
+export {
+  verify,
+  formatReport,
+  reportToJson,
+  parseSignedMetadata,
+  parseSignedMetadataText,
+  DEFAULT_MAX_LINK_BYTES,
+  DEFAULT_INSPECTION_TIMEOUT_MS,
+} from './verify/index.js';
 export type { Check, CheckId, SignedMetadata, VerificationReport, VerifyOptions } from './verify/index.js';
 
 export { collectArtifacts, compileExcludes, DEFAULT_EXCLUDE_PATTERNS, pyNormpath, runCommand } from './record/index.js';
@@ -58,4 +66,14 @@ export { recordStart, recordStop } from './runlib/record-step.js';
 export { writeSignedLink, type LinkFormat } from './runlib/link-output.js';
 
 export { applyArtifactRules, compileFnmatch, fnmatch, indexArtifacts, sameHashes } from './rules/index.js';
-export type { ApplyRulesInput, ArtifactIndex, ArtifactType, ItemRulesResult, LinkArtifacts, MatchMiss, NameMatcher, RuleFailure, RuleResult } from './rules/index.js';
+export type {
+  ApplyRulesInput,
+  ArtifactIndex,
+  ArtifactType,
+  ItemRulesResult,
+  LinkArtifacts,
+  MatchMiss,
+  NameMatcher,
+  RuleFailure,
+  RuleResult,
+} from './rules/index.js';

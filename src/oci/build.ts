@@ -46,9 +46,11 @@ export async function buildImage(spec: ImageSpec, options: BuildOptions = {}): P
     }
     records.push({ name: p.name, version: p.version, purl: p.purl, files: pfiles });
   }
-  if (files.has(PACKAGE_DB_PATH)) throw new EvidentError('BAD_INPUT', `image spec: ${PACKAGE_DB_PATH} is the package database; no file may be written there`);
+  if (files.has(PACKAGE_DB_PATH))
+    throw new EvidentError('BAD_INPUT', `image spec: ${PACKAGE_DB_PATH} is the package database; no file may be written there`);
   files.set(PACKAGE_DB_PATH, { data: Buffer.from(serializePackageDb(records), 'utf8'), mode: 0o644 });
-  const created = options.sourceDateEpoch === undefined ? undefined : new Date(options.sourceDateEpoch * 1000).toISOString().replace(/\.000Z$/, 'Z');
+  const created =
+    options.sourceDateEpoch === undefined ? undefined : new Date(options.sourceDateEpoch * 1000).toISOString().replace(/\.000Z$/, 'Z');
   const config: Parameters<typeof assembleImageLayout>[0]['config'] = {
     ...(created === undefined ? {} : { created }),
     architecture: spec.architecture,

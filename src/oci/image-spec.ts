@@ -96,15 +96,21 @@ export function parseImageSpec(text: string, baseDir: string, file?: string): Im
       bad(where, 'must be a mapping');
       continue;
     }
-    for (const k of Object.keys(p)) if (!['name', 'version', 'purl', 'files'].includes(k)) bad(`${where}.${k}`, 'unknown field (expected one of: name, version, purl, files)');
+    for (const k of Object.keys(p))
+      if (!['name', 'version', 'purl', 'files'].includes(k))
+        bad(`${where}.${k}`, 'unknown field (expected one of: name, version, purl, files)');
     const pname = str(p.name, `${where}.name`);
     const version = str(p.version, `${where}.version`);
-    const purl = p.purl === undefined ? `pkg:generic/${encodeURIComponent(pname)}@${encodeURIComponent(version)}` : str(p.purl, `${where}.purl`);
+    const purl =
+      p.purl === undefined ? `pkg:generic/${encodeURIComponent(pname)}@${encodeURIComponent(version)}` : str(p.purl, `${where}.purl`);
     if (!purl.startsWith('pkg:')) bad(`${where}.purl`, `'${purl}' is not a package URL (pkg:type/name@version)`);
     packages.push({ name: pname, version, purl, files: fileList(p.files, `${where}.files`, baseDir, bad) });
   }
   const dests = new Map<string, string>();
-  const all = [...files.map((f, i) => [`files[${i}]`, f] as const), ...packages.flatMap((p, j) => p.files.map((f, i) => [`packages[${j}].files[${i}]`, f] as const))];
+  const all = [
+    ...files.map((f, i) => [`files[${i}]`, f] as const),
+    ...packages.flatMap((p, j) => p.files.map((f, i) => [`packages[${j}].files[${i}]`, f] as const)),
+  ];
   for (const [where, f] of all) {
     const prior = dests.get(f.dest);
     if (prior !== undefined) bad(`${where}.dest`, `${f.dest} is already the destination of ${prior}`);
@@ -140,7 +146,8 @@ function fileList(value: unknown, where: string, baseDir: string, bad: (where: s
       bad(w, 'must be a mapping {src, dest, mode}');
       continue;
     }
-    for (const k of Object.keys(f)) if (!['src', 'dest', 'mode'].includes(k)) bad(`${w}.${k}`, 'unknown field (expected one of: src, dest, mode)');
+    for (const k of Object.keys(f))
+      if (!['src', 'dest', 'mode'].includes(k)) bad(`${w}.${k}`, 'unknown field (expected one of: src, dest, mode)');
     if (typeof f.src !== 'string' || f.src === '') bad(`${w}.src`, 'must be a file path');
     const dest = typeof f.dest === 'string' ? f.dest : '';
     if (!isImagePath(dest)) bad(`${w}.dest`, `'${dest}' must be an absolute path inside the image without '.', '..' or '//'`);
@@ -157,7 +164,10 @@ function fileList(value: unknown, where: string, baseDir: string, bad: (where: s
 
 export function isImagePath(p: string): boolean {
   if (!p.startsWith('/') || p === '/' || p.endsWith('/')) return false;
-  return p.slice(1).split('/').every((c) => c !== '' && c !== '.' && c !== '..' && !c.includes('\0'));
+  return p
+    .slice(1)
+    .split('/')
+    .every((c) => c !== '' && c !== '.' && c !== '..' && !c.includes('\0'));
 }
 
 function isMap(v: unknown): v is Raw {

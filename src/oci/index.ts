@@ -5,7 +5,17 @@
  */
 export { writeTar, readTar } from './tar.js';
 export type { TarEntry, TarEntryType } from './tar.js';
-export { MEDIA_TYPES, REF_NAME_ANNOTATION, IMAGE_NAME_ANNOTATION, sha256Digest, sha256Hex, describe, parseDigest, gzipDeterministic, gunzip } from './digest.js';
+export {
+  MEDIA_TYPES,
+  REF_NAME_ANNOTATION,
+  IMAGE_NAME_ANNOTATION,
+  sha256Digest,
+  sha256Hex,
+  describe,
+  parseDigest,
+  gzipDeterministic,
+  gunzip,
+} from './digest.js';
 export type { Descriptor } from './digest.js';
 export { loadImageSpec, parseImageSpec, isImagePath } from './image-spec.js';
 export type { ImageSpec, ImageFileSpec, ImagePackageSpec } from './image-spec.js';

@@ -17,6 +17,11 @@ export function summarizeImage(image: ReadImage): ImageSummary {
     manifestDigest: image.manifestDescriptor.digest,
     mediaType: image.manifestDescriptor.mediaType,
     config: { digest: image.manifest.config.digest, ...image.config },
-    layers: image.layers.map((l, i) => ({ digest: l.descriptor.digest, size: l.descriptor.size, mediaType: l.descriptor.mediaType, diffId: image.config.rootfs.diff_ids[i] as string })),
+    layers: image.layers.map((l, i) => ({
+      digest: l.descriptor.digest,
+      size: l.descriptor.size,
+      mediaType: l.descriptor.mediaType,
+      diffId: image.config.rootfs.diff_ids[i] as string,
+    })),
   };
 }

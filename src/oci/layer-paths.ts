@@ -19,7 +19,8 @@ export function layerPathParts(path: string, where: string): string[] {
   if (path.startsWith('/')) throw new EvidentError('PATH_ESCAPE', `${where}: refusing absolute path '${path}' in a layer`);
   if (path.includes('\0')) throw new EvidentError('BAD_INPUT', `${where}: path contains a NUL byte`);
   const parts = path.split('/').filter((c) => c !== '' && c !== '.');
-  if (parts.includes('..')) throw new EvidentError('PATH_ESCAPE', `${where}: refusing path '${path}': '..' would leave the root filesystem`);
+  if (parts.includes('..'))
+    throw new EvidentError('PATH_ESCAPE', `${where}: refusing path '${path}': '..' would leave the root filesystem`);
   return parts;
 }
 

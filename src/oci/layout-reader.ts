@@ -47,28 +47,41 @@ export function readImageLayout(tarball: Uint8Array, ref?: string): ReadImage {
   const layoutFile = files.get('oci-layout');
   if (!layoutFile) throw new EvidentError('BAD_INPUT', 'image layout: no oci-layout file (not an OCI image layout)');
   const layoutVersion = (jsonOf(layoutFile, 'oci-layout') as { imageLayoutVersion?: unknown }).imageLayoutVersion;
-  if (layoutVersion !== '1.0.0') throw new EvidentError('UNSUPPORTED', `image layout: imageLayoutVersion '${String(layoutVersion)}' is not supported (1.0.0)`);
+  if (layoutVersion !== '1.0.0')
+    throw new EvidentError('UNSUPPORTED', `image layout: imageLayoutVersion '${String(layoutVersion)}' is not supported (1.0.0)`);
   const indexFile = files.get('index.json');
   if (!indexFile) throw new EvidentError('BAD_INPUT', 'image layout: no index.json');
   const index = jsonOf(indexFile, 'index.json') as ImageIndex;
-  if (index.schemaVersion !== 2 || !Array.isArray(index.manifests)) throw new EvidentError('BAD_INPUT', 'index.json: schemaVersion 2 and a manifests list are required');
+  if (index.schemaVersion !== 2 || !Array.isArray(index.manifests))
+    throw new EvidentError('BAD_INPUT', 'index.json: schemaVersion 2 and a manifests list are required');
   const chosen = pickManifest(index.manifests, ref);
   const blob = (d: Descriptor, where: string): Buffer => {
     const { hex } = parseDigest(d?.digest, where);
     const data = files.get(`blobs/sha256/${hex}`);
     if (!data) throw new EvidentError('BAD_INPUT', `${where}: blob ${d.digest} is missing from the layout`);
     const actual = sha256Digest(data);
-    if (actual !== d.digest) throw new EvidentError('DIGEST_MISMATCH', `${where}: blob ${d.digest} has digest ${actual}: its content was changed or swapped`);
-    if (data.length !== d.size) throw new EvidentError('DIGEST_MISMATCH', `${where}: blob ${d.digest} is ${data.length} bytes, its descriptor says ${String(d.size)}`);
+    if (actual !== d.digest)
+      throw new EvidentError('DIGEST_MISMATCH', `${where}: blob ${d.digest} has digest ${actual}: its content was changed or swapped`);
+    if (data.length !== d.size)
+      throw new EvidentError(
+        'DIGEST_MISMATCH',
+        `${where}: blob ${d.digest} is ${data.length} bytes, its descriptor says ${String(d.size)}`,
+      );
     return data;
   };
-  if (chosen.mediaType !== MEDIA_TYPES.manifest) throw new EvidentError('UNSUPPORTED', `index.json: manifest media type '${String(chosen.mediaType)}' is not supported (${MEDIA_TYPES.manifest})`);
+  if (chosen.mediaType !== MEDIA_TYPES.manifest)
+    throw new EvidentError(
+      'UNSUPPORTED',
+      `index.json: manifest media type '${String(chosen.mediaType)}' is not supported (${MEDIA_TYPES.manifest})`,
+    );
   const manifest = jsonOf(blob(chosen, 'manifest'), 'manifest') as ImageManifest;
   if (manifest.schemaVersion !== 2 || typeof manifest.config !== 'object' || manifest.config === null || !Array.isArray(manifest.layers)) {
     throw new EvidentError('BAD_INPUT', 'manifest: schemaVersion 2, config and layers are required');
   }
-  if (manifest.mediaType !== undefined && manifest.mediaType !== MEDIA_TYPES.manifest) throw new EvidentError('BAD_INPUT', `manifest: mediaType '${manifest.mediaType}' does not match its descriptor`);
-  if (manifest.config.mediaType !== MEDIA_TYPES.config) throw new EvidentError('UNSUPPORTED', `manifest: config media type '${String(manifest.config.mediaType)}' is not an OCI image config`);
+  if (manifest.mediaType !== undefined && manifest.mediaType !== MEDIA_TYPES.manifest)
+    throw new EvidentError('BAD_INPUT', `manifest: mediaType '${manifest.mediaType}' does not match its descriptor`);
+  if (manifest.config.mediaType !== MEDIA_TYPES.config)
+    throw new EvidentError('UNSUPPORTED', `manifest: config media type '${String(manifest.config.mediaType)}' is not an OCI image config`);
   const config = jsonOf(blob(manifest.config, 'config'), 'config') as ImageConfig;
   const diffIds = config?.rootfs?.diff_ids;
   if (!Array.isArray(diffIds) || diffIds.length !== manifest.layers.length) {
@@ -78,27 +91,50 @@ export function readImageLayout(tarball: Uint8Array, ref?: string): ReadImage {
     const where = `layer ${i}`;
     const data = blob(d, where);
     let tar: Buffer;
-    if (d.mediaType === MEDIA_TYPES.layerGzip || d.mediaType === 'application/vnd.docker.image.rootfs.diff.tar.gzip') tar = gunzip(data, where);
+    if (d.mediaType === MEDIA_TYPES.layerGzip || d.mediaType === 'application/vnd.docker.image.rootfs.diff.tar.gzip')
+      tar = gunzip(data, where);
     else if (d.mediaType === MEDIA_TYPES.layerTar) tar = data;
     else throw new EvidentError('UNSUPPORTED', `${where}: media type '${String(d.mediaType)}' is not supported (tar or tar+gzip)`);
     const diffId = sha256Digest(tar);
-    if (diffId !== diffIds[i]) throw new EvidentError('DIGEST_MISMATCH', `${where}: uncompressed digest ${diffId} does not match the config's diff_id ${String(diffIds[i])}`);
+    if (diffId !== diffIds[i])
+      throw new EvidentError(
+        'DIGEST_MISMATCH',
+        `${where}: uncompressed digest ${diffId} does not match the config's diff_id ${String(diffIds[i])}`,
+      );
     return { descriptor: d, tar };
   });
   const fullName = chosen.annotations?.[IMAGE_NAME_ANNOTATION];
   const tag = chosen.annotations?.[REF_NAME_ANNOTATION];
   const name = fullName !== undefined ? fullName.replace(/:[^:/]+$/, '') : undefined;
-  return { index, manifestDescriptor: chosen, manifest, config, layers, ...(name !== undefined ? { name } : {}), ...(tag !== undefined ? { tag } : {}) };
+  return {
+    index,
+    manifestDescriptor: chosen,
+    manifest,
+    config,
+    layers,
+    ...(name !== undefined ? { name } : {}),
+    ...(tag !== undefined ? { tag } : {}),
+  };
 }
 
 function pickManifest(manifests: Descriptor[], ref: string | undefined): Descriptor {
   if (manifests.length === 0) throw new EvidentError('BAD_INPUT', 'index.json: no manifests');
   if (ref === undefined) {
-    if (manifests.length > 1) throw new EvidentError('BAD_USAGE', `index.json lists ${manifests.length} manifests; choose one with --ref (${manifests.map(refOf).join(', ')})`);
+    if (manifests.length > 1)
+      throw new EvidentError(
+        'BAD_USAGE',
+        `index.json lists ${manifests.length} manifests; choose one with --ref (${manifests.map(refOf).join(', ')})`,
+      );
     return manifests[0] as Descriptor;
   }
-  const found = manifests.filter((m) => m.annotations?.[REF_NAME_ANNOTATION] === ref || m.annotations?.[IMAGE_NAME_ANNOTATION] === ref || m.digest === ref);
-  if (found.length !== 1) throw new EvidentError('NOT_FOUND', `index.json: ${found.length === 0 ? 'no' : 'more than one'} manifest named '${ref}' (${manifests.map(refOf).join(', ')})`);
+  const found = manifests.filter(
+    (m) => m.annotations?.[REF_NAME_ANNOTATION] === ref || m.annotations?.[IMAGE_NAME_ANNOTATION] === ref || m.digest === ref,
+  );
+  if (found.length !== 1)
+    throw new EvidentError(
+      'NOT_FOUND',
+      `index.json: ${found.length === 0 ? 'no' : 'more than one'} manifest named '${ref}' (${manifests.map(refOf).join(', ')})`,
+    );
   return found[0] as Descriptor;
 }
 

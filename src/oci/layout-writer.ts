@@ -1,4 +1,12 @@
-import { IMAGE_NAME_ANNOTATION, MEDIA_TYPES, REF_NAME_ANNOTATION, describe, sha256Digest, gzipDeterministic, type Descriptor } from './digest.js';
+import {
+  IMAGE_NAME_ANNOTATION,
+  MEDIA_TYPES,
+  REF_NAME_ANNOTATION,
+  describe,
+  sha256Digest,
+  gzipDeterministic,
+  type Descriptor,
+} from './digest.js';
 import { writeTar, type TarEntry } from './tar.js';
 
 /** The image configuration (OCI image-spec config.md), the fields evident writes. */
@@ -83,7 +91,9 @@ export function assembleImageLayout(input: AssembleInput): AssembledImage {
   const entries: TarEntry[] = [
     { path: 'blobs/', type: 'directory', mode: 0o755, mtime },
     { path: 'blobs/sha256/', type: 'directory', mode: 0o755, mtime },
-    ...[...blobs.keys()].sort().map((digest): TarEntry => ({ path: `blobs/sha256/${digest.slice(7)}`, type: 'file', mode: 0o644, mtime, data: blobs.get(digest) })),
+    ...[...blobs.keys()]
+      .sort()
+      .map((digest): TarEntry => ({ path: `blobs/sha256/${digest.slice(7)}`, type: 'file', mode: 0o644, mtime, data: blobs.get(digest) })),
     { path: 'index.json', type: 'file', mode: 0o644, mtime, data: jsonBytes(index) },
     { path: 'oci-layout', type: 'file', mode: 0o644, mtime, data: jsonBytes({ imageLayoutVersion: '1.0.0' }) },
   ];

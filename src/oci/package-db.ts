@@ -28,7 +28,12 @@ export interface PackageDb {
 /** Serializes with packages and files sorted, so the same packages give the same bytes. */
 export function serializePackageDb(packages: readonly PackageRecord[]): string {
   const sorted = [...packages]
-    .map((p) => ({ name: p.name, version: p.version, purl: p.purl, files: [...p.files].sort((a, b) => cmp(a.path, b.path)).map((f) => ({ path: f.path, sha256: f.sha256 })) }))
+    .map((p) => ({
+      name: p.name,
+      version: p.version,
+      purl: p.purl,
+      files: [...p.files].sort((a, b) => cmp(a.path, b.path)).map((f) => ({ path: f.path, sha256: f.sha256 })),
+    }))
     .sort((a, b) => cmp(a.name, b.name) || cmp(a.version, b.version) || cmp(a.purl, b.purl));
   const db: PackageDb = { schema: PACKAGE_DB_SCHEMA, packages: sorted };
   return `${JSON.stringify(db, null, 2)}\n`;
@@ -47,8 +52,20 @@ export function parsePackageDb(text: string, file = PACKAGE_DB_PATH): PackageDb 
   if (!Array.isArray(v.packages)) throw bad('packages must be a list');
   const packages = v.packages.map((p, i) => {
     const ok =
-      typeof p === 'object' && p !== null && typeof p.name === 'string' && typeof p.version === 'string' && typeof p.purl === 'string' && Array.isArray(p.files) &&
-      p.files.every((f) => typeof f === 'object' && f !== null && typeof f.path === 'string' && typeof f.sha256 === 'string' && /^[0-9a-f]{64}$/.test(f.sha256));
+      typeof p === 'object' &&
+      p !== null &&
+      typeof p.name === 'string' &&
+      typeof p.version === 'string' &&
+      typeof p.purl === 'string' &&
+      Array.isArray(p.files) &&
+      p.files.every(
+        (f) =>
+          typeof f === 'object' &&
+          f !== null &&
+          typeof f.path === 'string' &&
+          typeof f.sha256 === 'string' &&
+          /^[0-9a-f]{64}$/.test(f.sha256),
+      );
     if (!ok) throw bad(`packages[${i}] must have name, version, purl (strings) and files [{path, sha256}]`);
     return { name: p.name, version: p.version, purl: p.purl, files: p.files.map((f) => ({ path: f.path, sha256: f.sha256 })) };
   });

@@ -48,7 +48,11 @@ export function flattenLayers(layers: readonly Uint8Array[]): Map<string, Rootfs
         fs.set(path, { type: 'symlink', mode: e.mode, linkname: e.linkname ?? '' });
       } else if (e.type === 'hardlink') {
         const target = fs.get(layerPathParts(e.linkname ?? '', `${where}: ${e.path}`).join('/'));
-        if (target?.type !== 'file') throw new EvidentError('BAD_INPUT', `${where}: hardlink ${e.path} points to '${String(e.linkname)}', which is not a file of the image`);
+        if (target?.type !== 'file')
+          throw new EvidentError(
+            'BAD_INPUT',
+            `${where}: hardlink ${e.path} points to '${String(e.linkname)}', which is not a file of the image`,
+          );
         removeTree(path, false);
         fs.set(path, { ...target });
       }

@@ -168,16 +168,36 @@ export function readTar(archive: Uint8Array, name = 'archive'): TarEntry[] {
     if (end > buf.length) throw new EvidentError('BAD_INPUT', `tar: ${where}: archive is truncated`);
     const data = buf.subarray(start, end);
     pos = start + Math.ceil(size / BLOCK) * BLOCK;
-    if (typeflag === 'x') { pax = parsePax(data, where); continue; }
-    if (typeflag === 'g') { globalPax = new Map([...globalPax, ...parsePax(data, where)]); continue; }
-    if (typeflag === 'L') { longName = data.toString('utf8').replace(/\0+$/, ''); continue; }
-    if (typeflag === 'K') { longLink = data.toString('utf8').replace(/\0+$/, ''); continue; }
+    if (typeflag === 'x') {
+      pax = parsePax(data, where);
+      continue;
+    }
+    if (typeflag === 'g') {
+      globalPax = new Map([...globalPax, ...parsePax(data, where)]);
+      continue;
+    }
+    if (typeflag === 'L') {
+      longName = data.toString('utf8').replace(/\0+$/, '');
+      continue;
+    }
+    if (typeflag === 'K') {
+      longLink = data.toString('utf8').replace(/\0+$/, '');
+      continue;
+    }
     const magic = block.subarray(257, 262).toString('ascii');
     const prefix = magic === 'ustar' ? field(block, 345, 155) : '';
     let path = overrides.get('path') ?? longName ?? (prefix !== '' ? `${prefix}/${field(block, 0, 100)}` : field(block, 0, 100));
     const linkname = overrides.get('linkpath') ?? longLink ?? field(block, 157, 100);
     const type: TarEntryType =
-      typeflag === '0' || typeflag === '\0' || typeflag === '7' ? 'file' : typeflag === '5' ? 'directory' : typeflag === '2' ? 'symlink' : typeflag === '1' ? 'hardlink' : 'other';
+      typeflag === '0' || typeflag === '\0' || typeflag === '7'
+        ? 'file'
+        : typeflag === '5'
+          ? 'directory'
+          : typeflag === '2'
+            ? 'symlink'
+            : typeflag === '1'
+              ? 'hardlink'
+              : 'other';
     if (type === 'file' && path.endsWith('/')) path = path.slice(0, -1);
     const entry: TarEntry = {
       path,

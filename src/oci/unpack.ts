@@ -15,7 +15,6 @@ export interface UnpackStats {
   skipped: string[];
 }
 
-
 /**
  * Writes the root filesystem of an image into `dir`, applying the layers in order (OCI image-spec
  * layer.md): whiteouts first (they hide only lower layers' content), then the layer's entries.
@@ -31,7 +30,8 @@ export async function unpackLayers(layers: readonly Uint8Array[], dir: string): 
   await mkdir(root, { recursive: true });
   // The image's whiteouts and files act on whatever the folder holds: `-o ~` would let an image delete
   // or replace the user's own files. Only a new or empty folder is unpacked into.
-  if ((await readdir(root)).length > 0) throw new EvidentError('BAD_INPUT', `output folder ${dir} is not empty; unpack into a new or empty folder`);
+  if ((await readdir(root)).length > 0)
+    throw new EvidentError('BAD_INPUT', `output folder ${dir} is not empty; unpack into a new or empty folder`);
   const stats: UnpackStats = { files: 0, directories: 0, symlinks: 0, hardlinks: 0, whiteouts: 0, skipped: [] };
   for (const [i, layer] of layers.entries()) {
     const where = `layer ${i}`;
@@ -93,8 +93,14 @@ async function applyEntry(root: string, parts: string[], e: TarEntry, where: str
     stats.files++;
   } else if (e.type === 'symlink') {
     const linkname = e.linkname ?? '';
-    if (linkname.startsWith('/')) throw new EvidentError('PATH_ESCAPE', `${where}: refusing symlink to absolute path '${linkname}' (it would point outside the unpacked root)`);
-    const from = relative(root, parent).split(sep).filter((c) => c !== '');
+    if (linkname.startsWith('/'))
+      throw new EvidentError(
+        'PATH_ESCAPE',
+        `${where}: refusing symlink to absolute path '${linkname}' (it would point outside the unpacked root)`,
+      );
+    const from = relative(root, parent)
+      .split(sep)
+      .filter((c) => c !== '');
     await resolveInRoot(root, [...from, ...linkname.split('/')], `${where} -> ${linkname}`);
     await symlink(linkname, target);
     stats.symlinks++;
@@ -103,7 +109,8 @@ async function applyEntry(root: string, parts: string[], e: TarEntry, where: str
     const sourceParent = await resolveInRoot(root, source.slice(0, -1), where);
     const sourcePath = join(sourceParent, source[source.length - 1] ?? '');
     const st = await lstat(sourcePath).catch(() => undefined);
-    if (!st?.isFile()) throw new EvidentError('BAD_INPUT', `${where}: hardlink target '${String(e.linkname)}' is not a file unpacked earlier`);
+    if (!st?.isFile())
+      throw new EvidentError('BAD_INPUT', `${where}: hardlink target '${String(e.linkname)}' is not a file unpacked earlier`);
     await link(sourcePath, target);
     stats.hardlinks++;
   }

@@ -64,7 +64,10 @@ export function imageSbom(image: ReadImage, options: SbomOptions = {}): CycloneD
   else if (dbNode !== undefined) throw new EvidentError('BAD_INPUT', `sbom: ${PACKAGE_DB_PATH} in the image is not a file`);
   const owned = new Set(packages.flatMap((p) => p.files.map((f) => f.path)));
   const components: CdxComponent[] = packages.map((p) => {
-    const listing = [...p.files].sort((a, b) => cmp(a.path, b.path)).map((f) => `${f.sha256}  ${f.path}\n`).join('');
+    const listing = [...p.files]
+      .sort((a, b) => cmp(a.path, b.path))
+      .map((f) => `${f.sha256}  ${f.path}\n`)
+      .join('');
     return {
       type: 'library',
       'bom-ref': p.purl,
@@ -72,27 +75,52 @@ export function imageSbom(image: ReadImage, options: SbomOptions = {}): CycloneD
       version: p.version,
       purl: p.purl,
       hashes: [{ alg: 'SHA-256', content: createHash('sha256').update(listing).digest('hex') }],
-      properties: p.files.map((f) => ({ name: 'evident:file', value: `${f.path} sha256:${f.sha256}` })).sort((a, b) => cmp(a.value, b.value)),
+      properties: p.files
+        .map((f) => ({ name: 'evident:file', value: `${f.path} sha256:${f.sha256}` }))
+        .sort((a, b) => cmp(a.value, b.value)),
     };
   });
   for (const [path, node] of rootfs) {
     if (node.type !== 'file' || (node.mode & 0o111) === 0 || owned.has(`/${path}`)) continue;
-    components.push({ type: 'file', 'bom-ref': `file:/${path}`, name: `/${path}`, hashes: [{ alg: 'SHA-256', content: createHash('sha256').update(node.data ?? new Uint8Array()).digest('hex') }] });
+    components.push({
+      type: 'file',
+      'bom-ref': `file:/${path}`,
+      name: `/${path}`,
+      hashes: [
+        {
+          alg: 'SHA-256',
+          content: createHash('sha256')
+            .update(node.data ?? new Uint8Array())
+            .digest('hex'),
+        },
+      ],
+    });
   }
-  components.sort((a, b) => cmp(a.type, b.type) || cmp(a.name, b.name) || cmp(a.version ?? '', b.version ?? '') || cmp(a['bom-ref'], b['bom-ref']));
+  components.sort(
+    (a, b) => cmp(a.type, b.type) || cmp(a.name, b.name) || cmp(a.version ?? '', b.version ?? '') || cmp(a['bom-ref'], b['bom-ref']),
+  );
   const refs = new Set<string>();
   for (const c of components) {
     if (refs.has(c['bom-ref'])) throw new EvidentError('BAD_INPUT', `sbom: two components of the image are both '${c['bom-ref']}'`);
     refs.add(c['bom-ref']);
   }
-  const imageComponent: CdxComponent = { type: 'container', 'bom-ref': imagePurl, name, version: digest, purl: imagePurl, hashes: [{ alg: 'SHA-256', content: digest.slice('sha256:'.length) }] };
+  const imageComponent: CdxComponent = {
+    type: 'container',
+    'bom-ref': imagePurl,
+    name,
+    version: digest,
+    purl: imagePurl,
+    hashes: [{ alg: 'SHA-256', content: digest.slice('sha256:'.length) }],
+  };
   return {
     bomFormat: 'CycloneDX',
     specVersion: CYCLONEDX_SPEC_VERSION,
     serialNumber: `urn:uuid:${uuidV5(imagePurl)}`,
     version: 1,
     metadata: {
-      ...(options.sourceDateEpoch !== undefined ? { timestamp: new Date(options.sourceDateEpoch * 1000).toISOString().replace(/\.000Z$/, 'Z') } : {}),
+      ...(options.sourceDateEpoch !== undefined
+        ? { timestamp: new Date(options.sourceDateEpoch * 1000).toISOString().replace(/\.000Z$/, 'Z') }
+        : {}),
       tools: { components: [TOOL] },
       component: imageComponent,
     },

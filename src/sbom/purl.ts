@@ -24,11 +24,19 @@ export function ociPurl(imageName: string, manifestDigest: string, tag?: string)
 export function parsePurl(purl: string): PackageUrl | undefined {
   const m = /^pkg:\/*([a-zA-Z][a-zA-Z0-9.+-]*)\/([^?#]+?)(?:@([^?#@]+))?(?:\?[^#]*)?(?:#.*)?$/.exec(purl);
   if (!m) return undefined;
-  const path = (m[2] as string).split('/').filter((s) => s !== '').map((s) => safeDecode(s));
+  const path = (m[2] as string)
+    .split('/')
+    .filter((s) => s !== '')
+    .map((s) => safeDecode(s));
   if (path.length === 0) return undefined;
   const name = path.pop() as string;
   const type = (m[1] as string).toLowerCase();
-  return { type, ...(path.length > 0 ? { namespace: path.join('/') } : {}), name, ...(m[3] !== undefined ? { version: safeDecode(m[3]) } : {}) };
+  return {
+    type,
+    ...(path.length > 0 ? { namespace: path.join('/') } : {}),
+    name,
+    ...(m[3] !== undefined ? { version: safeDecode(m[3]) } : {}),
+  };
 }
 
 function safeDecode(s: string): string {

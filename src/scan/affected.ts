@@ -31,7 +31,10 @@ export function rangeAffects(range: OsvRange, order: VersionOrder, v: unknown): 
   // introduced "0" sorts below every version, limit "*" above every version
   const rank = (k: Keyed) => (k.bottom ? -1 : k.top ? 1 : 0);
   const cmp = (a: Keyed, b: Keyed) => (rank(a) !== rank(b) || rank(a) !== 0 ? rank(a) - rank(b) : order.compare(a.key, b.key));
-  const sorted = keyed.map((k, i) => [k, i] as const).sort(([a, i], [b, j]) => cmp(a, b) || i - j).map(([k]) => k);
+  const sorted = keyed
+    .map((k, i) => [k, i] as const)
+    .sort(([a, i], [b, j]) => cmp(a, b) || i - j)
+    .map(([k]) => k);
   const limits = sorted.filter((k) => 'limit' in k.event);
   if (limits.length > 0 && !limits.some((l) => l.top || order.compare(v, l.key) < 0)) return { affected: false, fixedIn: null };
   let affected = false;
@@ -91,7 +94,10 @@ function lowestFix(fixes: readonly { order: VersionOrder; fixed: string }[], eco
     fixes
       .filter((f) => f.order === order)
       .map((f) => f.fixed)
-      .reduce<string | undefined>((low, fixed) => (low === undefined || order.compare(order.parse(fixed), order.parse(low)) < 0 ? fixed : low), undefined);
+      .reduce<string | undefined>(
+        (low, fixed) => (low === undefined || order.compare(order.parse(fixed), order.parse(low)) < 0 ? fixed : low),
+        undefined,
+      );
   const preferred = lowestIn(ecosystemOrder);
   if (preferred !== undefined) return preferred;
   const other = fixes[0]?.order;

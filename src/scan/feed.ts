@@ -20,7 +20,15 @@ export async function loadAdvisoryFeed(dir: string, displayDir = dir): Promise<A
     names = (await readdir(dir, { recursive: true })).filter((n) => n.endsWith('.json')).sort();
   } catch (e) {
     const err = e as NodeJS.ErrnoException;
-    throw new EvidentError('BAD_INPUT', err.code === 'ENOENT' ? 'no such advisory folder' : err.code === 'ENOTDIR' ? 'advisories must be a folder of OSV JSON files' : err.message, { file: displayDir });
+    throw new EvidentError(
+      'BAD_INPUT',
+      err.code === 'ENOENT'
+        ? 'no such advisory folder'
+        : err.code === 'ENOTDIR'
+          ? 'advisories must be a folder of OSV JSON files'
+          : err.message,
+      { file: displayDir },
+    );
   }
   const advisories: OsvAdvisory[] = [];
   const seen = new Map<string, string>();

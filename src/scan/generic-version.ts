@@ -33,7 +33,14 @@ export function compareGenericVersion(a: Token[], b: Token[]): number {
     const x = a[i] ?? zero;
     const y = b[i] ?? zero;
     if (x.rank !== y.rank) return x.rank < y.rank ? -1 : 1;
-    const c = x.rank === NUMBER ? compareDigits(x.num as string, y.num as string) : (x.word as string) < (y.word as string) ? -1 : (x.word as string) > (y.word as string) ? 1 : 0;
+    const c =
+      x.rank === NUMBER
+        ? compareDigits(x.num as string, y.num as string)
+        : (x.word as string) < (y.word as string)
+          ? -1
+          : (x.word as string) > (y.word as string)
+            ? 1
+            : 0;
     if (c !== 0) return c;
   }
   return 0;

@@ -46,7 +46,8 @@ export function parseOsv(text: string, file?: string): OsvAdvisory {
     throw bad(`malformed JSON: ${(e as Error).message}`);
   }
   if (!isObj(doc)) throw bad('an OSV record is a JSON object');
-  if (typeof doc.schema_version === 'string' && !/^1\./.test(doc.schema_version)) throw bad(`schema_version ${doc.schema_version} is not supported (1.x)`);
+  if (typeof doc.schema_version === 'string' && !/^1\./.test(doc.schema_version))
+    throw bad(`schema_version ${doc.schema_version} is not supported (1.x)`);
   if (typeof doc.id !== 'string' || doc.id === '') throw bad('id must be a non-empty string');
   const id = doc.id;
   if (typeof doc.modified !== 'string') throw bad(`${id}: modified must be an RFC 3339 time`);
@@ -58,7 +59,7 @@ export function parseOsv(text: string, file?: string): OsvAdvisory {
   return {
     id,
     modified: doc.modified,
-    summary: typeof doc.summary === 'string' ? doc.summary : typeof doc.details === 'string' ? doc.details.split('\n')[0] ?? '' : '',
+    summary: typeof doc.summary === 'string' ? doc.summary : typeof doc.details === 'string' ? (doc.details.split('\n')[0] ?? '') : '',
     aliases,
     ...(typeof doc.withdrawn === 'string' ? { withdrawn: doc.withdrawn } : {}),
     affected,
@@ -89,7 +90,8 @@ function parseSeverity(doc: Raw, id: string, bad: (m: string) => Error): { sever
   const ds = isObj(doc.database_specific) ? doc.database_specific.severity : undefined;
   if (ds !== undefined) {
     const word = typeof ds === 'string' ? parseSeverityWord(ds) : undefined;
-    if (word === undefined) throw bad(`${id}: database_specific.severity '${String(ds)}' is not a severity (LOW, MODERATE or MEDIUM, HIGH, CRITICAL)`);
+    if (word === undefined)
+      throw bad(`${id}: database_specific.severity '${String(ds)}' is not a severity (LOW, MODERATE or MEDIUM, HIGH, CRITICAL)`);
     return { severity: word, ...(cvssScore !== undefined ? { cvssScore } : {}) };
   }
   if (cvssSeverity === undefined) throw bad(`${id}: no severity: give database_specific.severity or a CVSS_V3 vector in severity[]`);
@@ -101,20 +103,25 @@ function parseAffected(value: unknown, where: string, bad: (m: string) => Error)
   let pkg: OsvAffected['package'];
   if (value.package !== undefined) {
     const p = value.package;
-    if (!isObj(p) || typeof p.ecosystem !== 'string' || typeof p.name !== 'string') throw bad(`${where}.package needs ecosystem and name (strings)`);
-    if (p.purl !== undefined && (typeof p.purl !== 'string' || !p.purl.startsWith('pkg:'))) throw bad(`${where}.package.purl must be a package URL`);
+    if (!isObj(p) || typeof p.ecosystem !== 'string' || typeof p.name !== 'string')
+      throw bad(`${where}.package needs ecosystem and name (strings)`);
+    if (p.purl !== undefined && (typeof p.purl !== 'string' || !p.purl.startsWith('pkg:')))
+      throw bad(`${where}.package.purl must be a package URL`);
     pkg = { ecosystem: p.ecosystem, name: p.name, ...(typeof p.purl === 'string' ? { purl: p.purl } : {}) };
   }
   const versions = stringList(value.versions, `${where}.versions`, bad);
   if (value.ranges !== undefined && !Array.isArray(value.ranges)) throw bad(`${where}.ranges must be a list`);
-  const ranges = ((value.ranges as unknown[] | undefined) ?? []).map((r, i) => parseRange(r, `${where}.ranges[${i}]`, pkg?.ecosystem ?? '', bad));
+  const ranges = ((value.ranges as unknown[] | undefined) ?? []).map((r, i) =>
+    parseRange(r, `${where}.ranges[${i}]`, pkg?.ecosystem ?? '', bad),
+  );
   return { ...(pkg ? { package: pkg } : {}), ranges, versions };
 }
 
 function parseRange(value: unknown, where: string, ecosystem: string, bad: (m: string) => Error): OsvRange {
   if (!isObj(value)) throw bad(`${where} must be an object`);
   const type = value.type;
-  if (type !== 'SEMVER' && type !== 'ECOSYSTEM' && type !== 'GIT') throw bad(`${where}.type '${String(type)}' is not SEMVER, ECOSYSTEM or GIT`);
+  if (type !== 'SEMVER' && type !== 'ECOSYSTEM' && type !== 'GIT')
+    throw bad(`${where}.type '${String(type)}' is not SEMVER, ECOSYSTEM or GIT`);
   if (type === 'GIT' && typeof value.repo !== 'string') throw bad(`${where}: a GIT range needs repo`);
   if (!Array.isArray(value.events) || value.events.length === 0) throw bad(`${where}.events must be a non-empty list`);
   const order: VersionOrder | undefined = type === 'GIT' ? undefined : versionOrder(type, ecosystem);
@@ -130,7 +137,8 @@ function parseRange(value: unknown, where: string, ecosystem: string, bad: (m: s
     return { [key]: v } as OsvEvent;
   });
   if (!events.some((e) => 'introduced' in e)) throw bad(`${where}: a range needs at least one introduced event`);
-  if (events.some((e) => 'fixed' in e) && events.some((e) => 'last_affected' in e)) throw bad(`${where}: a range may have fixed or last_affected events, not both`);
+  if (events.some((e) => 'fixed' in e) && events.some((e) => 'last_affected' in e))
+    throw bad(`${where}: a range may have fixed or last_affected events, not both`);
   return { type, ...(typeof value.repo === 'string' ? { repo: value.repo } : {}), events };
 }
 

@@ -40,8 +40,14 @@ export function serializeReport(report: ScanReport): string {
 
 export function reportStatement(report: ScanReport): Statement<ScanReport> {
   const digest = report.subject.digest;
-  if (digest === undefined) throw new EvidentError('BAD_INPUT', 'scan: the SBOM names no image digest (metadata.component), so a statement has no subject');
-  return { _type: STATEMENT_TYPE, subject: [{ name: report.subject.name, digest: { sha256: digest.sha256 } }], predicateType: SCAN_PREDICATE_TYPE, predicate: report };
+  if (digest === undefined)
+    throw new EvidentError('BAD_INPUT', 'scan: the SBOM names no image digest (metadata.component), so a statement has no subject');
+  return {
+    _type: STATEMENT_TYPE,
+    subject: [{ name: report.subject.name, digest: { sha256: digest.sha256 } }],
+    predicateType: SCAN_PREDICATE_TYPE,
+    predicate: report,
+  };
 }
 
 /** Reads a report, bare or as the predicate of a Statement of SCAN_PREDICATE_TYPE; checks what `check` relies on. */
@@ -57,7 +63,8 @@ export function parseReport(text: string, file?: string): ScanReport {
     if (doc.predicateType !== SCAN_PREDICATE_TYPE) throw bad(`predicateType '${String(doc.predicateType)}' is not ${SCAN_PREDICATE_TYPE}`);
     doc = doc.predicate;
   }
-  if (!isObj(doc) || !isObj(doc.scanner) || !Array.isArray(doc.findings)) throw bad('not a scan report (scanner and findings are required)');
+  if (!isObj(doc) || !isObj(doc.scanner) || !Array.isArray(doc.findings))
+    throw bad('not a scan report (scanner and findings are required)');
   const findings = doc.findings.map((f, i): Finding => {
     if (!isObj(f) || typeof f.package !== 'string' || typeof f.version !== 'string' || typeof f.advisory !== 'string') {
       throw bad(`findings[${i}] needs package, version and advisory`);

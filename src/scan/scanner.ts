@@ -41,12 +41,21 @@ export function scanBom(bom: BomSummary, bomBytes: Uint8Array | string, feed: Ad
       });
     }
   }
-  findings.sort((a, b) => severityRank(b.severity) - severityRank(a.severity) || cmp(a.package, b.package) || cmp(a.version, b.version) || cmp(a.advisory, b.advisory));
+  findings.sort(
+    (a, b) =>
+      severityRank(b.severity) - severityRank(a.severity) ||
+      cmp(a.package, b.package) ||
+      cmp(a.version, b.version) ||
+      cmp(a.advisory, b.advisory),
+  );
   const counts = Object.fromEntries(SEVERITIES.map((s) => [s, findings.filter((f) => f.severity === s).length])) as ScanReport['summary'];
   return {
     scanner: SCANNER,
     subject: bom.subject,
-    sbom: { ...(bom.serialNumber !== undefined ? { serialNumber: bom.serialNumber } : {}), sha256: createHash('sha256').update(bomBytes).digest('hex') },
+    sbom: {
+      ...(bom.serialNumber !== undefined ? { serialNumber: bom.serialNumber } : {}),
+      sha256: createHash('sha256').update(bomBytes).digest('hex'),
+    },
     advisories: { count: feed.advisories.length, sha256: feed.digest },
     summary: counts,
     findings,

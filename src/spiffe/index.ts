@@ -31,7 +31,14 @@ export {
   type X509SvidOptions,
   type X509SvidErrorReason,
 } from './x509svid/index.js';
-export { JwtSvid, signJwtSvid, JwtSvidError, type JwtSvidSource, type SignJwtSvidOptions, type JwtSvidErrorReason } from './jwtsvid/index.js';
+export {
+  JwtSvid,
+  signJwtSvid,
+  JwtSvidError,
+  type JwtSvidSource,
+  type SignJwtSvidOptions,
+  type JwtSvidErrorReason,
+} from './jwtsvid/index.js';
 export {
   X509Bundle,
   JwtBundle,

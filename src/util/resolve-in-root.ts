@@ -5,10 +5,7 @@ import { isAbsolute, join, relative, sep } from 'node:path';
 const MAX_LINKS = 40;
 
 /** How a path left its root while being resolved. */
-export type RootEscape =
-  | { kind: 'parent' }
-  | { kind: 'absolute-link'; link: string; target: string }
-  | { kind: 'loop' };
+export type RootEscape = { kind: 'parent' } | { kind: 'absolute-link'; link: string; target: string } | { kind: 'loop' };
 
 export interface ResolveInRootOptions {
   /**
@@ -50,7 +47,8 @@ export async function resolveInRoot(
     const target = await readlink(candidate);
     if (isAbsolute(target)) {
       const rel = relative(root, target);
-      if (options.absoluteLinks === 'escape' || !isBelow(rel)) return { escape: { kind: 'absolute-link', link: join(...current, c), target } };
+      if (options.absoluteLinks === 'escape' || !isBelow(rel))
+        return { escape: { kind: 'absolute-link', link: join(...current, c), target } };
       current = [];
       queue.unshift(...rel.split(sep));
     } else {

@@ -129,7 +129,11 @@ export class SettingsSchema {
     for (const s of this.settings()) {
       const v = env[s.env];
       if (v === undefined || v === '') continue;
-      if (s.type === 'plugins' || s.type === 'plugin') out[s.name] = v.split(',').map((x) => x.trim()).filter((x) => x !== '');
+      if (s.type === 'plugins' || s.type === 'plugin')
+        out[s.name] = v
+          .split(',')
+          .map((x) => x.trim())
+          .filter((x) => x !== '');
       else if (s.type === 'boolean') out[s.name] = parseBoolean(v, s.env);
       else out[s.name] = v;
     }
@@ -217,16 +221,23 @@ export class SettingsSchema {
         continue;
       }
       const own = all.filter((x) => x.owner?.choice.name === s.name);
-      const names = choosePlugins(s, given(s), own.filter((x) => given(x) !== undefined).map((x) => x.owner!.plugin));
-      chosen.set(s.name, names.map((plugin) => {
-        const settings: Record<string, SettingValue | undefined> = {};
-        const mine = own.filter((x) => x.owner!.plugin === plugin);
-        for (const ps of mine) {
-          settings[ps.owner!.key] = value(ps);
-          if (ps.required && settings[ps.owner!.key] === undefined) throw missingPluginSetting(s, plugin, ps, mine, given);
-        }
-        return { name: plugin, settings };
-      }));
+      const names = choosePlugins(
+        s,
+        given(s),
+        own.filter((x) => given(x) !== undefined).map((x) => x.owner!.plugin),
+      );
+      chosen.set(
+        s.name,
+        names.map((plugin) => {
+          const settings: Record<string, SettingValue | undefined> = {};
+          const mine = own.filter((x) => x.owner!.plugin === plugin);
+          for (const ps of mine) {
+            settings[ps.owner!.key] = value(ps);
+            if (ps.required && settings[ps.owner!.key] === undefined) throw missingPluginSetting(s, plugin, ps, mine, given);
+          }
+          return { name: plugin, settings };
+        }),
+      );
     }
     return new ResolvedSettings(values, chosen);
   }
@@ -325,7 +336,8 @@ function pluginsInFile(s: Setting, v: unknown, file: string): { names: string[];
  */
 function choosePlugins(s: Setting, explicit: SettingValue | undefined, withSettings: readonly string[]): string[] {
   const source = s.plugins!;
-  const list = explicit === undefined ? undefined : typeof explicit === 'string' ? [explicit] : isStringList(explicit) ? explicit : undefined;
+  const list =
+    explicit === undefined ? undefined : typeof explicit === 'string' ? [explicit] : isStringList(explicit) ? explicit : undefined;
   if (explicit !== undefined && list === undefined) throw badInput(`setting '${s.name}' must name ${source.what}s`);
   const defaults = isStringList(s.default) ? s.default : [];
   const names = [...new Set(list ?? [...defaults, ...withSettings])];
@@ -340,7 +352,11 @@ function choosePlugins(s: Setting, explicit: SettingValue | undefined, withSetti
 
 /** `--x509pop-cert and --x509pop-key go together`, or what the plugin needs when none of its settings is given. */
 function missingPluginSetting(
-  choice: Setting, plugin: string, missing: Setting, mine: readonly Setting[], given: (s: Setting) => SettingValue | undefined,
+  choice: Setting,
+  plugin: string,
+  missing: Setting,
+  mine: readonly Setting[],
+  given: (s: Setting) => SettingValue | undefined,
 ): EvidentError {
   const required = mine.filter((x) => x.required);
   if (required.length > 1 && mine.some((x) => given(x) !== undefined)) {

@@ -9,7 +9,9 @@ export const MAX_JSON_DEPTH = 512;
 
 /** The error for a document nested deeper than MAX_JSON_DEPTH; `where` says where, when known. */
 export function tooDeep(file: string | undefined, where?: string): EvidentError {
-  return new EvidentError('BAD_INPUT', `${where !== undefined ? `${where}: ` : ''}nested more than ${MAX_JSON_DEPTH} levels deep`, { file });
+  return new EvidentError('BAD_INPUT', `${where !== undefined ? `${where}: ` : ''}nested more than ${MAX_JSON_DEPTH} levels deep`, {
+    file,
+  });
 }
 
 /**
@@ -63,7 +65,9 @@ function checkTokens(text: string, file: string | undefined): void {
     while (end < n && isNumberChar(text.charCodeAt(end))) end++;
     const token = text.slice(i, end);
     if (/[.eE]/.test(token)) {
-      throw new EvidentError('BAD_INPUT', `${where(text, i)}: number ${token} is not an integer (canonical JSON allows integers only)`, { file });
+      throw new EvidentError('BAD_INPUT', `${where(text, i)}: number ${token} is not an integer (canonical JSON allows integers only)`, {
+        file,
+      });
     }
     if (!Number.isSafeInteger(Number(token))) {
       throw new EvidentError('BAD_INPUT', `${where(text, i)}: integer ${token} is too large to represent exactly`, { file });

@@ -30,7 +30,10 @@ test('malformed statements are refused with the field named', () => {
   const good = JSON.parse(JSON.stringify(linkToStatement(link))) as Record<string, unknown>;
   assert.throws(() => parseStatement({ ...good, _type: 'https://in-toto.io/Statement/v0.1' }), /_type must be/);
   assert.throws(() => parseStatement({ ...good, extra: true }), /unknown field 'extra'/);
-  assert.throws(() => parseStatement({ ...good, subject: [{ name: 'x', digest: { sha256: 'XYZ' } }] }), /subject\[0\]\.digest\.sha256 must be lowercase hex/);
+  assert.throws(
+    () => parseStatement({ ...good, subject: [{ name: 'x', digest: { sha256: 'XYZ' } }] }),
+    /subject\[0\]\.digest\.sha256 must be lowercase hex/,
+  );
   assert.throws(() => parseStatement({ ...good, predicateType: '' }), /predicateType must be a non-empty string/);
   assert.throws(() => parseStatement([]), /a statement is a JSON object/);
 });

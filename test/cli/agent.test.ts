@@ -19,7 +19,10 @@ describe('evident agent (CLI)', () => {
     { args: ['agent', 'run', '--trust-bundle', 'b.pem', '--join-token', 't'], message: /--server HOST:PORT is required/ },
     { args: ['agent', 'run', '--server', '127.0.0.1:1', '--join-token', 't'], message: /--trust-bundle FILE is required/ },
     { args: ['agent', 'run', '--server', '127.0.0.1:1', '--trust-bundle', 'b.pem'], message: /--join-token TOKEN or --x509pop-cert/ },
-    { args: ['agent', 'run', '--server', '127.0.0.1:1', '--trust-bundle', 'b.pem', '--join-token', 't', '--x509pop-cert', 'c'], message: /not both/ },
+    {
+      args: ['agent', 'run', '--server', '127.0.0.1:1', '--trust-bundle', 'b.pem', '--join-token', 't', '--x509pop-cert', 'c'],
+      message: /not both/,
+    },
     { args: ['agent', 'run', '--server', '127.0.0.1:1', '--trust-bundle', 'b.pem', '--x509pop-cert', 'c'], message: /go together/ },
   ];
   for (const u of usage) {
@@ -33,7 +36,10 @@ describe('evident agent (CLI)', () => {
   }
 
   it('takes its settings from EVIDENT_AGENT_* when flags are absent, and names a bad trust bundle file', async () => {
-    const r = await runCli(['agent', 'run'], { cwd: tmp.dir, env: { EVIDENT_AGENT_SERVER: '127.0.0.1:1', EVIDENT_AGENT_TRUST_BUNDLE: 'empty.pem', EVIDENT_AGENT_JOIN_TOKEN: 't' } });
+    const r = await runCli(['agent', 'run'], {
+      cwd: tmp.dir,
+      env: { EVIDENT_AGENT_SERVER: '127.0.0.1:1', EVIDENT_AGENT_TRUST_BUNDLE: 'empty.pem', EVIDENT_AGENT_JOIN_TOKEN: 't' },
+    });
     assert.equal(r.code, 2);
     assert.match(r.stderr, /empty\.pem: no PEM certificate in the trust bundle/);
   });
@@ -52,7 +58,9 @@ describe('evident agent (CLI)', () => {
   });
 
   it('a missing trust bundle file is an input error naming the file', async () => {
-    const r = await runCli(['agent', 'run', '--server', '127.0.0.1:1', '--trust-bundle', 'missing.pem', '--join-token', 't'], { cwd: tmp.dir });
+    const r = await runCli(['agent', 'run', '--server', '127.0.0.1:1', '--trust-bundle', 'missing.pem', '--join-token', 't'], {
+      cwd: tmp.dir,
+    });
     assert.equal(r.code, 2);
     assert.match(r.stderr, /missing\.pem: no such file or directory/);
   });

@@ -36,11 +36,15 @@ test('the layout holds the OCI files, media types, annotations, a fixed gzip hea
   assert.equal((await runCli(['image', 'build', '-c', 'image.yaml', '-o', 'i.tar'], { cwd: dir })).code, 0);
   const tarball = await readFile(join(dir, 'i.tar'));
   const outer = readTar(tarball);
-  assert.deepEqual(outer.map((e) => e.path).filter((p) => !/^blobs\/sha256\/[0-9a-f]/.test(p)), ['blobs/', 'blobs/sha256/', 'index.json', 'oci-layout']);
+  assert.deepEqual(
+    outer.map((e) => e.path).filter((p) => !/^blobs\/sha256\/[0-9a-f]/.test(p)),
+    ['blobs/', 'blobs/sha256/', 'index.json', 'oci-layout'],
+  );
   for (const e of outer) {
     assert.equal(e.mtime, 0);
     assert.equal(e.uid, 0);
-    if (e.path.startsWith('blobs/sha256/') && e.type === 'file') assert.equal(sha(e.data ?? new Uint8Array()), e.path.slice(13), 'blob named by its digest');
+    if (e.path.startsWith('blobs/sha256/') && e.type === 'file')
+      assert.equal(sha(e.data ?? new Uint8Array()), e.path.slice(13), 'blob named by its digest');
   }
   assert.deepEqual(tarball.subarray(257, 265).toString('latin1'), 'ustar\x0000');
   assert.equal(tarball.subarray(265, 329).toString('latin1').replace(/\0/g, ''), '', 'no user or group names');
@@ -57,10 +61,26 @@ test('the layout holds the OCI files, media types, annotations, a fixed gzip hea
   const layerBlob = outer.find((e) => e.path === `blobs/sha256/${img.manifest.layers[0]?.digest.slice(7)}`)?.data as Uint8Array;
   assert.deepEqual([...layerBlob.subarray(0, 10)], [0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 2, 255], 'gzip: no name, mtime 0, OS 255');
   const layer = readTar(gunzipSync(layerBlob));
-  assert.deepEqual(layer.map((e) => e.path), ['usr/', 'usr/lib/', 'usr/lib/libz.so.1', 'usr/local/', 'usr/local/bin/', 'usr/local/bin/hello', 'var/', 'var/lib/', 'var/lib/evident/', 'var/lib/evident/packages.json']);
+  assert.deepEqual(
+    layer.map((e) => e.path),
+    [
+      'usr/',
+      'usr/lib/',
+      'usr/lib/libz.so.1',
+      'usr/local/',
+      'usr/local/bin/',
+      'usr/local/bin/hello',
+      'var/',
+      'var/lib/',
+      'var/lib/evident/',
+      'var/lib/evident/packages.json',
+    ],
+  );
   assert.equal(layer.find((e) => e.path === 'usr/local/bin/hello')?.mode, 0o755, 'mode 0755 read as octal');
   assert.equal(layer.find((e) => e.path === 'usr/lib/libz.so.1')?.mode, 0o644);
-  const db = JSON.parse(Buffer.from(flattenLayers([img.layers[0]?.tar as Buffer]).get('var/lib/evident/packages.json')?.data ?? []).toString()) as { packages: { name: string; version: string; files: { path: string; sha256: string }[] }[] };
+  const db = JSON.parse(
+    Buffer.from(flattenLayers([img.layers[0]?.tar as Buffer]).get('var/lib/evident/packages.json')?.data ?? []).toString(),
+  ) as { packages: { name: string; version: string; files: { path: string; sha256: string }[] }[] };
   assert.equal(db.packages[0]?.name, 'zlib');
   assert.equal(db.packages[0]?.version, '1.3.1');
   assert.equal(db.packages[0]?.files[0]?.sha256, sha(Buffer.from('zlib 1.3.1 stand-in\n')));
@@ -82,16 +102,22 @@ test('SOURCE_DATE_EPOCH sets the entry times and the config created time, still 
 });
 
 test('a bad image spec: exit 2, one line per problem naming the file', async (t) => {
-  const dir = await imageProject(t, `name: Hello World
+  const dir = await imageProject(
+    t,
+    `name: Hello World
 tagz: 1
 files:
   - {src: hello, dest: usr/bin/hello, mode: 0999}
   - {src: missing, dest: /x}
-`);
+`,
+  );
   const r = await runCli(['image', 'build', '-c', 'image.yaml', '-o', 'i.tar'], { cwd: dir });
   assert.equal(r.code, 2);
   const lines = r.stderr.trim().split('\n');
-  assert.ok(lines.every((l) => l.startsWith('evident: image.yaml: image spec: ')), r.stderr);
+  assert.ok(
+    lines.every((l) => l.startsWith('evident: image.yaml: image spec: ')),
+    r.stderr,
+  );
   assert.match(r.stderr, /tagz: unknown field/);
   assert.match(r.stderr, /name: 'Hello World' is not an image name/);
   assert.match(r.stderr, /files\[0\]\.dest: 'usr\/bin\/hello' must be an absolute path/);
@@ -114,7 +140,11 @@ test('image inspect prints the manifest digest, config and layers; --json is mac
   assert.equal(text.code, 0);
   assert.match(text.stdout, new RegExp(`manifest: ${digest}`));
   assert.match(text.stdout, /layer 0: {2}sha256:[0-9a-f]{64} \d+ bytes/);
-  const json = JSON.parse((await runCli(['image', 'inspect', 'i.tar', '--json'], { cwd: dir })).stdout) as { manifestDigest: string; layers: unknown[]; config: { os: string } };
+  const json = JSON.parse((await runCli(['image', 'inspect', 'i.tar', '--json'], { cwd: dir })).stdout) as {
+    manifestDigest: string;
+    layers: unknown[];
+    config: { os: string };
+  };
   assert.equal(json.manifestDigest, digest);
   assert.equal(json.layers.length, 1);
   assert.equal(json.config.os, 'linux');

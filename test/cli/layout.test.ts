@@ -36,10 +36,17 @@ inspections:
     products: [ALLOW *]
 `;
 
-const sha256 = async (path: string) => createHash('sha256').update(await readFile(path)).digest('hex');
+const sha256 = async (path: string) =>
+  createHash('sha256')
+    .update(await readFile(path))
+    .digest('hex');
 
 /** A directory with keys, the spec, the sources and the product, as a pipeline would leave it. */
-async function pipeline(dir: string, type: KeyType, ownerFormat: 'pem' | 'securesystemslib'): Promise<{ builder: PrivateKey; owner: PrivateKey }> {
+async function pipeline(
+  dir: string,
+  type: KeyType,
+  ownerFormat: 'pem' | 'securesystemslib',
+): Promise<{ builder: PrivateKey; owner: PrivateKey }> {
   await mkdir(join(dir, 'keys'));
   await mkdir(join(dir, 'src'));
   const builder = generatePrivateKey(type, { bits: 2048 });
@@ -87,7 +94,10 @@ test('layout create: compiles, signs with each owner key, writes atomically', as
 test('layout create: each mistake on its own line with the YAML line; nothing is written', async (t) => {
   const dir = await tempDir(t);
   await pipeline(dir, 'ed25519', 'pem');
-  await writeFile(join(dir, 'root.yaml'), SPEC.replace('[ALLOW src/hello.c, DISALLOW *]', '[MATCH foo WITH BAR, DISALLOW *]').replace('expires: 30d', 'expires: 30 days'));
+  await writeFile(
+    join(dir, 'root.yaml'),
+    SPEC.replace('[ALLOW src/hello.c, DISALLOW *]', '[MATCH foo WITH BAR, DISALLOW *]').replace('expires: 30d', 'expires: 30 days'),
+  );
   const r = await runCli(['layout', 'create', 'root.yaml', '-k', 'owner'], { cwd: dir });
   assert.equal(r.code, 2);
   assert.deepEqual(r.stderr.trimEnd().split('\n'), [
@@ -106,14 +116,24 @@ for (const type of ['ed25519', 'ecdsa', 'rsa'] as const) {
     const created = await runCli(['layout', 'create', 'root.yaml', '-k', 'owner', '-o', 'root.layout'], { cwd: dir });
     assert.equal(created.code, 0, created.stderr);
     const linkName = await writeLink(dir, builder);
-    const verify = await runReferenceCli('in-toto-verify', ['--layout', 'root.layout', '--layout-keys', 'owner.pub', '--key-types', type], { cwd: dir });
+    const verify = await runReferenceCli('in-toto-verify', ['--layout', 'root.layout', '--layout-keys', 'owner.pub', '--key-types', type], {
+      cwd: dir,
+    });
     assert.equal(verify.code, 0, `in-toto-verify refused:\n${verify.stdout}\n${verify.stderr}`);
-    const signVerify = await runReferenceCli('in-toto-sign', ['-f', linkName, '-k', 'keys/builder.pub', ...(type === 'rsa' ? [] : ['-t', type]), '--verify'], { cwd: dir });
+    const signVerify = await runReferenceCli(
+      'in-toto-sign',
+      ['-f', linkName, '-k', 'keys/builder.pub', ...(type === 'rsa' ? [] : ['-t', type]), '--verify'],
+      { cwd: dir },
+    );
     // in-toto-sign reads ed25519/ecdsa public keys from JSON only: check the PEM-capable rsa case
     if (type === 'rsa') assert.equal(signVerify.code, 0, signVerify.stderr);
     // a product changed after the fact must fail the reference's verification
     await writeFile(join(dir, 'hello'), 'tampered\n');
-    const tampered = await runReferenceCli('in-toto-verify', ['--layout', 'root.layout', '--layout-keys', 'owner.pub', '--key-types', type], { cwd: dir });
+    const tampered = await runReferenceCli(
+      'in-toto-verify',
+      ['--layout', 'root.layout', '--layout-keys', 'owner.pub', '--key-types', type],
+      { cwd: dir },
+    );
     assert.notEqual(tampered.code, 0, 'a tampered product must not verify');
   });
 }
@@ -127,5 +147,8 @@ test('layout create with an encrypted owner key needs its --password', async (t)
   assert.equal(r.stderr, 'evident: locked: this key is encrypted; give its password\n');
   r = await runCli(['layout', 'create', 'root.yaml', '-k', 'locked', '--password', 'hunter2'], { cwd: dir });
   assert.equal(r.code, 0, r.stderr);
-  assert.match(r.stdout, /^root\.layout: layout with 1 step and 1 inspection, expires \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ, signed by [0-9a-f]{8}\n$/);
+  assert.match(
+    r.stdout,
+    /^root\.layout: layout with 1 step and 1 inspection, expires \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ, signed by [0-9a-f]{8}\n$/,
+  );
 });

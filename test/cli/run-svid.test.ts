@@ -39,10 +39,29 @@ test('run --spiffe-socket signs with the SVID: keyid of the leaf key, the chain 
   const ca = await makeCa('corp.example', now);
   const builder = await makeSvid(ca, '/ci/builder', { now });
   const other = await makeSvid(ca, '/ci/scanner', { now });
-  api.setX509(x509Response([{ svid: other, bundle: ca.bundle }, { svid: builder, bundle: ca.bundle }]));
+  api.setX509(
+    x509Response([
+      { svid: other, bundle: ca.bundle },
+      { svid: builder, bundle: ca.bundle },
+    ]),
+  );
   const out = await mkdtemp(join(dir, 'out-'));
   t.after(() => rm(out, { recursive: true }));
-  const r = await runCli(['run', '-n', 'build', '--spiffe-socket', api.address, '--spiffe-id', 'spiffe://corp.example/ci/builder', '-m', 'hello.c', '-d', out, '--', 'true']);
+  const r = await runCli([
+    'run',
+    '-n',
+    'build',
+    '--spiffe-socket',
+    api.address,
+    '--spiffe-id',
+    'spiffe://corp.example/ci/builder',
+    '-m',
+    'hello.c',
+    '-d',
+    out,
+    '--',
+    'true',
+  ]);
   assert.equal(r.code, 0, r.stderr);
   const [file] = await linksIn(out);
   const mb = JSON.parse(await readFile(join(out, file!), 'utf8')) as Metablock<Link>;
@@ -74,7 +93,10 @@ test('record start and stop with an SVID that rotated in between', async () => {
   api.setX509(x509Response([{ svid: await makeSvid(ca, '/ci/editor', { now }), bundle: ca.bundle }]));
   const stop = await runCli(['record', 'stop', '-n', 'edit', '--spiffe-socket', api.address, '-p', 'hello.c']);
   assert.equal(stop.code, 0, stop.stderr);
-  assert.deepEqual((await readdir(dir)).filter((f) => f.includes('link-unfinished')), []);
+  assert.deepEqual(
+    (await readdir(dir)).filter((f) => f.includes('link-unfinished')),
+    [],
+  );
   // a preliminary link signed under another identity is refused
   api.setX509(x509Response([{ svid: await makeSvid(ca, '/ci/editor', { now }), bundle: ca.bundle }]));
   assert.equal((await runCli(['record', 'start', '-n', 'edit2', '--spiffe-socket', api.address, '-m', 'hello.c'])).code, 0);
@@ -107,5 +129,9 @@ test('a certificate signer refuses to sign once its certificate has expired', ()
   const signer = new CertificateSigner(key, '-----BEGIN CERTIFICATE-----\n', new Date('2026-01-01T00:10:00Z'), () => clock);
   assert.ok(key.publicKey.verify(Buffer.from('x'), signer.sign(Buffer.from('x'))));
   clock = new Date('2026-01-01T00:10:00Z');
-  assert.throws(() => signer.sign(Buffer.from('x')), (e: Error & { code?: string }) => e.code === 'ENVIRONMENT' && /expired at 2026-01-01T00:10:00.000Z, before the step finished/.test(e.message));
+  assert.throws(
+    () => signer.sign(Buffer.from('x')),
+    (e: Error & { code?: string }) =>
+      e.code === 'ENVIRONMENT' && /expired at 2026-01-01T00:10:00.000Z, before the step finished/.test(e.message),
+  );
 });

@@ -48,7 +48,22 @@ test('run records materials, runs the command, records products, and signs <step
   const dir = await project('basic');
   const k = await key(dir);
   const pub = await loadPublicKey(`${k}.pub`);
-  const r = await runCli(['run', '-n', 'build', '-k', k, '-m', 'src', '-p', 'out.txt', '-s', '--', 'sh', '-c', 'echo built > out.txt; echo to-stdout; echo to-stderr >&2']);
+  const r = await runCli([
+    'run',
+    '-n',
+    'build',
+    '-k',
+    k,
+    '-m',
+    'src',
+    '-p',
+    'out.txt',
+    '-s',
+    '--',
+    'sh',
+    '-c',
+    'echo built > out.txt; echo to-stdout; echo to-stderr >&2',
+  ]);
   assert.equal(r.code, 0, r.stderr);
   const file = join(dir, `build.${pub.keyid.slice(0, 8)}.link`);
   const mb = await readLink(file);
@@ -80,7 +95,10 @@ test('run --format dsse writes an in-toto Statement in a DSSE envelope', async (
   assert.equal(r.code, 0, r.stderr);
   const env = parseEnvelope(JSON.parse(await readFile(join(dir, `code.${pub.keyid.slice(0, 8)}.link`), 'utf8')));
   assert.equal(env.payloadType, 'application/vnd.in-toto+json');
-  assert.deepEqual(verifyEnvelope(env, [pub]).map((p) => p.keyid), [pub.keyid]);
+  assert.deepEqual(
+    verifyEnvelope(env, [pub]).map((p) => p.keyid),
+    [pub.keyid],
+  );
   const statement = JSON.parse(envelopePayload(env).toString()) as { predicateType: string; subject: unknown[] };
   assert.equal(statement.predicateType, 'https://in-toto.io/attestation/link/v0.3');
   assert.deepEqual(statement.subject, [{ name: 'src/main.c', digest: { sha256: sha256('int main(void) { return 0; }\n') } }]);
@@ -118,7 +136,10 @@ test('record stop refuses a missing or altered preliminary link', async () => {
   const altered = await runCli(['record', 'stop', '-n', 'edit', '-k', k, '-p', 'src']);
   assert.equal(altered.code, 1);
   assert.match(altered.stderr, /changed after record start/);
-  assert.deepEqual((await readdir(dir)).filter((f) => f.endsWith('.link')), []);
+  assert.deepEqual(
+    (await readdir(dir)).filter((f) => f.endsWith('.link')),
+    [],
+  );
 });
 
 test('bad input: exit 2, one line naming the problem, no link left behind', async () => {
@@ -141,7 +162,10 @@ test('bad input: exit 2, one line naming the problem, no link left behind', asyn
     assert.match(r.stderr, message, argv.join(' '));
     assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace');
   }
-  assert.deepEqual((await readdir(dir)).filter((f) => f.includes('.link') || f.endsWith('.tmp')), []);
+  assert.deepEqual(
+    (await readdir(dir)).filter((f) => f.includes('.link') || f.endsWith('.tmp')),
+    [],
+  );
 });
 
 for (const type of ['ed25519', 'ecdsa', 'rsa'] as const) {
@@ -157,7 +181,11 @@ for (const type of ['ed25519', 'ecdsa', 'rsa'] as const) {
     const cmd = ['sh', '-c', 'cp src/main.c out.c'];
     const r = await runCli(['run', '-n', 'build', '-k', k, '-m', 'src', '-p', 'out.c', '-s', '-d', ours, '--', ...cmd]);
     assert.equal(r.code, 0, r.stderr);
-    const ref = await runReferenceCli('in-toto-run', ['-n', 'build', '-k', k, '-t', type, '-m', 'src', '-p', 'out.c', '-s', '-d', theirs, '--', ...cmd], { cwd: dir });
+    const ref = await runReferenceCli(
+      'in-toto-run',
+      ['-n', 'build', '-k', k, '-t', type, '-m', 'src', '-p', 'out.c', '-s', '-d', theirs, '--', ...cmd],
+      { cwd: dir },
+    );
     assert.equal(ref.code, 0, ref.stderr);
     const [ourFile] = await readdir(ours);
     const [theirFile] = await readdir(theirs);
@@ -195,7 +223,10 @@ test('run and record work in the folder they are given, not the process working 
   assert.equal((await runCli(['record', 'start', '-n', 'edit', '-k', k, '-m', 'src'], { cwd: dir })).code, 0);
   assert.equal((await runCli(['record', 'stop', '-n', 'edit', '-k', k, '-p', 'src'], { cwd: dir })).code, 0);
   assert.ok((await readdir(dir)).includes(`edit.${pub.keyid.slice(0, 8)}.link`));
-  assert.deepEqual((await readdir(root)).filter((f) => f.includes('.link')), []);
+  assert.deepEqual(
+    (await readdir(root)).filter((f) => f.includes('.link')),
+    [],
+  );
 });
 
 test('run: a relative key path is relative to the folder the CLI runs in, and errors name it as given', async () => {

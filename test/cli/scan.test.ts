@@ -19,11 +19,16 @@ async function example(t: { after: (fn: () => Promise<void>) => void }): Promise
 }
 
 async function buildAndScan(dir: string, extra: string[] = []): Promise<{ report: ScanReport; digest: string }> {
-  const b = await runCli(['image', 'build', '-c', 'image.yaml', '-o', 'hello-image.tar', '--sbom', 'sbom.cdx.json', '--json'], { cwd: dir });
+  const b = await runCli(['image', 'build', '-c', 'image.yaml', '-o', 'hello-image.tar', '--sbom', 'sbom.cdx.json', '--json'], {
+    cwd: dir,
+  });
   assert.equal(b.code, 0, b.stderr);
   const s = await runCli(['scan', 'run', 'sbom.cdx.json', '--advisories', 'advisories', '-o', 'report.json', ...extra], { cwd: dir });
   assert.equal(s.code, 0, s.stderr);
-  return { report: JSON.parse(await readFile(join(dir, 'report.json'), 'utf8')) as ScanReport, digest: (JSON.parse(b.stdout) as { manifestDigest: string }).manifestDigest };
+  return {
+    report: JSON.parse(await readFile(join(dir, 'report.json'), 'utf8')) as ScanReport,
+    digest: (JSON.parse(b.stdout) as { manifestDigest: string }).manifestDigest,
+  };
 }
 
 test('the honest example image (zlib 1.3.1) has no finding and passes --fail-on high', async (t) => {
@@ -70,11 +75,27 @@ test('the attack: zlib 1.2.11 in the image is caught by scan check, one line per
 
 test('thresholds: low, moderate and critical against a report with one finding of each level', async (t) => {
   const dir = await example(t);
-  const finding = (severity: string, advisory: string) => ({ package: 'p', version: '1', purl: null, advisory, aliases: [], severity, summary: '', fixedIn: null });
+  const finding = (severity: string, advisory: string) => ({
+    package: 'p',
+    version: '1',
+    purl: null,
+    advisory,
+    aliases: [],
+    severity,
+    summary: '',
+    fixedIn: null,
+  });
   const report = { scanner: { name: 'x', version: '1' }, findings: [finding('medium', 'M-1'), finding('low', 'L-1')] };
   await writeFile(join(dir, 'r.json'), JSON.stringify(report));
-  const expect: [string, number][] = [['critical', 0], ['high', 0], ['moderate', 1], ['medium', 1], ['low', 1]];
-  for (const [level, code] of expect) assert.equal((await runCli(['scan', 'check', 'r.json', '--fail-on', level], { cwd: dir })).code, code, level);
+  const expect: [string, number][] = [
+    ['critical', 0],
+    ['high', 0],
+    ['moderate', 1],
+    ['medium', 1],
+    ['low', 1],
+  ];
+  for (const [level, code] of expect)
+    assert.equal((await runCli(['scan', 'check', 'r.json', '--fail-on', level], { cwd: dir })).code, code, level);
   const low = await runCli(['scan', 'check', 'r.json', '--fail-on', 'low'], { cwd: dir });
   assert.equal(low.stdout, '✗ p 1: M-1 (medium) — no fixed version recorded\n✗ p 1: L-1 (low) — no fixed version recorded\n');
   const passed = await runCli(['scan', 'check', 'r.json'], { cwd: dir });
@@ -84,7 +105,12 @@ test('thresholds: low, moderate and critical against a report with one finding o
 test('--format statement writes an in-toto Statement v1 about the image digest, and scan check reads it', async (t) => {
   const dir = await example(t);
   const { digest } = await buildAndScan(dir, ['--format', 'statement']);
-  const st = JSON.parse(await readFile(join(dir, 'report.json'), 'utf8')) as { _type: string; subject: unknown; predicateType: string; predicate: ScanReport };
+  const st = JSON.parse(await readFile(join(dir, 'report.json'), 'utf8')) as {
+    _type: string;
+    subject: unknown;
+    predicateType: string;
+    predicate: ScanReport;
+  };
   assert.equal(st._type, 'https://in-toto.io/Statement/v1');
   assert.deepEqual(st.subject, [{ name: 'hello-world', digest: { sha256: digest.slice(7) } }]);
   assert.equal(st.predicateType, 'https://evident.dev/scan/v1');
@@ -107,7 +133,10 @@ test('bad input: exit 2 naming the file (malformed advisory, unknown severity wo
   await writeFile(join(dir, 'feed', 'bad.json'), JSON.stringify({ id: 'B-1', modified: 'x', database_specific: { severity: 'URGENT' } }));
   const sev = await runCli(['scan', 'run', 'sbom.cdx.json', '--advisories', 'feed'], { cwd: dir });
   assert.equal(sev.code, 2);
-  assert.equal(sev.stderr, "evident: feed/bad.json: advisory: B-1: database_specific.severity 'URGENT' is not a severity (LOW, MODERATE or MEDIUM, HIGH, CRITICAL)\n");
+  assert.equal(
+    sev.stderr,
+    "evident: feed/bad.json: advisory: B-1: database_specific.severity 'URGENT' is not a severity (LOW, MODERATE or MEDIUM, HIGH, CRITICAL)\n",
+  );
   await writeFile(join(dir, 'feed', 'bad.json'), '{"id": ');
   const malformed = await runCli(['scan', 'run', 'sbom.cdx.json', '--advisories', 'feed'], { cwd: dir });
   assert.equal(malformed.code, 2);
@@ -124,7 +153,10 @@ test('bad input: exit 2 naming the file (malformed advisory, unknown severity wo
   assert.equal(notSbom.code, 2);
   assert.match(notSbom.stderr, /^evident: image\.yaml: sbom: malformed JSON/);
 
-  await writeFile(join(dir, 'r.json'), JSON.stringify({ scanner: {}, findings: [{ package: 'p', version: '1', advisory: 'A', severity: 'severe' }] }));
+  await writeFile(
+    join(dir, 'r.json'),
+    JSON.stringify({ scanner: {}, findings: [{ package: 'p', version: '1', advisory: 'A', severity: 'severe' }] }),
+  );
   const badSev = await runCli(['scan', 'check', 'r.json'], { cwd: dir });
   assert.equal(badSev.code, 2);
   assert.equal(badSev.stderr, "evident: r.json: scan report: findings[0]: severity 'severe' is not one of low, medium, high, critical\n");

@@ -20,9 +20,27 @@ describe('evident server (CLI against a running server)', () => {
   });
 
   it('entry create, list, show, update, delete', async () => {
-    const created = await runCli(['server', 'entry', 'create', '--admin-socket', sock, '--spiffe-id', `spiffe://${TD}/web`,
-      '--parent-id', `spiffe://${TD}/evident/agent/join_token/x`, '--selector', 'unix:uid:1000', 'unix:gid:50', '--x509-svid-ttl', '10m',
-      '--dns-name', 'web.example.org', '--hint', 'web', '--json']);
+    const created = await runCli([
+      'server',
+      'entry',
+      'create',
+      '--admin-socket',
+      sock,
+      '--spiffe-id',
+      `spiffe://${TD}/web`,
+      '--parent-id',
+      `spiffe://${TD}/evident/agent/join_token/x`,
+      '--selector',
+      'unix:uid:1000',
+      'unix:gid:50',
+      '--x509-svid-ttl',
+      '10m',
+      '--dns-name',
+      'web.example.org',
+      '--hint',
+      'web',
+      '--json',
+    ]);
     assert.equal(created.code, 0, created.stderr);
     const e = JSON.parse(created.stdout) as { id: string; selectors: string[]; x509_svid_ttl: number };
     assert.deepEqual(e.selectors, ['unix:gid:50', 'unix:uid:1000'], 'stored in canonical order');
@@ -48,8 +66,19 @@ describe('evident server (CLI against a running server)', () => {
   });
 
   it('entry validation reports every bad field in one line, exit 2', async () => {
-    const res = await runCli(['server', 'entry', 'create', '--admin-socket', sock, '--spiffe-id', 'spiffe://other.org/x',
-      '--parent-id', 'http://nope', '--x509-svid-ttl', '30']);
+    const res = await runCli([
+      'server',
+      'entry',
+      'create',
+      '--admin-socket',
+      sock,
+      '--spiffe-id',
+      'spiffe://other.org/x',
+      '--parent-id',
+      'http://nope',
+      '--x509-svid-ttl',
+      '30',
+    ]);
     assert.equal(res.code, 2);
     assert.equal(res.stderr.trim().split('\n').length, 1, res.stderr);
     assert.match(res.stderr, /spiffe_id: 'spiffe:\/\/other\.org\/x' is in trust domain 'other\.org', not 'example\.org'/);
@@ -58,7 +87,19 @@ describe('evident server (CLI against a running server)', () => {
   });
 
   it('a duplicate entry is refused', async () => {
-    const args = ['server', 'entry', 'create', '--admin-socket', sock, '--spiffe-id', `spiffe://${TD}/dup`, '--parent-id', `spiffe://${TD}/p`, '--selector', 'unix:uid:1'];
+    const args = [
+      'server',
+      'entry',
+      'create',
+      '--admin-socket',
+      sock,
+      '--spiffe-id',
+      `spiffe://${TD}/dup`,
+      '--parent-id',
+      `spiffe://${TD}/p`,
+      '--selector',
+      'unix:uid:1',
+    ];
     assert.equal((await runCli(args)).code, 0);
     const again = await runCli(args);
     assert.equal(again.code, 2);
@@ -106,8 +147,18 @@ describe('server run: environment problems are one line, exit 3', () => {
   it('an admin socket path that cannot be bound', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'evident-run-'));
     try {
-      const res = await runCli(['server', 'run', '--trust-domain', 'example.org', '--data-dir', dir, '--bind', '127.0.0.1:0',
-        '--admin-socket', join(dir, 'no-such-dir', 'admin.sock')]);
+      const res = await runCli([
+        'server',
+        'run',
+        '--trust-domain',
+        'example.org',
+        '--data-dir',
+        dir,
+        '--bind',
+        '127.0.0.1:0',
+        '--admin-socket',
+        join(dir, 'no-such-dir', 'admin.sock'),
+      ]);
       assert.equal(res.code, 3, res.stderr);
       assert.match(res.stderr, /^evident: .*admin\.sock: cannot listen on the admin socket/);
       assert.equal(res.stderr.trim().split('\n').length, 1);
@@ -119,7 +170,16 @@ describe('server run: environment problems are one line, exit 3', () => {
   it('an unreachable PostgreSQL datastore', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'evident-run-'));
     try {
-      const res = await runCli(['server', 'run', '--trust-domain', 'example.org', '--data-dir', dir, '--datastore', 'postgres://nobody@127.0.0.1:1/none']);
+      const res = await runCli([
+        'server',
+        'run',
+        '--trust-domain',
+        'example.org',
+        '--data-dir',
+        dir,
+        '--datastore',
+        'postgres://nobody@127.0.0.1:1/none',
+      ]);
       assert.equal(res.code, 3, res.stderr);
       assert.match(res.stderr, /^evident: cannot open PostgreSQL datastore/);
     } finally {

@@ -5,7 +5,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generatePrivateKey, saveKeyPair } from '../../src/crypto/key-files.js';
 import { linkFileName } from '../../src/intoto/models/link.js';
-import { loadMetadataFile, serializeMetablock, signLinkEnvelope, signMetablock, writeMetadataFile } from '../../src/intoto/models/metablock.js';
+import {
+  loadMetadataFile,
+  serializeMetablock,
+  signLinkEnvelope,
+  signMetablock,
+  writeMetadataFile,
+} from '../../src/intoto/models/metablock.js';
 import { runCli } from '../helpers/cli.js';
 import { alice, bob, json, validLayout, validLink, type Loose } from '../intoto/models/fixtures.js';
 
@@ -26,14 +32,42 @@ async function writeBrokenLayout(dir: string, breakIt: (l: Loose) => void): Prom
 test('each class of bad input: exit 2 and one line naming the file and the field', async (t) => {
   const dir = await setup(t);
   const cases: [string, (l: Loose) => void, string][] = [
-    ['unknown field', (l) => (l.stepz = 1), 'evident: root.layout: stepz: unknown field (expected one of: _type, expires, readme, keys, steps, inspect, rootcas, intermediatecas)'],
-    ['malformed rule', (l) => (l.steps[1].expected_materials[0] = ['MATCH', 'foo', 'WITH', 'BAR']), "evident: root.layout: steps[1].expected_materials[0]: MATCH needs WITH MATERIALS|PRODUCTS (found 'BAR'): MATCH <pattern> [IN <prefix>] WITH MATERIALS|PRODUCTS [IN <prefix>] FROM <step>; rule: MATCH foo WITH BAR"],
+    [
+      'unknown field',
+      (l) => (l.stepz = 1),
+      'evident: root.layout: stepz: unknown field (expected one of: _type, expires, readme, keys, steps, inspect, rootcas, intermediatecas)',
+    ],
+    [
+      'malformed rule',
+      (l) => (l.steps[1].expected_materials[0] = ['MATCH', 'foo', 'WITH', 'BAR']),
+      "evident: root.layout: steps[1].expected_materials[0]: MATCH needs WITH MATERIALS|PRODUCTS (found 'BAR'): MATCH <pattern> [IN <prefix>] WITH MATERIALS|PRODUCTS [IN <prefix>] FROM <step>; rule: MATCH foo WITH BAR",
+    ],
     ['bad date', (l) => (l.expires = '2030-13-01T00:00:00Z'), 'evident: root.layout: expires: "2030-13-01T00:00:00Z" is not a real date'],
-    ['threshold < 1', (l) => (l.steps[0].threshold = 0), 'evident: root.layout: steps[0].threshold: must be at least 1, not 0 (a step needs evidence from someone)'],
-    ['duplicate step names', (l) => (l.steps[1].name = 'code'), "evident: root.layout: steps[1].name: 'code' is already the name of steps[0]; step and inspection names must be unique"],
-    ['pubkey id not in keys', (l) => (l.steps[0].pubkeys = ['ab'.repeat(32)]), `evident: root.layout: steps[0].pubkeys[0]: keyid ${'ab'.repeat(32)} is not in the layout's keys`],
-    ['name with /', (l) => (l.steps[0].name = 'a/b'), "evident: root.layout: steps[0].name: 'a/b' must not contain '/' (link files are named after it)"],
-    ['name ..', (l) => (l.steps[0].name = '..'), "evident: root.layout: steps[0].name: '..' is not a usable name (link files are named after it)"],
+    [
+      'threshold < 1',
+      (l) => (l.steps[0].threshold = 0),
+      'evident: root.layout: steps[0].threshold: must be at least 1, not 0 (a step needs evidence from someone)',
+    ],
+    [
+      'duplicate step names',
+      (l) => (l.steps[1].name = 'code'),
+      "evident: root.layout: steps[1].name: 'code' is already the name of steps[0]; step and inspection names must be unique",
+    ],
+    [
+      'pubkey id not in keys',
+      (l) => (l.steps[0].pubkeys = ['ab'.repeat(32)]),
+      `evident: root.layout: steps[0].pubkeys[0]: keyid ${'ab'.repeat(32)} is not in the layout's keys`,
+    ],
+    [
+      'name with /',
+      (l) => (l.steps[0].name = 'a/b'),
+      "evident: root.layout: steps[0].name: 'a/b' must not contain '/' (link files are named after it)",
+    ],
+    [
+      'name ..',
+      (l) => (l.steps[0].name = '..'),
+      "evident: root.layout: steps[0].name: '..' is not a usable name (link files are named after it)",
+    ],
   ];
   for (const [what, breakIt, line] of cases) {
     await writeBrokenLayout(dir, breakIt);
@@ -75,7 +109,10 @@ test('several problems: one line each, each prefixed', async (t) => {
   assert.equal(r.code, 2);
   const lines = r.stderr.trimEnd().split('\n');
   assert.equal(lines.length, 2);
-  assert.ok(lines.every((l) => l.startsWith('evident: root.layout: ')), r.stderr);
+  assert.ok(
+    lines.every((l) => l.startsWith('evident: root.layout: ')),
+    r.stderr,
+  );
 });
 
 test('sign a layout (overwrites), --append, --verify', async (t) => {
@@ -97,7 +134,10 @@ test('sign a layout (overwrites), --append, --verify', async (t) => {
   await saveKeyPair(carol, join(dir, 'carol'));
   r = await runCli(['sign', '--verify', '-k', 'alice.pub', 'carol.pub', 'root.layout', '--json'], { cwd: dir });
   assert.equal(r.code, 1);
-  assert.deepEqual(JSON.parse(r.stdout).signatures.map((s: { valid: boolean }) => s.valid), [true, false]);
+  assert.deepEqual(
+    JSON.parse(r.stdout).signatures.map((s: { valid: boolean }) => s.valid),
+    [true, false],
+  );
   // a changed layout no longer verifies
   const text = await readFile(file, 'utf8');
   await writeFile(file, text.replace('"readme": "demo"', '"readme": "demo!"'));

@@ -29,7 +29,15 @@ describe('evident svid', () => {
     socket = api.address;
     const a = await makeSvid(ca, '/ci/builder', { now: new Date() });
     const b = await makeSvid(ca, '/ci/tester', { now: new Date(), hint: 'test' });
-    api.setX509(x509Response([{ svid: a, bundle: ca.bundle }, { svid: b, bundle: ca.bundle }], [fed.bundle]));
+    api.setX509(
+      x509Response(
+        [
+          { svid: a, bundle: ca.bundle },
+          { svid: b, bundle: ca.bundle },
+        ],
+        [fed.bundle],
+      ),
+    );
     api.jwt = {
       ids: [SpiffeId.parse('spiffe://example.org/ci/builder')],
       key: jwtKey.privateKey,
@@ -57,7 +65,10 @@ describe('evident svid', () => {
     assert.equal(r.code, 0, r.stderr);
     const json = JSON.parse(r.stdout) as { spiffeId: string; written: string[]; chain: unknown[] };
     assert.equal(json.spiffeId, 'spiffe://example.org/ci/builder');
-    assert.deepEqual(json.written, ['svid.pem', 'svid.key', 'bundle.pem'].map((f) => join(out, f)));
+    assert.deepEqual(
+      json.written,
+      ['svid.pem', 'svid.key', 'bundle.pem'].map((f) => join(out, f)),
+    );
     assert.equal((await stat(join(out, 'svid.key'))).mode & 0o777, 0o600);
     assert.equal((await stat(join(out, 'svid.pem'))).mode & 0o777, 0o644);
     assert.equal((await stat(join(out, 'bundle.pem'))).mode & 0o777, 0o644);
@@ -67,7 +78,10 @@ describe('evident svid', () => {
     const bundle = X509Bundle.parse(ca.td, await readFile(join(out, 'bundle.pem')));
     assert.ok(bundle.equals(ca.bundle));
     // a second fetch replaces the files atomically and leaves no temporary files behind
-    assert.equal((await runCli(['svid', 'fetch', '--socket', socket, '--write', out, '--spiffe-id', 'spiffe://example.org/ci/tester'])).code, 0);
+    assert.equal(
+      (await runCli(['svid', 'fetch', '--socket', socket, '--write', out, '--spiffe-id', 'spiffe://example.org/ci/tester'])).code,
+      0,
+    );
     assert.equal((await X509Svid.load(join(out, 'svid.pem'), join(out, 'svid.key'))).id.toString(), 'spiffe://example.org/ci/tester');
     const { readdir } = await import('node:fs/promises');
     assert.deepEqual((await readdir(out)).sort(), ['bundle.pem', 'svid.key', 'svid.pem']);
@@ -115,7 +129,17 @@ describe('evident svid', () => {
     assert.equal(r.code, 0, r.stderr);
     const token = r.stdout.trim();
     assert.equal(token.split('.').length, 3);
-    const ok = await runCli(['svid', 'validate-jwt', '--socket', socket, '--audience', 'spiffe://example.org/api', '--token', token, '--json']);
+    const ok = await runCli([
+      'svid',
+      'validate-jwt',
+      '--socket',
+      socket,
+      '--audience',
+      'spiffe://example.org/api',
+      '--token',
+      token,
+      '--json',
+    ]);
     assert.equal(ok.code, 0, ok.stderr);
     assert.equal(JSON.parse(ok.stdout).spiffeId, 'spiffe://example.org/ci/builder');
     const wrong = await runCli(['svid', 'validate-jwt', '--socket', socket, '--audience', 'spiffe://example.org/other', '--token', token]);
@@ -129,7 +153,9 @@ describe('evident svid', () => {
     const token = (await runCli(['svid', 'fetch-jwt', '--socket', socket, '--audience', 'aud1'])).stdout;
     await writeFile(join(dir, 'token'), token);
     const runner = fileURLToPath(new URL('./cli-runner.ts', import.meta.url));
-    const child = spawn(process.execPath, ['--import', 'tsx', runner, 'svid', 'validate-jwt', '--socket', socket, '--audience', 'aud1'], { stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', runner, 'svid', 'validate-jwt', '--socket', socket, '--audience', 'aud1'], {
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
     let stdout = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
     child.stdin.end(token);

@@ -72,7 +72,10 @@ before(async () => {
   await writeFile(join(dir, 'corp-bundle.pem'), certsToPem([corp.cert]));
   await writeFile(join(dir, 'root.yaml'), spec());
   await writeFile(join(dir, 'other.yaml'), spec('spiffe://corp.example/ci/other'));
-  for (const [yaml, out] of [['root.yaml', 'root.layout'], ['other.yaml', 'other.layout']]) {
+  for (const [yaml, out] of [
+    ['root.yaml', 'root.layout'],
+    ['other.yaml', 'other.layout'],
+  ]) {
     const r = await cli(['layout', 'create', yaml!, '-k', 'owner', '-o', out!]);
     assert.equal(r.code, 0, r.stderr);
   }
@@ -96,12 +99,18 @@ test('evident verify: a static-key step and an SVID-signed step pass; the report
 
   // --verify-time: the certificates are checked then, and the report says so
   const at = new Date(Date.now() + 60_000).toISOString().replace(/\.\d{3}Z$/, 'Z');
-  const pinned = await cli(['verify', '-l', join(dir, 'root.layout'), '-k', join(dir, 'owner.pub'), '--link-dir', run, '--verify-time', at], run);
+  const pinned = await cli(
+    ['verify', '-l', join(dir, 'root.layout'), '-k', join(dir, 'owner.pub'), '--link-dir', run, '--verify-time', at],
+    run,
+  );
   assert.equal(pinned.code, 0, pinned.stdout);
   assert.match(pinned.stdout, new RegExp(`^✓ certificates checked at ${at} \\(--verify-time\\)`, 'm'));
   // after the SVID expired (an hour), the same links no longer pass
   const late = new Date(Date.now() + 2 * 3600_000).toISOString().replace(/\.\d{3}Z$/, 'Z');
-  const expired = await cli(['verify', '-l', join(dir, 'root.layout'), '-k', join(dir, 'owner.pub'), '--link-dir', run, '--verify-time', late], run);
+  const expired = await cli(
+    ['verify', '-l', join(dir, 'root.layout'), '-k', join(dir, 'owner.pub'), '--link-dir', run, '--verify-time', late],
+    run,
+  );
   assert.equal(expired.code, 1);
   assert.match(expired.stdout, /certificate of spiffe:\/\/corp\.example\/ci\/builder is not valid: leaf certificate expired at/);
 });
@@ -111,7 +120,10 @@ test('evident verify: exit 1 when the layout expects another SPIFFE ID', async (
   const run = await pipeline('other-id');
   const r = await verifyIn(run, 'other.layout');
   assert.equal(r.code, 1, r.stdout);
-  assert.match(r.stdout, /^✗ build: 0 of 1 link signed by an authorized functionary; .*link by spiffe:\/\/corp\.example\/ci\/builder does not satisfy build's constraints \(uris must be \[spiffe:\/\/corp\.example\/ci\/other\]\)/m);
+  assert.match(
+    r.stdout,
+    /^✗ build: 0 of 1 link signed by an authorized functionary; .*link by spiffe:\/\/corp\.example\/ci\/builder does not satisfy build's constraints \(uris must be \[spiffe:\/\/corp\.example\/ci\/other\]\)/m,
+  );
   assert.match(r.stdout, /^FAILED/m);
 });
 

@@ -104,7 +104,10 @@ test('evident verify: a key that did not sign the layout fails with exit 1', asy
 });
 
 test('a failed inspection shows what it printed under its line, each line fenced', async () => {
-  const layout = chainLayout({ expires: '2099-01-01T00:00:00Z', inspect: [inspection('policy', ['sh', '-c', 'printf "finding: pkg 1.0 (critical)\\n\\033[2J✓ fake\\n"; exit 1'])] });
+  const layout = chainLayout({
+    expires: '2099-01-01T00:00:00Z',
+    inspect: [inspection('policy', ['sh', '-c', 'printf "finding: pkg 1.0 (critical)\\n\\033[2J✓ fake\\n"; exit 1'])],
+  });
   await writeChain(join(dir, 'policy'), { layout });
   await saveKeyPair(owner(), join(dir, 'policy', 'owner'));
   const r = await runCli(['verify', '-l', 'root.layout', '-k', 'owner.pub'], { cwd: join(dir, 'policy') });

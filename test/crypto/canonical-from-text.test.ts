@@ -7,7 +7,7 @@ import { pythonJsonDumps } from '../../src/intoto/models/python-json.js';
 const fast = (text: string) => canonicalMemberFromText(Buffer.from(text, 'utf8'), 'signed');
 
 test('a sorted document gives the canonical bytes of its member, whitespace dropped', () => {
-  const doc = { signatures: [{ keyid: 'ab', sig: 'cd' }], signed: { _type: 'link', a: [1, -2, true, null, 'x\\"y'], b: { c: {} , d: [] } } };
+  const doc = { signatures: [{ keyid: 'ab', sig: 'cd' }], signed: { _type: 'link', a: [1, -2, true, null, 'x\\"y'], b: { c: {}, d: [] } } };
   const text = pythonJsonDumps(doc);
   assert.equal(fast(text)?.toString('utf8'), canonicalJsonBytes(doc.signed).toString('utf8'));
   assert.equal(fast('{"signed":{}}')?.toString(), '{}');
@@ -76,29 +76,34 @@ test('canonicalizeInPlace drops the whitespace in place and locates the member; 
   const found = canonicalizeInPlace(Buffer.from(text, 'utf8'), { member: 'signed' })!;
   assert.deepEqual(found.bytes.subarray(found.memberStart, found.memberEnd), fast(text));
   assert.equal(found.bytes.toString(), canonicalJsonBytes(JSON.parse(text)).toString(), 'the whole document is canonical');
-  assert.equal(canonicalizeInPlace(Buffer.from(text, 'utf8'), { member: 'signed', giveUpOn: ['other'] }), undefined, 'a member that marks another kind of document');
+  assert.equal(
+    canonicalizeInPlace(Buffer.from(text, 'utf8'), { member: 'signed', giveUpOn: ['other'] }),
+    undefined,
+    'a member that marks another kind of document',
+  );
 });
 
-test('canonicalizeInPlace offers the located object\'s members to a value scanner, which may take one or leave it', () => {
+test("canonicalizeInPlace offers the located object's members to a value scanner, which may take one or leave it", () => {
   const text = JSON.stringify({ signed: { a: [1, 2], b: { x: 1 }, c: 'q' }, z: { a: 1 } }, null, 2);
   const offered: string[] = [];
-  const found = canonicalizeInPlace(
-    Buffer.from(text, 'utf8'),
-    {
-      member: 'signed',
-      scanMemberValue: (b, ks, ke, pos, out) => {
-        offered.push(b.toString('utf8', ks, ke));
-        if (b.toString('utf8', ks, ke) !== 'c') return undefined;
-        // "q": three bytes in and out
-        assert.equal(b.toString('utf8', pos, pos + 3), '"q"');
-        return { pos: pos + 3, out: out + 3 };
-      },
+  const found = canonicalizeInPlace(Buffer.from(text, 'utf8'), {
+    member: 'signed',
+    scanMemberValue: (b, ks, ke, pos, out) => {
+      offered.push(b.toString('utf8', ks, ke));
+      if (b.toString('utf8', ks, ke) !== 'c') return undefined;
+      // "q": three bytes in and out
+      assert.equal(b.toString('utf8', pos, pos + 3), '"q"');
+      return { pos: pos + 3, out: out + 3 };
     },
-  )!;
+  })!;
   assert.deepEqual(offered, ['a', 'b', 'c'], 'the members of the located object only, in order');
   assert.equal(found.bytes.toString(), canonicalJsonBytes(JSON.parse(text)).toString());
   const refusing = () => {
     throw NOT_CANONICAL;
   };
-  assert.equal(canonicalizeInPlace(Buffer.from(text, 'utf8'), { member: 'signed', scanMemberValue: refusing }), undefined, 'a scanner gives up for the whole document');
+  assert.equal(
+    canonicalizeInPlace(Buffer.from(text, 'utf8'), { member: 'signed', scanMemberValue: refusing }),
+    undefined,
+    'a scanner gives up for the whole document',
+  );
 });

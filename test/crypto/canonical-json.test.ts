@@ -19,12 +19,17 @@ const corpus: unknown[] = [
   { b: 1, a: 2, A: 3, _: 4, '': 5, aa: 6, 'a b': 7 },
   { quote: 'say "hi"', backslash: 'C:\\path\\to', both: '\\"' },
   { control: '\u0000\u0001\u001f\n\r\t\b\f\u007f' },
-  { unicode: 'héllo wörld ✓ 日本語 🎉', 'clé': 'välue', '🎉': 1, 'é': 2, e: 3 },
+  { unicode: 'héllo wörld ✓ 日本語 🎉', clé: 'välue', '🎉': 1, é: 2, e: 3 },
   { astral: { '\uffff': 1, '\u{10000}': 2, '\ue000': 3, z: 4 } },
-  { slash: 'a/b</script>', html: '<>&\'' },
+  { slash: 'a/b</script>', html: "<>&'" },
   { tab: 'a\tb', cr: 'line\r\n' },
   { nested: { deeper: { deepest: [1, [2, [3, [4, [5, { k: [] }]]]]] } } },
-  { _type: 'link', name: 'step', materials: { 'src/a.c': { sha256: 'ab'.repeat(32) } }, byproducts: { 'return-value': 0, stdout: 'out\n' } },
+  {
+    _type: 'link',
+    name: 'step',
+    materials: { 'src/a.c': { sha256: 'ab'.repeat(32) } },
+    byproducts: { 'return-value': 0, stdout: 'out\n' },
+  },
   Array.from({ length: 50 }, (_, i) => ({ [`k${49 - i}`]: i })),
 ];
 
@@ -49,18 +54,27 @@ test('canonical JSON: keys sort by code point as Python does, not by UTF-16 unit
 
 test('canonical JSON: floats, NaN, Infinity and unsafe integers are errors, not re-encodings', () => {
   for (const bad of [1.5, NaN, Infinity, -Infinity, 2 ** 53]) {
-    assert.throws(() => canonicalJson({ x: bad }), (e: Error & { code?: string }) => e.code === 'BAD_INPUT' && /\$\.x/.test(e.message));
+    assert.throws(
+      () => canonicalJson({ x: bad }),
+      (e: Error & { code?: string }) => e.code === 'BAD_INPUT' && /\$\.x/.test(e.message),
+    );
   }
   assert.throws(() => canonicalJson({ f: () => 1 }), /cannot encode a function/);
   assert.equal(canonicalJson(2n ** 64n), '18446744073709551616');
 });
 
 test('strict JSON parsing refuses what would not survive a canonical round trip', () => {
-  assert.throws(() => parseStrictJson('{"a": 1.0}', 'x.link'), (e: Error & { file?: string }) => e.file === 'x.link' && /line 1 column 7: number 1.0 is not an integer/.test(e.message));
+  assert.throws(
+    () => parseStrictJson('{"a": 1.0}', 'x.link'),
+    (e: Error & { file?: string }) => e.file === 'x.link' && /line 1 column 7: number 1.0 is not an integer/.test(e.message),
+  );
   assert.throws(() => parseStrictJson('{\n "a": 1e3}'), /line 2 column 7: number 1e3/);
   assert.throws(() => parseStrictJson('{"a": 18446744073709551616}'), /too large/);
   assert.throws(() => parseStrictJson('{"a": '), /malformed JSON/);
-  assert.deepEqual(parseStrictJson('{"s": "1.5 and 2e3 inside a string \\" are fine", "n": -12}'), { s: '1.5 and 2e3 inside a string " are fine', n: -12 });
+  assert.deepEqual(parseStrictJson('{"s": "1.5 and 2e3 inside a string \\" are fine", "n": -12}'), {
+    s: '1.5 and 2e3 inside a string " are fine',
+    n: -12,
+  });
 });
 
 test('canonical JSON bytes equal securesystemslib encode_canonical for the whole corpus', async (t) => {
@@ -87,6 +101,8 @@ test('canonical JSON bytes equal securesystemslib encode_canonical for the whole
 
 test('canonical JSON of a big integer equals the reference', async (t) => {
   if (skipUnlessReference(t)) return;
-  const theirs = await runReferencePython('from securesystemslib.formats import encode_canonical\nprint(encode_canonical({"big": 2**64, "neg": -(2**70)}), end="")');
+  const theirs = await runReferencePython(
+    'from securesystemslib.formats import encode_canonical\nprint(encode_canonical({"big": 2**64, "neg": -(2**70)}), end="")',
+  );
   assert.equal(canonicalJson({ big: 2n ** 64n, neg: -(2n ** 70n) }), theirs);
 });

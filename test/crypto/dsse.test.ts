@@ -4,7 +4,10 @@ import { addEnvelopeSignature, pae, parseEnvelope, signEnvelope, verifyEnvelope,
 import { generatePrivateKey } from '../../src/crypto/key-files.js';
 
 test('PAE matches the DSSE specification example', () => {
-  assert.equal(pae('http://example.com/HelloWorld', Buffer.from('hello world')).toString(), 'DSSEv1 29 http://example.com/HelloWorld 11 hello world');
+  assert.equal(
+    pae('http://example.com/HelloWorld', Buffer.from('hello world')).toString(),
+    'DSSEv1 29 http://example.com/HelloWorld 11 hello world',
+  );
   // lengths are in bytes, not characters
   assert.equal(pae('t', Buffer.from('✓')).toString(), 'DSSEv1 1 t 3 ✓');
   assert.equal(pae('', Buffer.alloc(0)).toString(), 'DSSEv1 0  0 ');
@@ -18,7 +21,12 @@ test('an envelope signed by several keys verifies each key once; tampering break
   let env = signEnvelope('application/vnd.in-toto+json', payload, [a]);
   env = addEnvelopeSignature(env, b);
   assert.equal(envelopePayload(env).toString(), payload.toString());
-  assert.deepEqual(verifyEnvelope(env, [a.publicKey, b.publicKey, c.publicKey]).map((k) => k.keyid).sort(), [a.keyid, b.keyid].sort());
+  assert.deepEqual(
+    verifyEnvelope(env, [a.publicKey, b.publicKey, c.publicKey])
+      .map((k) => k.keyid)
+      .sort(),
+    [a.keyid, b.keyid].sort(),
+  );
   // a duplicated signature entry does not count twice
   const doubled = { ...env, signatures: [...env.signatures, env.signatures[0]!] };
   assert.equal(verifyEnvelope(doubled, [a.publicKey]).length, 1);
@@ -46,7 +54,10 @@ test('an envelope changed in place after a first check is checked again, not aga
 test('parseEnvelope is strict about shape and names the problem', () => {
   const ok = { payloadType: 'x', payload: 'aGk=', signatures: [{ keyid: 'k', sig: 'c2ln' }] };
   assert.deepEqual(parseEnvelope(ok), ok);
-  assert.throws(() => parseEnvelope({ ...ok, extra: 1 }, 'a.link'), (e: Error & { file?: string }) => e.file === 'a.link' && /unknown field 'extra'/.test(e.message));
+  assert.throws(
+    () => parseEnvelope({ ...ok, extra: 1 }, 'a.link'),
+    (e: Error & { file?: string }) => e.file === 'a.link' && /unknown field 'extra'/.test(e.message),
+  );
   assert.throws(() => parseEnvelope({ ...ok, payload: '***' }), /payload must be base64/);
   assert.throws(() => parseEnvelope({ ...ok, signatures: {} }), /signatures must be a list/);
   assert.throws(() => parseEnvelope({ ...ok, signatures: [{ sig: 5 }] }), /signatures\[0\]\.sig must be base64/);

@@ -53,7 +53,10 @@ test('key dicts: scheme and keytype must agree with the key material', () => {
   assert.throws(() => PublicKey.fromDict({ ...ed, scheme: 'hmac-sha256' }), /unsupported signature scheme 'hmac-sha256'/);
   assert.throws(() => PublicKey.fromDict({ ...ed, keyval: { public: 'abc' } }), /64 lowercase hex/);
   const ec = generatePrivateKey('ecdsa').publicKey.toDict();
-  assert.throws(() => PublicKey.fromDict({ ...ec, scheme: 'ecdsa-sha2-nistp384', keytype: 'ecdsa' }), /cannot use scheme 'ecdsa-sha2-nistp384'/);
+  assert.throws(
+    () => PublicKey.fromDict({ ...ec, scheme: 'ecdsa-sha2-nistp384', keytype: 'ecdsa' }),
+    /cannot use scheme 'ecdsa-sha2-nistp384'/,
+  );
   assert.throws(() => PublicKey.fromDict({ ...ec, keyval: { public: 'not pem' } }), /not a PEM public key/);
 });
 
@@ -74,7 +77,10 @@ test('key files: wrong kinds and bad content give clear errors naming the file',
   const key = generatePrivateKey('ecdsa');
   const path = join(dir, 'k');
   await saveKeyPair(key, path, { password: 'hunter2' });
-  await assert.rejects(loadPrivateKey(path), (e: Error & { file?: string }) => e.file === path && /encrypted; give its password/.test(e.message));
+  await assert.rejects(
+    loadPrivateKey(path),
+    (e: Error & { file?: string }) => e.file === path && /encrypted; give its password/.test(e.message),
+  );
   await assert.rejects(loadPrivateKey(path, { password: 'wrong' }), /wrong password/);
   assert.equal((await loadPrivateKey(path, { password: 'hunter2' })).keyid, key.keyid);
   await assert.rejects(loadPrivateKey(`${path}.pub`), /this is a public key/);

@@ -14,16 +14,25 @@ test('the demo: the honest pipeline passes and every attack is caught, each for 
   assert.ok(result.honestPassed, output);
   const byName = new Map(result.attacks.map((a) => [a.attack, a]));
   const expectations: [string, RegExp][] = [
-    ['a one-line change to the source after the sign-off', /build: materials: MATCH src\/hello\.c WITH PRODUCTS FROM code: src\/hello\.c sha256/],
+    [
+      'a one-line change to the source after the sign-off',
+      /build: materials: MATCH src\/hello\.c WITH PRODUCTS FROM code: src\/hello\.c sha256/,
+    ],
     ['a swapped binary inside the delivered image', /unpack: materials: MATCH hello-image\.tar WITH PRODUCTS FROM package/],
-    ['a build performed by a workload without the builder identity (a rogue runner)', /build: .*spiffe:\/\/demo\.evident\/ci\/scanner does not satisfy build's constraints/],
+    [
+      'a build performed by a workload without the builder identity (a rogue runner)',
+      /build: .*spiffe:\/\/demo\.evident\/ci\/scanner does not satisfy build's constraints/,
+    ],
     ['a link edited after signing (the build product hash replaced)', /build: .*signature does not verify/],
     ['an expired layout', /layout expired 2020-01-31/],
     [
       'a backdoored library behind a backslash-named decoy of it',
       /refused to record the package step: .*vendor\/zlib-1\.3\.1\\libz\.so\.1: cannot be recorded: .*backslash[^]*then the deployer: ✗ package: 0 of 1 link/,
     ],
-    ['a library with a known critical advisory added to the image', /scan-policy: .*exited with 1.*at or above high.*\n.*│ ✗ zlib 1\.2\.11: EVD-2022-0001 \[CVE-2022-37434\] \(critical\)/],
+    [
+      'a library with a known critical advisory added to the image',
+      /scan-policy: .*exited with 1.*at or above high.*\n.*│ ✗ zlib 1\.2\.11: EVD-2022-0001 \[CVE-2022-37434\] \(critical\)/,
+    ],
   ];
   assert.equal(result.attacks.length, expectations.length);
   for (const [name, reason] of expectations) {

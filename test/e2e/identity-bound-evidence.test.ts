@@ -67,7 +67,12 @@ async function pipeline(dir: string, layoutSpec: string, buildSigner: string[]):
   await writeFile(join(dir, 'layout.yaml'), layoutSpec);
   await must(runEvident(['layout', 'create', 'layout.yaml', '-k', 'keys/owner', '-o', 'root.layout'], dir));
   await must(runEvident(['run', '-n', 'code', '-k', 'keys/developer', '-x', '-p', 'src/hello.c'], dir));
-  await must(runEvident(['run', '-n', 'build', ...buildSigner, '-m', 'src/hello.c', '-p', 'hello.c.out', '--', 'cp', 'src/hello.c', 'hello.c.out'], dir));
+  await must(
+    runEvident(
+      ['run', '-n', 'build', ...buildSigner, '-m', 'src/hello.c', '-p', 'hello.c.out', '--', 'cp', 'src/hello.c', 'hello.c.out'],
+      dir,
+    ),
+  );
 }
 
 const verify = (dir: string) => runEvident(['verify', '-l', 'root.layout', '-k', 'keys/owner.pub'], dir);
@@ -86,7 +91,10 @@ test('a layout expecting another SPIFFE ID fails, naming who signed', async () =
   await pipeline(dir, spec({ builder: 'spiffe://demo.evident/ci/release' }), identity.signWith('runner'));
   const r = await verify(dir);
   assert.equal(r.code, 1);
-  assert.match(r.stdout, /✗ build: .*link by spiffe:\/\/demo\.evident\/ci\/builder does not satisfy build's constraints \(uris must be \[spiffe:\/\/demo\.evident\/ci\/release\]\)/);
+  assert.match(
+    r.stdout,
+    /✗ build: .*link by spiffe:\/\/demo\.evident\/ci\/builder does not satisfy build's constraints \(uris must be \[spiffe:\/\/demo\.evident\/ci\/release\]\)/,
+  );
 });
 
 test("a layout trusting another trust domain's CA refuses the SVID", async () => {

@@ -12,7 +12,10 @@ export interface CliResult {
  * developer's machine must not change what a test sees); `stderrIsTTY` makes stderr look like a terminal,
  * where progress lines are drawn. Commands the CLI runs (`evident run -- make`) inherit the process's own.
  */
-export async function runCli(argv: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv; stderrIsTTY?: boolean } = {}): Promise<CliResult> {
+export async function runCli(
+  argv: string[],
+  options: { cwd?: string; env?: NodeJS.ProcessEnv; stderrIsTTY?: boolean } = {},
+): Promise<CliResult> {
   let stdout = '';
   let stderr = '';
   const code = await main(argv, {

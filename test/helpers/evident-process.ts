@@ -35,7 +35,8 @@ export function ensureBuilt(): void {
 export function evidentCommand(): string[] {
   const help = spawnSync(process.execPath, [BIN, '--help'], { cwd: REPO_ROOT, encoding: 'utf8' }).stdout ?? '';
   for (const name of ['agent', 'server']) {
-    if (!new RegExp(`^\\s+${name}\\b`, 'm').test(help)) throw new Error(`bin/evident has no '${name}' command (is it registered in src/cli/commands.ts?)`);
+    if (!new RegExp(`^\\s+${name}\\b`, 'm').test(help))
+      throw new Error(`bin/evident has no '${name}' command (is it registered in src/cli/commands.ts?)`);
   }
   return [BIN];
 }
@@ -59,10 +60,12 @@ export function startEvident(cmd: string[], args: string[], cwd: string): Eviden
     for (const w of [...watchers]) w();
   });
   child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-  const exit = new Promise<number | null>((resolve) => child.on('exit', (code) => {
-    for (const w of [...watchers]) w();
-    resolve(code);
-  }));
+  const exit = new Promise<number | null>((resolve) =>
+    child.on('exit', (code) => {
+      for (const w of [...watchers]) w();
+      resolve(code);
+    }),
+  );
   return {
     child,
     stderr: () => err,

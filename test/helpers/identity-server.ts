@@ -42,7 +42,12 @@ export interface TestServer {
   admin(method: string, path: string, body?: unknown): Promise<unknown>;
   joinToken(body?: Record<string, unknown>): Promise<string>;
   /** A registration entry for `spiffe://TD<spiffePath>`. */
-  createEntry(spiffePath: string, parentId: string, selectors: string[], extra?: Record<string, unknown>): Promise<{ id: string; spiffe_id: string }>;
+  createEntry(
+    spiffePath: string,
+    parentId: string,
+    selectors: string[],
+    extra?: Record<string, unknown>,
+  ): Promise<{ id: string; spiffe_id: string }>;
   /** An agent API client that has not attested (TLS only). */
   anonymous(): AgentApiClient;
   /** An agent API client calling with an agent SVID (mTLS). */
@@ -68,10 +73,16 @@ export async function startServer(o: TestServerOptions = {}): Promise<TestServer
   const config = resolveServerConfig({ flags: { trust_domain: TD, data_dir: dataDir, bind, ...o.settings }, file: {}, env: {} }, dataDir);
   const server = await IdentityServer.start({ config, tickMs: o.tickMs ?? 500, ...(o.clock ? { clock: o.clock } : {}) });
   const address = server.agentApiAddress;
-  const admin = async (method: string, path: string, body?: unknown): Promise<unknown> => (await adminRequest(config.adminSocket, method, path, body)).body;
+  const admin = async (method: string, path: string, body?: unknown): Promise<unknown> =>
+    (await adminRequest(config.adminSocket, method, path, body)).body;
   const clients: AgentApiClient[] = [];
   const client = (identity?: { certChain: Buffer[]; privateKeyPem: string }): AgentApiClient => {
-    const c = new AgentApiClient({ address, trustDomain: TD, trustBundle: server.ca.bundle().x509Authorities, ...(identity ? { identity } : {}) });
+    const c = new AgentApiClient({
+      address,
+      trustDomain: TD,
+      trustBundle: server.ca.bundle().x509Authorities,
+      ...(identity ? { identity } : {}),
+    });
     clients.push(c);
     return c;
   };
@@ -85,7 +96,10 @@ export async function startServer(o: TestServerOptions = {}): Promise<TestServer
     admin,
     joinToken: async (body = {}) => ((await admin('POST', '/v1/join-tokens', body)) as { token: string }).token,
     createEntry: async (spiffePath, parentId, selectors, extra = {}) =>
-      (await admin('POST', '/v1/entries', { spiffe_id: `spiffe://${TD}${spiffePath}`, parent_id: parentId, selectors, ...extra })) as { id: string; spiffe_id: string },
+      (await admin('POST', '/v1/entries', { spiffe_id: `spiffe://${TD}${spiffePath}`, parent_id: parentId, selectors, ...extra })) as {
+        id: string;
+        spiffe_id: string;
+      },
     anonymous: () => client(),
     as: (svid, key) => client({ certChain: svid.cert_chain, privateKeyPem: key.export({ format: 'pem', type: 'pkcs8' }) as string }),
     close: async () => {

@@ -104,10 +104,15 @@ export async function makeCert(o: CertOptions = {}): Promise<TestCert> {
     ...(ownSan ? {} : { uris: o.uris, dnsNames: o.dnsNames }),
     ca: o.ca,
     pathLength: o.pathLength,
-    keyUsages: o.keyUsages ?? (o.ca ? KeyUsageFlags.keyCertSign | KeyUsageFlags.cRLSign | KeyUsageFlags.digitalSignature : KeyUsageFlags.digitalSignature),
+    keyUsages:
+      o.keyUsages ??
+      (o.ca ? KeyUsageFlags.keyCertSign | KeyUsageFlags.cRLSign | KeyUsageFlags.digitalSignature : KeyUsageFlags.digitalSignature),
     extKeyUsages: o.extKeyUsages,
   });
-  const extra = [...(ownSan ? [subjectAltName(o.uris ?? [], o.dnsNames ?? [], o.emails ?? [])] : []), ...(o.extensions ?? []).map(asnExtension)];
+  const extra = [
+    ...(ownSan ? [subjectAltName(o.uris ?? [], o.dnsNames ?? [], o.emails ?? [])] : []),
+    ...(o.extensions ?? []).map(asnExtension),
+  ];
   const cert = extra.length > 0 ? resign(plain, extra, signingKey) : plain;
   const der = Buffer.from(cert.rawData);
   const pem = toPem('CERTIFICATE', der);
@@ -118,7 +123,13 @@ export const makeRoot = (name: string, o: CertOptions = {}): Promise<TestCert> =
   makeCert({ subject: `O=${name}, CN=${name} root CA`, ca: true, notAfter: new Date((o.now ?? T0).getTime() + 365 * DAY), ...o });
 
 export const makeIntermediate = (issuer: Issuer, name: string, o: CertOptions = {}): Promise<TestCert> =>
-  makeCert({ subject: `O=${name}, CN=${name} intermediate CA`, ca: true, issuer, notAfter: new Date((o.now ?? T0).getTime() + 90 * DAY), ...o });
+  makeCert({
+    subject: `O=${name}, CN=${name} intermediate CA`,
+    ca: true,
+    issuer,
+    notAfter: new Date((o.now ?? T0).getTime() + 90 * DAY),
+    ...o,
+  });
 
 function asnExtension(e: RawExtension): asn1.Extension {
   return new asn1.Extension({ extnID: e.oid, critical: e.critical ?? false, extnValue: new OctetString(e.value) });
@@ -155,7 +166,13 @@ export interface TestCa extends TestCert {
 export async function makeCa(name: string, now = T0): Promise<TestCa> {
   const td = TrustDomain.parse(name);
   const key = ecKey();
-  const cert = await createCaCertificate({ trustDomain: td, publicKey: key.publicKey, privateKey: key.privateKey, now, ttlSeconds: 30 * 24 * 3600 });
+  const cert = await createCaCertificate({
+    trustDomain: td,
+    publicKey: key.publicKey,
+    privateKey: key.privateKey,
+    now,
+    ttlSeconds: 30 * 24 * 3600,
+  });
   const der = Buffer.from(cert.rawData);
   const pem = toPem('CERTIFICATE', der);
   return { td, cert, key, der, pem, chainPem: pem, bundle: X509Bundle.fromAuthorities(td, [cert]) };
@@ -176,7 +193,12 @@ export async function makeSvid(ca: TestCa, id: string, opts: { now?: Date; ttlSe
 
 /** A metadata signer holding the certificate's key and carrying its chain, as `evident run --spiffe-socket` does. */
 export function certSigner(c: TestCert): CertificateSigner {
-  return new CertificateSigner(new PrivateKey(c.key.privateKey), c.chainPem, c.cert.notAfter, () => new Date(c.cert.notBefore.getTime() + 1000));
+  return new CertificateSigner(
+    new PrivateKey(c.key.privateKey),
+    c.chainPem,
+    c.cert.notAfter,
+    () => new Date(c.cert.notBefore.getTime() + 1000),
+  );
 }
 
 /** The securesystemslib key dict of a CA certificate, with the certificate, as a layout's rootcas entry. */

@@ -19,7 +19,10 @@ interface Side {
   /** What a run needs besides the setting under test. */
   required: Record<string, string>;
   /** The resolved value of `log_level` and of the attestor path setting under test. */
-  resolve(layers: { flags: SettingLayer; file: SettingLayer; env: SettingLayer }, cwd: string): {
+  resolve(
+    layers: { flags: SettingLayer; file: SettingLayer; env: SettingLayer },
+    cwd: string,
+  ): {
     logLevel: string;
     attestorPath: unknown;
   };
@@ -62,7 +65,10 @@ describe('configuration: one resolution for the server and the agent', () => {
       const env = (values: Record<string, string>): SettingLayer =>
         side.schema.fromEnv(Object.fromEntries(Object.entries(values).map(([k, v]) => [side.schema.setting(k).env, v])));
       const file = join(dir, `${side.name}.yaml`);
-      await writeFile(file, `log_level: warn\n${side.attestor.section}:\n  ${side.attestor.plugin}:\n    ${side.attestor.key}: from-file.pem\n`);
+      await writeFile(
+        file,
+        `log_level: warn\n${side.attestor.section}:\n  ${side.attestor.plugin}:\n    ${side.attestor.key}: from-file.pem\n`,
+      );
       const fromFile = await side.schema.fromFile(file);
       const flags = { ...side.required, log_level: 'debug', [side.attestor.flat]: 'from-flag.pem' };
       const envLayer = env({ ...side.required, log_level: 'error', [side.attestor.flat]: 'from-env.pem' });
@@ -70,7 +76,11 @@ describe('configuration: one resolution for the server and the agent', () => {
       const all = side.resolve({ flags, file: fromFile, env: envLayer }, '/cwd');
       assert.deepEqual(all, { logLevel: 'debug', attestorPath: '/cwd/from-flag.pem' }, 'flag over file');
       const fileAndEnv = side.resolve({ flags: side.required, file: fromFile, env: envLayer }, '/cwd');
-      assert.deepEqual(fileAndEnv, { logLevel: 'warn', attestorPath: join(dir, 'from-file.pem') }, 'file over env; file paths relative to the file');
+      assert.deepEqual(
+        fileAndEnv,
+        { logLevel: 'warn', attestorPath: join(dir, 'from-file.pem') },
+        'file over env; file paths relative to the file',
+      );
       const envOnly = side.resolve({ flags: side.required, file: {}, env: envLayer }, '/cwd');
       assert.deepEqual(envOnly, { logLevel: 'error', attestorPath: '/cwd/from-env.pem' }, 'env over default');
       const none = side.resolve({ flags: { ...side.required, [side.attestor.flat]: '/x.pem' }, file: {}, env: {} }, '/cwd');
@@ -94,7 +104,11 @@ describe('server configuration', () => {
       const yamlFile = join(dir, 'server.yaml');
       await writeFile(yamlFile, 'trust_domain: file.org\ndata_dir: data\nbind: 0.0.0.0:9000\nx509_svid_ttl: 30m\n');
       const file = await settingsFromFile(yamlFile);
-      const env = settingsFromEnv({ EVIDENT_SERVER_TRUST_DOMAIN: 'env.org', EVIDENT_SERVER_JWT_SVID_TTL: '60', EVIDENT_SERVER_BIND: '1.2.3.4:1' });
+      const env = settingsFromEnv({
+        EVIDENT_SERVER_TRUST_DOMAIN: 'env.org',
+        EVIDENT_SERVER_JWT_SVID_TTL: '60',
+        EVIDENT_SERVER_BIND: '1.2.3.4:1',
+      });
       const cfg = resolveServerConfig({ flags: { bind: '127.0.0.1:7000' }, file, env }, '/cwd');
       assert.equal(cfg.trustDomain, 'file.org', 'file over env');
       assert.equal(cfg.bind, '127.0.0.1:7000', 'flag over file');
@@ -108,9 +122,18 @@ describe('server configuration', () => {
       assert.equal(resolveServerConfig({ flags: {}, file: await settingsFromFile(jsonFile), env: {} }, '/').trustDomain, 'json.org');
       await writeFile(jsonFile, JSON.stringify({ trust_domian: 'typo.org' }));
       await assert.rejects(settingsFromFile(jsonFile), /unknown setting 'trust_domian'/);
-      assert.throws(() => resolveServerConfig({ flags: { trust_domain: 'Bad_TD!', data_dir: '/d' }, file: {}, env: {} }, '/'), /invalid trust domain/);
-      assert.throws(() => resolveServerConfig({ flags: { trust_domain: 'a.org', data_dir: '/d', upstream_ca_cert: 'x' }, file: {}, env: {} }, '/'), /go together/);
-      assert.throws(() => resolveServerConfig({ flags: { trust_domain: 'a.org', data_dir: '/d', ca_ttl: 'soon' }, file: {}, env: {} }, '/'), /not a duration/);
+      assert.throws(
+        () => resolveServerConfig({ flags: { trust_domain: 'Bad_TD!', data_dir: '/d' }, file: {}, env: {} }, '/'),
+        /invalid trust domain/,
+      );
+      assert.throws(
+        () => resolveServerConfig({ flags: { trust_domain: 'a.org', data_dir: '/d', upstream_ca_cert: 'x' }, file: {}, env: {} }, '/'),
+        /go together/,
+      );
+      assert.throws(
+        () => resolveServerConfig({ flags: { trust_domain: 'a.org', data_dir: '/d', ca_ttl: 'soon' }, file: {}, env: {} }, '/'),
+        /not a duration/,
+      );
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
@@ -121,7 +144,10 @@ describe('evident server run / agent run: attestors by name', () => {
   const cases = [
     { argv: ['agent', 'run', '--workload-attestor', 'nope'], line: /^evident: unknown workload attestor 'nope' \(known: unix\)\n$/ },
     { argv: ['agent', 'run', '--node-attestor', 'nope'], line: /^evident: unknown node attestor 'nope' \(known: join_token, x509pop\)\n$/ },
-    { argv: ['server', 'run', '--node-attestor', 'nope'], line: /^evident: unknown node attestor 'nope' \(known: join_token, x509pop\)\n$/ },
+    {
+      argv: ['server', 'run', '--node-attestor', 'nope'],
+      line: /^evident: unknown node attestor 'nope' \(known: join_token, x509pop\)\n$/,
+    },
   ];
   for (const c of cases) {
     it(`${c.argv.join(' ')}: exit 2 with one line naming the known ones`, async () => {

@@ -43,5 +43,10 @@ export function link(path: string, target: string): TarEntry {
 
 /** An image layout whose layers are exactly the given entries (no sorting, no parents added). */
 export function layoutOf(...layers: TarEntry[][]): Buffer {
-  return assembleImageLayout({ layers: layers.map((l) => writeTar(l)), config: { architecture: 'amd64', os: 'linux', config: {} }, name: 'test', tag: 'latest' }).tarball;
+  return assembleImageLayout({
+    layers: layers.map((l) => writeTar(l)),
+    config: { architecture: 'amd64', os: 'linux', config: {} },
+    name: 'test',
+    tag: 'latest',
+  }).tarball;
 }

@@ -46,8 +46,13 @@ test('GNU tar reads what we write (long names included) and we read what GNU tar
   const dir = await mkdtemp(join(tmpdir(), 'evident-tar-'));
   t.after(() => rm(dir, { recursive: true, force: true }));
   await writeFile(join(dir, 'ours.tar'), writeTar(entries));
-  const listed = execFileSync('tar', ['-tf', join(dir, 'ours.tar')], { encoding: 'utf8' }).split('\n').filter((l) => l !== '');
-  assert.deepEqual(listed, entries.map((e) => e.path));
+  const listed = execFileSync('tar', ['-tf', join(dir, 'ours.tar')], { encoding: 'utf8' })
+    .split('\n')
+    .filter((l) => l !== '');
+  assert.deepEqual(
+    listed,
+    entries.map((e) => e.path),
+  );
   const out = join(dir, 'out');
   await mkdir(out);
   execFileSync('tar', ['-xf', join(dir, 'ours.tar'), '-C', out]);
@@ -107,7 +112,15 @@ test('a pax size that is negative, fractional or not a number is refused (a nega
     const rec = `${n} ${record}`;
     const pax = Buffer.alloc(512);
     pax.write(rec);
-    const archive = Buffer.concat([rawHeader('g', 'g', Buffer.byteLength(rec)), pax, writeTar([{ path: 'f', type: 'file', mode: 0o644, mtime: 0, data: Buffer.from('x') }])]);
-    assert.throws(() => readTar(archive), (e: Error & { code?: string }) => e.code === 'BAD_INPUT' && /size/.test(e.message), `size=${bad}`);
+    const archive = Buffer.concat([
+      rawHeader('g', 'g', Buffer.byteLength(rec)),
+      pax,
+      writeTar([{ path: 'f', type: 'file', mode: 0o644, mtime: 0, data: Buffer.from('x') }]),
+    ]);
+    assert.throws(
+      () => readTar(archive),
+      (e: Error & { code?: string }) => e.code === 'BAD_INPUT' && /size/.test(e.message),
+      `size=${bad}`,
+    );
   }
 });

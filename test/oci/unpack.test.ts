@@ -43,8 +43,24 @@ test('image unpack writes the root filesystem of a built image; the binary is by
 });
 
 test('whiteouts hide only lower layers: .wh.NAME removes a file or tree, .wh..wh..opq empties a folder', async (t) => {
-  const lower: TarEntry[] = [dir('a/'), file('a/b', 'b'), file('a/c', 'c'), dir('a/sub/'), file('a/sub/x', 'x'), dir('d/'), file('d/e', 'e'), file('top', 'old')];
-  const upper: TarEntry[] = [file('a/.wh.b', ''), file('a/.wh.sub', ''), file('d/f', 'new'), file('d/.wh..wh..opq', ''), file('top', 'new'), file('.wh.ghost', '')];
+  const lower: TarEntry[] = [
+    dir('a/'),
+    file('a/b', 'b'),
+    file('a/c', 'c'),
+    dir('a/sub/'),
+    file('a/sub/x', 'x'),
+    dir('d/'),
+    file('d/e', 'e'),
+    file('top', 'old'),
+  ];
+  const upper: TarEntry[] = [
+    file('a/.wh.b', ''),
+    file('a/.wh.sub', ''),
+    file('d/f', 'new'),
+    file('d/.wh..wh..opq', ''),
+    file('top', 'new'),
+    file('.wh.ghost', ''),
+  ];
   const expected = ['a/', 'a/c=c', 'd/', 'd/f=new', 'top=new'];
   const root = join(await tmp(t), 'root');
   const stats = await unpackLayers([writeTar(lower), writeTar(upper)], root);
@@ -92,7 +108,10 @@ test('paths that would escape the output folder are refused: absolute, .., symli
 
 test('symlinks inside the root are kept, and writes through them stay inside', async (t) => {
   const root = join(await tmp(t), 'root');
-  await unpackLayers([writeTar([dir('usr/'), dir('usr/lib/'), link('lib', 'usr/lib'), file('lib/libz.so.1', 'z'), link('usr/lib/libz.so', 'libz.so.1')])], root);
+  await unpackLayers(
+    [writeTar([dir('usr/'), dir('usr/lib/'), link('lib', 'usr/lib'), file('lib/libz.so.1', 'z'), link('usr/lib/libz.so', 'libz.so.1')])],
+    root,
+  );
   assert.equal(await readFile(join(root, 'usr/lib/libz.so.1'), 'utf8'), 'z');
   assert.ok((await lstat(join(root, 'lib'))).isSymbolicLink());
   assert.equal(await readFile(join(root, 'usr/lib/libz.so'), 'utf8'), 'z');
@@ -104,7 +123,8 @@ test('a swapped layer, an edited manifest or config, a missing blob: unpack refu
   const tarball = await readFile(join(d, 'i.tar'));
   const img = readImageLayout(tarball);
   const entries = readTar(tarball);
-  const rewrite = async (name: string, change: (e: TarEntry[]) => TarEntry[]) => writeFile(join(d, name), writeTar(change(entries.map((e) => ({ ...e })))));
+  const rewrite = async (name: string, change: (e: TarEntry[]) => TarEntry[]) =>
+    writeFile(join(d, name), writeTar(change(entries.map((e) => ({ ...e })))));
   const blobPath = (digest: string) => `blobs/sha256/${digest.slice(7)}`;
 
   // a different binary's layer under the original layer's name: a swapped layer
@@ -112,14 +132,34 @@ test('a swapped layer, an edited manifest or config, a missing blob: unpack refu
   await writeFile(join(other, 'hello'), 'a rogue binary');
   await runCli(['image', 'build', '-c', 'image.yaml', '-o', 'rogue.tar'], { cwd: other });
   const rogue = readImageLayout(await readFile(join(other, 'rogue.tar')));
-  const rogueLayer = readTar(await readFile(join(other, 'rogue.tar'))).find((e) => e.path === blobPath(rogue.manifest.layers[0]?.digest as string));
-  await rewrite('swapped.tar', (es) => es.map((e) => (e.path === blobPath(img.manifest.layers[0]?.digest as string) ? { ...e, data: rogueLayer?.data } : e)));
+  const rogueLayer = readTar(await readFile(join(other, 'rogue.tar'))).find(
+    (e) => e.path === blobPath(rogue.manifest.layers[0]?.digest as string),
+  );
+  await rewrite('swapped.tar', (es) =>
+    es.map((e) => (e.path === blobPath(img.manifest.layers[0]?.digest as string) ? { ...e, data: rogueLayer?.data } : e)),
+  );
   const swapped = await runCli(['image', 'unpack', 'swapped.tar', '-o', 'fs'], { cwd: d });
   assert.equal(swapped.code, 1, swapped.stderr);
-  assert.match(swapped.stderr, /^evident: swapped\.tar: layer 0: blob sha256:[0-9a-f]{64} has digest sha256:[0-9a-f]{64}: its content was changed or swapped\n$/);
+  assert.match(
+    swapped.stderr,
+    /^evident: swapped\.tar: layer 0: blob sha256:[0-9a-f]{64} has digest sha256:[0-9a-f]{64}: its content was changed or swapped\n$/,
+  );
   await assert.rejects(lstat(join(d, 'fs', 'usr')), 'nothing unpacked from a tampered image');
 
-  await rewrite('config.tar', (es) => es.map((e) => (e.path === blobPath(img.manifest.config.digest) ? { ...e, data: Buffer.from(Buffer.from(e.data ?? []).toString().replace('amd64', 'arm64')) } : e)));
+  await rewrite('config.tar', (es) =>
+    es.map((e) =>
+      e.path === blobPath(img.manifest.config.digest)
+        ? {
+            ...e,
+            data: Buffer.from(
+              Buffer.from(e.data ?? [])
+                .toString()
+                .replace('amd64', 'arm64'),
+            ),
+          }
+        : e,
+    ),
+  );
   const config = await runCli(['image', 'inspect', 'config.tar'], { cwd: d });
   assert.equal(config.code, 1);
   assert.match(config.stderr, /config: blob sha256:[0-9a-f]{64} has digest/);
@@ -150,7 +190,10 @@ test('unpacking into a folder that already holds files is refused: the image cou
   await mkdir(root);
   await writeFile(join(root, '.bashrc'), 'mine');
   for (const layer of [[file('.wh..bashrc', '')], [file('.wh..wh..opq', '')], [file('.bashrc', 'theirs')]]) {
-    await assert.rejects(unpackLayers([writeTar(layer)], root), (e: Error & { code?: string }) => e.code === 'BAD_INPUT' && /not empty/.test(e.message));
+    await assert.rejects(
+      unpackLayers([writeTar(layer)], root),
+      (e: Error & { code?: string }) => e.code === 'BAD_INPUT' && /not empty/.test(e.message),
+    );
     assert.equal(await readFile(join(root, '.bashrc'), 'utf8'), 'mine');
   }
   // an existing empty folder is fine

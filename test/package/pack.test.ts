@@ -34,7 +34,10 @@ test('npm pack, install the tarball into a scratch project, import every subpath
     cwd: project,
     maxBuffer: 16 << 20,
   });
-  assert.ok(existsSync(join(project, 'node_modules', 'evident', 'build', 'Release', 'peercred.node')), 'the install script built the addon');
+  assert.ok(
+    existsSync(join(project, 'node_modules', 'evident', 'build', 'Release', 'peercred.node')),
+    'the install script built the addon',
+  );
 
   // plain ESM, no TypeScript, no loader: what every subpath exports at run time
   const subpaths = Object.keys(PUBLIC_SURFACE);
@@ -61,7 +64,7 @@ test('npm pack, install the tarball into a scratch project, import every subpath
       "import { scanBom } from 'evident/scan';",
       'export async function check(layout: unknown): Promise<boolean> {',
       "  const report: VerificationReport = await verify({ layout, layoutKeys: [await loadPublicKey('owner.pub')], linkDir: '.' });",
-      '  console.log(formatReport(report), SpiffeId.parse(\'spiffe://td/x\').toString(), canonicalJson({}));',
+      "  console.log(formatReport(report), SpiffeId.parse('spiffe://td/x').toString(), canonicalJson({}));",
       '  return report.ok && !(report instanceof EvidentError);',
       '}',
       'export const used = [collectArtifacts, applyArtifactRules, IdentityServer, Agent, parseStatement, buildImage, imageSbom, scanBom];',
@@ -71,9 +74,9 @@ test('npm pack, install the tarball into a scratch project, import every subpath
   const tsc = join(REPO, 'node_modules', 'typescript', 'bin', 'tsc');
   const typeRoots = join(REPO, 'node_modules', '@types');
   const flags = ['--noEmit', '--strict', '--module', 'nodenext', '--moduleResolution', 'nodenext', '--target', 'es2022', '--skipLibCheck'];
-  const checked = await run(process.execPath, [tsc, ...flags, '--typeRoots', typeRoots, '--types', 'node', 'consumer.ts'], { cwd: project }).catch(
-    (e: { stdout: string }) => ({ stdout: e.stdout, failed: true }),
-  );
+  const checked = await run(process.execPath, [tsc, ...flags, '--typeRoots', typeRoots, '--types', 'node', 'consumer.ts'], {
+    cwd: project,
+  }).catch((e: { stdout: string }) => ({ stdout: e.stdout, failed: true }));
   assert.ok(!('failed' in checked), `the consumer type-checks:\n${checked.stdout}`);
 
   // the CLI the package installs

@@ -12,7 +12,9 @@ for (const [subpath, names] of Object.entries(PUBLIC_SURFACE)) {
 }
 
 test('every subpath in package.json is pinned, and every pinned one is exported', async () => {
-  const { default: pkg } = (await import('evident/package.json', { with: { type: 'json' } })) as { default: { exports: Record<string, unknown> } };
+  const { default: pkg } = (await import('evident/package.json', { with: { type: 'json' } })) as {
+    default: { exports: Record<string, unknown> };
+  };
   const exported = Object.keys(pkg.exports)
     .filter((p) => p !== './package.json')
     .map((p) => (p === '.' ? 'evident' : `evident/${p.slice(2)}`));

@@ -40,10 +40,22 @@ test('the SBOM of a built image: CycloneDX 1.5, the image as metadata.component,
   assert.equal(bom.serialNumber, `urn:uuid:${uuidV5(purl)}`);
   assert.match(bom.serialNumber, /^urn:uuid:[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
   assert.equal(bom.metadata.timestamp, undefined);
-  assert.deepEqual(bom.metadata.component, { type: 'container', 'bom-ref': purl, name: 'hello-world', version: digest, purl, hashes: [{ alg: 'SHA-256', content: digest.slice(7) }] });
+  assert.deepEqual(bom.metadata.component, {
+    type: 'container',
+    'bom-ref': purl,
+    name: 'hello-world',
+    version: digest,
+    purl,
+    hashes: [{ alg: 'SHA-256', content: digest.slice(7) }],
+  });
   const zlibSha = sha('zlib 1.3.1 stand-in\n');
   assert.deepEqual(bom.components, [
-    { type: 'file', 'bom-ref': 'file:/usr/local/bin/hello', name: '/usr/local/bin/hello', hashes: [{ alg: 'SHA-256', content: sha(await readFile(join(dir, 'hello'))) }] },
+    {
+      type: 'file',
+      'bom-ref': 'file:/usr/local/bin/hello',
+      name: '/usr/local/bin/hello',
+      hashes: [{ alg: 'SHA-256', content: sha(await readFile(join(dir, 'hello'))) }],
+    },
     {
       type: 'library',
       'bom-ref': 'pkg:generic/zlib@1.3.1',
@@ -73,7 +85,10 @@ test('the SBOM of a built image: CycloneDX 1.5, the image as metadata.component,
 test('an image without a package database lists its executables; a malformed database is an input error', async (t) => {
   const img = readImageLayout(layoutOf([file('bin/tool', 'x', 0o755), file('etc/conf', 'c')]));
   const bom = imageSbom(img);
-  assert.deepEqual(bom.components.map((c) => c.name), ['/bin/tool']);
+  assert.deepEqual(
+    bom.components.map((c) => c.name),
+    ['/bin/tool'],
+  );
   assert.equal(bom.metadata.component.name, 'test');
   const dir = await imageProject(t);
   await writeFile(join(dir, 'bad.tar'), layoutOf([file('var/lib/evident/packages.json', '{"schema":"nope"}')]));

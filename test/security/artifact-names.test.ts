@@ -25,7 +25,12 @@ const dev = () => testKey(1);
 /** The code step (the developer's sign-off of src/) and an inspection that uses src/hello.c. */
 function decoyLayout() {
   const code = step({ name: 'code', keys: [dev()], products: ['CREATE src/*', 'DISALLOW *'] });
-  const compile = inspection('compile', ['sh', '-c', 'cat src/hello.c > built'], ['MATCH src/* WITH PRODUCTS FROM code', 'ALLOW *'], ['ALLOW *']);
+  const compile = inspection(
+    'compile',
+    ['sh', '-c', 'cat src/hello.c > built'],
+    ['MATCH src/* WITH PRODUCTS FROM code', 'ALLOW *'],
+    ['ALLOW *'],
+  );
   return layout([code], [dev()], { inspect: [compile] });
 }
 
@@ -77,7 +82,11 @@ test('evident run -m . over a decoy exits 2 with one line and writes no link', a
     const r = await runCli(['run', '-n', 'build', '-k', join(tmp.dir, 'dev'), '-m', '.', '-d', tmp.dir, '--', 'true'], { cwd: work });
     assert.equal(r.code, 2, r.stderr);
     assert.match(r.stderr, /^evident: src\\hello\.c: cannot be recorded: .*backslash.*\n$/);
-    assert.deepEqual(readdirSync(tmp.dir).filter((f) => f.endsWith('.link')), [], 'no link written');
+    assert.deepEqual(
+      readdirSync(tmp.dir).filter((f) => f.endsWith('.link')),
+      [],
+      'no link written',
+    );
   } finally {
     await tmp.cleanup();
   }
@@ -89,7 +98,10 @@ test('recording: names that are not valid UTF-8 are refused (two of them would r
     mkdirSync(join(tmp.dir, 'd'));
     writeFileSync(Buffer.concat([Buffer.from(join(tmp.dir, 'd') + '/'), Buffer.from([0xff])]), 'one');
     writeFileSync(Buffer.concat([Buffer.from(join(tmp.dir, 'd') + '/'), Buffer.from([0xfe])]), 'two');
-    await assert.rejects(collectArtifacts(['d'], { basePath: tmp.dir }), (e) => isEvidentError(e) && e.code === 'ARTIFACT_NAME' && /UTF-8/.test(e.message));
+    await assert.rejects(
+      collectArtifacts(['d'], { basePath: tmp.dir }),
+      (e) => isEvidentError(e) && e.code === 'ARTIFACT_NAME' && /UTF-8/.test(e.message),
+    );
   } finally {
     await tmp.cleanup();
   }
@@ -140,7 +152,9 @@ test('a file named __proto__ is recorded like any other, so DISALLOW * sees it (
     for (const format of ['link', 'dsse']) {
       const out = join(tmp.dir, format);
       mkdirSync(out);
-      const r = await runCli(['run', '-n', 'build', '-k', join(tmp.dir, 'dev'), '-m', '.', '-d', out, '--format', format, '--', 'true'], { cwd: work });
+      const r = await runCli(['run', '-n', 'build', '-k', join(tmp.dir, 'dev'), '-m', '.', '-d', out, '--format', format, '--', 'true'], {
+        cwd: work,
+      });
       assert.equal(r.code, 0, r.stderr);
       const build = step({ name: 'build', keys: [dev()], materials: ['ALLOW hello.c', 'DISALLOW *'] });
       const report = await verify({ layout: sign(layout([build], [dev()]), [owner()]), layoutKeys: [owner().publicKey], linkDir: out });

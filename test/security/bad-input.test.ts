@@ -83,7 +83,10 @@ describe('A. scan: an advisory with a SEMVER and an ECOSYSTEM range for one pack
     await writeFile(join(dir, 'sbom.json'), JSON.stringify({ ...bom, components: [{ ...bom.components[0], version: '1.9.5' }] }));
     const upstream = await runCli(['scan', 'run', 'sbom.json', '--advisories', 'advisories'], { cwd: dir, env: {} });
     assert.equal(upstream.code, 0, upstream.stderr);
-    assert.deepEqual((JSON.parse(upstream.stdout) as typeof report).findings.map((f) => f.fixedIn), ['2.0.0']);
+    assert.deepEqual(
+      (JSON.parse(upstream.stdout) as typeof report).findings.map((f) => f.fixedIn),
+      ['2.0.0'],
+    );
   });
 });
 
@@ -156,7 +159,11 @@ describe('B. layout create: hostile specs are refused quickly, with at most 50 p
     assertOneLine(await create('/dev/zero'), /^evident: \/dev\/zero: is not a regular file \(a character device\)$/, 'spec /dev/zero');
     assertOneLine(await create('.'), /^evident: \.: is a directory, not a file$/, 'spec folder');
     await writeFile(join(dir, 'big.yaml'), `# ${'x'.repeat(256 * 1024)}\nsteps: []\n`);
-    assertOneLine(await create('big.yaml'), /^evident: big\.yaml: is larger than 262144 bytes, the most a layout spec may have$/, 'spec too large');
+    assertOneLine(
+      await create('big.yaml'),
+      /^evident: big\.yaml: is larger than 262144 bytes, the most a layout spec may have$/,
+      'spec too large',
+    );
   });
 });
 
@@ -166,15 +173,31 @@ describe('C. inputs that crashed with exit 70 now exit 2 with one line', () => {
     await writeChain(dir, { layout: chainLayout({ expires: '2099-01-01T00:00:00Z' }) });
     await mkdir(join(dir, 'keydir'));
     await writeFile(join(dir, 'product'), 'made\n');
-    assertOneLine(await runCli(['sign', '-k', 'keydir', 'root.layout'], { cwd: dir }), /^evident: keydir: is a directory, not a file$/, 'sign -k dir');
-    assertOneLine(await runCli(['sign', '-k', tmpdir(), 'root.layout'], { cwd: dir }), /^evident: \/tmp: is a directory, not a file$/, 'sign -k /tmp');
+    assertOneLine(
+      await runCli(['sign', '-k', 'keydir', 'root.layout'], { cwd: dir }),
+      /^evident: keydir: is a directory, not a file$/,
+      'sign -k dir',
+    );
+    assertOneLine(
+      await runCli(['sign', '-k', tmpdir(), 'root.layout'], { cwd: dir }),
+      /^evident: \/tmp: is a directory, not a file$/,
+      'sign -k /tmp',
+    );
     assertOneLine(
       await runCli(['run', '-n', 'x', '-k', 'a\0b', '-x', '-p', 'product'], { cwd: dir }),
       /^evident: a\\x00b: the path holds a NUL byte$/,
       'run -k with NUL',
     );
-    assertOneLine(await runCli(['verify', '-l', 'root.layout', '-k', 'keydir'], { cwd: dir }), /^evident: keydir: is a directory, not a file$/, 'verify -k dir');
-    assertOneLine(await runCli(['sign', '-k', 'a\0b', 'root.layout'], { cwd: dir }), /^evident: a\\x00b: the path holds a NUL byte$/, 'sign -k NUL');
+    assertOneLine(
+      await runCli(['verify', '-l', 'root.layout', '-k', 'keydir'], { cwd: dir }),
+      /^evident: keydir: is a directory, not a file$/,
+      'verify -k dir',
+    );
+    assertOneLine(
+      await runCli(['sign', '-k', 'a\0b', 'root.layout'], { cwd: dir }),
+      /^evident: a\\x00b: the path holds a NUL byte$/,
+      'sign -k NUL',
+    );
   });
 
   test('a layout spec with expires: 999999999d', async (t) => {

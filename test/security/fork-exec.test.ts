@@ -94,7 +94,7 @@ function decodeX509SvidResponse(b64: string): X509SVIDResponseMessage {
   return def.responseDeserialize(Buffer.from(b64, 'base64')) as X509SVIDResponseMessage;
 }
 
-describe('Workload API: fork + exec after connect does not pass for the exec\'d binary', { timeout: 60_000 }, () => {
+describe("Workload API: fork + exec after connect does not pass for the exec'd binary", { timeout: 60_000 }, () => {
   let tmp: { dir: string; cleanup: () => Promise<void> };
   let server: TestServer;
   let agent: Agent;
@@ -154,7 +154,7 @@ describe('Workload API: fork + exec after connect does not pass for the exec\'d 
     }
   }
 
-  it('refuses the child of a process that connected and then exec\'d the allowed binary (PermissionDenied, logged)', async () => {
+  it("refuses the child of a process that connected and then exec'd the allowed binary (PermissionDenied, logged)", async () => {
     const got = await attack('exec');
     if (got.message !== undefined) {
       const res = decodeX509SvidResponse(got.message);
@@ -170,14 +170,20 @@ describe('Workload API: fork + exec after connect does not pass for the exec\'d 
     const got = await attack('stay');
     assert.ok(got.message !== undefined, JSON.stringify(got));
     const res = decodeX509SvidResponse(got.message);
-    assert.deepEqual(res.svids.map((s) => s.spiffe_id), [`spiffe://${TD}/python`]);
+    assert.deepEqual(
+      res.svids.map((s) => s.spiffe_id),
+      [`spiffe://${TD}/python`],
+    );
   });
 
   it('the honest caller: connects and calls from the same unchanged process, several times over one connection', async () => {
     const client = WorkloadApiClient.create({ address: `unix://${agent.socketPath}`, timeoutMs: 5000 });
     try {
       for (let i = 0; i < 4; i++) {
-        assert.deepEqual((await client.fetchX509SVIDs()).map((s) => s.id.toString()), [`spiffe://${TD}/node`]);
+        assert.deepEqual(
+          (await client.fetchX509SVIDs()).map((s) => s.id.toString()),
+          [`spiffe://${TD}/node`],
+        );
         assert.equal((await client.fetchJWTSVID({ audience: 'spiffe://other.example/api' })).id.toString(), `spiffe://${TD}/node`);
         await sleep(300);
       }

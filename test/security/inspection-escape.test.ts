@@ -102,7 +102,11 @@ test('(b) relative escapes: `..` out of the workspace, chains, and a `.` link fo
 test('(c) symlinks that stay inside the workspace are kept, and the inspection records them without following', async () => {
   const inside = inspection(
     'inside',
-    ['sh', '-c', 'mkdir -p build/rootfs rootfs/root && echo key > rootfs/root/authorized_keys && test -f build/rootfs/root/authorized_keys'],
+    [
+      'sh',
+      '-c',
+      'mkdir -p build/rootfs rootfs/root && echo key > rootfs/root/authorized_keys && test -f build/rootfs/root/authorized_keys',
+    ],
     ['ALLOW *'],
     // the products are recorded under the real folder only: the `rootfs` link is not descended into
     ['CREATE build/rootfs/root/authorized_keys', 'DISALLOW rootfs/*', 'ALLOW *'],
@@ -134,7 +138,10 @@ test('(e) recording does not descend into a symlinked folder by default; --follo
     await put(tmp.dir, 'elsewhere/big.bin', 'a large tree outside the delivery');
     await symlink('../elsewhere', join(work, 'linked'));
     assert.deepEqual(Object.keys(await collectArtifacts(['.'], { basePath: work })), ['src/main.c']);
-    assert.deepEqual(Object.keys(await collectArtifacts(['.'], { basePath: work, followSymlinkDirs: true })), ['linked/big.bin', 'src/main.c']);
+    assert.deepEqual(Object.keys(await collectArtifacts(['.'], { basePath: work, followSymlinkDirs: true })), [
+      'linked/big.bin',
+      'src/main.c',
+    ]);
 
     const key = join(tmp.dir, 'key');
     await saveKeyPair(alice(), key);

@@ -67,7 +67,10 @@ const buildLayout = (): Layout => layout([step({ name: 'build', keys: [bob()] })
 const verifyDir = (l: Layout, linkDir: string, extra: { verifyTime?: Date } = {}) =>
   verify({ layout: sign(l, [owner()]), layoutKeys: [owner().publicKey], linkDir, runInspections: false, ...extra });
 
-const failedLine = (r: VerificationReport, step: string) => formatReport(r).split('\n').find((l) => l.startsWith(`✗ ${step}: `)) ?? formatReport(r);
+const failedLine = (r: VerificationReport, step: string) =>
+  formatReport(r)
+    .split('\n')
+    .find((l) => l.startsWith(`✗ ${step}: `)) ?? formatReport(r);
 
 /** The CLI on `dir` (root.layout, owner.pub); `extra` flags after them. */
 async function cliVerify(dir: string, extra: string[] = []): Promise<CliResult> {
@@ -98,7 +101,10 @@ describe('a FIFO, socket, device or folder named like a link', () => {
     const fifo = mkfifo(join(dir, linkName('build', bob())));
     const r = await promptly(verifyDir(buildLayout(), dir), [fifo]);
     assert.equal(r.ok, false);
-    assert.match(failedLine(r, 'build'), new RegExp(`0 of 1 .*${linkName('build', bob()).replace(/\./g, '\\.')}: is not a regular file \\(a FIFO\\)`));
+    assert.match(
+      failedLine(r, 'build'),
+      new RegExp(`0 of 1 .*${linkName('build', bob()).replace(/\./g, '\\.')}: is not a regular file \\(a FIFO\\)`),
+    );
   });
 
   it('a FIFO among the candidates of a certificate step (build.ffffffff.link): reported, not waited on', TIMEOUT, async () => {
@@ -172,7 +178,11 @@ describe('a link nested deeper than any link is', () => {
 
   it('in memory, as bytes or as parsed JSON: the same', TIMEOUT, async () => {
     for (const doc of [Buffer.from(canonicalText()), JSON.parse(unorderedText()) as object]) {
-      const r = await verify({ layout: sign(buildLayout(), [owner()]), layoutKeys: [owner().publicKey], links: { [linkName('build', bob())]: doc } });
+      const r = await verify({
+        layout: sign(buildLayout(), [owner()]),
+        layoutKeys: [owner().publicKey],
+        links: { [linkName('build', bob())]: doc },
+      });
       assert.equal(r.ok, false);
       assert.match(failedLine(r, 'build'), /nested more than \d+ levels deep/);
     }
@@ -189,7 +199,14 @@ describe('a link nested deeper than any link is', () => {
   });
 });
 
-const constraint = (uri: string): CertificateConstraint => ({ common_name: '*', dns_names: ['*'], emails: ['*'], organizations: ['*'], roots: ['*'], uris: [uri] });
+const constraint = (uri: string): CertificateConstraint => ({
+  common_name: '*',
+  dns_names: ['*'],
+  emails: ['*'],
+  organizations: ['*'],
+  roots: ['*'],
+  uris: [uri],
+});
 
 /** build may be signed by a certificate of `root` for BUILDER. */
 function certLayout(root: TestCert): Layout {
@@ -266,7 +283,14 @@ describe('an unsigned link that lists a million malformed artifacts', () => {
 describe('a link carrying the same certificate signature 20 000 times', () => {
   it('examines each signer once: one line for the repeats, one for the certificate that chains to no root', TIMEOUT, async () => {
     const root = await makeRoot('corp');
-    const constraint: CertificateConstraint = { common_name: '*', dns_names: ['*'], emails: ['*'], organizations: ['*'], roots: ['*'], uris: [BUILDER] };
+    const constraint: CertificateConstraint = {
+      common_name: '*',
+      dns_names: ['*'],
+      emails: ['*'],
+      organizations: ['*'],
+      roots: ['*'],
+      uris: [BUILDER],
+    };
     const l: Layout = layout([{ ...step({ name: 'build', keys: [] }), cert_constraints: [constraint] }], []);
     const ca = caEntry(root);
     l.rootcas = { [ca.keyid]: ca.dict as unknown as KeyDict };
@@ -276,7 +300,13 @@ describe('a link carrying the same certificate signature 20 000 times', () => {
     const build = chainLinks().build!;
     const signature = { keyid: key.keyid, sig: key.sign(canonicalJsonBytes(build)), cert: mine.pem };
     const text = JSON.stringify({ signatures: Array.from({ length: 20_000 }, () => signature), signed: build });
-    const report = await verify({ layout: sign(l, [owner()]), layoutKeys: [owner().publicKey], links: { 'build.ffffffff.link': text }, verifyTime: T0, runInspections: false });
+    const report = await verify({
+      layout: sign(l, [owner()]),
+      layoutKeys: [owner().publicKey],
+      links: { 'build.ffffffff.link': text },
+      verifyTime: T0,
+      runInspections: false,
+    });
     const shown = formatReport(report);
     assert.equal(report.ok, false);
     assert.match(shown, /carries 20000 signatures with certificates; only the first 1 distinct ones are examined/);

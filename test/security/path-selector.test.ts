@@ -24,7 +24,9 @@ test('a program bind-mounted over another path in its own mount namespace does n
   const dir = mkdtempSync(join(tmpdir(), 'evident-path-selector-'));
   const evil = join(dir, 'evil');
   copyFileSync('/bin/sleep', evil);
-  const child = spawn('unshare', ['-m', '--propagation', 'private', 'sh', '-c', `mount --bind ${evil} ${DECOY} && exec ${DECOY} 30`], { stdio: 'ignore' });
+  const child = spawn('unshare', ['-m', '--propagation', 'private', 'sh', '-c', `mount --bind ${evil} ${DECOY} && exec ${DECOY} 30`], {
+    stdio: 'ignore',
+  });
   try {
     const pid = child.pid!;
     for (let i = 0; i < 200 && readlinkSync(`/proc/${pid}/exe`) !== DECOY; i++) await sleep(10);

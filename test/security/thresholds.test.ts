@@ -48,7 +48,12 @@ function pkcs1(key: PublicKey): PublicKey {
 
 /** The dict of `key` with the ECDSA keytype spelled as its scheme, which securesystemslib also accepts: another keyid. */
 function schemeAsKeytype(key: PublicKey): { keyid: string; dict: KeyDict } {
-  const dict: KeyDict = { keytype: key.scheme, scheme: key.scheme, keyid_hash_algorithms: ['sha256', 'sha512'], keyval: { public: key.publicValue } };
+  const dict: KeyDict = {
+    keytype: key.scheme,
+    scheme: key.scheme,
+    keyid_hash_algorithms: ['sha256', 'sha512'],
+    keyval: { public: key.publicValue },
+  };
   const keyid = PublicKey.fromDict(dict).keyid;
   return { keyid, dict: { ...dict, keyid } };
 }
@@ -104,7 +109,12 @@ describe('one key listed under two keyids', () => {
       const t = oneKeyTwice(key, second);
       await assert.rejects(
         verify({ layout: sign(t.layout, [owner()]), layoutKeys: [owner().publicKey], links: t.links }),
-        (e) => isEvidentError(e) && e.code === 'BAD_INPUT' && e.message.includes(t.keyids[0]) && e.message.includes(t.keyids[1]) && /same key/.test(e.message),
+        (e) =>
+          isEvidentError(e) &&
+          e.code === 'BAD_INPUT' &&
+          e.message.includes(t.keyids[0]) &&
+          e.message.includes(t.keyids[1]) &&
+          /same key/.test(e.message),
       );
     });
   }
@@ -150,7 +160,14 @@ describe('thresholds count key material, certificate signers included', () => {
     root = await makeRoot('corp');
   });
 
-  const constraint = (uri: string): CertificateConstraint => ({ common_name: '*', dns_names: ['*'], emails: ['*'], organizations: ['*'], roots: ['*'], uris: [uri] });
+  const constraint = (uri: string): CertificateConstraint => ({
+    common_name: '*',
+    dns_names: ['*'],
+    emails: ['*'],
+    organizations: ['*'],
+    roots: ['*'],
+    uris: [uri],
+  });
 
   function certLayout(pubkeys: PrivateKey[], constraints: CertificateConstraint[]): Layout {
     const l = layout([{ ...step({ name: 'build', keys: pubkeys, threshold: 2 }), cert_constraints: constraints }], pubkeys);
@@ -172,7 +189,10 @@ describe('thresholds count key material, certificate signers included', () => {
     });
     const text = formatReport(r);
     assert.equal(r.ok, false, text);
-    assert.match(text, /✗ build: 1 of 2 links signed by spiffe:\/\/corp\.example\/ci\/builder; .*is signed by the same key as spiffe:\/\/corp\.example\/ci\/builder .*which counts once/);
+    assert.match(
+      text,
+      /✗ build: 1 of 2 links signed by spiffe:\/\/corp\.example\/ci\/builder; .*is signed by the same key as spiffe:\/\/corp\.example\/ci\/builder .*which counts once/,
+    );
   });
 
   it('a functionary key listed under another keyid than its certificate gives it: counted once', async () => {
@@ -187,7 +207,12 @@ describe('thresholds count key material, certificate signers included', () => {
     });
     const text = formatReport(r);
     assert.equal(r.ok, false, text);
-    assert.match(text, new RegExp(`✗ build: 1 of 2 links signed by ${asListed.keyid.slice(0, 8)}; .*is signed by the same key as ${asListed.keyid.slice(0, 8)} .*which counts once`));
+    assert.match(
+      text,
+      new RegExp(
+        `✗ build: 1 of 2 links signed by ${asListed.keyid.slice(0, 8)}; .*is signed by the same key as ${asListed.keyid.slice(0, 8)} .*which counts once`,
+      ),
+    );
   });
 
   it('two distinct keys still meet a threshold of two', async () => {
@@ -206,7 +231,8 @@ describe('thresholds count key material, certificate signers included', () => {
 it('every variant is the key it stands for', () => {
   for (const [, make] of variants) {
     const { key, second } = make();
-    const der = (k: KeyObject) => createPublicKey({ key: k.export({ format: 'jwk' }), format: 'jwk' }).export({ type: 'spki', format: 'der' });
+    const der = (k: KeyObject) =>
+      createPublicKey({ key: k.export({ format: 'jwk' }), format: 'jwk' }).export({ type: 'spki', format: 'der' });
     assert.deepEqual(der(PublicKey.fromDict(second.dict).keyObject), der(key.publicKey.keyObject));
   }
 });

@@ -5,7 +5,15 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { TrustDomain } from '../../src/spiffe/spiffeid/index.js';
-import { BundleError, JwtBundle, JwtBundleSet, SpiffeBundle, X509Bundle, X509BundleSet, type BundleErrorReason } from '../../src/spiffe/bundle/index.js';
+import {
+  BundleError,
+  JwtBundle,
+  JwtBundleSet,
+  SpiffeBundle,
+  X509Bundle,
+  X509BundleSet,
+  type BundleErrorReason,
+} from '../../src/spiffe/bundle/index.js';
 import { SpiffeError } from '../../src/spiffe/errors.js';
 import { makeCa, type TestCa } from '../helpers/pki.js';
 
@@ -63,7 +71,13 @@ describe('JwtBundle', () => {
   it('round-trips a JWKS whose keys all have a kid', () => {
     const bundle = JwtBundle.fromAuthorities(td, { a: k1.publicKey, b: k2.publicKey });
     const doc = JSON.parse(bundle.marshal()) as { keys: { kid: string; kty: string }[] };
-    assert.deepEqual(doc.keys.map((k) => [k.kid, k.kty]), [['a', 'EC'], ['b', 'RSA']]);
+    assert.deepEqual(
+      doc.keys.map((k) => [k.kid, k.kty]),
+      [
+        ['a', 'EC'],
+        ['b', 'RSA'],
+      ],
+    );
     const back = JwtBundle.parse(td, bundle.marshal());
     assert.deepEqual([...back.authorities.keys()], ['a', 'b']);
     assert.ok(back.findAuthority('a')?.equals(k1.publicKey));
@@ -73,7 +87,16 @@ describe('JwtBundle', () => {
     const good = k1.publicKey.export({ format: 'jwk' });
     const cases: [unknown, BundleErrorReason, RegExp][] = [
       [{ keys: [{ ...good }] }, 'MISSING_KID', /key #0: missing key ID/],
-      [{ keys: [{ ...good, kid: 'a' }, { ...good, kid: 'a' }] }, 'DUPLICATE_KID', /duplicate key ID "a"/],
+      [
+        {
+          keys: [
+            { ...good, kid: 'a' },
+            { ...good, kid: 'a' },
+          ],
+        },
+        'DUPLICATE_KID',
+        /duplicate key ID "a"/,
+      ],
       [{ keys: [{ ...good, kid: 'a', x: 'AAAA' }] }, 'BAD_JWK', /key #0: not a valid public key/],
       [{ keys: [{ kid: 'a', kty: 'EC', crv: 'P-256' }] }, 'BAD_JWK', /key #0: not a valid public key/],
       [{ keys: [{ kid: 'a' }] }, 'BAD_JWK', /missing "kty"/],
@@ -83,7 +106,10 @@ describe('JwtBundle', () => {
       [{ nokeys: [] }, 'BAD_JWKS', /missing "keys"/],
     ];
     for (const [doc, reason, message] of cases) {
-      assert.throws(() => JwtBundle.parse(td, JSON.stringify(doc)), (e: unknown) => bundleReason(reason)(e) && message.test((e as Error).message) && /^jwtbundle: /.test((e as Error).message));
+      assert.throws(
+        () => JwtBundle.parse(td, JSON.stringify(doc)),
+        (e: unknown) => bundleReason(reason)(e) && message.test((e as Error).message) && /^jwtbundle: /.test((e as Error).message),
+      );
     }
     assert.throws(() => JwtBundle.parse(td, '{not json'), bundleReason('BAD_JWKS'));
   });
@@ -97,7 +123,12 @@ describe('SpiffeBundle (SPIFFE bundle format)', () => {
   });
 
   it('round-trips x509-svid and jwt-svid keys with sequence and refresh hint', () => {
-    const bundle = SpiffeBundle.create(td, { x509Authorities: [ca.cert], jwtAuthorities: new Map([['j1', jwtKey.publicKey]]), sequenceNumber: 7, refreshHint: 300 });
+    const bundle = SpiffeBundle.create(td, {
+      x509Authorities: [ca.cert],
+      jwtAuthorities: new Map([['j1', jwtKey.publicKey]]),
+      sequenceNumber: 7,
+      refreshHint: 300,
+    });
     const doc = JSON.parse(bundle.marshal()) as { keys: Record<string, unknown>[]; spiffe_sequence: number; spiffe_refresh_hint: number };
     assert.equal(doc.spiffe_sequence, 7);
     assert.equal(doc.spiffe_refresh_hint, 300);
@@ -115,7 +146,15 @@ describe('SpiffeBundle (SPIFFE bundle format)', () => {
 
   it('ignores keys with a missing or unknown use, as the standard requires', () => {
     const jwk = jwtKey.publicKey.export({ format: 'jwk' });
-    const b = SpiffeBundle.parse(td, JSON.stringify({ keys: [{ ...jwk, kid: 'x' }, { ...jwk, kid: 'y', use: 'sig' }] }));
+    const b = SpiffeBundle.parse(
+      td,
+      JSON.stringify({
+        keys: [
+          { ...jwk, kid: 'x' },
+          { ...jwk, kid: 'y', use: 'sig' },
+        ],
+      }),
+    );
     assert.equal(b.jwtAuthorities.size, 0);
     assert.equal(b.x509Authorities.length, 0);
   });
@@ -135,7 +174,8 @@ describe('SpiffeBundle (SPIFFE bundle format)', () => {
       [{ keys: [], spiffe_refresh_hint: '5m' }, 'BAD_REFRESH_HINT'],
       [[], 'BAD_JWKS'],
     ];
-    for (const [doc, reason] of cases) assert.throws(() => SpiffeBundle.parse(td, JSON.stringify(doc)), bundleReason(reason), JSON.stringify(doc).slice(0, 80));
+    for (const [doc, reason] of cases)
+      assert.throws(() => SpiffeBundle.parse(td, JSON.stringify(doc)), bundleReason(reason), JSON.stringify(doc).slice(0, 80));
   });
 });
 
@@ -146,7 +186,10 @@ describe('bundle sets', () => {
     const set = X509BundleSet.of([a.bundle]).with(b.bundle);
     assert.equal(set.size, 2);
     assert.equal(set.getX509BundleForTrustDomain(TrustDomain.parse('b.org')), b.bundle);
-    assert.deepEqual(set.bundles().map((x) => x.trustDomain.name), ['a.org', 'b.org']);
+    assert.deepEqual(
+      set.bundles().map((x) => x.trustDomain.name),
+      ['a.org', 'b.org'],
+    );
     assert.throws(() => set.getX509BundleForTrustDomain(TrustDomain.parse('c.org')), bundleReason('NOT_FOUND'));
     const jwt = JwtBundleSet.of([JwtBundle.fromAuthorities(a.td, {})]);
     assert.ok(jwt.has(a.td));

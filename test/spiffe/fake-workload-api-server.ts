@@ -4,7 +4,15 @@
  * agent (next issue) replaces it; this one holds no attestation, no cache, no policy.
  */
 import { rm } from 'node:fs/promises';
-import { Server, ServerCredentials, status, type ServerUnaryCall, type ServerWritableStream, type sendUnaryData, type Metadata } from '@grpc/grpc-js';
+import {
+  Server,
+  ServerCredentials,
+  status,
+  type ServerUnaryCall,
+  type ServerWritableStream,
+  type sendUnaryData,
+  type Metadata,
+} from '@grpc/grpc-js';
 import {
   SECURITY_HEADER,
   toStruct,
@@ -47,7 +55,13 @@ export function x509Response(svids: { svid: X509Svid; bundle: X509Bundle }[], fe
   return {
     svids: svids.map(({ svid, bundle }) => {
       const raw = svid.marshalRaw();
-      return { spiffe_id: svid.id.toString(), x509_svid: raw.certificates, x509_svid_key: raw.privateKey, bundle: bundle.marshalDer(), hint: svid.hint };
+      return {
+        spiffe_id: svid.id.toString(),
+        x509_svid: raw.certificates,
+        x509_svid_key: raw.privateKey,
+        bundle: bundle.marshalDer(),
+        hint: svid.hint,
+      };
     }),
     crl: [],
     federated_bundles: Object.fromEntries(federated.map((b) => [b.trustDomain.idString(), b.marshalDer()])),
@@ -76,13 +90,18 @@ export class FakeWorkloadApi {
     server.addService(workloadApiServiceDefinition(), {
       FetchX509SVID: (call: ServerWritableStream<object, X509SVIDResponseMessage>) => api.fetchX509(call),
       FetchX509Bundles: (call: ServerWritableStream<object, X509BundlesResponseMessage>) => api.fetchX509Bundles(call),
-      FetchJWTSVID: (call: ServerUnaryCall<JWTSVIDRequestMessage, JWTSVIDResponseMessage>, cb: sendUnaryData<JWTSVIDResponseMessage>) => void api.fetchJwt(call, cb),
+      FetchJWTSVID: (call: ServerUnaryCall<JWTSVIDRequestMessage, JWTSVIDResponseMessage>, cb: sendUnaryData<JWTSVIDResponseMessage>) =>
+        void api.fetchJwt(call, cb),
       FetchJWTBundles: (call: ServerWritableStream<object, JWTBundlesResponseMessage>) => api.fetchJwtBundles(call),
-      ValidateJWTSVID: (call: ServerUnaryCall<ValidateJWTSVIDRequestMessage, ValidateJWTSVIDResponseMessage>, cb: sendUnaryData<ValidateJWTSVIDResponseMessage>) =>
-        void api.validateJwt(call, cb),
+      ValidateJWTSVID: (
+        call: ServerUnaryCall<ValidateJWTSVIDRequestMessage, ValidateJWTSVIDResponseMessage>,
+        cb: sendUnaryData<ValidateJWTSVIDResponseMessage>,
+      ) => void api.validateJwt(call, cb),
     });
     await rm(socketPath, { force: true });
-    await new Promise<void>((resolve, reject) => server.bindAsync(`unix://${socketPath}`, ServerCredentials.createInsecure(), (e) => (e ? reject(e) : resolve())));
+    await new Promise<void>((resolve, reject) =>
+      server.bindAsync(`unix://${socketPath}`, ServerCredentials.createInsecure(), (e) => (e ? reject(e) : resolve())),
+    );
     return api;
   }
 
@@ -137,14 +156,23 @@ export class FakeWorkloadApi {
     call.write({ crl: [], bundles });
   }
 
-  private async fetchJwt(call: ServerUnaryCall<JWTSVIDRequestMessage, JWTSVIDResponseMessage>, cb: sendUnaryData<JWTSVIDResponseMessage>): Promise<void> {
+  private async fetchJwt(
+    call: ServerUnaryCall<JWTSVIDRequestMessage, JWTSVIDResponseMessage>,
+    cb: sendUnaryData<JWTSVIDResponseMessage>,
+  ): Promise<void> {
     const refused = this.checkHeader(call.metadata);
     if (refused) return cb(refused);
     if (call.request.audience.length === 0) return cb({ code: status.INVALID_ARGUMENT, details: 'audience must be specified' });
     if (this.jwt === undefined) return cb({ code: status.PERMISSION_DENIED, details: 'no identity issued' });
     const { key, kid } = this.jwt;
     const ids = this.jwt.ids.filter((id) => call.request.spiffe_id === '' || id.toString() === call.request.spiffe_id);
-    const svids = await Promise.all(ids.map(async (id) => ({ spiffe_id: id.toString(), svid: await signJwtSvid({ id, audience: call.request.audience, key, kid }), hint: '' })));
+    const svids = await Promise.all(
+      ids.map(async (id) => ({
+        spiffe_id: id.toString(),
+        svid: await signJwtSvid({ id, audience: call.request.audience, key, kid }),
+        hint: '',
+      })),
+    );
     cb(null, { svids });
   }
 
@@ -152,7 +180,9 @@ export class FakeWorkloadApi {
     const refused = this.checkHeader(call.metadata);
     if (refused) return void call.emit('error', refused);
     if (this.jwt === undefined) return void call.emit('error', { code: status.PERMISSION_DENIED, details: 'no identity issued' });
-    call.write({ bundles: Object.fromEntries(this.jwt.bundles.bundles().map((b) => [b.trustDomain.idString(), Buffer.from(b.marshal())])) });
+    call.write({
+      bundles: Object.fromEntries(this.jwt.bundles.bundles().map((b) => [b.trustDomain.idString(), Buffer.from(b.marshal())])),
+    });
   }
 
   private async validateJwt(

@@ -16,7 +16,7 @@ import { ecKey, HOUR, makeCa, T0 } from '../helpers/pki.js';
 const ID = SpiffeId.parse('spiffe://example.org/w');
 
 describe('createX509Svid validity', () => {
-  it('backdates NotBefore a few seconds, but never before the issuer\'s NotBefore', async () => {
+  it("backdates NotBefore a few seconds, but never before the issuer's NotBefore", async () => {
     const ca = await makeCa('example.org'); // valid from T0 - 10 s
     const issuer = { certificate: ca.cert, privateKey: ca.key.privateKey };
     const now = await createX509Svid({ id: ID, publicKey: ecKey().publicKey, issuer, now: new Date(T0.getTime() + HOUR) });
@@ -25,19 +25,41 @@ describe('createX509Svid validity', () => {
     const early = await createX509Svid({ id: ID, publicKey: ecKey().publicKey, issuer, now: new Date(T0.getTime() - HOUR) });
     assert.equal(early.notBefore.getTime(), ca.cert.notBefore.getTime());
     const late = await createX509Svid({ id: ID, publicKey: ecKey().publicKey, issuer, now: new Date(ca.cert.notAfter.getTime() - 60_000) });
-    assert.equal(late.notAfter.getTime(), ca.cert.notAfter.getTime(), 'NotAfter capped at the CA\'s');
+    assert.equal(late.notAfter.getTime(), ca.cert.notAfter.getTime(), "NotAfter capped at the CA's");
   });
 });
 
 describe('the issuer name', () => {
-  it('is the issuer\'s subject byte for byte, also for a CA another tool made (UTF8String names)', async () => {
+  it("is the issuer's subject byte for byte, also for a CA another tool made (UTF8String names)", async () => {
     const dir = await mkdtemp(join(tmpdir(), 'evident-issue-'));
     try {
-      execFileSync('openssl', [
-        'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-subj', '/O=corp/CN=corp root', '-days', '2',
-        '-keyout', join(dir, 'ca.key'), '-out', join(dir, 'ca.pem'),
-        '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign', '-addext', 'subjectAltName=URI:spiffe://example.org',
-      ], { stdio: 'ignore' });
+      execFileSync(
+        'openssl',
+        [
+          'req',
+          '-x509',
+          '-newkey',
+          'ec',
+          '-pkeyopt',
+          'ec_paramgen_curve:P-256',
+          '-nodes',
+          '-subj',
+          '/O=corp/CN=corp root',
+          '-days',
+          '2',
+          '-keyout',
+          join(dir, 'ca.key'),
+          '-out',
+          join(dir, 'ca.pem'),
+          '-addext',
+          'basicConstraints=critical,CA:TRUE',
+          '-addext',
+          'keyUsage=critical,keyCertSign,cRLSign',
+          '-addext',
+          'subjectAltName=URI:spiffe://example.org',
+        ],
+        { stdio: 'ignore' },
+      );
       const [ca] = parseCertificatesPem(await readFile(join(dir, 'ca.pem'), 'utf8'));
       const key = createPrivateKey(await readFile(join(dir, 'ca.key')));
       const leaf = await createX509Svid({ id: ID, publicKey: ecKey().publicKey, issuer: { certificate: ca!, privateKey: key } });
@@ -53,13 +75,26 @@ describe('PreparedIssuer', () => {
   it('issues what createX509Svid issues, as DER with its serial, from a CA prepared once', async () => {
     const ca = await makeCa('example.org');
     const issuer = PreparedIssuer.of({ certificate: ca.cert, privateKey: ca.key.privateKey });
-    assert.equal(PreparedIssuer.of({ certificate: ca.cert, privateKey: ca.key.privateKey }), issuer, 'prepared once per CA certificate and key');
+    assert.equal(
+      PreparedIssuer.of({ certificate: ca.cert, privateKey: ca.key.privateKey }),
+      issuer,
+      'prepared once per CA certificate and key',
+    );
     const issued = issuer.issueX509Svid({ id: ID, publicKey: ecKey().publicKey, now: T0, dnsNames: ['w.example.org'] });
     const [leaf] = parseCertificatesPem(toPem('CERTIFICATE', issued.der));
     assert.equal(leaf!.serialNumber, issued.serialNumber);
     assert.match(issued.serialNumber, /^[0-7][0-9a-f]{31}$/, 'a positive 128-bit serial');
-    const reference = await createX509Svid({ id: ID, publicKey: ecKey().publicKey, issuer: { certificate: ca.cert, privateKey: ca.key.privateKey }, now: T0, dnsNames: ['w.example.org'] });
-    assert.deepEqual(leaf!.extensions.map((e) => [e.type, e.critical]), reference.extensions.map((e) => [e.type, e.critical]));
+    const reference = await createX509Svid({
+      id: ID,
+      publicKey: ecKey().publicKey,
+      issuer: { certificate: ca.cert, privateKey: ca.key.privateKey },
+      now: T0,
+      dnsNames: ['w.example.org'],
+    });
+    assert.deepEqual(
+      leaf!.extensions.map((e) => [e.type, e.critical]),
+      reference.extensions.map((e) => [e.type, e.critical]),
+    );
     assert.equal(verify([leaf!], ca.bundle, { time: T0 }).id.toString(), ID.toString());
   });
 

@@ -61,7 +61,10 @@ describe('jwtsvid: sign and validate', () => {
 
   it('rejects a wrong audience (exit 1)', async () => {
     const token = await signJwtSvid({ id, audience: 'spiffe://example.org/somebody-else', key: ec.privateKey, kid: 'ec1', now: NOW });
-    await assert.rejects(JwtSvid.parseAndValidate(token, bundles, AUD, { now: NOW }), (e: unknown) => isReason('AUDIENCE_MISMATCH')(e) && exitCodeFor((e as JwtSvidError).code) === 1);
+    await assert.rejects(
+      JwtSvid.parseAndValidate(token, bundles, AUD, { now: NOW }),
+      (e: unknown) => isReason('AUDIENCE_MISMATCH')(e) && exitCodeFor((e as JwtSvidError).code) === 1,
+    );
     // every expected audience must be present
     const two = await signJwtSvid({ id, audience: AUD, key: ec.privateKey, kid: 'ec1', now: NOW });
     await assert.rejects(JwtSvid.parseAndValidate(two, bundles, [AUD, 'x'], { now: NOW }), isReason('AUDIENCE_MISMATCH'));
@@ -91,22 +94,38 @@ describe('jwtsvid: sign and validate', () => {
     await assert.rejects(JwtSvid.parseAndValidate(none, bundles, AUD, { now: NOW }), isReason('MISSING_KID'));
   });
 
-  it('looks the kid up only in the bundle of the sub\'s trust domain', async () => {
-    const foreign = await signJwtSvid({ id: SpiffeId.parse('spiffe://other.org/x'), audience: AUD, key: ec.privateKey, kid: 'ec1', now: NOW });
+  it("looks the kid up only in the bundle of the sub's trust domain", async () => {
+    const foreign = await signJwtSvid({
+      id: SpiffeId.parse('spiffe://other.org/x'),
+      audience: AUD,
+      key: ec.privateKey,
+      kid: 'ec1',
+      now: NOW,
+    });
     await assert.rejects(JwtSvid.parseAndValidate(foreign, bundles, AUD, { now: NOW }), isReason('UNKNOWN_KID'));
-    const nobody = await signJwtSvid({ id: SpiffeId.parse('spiffe://nobody.org/x'), audience: AUD, key: ec.privateKey, kid: 'ec1', now: NOW });
+    const nobody = await signJwtSvid({
+      id: SpiffeId.parse('spiffe://nobody.org/x'),
+      audience: AUD,
+      key: ec.privateKey,
+      kid: 'ec1',
+      now: NOW,
+    });
     await assert.rejects(JwtSvid.parseAndValidate(nobody, bundles, AUD, { now: NOW }), isReason('NO_BUNDLE'));
   });
 
   it('rejects a sub that is not a SPIFFE ID, and a missing sub', async () => {
-    const bad = await new SignJWT({ sub: 'https://example.org/x', aud: AUD, exp }).setProtectedHeader({ alg: 'ES256', kid: 'ec1' }).sign(ec.privateKey);
+    const bad = await new SignJWT({ sub: 'https://example.org/x', aud: AUD, exp })
+      .setProtectedHeader({ alg: 'ES256', kid: 'ec1' })
+      .sign(ec.privateKey);
     await assert.rejects(JwtSvid.parseAndValidate(bad, bundles, AUD, { now: NOW }), isReason('BAD_SUBJECT'));
     const missing = await new SignJWT({ aud: AUD, exp }).setProtectedHeader({ alg: 'ES256', kid: 'ec1' }).sign(ec.privateKey);
     await assert.rejects(JwtSvid.parseAndValidate(missing, bundles, AUD, { now: NOW }), isReason('MISSING_SUB'));
   });
 
   it('rejects a typ other than JWT or JOSE, accepts JOSE', async () => {
-    const bad = await new SignJWT({ sub: id.toString(), aud: AUD, exp }).setProtectedHeader({ alg: 'ES256', kid: 'ec1', typ: 'at+jwt' }).sign(ec.privateKey);
+    const bad = await new SignJWT({ sub: id.toString(), aud: AUD, exp })
+      .setProtectedHeader({ alg: 'ES256', kid: 'ec1', typ: 'at+jwt' })
+      .sign(ec.privateKey);
     await assert.rejects(JwtSvid.parseAndValidate(bad, bundles, AUD, { now: NOW }), isReason('BAD_TYP'));
     const jose = await signJwtSvid({ id, audience: AUD, key: ec.privateKey, kid: 'ec1', now: NOW, typ: 'JOSE' });
     assert.ok(await JwtSvid.parseAndValidate(jose, bundles, AUD, { now: NOW }));

@@ -15,7 +15,11 @@ interface FieldDescriptor {
 // The SPIFFE Workload API standard's workloadapi.proto, field by field: name → [number, label, type].
 const STANDARD: Record<string, Record<string, [number, string, string]>> = {
   X509SVIDRequest: {},
-  X509SVIDResponse: { svids: [1, 'LABEL_REPEATED', 'TYPE_MESSAGE'], crl: [2, 'LABEL_REPEATED', 'TYPE_BYTES'], federated_bundles: [3, 'LABEL_REPEATED', 'TYPE_MESSAGE'] },
+  X509SVIDResponse: {
+    svids: [1, 'LABEL_REPEATED', 'TYPE_MESSAGE'],
+    crl: [2, 'LABEL_REPEATED', 'TYPE_BYTES'],
+    federated_bundles: [3, 'LABEL_REPEATED', 'TYPE_MESSAGE'],
+  },
   X509SVID: {
     spiffe_id: [1, 'LABEL_OPTIONAL', 'TYPE_STRING'],
     x509_svid: [2, 'LABEL_OPTIONAL', 'TYPE_BYTES'],
@@ -27,7 +31,11 @@ const STANDARD: Record<string, Record<string, [number, string, string]>> = {
   X509BundlesResponse: { crl: [1, 'LABEL_REPEATED', 'TYPE_BYTES'], bundles: [2, 'LABEL_REPEATED', 'TYPE_MESSAGE'] },
   JWTSVIDRequest: { audience: [1, 'LABEL_REPEATED', 'TYPE_STRING'], spiffe_id: [2, 'LABEL_OPTIONAL', 'TYPE_STRING'] },
   JWTSVIDResponse: { svids: [1, 'LABEL_REPEATED', 'TYPE_MESSAGE'] },
-  JWTSVID: { spiffe_id: [1, 'LABEL_OPTIONAL', 'TYPE_STRING'], svid: [2, 'LABEL_OPTIONAL', 'TYPE_STRING'], hint: [3, 'LABEL_OPTIONAL', 'TYPE_STRING'] },
+  JWTSVID: {
+    spiffe_id: [1, 'LABEL_OPTIONAL', 'TYPE_STRING'],
+    svid: [2, 'LABEL_OPTIONAL', 'TYPE_STRING'],
+    hint: [3, 'LABEL_OPTIONAL', 'TYPE_STRING'],
+  },
   JWTBundlesRequest: {},
   JWTBundlesResponse: { bundles: [1, 'LABEL_REPEATED', 'TYPE_MESSAGE'] },
   ValidateJWTSVIDRequest: { audience: [1, 'LABEL_OPTIONAL', 'TYPE_STRING'], svid: [2, 'LABEL_OPTIONAL', 'TYPE_STRING'] },

@@ -122,7 +122,8 @@ describe('TrustDomain.parse', () => {
     ['https://example.org', 'WRONG_SCHEME'],
     ['a'.repeat(256), 'TRUST_DOMAIN_TOO_LONG'],
   ];
-  for (const [s, reason] of invalid) it(`rejects ${JSON.stringify(s.slice(0, 40))}: ${reason}`, () => rejects(s, reason, TrustDomain.parse));
+  for (const [s, reason] of invalid)
+    it(`rejects ${JSON.stringify(s.slice(0, 40))}: ${reason}`, () => rejects(s, reason, TrustDomain.parse));
 });
 
 describe('SpiffeId.fromSegments / fromPath', () => {
@@ -151,7 +152,11 @@ describe('matchers', () => {
   it('matchAny accepts anything', () => assert.equal(matches(matchAny(), other), true));
   it('matchId accepts only the ID', () => {
     matchId(a)(SpiffeId.parse('spiffe://example.org/a'));
-    assert.throws(() => matchId(a)(b), (e: unknown) => e instanceof SpiffeIdError && e.reason === 'NOT_MATCHED' && e.message === 'spiffeid: unexpected ID "spiffe://example.org/b"');
+    assert.throws(
+      () => matchId(a)(b),
+      (e: unknown) =>
+        e instanceof SpiffeIdError && e.reason === 'NOT_MATCHED' && e.message === 'spiffeid: unexpected ID "spiffe://example.org/b"',
+    );
   });
   it('matchOneOf accepts any listed ID', () => {
     assert.equal(matches(matchOneOf(a, b), b), true);
@@ -161,7 +166,10 @@ describe('matchers', () => {
   it('matchMemberOf checks the trust domain; a mismatch is a verification failure (exit 1)', () => {
     const m = matchMemberOf(TrustDomain.parse('example.org'));
     assert.equal(matches(m, b), true);
-    assert.throws(() => m(other), (e: unknown) => e instanceof SpiffeIdError && exitCodeFor(e.code) === 1 && /unexpected trust domain "other.org"/.test(e.message));
+    assert.throws(
+      () => m(other),
+      (e: unknown) => e instanceof SpiffeIdError && exitCodeFor(e.code) === 1 && /unexpected trust domain "other.org"/.test(e.message),
+    );
   });
   it('equality and membership', () => {
     assert.equal(a.equals(SpiffeId.parse(a.toString())), true);

@@ -45,11 +45,27 @@ describe('workloadapi address', () => {
     assert.equal(resolveAddress('unix:/flag.sock', { SPIFFE_ENDPOINT_SOCKET: 'unix:///env.sock' }).socketPath, '/flag.sock');
   });
   it('rejects other schemes and forms clearly', () => {
-    for (const bad of ['tcp://127.0.0.1:8081', 'http://localhost/x', '/run/agent.sock', 'unix://host/path', 'unix:relative', 'unix:///p?x=1', 'unix:///p#f', '']) {
-      assert.throws(() => parseAddress(bad), (e: unknown) => isReason('BAD_ADDRESS', 2)(e), bad);
+    for (const bad of [
+      'tcp://127.0.0.1:8081',
+      'http://localhost/x',
+      '/run/agent.sock',
+      'unix://host/path',
+      'unix:relative',
+      'unix:///p?x=1',
+      'unix:///p#f',
+      '',
+    ]) {
+      assert.throws(
+        () => parseAddress(bad),
+        (e: unknown) => isReason('BAD_ADDRESS', 2)(e),
+        bad,
+      );
     }
     assert.throws(() => parseAddress('tcp://127.0.0.1:1'), /must have a "unix" scheme, not "tcp"/);
-    assert.throws(() => resolveAddress(undefined, {}), (e: unknown) => isReason('BAD_ADDRESS', 3)(e) && /SPIFFE_ENDPOINT_SOCKET/.test((e as Error).message));
+    assert.throws(
+      () => resolveAddress(undefined, {}),
+      (e: unknown) => isReason('BAD_ADDRESS', 3)(e) && /SPIFFE_ENDPOINT_SOCKET/.test((e as Error).message),
+    );
   });
 });
 
@@ -76,7 +92,15 @@ describe('workloadapi client against a real gRPC server on a Unix socket', () =>
   it('fetches the default SVID (the first), or one by SPIFFE ID or hint', async () => {
     const a = await makeSvid(ca, '/a', { now: new Date(), hint: 'internal' });
     const b = await makeSvid(ca, '/b', { now: new Date(), hint: 'external' });
-    api.setX509(x509Response([{ svid: a, bundle: ca.bundle }, { svid: b, bundle: ca.bundle }], [fed.bundle]));
+    api.setX509(
+      x509Response(
+        [
+          { svid: a, bundle: ca.bundle },
+          { svid: b, bundle: ca.bundle },
+        ],
+        [fed.bundle],
+      ),
+    );
     const c = client();
     try {
       assert.equal((await c.fetchX509SVID()).id.toString(), 'spiffe://example.org/a');
@@ -85,7 +109,10 @@ describe('workloadapi client against a real gRPC server on a Unix socket', () =>
       await assert.rejects(c.fetchX509SVID({ spiffeId: 'spiffe://example.org/zzz' }), isReason('NO_SVID', 2));
       const ctx = await c.fetchX509Context();
       assert.equal(ctx.svids.length, 2);
-      assert.deepEqual(ctx.bundles.bundles().map((x) => x.trustDomain.name), ['example.org', 'federated.org']);
+      assert.deepEqual(
+        ctx.bundles.bundles().map((x) => x.trustDomain.name),
+        ['example.org', 'federated.org'],
+      );
       const bundles = await c.fetchX509Bundles();
       assert.ok(bundles.getX509BundleForTrustDomain(ca.td).equals(ca.bundle));
       assert.ok(bundles.getX509BundleForTrustDomain(fed.td).equals(fed.bundle));
@@ -110,7 +137,10 @@ describe('workloadapi client against a real gRPC server on a Unix socket', () =>
 
   it('PermissionDenied is "no identity issued to this process" (exit 3)', async () => {
     api.setX509({ code: status.PERMISSION_DENIED, details: 'no identity issued' });
-    await assert.rejects(fetchX509SVID({ address: `unix://${sock}` }), (e: unknown) => isReason('PERMISSION_DENIED', 3)(e) && /no identity issued to this process/.test((e as Error).message));
+    await assert.rejects(
+      fetchX509SVID({ address: `unix://${sock}` }),
+      (e: unknown) => isReason('PERMISSION_DENIED', 3)(e) && /no identity issued to this process/.test((e as Error).message),
+    );
   });
 
   it('a missing socket is an ENVIRONMENT error (exit 3), via SPIFFE_ENDPOINT_SOCKET too', async () => {
@@ -123,11 +153,20 @@ describe('workloadapi client against a real gRPC server on a Unix socket', () =>
     const msg = x509Response([{ svid: good, bundle: ca.bundle }]);
     const svid0 = msg.svids[0]!;
     api.setX509({ ...msg, svids: [{ ...svid0, x509_svid: svid0.x509_svid.subarray(0, svid0.x509_svid.length - 7) }] });
-    await assert.rejects(fetchX509SVID({ address: `unix://${sock}` }), (e: unknown) => isReason('BAD_RESPONSE', 3)(e) && /truncated or malformed DER/.test((e as Error).message));
+    await assert.rejects(
+      fetchX509SVID({ address: `unix://${sock}` }),
+      (e: unknown) => isReason('BAD_RESPONSE', 3)(e) && /truncated or malformed DER/.test((e as Error).message),
+    );
     api.setX509({ ...msg, svids: [{ ...svid0, x509_svid_key: randomBytes(40) }] });
-    await assert.rejects(fetchX509SVID({ address: `unix://${sock}` }), (e: unknown) => isReason('BAD_RESPONSE')(e) && /PKCS#8/.test((e as Error).message));
+    await assert.rejects(
+      fetchX509SVID({ address: `unix://${sock}` }),
+      (e: unknown) => isReason('BAD_RESPONSE')(e) && /PKCS#8/.test((e as Error).message),
+    );
     api.setX509({ ...msg, svids: [{ ...svid0, spiffe_id: 'spiffe://example.org/someone-else' }] });
-    await assert.rejects(fetchX509SVID({ address: `unix://${sock}` }), (e: unknown) => isReason('BAD_RESPONSE')(e) && /response says/.test((e as Error).message));
+    await assert.rejects(
+      fetchX509SVID({ address: `unix://${sock}` }),
+      (e: unknown) => isReason('BAD_RESPONSE')(e) && /response says/.test((e as Error).message),
+    );
     api.setX509({ ...msg, svids: [] });
     await assert.rejects(fetchX509SVID({ address: `unix://${sock}` }), isReason('BAD_RESPONSE'));
   });
@@ -244,8 +283,16 @@ describe('workloadapi client against a real gRPC server on a Unix socket', () =>
       assert.ok(bundles.getJwtBundleForTrustDomain(ca.td).findAuthority('k1')?.equals(key.publicKey));
       const ok = await c.validateJWTSVID(svid.marshal(), 'spiffe://example.org/api');
       assert.equal(ok.id.toString(), 'spiffe://example.org/j1');
-      await assert.rejects(c.validateJWTSVID(svid.marshal(), 'spiffe://example.org/other'), (e: unknown) => isReason('INVALID_ARGUMENT', 2)(e) && /audience/.test((e as Error).message));
-      const forged = await signJwtSvid({ id: ids[0]!, audience: 'x', key: generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey, kid: 'k1' });
+      await assert.rejects(
+        c.validateJWTSVID(svid.marshal(), 'spiffe://example.org/other'),
+        (e: unknown) => isReason('INVALID_ARGUMENT', 2)(e) && /audience/.test((e as Error).message),
+      );
+      const forged = await signJwtSvid({
+        id: ids[0]!,
+        audience: 'x',
+        key: generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey,
+        kid: 'k1',
+      });
       await assert.rejects(c.validateJWTSVID(forged, 'x'), isReason('INVALID_ARGUMENT'));
       await assert.rejects(c.fetchJWTSVID({ audience: [] }), isReason('INVALID_ARGUMENT', 2));
     } finally {
@@ -272,7 +319,10 @@ describe('workloadapi client against garbage on the socket', () => {
 
   it('errors cleanly and the process survives', async () => {
     const address = `unix://${join(dir, 'garbage.sock')}`;
-    await assert.rejects(fetchX509SVID({ address, timeoutMs: 3000 }), (e: unknown) => e instanceof WorkloadApiError && e.code === 'ENVIRONMENT' && /^workloadapi: /.test(e.message));
+    await assert.rejects(
+      fetchX509SVID({ address, timeoutMs: 3000 }),
+      (e: unknown) => e instanceof WorkloadApiError && e.code === 'ENVIRONMENT' && /^workloadapi: /.test(e.message),
+    );
     const c = WorkloadApiClient.create({ address, timeoutMs: 3000 });
     await assert.rejects(c.fetchJWTSVID({ audience: 'x' }), (e: unknown) => e instanceof WorkloadApiError && e.code === 'ENVIRONMENT');
     c.close();

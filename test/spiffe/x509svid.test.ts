@@ -18,7 +18,18 @@ import {
 } from '../../src/spiffe/x509svid/index.js';
 import { X509BundleSet } from '../../src/spiffe/bundle/index.js';
 import { exitCodeFor } from '../../src/errors.js';
-import { ecKey, HOUR, makeCa, makeCert, T0, type CertOptions, type Issuer, type KeyPair, type TestCa, type TestKey } from '../helpers/pki.js';
+import {
+  ecKey,
+  HOUR,
+  makeCa,
+  makeCert,
+  T0,
+  type CertOptions,
+  type Issuer,
+  type KeyPair,
+  type TestCa,
+  type TestKey,
+} from '../helpers/pki.js';
 
 function isReason(reason: X509SvidErrorReason, code?: string) {
   return (e: unknown): boolean => {
@@ -63,12 +74,20 @@ describe('x509svid.verify', () => {
     const r = verify([l], bundles, opts);
     assert.equal(r.id.toString(), 'spiffe://example.org/workload');
     assert.equal(r.verifiedChains.length, 1);
-    assert.deepEqual(r.verifiedChains[0]?.map((c) => c.subject), [l.subject, ca.cert.subject]);
+    assert.deepEqual(
+      r.verifiedChains[0]?.map((c) => c.subject),
+      [l.subject, ca.cert.subject],
+    );
   });
 
   it('accepts a chain through an intermediate CA', async () => {
     const ik = ecKey('P-384');
-    const inter = await createCaCertificate({ trustDomain: ca.td, publicKey: ik.publicKey, issuer: { certificate: ca.cert, privateKey: ca.key.privateKey }, now: T0 });
+    const inter = await createCaCertificate({
+      trustDomain: ca.td,
+      publicKey: ik.publicKey,
+      issuer: { certificate: ca.cert, privateKey: ca.key.privateKey },
+      now: T0,
+    });
     const l = await leaf({ cert: inter, key: ik });
     const r = verify([l, inter], bundles, opts);
     assert.equal(r.verifiedChains[0]?.length, 3);
@@ -93,7 +112,10 @@ describe('x509svid.verify', () => {
 
   it('rejects a CA leaf', async () => {
     const l = await leaf(ca, { ca: true, keyUsages: KeyUsageFlags.digitalSignature });
-    assert.throws(() => verify([l], bundles, opts), (e: unknown) => isReason('LEAF_IS_CA')(e) && (e as Error).message === 'x509svid: leaf is a CA');
+    assert.throws(
+      () => verify([l], bundles, opts),
+      (e: unknown) => isReason('LEAF_IS_CA')(e) && (e as Error).message === 'x509svid: leaf is a CA',
+    );
   });
 
   it('rejects a leaf without digitalSignature', async () => {
@@ -113,7 +135,10 @@ describe('x509svid.verify', () => {
 
   it('rejects an expired leaf and a leaf not yet valid', async () => {
     const l = await leaf(ca, { notAfter: new Date(T0.getTime() - 1000) });
-    assert.throws(() => verify([l], bundles, opts), (e: unknown) => isReason('CERT_EXPIRED')(e) && /leaf certificate expired/.test((e as Error).message));
+    assert.throws(
+      () => verify([l], bundles, opts),
+      (e: unknown) => isReason('CERT_EXPIRED')(e) && /leaf certificate expired/.test((e as Error).message),
+    );
     const young = await leaf(ca, { notBefore: new Date(T0.getTime() + HOUR) });
     assert.throws(() => verify([young], bundles, opts), isReason('CERT_NOT_YET_VALID'));
   });
@@ -128,7 +153,10 @@ describe('x509svid.verify', () => {
       notAfter: new Date(T0.getTime() - HOUR),
     });
     const l = await leaf({ cert: inter, key: ik }, { notBefore: new Date(T0.getTime() - 2 * HOUR) });
-    assert.throws(() => verify([l, inter], bundles, opts), (e: unknown) => isReason('CERT_EXPIRED')(e) && /intermediate #1/.test((e as Error).message));
+    assert.throws(
+      () => verify([l, inter], bundles, opts),
+      (e: unknown) => isReason('CERT_EXPIRED')(e) && /intermediate #1/.test((e as Error).message),
+    );
   });
 
   it('rejects an intermediate that is not a CA', async () => {
@@ -146,7 +174,7 @@ describe('x509svid.verify', () => {
     assert.throws(() => verify([l, notCa], bundles, opts), isReason('INTERMEDIATE_NOT_CA'));
   });
 
-  it('rejects a certificate issued by another trust domain\'s CA', async () => {
+  it("rejects a certificate issued by another trust domain's CA", async () => {
     // the leaf claims example.org but other.org's CA signed it: only example.org's roots may vouch for it
     const l = await leaf(other);
     assert.throws(() => verify([l], bundles, opts), isReason('UNTRUSTED_CHAIN'));
@@ -157,20 +185,37 @@ describe('x509svid.verify', () => {
   it('rejects an expired root', async () => {
     const old = await makeCa('example.org', new Date(T0.getTime() - 40 * 24 * HOUR));
     const l = await leaf(old);
-    assert.throws(() => verify([l], old.bundle, opts), (e: unknown) => isReason('CERT_EXPIRED')(e) && /root/.test((e as Error).message));
+    assert.throws(
+      () => verify([l], old.bundle, opts),
+      (e: unknown) => isReason('CERT_EXPIRED')(e) && /root/.test((e as Error).message),
+    );
   });
 
   it('enforces path length constraints', async () => {
     const k1 = ecKey();
-    const i1 = await createCaCertificate({ trustDomain: ca.td, publicKey: k1.publicKey, issuer: { certificate: ca.cert, privateKey: ca.key.privateKey }, now: T0, pathLength: 0 });
+    const i1 = await createCaCertificate({
+      trustDomain: ca.td,
+      publicKey: k1.publicKey,
+      issuer: { certificate: ca.cert, privateKey: ca.key.privateKey },
+      now: T0,
+      pathLength: 0,
+    });
     const k2 = ecKey();
-    const i2 = await createCaCertificate({ trustDomain: ca.td, publicKey: k2.publicKey, issuer: { certificate: i1, privateKey: k1.privateKey }, now: T0 });
+    const i2 = await createCaCertificate({
+      trustDomain: ca.td,
+      publicKey: k2.publicKey,
+      issuer: { certificate: i1, privateKey: k1.privateKey },
+      now: T0,
+    });
     const l = await leaf({ cert: i2, key: k2 });
     assert.throws(() => verify([l, i2, i1], bundles, opts), isReason('PATH_LEN_EXCEEDED'));
   });
 
   it('rejects an empty chain; a failure exits 1', () => {
-    assert.throws(() => verify([], bundles, opts), (e: unknown) => isReason('NO_CERTIFICATES')(e) && exitCodeFor((e as X509SvidError).code) === 1);
+    assert.throws(
+      () => verify([], bundles, opts),
+      (e: unknown) => isReason('NO_CERTIFICATES')(e) && exitCodeFor((e as X509SvidError).code) === 1,
+    );
   });
 });
 
@@ -184,7 +229,11 @@ describe('X509Svid.parse', () => {
 
   async function goodSvid(): Promise<{ svid: X509Svid; key: KeyPair; cert: X509Certificate }> {
     const key = ecKey();
-    const cert = await createX509Svid({ id: SpiffeId.parse('spiffe://example.org/w'), publicKey: key.publicKey, issuer: { certificate: ca.cert, privateKey: ca.key.privateKey } });
+    const cert = await createX509Svid({
+      id: SpiffeId.parse('spiffe://example.org/w'),
+      publicKey: key.publicKey,
+      issuer: { certificate: ca.cert, privateKey: ca.key.privateKey },
+    });
     return { svid: X509Svid.fromParts([cert], key.privateKey), key, cert };
   }
 
@@ -207,16 +256,25 @@ describe('X509Svid.parse', () => {
 
   it('splits a concatenated DER chain and rejects a truncated one', async () => {
     const ik = ecKey();
-    const inter = await createCaCertificate({ trustDomain: ca.td, publicKey: ik.publicKey, issuer: { certificate: ca.cert, privateKey: ca.key.privateKey } });
+    const inter = await createCaCertificate({
+      trustDomain: ca.td,
+      publicKey: ik.publicKey,
+      issuer: { certificate: ca.cert, privateKey: ca.key.privateKey },
+    });
     const key = ecKey();
-    const l = await createX509Svid({ id: SpiffeId.parse('spiffe://example.org/w'), publicKey: key.publicKey, issuer: { certificate: inter, privateKey: ik.privateKey } });
+    const l = await createX509Svid({
+      id: SpiffeId.parse('spiffe://example.org/w'),
+      publicKey: key.publicKey,
+      issuer: { certificate: inter, privateKey: ik.privateKey },
+    });
     const svid = X509Svid.fromParts([l, inter], key.privateKey);
     const raw = svid.marshalRaw();
     assert.equal(X509Svid.parse(raw.certificates, raw.privateKey).certificates.length, 2);
     const truncated = raw.certificates.subarray(0, raw.certificates.length - 20);
     assert.throws(
       () => X509Svid.parse(truncated, raw.privateKey),
-      (e: unknown) => isReason('BAD_CERTIFICATE', 'BAD_INPUT')(e) && /certificate #2: truncated or malformed DER/.test((e as Error).message),
+      (e: unknown) =>
+        isReason('BAD_CERTIFICATE', 'BAD_INPUT')(e) && /certificate #2: truncated or malformed DER/.test((e as Error).message),
     );
     assert.throws(() => X509Svid.parse(Buffer.from('garbage'), raw.privateKey), isReason('BAD_CERTIFICATE'));
     assert.throws(() => X509Svid.parse(Buffer.alloc(0), raw.privateKey), isReason('NO_CERTIFICATES'));
@@ -240,11 +298,18 @@ describe('X509Svid.parse', () => {
 
   it('issues with WebCrypto CryptoKeys as well as KeyObjects (RSA and P-384 too)', async () => {
     const { webcrypto, generateKeyPairSync } = await import('node:crypto');
-    const caKeys = (await webcrypto.subtle.generateKey({ name: 'ECDSA', namedCurve: 'P-384' }, false, ['sign', 'verify'])) as import('node:crypto').webcrypto.CryptoKeyPair;
+    const caKeys = (await webcrypto.subtle.generateKey({ name: 'ECDSA', namedCurve: 'P-384' }, false, [
+      'sign',
+      'verify',
+    ])) as import('node:crypto').webcrypto.CryptoKeyPair;
     const td = ca.td;
     const root = await createCaCertificate({ trustDomain: td, publicKey: caKeys.publicKey, privateKey: caKeys.privateKey });
     const rsa = generateKeyPairSync('rsa', { modulusLength: 2048 });
-    const l = await createX509Svid({ id: SpiffeId.parse('spiffe://example.org/rsa'), publicKey: rsa.publicKey, issuer: { certificate: root, privateKey: caKeys.privateKey } });
+    const l = await createX509Svid({
+      id: SpiffeId.parse('spiffe://example.org/rsa'),
+      publicKey: rsa.publicKey,
+      issuer: { certificate: root, privateKey: caKeys.privateKey },
+    });
     const svid = X509Svid.fromParts([l], rsa.privateKey);
     const { X509Bundle } = await import('../../src/spiffe/bundle/index.js');
     assert.equal(verify(svid, X509Bundle.fromAuthorities(td, [root])).id.toString(), 'spiffe://example.org/rsa');
@@ -257,7 +322,10 @@ describe('X509Svid.parse', () => {
     await writeFile(join(dir, 'svid.key'), pem.privateKey);
     await writeFile(join(dir, 'other.key'), ecKey().privateKey.export({ type: 'pkcs8', format: 'pem' }) as string);
     assert.equal((await X509Svid.load(join(dir, 'svid.pem'), join(dir, 'svid.key'))).id.toString(), 'spiffe://example.org/w');
-    await assert.rejects(X509Svid.load(join(dir, 'svid.pem'), join(dir, 'other.key')), (e: unknown) => isReason('KEY_MISMATCH')(e) && (e as X509SvidError).file === join(dir, 'other.key'));
+    await assert.rejects(
+      X509Svid.load(join(dir, 'svid.pem'), join(dir, 'other.key')),
+      (e: unknown) => isReason('KEY_MISMATCH')(e) && (e as X509SvidError).file === join(dir, 'other.key'),
+    );
     await rm(dir, { recursive: true, force: true });
   });
 });

@@ -8,10 +8,16 @@ test('strict JSON: integers pass; fractions, exponents and unsafe integers are r
     b: '1.5 e3 \\',
     c: '"2.0"',
   });
-  assert.throws(() => parseStrictJson('{\n "a": 1.0\n}', 'f.link'), (e: Error) => /^line 2 column 7: number 1\.0 is not an integer/.test(e.message));
+  assert.throws(
+    () => parseStrictJson('{\n "a": 1.0\n}', 'f.link'),
+    (e: Error) => /^line 2 column 7: number 1\.0 is not an integer/.test(e.message),
+  );
   assert.throws(() => parseStrictJson('[1e3]'), /line 1 column 2: number 1e3 is not an integer/);
   assert.throws(() => parseStrictJson('[-0.5]'), /number -0\.5 is not an integer/);
-  assert.throws(() => parseStrictJson('{"x": "\\\\", "y": 18446744073709551616}'), /line 1 column 18: integer 18446744073709551616 is too large/);
+  assert.throws(
+    () => parseStrictJson('{"x": "\\\\", "y": 18446744073709551616}'),
+    /line 1 column 18: integer 18446744073709551616 is too large/,
+  );
   assert.throws(() => parseStrictJson('{"a": 1,}'), /malformed JSON: /);
 });
 

@@ -104,25 +104,36 @@ export class Agent {
     let roots: Buffer[] | undefined = uniqueDer([...((await data.loadBundle()) ?? []), ...(o.bootstrapRoots ?? [])]);
     let trustDomain = o.trustDomain;
     if (roots === undefined || roots.length === 0) {
-      if (!o.insecureBootstrap) throw new EvidentError('BAD_USAGE', 'agent: no trust bundle to trust the server with: pass --trust-bundle FILE');
-      log.warn({ server: o.serverAddress }, 'INSECURE BOOTSTRAP: trusting whatever answers at the server address; anyone on the path can impersonate the server');
+      if (!o.insecureBootstrap)
+        throw new EvidentError('BAD_USAGE', 'agent: no trust bundle to trust the server with: pass --trust-bundle FILE');
+      log.warn(
+        { server: o.serverAddress },
+        'INSECURE BOOTSTRAP: trusting whatever answers at the server address; anyone on the path can impersonate the server',
+      );
       const b = await fetchBundleInsecure(o.serverAddress, o.rpcTimeoutMs);
       roots = b.x509_authorities;
       trustDomain ??= b.trust_domain;
     }
     for (const r of roots) trustDomain ??= trustDomainOfCa(r);
-    if (trustDomain === undefined) throw new EvidentError('BAD_USAGE', 'agent: the trust bundle names no trust domain (no spiffe:// URI SAN): pass --trust-domain');
+    if (trustDomain === undefined)
+      throw new EvidentError('BAD_USAGE', 'agent: the trust bundle names no trust domain (no spiffe:// URI SAN): pass --trust-domain');
     const link = new ServerLink(o.serverAddress, trustDomain, roots, o.rpcTimeoutMs);
     let identity = await data.loadIdentity(clock.now());
     if (identity && (identity.notAfter <= clock.now() || !identity.spiffeId.startsWith(`spiffe://${trustDomain}/`))) identity = undefined;
     try {
-      if (identity) log.info({ agent: identity.spiffeId, expires: new Date(identity.notAfter).toISOString() }, 'using the stored agent SVID');
+      if (identity)
+        log.info({ agent: identity.spiffeId, expires: new Date(identity.notAfter).toISOString() }, 'using the stored agent SVID');
       else identity = await attestNode(link, o.attestor, data, clock, log);
       link.update({ identity });
       const agent = new Agent(o, log, clock, data, link, trustDomain, identity);
       await agent.round(); // a first round before serving, so workloads find their SVIDs at once
       if (agent.fatal) throw agent.fatal;
-      agent.api = await WorkloadApiServer.start({ socketPath: o.socketPath, source: agent.cache, logger: log, ...(o.attestors ? { attestors: o.attestors } : {}) });
+      agent.api = await WorkloadApiServer.start({
+        socketPath: o.socketPath,
+        source: agent.cache,
+        logger: log,
+        ...(o.attestors ? { attestors: o.attestors } : {}),
+      });
       agent.schedule();
       return agent;
     } catch (e) {
@@ -155,9 +166,12 @@ export class Agent {
     const rotation = this.sync.nextRotation();
     if (rotation !== undefined) wait = Math.min(wait, rotation - now);
     wait = Math.min(wait, this.renewAt() - now);
-    this.timer = setTimeout(() => {
-      void this.round().finally(() => this.schedule());
-    }, Math.max(MIN_WAIT_MS, wait));
+    this.timer = setTimeout(
+      () => {
+        void this.round().finally(() => this.schedule());
+      },
+      Math.max(MIN_WAIT_MS, wait),
+    );
     this.timer.unref?.();
   }
 
@@ -182,7 +196,8 @@ export class Agent {
       this.outage = false;
     } catch (e) {
       if (isUnreachable(e)) {
-        if (!this.outage) this.log.warn({ err: (e as Error).message }, 'the server is unreachable; serving cached SVIDs while they are valid');
+        if (!this.outage)
+          this.log.warn({ err: (e as Error).message }, 'the server is unreachable; serving cached SVIDs while they are valid');
         this.outage = true;
         if (this.clock.now() >= this.identity.notAfter) await this.reattestOrFail(e);
       } else if (isRejected(e)) {
@@ -215,7 +230,10 @@ export class Agent {
     this.cache.setBundles(trustBundlesFromProto(bundle));
     await this.data.saveBundle(bundle.x509_authorities);
     this.link.update({ roots: bundle.x509_authorities });
-    this.log.info({ sequence: bundle.sequence, x509_authorities: bundle.x509_authorities.length, jwt_authorities: bundle.jwt_authorities.length }, 'trust bundle updated');
+    this.log.info(
+      { sequence: bundle.sequence, x509_authorities: bundle.x509_authorities.length, jwt_authorities: bundle.jwt_authorities.length },
+      'trust bundle updated',
+    );
   }
 
   private async reattestOrFail(cause: unknown): Promise<void> {
@@ -235,7 +253,11 @@ export class Agent {
         this.log.warn({ err: (e as Error).message }, 'cannot re-attest: the server is unreachable; will retry');
         return;
       }
-      this.fail(e instanceof EvidentError ? e : new EvidentError('ENVIRONMENT', `agent: re-attestation failed: ${(e as Error).message}`, { cause: e }));
+      this.fail(
+        e instanceof EvidentError
+          ? e
+          : new EvidentError('ENVIRONMENT', `agent: re-attestation failed: ${(e as Error).message}`, { cause: e }),
+      );
     }
   }
 
@@ -259,7 +281,13 @@ function toIdentity(svid: X509Svid, privateKey: KeyObject, now: number): AgentId
 }
 
 /** Node attestation: the attestor's payload and a fresh key; the agent SVID is stored before use. */
-async function attestNode(link: ServerLink, attestor: NodeAttestorClient, data: AgentDataDir, clock: Clock, log: Logger): Promise<AgentIdentity> {
+async function attestNode(
+  link: ServerLink,
+  attestor: NodeAttestorClient,
+  data: AgentDataDir,
+  clock: Clock,
+  log: Logger,
+): Promise<AgentIdentity> {
   const { publicKey, privateKey } = await generateKeyPair('ec', { namedCurve: 'P-256' });
   let result;
   try {
@@ -268,7 +296,12 @@ async function attestNode(link: ServerLink, attestor: NodeAttestorClient, data: 
       attestor.answer?.bind(attestor),
     );
   } catch (e) {
-    if (isRejected(e)) throw new EvidentError('BAD_INPUT', `agent: node attestation (${attestor.type}) refused by the server: ${(e as Error).message.replace(/^agent API: AttestAgent: /, '')}`, { cause: e });
+    if (isRejected(e))
+      throw new EvidentError(
+        'BAD_INPUT',
+        `agent: node attestation (${attestor.type}) refused by the server: ${(e as Error).message.replace(/^agent API: AttestAgent: /, '')}`,
+        { cause: e },
+      );
     throw e;
   }
   if (!result.svid) throw new EvidentError('INTERNAL', 'agent: the server attested the node but sent no SVID');

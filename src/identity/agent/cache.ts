@@ -1,5 +1,12 @@
 import { systemClock, type Clock } from '../../util/clock.js';
-import { selectorsSubsetOf, type JwtToken, type ServedEntry, type TrustBundles, type WorkloadIdentitySource, type X509Identity } from './workloadapi/source.js';
+import {
+  selectorsSubsetOf,
+  type JwtToken,
+  type ServedEntry,
+  type TrustBundles,
+  type WorkloadIdentitySource,
+  type X509Identity,
+} from './workloadapi/source.js';
 import type { Selector } from './workloadattest/types.js';
 
 /** Signs a JWT-SVID for an entry: the server's SignJwtSvid in the agent, a local key in tests. */

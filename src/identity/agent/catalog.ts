@@ -34,5 +34,4 @@ export const nodeAttestorClientCatalog = new Catalog<undefined, NodeAttestorClie
 /** The workload attestors the agent runs unless told otherwise. */
 export const DEFAULT_WORKLOAD_ATTESTORS: readonly string[] = ['unix'];
 
-export const workloadAttestorCatalog = new Catalog<undefined, WorkloadAttestor>('workload attestor')
-  .register('unix', unixPlugin);
+export const workloadAttestorCatalog = new Catalog<undefined, WorkloadAttestor>('workload attestor').register('unix', unixPlugin);

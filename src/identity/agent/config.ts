@@ -26,14 +26,26 @@ export interface AgentConfig {
  */
 export const AGENT_SETTINGS = new SettingsSchema('EVIDENT_AGENT_', [
   { name: 'server', type: 'string', arg: 'HOST:PORT', doc: 'the server agent API' },
-  { name: 'trust_bundle', type: 'path', arg: 'FILE', doc: 'PEM roots to trust the server with at first contact, e.g. from `evident server bundle show`' },
+  {
+    name: 'trust_bundle',
+    type: 'path',
+    arg: 'FILE',
+    doc: 'PEM roots to trust the server with at first contact, e.g. from `evident server bundle show`',
+  },
   { name: 'trust_domain', type: 'string', arg: 'TD', doc: 'the trust domain (default: the one the trust bundle names)' },
   {
-    name: 'node_attestor', type: 'plugin', arg: 'NAME', plugins: nodeAttestorClientCatalog,
+    name: 'node_attestor',
+    type: 'plugin',
+    arg: 'NAME',
+    plugins: nodeAttestorClientCatalog,
     doc: 'how this node attests (default: the one whose settings are given)',
   },
   {
-    name: 'workload_attestors', type: 'plugins', arg: 'NAME', default: DEFAULT_WORKLOAD_ATTESTORS, plugins: workloadAttestorCatalog,
+    name: 'workload_attestors',
+    type: 'plugins',
+    arg: 'NAME',
+    default: DEFAULT_WORKLOAD_ATTESTORS,
+    plugins: workloadAttestorCatalog,
     doc: 'a workload attestor to run, repeatable',
   },
   { name: 'insecure_bootstrap', type: 'boolean', doc: 'trust the server without a trust bundle (DANGEROUS: labs only)' },
@@ -64,10 +76,12 @@ export function resolveAgentConfig(layers: { flags: AgentSettings; file: AgentSe
   const usage = (message: string): EvidentError => new EvidentError('BAD_USAGE', `agent: ${message}`);
   const server = r.string('server');
   const serverSetting = AGENT_SETTINGS.setting('server');
-  if (server === undefined) throw usage(`${flagWithArg(serverSetting)} is required (or server in the config file, or ${serverSetting.env})`);
+  if (server === undefined)
+    throw usage(`${flagWithArg(serverSetting)} is required (or server in the config file, or ${serverSetting.env})`);
   const insecureBootstrap = r.boolean('insecure_bootstrap');
   const trustBundle = r.string('trust_bundle');
-  if (trustBundle === undefined && !insecureBootstrap) throw usage('--trust-bundle FILE is required (or --insecure-bootstrap, which trusts anyone answering)');
+  if (trustBundle === undefined && !insecureBootstrap)
+    throw usage('--trust-bundle FILE is required (or --insecure-bootstrap, which trusts anyone answering)');
   const [nodeAttestor] = r.plugins('node_attestor');
   if (nodeAttestor === undefined) throw usage(`how should the node attest? pass ${howToAttest()}`);
   const trustDomain = r.string('trust_domain');
@@ -89,5 +103,8 @@ function howToAttest(): string {
   const settings = AGENT_SETTINGS.settings();
   const required = (plugin: string): string[] =>
     settings.filter((s) => s.owner?.choice.name === 'node_attestor' && s.owner.plugin === plugin && s.required).map(flagWithArg);
-  return nodeAttestorClientCatalog.names().map((name) => required(name).join(' ') || `--node-attestor ${name}`).join(' or ');
+  return nodeAttestorClientCatalog
+    .names()
+    .map((name) => required(name).join(' ') || `--node-attestor ${name}`)
+    .join(' or ');
 }

@@ -10,10 +10,20 @@ export { SvidCache, type JwtSigner, type SvidCacheOptions } from './cache.js';
 export { checkAgentHealth, type HealthResult } from './healthcheck.js';
 export { AgentDataDir, type AgentIdentity } from './identity-store.js';
 export {
-  DEFAULT_WORKLOAD_ATTESTORS, nodeAttestorClientCatalog, workloadAttestorCatalog, type NodeAttestorClientPlugin,
+  DEFAULT_WORKLOAD_ATTESTORS,
+  nodeAttestorClientCatalog,
+  workloadAttestorCatalog,
+  type NodeAttestorClientPlugin,
 } from './catalog.js';
 export { ManualClock, systemClock, type Clock } from '../../util/clock.js';
-export { AGENT_SETTINGS, agentSettingsFromEnv, agentSettingsFromFile, resolveAgentConfig, type AgentConfig, type AgentSettings } from './config.js';
+export {
+  AGENT_SETTINGS,
+  agentSettingsFromEnv,
+  agentSettingsFromFile,
+  resolveAgentConfig,
+  type AgentConfig,
+  type AgentSettings,
+} from './config.js';
 export { createAgentLogger } from './log.js';
 export { getPeerCred, loadPeercred, type PeerCredentials } from './peercred/index.js';
 export { fetchBundleInsecure, ServerLink } from './server-link.js';
@@ -29,5 +39,10 @@ export {
   type X509Identity,
 } from './workloadapi/index.js';
 export {
-  UnixAttestor, WorkloadAttestationError, WorkloadAttestorRegistry, type Selector, type WorkloadAttestor, type WorkloadAttestorPlugin,
+  UnixAttestor,
+  WorkloadAttestationError,
+  WorkloadAttestorRegistry,
+  type Selector,
+  type WorkloadAttestor,
+  type WorkloadAttestorPlugin,
 } from './workloadattest/index.js';

@@ -2,7 +2,17 @@ import * as grpc from '@grpc/grpc-js';
 import { EvidentError } from '../../errors.js';
 import { AgentApiClient } from '../proto/client.js';
 import { agentServiceDefinition } from '../proto/load.js';
-import type { AttestParams, AttestResult, Bundle, Entry, SignJwtSvidRequest, SignJwtSvidResponse, SvidParams, SvidResult, X509Svid } from '../proto/messages.js';
+import type {
+  AttestParams,
+  AttestResult,
+  Bundle,
+  Entry,
+  SignJwtSvidRequest,
+  SignJwtSvidResponse,
+  SvidParams,
+  SvidResult,
+  X509Svid,
+} from '../proto/messages.js';
 import type { AgentIdentity } from './identity-store.js';
 
 /** The gRPC status behind an agent API failure (AgentApiClient keeps the ServiceError as `cause`). */
@@ -14,7 +24,11 @@ export function grpcStatusOf(e: unknown): grpc.status | undefined {
 /** The server cannot be reached (or did not answer in time): keep serving from the cache and retry. */
 export function isUnreachable(e: unknown): boolean {
   const code = grpcStatusOf(e);
-  return code === grpc.status.UNAVAILABLE || code === grpc.status.DEADLINE_EXCEEDED || (e instanceof EvidentError && e.code === 'ENVIRONMENT' && code === undefined);
+  return (
+    code === grpc.status.UNAVAILABLE ||
+    code === grpc.status.DEADLINE_EXCEEDED ||
+    (e instanceof EvidentError && e.code === 'ENVIRONMENT' && code === undefined)
+  );
 }
 
 /** The server no longer accepts the agent SVID (evicted, expired, unknown CA): attest again. */
@@ -49,7 +63,12 @@ export class ServerLink {
       trustBundle: this.roots,
       timeoutMs: this.timeoutMs,
       ...(this.identity
-        ? { identity: { certChain: this.identity.certChain, privateKeyPem: this.identity.privateKey.export({ type: 'pkcs8', format: 'pem' }) as string } }
+        ? {
+            identity: {
+              certChain: this.identity.certChain,
+              privateKeyPem: this.identity.privateKey.export({ type: 'pkcs8', format: 'pem' }) as string,
+            },
+          }
         : {}),
     });
   }
@@ -98,12 +117,20 @@ export function fetchBundleInsecure(address: string, timeoutMs: number): Promise
   const creds = grpc.credentials.createSsl(null, null, null, { rejectUnauthorized: false, checkServerIdentity: () => undefined });
   const Ctor = grpc.makeGenericClientConstructor(agentServiceDefinition(), 'AgentService');
   const client = new Ctor(address, creds) as unknown as grpc.Client & {
-    FetchBundle(req: object, md: grpc.Metadata, o: grpc.CallOptions, cb: (e: grpc.ServiceError | null, r?: { bundle?: Bundle }) => void): void;
+    FetchBundle(
+      req: object,
+      md: grpc.Metadata,
+      o: grpc.CallOptions,
+      cb: (e: grpc.ServiceError | null, r?: { bundle?: Bundle }) => void,
+    ): void;
   };
   return new Promise<Bundle>((resolve, reject) => {
     client.FetchBundle({}, new grpc.Metadata(), { deadline: Date.now() + timeoutMs }, (err, res) => {
       client.close();
-      if (err) reject(new EvidentError('ENVIRONMENT', `agent API: FetchBundle (insecure bootstrap): ${err.details || err.message}`, { cause: err }));
+      if (err)
+        reject(
+          new EvidentError('ENVIRONMENT', `agent API: FetchBundle (insecure bootstrap): ${err.details || err.message}`, { cause: err }),
+        );
       else if (!res?.bundle) reject(new EvidentError('INTERNAL', 'agent API: FetchBundle returned no bundle'));
       else resolve(res.bundle);
     });

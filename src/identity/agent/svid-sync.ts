@@ -80,7 +80,10 @@ export class SvidSync {
       const batch = due.slice(i, i + BATCH);
       const keys = await Promise.all(batch.map(() => generateKeyPair('ec', { namedCurve: 'P-256' })));
       const results = await this.server.signX509Svids(
-        batch.map((e, j) => ({ entry_id: e.id, key: { public_key: (keys[j] as { publicKey: KeyObject }).publicKey.export({ type: 'spki', format: 'der' }) } })),
+        batch.map((e, j) => ({
+          entry_id: e.id,
+          key: { public_key: (keys[j] as { publicKey: KeyObject }).publicKey.export({ type: 'spki', format: 'der' }) },
+        })),
       );
       const receivedAt = this.clock.now();
       this.cache.update(() => {

@@ -9,7 +9,9 @@ import type { TrustBundles } from './workloadapi/source.js';
 
 /** DER certificates of a PEM file (one or more CERTIFICATE blocks). */
 export function pemCertificates(text: string): Buffer[] {
-  return pemBlocks(text).filter((b) => b.type === 'CERTIFICATE').map((b) => b.der);
+  return pemBlocks(text)
+    .filter((b) => b.type === 'CERTIFICATE')
+    .map((b) => b.der);
 }
 
 export function derToPem(ders: readonly Buffer[]): string {
@@ -34,7 +36,10 @@ export async function readTrustBundleFile(path: string): Promise<{ roots: Buffer
     try {
       trustDomain ??= trustDomainOfCa(r);
     } catch (e) {
-      throw new EvidentError('BAD_INPUT', `a certificate of the trust bundle does not parse: ${(e as Error).message}`, { file: path, cause: e });
+      throw new EvidentError('BAD_INPUT', `a certificate of the trust bundle does not parse: ${(e as Error).message}`, {
+        file: path,
+        cause: e,
+      });
     }
   }
   return { roots, trustDomain };
@@ -43,7 +48,10 @@ export async function readTrustBundleFile(path: string): Promise<{ roots: Buffer
 /** The server's bundle as the Workload API serves it: DER roots, and a JWKS whose keys carry their `kid`. */
 export function trustBundlesFromProto(b: Bundle): TrustBundles {
   const td = TrustDomain.parse(b.trust_domain);
-  const jwt = JwtBundle.fromAuthorities(td, new Map(b.jwt_authorities.map((a) => [a.kid, createPublicKey({ key: a.public_key, format: 'der', type: 'spki' })])));
+  const jwt = JwtBundle.fromAuthorities(
+    td,
+    new Map(b.jwt_authorities.map((a) => [a.kid, createPublicKey({ key: a.public_key, format: 'der', type: 'spki' })])),
+  );
   return {
     trustDomainId: td.idString(),
     x509: new Map([[td.idString(), Buffer.concat(b.x509_authorities)]]),

@@ -40,7 +40,11 @@ export const SERVER_SETTINGS = new SettingsSchema('EVIDENT_SERVER_', [
   { name: 'upstream_ca_cert', type: 'path', arg: 'FILE', doc: 'sign the CA under this upstream CA (PEM cert, then its chain)' },
   { name: 'upstream_ca_key', type: 'path', arg: 'FILE', doc: 'the upstream CA private key (PEM)' },
   {
-    name: 'node_attestors', type: 'plugins', arg: 'NAME', default: ['join_token'], plugins: nodeAttestorCatalog,
+    name: 'node_attestors',
+    type: 'plugins',
+    arg: 'NAME',
+    default: ['join_token'],
+    plugins: nodeAttestorCatalog,
     doc: 'a node attestor to accept, repeatable; when none is named, also each one whose settings are given',
   },
   { name: 'ca_ttl', type: 'duration', arg: 'DURATION', default: 86400, doc: 'CA lifetime' },
@@ -79,7 +83,8 @@ export function resolveServerConfig(layers: { flags: Settings; file: Settings; e
   if (!(CA_KEY_TYPES as readonly string[]).includes(keyType)) throw badInput(`ca_key_type must be one of ${CA_KEY_TYPES.join(', ')}`);
   const upstreamCaCert = r.string('upstream_ca_cert');
   const upstreamCaKey = r.string('upstream_ca_key');
-  if ((upstreamCaCert === undefined) !== (upstreamCaKey === undefined)) throw badInput('--upstream-ca-cert and --upstream-ca-key go together');
+  if ((upstreamCaCert === undefined) !== (upstreamCaKey === undefined))
+    throw badInput('--upstream-ca-cert and --upstream-ca-key go together');
   const bind = r.string('bind')!;
   if (!/^(\[[0-9a-fA-F:]+\]|[^:\s]+):\d{1,5}$/.test(bind)) throw badInput(`bind address '${bind}' is not HOST:PORT`);
   const duration = (name: string): number => parseDurationSeconds(r.value(name) as string | number, name);

@@ -55,8 +55,14 @@ export class IdentityServer {
     try {
       const upstream = cfg.upstreamCaCert && cfg.upstreamCaKey ? await loadUpstreamCa(cfg.upstreamCaCert, cfg.upstreamCaKey) : undefined;
       const ca = await CaManager.open({
-        trustDomain: cfg.trustDomain, datastore: ds, clock, caTtl: cfg.caTtl, x509SvidTtl: cfg.x509SvidTtl, jwtSvidTtl: cfg.jwtSvidTtl,
-        keyType: cfg.caKeyType, ...(upstream ? { upstream } : {}),
+        trustDomain: cfg.trustDomain,
+        datastore: ds,
+        clock,
+        caTtl: cfg.caTtl,
+        x509SvidTtl: cfg.x509SvidTtl,
+        jwtSvidTtl: cfg.jwtSvidTtl,
+        keyType: cfg.caKeyType,
+        ...(upstream ? { upstream } : {}),
       });
       const attestors = new NodeAttestorRegistry();
       for (const a of await nodeAttestorCatalog.build(cfg.nodeAttestors, { ds, clock })) attestors.register(a);
@@ -65,10 +71,16 @@ export class IdentityServer {
       ca.onChange(() => void tls.renew().catch((e: unknown) => log.error({ err: e }, 'server certificate renewal failed')));
 
       const grpcServer = new grpc.Server({ 'grpc.max_receive_message_length': 16 << 20 });
-      grpcServer.addService(agentServiceDefinition(), agentServiceHandlers({ trustDomain: cfg.trustDomain, ds, ca, clock, attestors, log }));
+      grpcServer.addService(
+        agentServiceDefinition(),
+        agentServiceHandlers({ trustDomain: cfg.trustDomain, ds, ca, clock, attestors, log }),
+      );
       const creds = grpc.experimental.createCertificateProviderServerCredentials(tls, tls, false);
       const port = await new Promise<number>((resolve, reject) =>
-        grpcServer.bindAsync(cfg.bind, creds, (err, p) => (err ? reject(new EvidentError('ENVIRONMENT', `cannot listen on ${cfg.bind}: ${err.message}`)) : resolve(p))));
+        grpcServer.bindAsync(cfg.bind, creds, (err, p) =>
+          err ? reject(new EvidentError('ENVIRONMENT', `cannot listen on ${cfg.bind}: ${err.message}`)) : resolve(p),
+        ),
+      );
       cleanup.push(() => new Promise<void>((r) => grpcServer.tryShutdown(() => r())));
       const admin = await startAdminServer(cfg.adminSocket, { trustDomain: cfg.trustDomain, ds, ca, clock, log });
       const host = cfg.bind.slice(0, cfg.bind.lastIndexOf(':'));
@@ -100,7 +112,11 @@ export class IdentityServer {
 
   private async rotate(tls: ServerTlsIdentity): Promise<void> {
     const changed = await this.ca.rotate();
-    if (changed) this.log.info({ keys: this.ca.keys().map((k) => ({ kind: k.kind, status: k.status, not_after: new Date(k.notAfter).toISOString() })) }, 'CA keys changed');
+    if (changed)
+      this.log.info(
+        { keys: this.ca.keys().map((k) => ({ kind: k.kind, status: k.status, not_after: new Date(k.notAfter).toISOString() })) },
+        'CA keys changed',
+      );
     if (!changed && tls.needsRenewal()) await tls.renew();
   }
 

@@ -40,7 +40,8 @@ export async function compileLayoutSpec(path: string, options: CompileOptions = 
   const display = options.displayName ?? path;
   const read = await readRegularFile(path, MAX_SPEC_BYTES);
   if (read.kind === 'not-regular') throw new EvidentError('BAD_INPUT', read.problem, { file: display });
-  if (read.kind === 'too-large') throw new EvidentError('TOO_LARGE', `is larger than ${MAX_SPEC_BYTES} bytes, the most a layout spec may have`, { file: display });
+  if (read.kind === 'too-large')
+    throw new EvidentError('TOO_LARGE', `is larger than ${MAX_SPEC_BYTES} bytes, the most a layout spec may have`, { file: display });
   const reader = new SpecReader(display, read.bytes.toString('utf8'));
   return compileSpec(reader, dirname(resolve(path)), options.now ?? new Date());
 }
@@ -110,7 +111,10 @@ async function loadRoots(reader: SpecReader, at: At | undefined, baseDir: string
       continue;
     }
     if (read.kind !== 'bytes') {
-      reader.report(fileAt, `${file}: ${read.kind === 'too-large' ? `is larger than ${MAX_ROOTS_BYTES} bytes, more than a certificate bundle has` : read.problem}`);
+      reader.report(
+        fileAt,
+        `${file}: ${read.kind === 'too-large' ? `is larger than ${MAX_ROOTS_BYTES} bytes, more than a certificate bundle has` : read.problem}`,
+      );
       continue;
     }
     const result = rootEntries(read.bytes.toString('utf8'));

@@ -23,7 +23,8 @@ export function compileExpires(text: string, now: Date): { expires: string } | {
   if (m) {
     const date = new Date(m[4] === undefined ? `${trimmed}T00:00:00Z` : trimmed.replace(' ', 'T'));
     const [y, mo, d] = [Number(m[1]), Number(m[2]), Number(m[3])];
-    const real = !Number.isNaN(date.getTime()) && Number(m[4] ?? 0) < 24 && Number(m[5] ?? 0) < 60 && Number(m[6] ?? 0) < 60 && sameDay(y, mo, d);
+    const real =
+      !Number.isNaN(date.getTime()) && Number(m[4] ?? 0) < 24 && Number(m[5] ?? 0) < 60 && Number(m[6] ?? 0) < 60 && sameDay(y, mo, d);
     if (real) {
       if (date.getTime() <= now.getTime()) return { problem: `${trimmed} is in the past` };
       return within(date.getTime(), trimmed);

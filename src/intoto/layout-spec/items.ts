@@ -18,7 +18,12 @@ export interface ItemContext {
 }
 
 /** Compiles `steps` and `inspections`; problems go to the reader, with lines. */
-export function compileItems(reader: SpecReader, stepsAt: At | undefined, inspectionsAt: At | undefined, context: ItemContext): { steps: Step[]; inspections: Inspection[] } {
+export function compileItems(
+  reader: SpecReader,
+  stepsAt: At | undefined,
+  inspectionsAt: At | undefined,
+  context: ItemContext,
+): { steps: Step[]; inspections: Inspection[] } {
   const names = new Map<string, At>();
   const matchTargets: { at: At; step: string }[] = [];
   const steps: Step[] = [];
@@ -39,7 +44,13 @@ export function compileItems(reader: SpecReader, stepsAt: At | undefined, inspec
   return { steps, inspections };
 }
 
-function compileStep(reader: SpecReader, at: At, context: ItemContext, names: Map<string, At>, targets: { at: At; step: string }[]): Step | undefined {
+function compileStep(
+  reader: SpecReader,
+  at: At,
+  context: ItemContext,
+  names: Map<string, At>,
+  targets: { at: At; step: string }[],
+): Step | undefined {
   const before = reader.problemCount;
   const fields = reader.map(at, STEP_KEYS, 'a step: name, functionaries, threshold, command, materials, products');
   if (!fields) return undefined;
@@ -53,7 +64,8 @@ function compileStep(reader: SpecReader, at: At, context: ItemContext, names: Ma
     if (reader.isScalarString(f)) {
       const keyName = reader.string(f, 'a key name') as string;
       const key = context.keys.get(keyName);
-      if (key === undefined) reader.report(f, `no key named '${keyName}' in keys${context.keys.size ? ` (known: ${[...context.keys.keys()].join(', ')})` : ''}`);
+      if (key === undefined)
+        reader.report(f, `no key named '${keyName}' in keys${context.keys.size ? ` (known: ${[...context.keys.keys()].join(', ')})` : ''}`);
       else if (!pubkeys.includes(key.keyid)) pubkeys.push(key.keyid);
     } else {
       const c = compileSpiffe(reader, f, context);
@@ -67,7 +79,10 @@ function compileStep(reader: SpecReader, at: At, context: ItemContext, names: Ma
     threshold = reader.integer(thresholdAt, 'a whole number of functionaries') ?? 1;
     if (threshold < 1) reader.report(thresholdAt, `must be at least 1, not ${threshold}`);
     else if (constraints.length === 0 && threshold > pubkeys.length && functionariesOk) {
-      reader.report(thresholdAt, `${threshold} signer${threshold === 1 ? ' is' : 's are'} needed, but only ${pubkeys.length} functionar${pubkeys.length === 1 ? 'y is' : 'ies are'} listed`);
+      reader.report(
+        thresholdAt,
+        `${threshold} signer${threshold === 1 ? ' is' : 's are'} needed, but only ${pubkeys.length} functionar${pubkeys.length === 1 ? 'y is' : 'ies are'} listed`,
+      );
     }
   }
   const command = compileCommand(reader, fields.get('command'));
@@ -101,7 +116,8 @@ function compileSpiffe(reader: SpecReader, at: At, context: ItemContext): Certif
     return undefined;
   }
   const id = reader.string(idAt, 'a SPIFFE ID (spiffe://trust.domain/path)');
-  if (id !== undefined && !SPIFFE_ID.test(id)) reader.report(idAt, `'${id}' is not a SPIFFE ID (spiffe://trust.domain/path, lower-case trust domain)`);
+  if (id !== undefined && !SPIFFE_ID.test(id))
+    reader.report(idAt, `'${id}' is not a SPIFFE ID (spiffe://trust.domain/path, lower-case trust domain)`);
   const rootIds: string[] = [];
   const rootsAt = fields.get('roots');
   if (rootsAt === undefined) {
@@ -112,7 +128,11 @@ function compileSpiffe(reader: SpecReader, at: At, context: ItemContext): Certif
       const rootName = reader.string(r, 'a root name');
       if (rootName === undefined) continue;
       const ids = context.roots.get(rootName);
-      if (ids === undefined) reader.report(r, `no root named '${rootName}' in roots${context.roots.size ? ` (known: ${[...context.roots.keys()].join(', ')})` : ''}`);
+      if (ids === undefined)
+        reader.report(
+          r,
+          `no root named '${rootName}' in roots${context.roots.size ? ` (known: ${[...context.roots.keys()].join(', ')})` : ''}`,
+        );
       else rootIds.push(...ids);
     }
   }
@@ -120,7 +140,12 @@ function compileSpiffe(reader: SpecReader, at: At, context: ItemContext): Certif
   return { common_name: '*', dns_names: ['*'], emails: ['*'], organizations: ['*'], roots: [...new Set(rootIds)], uris: [id] };
 }
 
-function compileInspection(reader: SpecReader, at: At, names: Map<string, At>, targets: { at: At; step: string }[]): Inspection | undefined {
+function compileInspection(
+  reader: SpecReader,
+  at: At,
+  names: Map<string, At>,
+  targets: { at: At; step: string }[],
+): Inspection | undefined {
   const before = reader.problemCount;
   const fields = reader.map(at, INSPECTION_KEYS, 'an inspection: name, run, materials, products');
   if (!fields) return undefined;
@@ -144,7 +169,8 @@ function compileName(reader: SpecReader, item: At, at: At | undefined, names: Ma
   const bad = nameProblem(name);
   if (bad) reader.report(at, bad);
   const first = names.get(name);
-  if (first) reader.report(at, `'${name}' is already the name of ${first.path.replace(/\.name$/, '')}; step and inspection names must be unique`);
+  if (first)
+    reader.report(at, `'${name}' is already the name of ${first.path.replace(/\.name$/, '')}; step and inspection names must be unique`);
   else names.set(name, at);
   return name;
 }

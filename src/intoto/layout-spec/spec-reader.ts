@@ -106,7 +106,12 @@ export class SpecReader {
       doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT, mapAsMap: true });
     } catch (e) {
       const excessive = /Excessive alias count/.test((e as Error).message);
-      this.add(undefined, excessive ? `aliases expand too much (an anchor's content may be used at most ${MAX_ALIAS_COUNT} times, counting nested aliases)` : (e as Error).message);
+      this.add(
+        undefined,
+        excessive
+          ? `aliases expand too much (an anchor's content may be used at most ${MAX_ALIAS_COUNT} times, counting nested aliases)`
+          : (e as Error).message,
+      );
       return undefined;
     }
     return doc.contents as Node | null;
@@ -191,7 +196,10 @@ export class SpecReader {
   string(at: At, what: string): string | undefined {
     const value = this.scalar(at);
     if (typeof value !== 'string') {
-      this.report(at, `must be ${what}, not ${this.describe(this.deref(at.node))}${typeof value === 'number' || typeof value === 'boolean' ? ' (quote it)' : ''}`);
+      this.report(
+        at,
+        `must be ${what}, not ${this.describe(this.deref(at.node))}${typeof value === 'number' || typeof value === 'boolean' ? ' (quote it)' : ''}`,
+      );
       return undefined;
     }
     return value;

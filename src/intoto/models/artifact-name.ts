@@ -11,7 +11,8 @@
 /** What is wrong with `name` as an artifact name (the caller says where it stands), or undefined. */
 export function artifactNameProblem(name: string): string | undefined {
   if (name === '') return 'an artifact name cannot be empty';
-  if (name.includes('\\')) return "the name contains a backslash, which the in-toto reference records as '/': it could stand for another file";
+  if (name.includes('\\'))
+    return "the name contains a backslash, which the in-toto reference records as '/': it could stand for another file";
   if (name.includes('\0')) return 'the name contains a NUL character';
   if (name.includes('\uFFFD')) return 'the name is not valid UTF-8 (it decodes to U+FFFD): two such names cannot be told apart';
   return undefined;

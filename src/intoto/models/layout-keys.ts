@@ -16,7 +16,12 @@ const HASH_ALGORITHMS = ['md5', 'sha1', 'sha224', 'sha256', 'sha384', 'sha512', 
  * kept exactly as written, since the layout is signed over it; its keyid (the dictionary key, and its `keyid` field)
  * must be the keyid computed from the key, otherwise a step could name a key that is not the one that verifies it.
  */
-export function checkKeyDicts(value: unknown, where: string, problems: Problems, options: { certificates?: boolean } = {}): Record<string, KeyDict> | undefined {
+export function checkKeyDicts(
+  value: unknown,
+  where: string,
+  problems: Problems,
+  options: { certificates?: boolean } = {},
+): Record<string, KeyDict> | undefined {
   if (value === undefined) return {};
   if (!isObject(value)) {
     problems.add(where, `must be an object of keyid → public key, not ${describeType(value)}`);
@@ -40,7 +45,10 @@ export function checkKeyDicts(value: unknown, where: string, problems: Problems,
       const fingerprint = layoutKey(key).fingerprint;
       const first = listedAt.get(fingerprint);
       if (first !== undefined) {
-        problems.add(at, `is the same key as ${first}, written differently (one key under two keyids would count twice toward a threshold)`);
+        problems.add(
+          at,
+          `is the same key as ${first}, written differently (one key under two keyids would count twice toward a threshold)`,
+        );
       }
       listedAt.set(fingerprint, at);
     }
@@ -87,11 +95,15 @@ function checkKeyDict(dict: unknown, at: string, problems: Problems, certificate
     return undefined;
   }
   checkKnownFields(keyval, KEYVAL_FIELDS, join(at, 'keyval'), problems);
-  if (typeof keyval.public !== 'string') problems.add(join(at, 'keyval.public'), keyval.public === undefined ? 'is missing' : 'must be a string');
-  if (keyval.private !== undefined && keyval.private !== '') problems.add(join(at, 'keyval.private'), 'a layout must not hold a private key');
-  if (certificate && typeof keyval.certificate !== 'string') problems.add(join(at, 'keyval.certificate'), 'a CA entry needs its PEM certificate');
+  if (typeof keyval.public !== 'string')
+    problems.add(join(at, 'keyval.public'), keyval.public === undefined ? 'is missing' : 'must be a string');
+  if (keyval.private !== undefined && keyval.private !== '')
+    problems.add(join(at, 'keyval.private'), 'a layout must not hold a private key');
+  if (certificate && typeof keyval.certificate !== 'string')
+    problems.add(join(at, 'keyval.certificate'), 'a CA entry needs its PEM certificate');
   // in-toto-golang also writes the certificate of a functionary key loaded from one
-  if (!certificate && keyval.certificate !== undefined && typeof keyval.certificate !== 'string') problems.add(join(at, 'keyval.certificate'), 'must be a PEM string');
+  if (!certificate && keyval.certificate !== undefined && typeof keyval.certificate !== 'string')
+    problems.add(join(at, 'keyval.certificate'), 'must be a PEM string');
   if (problems.size > before) return undefined;
   const key = dict as unknown as KeyDict;
   let publicKey: PublicKey;

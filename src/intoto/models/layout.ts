@@ -40,9 +40,12 @@ export function checkLayout(value: unknown, where: string, problems: Problems): 
   }
   const readme = value.readme === undefined ? '' : stringField(value, 'readme', where, problems);
   const keys = checkKeyDicts(value.keys, join(where, 'keys'), problems);
-  const rootcas = value.rootcas === undefined ? undefined : checkKeyDicts(value.rootcas, join(where, 'rootcas'), problems, { certificates: true });
+  const rootcas =
+    value.rootcas === undefined ? undefined : checkKeyDicts(value.rootcas, join(where, 'rootcas'), problems, { certificates: true });
   const intermediatecas =
-    value.intermediatecas === undefined ? undefined : checkKeyDicts(value.intermediatecas, join(where, 'intermediatecas'), problems, { certificates: true });
+    value.intermediatecas === undefined
+      ? undefined
+      : checkKeyDicts(value.intermediatecas, join(where, 'intermediatecas'), problems, { certificates: true });
   const steps = checkList(value.steps, join(where, 'steps'), 'steps', problems, checkStep);
   const inspect = checkList(value.inspect, join(where, 'inspect'), 'inspections', problems, checkInspection);
   checkNames(value, where, problems);
@@ -90,7 +93,8 @@ function checkNames(value: Record<string, unknown>, where: string, problems: Pro
       if (!isObject(item) || typeof item.name !== 'string') return;
       const at = join(join(where, field), i);
       const first = seen.get(item.name);
-      if (first !== undefined) problems.add(join(at, 'name'), `'${item.name}' is already the name of ${first}; step and inspection names must be unique`);
+      if (first !== undefined)
+        problems.add(join(at, 'name'), `'${item.name}' is already the name of ${first}; step and inspection names must be unique`);
       else seen.set(item.name, at);
     });
   }

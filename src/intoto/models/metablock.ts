@@ -35,7 +35,8 @@ export async function loadMetadataFile(path: string, options: { maxBytes?: numbe
   const file = options.displayName ?? path;
   const read = await readRegularFile(path, maxBytes);
   if (read.kind === 'not-regular') throw new EvidentError('BAD_INPUT', read.problem, { file });
-  if (read.kind === 'too-large') throw new EvidentError('TOO_LARGE', `is ${read.size} bytes, more than the ${maxBytes} bytes metadata may have`, { file });
+  if (read.kind === 'too-large')
+    throw new EvidentError('TOO_LARGE', `is ${read.size} bytes, more than the ${maxBytes} bytes metadata may have`, { file });
   const bytes = read.bytes;
   let text: string;
   try {
@@ -68,7 +69,11 @@ function checkMetablock(value: unknown, problems: Problems): Metablock | undefin
   if (isObject(signed) && signed._type === 'link') parsed = checkLink(signed, '', problems);
   else if (isObject(signed) && signed._type === 'layout') parsed = checkLayout(signed, '', problems);
   else if (signed === undefined) problems.add('signed', 'is missing');
-  else problems.add(isObject(signed) ? '_type' : 'signed', `must be a link or a layout (_type "link" or "layout"), not ${isObject(signed) ? JSON.stringify(signed._type) ?? 'missing' : describeType(signed)}`);
+  else
+    problems.add(
+      isObject(signed) ? '_type' : 'signed',
+      `must be a link or a layout (_type "link" or "layout"), not ${isObject(signed) ? (JSON.stringify(signed._type) ?? 'missing') : describeType(signed)}`,
+    );
   if (parsed === undefined || signatures === undefined) return undefined;
   return { signed: parsed, signatures };
 }
@@ -102,7 +107,11 @@ function checkSignatures(value: unknown, problems: Problems): Signature[] | unde
 function parseDsseLink(value: Record<string, unknown>, file?: string): MetadataFile {
   const envelope = parseEnvelope(value, file);
   if (envelope.payloadType !== IN_TOTO_PAYLOAD_TYPE) {
-    throw new EvidentError('BAD_INPUT', `dsse: payloadType must be "${IN_TOTO_PAYLOAD_TYPE}", not ${JSON.stringify(envelope.payloadType)}`, { file });
+    throw new EvidentError(
+      'BAD_INPUT',
+      `dsse: payloadType must be "${IN_TOTO_PAYLOAD_TYPE}", not ${JSON.stringify(envelope.payloadType)}`,
+      { file },
+    );
   }
   let payload: unknown;
   try {
@@ -126,7 +135,11 @@ export function signedOf(file: MetadataFile): Link | Layout {
  * reference makes them. `existing` signatures are kept (`--append`), except an older one by a key that
  * signs again, which is replaced.
  */
-export function signMetablock<T extends Link | Layout>(signed: T, keys: readonly Signer[], existing: readonly Signature[] = []): Metablock<T> {
+export function signMetablock<T extends Link | Layout>(
+  signed: T,
+  keys: readonly Signer[],
+  existing: readonly Signature[] = [],
+): Metablock<T> {
   if (keys.length === 0) throw new EvidentError('BAD_USAGE', 'signing needs at least one key');
   const bytes = canonicalJsonBytes(signed);
   const fresh = keys.map((key): Signature => {

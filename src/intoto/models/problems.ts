@@ -95,7 +95,13 @@ export function checkKnownFields(obj: JsonObject, known: readonly string[], wher
 }
 
 /** A string field; reports and returns undefined when it is something else. */
-export function stringField(obj: JsonObject, key: string, where: string, problems: Problems, options: { required?: boolean } = {}): string | undefined {
+export function stringField(
+  obj: JsonObject,
+  key: string,
+  where: string,
+  problems: Problems,
+  options: { required?: boolean } = {},
+): string | undefined {
   const value = obj[key];
   if (value === undefined) {
     if (options.required) problems.add(join(where, key), 'is missing');

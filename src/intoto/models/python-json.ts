@@ -102,4 +102,3 @@ function quote(s: string): string {
   if (!NEEDS_ESCAPE.test(s)) return `"${s}"`;
   return `"${s.replace(ESCAPE_ALL, escapeUnit)}"`;
 }
-

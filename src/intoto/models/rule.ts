@@ -101,7 +101,8 @@ function unpackMatch(tokens: string[], pattern: string): ArtifactRule | string {
     destinationPrefix = tokens[i + 1];
     i += 2;
   }
-  if (at(i) !== 'from') return fail(`needs FROM <step> after WITH ${tokens[i - (destinationPrefix === undefined ? 1 : 3)]}${found(tokens[i])}`);
+  if (at(i) !== 'from')
+    return fail(`needs FROM <step> after WITH ${tokens[i - (destinationPrefix === undefined ? 1 : 3)]}${found(tokens[i])}`);
   const step = tokens[i + 1];
   if (step === undefined) return fail('needs a step name after FROM');
   if (tokens.length > i + 2) return fail(`has '${tokens[i + 2]}' after FROM ${step}, where the rule must end`);

@@ -24,9 +24,13 @@ export function checkPayloadLink(payload: unknown, where: string, problems: Prob
   }
   const before = problems.size;
   checkKnownFields(payload, STATEMENT_FIELDS, where, problems);
-  if (payload._type !== STATEMENT_V1_TYPE) problems.add(join(where, '_type'), `must be "${STATEMENT_V1_TYPE}", not ${JSON.stringify(payload._type) ?? 'missing'}`);
+  if (payload._type !== STATEMENT_V1_TYPE)
+    problems.add(join(where, '_type'), `must be "${STATEMENT_V1_TYPE}", not ${JSON.stringify(payload._type) ?? 'missing'}`);
   if (payload.predicateType !== LINK_PREDICATE_V03) {
-    problems.add(join(where, 'predicateType'), `must be "${LINK_PREDICATE_V03}" (a link), not ${JSON.stringify(payload.predicateType) ?? 'missing'}`);
+    problems.add(
+      join(where, 'predicateType'),
+      `must be "${LINK_PREDICATE_V03}" (a link), not ${JSON.stringify(payload.predicateType) ?? 'missing'}`,
+    );
     return undefined;
   }
   const products = descriptors(payload.subject, join(where, 'subject'), problems);
@@ -46,7 +50,8 @@ export function checkPayloadLink(payload: unknown, where: string, problems: Prob
   const command = predicate.command === undefined ? [] : stringList(predicate.command, join(at, 'command'), problems);
   const materials = predicate.materials === undefined ? {} : descriptors(predicate.materials, join(at, 'materials'), problems);
   for (const field of ['byproducts', 'environment'] as const) {
-    if (predicate[field] !== undefined && !isObject(predicate[field])) problems.add(join(at, field), `must be an object, not ${describeType(predicate[field])}`);
+    if (predicate[field] !== undefined && !isObject(predicate[field]))
+      problems.add(join(at, field), `must be an object, not ${describeType(predicate[field])}`);
   }
   if (problems.size > before) return undefined;
   return {

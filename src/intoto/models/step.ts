@@ -2,7 +2,16 @@ import type { CertificateConstraint, Step } from './types.js';
 import { checkItemCommon, checkType } from './supply-chain-item.js';
 import { checkKnownFields, describeType, isHex, isObject, join, Problems, stringList } from './problems.js';
 
-const STEP_FIELDS = ['_type', 'name', 'expected_materials', 'expected_products', 'pubkeys', 'expected_command', 'threshold', 'cert_constraints'] as const;
+const STEP_FIELDS = [
+  '_type',
+  'name',
+  'expected_materials',
+  'expected_products',
+  'pubkeys',
+  'expected_command',
+  'threshold',
+  'cert_constraints',
+] as const;
 const CONSTRAINT_FIELDS = ['common_name', 'dns_names', 'emails', 'organizations', 'roots', 'uris'] as const;
 
 /**
@@ -30,7 +39,8 @@ export function checkStep(value: unknown, where: string, problems: Problems): St
   } else if (threshold < 1) {
     problems.add(join(where, 'threshold'), `must be at least 1, not ${threshold} (a step needs evidence from someone)`);
   }
-  const constraints = value.cert_constraints === undefined ? undefined : checkConstraints(value.cert_constraints, join(where, 'cert_constraints'), problems);
+  const constraints =
+    value.cert_constraints === undefined ? undefined : checkConstraints(value.cert_constraints, join(where, 'cert_constraints'), problems);
   if (problems.size > before) return undefined;
   const step: Step = {
     _type: 'step',

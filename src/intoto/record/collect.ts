@@ -24,10 +24,7 @@ export interface CollectTuning {
  * const materials = await collectArtifacts(['src', 'package.json'], { excludePatterns: ['*.o'] });
  * // { 'package.json': { sha256: '…' }, 'src/main.ts': { sha256: '…' } }
  */
-export async function collectArtifacts(
-  paths: string[],
-  options: CollectOptions & CollectTuning = {},
-): Promise<ArtifactMap> {
+export async function collectArtifacts(paths: string[], options: CollectOptions & CollectTuning = {}): Promise<ArtifactMap> {
   if (paths.length === 0) return {};
   const algorithms = options.hashAlgorithms?.length ? [...options.hashAlgorithms] : ['sha256'];
   for (const a of algorithms) {

@@ -48,7 +48,11 @@ export function compileExcludes(patterns: readonly string[]): ExcludeMatcher {
     slashFree.push(!pattern.replace(/\/$/, '').includes('/'));
     rules.push({ matcher: ignore({ ignorecase: false, allowRelativePaths: true }).add(pattern), negated });
   }
-  if (rules.length === 0) return withInDir(() => false, () => () => false);
+  if (rules.length === 0)
+    return withInDir(
+      () => false,
+      () => () => false,
+    );
   // Without negation the result is "any pattern matches": one instance does that in one pass.
   if (!rules.some((r) => r.negated)) {
     const all = ignore({ ignorecase: false, allowRelativePaths: true });

@@ -104,7 +104,11 @@ export class HashDispatcher {
   private async isSmall(): Promise<boolean> {
     if (this.paths.length > INLINE_MAX_FILES) return false;
     let bytes = 0;
-    for (const p of this.paths) bytes += await stat(p).then((s) => s.size, () => 0);
+    for (const p of this.paths)
+      bytes += await stat(p).then(
+        (s) => s.size,
+        () => 0,
+      );
     return bytes <= INLINE_MAX_BYTES;
   }
 

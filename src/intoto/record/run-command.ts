@@ -119,7 +119,6 @@ function signalNumber(signal: NodeJS.Signals | null): number {
 }
 
 function spawnError(command: string, e: NodeJS.ErrnoException): EvidentError {
-  const why =
-    e.code === 'ENOENT' ? 'command not found' : e.code === 'EACCES' ? 'permission denied' : (e.message ?? String(e));
+  const why = e.code === 'ENOENT' ? 'command not found' : e.code === 'EACCES' ? 'permission denied' : (e.message ?? String(e));
   return new EvidentError('COMMAND_FAILED', `cannot run '${command}': ${why}`, { cause: e });
 }

@@ -210,4 +210,3 @@ function specialKind(st: Kinded): string {
 function direntKind(entry: Dirent): string {
   return specialKind(entry);
 }
-

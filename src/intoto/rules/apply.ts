@@ -1,6 +1,15 @@
 import type { ArtifactRule, HashDict } from '../models/types.js';
 import { compileFnmatch, type NameMatcher } from './fnmatch.js';
-import type { ArtifactIndex, ArtifactType, DigestComparison, ItemRulesResult, LinkArtifacts, MatchMiss, RuleFailure, RuleResult } from './types.js';
+import type {
+  ArtifactIndex,
+  ArtifactType,
+  DigestComparison,
+  ItemRulesResult,
+  LinkArtifacts,
+  MatchMiss,
+  RuleFailure,
+  RuleResult,
+} from './types.js';
 import { compareCodePoints } from '../../util/code-points.js';
 
 type MatchRule = Extract<ArtifactRule, { type: 'MATCH' }>;
@@ -47,10 +56,16 @@ export function applyArtifactRules(input: ApplyRulesInput): ItemRulesResult {
       }
       // every queued path is one of `artifacts`: only the other list needs looking up
       case 'CREATE':
-        consumed = queue.take(matcher, input.type === 'products' ? (p) => !own.materials.has(p) : (p) => own.products.has(p) && !own.materials.has(p));
+        consumed = queue.take(
+          matcher,
+          input.type === 'products' ? (p) => !own.materials.has(p) : (p) => own.products.has(p) && !own.materials.has(p),
+        );
         break;
       case 'DELETE':
-        consumed = queue.take(matcher, input.type === 'materials' ? (p) => !own.products.has(p) : (p) => own.materials.has(p) && !own.products.has(p));
+        consumed = queue.take(
+          matcher,
+          input.type === 'materials' ? (p) => !own.products.has(p) : (p) => own.materials.has(p) && !own.products.has(p),
+        );
         break;
       case 'MODIFY':
         consumed = queue.take(matcher, (p) => {
@@ -141,7 +156,14 @@ class Queue {
 }
 
 /** Queue.take's walk, in a function that ends in nothing but a return (see matchQueued). */
-function partition(paths: readonly string[], order: readonly number[], matcher: NameMatcher, keep: ((path: string) => boolean) | undefined, taken: string[], left: number[]): void {
+function partition(
+  paths: readonly string[],
+  order: readonly number[],
+  matcher: NameMatcher,
+  keep: ((path: string) => boolean) | undefined,
+  taken: string[],
+  left: number[],
+): void {
   for (const i of order) {
     const p = paths[i]!;
     if (matcher(p) && (keep === undefined || keep(p))) taken.push(p);
@@ -172,7 +194,19 @@ function applyMatch(
   // The common case consumes the queued path itself, which is then taken off the queue in the same pass.
   const taken: string[] = [];
   const left: number[] = [];
-  const walk: MatchWalk = { rule, matcher, artifacts, destination, sourcePrefix, destinationPrefix, strip, samePrefix, misses, taken, left };
+  const walk: MatchWalk = {
+    rule,
+    matcher,
+    artifacts,
+    destination,
+    sourcePrefix,
+    destinationPrefix,
+    strip,
+    samePrefix,
+    misses,
+    taken,
+    left,
+  };
   if (!matchQueued(walk, queue.paths, queue.positions())) return applyMatchGeneral(rule, matcher, queue, artifacts, destination, misses);
   queue.replace(left);
   return taken;
@@ -218,7 +252,8 @@ function matchQueued(m: MatchWalk, paths: readonly string[], positions: readonly
     const plain = sourcePrefix === undefined || (plainPrefix && rest.charCodeAt(0) !== 0x2f && !rest.includes('\\'));
     if (!plain && slashes(pyJoin(sourcePrefix!, rest)) !== queued) return false;
     const destinationPath = m.samePrefix ? queued : destinationPrefix === undefined ? rest : slashes(pyJoin(destinationPrefix, rest));
-    const verdict = destination === undefined ? 'no-destination-link' : compareArtifact(m.artifacts, position, queued, destination, destinationPath);
+    const verdict =
+      destination === undefined ? 'no-destination-link' : compareArtifact(m.artifacts, position, queued, destination, destinationPath);
     if (verdict === 'same') {
       m.taken.push(queued);
       continue;
@@ -254,7 +289,8 @@ function applyMatchGeneral(
       if (destination === undefined) continue;
       return queued;
     }
-    const verdict = destination === undefined ? 'no-destination-link' : compareArtifact(artifacts, -1, sourcePath, destination, destinationPath);
+    const verdict =
+      destination === undefined ? 'no-destination-link' : compareArtifact(artifacts, -1, sourcePath, destination, destinationPath);
     if (verdict === 'same') consumed.add(sourcePath);
     else remember(misses, { rule, path: sourcePath, reason: verdict, destinationPath, source: artifacts, destination });
   }
@@ -268,7 +304,13 @@ function applyMatchGeneral(
  * `destinationPath` in `destination`: by the source's shortcut if it has one for the destination (two
  * packed lists compare bytes), else as digest sets.
  */
-function compareArtifact(source: ArtifactIndex, position: number, path: string, destination: ArtifactIndex, destinationPath: string): DigestComparison {
+function compareArtifact(
+  source: ArtifactIndex,
+  position: number,
+  path: string,
+  destination: ArtifactIndex,
+  destinationPath: string,
+): DigestComparison {
   const shortcut = source.compareDigests?.(position, path, destination, destinationPath);
   if (shortcut !== undefined) return shortcut;
   const expected = destination.get(destinationPath);
@@ -331,7 +373,6 @@ function pyJoin(a: string, b: string): string {
 function slashes(path: string): string {
   return path.includes('\\') ? path.replaceAll('\\', '/') : path;
 }
-
 
 /**
  * Artifacts by path over a link's artifact dictionary, not copied: a Map of 10^5 paths costs more to

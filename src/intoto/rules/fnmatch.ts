@@ -168,9 +168,7 @@ function itemsOf(chars: string[], items: Item[]): Item[] {
 
 function classSource(negated: boolean, items: Item[]): string {
   if (items.length === 0) return negated ? '.' : '(?!)'; // Python: an empty set never matches, `[!]` anything
-  const body = items
-    .map((item) => (typeof item === 'string' ? hex(item) : `${hex(item[0])}-${hex(item[1])}`))
-    .join('');
+  const body = items.map((item) => (typeof item === 'string' ? hex(item) : `${hex(item[0])}-${hex(item[1])}`)).join('');
   return `[${negated ? '^' : ''}${body}]`;
 }
 

@@ -4,4 +4,13 @@ export type { NameMatcher } from './fnmatch.js';
 export { applyArtifactRules, indexArtifacts, sameHashes } from './apply.js';
 export { compareCodePoints } from '../../util/code-points.js';
 export type { ApplyRulesInput } from './apply.js';
-export type { ArtifactIndex, ArtifactType, DigestComparison, ItemRulesResult, LinkArtifacts, MatchMiss, RuleFailure, RuleResult } from './types.js';
+export type {
+  ArtifactIndex,
+  ArtifactType,
+  DigestComparison,
+  ItemRulesResult,
+  LinkArtifacts,
+  MatchMiss,
+  RuleFailure,
+  RuleResult,
+} from './types.js';

@@ -125,7 +125,10 @@ export class PackedArtifacts implements ArtifactIndex {
   /** Whether both lists hold the same artifacts with the same digests (Python dict equality). */
   equals(other: PackedArtifacts): boolean {
     const { start, end } = this.span;
-    return end - start === other.span.end - other.span.start && this.bytes.compare(other.bytes, other.span.start, other.span.end, start, end) === 0;
+    return (
+      end - start === other.span.end - other.span.start &&
+      this.bytes.compare(other.bytes, other.span.start, other.span.end, start, end) === 0
+    );
   }
 
   /** The plain dictionary, parsed once from the canonical bytes. Treat it as frozen. */
@@ -144,7 +147,7 @@ export class PackedArtifacts implements ArtifactIndex {
     const e = this.span.entries;
     const end = e[4 * i + 3]! - 1;
     const digests: HashDict = {};
-    for (let at = e[4 * i + 2]! + 1; at < end; ) {
+    for (let at = e[4 * i + 2]! + 1; at < end;) {
       const algEnd = this.bytes.indexOf(QUOTE, at + 1);
       const hexEnd = this.bytes.indexOf(QUOTE, algEnd + 3);
       const algorithm = decodeUtf8(this.bytes, at + 1, algEnd);

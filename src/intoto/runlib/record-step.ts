@@ -16,7 +16,13 @@ export function unfinishedLinkName(step: string, keyid: string): string {
 }
 
 /** `in-toto-record start`: hashes the materials into a signed preliminary link. */
-export async function recordStart(options: { name: string; signer: Signer; materials: string[]; collect: CollectOptions; cwd?: string }): Promise<string> {
+export async function recordStart(options: {
+  name: string;
+  signer: Signer;
+  materials: string[];
+  collect: CollectOptions;
+  cwd?: string;
+}): Promise<string> {
   checkStepName(options.name);
   const cwd = options.cwd ?? process.cwd();
   const link: Link = {
@@ -65,11 +71,16 @@ export async function recordStop(options: {
     ? metablock.signatures.some((s) => options.trustsPreliminary!(s, canonicalJsonBytes(metablock.signed)))
     : verifyMetablockSignature(metablock, options.signer.publicKey);
   if (!trusted) {
-    throw new EvidentError('BAD_SIGNATURE', 'the preliminary link is not signed by this key, or was changed after record start', { file: unfinished });
+    throw new EvidentError('BAD_SIGNATURE', 'the preliminary link is not signed by this key, or was changed after record start', {
+      file: unfinished,
+    });
   }
   const collect = { ...options.collect, basePath: resolve(cwd, options.collect.basePath ?? '.') };
   const link: Link = { ...metablock.signed, products: await collectArtifacts(options.products, collect) };
-  const path = await writeSignedLink(link, options.signer, { directory: resolve(cwd, options.metadataDirectory ?? '.'), format: options.format ?? 'link' });
+  const path = await writeSignedLink(link, options.signer, {
+    directory: resolve(cwd, options.metadataDirectory ?? '.'),
+    format: options.format ?? 'link',
+  });
   await unlink(unfinishedPath);
   return path;
 }
@@ -78,7 +89,9 @@ async function loadUnfinished(path: string, shown: string, step: string): Promis
   try {
     await access(path);
   } catch {
-    throw new EvidentError('BAD_USAGE', `no preliminary link for step '${step}' signed by this key: run 'evident record start' first`, { file: shown });
+    throw new EvidentError('BAD_USAGE', `no preliminary link for step '${step}' signed by this key: run 'evident record start' first`, {
+      file: shown,
+    });
   }
   const file = await loadMetadataFile(path, { displayName: shown });
   if (file.format !== 'metablock' || file.metablock.signed._type !== 'link') {

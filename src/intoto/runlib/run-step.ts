@@ -60,6 +60,9 @@ export async function runStep(options: RunStepOptions): Promise<StepResult> {
     command: options.command,
     environment: options.recordEnvironment ? { workdir: cwd.replaceAll('\\', '/') } : {},
   };
-  const path = await writeSignedLink(link, options.signer, { directory: resolve(cwd, options.metadataDirectory ?? '.'), format: options.format ?? 'link' });
+  const path = await writeSignedLink(link, options.signer, {
+    directory: resolve(cwd, options.metadataDirectory ?? '.'),
+    format: options.format ?? 'link',
+  });
   return { link, path };
 }

@@ -14,7 +14,11 @@ export const ALLOW_ALL = '*';
  *
  * @param rootKeyids the keyids of the roots the certificate's verified chains end at
  */
-export function constraintProblem(constraint: CertificateConstraint, cert: CertificateAttributes, rootKeyids: readonly string[]): string | undefined {
+export function constraintProblem(
+  constraint: CertificateConstraint,
+  cert: CertificateAttributes,
+  rootKeyids: readonly string[],
+): string | undefined {
   return (
     attributeProblem('common_name', [constraint.common_name], [cert.commonName]) ??
     attributeProblem('dns_names', constraint.dns_names, cert.dnsNames) ??

@@ -2,7 +2,13 @@ import { createPublicKey } from 'node:crypto';
 import { dictCertificates } from '../../crypto/identity-cache.js';
 import type { KeyDict } from '../../crypto/key-dict.js';
 import { PublicKey } from '../../crypto/keys.js';
-import { certificateAttributes, parseCertificatesPem, verifyCertificateChain, X509ChainError, type X509Certificate } from '../../crypto/x509/index.js';
+import {
+  certificateAttributes,
+  parseCertificatesPem,
+  verifyCertificateChain,
+  X509ChainError,
+  type X509Certificate,
+} from '../../crypto/x509/index.js';
 import type { Layout, Step } from '../models/types.js';
 import { constraintProblem } from './cert-constraints.js';
 import type { LoadedMetadata } from './metadata.js';
@@ -44,7 +50,8 @@ export interface CertificateSigner {
   readonly notAfter: Date;
 }
 
-export type CertificateVerdict = { readonly ok: true; readonly signer: CertificateSigner } | { readonly ok: false; readonly reason: string };
+export type CertificateVerdict =
+  { readonly ok: true; readonly signer: CertificateSigner } | { readonly ok: false; readonly reason: string };
 
 /**
  * Whether the signature entry `signature` of `metadata` (one that carries a `cert`) makes its signer a
@@ -69,7 +76,8 @@ export function checkCertificateSigner(
     return { ok: false, reason: `its signature's cert: ${(e as Error).message}` };
   }
   // path building tries every carried certificate at every level: a crafted long list must not make it slow
-  if (chain.length > MAX_CARRIED) return { ok: false, reason: `its signature carries ${chain.length} certificates, more than the ${MAX_CARRIED} a chain may have` };
+  if (chain.length > MAX_CARRIED)
+    return { ok: false, reason: `its signature carries ${chain.length} certificates, more than the ${MAX_CARRIED} a chain may have` };
   const [leaf, ...carried] = chain as [X509Certificate, ...X509Certificate[]];
   const attributes = certificateAttributes(leaf);
   const identity = attributes.uris.length > 0 ? [...attributes.uris].sort().join(' ') : attributes.subject;
@@ -80,9 +88,16 @@ export function checkCertificateSigner(
     return { ok: false, reason: `the certificate of ${identity} has a key evident cannot use (${(e as Error).message})` };
   }
   if (key.keyid !== signature.keyid && signature.keyid !== '') {
-    return { ok: false, reason: `the signature's keyid ${signature.keyid.slice(0, 8)} is not that of its certificate's key (${key.keyid.slice(0, 8)}, ${identity})` };
+    return {
+      ok: false,
+      reason: `the signature's keyid ${signature.keyid.slice(0, 8)} is not that of its certificate's key (${key.keyid.slice(0, 8)}, ${identity})`,
+    };
   }
-  if (!metadata.signedBy(key)) return { ok: false, reason: `signature does not verify with the key of its certificate (${identity}): the link was altered or signed by another key` };
+  if (!metadata.signedBy(key))
+    return {
+      ok: false,
+      reason: `signature does not verify with the key of its certificate (${identity}): the link was altered or signed by another key`,
+    };
 
   let paths: X509Certificate[][];
   try {
@@ -91,8 +106,10 @@ export function checkCertificateSigner(
   } catch (e) {
     if (!(e instanceof X509ChainError)) throw e;
     const at = `certificates checked at ${iso(time)}`;
-    if (e.reason === 'UNKNOWN_AUTHORITY') return { ok: false, reason: `certificate of ${identity} does not chain to a trusted root (${e.message})` };
-    if (e.reason === 'CERT_EXPIRED' || e.reason === 'CERT_NOT_YET_VALID') return { ok: false, reason: `certificate of ${identity} is not valid: ${e.message} (${at})` };
+    if (e.reason === 'UNKNOWN_AUTHORITY')
+      return { ok: false, reason: `certificate of ${identity} does not chain to a trusted root (${e.message})` };
+    if (e.reason === 'CERT_EXPIRED' || e.reason === 'CERT_NOT_YET_VALID')
+      return { ok: false, reason: `certificate of ${identity} is not valid: ${e.message} (${at})` };
     return { ok: false, reason: `certificate of ${identity} does not chain to a trusted root: ${e.message}` };
   }
   const roots = [...new Set(paths.map((p) => cas.roots.find((r) => r.cert === p[p.length - 1])!.keyid))];

@@ -69,7 +69,9 @@ function describeMiss(miss: MatchMiss): string {
 
 /** The algorithm to show a difference with: sha256 when both have it, else the first that differs. */
 function firstDifference(found: HashDict, expected: HashDict): [string, string, string] {
-  const algs = [...new Set([...Object.keys(found), ...Object.keys(expected)])].sort((a, b) => (a === 'sha256' ? -1 : b === 'sha256' ? 1 : a < b ? -1 : 1));
+  const algs = [...new Set([...Object.keys(found), ...Object.keys(expected)])].sort((a, b) =>
+    a === 'sha256' ? -1 : b === 'sha256' ? 1 : a < b ? -1 : 1,
+  );
   for (const alg of algs) {
     if (found[alg] !== expected[alg]) return [alg, found[alg] ?? '(none)', expected[alg] ?? '(none)'];
   }

@@ -17,5 +17,12 @@ export interface IndexedLink extends Readonly<Omit<Link, 'materials' | 'products
 /** `link` with its dictionaries indexed, not copied. */
 export function indexedLink(link: Link): IndexedLink {
   const { _type, name, command, byproducts, environment } = link;
-  return { _type, name, command, byproducts, environment, artifacts: { materials: indexArtifacts(link.materials), products: indexArtifacts(link.products) } };
+  return {
+    _type,
+    name,
+    command,
+    byproducts,
+    environment,
+    artifacts: { materials: indexArtifacts(link.materials), products: indexArtifacts(link.products) },
+  };
 }

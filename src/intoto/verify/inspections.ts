@@ -80,7 +80,12 @@ export async function runInspections(ctx: VerifyContext, level: DeferredInspecti
           ok: false,
           step: shown,
           message: `${command} exited with ${code}${lastLine(byproducts.stderr)}`,
-          details: { run: inspection.run, returnValue: code, stdout: byproducts.stdout.slice(-4096), stderr: byproducts.stderr.slice(-4096) },
+          details: {
+            run: inspection.run,
+            returnValue: code,
+            stdout: byproducts.stdout.slice(-4096),
+            stderr: byproducts.stderr.slice(-4096),
+          },
         });
         return false;
       }
@@ -90,9 +95,21 @@ export async function runInspections(ctx: VerifyContext, level: DeferredInspecti
       await refuseEscapingSymlinks(cwd, 'inspection workspace');
       const products = await collectArtifacts(['.'], { basePath: cwd, followSymlinkDirs: false });
       links.set(inspection.name, { materials: indexArtifacts(materials), products: indexArtifacts(products) });
-      ctx.report.add({ id: 'inspection', ok: true, step: shown, message: `${command} ran and exited with 0`, details: { run: inspection.run } });
+      ctx.report.add({
+        id: 'inspection',
+        ok: true,
+        step: shown,
+        message: `${command} ran and exited with 0`,
+        details: { run: inspection.run },
+      });
     } catch (e) {
-      ctx.report.add({ id: 'inspection', ok: false, step: shown, message: `${command} failed: ${describeError(e)}`, details: { run: inspection.run } });
+      ctx.report.add({
+        id: 'inspection',
+        ok: false,
+        step: shown,
+        message: `${command} failed: ${describeError(e)}`,
+        details: { run: inspection.run },
+      });
       return false;
     }
   }

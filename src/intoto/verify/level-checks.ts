@@ -27,7 +27,12 @@ const stepOf = (level: Level) => (level.name !== undefined ? { step: level.name 
 const whatOf = (level: Level) => (level.name === undefined ? 'layout' : 'sublayout');
 
 /** Every given key (each counted once) must have signed; the reference's verify_layout_signatures. */
-export function checkLayoutSignatures(ctx: VerifyContext, metadata: SignedMetadata<Layout>, keys: readonly PublicKey[], level: Level): boolean {
+export function checkLayoutSignatures(
+  ctx: VerifyContext,
+  metadata: SignedMetadata<Layout>,
+  keys: readonly PublicKey[],
+  level: Level,
+): boolean {
   const unique = [...new Map(keys.map((k) => [k.keyid, k])).values()];
   const unsigned = unique.filter((k) => !metadata.signedBy(k)).map((k) => k.keyid);
   ctx.report.add({
@@ -70,7 +75,12 @@ export function checkNames(ctx: VerifyContext, layout: Layout, level: Level): bo
     // `..`, `.`, `/`, NUL and '' are refused; `a..b` is harmless (no path separator can follow it)
     const problem = nameProblem(item.name);
     if (problem !== undefined) {
-      ctx.report.add({ id: 'step-links', ok: false, ...stepOf(level), message: `unsafe step name ${JSON.stringify(item.name)}: ${problem}` });
+      ctx.report.add({
+        id: 'step-links',
+        ok: false,
+        ...stepOf(level),
+        message: `unsafe step name ${JSON.stringify(item.name)}: ${problem}`,
+      });
       return false;
     }
   }
@@ -118,7 +128,14 @@ export async function checkStepLinks(ctx: VerifyContext, layout: Layout, level: 
 
 function certificateDetails(signer: LinkSigner): Record<string, unknown> {
   const c = signer.certificate!;
-  return { identity: c.identity, subject: c.subject, keyid: signer.key.keyid, root: c.root, notAfter: c.notAfter.toISOString(), file: signer.file };
+  return {
+    identity: c.identity,
+    subject: c.subject,
+    keyid: signer.key.keyid,
+    root: c.root,
+    notAfter: c.notAfter.toISOString(),
+    file: signer.file,
+  };
 }
 
 /** Once per verification, before the first step that certificates may sign: the time they were checked at. */
@@ -152,14 +169,22 @@ export function checkCommandAlignment(ctx: VerifyContext, layout: Layout, links:
 }
 
 /** With a threshold above 1, all counted links must report the same materials and products. */
-export function checkThresholdAgreement(ctx: VerifyContext, layout: Layout, links: Map<string, IndexedLink[]>, found: StepLinkSets, level: Level): boolean {
+export function checkThresholdAgreement(
+  ctx: VerifyContext,
+  layout: Layout,
+  links: Map<string, IndexedLink[]>,
+  found: StepLinkSets,
+  level: Level,
+): boolean {
   let ok = true;
   for (const s of layout.steps) {
     // The reference compares only when the threshold is above 1 (and then keeps the first link anyway).
     if (s.threshold <= 1) continue;
     const list = links.get(s.name)!;
     const first = list[0]!.artifacts;
-    const odd = list.findIndex((l) => !sameArtifactSets(l.artifacts.materials, first.materials) || !sameArtifactSets(l.artifacts.products, first.products));
+    const odd = list.findIndex(
+      (l) => !sameArtifactSets(l.artifacts.materials, first.materials) || !sameArtifactSets(l.artifacts.products, first.products),
+    );
     const shown = [...found.get(s.name)!.signers.values()].map((x) => x.shown);
     ok = ok && odd === -1;
     ctx.report.add({
@@ -181,14 +206,25 @@ function rulesOf(tokens: readonly RuleTokens[], where: string): ArtifactRule[] {
 }
 
 /** Applies an item's material and product rules and reports each list as one check. */
-export function checkItemRules(ctx: VerifyContext, shownName: string, item: Step | Inspection, links: ReadonlyMap<string, LinkArtifacts>): boolean {
+export function checkItemRules(
+  ctx: VerifyContext,
+  shownName: string,
+  item: Step | Inspection,
+  links: ReadonlyMap<string, LinkArtifacts>,
+): boolean {
   let ok = true;
   ctx.progress(`applying the rules of ${shownName}`);
   for (const type of ['materials', 'products'] as const) {
     const rules = rulesOf(type === 'materials' ? item.expected_materials : item.expected_products, `${item.name}.expected_${type}`);
     const result = applyArtifactRules({ item: item.name, type, rules, links });
     ok = ok && result.failure === undefined;
-    ctx.report.add({ id: 'rules', ok: result.failure === undefined, step: shownName, message: describeRules(result), details: failureDetails(result) });
+    ctx.report.add({
+      id: 'rules',
+      ok: result.failure === undefined,
+      step: shownName,
+      message: describeRules(result),
+      details: failureDetails(result),
+    });
   }
   return ok;
 }

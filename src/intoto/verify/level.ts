@@ -55,7 +55,12 @@ export type { Level };
  * Inspections are queued on the context, not run. Returns the link summarizing the level (the first
  * step's materials, the last step's products), or undefined when its links could not be established.
  */
-export async function verifyLevel(ctx: VerifyContext, metadata: SignedMetadata<Layout>, keys: readonly PublicKey[], level: Level): Promise<IndexedLink | undefined> {
+export async function verifyLevel(
+  ctx: VerifyContext,
+  metadata: SignedMetadata<Layout>,
+  keys: readonly PublicKey[],
+  level: Level,
+): Promise<IndexedLink | undefined> {
   const layout = metadata.signed;
   if (!checkLayoutSignatures(ctx, metadata, keys, level)) return undefined;
   checkExpiration(ctx, layout, level);
@@ -113,7 +118,14 @@ async function verifySublayouts(ctx: VerifyContext, found: StepLinkSets, level: 
 /** The reference's get_summary_link: what a sublayout hands up to the step it stands for. */
 function summarize(layout: Layout, reduced: Map<string, IndexedLink>, name: string): IndexedLink {
   if (layout.steps.length === 0) {
-    return { _type: 'link', name: '', command: [], byproducts: {}, environment: {}, artifacts: { materials: indexArtifacts({}), products: indexArtifacts({}) } };
+    return {
+      _type: 'link',
+      name: '',
+      command: [],
+      byproducts: {},
+      environment: {},
+      artifacts: { materials: indexArtifacts({}), products: indexArtifacts({}) },
+    };
   }
   const first = reduced.get(layout.steps[0]!.name)!;
   const last = reduced.get(layout.steps[layout.steps.length - 1]!.name)!;

@@ -1,6 +1,13 @@
 import type { PublicKey } from '../../crypto/keys.js';
 import { parseStrictJson } from '../../util/strict-json.js';
-import { parseMetadata, primeSignableBytes, signedOf, verifyMetadataSignature, verifySignedBytes, type MetadataFile } from '../models/metablock.js';
+import {
+  parseMetadata,
+  primeSignableBytes,
+  signedOf,
+  verifyMetadataSignature,
+  verifySignedBytes,
+  type MetadataFile,
+} from '../models/metablock.js';
 import { LINK_FIELDS } from '../models/link.js';
 import { canonicalizeMetadataInPlace, type CanonicalMetadata } from '../models/link-spans.js';
 import type { Layout, Link, Signature } from '../models/types.js';
@@ -108,7 +115,11 @@ function readPackedLink(canonical: CanonicalMetadata, file: string | undefined):
   if (materials === undefined || products === undefined) return undefined;
   // each list becomes {} in the text that is parsed (materials comes first: keys ascend)
   const rest =
-    bytes.toString('utf8', 0, materials.start) + '{}' + bytes.toString('utf8', materials.end, products.start) + '{}' + bytes.toString('utf8', products.end);
+    bytes.toString('utf8', 0, materials.start) +
+    '{}' +
+    bytes.toString('utf8', materials.end, products.start) +
+    '{}' +
+    bytes.toString('utf8', products.end);
   const value = JSON.parse(rest) as unknown;
   // validation fills in no defaults for a complete link, so its canonical bytes are those of the text
   if (!isCompleteLink((value as { signed?: unknown }).signed)) return undefined;

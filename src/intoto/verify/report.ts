@@ -32,7 +32,10 @@ export class ReportBuilder {
  * ✗ build: materials: MATCH src/* WITH PRODUCTS FROM code: src/main.c sha256 9f2c… ≠ code's 41aa…
  */
 export function formatReport(report: VerificationReport): string {
-  const lines = report.checks.flatMap((c) => [`${mark(c)} ${c.step !== undefined ? `${c.step}: ` : ''}${oneLine(c.message)}`, ...inspectionOutput(c)]);
+  const lines = report.checks.flatMap((c) => [
+    `${mark(c)} ${c.step !== undefined ? `${c.step}: ` : ''}${oneLine(c.message)}`,
+    ...inspectionOutput(c),
+  ]);
   lines.push(report.ok ? 'PASSED: the product followed its layout' : 'FAILED: the product is not trusted');
   return `${lines.join('\n')}\n`;
 }

@@ -50,7 +50,10 @@ export function folderSource(dir: string, maxBytes: number): LinkSource {
     async list(sub) {
       try {
         const entries = await readdir(join(dir, sub), { withFileTypes: true });
-        return entries.filter((e) => !e.isDirectory()).map((e) => e.name).sort();
+        return entries
+          .filter((e) => !e.isDirectory())
+          .map((e) => e.name)
+          .sort();
       } catch {
         // a missing or unreadable folder holds no links, as a glob over it finds none
         return [];

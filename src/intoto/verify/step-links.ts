@@ -41,7 +41,8 @@ export interface LoadOptions {
   readonly time: Date;
 }
 
-type Loaded = { readonly ok: true; readonly metadata: LoadedMetadata } | { readonly ok: false; readonly fatal: boolean; readonly reason: string };
+type Loaded =
+  { readonly ok: true; readonly metadata: LoadedMetadata } | { readonly ok: false; readonly fatal: boolean; readonly reason: string };
 
 /**
  * Loads the links of `step`. For static keys, as the reference's `load_links_for_layout` and
@@ -142,7 +143,9 @@ async function loadCertificateLinks(
     return;
   }
   const prefix = `${step.name}.`;
-  const names = (await source.list(dir)).filter((n) => n.startsWith(prefix) && n.endsWith('.link') && n.length >= prefix.length + '.link'.length);
+  const names = (await source.list(dir)).filter(
+    (n) => n.startsWith(prefix) && n.endsWith('.link') && n.length >= prefix.length + '.link'.length,
+  );
   for (const name of names) {
     const path = within(dir, name);
     const shown = source.describe(path);
@@ -159,11 +162,17 @@ async function loadCertificateLinks(
       if (readByKey.has(path)) continue;
       const keyids = [...new Set(metadata.signatures.map((s) => s.keyid.slice(0, 8)))];
       const by = keyids.length > 0 ? `key ${keyids.join(', ')}` : 'nobody';
-      result.ignored.push({ file: shown, reason: `is signed by ${by} without a certificate; ${step.name} requires a signer identity (${wanted(step)})` });
+      result.ignored.push({
+        file: shown,
+        reason: `is signed by ${by} without a certificate; ${step.name} requires a signer identity (${wanted(step)})`,
+      });
       continue;
     }
     if (metadata.signed._type !== 'link') {
-      result.ignored.push({ file: shown, reason: 'is a sublayout signed by a certificate; a sublayout must be signed by a functionary key of the layout' });
+      result.ignored.push({
+        file: shown,
+        reason: 'is a sublayout signed by a certificate; a sublayout must be signed by a functionary key of the layout',
+      });
       continue;
     }
     if (metadata.signed.name !== step.name) {
@@ -172,7 +181,10 @@ async function loadCertificateLinks(
     }
     const examined = certificateSignaturesToExamine(withCert);
     if (examined.length < withCert.length) {
-      result.ignored.push({ file: shown, reason: `carries ${withCert.length} signatures with certificates; only the first ${examined.length} distinct ones are examined` });
+      result.ignored.push({
+        file: shown,
+        reason: `carries ${withCert.length} signatures with certificates; only the first ${examined.length} distinct ones are examined`,
+      });
     }
     for (const signature of examined) {
       // a functionary key that also has a certificate is one signer, already counted by its keyid
@@ -223,7 +235,13 @@ function certificateSignaturesToExamine<T extends { keyid: string; cert: string 
 
 /** What the step's constraints ask for, in a few words: the URIs (SPIFFE IDs) they name, else the common names. */
 function wanted(step: Step): string {
-  const names = (step.cert_constraints ?? []).map((c) => (c.uris.length > 0 && !(c.uris.length === 1 && c.uris[0] === '*') ? c.uris.join(' ') : c.common_name === '*' ? 'any certificate of its roots' : `CN=${c.common_name}`));
+  const names = (step.cert_constraints ?? []).map((c) =>
+    c.uris.length > 0 && !(c.uris.length === 1 && c.uris[0] === '*')
+      ? c.uris.join(' ')
+      : c.common_name === '*'
+        ? 'any certificate of its roots'
+        : `CN=${c.common_name}`,
+  );
   return [...new Set(names)].join(' or ');
 }
 
@@ -238,7 +256,11 @@ async function load(source: LinkSource, path: string, maxLinkBytes: number): Pro
     case 'not-regular':
       return { ok: false, fatal: false, reason: read.problem };
     case 'too-large':
-      return { ok: false, fatal: true, reason: `is ${read.size} bytes, over the ${maxLinkBytes}-byte limit for link files (raise it with --max-link-size)` };
+      return {
+        ok: false,
+        fatal: true,
+        reason: `is ${read.size} bytes, over the ${maxLinkBytes}-byte limit for link files (raise it with --max-link-size)`,
+      };
     case 'malformed':
       return { ok: false, fatal: true, reason: read.reason };
   }

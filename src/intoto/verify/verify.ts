@@ -34,21 +34,31 @@ export async function verify(options: VerifyOptions): Promise<VerificationReport
   if (options.layoutKeys.length === 0) throw new EvidentError('BAD_USAGE', 'verifying a layout needs at least one layout key');
   if (options.linkDir !== undefined && options.links !== undefined) throw new EvidentError('BAD_USAGE', 'give linkDir or links, not both');
   const maxLinkBytes = options.maxLinkBytes ?? DEFAULT_MAX_LINK_BYTES;
-  if (!Number.isSafeInteger(maxLinkBytes) || maxLinkBytes < 1) throw new EvidentError('BAD_USAGE', `maxLinkBytes must be a positive integer, not ${maxLinkBytes}`);
+  if (!Number.isSafeInteger(maxLinkBytes) || maxLinkBytes < 1)
+    throw new EvidentError('BAD_USAGE', `maxLinkBytes must be a positive integer, not ${maxLinkBytes}`);
   const timeoutMs = options.inspectionTimeoutMs ?? DEFAULT_INSPECTION_TIMEOUT_MS;
   if (!(timeoutMs > 0)) throw new EvidentError('BAD_USAGE', `inspectionTimeoutMs must be positive, not ${timeoutMs}`);
   const clock = new Date();
   const now = options.verifyTime ?? clock;
   if (Number.isNaN(now.getTime())) throw new EvidentError('BAD_USAGE', 'verifyTime is not a valid date');
-  if (options.layoutTime !== undefined && Number.isNaN(options.layoutTime.getTime())) throw new EvidentError('BAD_USAGE', 'layoutTime is not a valid date');
+  if (options.layoutTime !== undefined && Number.isNaN(options.layoutTime.getTime()))
+    throw new EvidentError('BAD_USAGE', 'layoutTime is not a valid date');
 
   const root = loadRootLayout(options.layout, options.layoutFile);
   const workDir = options.workDir ?? process.cwd();
-  const source = options.links !== undefined ? memorySource(options.links, maxLinkBytes) : folderSource(options.linkDir ?? workDir, maxLinkBytes);
+  const source =
+    options.links !== undefined ? memorySource(options.links, maxLinkBytes) : folderSource(options.linkDir ?? workDir, maxLinkBytes);
   const report = new ReportBuilder();
   const progress = options.onProgress ?? (() => {});
   const ctx: VerifyContext = {
-    source, report, now, timeGiven: options.verifyTime !== undefined, layoutClock: layoutClockOf(options, clock), maxLinkBytes, deferred: [], progress,
+    source,
+    report,
+    now,
+    timeGiven: options.verifyTime !== undefined,
+    layoutClock: layoutClockOf(options, clock),
+    maxLinkBytes,
+    deferred: [],
+    progress,
   };
 
   await verifyLevel(ctx, root, options.layoutKeys, { dir: '', prefix: '' });
@@ -62,7 +72,8 @@ export async function verify(options: VerifyOptions): Promise<VerificationReport
  */
 function layoutClockOf(options: VerifyOptions, clock: Date): LayoutClock {
   if (options.layoutTime !== undefined) return { time: options.layoutTime, source: 'layout-time' };
-  if (options.verifyTime !== undefined && options.verifyTime.getTime() > clock.getTime()) return { time: options.verifyTime, source: 'verify-time' };
+  if (options.verifyTime !== undefined && options.verifyTime.getTime() > clock.getTime())
+    return { time: options.verifyTime, source: 'verify-time' };
   return { time: clock, source: 'current-time' };
 }
 

@@ -45,7 +45,8 @@ export class X509BundleSet extends BundleSet<X509Bundle> implements X509BundleSo
 
   getX509BundleForTrustDomain(td: TrustDomain): X509Bundle {
     const b = this.get(td);
-    if (b === undefined) throw new BundleError('x509bundle', 'NOT_FOUND', `no X.509 bundle for trust domain "${td}"`, { code: NOT_TRUSTED });
+    if (b === undefined)
+      throw new BundleError('x509bundle', 'NOT_FOUND', `no X.509 bundle for trust domain "${td}"`, { code: NOT_TRUSTED });
     return b;
   }
 }

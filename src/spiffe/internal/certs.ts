@@ -46,7 +46,9 @@ function splitDer(buf: Buffer, module: SpiffeModule): Buffer[] {
     try {
       raw = new NodeX509Certificate(rest).raw;
     } catch (e) {
-      throw new SpiffeError(module, 'BAD_CERTIFICATE', `unable to parse certificate #${out.length + 1}: truncated or malformed DER`, { cause: e });
+      throw new SpiffeError(module, 'BAD_CERTIFICATE', `unable to parse certificate #${out.length + 1}: truncated or malformed DER`, {
+        cause: e,
+      });
     }
     // OpenSSL keeps the bytes it read; if they are not a prefix of the input, the input was not plain DER.
     if (raw.length === 0 || !rest.subarray(0, raw.length).equals(raw)) {

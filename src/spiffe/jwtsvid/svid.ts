@@ -75,7 +75,11 @@ export class JwtSvid {
   }
 
   /** Parses without checking the signature (the token came from the Workload API); claims still checked. */
-  static parseInsecure(token: string, audience: string | readonly string[], options: JwtSvidValidateOptions & { hint?: string } = {}): JwtSvid {
+  static parseInsecure(
+    token: string,
+    audience: string | readonly string[],
+    options: JwtSvidValidateOptions & { hint?: string } = {},
+  ): JwtSvid {
     decodeHeader(token);
     const { id, payload } = decodeClaims(token);
     return JwtSvid.checkClaims(token, id, payload, audience, options, options.hint ?? '');
@@ -103,7 +107,9 @@ export class JwtSvid {
     if (wanted.length === 0) throw new JwtSvidError('MISSING_AUDIENCE', 'an expected audience is required', { code: 'BAD_INPUT' });
     const missing = wanted.filter((a) => !aud.includes(a));
     if (missing.length > 0) {
-      throw new JwtSvidError('AUDIENCE_MISMATCH', `expected audience in ${JSON.stringify(wanted)} (audience=${JSON.stringify(aud)})`, { code: NOT_TRUSTED });
+      throw new JwtSvidError('AUDIENCE_MISMATCH', `expected audience in ${JSON.stringify(wanted)} (audience=${JSON.stringify(aud)})`, {
+        code: NOT_TRUSTED,
+      });
     }
     return new JwtSvid(id, aud, new Date(payload.exp * 1000), Object.freeze({ ...payload }), token, hint);
   }
@@ -128,7 +134,9 @@ function decodeHeader(token: string): ProtectedHeaderParameters {
     throw new JwtSvidError('MISSING_KID', 'token header missing key id', { code: NOT_TRUSTED });
   }
   if (header.typ !== undefined && header.typ !== 'JWT' && header.typ !== 'JOSE') {
-    throw new JwtSvidError('BAD_TYP', `token header type not equal to either JWT or JOSE (typ=${String(header.typ)})`, { code: NOT_TRUSTED });
+    throw new JwtSvidError('BAD_TYP', `token header type not equal to either JWT or JOSE (typ=${String(header.typ)})`, {
+      code: NOT_TRUSTED,
+    });
   }
   return header;
 }

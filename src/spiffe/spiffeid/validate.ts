@@ -41,10 +41,7 @@ export function validateSegment(segment: string): void {
   rejectUriExtras(segment);
   for (const c of segment) {
     if (!PATH_CHAR.test(c)) {
-      throw new SpiffeIdError(
-        'BAD_PATH_CHAR',
-        'path segment characters are limited to letters, numbers, dots, dashes, and underscores',
-      );
+      throw new SpiffeIdError('BAD_PATH_CHAR', 'path segment characters are limited to letters, numbers, dots, dashes, and underscores');
     }
   }
 }

@@ -130,7 +130,9 @@ export class WorkloadApiClient {
       throw new WorkloadApiError('INVALID_ARGUMENT', 'an audience is required to fetch a JWT-SVID', { code: 'BAD_INPUT' });
     }
     const spiffeId = params.spiffeId === undefined ? '' : SpiffeId.parse(params.spiffeId.toString()).toString();
-    const res = await this.unary<JWTSVIDResponseMessage>('FetchJWTSVID', (md, o, cb) => this.raw.FetchJWTSVID({ audience, spiffe_id: spiffeId }, md, o, cb));
+    const res = await this.unary<JWTSVIDResponseMessage>('FetchJWTSVID', (md, o, cb) =>
+      this.raw.FetchJWTSVID({ audience, spiffe_id: spiffeId }, md, o, cb),
+    );
     if (res.svids.length === 0) throw badResponse('JWT-SVID response', new Error('no SVIDs in response'));
     return res.svids.map((s, i) => {
       try {
@@ -144,8 +146,11 @@ export class WorkloadApiClient {
 
   /** Asks the agent to validate `token` for `audience`; returns the SVID (its ID and claims). */
   async validateJWTSVID(token: string, audience: string): Promise<JwtSvid> {
-    if (audience === '') throw new WorkloadApiError('INVALID_ARGUMENT', 'an audience is required to validate a JWT-SVID', { code: 'BAD_INPUT' });
-    const res = await this.unary<ValidateJWTSVIDResponseMessage>('ValidateJWTSVID', (md, o, cb) => this.raw.ValidateJWTSVID({ audience, svid: token }, md, o, cb));
+    if (audience === '')
+      throw new WorkloadApiError('INVALID_ARGUMENT', 'an audience is required to validate a JWT-SVID', { code: 'BAD_INPUT' });
+    const res = await this.unary<ValidateJWTSVIDResponseMessage>('ValidateJWTSVID', (md, o, cb) =>
+      this.raw.ValidateJWTSVID({ audience, svid: token }, md, o, cb),
+    );
     let svid: JwtSvid;
     try {
       svid = JwtSvid.parseInsecure(token, audience);
@@ -162,7 +167,10 @@ export class WorkloadApiClient {
     return { deadline: Date.now() + this.timeoutMs };
   }
 
-  private unary<Res>(rpc: string, call: (md: Metadata, o: CallOptions, cb: (err: ServiceError | null, res?: Res) => void) => void): Promise<Res> {
+  private unary<Res>(
+    rpc: string,
+    call: (md: Metadata, o: CallOptions, cb: (err: ServiceError | null, res?: Res) => void) => void,
+  ): Promise<Res> {
     return new Promise<Res>((resolve, reject) => {
       call(header(), this.deadline(), (err, res) => {
         if (err) reject(fromGrpcError(err, rpc, this.address.original));
@@ -201,10 +209,16 @@ export function pickSvid<S extends { id: SpiffeId; hint: string }>(svids: readon
   const wantedId = pick.spiffeId === undefined ? undefined : SpiffeId.parse(pick.spiffeId.toString());
   const found = svids.find((s) => (wantedId === undefined || s.id.equals(wantedId)) && (pick.hint === undefined || s.hint === pick.hint));
   if (found === undefined) {
-    const what = [wantedId ? `SPIFFE ID "${wantedId}"` : '', pick.hint !== undefined ? `hint "${pick.hint}"` : ''].filter(Boolean).join(' and ');
-    throw new WorkloadApiError('NO_SVID', `no SVID with ${what || 'any identity'} among ${svids.map((s) => s.id.toString()).join(', ') || 'none'}`, {
-      code: 'NOT_FOUND',
-    });
+    const what = [wantedId ? `SPIFFE ID "${wantedId}"` : '', pick.hint !== undefined ? `hint "${pick.hint}"` : '']
+      .filter(Boolean)
+      .join(' and ');
+    throw new WorkloadApiError(
+      'NO_SVID',
+      `no SVID with ${what || 'any identity'} among ${svids.map((s) => s.id.toString()).join(', ') || 'none'}`,
+      {
+        code: 'NOT_FOUND',
+      },
+    );
   }
   return found;
 }
@@ -222,7 +236,9 @@ export async function fetchX509Bundles(options: ClientOptions = {}): Promise<X50
   return withClient(options, (c) => c.fetchX509Bundles());
 }
 
-export async function fetchJWTSVID(options: ClientOptions & { audience: string | readonly string[]; spiffeId?: SpiffeId | string }): Promise<JwtSvid> {
+export async function fetchJWTSVID(
+  options: ClientOptions & { audience: string | readonly string[]; spiffeId?: SpiffeId | string },
+): Promise<JwtSvid> {
   return withClient(options, (c) => c.fetchJWTSVID(options));
 }
 

@@ -3,14 +3,7 @@ import { SpiffeError } from '../errors.js';
 import type { EvidentErrorCode } from '../../errors.js';
 
 export type WorkloadApiErrorReason =
-  | 'BAD_ADDRESS'
-  | 'UNAVAILABLE'
-  | 'PERMISSION_DENIED'
-  | 'INVALID_ARGUMENT'
-  | 'RPC_FAILED'
-  | 'BAD_RESPONSE'
-  | 'NO_SVID'
-  | 'CANCELLED';
+  'BAD_ADDRESS' | 'UNAVAILABLE' | 'PERMISSION_DENIED' | 'INVALID_ARGUMENT' | 'RPC_FAILED' | 'BAD_RESPONSE' | 'NO_SVID' | 'CANCELLED';
 
 /**
  * Workload API failures. Codes follow the SPIFFE Workload API standard and docs/ARCHITECTURE.md: an unreachable agent (Unavailable, missing
@@ -21,7 +14,11 @@ export class WorkloadApiError extends SpiffeError<WorkloadApiErrorReason> {
   /** The gRPC status, when the error came from one. */
   readonly grpcCode: status | undefined;
 
-  constructor(reason: WorkloadApiErrorReason, message: string, options: { code?: EvidentErrorCode; cause?: unknown; grpcCode?: status } = {}) {
+  constructor(
+    reason: WorkloadApiErrorReason,
+    message: string,
+    options: { code?: EvidentErrorCode; cause?: unknown; grpcCode?: status } = {},
+  ) {
     super('workloadapi', reason, message, { code: options.code ?? 'ENVIRONMENT', cause: options.cause });
     this.grpcCode = options.grpcCode;
   }
@@ -42,9 +39,15 @@ export function fromGrpcError(e: unknown, rpc: string, address: string): Workloa
     case status.UNAVAILABLE:
       return new WorkloadApiError('UNAVAILABLE', `cannot reach the Workload API at ${address}: ${details}`, { cause: e, grpcCode: e.code });
     case status.DEADLINE_EXCEEDED:
-      return new WorkloadApiError('UNAVAILABLE', `no answer from the Workload API at ${address} in time (${rpc})`, { cause: e, grpcCode: e.code });
+      return new WorkloadApiError('UNAVAILABLE', `no answer from the Workload API at ${address} in time (${rpc})`, {
+        cause: e,
+        grpcCode: e.code,
+      });
     case status.PERMISSION_DENIED:
-      return new WorkloadApiError('PERMISSION_DENIED', `no identity issued to this process (${rpc}: ${details})`, { cause: e, grpcCode: e.code });
+      return new WorkloadApiError('PERMISSION_DENIED', `no identity issued to this process (${rpc}: ${details})`, {
+        cause: e,
+        grpcCode: e.code,
+      });
     case status.INVALID_ARGUMENT:
       return new WorkloadApiError('INVALID_ARGUMENT', `${rpc}: ${details}`, { code: 'BAD_INPUT', cause: e, grpcCode: e.code });
     case status.CANCELLED:

@@ -23,7 +23,15 @@ export function workloadProtoPath(): string {
 }
 
 /** Field names as written in the standard (keepCase), bytes as Buffers, defaults filled in. */
-export const LOADER_OPTIONS: Options = { keepCase: true, longs: String, enums: String, bytes: Buffer, defaults: true, arrays: true, objects: true };
+export const LOADER_OPTIONS: Options = {
+  keepCase: true,
+  longs: String,
+  enums: String,
+  bytes: Buffer,
+  defaults: true,
+  arrays: true,
+  objects: true,
+};
 
 let cached: GrpcObject | undefined;
 

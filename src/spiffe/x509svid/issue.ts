@@ -158,7 +158,11 @@ export class PreparedIssuer {
     const extensions = this.extensions(f, spki);
     if (extensions.length > 0) tbs.extensions = new asn1.Extensions(extensions);
     const signature = sign(this.scheme.digest, new Uint8Array(AsnConvert.serialize(tbs)), this.scheme.key);
-    const cert = new asn1.Certificate({ tbsCertificate: tbs, signatureAlgorithm: this.scheme.algorithm, signatureValue: arrayBuffer(signature) });
+    const cert = new asn1.Certificate({
+      tbsCertificate: tbs,
+      signatureAlgorithm: this.scheme.algorithm,
+      signatureValue: arrayBuffer(signature),
+    });
     return { der: Buffer.from(AsnConvert.serialize(cert)), serialNumber: serial.toString('hex').replace(/^00(?=[89a-f])/, '') };
   }
 
@@ -170,7 +174,8 @@ export class PreparedIssuer {
   /** In the order X509CertificateGenerator users wrote them: BC, KU, EKU, SAN, SKI, AKID. */
   private extensions(f: CertificateFields, spki: asn1.SubjectPublicKeyInfo): asn1.Extension[] {
     const out: asn1.Extension[] = [];
-    if (f.ca !== undefined) out.push(constantExtension(`bc:${f.ca}:${f.pathLength}`, () => new BasicConstraintsExtension(f.ca === true, f.pathLength, true)));
+    if (f.ca !== undefined)
+      out.push(constantExtension(`bc:${f.ca}:${f.pathLength}`, () => new BasicConstraintsExtension(f.ca === true, f.pathLength, true)));
     if (f.keyUsages !== undefined) out.push(constantExtension(`ku:${f.keyUsages}`, () => new KeyUsagesExtension(f.keyUsages!, true)));
     if (f.extKeyUsages !== undefined) {
       const usages = [...f.extKeyUsages];
@@ -178,13 +183,15 @@ export class PreparedIssuer {
     }
     if ((f.uris?.length ?? 0) + (f.dnsNames?.length ?? 0) > 0) out.push(subjectAltName(f.uris ?? [], f.dnsNames ?? []));
     const ownKeyId = f.subjectKeyIdentifier !== false || this.issuerKeyId === undefined ? keyIdentifier(spki) : undefined;
-    if (f.subjectKeyIdentifier !== false) out.push(asnExtension(new SubjectKeyIdentifierExtension(Buffer.from(ownKeyId!).toString('hex'), false)));
+    if (f.subjectKeyIdentifier !== false)
+      out.push(asnExtension(new SubjectKeyIdentifierExtension(Buffer.from(ownKeyId!).toString('hex'), false)));
     if (f.authorityKeyIdentifier !== false) out.push(this.authorityKeyIdentifier(ownKeyId));
     return out;
   }
 
   private authorityKeyIdentifier(ownKeyId: ArrayBuffer | undefined): asn1.Extension {
-    if (this.issuerKeyId === undefined) return asnExtension(new AuthorityKeyIdentifierExtension(Buffer.from(ownKeyId!).toString('hex'), false));
+    if (this.issuerKeyId === undefined)
+      return asnExtension(new AuthorityKeyIdentifierExtension(Buffer.from(ownKeyId!).toString('hex'), false));
     this.akid ??= asnExtension(new AuthorityKeyIdentifierExtension(Buffer.from(this.issuerKeyId).toString('hex'), false));
     return this.akid;
   }
@@ -225,7 +232,11 @@ function signatureScheme(privateKey: AnyKey): SignatureScheme {
       throw new X509SvidError('BAD_KEY', `unsupported key type ${key.asymmetricKeyType ?? '?'}`);
   }
   // node:crypto writes ECDSA signatures DER-encoded by default: the form X.509 carries them in
-  return { key, digest: web.hash === undefined ? null : web.hash.replace('-', '').toLowerCase(), algorithm: new AlgorithmProvider().toAsnAlgorithm(web) };
+  return {
+    key,
+    digest: web.hash === undefined ? null : web.hash.replace('-', '').toLowerCase(),
+    algorithm: new AlgorithmProvider().toAsnAlgorithm(web),
+  };
 }
 
 function subjectPublicKeyInfo(key: CertifiedKey): asn1.SubjectPublicKeyInfo {

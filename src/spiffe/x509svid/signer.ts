@@ -19,7 +19,12 @@ export function svidSigner(svid: X509Svid, now?: () => Date): CertificateSigner 
  * a valid SVID for that ID now, and the leaf's key verifies the signature. Accepts a preliminary link
  * signed before the workload's SVID rotated.
  */
-export function signedBySpiffeId(signature: { sig: string; cert?: string }, signedBytes: Uint8Array, id: SpiffeId, bundles: X509BundleSource): boolean {
+export function signedBySpiffeId(
+  signature: { sig: string; cert?: string },
+  signedBytes: Uint8Array,
+  id: SpiffeId,
+  bundles: X509BundleSource,
+): boolean {
   if (signature.cert === undefined) return false;
   try {
     const chain = parseCertificates(signature.cert, 'x509svid');

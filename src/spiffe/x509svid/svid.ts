@@ -51,7 +51,8 @@ export class X509Svid implements X509SvidSource {
       certs = parseCertificates(certificates, 'x509svid');
       key = parsePkcs8(privateKey, 'x509svid');
     } catch (e) {
-      if (e instanceof SpiffeError) throw new X509SvidError(e.reason as 'BAD_CERTIFICATE', e.message.replace(/^x509svid: /, ''), { cause: e });
+      if (e instanceof SpiffeError)
+        throw new X509SvidError(e.reason as 'BAD_CERTIFICATE', e.message.replace(/^x509svid: /, ''), { cause: e });
       throw e;
     }
     return X509Svid.fromParts(certs, key, options);

@@ -28,7 +28,11 @@ export interface VerifyResult {
  * @example
  * const { id } = verify(svid.certificates, bundleSet, { time: new Date() });
  */
-export function verify(chain: readonly X509Certificate[] | X509Svid, bundleSource: X509BundleSource, options: VerifyOptions = {}): VerifyResult {
+export function verify(
+  chain: readonly X509Certificate[] | X509Svid,
+  bundleSource: X509BundleSource,
+  options: VerifyOptions = {},
+): VerifyResult {
   const certs = chain instanceof X509Svid ? chain.certificates : chain;
   const time = options.time ?? new Date();
   const [leaf, ...intermediates] = certs;
@@ -53,7 +57,12 @@ function rootsFor(id: SpiffeId, bundleSource: X509BundleSource): readonly X509Ce
 }
 
 /** The path building is generic X.509 (crypto/x509); its refusals are reported as this module's. */
-function buildChains(leaf: X509Certificate, intermediates: readonly X509Certificate[], roots: readonly X509Certificate[], time: Date): X509Certificate[][] {
+function buildChains(
+  leaf: X509Certificate,
+  intermediates: readonly X509Certificate[],
+  roots: readonly X509Certificate[],
+  time: Date,
+): X509Certificate[][] {
   try {
     return verifyCertificateChain(leaf, { intermediates, roots, time });
   } catch (e) {

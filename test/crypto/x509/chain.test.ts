@@ -28,7 +28,10 @@ describe('verifyCertificateChain', () => {
     const root = await makeRoot('corp');
     const inter = await makeIntermediate(root, 'ci');
     const deep = await makeCert({ issuer: inter });
-    assert.throws(() => verifyCertificateChain(deep.cert, { roots: [root.cert], time: T0 }), reason('UNKNOWN_AUTHORITY', /unknown authority/));
+    assert.throws(
+      () => verifyCertificateChain(deep.cert, { roots: [root.cert], time: T0 }),
+      reason('UNKNOWN_AUTHORITY', /unknown authority/),
+    );
   });
 
   it('refuses another CA, even one with the same name', async () => {
@@ -53,17 +56,29 @@ describe('verifyCertificateChain', () => {
     const leaf = await makeCert({ issuer: inter, notAfter: new Date(T0.getTime() + 60_000) });
     const opts = { intermediates: [inter.cert], roots: [root.cert] };
     verifyCertificateChain(leaf.cert, { ...opts, time: T0 });
-    assert.throws(() => verifyCertificateChain(leaf.cert, { ...opts, time: new Date(T0.getTime() + 61_000) }), reason('CERT_EXPIRED', /^leaf certificate expired at /));
-    assert.throws(() => verifyCertificateChain(leaf.cert, { ...opts, time: new Date(T0.getTime() - 2 * 3600_000) }), reason('CERT_NOT_YET_VALID'));
+    assert.throws(
+      () => verifyCertificateChain(leaf.cert, { ...opts, time: new Date(T0.getTime() + 61_000) }),
+      reason('CERT_EXPIRED', /^leaf certificate expired at /),
+    );
+    assert.throws(
+      () => verifyCertificateChain(leaf.cert, { ...opts, time: new Date(T0.getTime() - 2 * 3600_000) }),
+      reason('CERT_NOT_YET_VALID'),
+    );
 
     const shortInter = await makeIntermediate(root, 'ci', { notAfter: new Date(T0.getTime() + 1000) });
     const leaf2 = await makeCert({ issuer: shortInter });
     const later = new Date(T0.getTime() + 2000);
-    assert.throws(() => verifyCertificateChain(leaf2.cert, { intermediates: [shortInter.cert], roots: [root.cert], time: later }), reason('CERT_EXPIRED', /^intermediate .* expired/));
+    assert.throws(
+      () => verifyCertificateChain(leaf2.cert, { intermediates: [shortInter.cert], roots: [root.cert], time: later }),
+      reason('CERT_EXPIRED', /^intermediate .* expired/),
+    );
 
     const shortRoot = await makeRoot('corp', { notAfter: new Date(T0.getTime() + 1000) });
     const leaf3 = await makeCert({ issuer: shortRoot, notAfter: new Date(T0.getTime() + 5000) });
-    assert.throws(() => verifyCertificateChain(leaf3.cert, { roots: [shortRoot.cert], time: later }), reason('CERT_EXPIRED', /^root .* expired/));
+    assert.throws(
+      () => verifyCertificateChain(leaf3.cert, { roots: [shortRoot.cert], time: later }),
+      reason('CERT_EXPIRED', /^root .* expired/),
+    );
   });
 
   it('an intermediate must be a CA, and path lengths hold', async () => {
@@ -75,7 +90,10 @@ describe('verifyCertificateChain', () => {
     const tight = await makeRoot('tight', { pathLength: 0 });
     const i1 = await makeIntermediate(tight, 'i1');
     const leaf2 = await makeCert({ issuer: i1 });
-    assert.throws(() => verifyCertificateChain(leaf2.cert, { intermediates: [i1.cert], roots: [tight.cert], time: T0 }), reason('PATH_LEN_EXCEEDED'));
+    assert.throws(
+      () => verifyCertificateChain(leaf2.cert, { intermediates: [i1.cert], roots: [tight.cert], time: T0 }),
+      reason('PATH_LEN_EXCEEDED'),
+    );
     const direct = await makeCert({ issuer: tight });
     assert.equal(verifyCertificateChain(direct.cert, { roots: [tight.cert], time: T0 }).length, 1);
   });
@@ -106,7 +124,13 @@ describe('certificateAttributes and parseCertificatesPem', () => {
   });
 
   it('refuses text without a certificate, and a broken one', () => {
-    assert.throws(() => parseCertificatesPem('hello'), (e: unknown) => e instanceof X509ChainError && e.reason === 'BAD_CERTIFICATE' && e.code === 'BAD_INPUT');
-    assert.throws(() => parseCertificatesPem('-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n'), /certificate #1 cannot be parsed/);
+    assert.throws(
+      () => parseCertificatesPem('hello'),
+      (e: unknown) => e instanceof X509ChainError && e.reason === 'BAD_CERTIFICATE' && e.code === 'BAD_INPUT',
+    );
+    assert.throws(
+      () => parseCertificatesPem('-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n'),
+      /certificate #1 cannot be parsed/,
+    );
   });
 });

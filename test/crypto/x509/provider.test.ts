@@ -7,7 +7,7 @@ import { join } from 'node:path';
 
 const ROOT = join(import.meta.dirname, '..', '..', '..');
 
-test('importing the identity server, agent and SPIFFE library leaves @peculiar/x509\'s crypto provider alone', () => {
+test("importing the identity server, agent and SPIFFE library leaves @peculiar/x509's crypto provider alone", () => {
   // a fresh process: module state is per process, and this one has loaded the modules already
   const script = `
     import 'reflect-metadata';

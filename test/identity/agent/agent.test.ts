@@ -62,7 +62,10 @@ describe('agent core against an in-process server', () => {
     const c = client(a);
     try {
       const ctx = await c.fetchX509Context();
-      assert.deepEqual(ctx.svids.map((s) => s.id.toString()), [entry.spiffe_id]);
+      assert.deepEqual(
+        ctx.svids.map((s) => s.id.toString()),
+        [entry.spiffe_id],
+      );
       const bundle = X509Bundle.parse(TrustDomain.parse(TD), Buffer.concat(roots));
       assert.equal(verify(ctx.svids[0]!, X509BundleSet.of([bundle])).id.toString(), entry.spiffe_id);
       // the key came from the agent and never from the server: it is in the response, and matches the leaf
@@ -114,9 +117,15 @@ describe('agent core against an in-process server', () => {
     await a.syncNow(); // a round against a dead server: logged, nothing lost
     const c = client(a);
     try {
-      assert.deepEqual((await c.fetchX509SVIDs()).map((s) => s.id.toString()), [e1.spiffe_id]);
+      assert.deepEqual(
+        (await c.fetchX509SVIDs()).map((s) => s.id.toString()),
+        [e1.spiffe_id],
+      );
       server = await startServer({ dataDir: join(tmp.dir, 'server'), port });
-      const e2 = await server.createEntry('/workload/after-outage', a.spiffeId, [`unix:uid:${UID}`, 'unix:gid:' + (process.getgid?.() ?? 0)]);
+      const e2 = await server.createEntry('/workload/after-outage', a.spiffeId, [
+        `unix:uid:${UID}`,
+        'unix:gid:' + (process.getgid?.() ?? 0),
+      ]);
       // the agent's own rounds reconnect (gRPC backs off after the outage); wait for it to catch up
       const want = [e1.spiffe_id, e2.spiffe_id].sort();
       let got: string[] = [];
@@ -156,7 +165,10 @@ describe('agent core against an in-process server', () => {
       startAgent({ attestor: new JoinTokenAttestorClient('unused'), bootstrapRoots: undefined }, 'no-bundle'),
       (e: unknown) => e instanceof EvidentError && e.code === 'BAD_USAGE' && /--trust-bundle/.test(e.message),
     );
-    const a = await startAgent({ attestor: new JoinTokenAttestorClient(await server.joinToken()), bootstrapRoots: undefined, insecureBootstrap: true }, 'insecure');
+    const a = await startAgent(
+      { attestor: new JoinTokenAttestorClient(await server.joinToken()), bootstrapRoots: undefined, insecureBootstrap: true },
+      'insecure',
+    );
     assert.equal(a.trustDomain, TD);
     assert.match(a.spiffeId, /\/evident\/agent\/join_token\//);
   });
@@ -174,7 +186,11 @@ describe('agent core against an in-process server', () => {
   it('pushes the next CA to bundle streams when the server rotates its CA (ca_ttl 20 s: prepared after ~5 s)', async () => {
     const rotating = await startServer({ settings: { ca_ttl: '20', x509_svid_ttl: '8', jwt_svid_ttl: '8' } });
     try {
-      const a = await startAgent({ attestor: new JoinTokenAttestorClient(await rotating.joinToken()), serverAddress: rotating.address, bootstrapRoots: rotating.roots() });
+      const a = await startAgent({
+        attestor: new JoinTokenAttestorClient(await rotating.joinToken()),
+        serverAddress: rotating.address,
+        bootstrapRoots: rotating.roots(),
+      });
       await rotating.createEntry('/workload/ca-rotation', a.spiffeId, [`unix:uid:${UID}`]);
       await a.syncNow();
       const c = client(a);
@@ -183,7 +199,10 @@ describe('agent core against an in-process server', () => {
         const watch = c.watchX509Bundles({ signal: ac.signal });
         const td = TrustDomain.parse(TD);
         assert.equal((await watch.next()).value?.get(td)?.authorities.length, 1);
-        const next = await Promise.race([watch.next(), new Promise<never>((_, reject) => setTimeout(() => reject(new Error('no new bundle in 15 s')), 15_000))]);
+        const next = await Promise.race([
+          watch.next(),
+          new Promise<never>((_, reject) => setTimeout(() => reject(new Error('no new bundle in 15 s')), 15_000)),
+        ]);
         assert.equal(next.value?.get(td)?.authorities.length, 2);
       } finally {
         ac.abort();

@@ -12,17 +12,26 @@ import { testAuthority } from './authority.js';
 import { openTempDir } from './helpers.js';
 
 const sel = (...v: string[]) => v.map((value) => ({ type: 'unix', value }));
-const entry = (id: string, selectors: string[], createdAt = 0): ServedEntry => ({ id, spiffeId: `spiffe://example.org/${id}`, selectors: sel(...selectors), hint: '', createdAt });
+const entry = (id: string, selectors: string[], createdAt = 0): ServedEntry => ({
+  id,
+  spiffeId: `spiffe://example.org/${id}`,
+  selectors: sel(...selectors),
+  hint: '',
+  createdAt,
+});
 
 describe('SvidCache', () => {
-  it('matches an entry when all its selectors are the workload\'s, oldest entry first; no selectors matches nobody', () => {
+  it("matches an entry when all its selectors are the workload's, oldest entry first; no selectors matches nobody", () => {
     assert.equal(selectorsSubsetOf(sel('uid:0'), sel('uid:0', 'gid:0')), true);
     assert.equal(selectorsSubsetOf(sel('uid:0', 'gid:1'), sel('uid:0', 'gid:0')), false);
     assert.equal(selectorsSubsetOf([], sel('uid:0')), false);
     assert.equal(selectorsSubsetOf([{ type: 'docker', value: 'uid:0' }], sel('uid:0')), false);
     const c = new SvidCache();
     c.setEntries([entry('b', ['uid:0'], 2), entry('a', ['uid:0', 'gid:0'], 1), entry('c', ['uid:1'], 0)]);
-    assert.deepEqual(c.matchEntries(sel('uid:0', 'gid:0', 'path:/bin/x')).map((e) => e.id), ['a', 'b']);
+    assert.deepEqual(
+      c.matchEntries(sel('uid:0', 'gid:0', 'path:/bin/x')).map((e) => e.id),
+      ['a', 'b'],
+    );
   });
 
   it('batches changes into one notification, drops SVIDs of removed entries, never serves an expired SVID', async () => {
@@ -82,12 +91,21 @@ describe('agent data dir and trust bundle', () => {
       await store.init();
       assert.equal((await stat(join(d.dir, 'nested'))).mode & 0o777, 0o755, 'parents are not made private');
       assert.equal(await store.loadIdentity(Date.now()), undefined);
-      await store.saveIdentity({ spiffeId: issued.spiffeId, certChain: [issued.certChain], privateKey, notAfter: issued.expiresAt.getTime(), issuedAt: Date.now() });
+      await store.saveIdentity({
+        spiffeId: issued.spiffeId,
+        certChain: [issued.certChain],
+        privateKey,
+        notAfter: issued.expiresAt.getTime(),
+        issuedAt: Date.now(),
+      });
       assert.equal((await stat(join(store.dir, 'agent-svid.key'))).mode & 0o777, 0o600);
       const back = await store.loadIdentity(Date.now());
       assert.equal(back?.spiffeId, issued.spiffeId);
       assert.equal(back?.notAfter, Math.floor(issued.expiresAt.getTime() / 1000) * 1000);
-      await writeFile(join(store.dir, 'agent-svid.key'), generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ type: 'pkcs8', format: 'pem' }));
+      await writeFile(
+        join(store.dir, 'agent-svid.key'),
+        generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ type: 'pkcs8', format: 'pem' }),
+      );
       assert.equal(await store.loadIdentity(Date.now()), undefined);
       await store.saveBundle(ca.cas.map((c) => Buffer.from(c.cert.rawData)));
       assert.equal((await store.loadBundle())?.length, 1);
@@ -97,7 +115,7 @@ describe('agent data dir and trust bundle', () => {
     }
   });
 
-  it('reads the trust domain from the bundle\'s CA and refuses a file without certificates', async () => {
+  it("reads the trust domain from the bundle's CA and refuses a file without certificates", async () => {
     const d = await openTempDir('evident-agent-tb-');
     try {
       const ca = await testAuthority('corp.example');
@@ -108,7 +126,10 @@ describe('agent data dir and trust bundle', () => {
       assert.equal(tb.trustDomain, 'corp.example');
       assert.deepEqual(tb.roots, [der]);
       await writeFile(join(d.dir, 'bad.pem'), 'no certs');
-      await assert.rejects(readTrustBundleFile(join(d.dir, 'bad.pem')), (e: unknown) => e instanceof EvidentError && e.code === 'BAD_INPUT' && e.file === join(d.dir, 'bad.pem'));
+      await assert.rejects(
+        readTrustBundleFile(join(d.dir, 'bad.pem')),
+        (e: unknown) => e instanceof EvidentError && e.code === 'BAD_INPUT' && e.file === join(d.dir, 'bad.pem'),
+      );
     } finally {
       await d.cleanup();
     }

@@ -4,14 +4,23 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { EvidentError } from '../../../src/errors.js';
 import {
-  JoinTokenAttestorClient, nodeAttestorClientCatalog, resolveAgentConfig, UnixAttestor, workloadAttestorCatalog, WorkloadAttestorRegistry,
-  X509popAttestorClient, type WorkloadAttestorPlugin,
+  JoinTokenAttestorClient,
+  nodeAttestorClientCatalog,
+  resolveAgentConfig,
+  UnixAttestor,
+  workloadAttestorCatalog,
+  WorkloadAttestorRegistry,
+  X509popAttestorClient,
+  type WorkloadAttestorPlugin,
 } from '../../../src/identity/agent/index.js';
 import { Catalog } from '../../../src/identity/common/catalog.js';
 import { makeCa } from '../../helpers/pki.js';
 import { openTempDir } from './helpers.js';
 
-const usage = (pattern: RegExp) => (e: unknown): boolean => e instanceof EvidentError && e.code === 'BAD_USAGE' && pattern.test(e.message);
+const usage =
+  (pattern: RegExp) =>
+  (e: unknown): boolean =>
+    e instanceof EvidentError && e.code === 'BAD_USAGE' && pattern.test(e.message);
 
 describe('agent catalog: node attestor clients and workload attestors by name', () => {
   let tmp: { dir: string; cleanup: () => Promise<void> };
@@ -40,20 +49,32 @@ describe('agent catalog: node attestor clients and workload attestors by name', 
     const [pop] = await nodeAttestorClientCatalog.build([x.nodeAttestor], undefined);
     assert.ok(pop instanceof X509popAttestorClient);
     assert.equal((await pop.answer!(Buffer.from('nonce'))).length > 0, true);
-    const [unix] = await workloadAttestorCatalog.build(config({ join_token: 't', workload_attestors: ['unix'] }).workloadAttestors, undefined);
+    const [unix] = await workloadAttestorCatalog.build(
+      config({ join_token: 't', workload_attestors: ['unix'] }).workloadAttestors,
+      undefined,
+    );
     assert.ok(unix instanceof UnixAttestor);
   });
 
   it('an unknown name is a usage error naming the known ones', async () => {
-    assert.throws(() => config({ join_token: 't', workload_attestors: ['docker'] }), usage(/^unknown workload attestor 'docker' \(known: unix\)$/));
+    assert.throws(
+      () => config({ join_token: 't', workload_attestors: ['docker'] }),
+      usage(/^unknown workload attestor 'docker' \(known: unix\)$/),
+    );
     assert.throws(() => config({ node_attestor: 'tpm' }), usage(/^unknown node attestor 'tpm' \(known: join_token, x509pop\)$/));
-    await assert.rejects(workloadAttestorCatalog.build([{ name: 'docker', settings: {} }], undefined), usage(/unknown workload attestor 'docker'/));
+    await assert.rejects(
+      workloadAttestorCatalog.build([{ name: 'docker', settings: {} }], undefined),
+      usage(/unknown workload attestor 'docker'/),
+    );
   });
 
   it('registering a name twice is an error, in a catalog and in the running registry alike', () => {
     const plugin: WorkloadAttestorPlugin = { settings: [], build: () => new UnixAttestor() };
     const catalog = new Catalog('workload attestor').register('unix', plugin);
     assert.throws(() => catalog.register('unix', plugin), usage(/^workload attestor 'unix' registered twice$/));
-    assert.throws(() => new WorkloadAttestorRegistry([new UnixAttestor(), new UnixAttestor()]), usage(/^workload attestor 'unix' registered twice$/));
+    assert.throws(
+      () => new WorkloadAttestorRegistry([new UnixAttestor(), new UnixAttestor()]),
+      usage(/^workload attestor 'unix' registered twice$/),
+    );
   });
 });

@@ -37,9 +37,15 @@ describe('identity end to end: evident server run + evident agent run', { timeou
   let rotation: WorkloadRun;
   const serverDir = (): string => join(tmp.dir, 'server');
   const adminSocket = (): string => join(serverDir(), 'admin.sock');
-  const admin = async (method: string, path: string, body?: unknown): Promise<unknown> => (await adminRequest(adminSocket(), method, path, body)).body;
+  const admin = async (method: string, path: string, body?: unknown): Promise<unknown> =>
+    (await adminRequest(adminSocket(), method, path, body)).body;
   const entry = (path: string, selectors: string[], ttl?: number): Promise<unknown> =>
-    admin('POST', '/v1/entries', { spiffe_id: `spiffe://${TD}${path}`, parent_id: agentId, selectors, ...(ttl ? { x509_svid_ttl: ttl } : {}) });
+    admin('POST', '/v1/entries', {
+      spiffe_id: `spiffe://${TD}${path}`,
+      parent_id: agentId,
+      selectors,
+      ...(ttl ? { x509_svid_ttl: ttl } : {}),
+    });
   const startServer = (): EvidentProcess =>
     startEvident(cmd, ['server', 'run', '--trust-domain', TD, '--data-dir', serverDir(), '--bind', `127.0.0.1:${port}`], tmp.dir);
 
@@ -65,7 +71,20 @@ describe('identity end to end: evident server run + evident agent run', { timeou
     await entry('/workload/rotating', ['unix:uid:0', `unix:sha256:${nodeHash}`], 6);
     agent = startEvident(
       cmd,
-      ['agent', 'run', '--server', `127.0.0.1:${port}`, '--trust-bundle', 'bundle.pem', '--join-token', token, '--socket', socket, '--data-dir', join(tmp.dir, 'agent', 'data')],
+      [
+        'agent',
+        'run',
+        '--server',
+        `127.0.0.1:${port}`,
+        '--trust-bundle',
+        'bundle.pem',
+        '--join-token',
+        token,
+        '--socket',
+        socket,
+        '--data-dir',
+        join(tmp.dir, 'agent', 'data'),
+      ],
       tmp.dir,
     );
     await agent.waitFor(/agent ready/);
@@ -101,7 +120,9 @@ describe('identity end to end: evident server run + evident agent run', { timeou
 
   it('refuses a call without the security header', async () => {
     const Ctor = workloadApiClientConstructor();
-    const raw = new Ctor(address, credentials.createInsecure()) as unknown as Client & { FetchX509SVID(r: object, md: Metadata): ClientReadableStream<unknown> };
+    const raw = new Ctor(address, credentials.createInsecure()) as unknown as Client & {
+      FetchX509SVID(r: object, md: Metadata): ClientReadableStream<unknown>;
+    };
     try {
       const err = await new Promise<ServiceError>((resolve) => {
         const s = raw.FetchX509SVID({}, new Metadata());
@@ -125,7 +146,20 @@ describe('identity end to end: evident server run + evident agent run', { timeou
   it('a reused join token is refused', async () => {
     const r = await runEvident(
       cmd,
-      ['agent', 'run', '--server', `127.0.0.1:${port}`, '--trust-bundle', 'bundle.pem', '--join-token', token, '--socket', join(tmp.dir, 'a2.sock'), '--data-dir', join(tmp.dir, 'agent2')],
+      [
+        'agent',
+        'run',
+        '--server',
+        `127.0.0.1:${port}`,
+        '--trust-bundle',
+        'bundle.pem',
+        '--join-token',
+        token,
+        '--socket',
+        join(tmp.dir, 'a2.sock'),
+        '--data-dir',
+        join(tmp.dir, 'agent2'),
+      ],
       tmp.dir,
     );
     assert.equal(r.code, 2, r.stderr);

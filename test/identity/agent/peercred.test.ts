@@ -73,7 +73,9 @@ describe('peercred (SO_PEERCRED from the kernel)', () => {
       return t.skip('kernel without SO_PEERPIDFD (Linux < 6.5)');
     }
     try {
-      const pidLine = readFileSync(`/proc/self/fdinfo/${pidfd}`, 'utf8').split('\n').find((l) => l.startsWith('Pid:'));
+      const pidLine = readFileSync(`/proc/self/fdinfo/${pidfd}`, 'utf8')
+        .split('\n')
+        .find((l) => l.startsWith('Pid:'));
       assert.equal(pidLine?.split(/\s+/)[1], String(child.pid));
       assert.equal(addon.pidfdIsAlive(pidfd), true);
       await killAndWait(child);
@@ -95,16 +97,25 @@ describe('peercred (SO_PEERCRED from the kernel)', () => {
 
   it('throws errno-coded errors for bad descriptors and bad arguments', () => {
     const addon = loadPeercred();
-    assert.throws(() => addon.getPeerCred(0x7ffffff0), (e: NodeJS.ErrnoException) => e.code === 'EBADF');
+    assert.throws(
+      () => addon.getPeerCred(0x7ffffff0),
+      (e: NodeJS.ErrnoException) => e.code === 'EBADF',
+    );
     const fd = openSync('/proc/self/stat', 'r');
     try {
-      assert.throws(() => addon.getPeerCred(fd), (e: NodeJS.ErrnoException) => e.code === 'ENOTSOCK' && /SO_PEERCRED/.test(e.message));
+      assert.throws(
+        () => addon.getPeerCred(fd),
+        (e: NodeJS.ErrnoException) => e.code === 'ENOTSOCK' && /SO_PEERCRED/.test(e.message),
+      );
     } finally {
       closeSync(fd);
     }
     assert.throws(() => addon.getPeerCred(-1), TypeError);
     assert.throws(() => (addon.getPeerCred as (x: unknown) => unknown)('3'), TypeError);
-    assert.throws(() => addon.pidfdOpen(0x7ffffff0), (e: NodeJS.ErrnoException) => e.code === 'ESRCH' || e.code === 'EINVAL');
+    assert.throws(
+      () => addon.pidfdOpen(0x7ffffff0),
+      (e: NodeJS.ErrnoException) => e.code === 'ESRCH' || e.code === 'EINVAL',
+    );
   });
 
   it('a missing addon is a clear ENVIRONMENT error that says how to build it', () => {

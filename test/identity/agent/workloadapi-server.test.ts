@@ -100,9 +100,15 @@ describe('Workload API server on a Unix socket (static identity source)', () => 
     const client = WorkloadApiClient.create({ address });
     try {
       const ctx = await client.fetchX509Context();
-      assert.deepEqual(ctx.svids.map((s) => s.id.toString()), [ROOT.spiffeId, ROOT2.spiffeId]);
+      assert.deepEqual(
+        ctx.svids.map((s) => s.id.toString()),
+        [ROOT.spiffeId, ROOT2.spiffeId],
+      );
       assert.equal(ctx.svids[1]?.hint, 'second');
-      const bundle = X509Bundle.fromAuthorities(ca.td, ca.cas.map((c) => c.cert));
+      const bundle = X509Bundle.fromAuthorities(
+        ca.td,
+        ca.cas.map((c) => c.cert),
+      );
       for (const s of ctx.svids) assert.equal(verify(s, X509BundleSet.of([bundle])).id.toString(), s.id.toString());
       assert.equal((await client.fetchX509SVID()).id.toString(), ROOT.spiffeId);
       assert.equal((await client.fetchX509SVID({ hint: 'second' })).id.toString(), ROOT2.spiffeId);
@@ -137,7 +143,11 @@ describe('Workload API server on a Unix socket (static identity source)', () => 
     const c = rawClient(socket);
     try {
       for (const rpc of ['FetchX509SVID', 'FetchX509Bundles', 'FetchJWTBundles']) {
-        await assert.rejects(rawFirst(c, rpc, new Metadata()), (e: ServiceError) => e.code === status.INVALID_ARGUMENT && /security header/.test(e.details), rpc);
+        await assert.rejects(
+          rawFirst(c, rpc, new Metadata()),
+          (e: ServiceError) => e.code === status.INVALID_ARGUMENT && /security header/.test(e.details),
+          rpc,
+        );
       }
       await assert.rejects(rawUnary(c, 'FetchJWTSVID', { audience: ['a'] }, new Metadata()), grpcCode(status.INVALID_ARGUMENT));
       await assert.rejects(rawUnary(c, 'ValidateJWTSVID', { audience: 'a', svid: 'x' }, new Metadata()), grpcCode(status.INVALID_ARGUMENT));
@@ -156,7 +166,10 @@ describe('Workload API server on a Unix socket (static identity source)', () => 
     const c = rawClient(socket);
     const client = WorkloadApiClient.create({ address });
     try {
-      await assert.rejects(rawUnary(c, 'FetchJWTSVID', { audience: [] }, header()), (e: ServiceError) => e.code === status.INVALID_ARGUMENT && /audience/.test(e.details));
+      await assert.rejects(
+        rawUnary(c, 'FetchJWTSVID', { audience: [] }, header()),
+        (e: ServiceError) => e.code === status.INVALID_ARGUMENT && /audience/.test(e.details),
+      );
       await assert.rejects(rawUnary(c, 'FetchJWTSVID', { audience: [''] }, header()), grpcCode(status.INVALID_ARGUMENT));
       const jwt = await client.fetchJWTSVID({ audience: 'spiffe://example.org/api' });
       assert.equal(jwt.id.toString(), ROOT.spiffeId);
@@ -174,9 +187,18 @@ describe('Workload API server on a Unix socket (static identity source)', () => 
       };
       assert.equal(res.spiffe_id, ROOT.spiffeId);
       assert.equal(res.claims.fields['sub']?.stringValue, ROOT.spiffeId);
-      await assert.rejects(rawUnary(c, 'ValidateJWTSVID', { audience: 'other', svid: jwt.marshal() }, header()), grpcCode(status.INVALID_ARGUMENT));
-      await assert.rejects(rawUnary(c, 'ValidateJWTSVID', { audience: 'a', svid: 'not.a.jwt' }, header()), grpcCode(status.INVALID_ARGUMENT));
-      await assert.rejects(rawUnary(c, 'ValidateJWTSVID', { audience: '', svid: jwt.marshal() }, header()), grpcCode(status.INVALID_ARGUMENT));
+      await assert.rejects(
+        rawUnary(c, 'ValidateJWTSVID', { audience: 'other', svid: jwt.marshal() }, header()),
+        grpcCode(status.INVALID_ARGUMENT),
+      );
+      await assert.rejects(
+        rawUnary(c, 'ValidateJWTSVID', { audience: 'a', svid: 'not.a.jwt' }, header()),
+        grpcCode(status.INVALID_ARGUMENT),
+      );
+      await assert.rejects(
+        rawUnary(c, 'ValidateJWTSVID', { audience: '', svid: jwt.marshal() }, header()),
+        grpcCode(status.INVALID_ARGUMENT),
+      );
       await assert.rejects(rawUnary(c, 'ValidateJWTSVID', { audience: 'a', svid: '' }, header()), grpcCode(status.INVALID_ARGUMENT));
     } finally {
       c.close();
@@ -215,9 +237,15 @@ describe('Workload API server on a Unix socket (static identity source)', () => 
       cache.setEntries(saved.filter((e) => e.id !== ROOT.id && e.id !== ROOT2.id));
       await assert.rejects(client.fetchX509SVID(), (e: unknown) => e instanceof WorkloadApiError && e.reason === 'PERMISSION_DENIED');
       await assert.rejects(client.fetchX509Bundles(), (e: unknown) => e instanceof WorkloadApiError && e.reason === 'PERMISSION_DENIED');
-      await assert.rejects(client.fetchJWTSVID({ audience: 'a' }), (e: unknown) => e instanceof WorkloadApiError && e.reason === 'PERMISSION_DENIED');
+      await assert.rejects(
+        client.fetchJWTSVID({ audience: 'a' }),
+        (e: unknown) => e instanceof WorkloadApiError && e.reason === 'PERMISSION_DENIED',
+      );
       for (let i = 0; i < 100 && !errors.some((e) => e.reason === 'PERMISSION_DENIED'); i++) await new Promise((r) => setTimeout(r, 20));
-      assert.ok(errors.some((e) => e.reason === 'PERMISSION_DENIED'), 'the open stream was ended with PermissionDenied');
+      assert.ok(
+        errors.some((e) => e.reason === 'PERMISSION_DENIED'),
+        'the open stream was ended with PermissionDenied',
+      );
       ac.abort();
       assert.equal((await pending).done, true);
     } finally {
@@ -272,7 +300,10 @@ describe('Workload API server on a Unix socket (static identity source)', () => 
     await chmod(open, 0o1777); // sticky, as /tmp: others cannot remove or rename our socket
     await (await WorkloadApiServer.start({ socketPath: join(open, 'api.sock'), source: cache })).close(100);
     await chmod(open, 0o777);
-    await assert.rejects(WorkloadApiServer.start({ socketPath: join(open, 'public', 'api.sock'), source: cache }), /writable by other users/);
+    await assert.rejects(
+      WorkloadApiServer.start({ socketPath: join(open, 'public', 'api.sock'), source: cache }),
+      /writable by other users/,
+    );
     if (canSwitchUser()) {
       const theirs = join(dir.dir, 'theirs');
       await mkdir(theirs, { mode: 0o755 });

@@ -67,7 +67,13 @@ describe('workloadattest: parsers', () => {
 
   it('maps ids to names from passwd/group files, first name wins, junk skipped', async () => {
     const names = parseIdFile('# c\nroot:x:0:0::/root:/bin/sh\ntoor:x:0:0::/:/bin/sh\nbad:x:zz:0\n\nalice:x:1000:1000::/home/a:/bin/sh\n');
-    assert.deepEqual([...names], [[0, 'root'], [1000, 'alice']]);
+    assert.deepEqual(
+      [...names],
+      [
+        [0, 'root'],
+        [1000, 'alice'],
+      ],
+    );
     const d = await openTempDir('evident-names-');
     try {
       const passwd = join(d.dir, 'passwd');
@@ -141,7 +147,10 @@ describe('workloadattest: unix attestor on real processes', () => {
     const pid = await started(child);
     const pidfd = loadPeercred().pidfdOpen(pid);
     try {
-      for (const [uid, gid] of [[NOBODY, NOBODY], [0, NOBODY]] as const) {
+      for (const [uid, gid] of [
+        [NOBODY, NOBODY],
+        [0, NOBODY],
+      ] as const) {
         await assert.rejects(
           registry.attest({ pid, uid, gid }, pidfd, HeldProcess.record({ pid, uid, gid }, pidfd)),
           (e: unknown) => e instanceof WorkloadAttestationError && e.reason === 'PROCESS_CHANGED' && /connected as/.test(e.message),
@@ -160,13 +169,16 @@ describe('workloadattest: unix attestor on real processes', () => {
     try {
       const origin = HeldProcess.record({ pid, uid: 0, gid: 0 }, pidfd);
       await killAndWait(child);
-      await assert.rejects(registry.attest({ pid, uid: 0, gid: 0 }, pidfd, origin), (e: unknown) => e instanceof WorkloadAttestationError && e.reason === 'PROCESS_GONE');
+      await assert.rejects(
+        registry.attest({ pid, uid: 0, gid: 0 }, pidfd, origin),
+        (e: unknown) => e instanceof WorkloadAttestationError && e.reason === 'PROCESS_GONE',
+      );
     } finally {
       closeSync(pidfd);
     }
   });
 
-  it('refuses a process that exec\'d another binary since it was recorded (at accept), and a hash of another file', async () => {
+  it("refuses a process that exec'd another binary since it was recorded (at accept), and a hash of another file", async () => {
     const child = spawn('/bin/sh', ['-c', 'sleep 0.3; exec /bin/sleep 30'], { stdio: 'ignore' });
     const pid = await started(child);
     const pidfd = loadPeercred().pidfdOpen(pid);
@@ -175,7 +187,10 @@ describe('workloadattest: unix attestor on real processes', () => {
       await new Promise((r) => setTimeout(r, 600));
       await assert.rejects(
         registry.attest({ pid, uid: 0, gid: 0 }, pidfd, origin),
-        (e: unknown) => e instanceof WorkloadAttestationError && e.reason === 'PROCESS_CHANGED' && /another executable than when it connected/.test(e.message),
+        (e: unknown) =>
+          e instanceof WorkloadAttestationError &&
+          e.reason === 'PROCESS_CHANGED' &&
+          /another executable than when it connected/.test(e.message),
       );
       await assert.rejects(new ExeHasher().sha256(`/proc/${pid}/exe`, origin.exe), /no longer the executable/);
       const now = await registry.attest({ pid, uid: 0, gid: 0 }, pidfd, HeldProcess.record({ pid, uid: 0, gid: 0 }, pidfd));
@@ -198,7 +213,10 @@ describe('workloadattest: unix attestor on real processes', () => {
       },
     };
     const reg = new WorkloadAttestorRegistry([killer]);
-    await assert.rejects(attestChild(reg, child, 0, 0), (e: unknown) => e instanceof WorkloadAttestationError && e.reason === 'PROCESS_CHANGED');
+    await assert.rejects(
+      attestChild(reg, child, 0, 0),
+      (e: unknown) => e instanceof WorkloadAttestationError && e.reason === 'PROCESS_CHANGED',
+    );
     assert.equal(seen?.pid, child.pid);
   });
 

@@ -7,14 +7,20 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import {
-  answerX509popChallenge, JOIN_TOKEN_TYPE, joinTokenPayload, parseJoinTokenPayload, parseX509popPayload, verifyX509popAnswer, X509POP_TYPE,
+  answerX509popChallenge,
+  JOIN_TOKEN_TYPE,
+  joinTokenPayload,
+  parseJoinTokenPayload,
+  parseX509popPayload,
+  verifyX509popAnswer,
+  X509POP_TYPE,
 } from '../../../src/identity/common/index.js';
 import { JoinTokenAttestorClient, X509popAttestorClient } from '../../../src/identity/agent/index.js';
 import { JoinTokenAttestor, X509popAttestor } from '../../../src/identity/server/index.js';
 import { toPem } from '../../../src/crypto/x509/index.js';
 
 describe('node attestation, as agent and server both speak it', () => {
-  it('x509pop: the agent\'s payload is the chain the server reads, and its answer verifies with the certificate key only', async () => {
+  it("x509pop: the agent's payload is the chain the server reads, and its answer verifies with the certificate key only", async () => {
     const dir = await mkdtemp(join(tmpdir(), 'evident-common-'));
     try {
       const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
@@ -54,6 +60,7 @@ describe('node attestation, as agent and server both speak it', () => {
     assert.equal(new JoinTokenAttestor(undefined as never, { now: () => 0 }).type, JOIN_TOKEN_TYPE);
     assert.deepEqual(await client.payload(), joinTokenPayload('tok-1.A_b'));
     assert.equal(parseJoinTokenPayload(await client.payload()), 'tok-1.A_b');
-    for (const bad of ['', 'with space', 'x'.repeat(129), 'semi;colon']) assert.equal(parseJoinTokenPayload(joinTokenPayload(bad)), undefined, bad);
+    for (const bad of ['', 'with space', 'x'.repeat(129), 'semi;colon'])
+      assert.equal(parseJoinTokenPayload(joinTokenPayload(bad)), undefined, bad);
   });
 });

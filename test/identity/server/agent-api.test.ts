@@ -35,14 +35,26 @@ describe('agent API (real gRPC over TLS)', () => {
   });
 
   it('join token: unknown and malformed tokens and a bad key are refused', async () => {
-    await assert.rejects(r.anonymous().attest({ type: 'join_token', payload: Buffer.from('nope'), key: { public_key: ecKey().spki } }), /unknown/);
-    await assert.rejects(r.anonymous().attest({ type: 'join_token', payload: Buffer.from('a b'), key: { public_key: ecKey().spki } }), /malformed/);
+    await assert.rejects(
+      r.anonymous().attest({ type: 'join_token', payload: Buffer.from('nope'), key: { public_key: ecKey().spki } }),
+      /unknown/,
+    );
+    await assert.rejects(
+      r.anonymous().attest({ type: 'join_token', payload: Buffer.from('a b'), key: { public_key: ecKey().spki } }),
+      /malformed/,
+    );
     const t = await r.joinToken();
-    await assert.rejects(r.anonymous().attest({ type: 'join_token', payload: Buffer.from(t), key: { public_key: Buffer.from('junk') } }), /SPKI/);
+    await assert.rejects(
+      r.anonymous().attest({ type: 'join_token', payload: Buffer.from(t), key: { public_key: Buffer.from('junk') } }),
+      /SPKI/,
+    );
     // the bad key did not spend the token
     const ok = await r.anonymous().attest({ type: 'join_token', payload: Buffer.from(t), key: { public_key: ecKey().spki } });
     assert.ok(ok.svid);
-    await assert.rejects(r.anonymous().attest({ type: 'tpm', payload: Buffer.alloc(0), key: { public_key: ecKey().spki } }), /unknown attestor 'tpm'/);
+    await assert.rejects(
+      r.anonymous().attest({ type: 'tpm', payload: Buffer.alloc(0), key: { public_key: ecKey().spki } }),
+      /unknown attestor 'tpm'/,
+    );
   });
 
   it('calls after attestation need the agent SVID (mTLS); eviction ends access', async () => {
@@ -71,7 +83,8 @@ describe('agent API (real gRPC over TLS)', () => {
     const third = await agent1.renew({ public_key: k3.spki });
     const agent3 = r.as(third, k3.privateKey);
     assert.deepEqual(await agent3.fetchEntries(), [], 'the newest renewal is the one that takes over');
-    const refused = (e: Error & { cause?: { code?: number } }) => /is not the current SVID/.test(e.message) && e.cause?.code === 7 /* PERMISSION_DENIED */;
+    const refused = (e: Error & { cause?: { code?: number } }) =>
+      /is not the current SVID/.test(e.message) && e.cause?.code === 7; /* PERMISSION_DENIED */
     await assert.rejects(agent1.fetchEntries(), refused, 'the SVID before it is refused');
     await assert.rejects(r.as(second, k2.privateKey).fetchEntries(), refused, 'a renewal never used is refused too');
     await assert.rejects(agent1.renew({ public_key: ecKey().spki }), refused, 'an old SVID cannot renew itself back in');
@@ -80,7 +93,7 @@ describe('agent API (real gRPC over TLS)', () => {
     assert.equal(BigInt(`0x${stored.agents.find((a) => a.spiffe_id === third.spiffe_id)!.serial}`), BigInt(`0x${serial}`));
   });
 
-  it('FetchEntries, SignX509Svids and SignJwtSvid serve only the agent\'s entries', async () => {
+  it("FetchEntries, SignX509Svids and SignJwtSvid serve only the agent's entries", async () => {
     const t = await r.joinToken({ spiffe_id: `spiffe://${TD}/node/alias` });
     const k = ecKey();
     const res = await r.anonymous().attest({ type: 'join_token', payload: Buffer.from(t), key: { public_key: k.spki } });

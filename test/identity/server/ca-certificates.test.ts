@@ -26,7 +26,10 @@ describe('the server CA certificate', () => {
       const ku = root.getExtension(x509.KeyUsagesExtension)!;
       assert.deepEqual([ku.critical, ku.usages], [true, x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign]);
       const san = root.getExtension(x509.SubjectAlternativeNameExtension)!;
-      assert.deepEqual(san.names.items.map((n) => [n.type, n.value]), [['url', `spiffe://${TD}`]]);
+      assert.deepEqual(
+        san.names.items.map((n) => [n.type, n.value]),
+        [['url', `spiffe://${TD}`]],
+      );
       const ski = await x509.SubjectKeyIdentifierExtension.create(root.publicKey.rawData, false, x509.X509_CRYPTO);
       assert.equal(ownKeyId(root), ski.keyId);
       assert.equal(root.getExtension(x509.AuthorityKeyIdentifierExtension), null);
@@ -34,7 +37,7 @@ describe('the server CA certificate', () => {
 
       const leaf = new x509.X509Certificate((await env.ca.signX509Svid(`spiffe://${TD}/w`, ecKey().spki)).chain[0]!);
       assert.equal(leaf.issuer, root.subject);
-      assert.equal(authorityKeyId(leaf), ski.keyId, 'a leaf names its CA\'s key');
+      assert.equal(authorityKeyId(leaf), ski.keyId, "a leaf names its CA's key");
       assert.equal(leaf.getExtension(x509.SubjectKeyIdentifierExtension), null, 'and not its own');
       assert.equal(leaf.subject, 'O=evident');
     } finally {
@@ -42,9 +45,14 @@ describe('the server CA certificate', () => {
     }
   });
 
-  it('an intermediate under an upstream CA names the upstream\'s key', async () => {
+  it("an intermediate under an upstream CA names the upstream's key", async () => {
     const upKey = await generateSigningKey('ec-p384');
-    const upCert = await createCaCert({ trustDomain: 'corp.example', key: upKey, notBefore: new Date(T0 - H), notAfter: new Date(T0 + 100 * H) });
+    const upCert = await createCaCert({
+      trustDomain: 'corp.example',
+      key: upKey,
+      notBefore: new Date(T0 - H),
+      notAfter: new Date(T0 + 100 * H),
+    });
     const probe = await caEnv();
     await writeFile(join(probe.dir, 'up.pem'), toPem('CERTIFICATE', new Uint8Array(upCert.rawData)));
     await writeFile(join(probe.dir, 'up.key'), upKey.pkcs8Pem);
@@ -55,14 +63,14 @@ describe('the server CA certificate', () => {
       const mid = env.ca.caCertificates()[0]!;
       assert.equal(mid.issuer, upCert.subject);
       assert.equal(authorityKeyId(mid), ownKeyId(upCert));
-      assert.equal(mid.signatureAlgorithm.hash.name, 'SHA-384', 'signed with the upstream key\'s algorithm');
+      assert.equal(mid.signatureAlgorithm.hash.name, 'SHA-384', "signed with the upstream key's algorithm");
       assert.equal(mid.getExtension(x509.BasicConstraintsExtension)?.ca, true);
     } finally {
       await env.close();
     }
   });
 
-  it('a leaf never starts before its CA, even when the server\'s clock went back', async () => {
+  it("a leaf never starts before its CA, even when the server's clock went back", async () => {
     const env = await caEnv();
     try {
       const ca = env.ca.caCertificates()[0]!;

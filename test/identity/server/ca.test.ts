@@ -27,7 +27,10 @@ describe('CA issuing', () => {
       const san = leaf.getExtension(x509.SubjectAlternativeNameExtension)!;
       const uris = san.names.items.filter((n) => n.type === 'url').map((n) => n.value);
       assert.deepEqual(uris, [`spiffe://${TD}/web`]);
-      assert.deepEqual(san.names.items.filter((n) => n.type === 'dns').map((n) => n.value), ['web.example.org']);
+      assert.deepEqual(
+        san.names.items.filter((n) => n.type === 'dns').map((n) => n.value),
+        ['web.example.org'],
+      );
       const bc = leaf.getExtension(x509.BasicConstraintsExtension)!;
       assert.equal(bc.ca, false);
       const ku = leaf.getExtension(x509.KeyUsagesExtension)!;
@@ -93,7 +96,15 @@ describe('CA issuing', () => {
     try {
       const before = env.ca.bundle();
       const { CaManager } = await import('../../../src/identity/server/ca/index.js');
-      const again = await CaManager.open({ trustDomain: TD, datastore: env.ds, clock: env.clock, caTtl: 86400, x509SvidTtl: 3600, jwtSvidTtl: 300, keyType: 'ec-p256' });
+      const again = await CaManager.open({
+        trustDomain: TD,
+        datastore: env.ds,
+        clock: env.clock,
+        caTtl: 86400,
+        x509SvidTtl: 3600,
+        jwtSvidTtl: 300,
+        keyType: 'ec-p256',
+      });
       assert.deepEqual(again.bundle().x509Authorities, before.x509Authorities);
       assert.deepEqual(again.bundle().jwtAuthorities, before.jwtAuthorities);
     } finally {
@@ -110,7 +121,11 @@ describe('CA rotation timeline (frozen clock)', () => {
   it('prepares at half life, activates at one sixth, drops the old one when it expires', async () => {
     const env = await caEnv();
     try {
-      const statuses = () => env.ca.keys().filter((k) => k.kind === 'x509').map((k) => k.status);
+      const statuses = () =>
+        env.ca
+          .keys()
+          .filter((k) => k.kind === 'x509')
+          .map((k) => k.status);
       const first = env.ca.keys().find((k) => k.kind === 'x509')!;
       assert.deepEqual(statuses(), ['active']);
       const svidA = await env.ca.signX509Svid(`spiffe://${TD}/a`, ecKey().spki);
@@ -133,8 +148,10 @@ describe('CA rotation timeline (frozen clock)', () => {
       const svidC = await env.ca.signX509Svid(`spiffe://${TD}/a`, ecKey().spki);
       assert.notDeepEqual(svidC.chain[1], svidA.chain[1], 'now signed by the next CA');
       assert.equal(env.ca.bundle().x509Authorities.length, 2, 'the old CA stays published');
-      assert.ok(new X509Certificate(svidB.chain[0]!).verify(new X509Certificate(env.ca.bundle().x509Authorities[1]!).publicKey) ||
-        new X509Certificate(svidB.chain[0]!).verify(new X509Certificate(env.ca.bundle().x509Authorities[0]!).publicKey));
+      assert.ok(
+        new X509Certificate(svidB.chain[0]!).verify(new X509Certificate(env.ca.bundle().x509Authorities[1]!).publicKey) ||
+          new X509Certificate(svidB.chain[0]!).verify(new X509Certificate(env.ca.bundle().x509Authorities[0]!).publicKey),
+      );
 
       // the second CA reaches its own half life about now, so count the first CA, not the bundle size
       const firstDer = svidA.chain[1]!;
@@ -146,7 +163,11 @@ describe('CA rotation timeline (frozen clock)', () => {
       assert.equal(await env.ca.rotate(), true);
       assert.equal(published(), false, 'dropped once everything it signed has expired');
       assert.equal(statuses().includes('old'), false);
-      assert.equal((await env.ds.caKeys.list()).some((k) => k.id === first.id), false, 'pruned from the datastore');
+      assert.equal(
+        (await env.ds.caKeys.list()).some((k) => k.id === first.id),
+        false,
+        'pruned from the datastore',
+      );
     } finally {
       await env.close();
     }
@@ -157,7 +178,10 @@ describe('CA rotation timeline (frozen clock)', () => {
     try {
       env.clock.set(T0 + 48 * H);
       assert.equal(await env.ca.rotate(), true);
-      assert.deepEqual(env.ca.keys().map((k) => k.status), ['active', 'active']);
+      assert.deepEqual(
+        env.ca.keys().map((k) => k.status),
+        ['active', 'active'],
+      );
       const svid = await env.ca.signX509Svid(`spiffe://${TD}/a`, ecKey().spki);
       assert.equal(svid.notAfter, T0 + 49 * H);
     } finally {
@@ -166,8 +190,17 @@ describe('CA rotation timeline (frozen clock)', () => {
   });
 
   it('rotationStep: the pure schedule', () => {
-    const k = (status: CaKey['status'], notBefore: number, notAfter: number, id = status): CaKey =>
-      ({ id, kind: 'x509', status, notBefore, notAfter, certPem: '', privateKeyPem: '', publicJwk: '', createdAt: 0 });
+    const k = (status: CaKey['status'], notBefore: number, notAfter: number, id = status): CaKey => ({
+      id,
+      kind: 'x509',
+      status,
+      notBefore,
+      notAfter,
+      certPem: '',
+      privateKeyPem: '',
+      publicJwk: '',
+      createdAt: 0,
+    });
     assert.deepEqual(rotationStep([], 0), { action: 'create-active' });
     assert.deepEqual(rotationStep([k('prepared', 0, 100)], 10), { action: 'activate', id: 'prepared' });
     assert.deepEqual(rotationStep([k('active', 0, 120)], 59), { action: 'none' });
@@ -205,7 +238,12 @@ describe('CA formats and upstream', () => {
     const { writeFile } = await import('node:fs/promises');
     const { join } = await import('node:path');
     const upKey = await generateSigningKey('ec-p256');
-    const upCert = await createCaCert({ trustDomain: 'corp.example', key: upKey, notBefore: new Date(T0 - H), notAfter: new Date(T0 + 100 * H) });
+    const upCert = await createCaCert({
+      trustDomain: 'corp.example',
+      key: upKey,
+      notBefore: new Date(T0 - H),
+      notAfter: new Date(T0 + 100 * H),
+    });
     const probe = await caEnv();
     const certFile = join(probe.dir, 'up.pem');
     const keyFile = join(probe.dir, 'up.key');

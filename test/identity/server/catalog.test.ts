@@ -6,12 +6,22 @@ import { after, before, describe, it } from 'node:test';
 import { EvidentError } from '../../../src/errors.js';
 import { Catalog } from '../../../src/identity/common/catalog.js';
 import {
-  JoinTokenAttestor, ManualClock, NodeAttestorRegistry, nodeAttestorCatalog, openSqliteDatastore, resolveServerConfig, X509popAttestor,
-  type Datastore, type NodeAttestorPlugin,
+  JoinTokenAttestor,
+  ManualClock,
+  NodeAttestorRegistry,
+  nodeAttestorCatalog,
+  openSqliteDatastore,
+  resolveServerConfig,
+  X509popAttestor,
+  type Datastore,
+  type NodeAttestorPlugin,
 } from '../../../src/identity/server/index.js';
 import { makeCa } from '../../helpers/pki.js';
 
-const usage = (pattern: RegExp) => (e: unknown): boolean => e instanceof EvidentError && e.code === 'BAD_USAGE' && pattern.test(e.message);
+const usage =
+  (pattern: RegExp) =>
+  (e: unknown): boolean =>
+    e instanceof EvidentError && e.code === 'BAD_USAGE' && pattern.test(e.message);
 
 describe('server catalog: node attestors by name', () => {
   let dir: string;
@@ -29,28 +39,43 @@ describe('server catalog: node attestors by name', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  const config = (flags: Record<string, string | string[]>) => resolveServerConfig({ flags: { trust_domain: 'example.org', data_dir: dir, ...flags }, file: {}, env: {} }, dir);
+  const config = (flags: Record<string, string | string[]>) =>
+    resolveServerConfig({ flags: { trust_domain: 'example.org', data_dir: dir, ...flags }, file: {}, env: {} }, dir);
 
   it('builds every known name from its settings; by default join_token, and x509pop once its CA bundle is given (as before)', async () => {
     assert.deepEqual(nodeAttestorCatalog.names(), ['join_token', 'x509pop']);
-    assert.deepEqual(config({}).nodeAttestors.map((a) => a.name), ['join_token']);
+    assert.deepEqual(
+      config({}).nodeAttestors.map((a) => a.name),
+      ['join_token'],
+    );
     const both = config({ x509pop_ca_bundle: bundle }).nodeAttestors;
-    assert.deepEqual(both, [{ name: 'join_token', settings: {} }, { name: 'x509pop', settings: { ca_bundle: bundle } }]);
+    assert.deepEqual(both, [
+      { name: 'join_token', settings: {} },
+      { name: 'x509pop', settings: { ca_bundle: bundle } },
+    ]);
     const built = await nodeAttestorCatalog.build(both, { ds, clock });
     assert.ok(built[0] instanceof JoinTokenAttestor);
     assert.ok(built[1] instanceof X509popAttestor);
-    assert.deepEqual(config({ node_attestors: ['x509pop'], x509pop_ca_bundle: bundle }).nodeAttestors.map((a) => a.name), ['x509pop']);
+    assert.deepEqual(
+      config({ node_attestors: ['x509pop'], x509pop_ca_bundle: bundle }).nodeAttestors.map((a) => a.name),
+      ['x509pop'],
+    );
   });
 
   it('an unknown name is a usage error naming the known ones', async () => {
-    assert.throws(() => config({ node_attestors: ['join_token', 'tpm'] }), usage(/^unknown node attestor 'tpm' \(known: join_token, x509pop\)$/));
+    assert.throws(
+      () => config({ node_attestors: ['join_token', 'tpm'] }),
+      usage(/^unknown node attestor 'tpm' \(known: join_token, x509pop\)$/),
+    );
     await assert.rejects(nodeAttestorCatalog.build([{ name: 'tpm', settings: {} }], { ds, clock }), usage(/unknown node attestor 'tpm'/));
   });
 
   it('a chosen attestor without its required setting says how to give it', () => {
     assert.throws(
       () => config({ node_attestors: ['x509pop'] }),
-      usage(/node attestor 'x509pop' needs --x509pop-ca-bundle FILE \(or node_attestors\.x509pop\.ca_bundle in the config file, or EVIDENT_SERVER_X509POP_CA_BUNDLE\)/),
+      usage(
+        /node attestor 'x509pop' needs --x509pop-ca-bundle FILE \(or node_attestors\.x509pop\.ca_bundle in the config file, or EVIDENT_SERVER_X509POP_CA_BUNDLE\)/,
+      ),
     );
   });
 

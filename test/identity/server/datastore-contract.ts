@@ -28,8 +28,16 @@ function entry(over: Partial<RegistrationEntry> = {}): RegistrationEntry {
 
 function caKey(over: Partial<CaKey> = {}): CaKey {
   return {
-    id: randomUUID(), kind: 'x509', status: 'active', notBefore: 1000, notAfter: 2000,
-    certPem: 'CERT', privateKeyPem: 'KEY', publicJwk: '{}', createdAt: 1000, ...over,
+    id: randomUUID(),
+    kind: 'x509',
+    status: 'active',
+    notBefore: 1000,
+    notAfter: 2000,
+    certPem: 'CERT',
+    privateKeyPem: 'KEY',
+    publicJwk: '{}',
+    createdAt: 1000,
+    ...over,
   };
 }
 
@@ -64,8 +72,14 @@ export function runDatastoreContract(name: string, create: () => Promise<Datasto
       assert.deepEqual(e.dnsNames, ['a.example']);
       const other = await ds.entries.create(entry({ spiffeId: 'spiffe://example.org/other', parentId: 'spiffe://example.org/p' }));
       assert.equal(await ds.entries.count(), 2);
-      assert.deepEqual((await ds.entries.list({ parentId: 'spiffe://example.org/p' })).map((x) => x.id), [other.id]);
-      assert.deepEqual((await ds.entries.list({ spiffeId: e.spiffeId })).map((x) => x.id), [e.id]);
+      assert.deepEqual(
+        (await ds.entries.list({ parentId: 'spiffe://example.org/p' })).map((x) => x.id),
+        [other.id],
+      );
+      assert.deepEqual(
+        (await ds.entries.list({ spiffeId: e.spiffeId })).map((x) => x.id),
+        [e.id],
+      );
       const upd = await ds.entries.update({ ...e, hint: 'new', selectors: [{ type: 'unix', value: 'uid:0' }] });
       assert.equal(upd?.hint, 'new');
       assert.equal(upd?.revision, e.revision + 1);
@@ -79,7 +93,10 @@ export function runDatastoreContract(name: string, create: () => Promise<Datasto
     });
 
     test('entries: a duplicate (same spiffe_id, parent_id, selectors in any order) is refused', async () => {
-      const sel = [{ type: 'unix', value: 'uid:1' }, { type: 'unix', value: 'gid:2' }];
+      const sel = [
+        { type: 'unix', value: 'uid:1' },
+        { type: 'unix', value: 'gid:2' },
+      ];
       const a = await ds.entries.create(entry({ selectors: sel }));
       await assert.rejects(ds.entries.create(entry({ selectors: [...sel].reverse() })), /same spiffe_id, parent_id and selectors/);
       const b = await ds.entries.create(entry({ selectors: [sel[0]!] }));
@@ -90,12 +107,26 @@ export function runDatastoreContract(name: string, create: () => Promise<Datasto
 
     test('agents: create, fetch, update, list, prune, delete', async () => {
       const a = await ds.agents.create({
-        spiffeId: 'spiffe://example.org/evident/agent/join_token/t1', attestationType: 'join_token',
-        selectors: [{ type: 'x509pop', value: 'subject:cn:node1' }], certSerial: '01', certNotAfter: 5000,
-        newCertSerial: '', newCertNotAfter: 0, canReattest: false, createdAt: 1, updatedAt: 1,
+        spiffeId: 'spiffe://example.org/evident/agent/join_token/t1',
+        attestationType: 'join_token',
+        selectors: [{ type: 'x509pop', value: 'subject:cn:node1' }],
+        certSerial: '01',
+        certNotAfter: 5000,
+        newCertSerial: '',
+        newCertNotAfter: 0,
+        canReattest: false,
+        createdAt: 1,
+        updatedAt: 1,
       });
       assert.deepEqual(await ds.agents.fetch(a.spiffeId), a);
-      const u = await ds.agents.update({ ...a, certSerial: '02', certNotAfter: 9000, newCertSerial: '03', newCertNotAfter: 12000, updatedAt: 2 });
+      const u = await ds.agents.update({
+        ...a,
+        certSerial: '02',
+        certNotAfter: 9000,
+        newCertSerial: '03',
+        newCertNotAfter: 12000,
+        updatedAt: 2,
+      });
       assert.deepEqual([u?.certSerial, u?.certNotAfter, u?.newCertSerial, u?.newCertNotAfter], ['02', 9000, '03', 12000]);
       assert.deepEqual(await ds.agents.fetch(a.spiffeId), u);
       // promoting the pending SVID is conditional on it still being the pending one
@@ -106,10 +137,19 @@ export function runDatastoreContract(name: string, create: () => Promise<Datasto
       assert.equal(await ds.agents.promote('spiffe://example.org/evident/agent/join_token/none', '03', 4), undefined);
       await ds.agents.create({ ...a, spiffeId: 'spiffe://example.org/evident/agent/join_token/t2', certNotAfter: 100 });
       // expired, but renewed to an SVID it has not used yet: kept
-      await ds.agents.create({ ...a, spiffeId: 'spiffe://example.org/evident/agent/join_token/t3', certNotAfter: 100, newCertSerial: '04', newCertNotAfter: 2000 });
+      await ds.agents.create({
+        ...a,
+        spiffeId: 'spiffe://example.org/evident/agent/join_token/t3',
+        certNotAfter: 100,
+        newCertSerial: '04',
+        newCertNotAfter: 2000,
+      });
       assert.equal(await ds.agents.count(), 3);
       assert.equal(await ds.agents.prune(1000), 1);
-      assert.deepEqual((await ds.agents.list()).map((x) => x.spiffeId), [a.spiffeId, 'spiffe://example.org/evident/agent/join_token/t3']);
+      assert.deepEqual(
+        (await ds.agents.list()).map((x) => x.spiffeId),
+        [a.spiffeId, 'spiffe://example.org/evident/agent/join_token/t3'],
+      );
       await ds.agents.delete('spiffe://example.org/evident/agent/join_token/t3');
       assert.equal(await ds.agents.delete(a.spiffeId), true);
       assert.equal(await ds.agents.fetch(a.spiffeId), undefined);
@@ -158,10 +198,16 @@ export function runDatastoreContract(name: string, create: () => Promise<Datasto
       assert.equal(await ds.caKeys.activate('x509', p.id), false, 'no longer prepared');
       assert.equal((await ds.caKeys.fetch(a.id))?.status, 'old');
       assert.equal((await ds.caKeys.fetch(p.id))?.status, 'active');
-      assert.deepEqual((await ds.caKeys.list('x509')).map((k) => k.id), [a.id, p.id]);
+      assert.deepEqual(
+        (await ds.caKeys.list('x509')).map((k) => k.id),
+        [a.id, p.id],
+      );
       assert.equal(await ds.caKeys.count(), 3);
       assert.equal(await ds.caKeys.prune(2500), 2, 'the old x509 key and the jwt key expired');
-      assert.deepEqual((await ds.caKeys.list()).map((k) => k.id), [p.id]);
+      assert.deepEqual(
+        (await ds.caKeys.list()).map((k) => k.id),
+        [p.id],
+      );
       assert.equal(await ds.caKeys.delete(p.id), true);
     });
 
@@ -170,7 +216,12 @@ export function runDatastoreContract(name: string, create: () => Promise<Datasto
       assert.equal(b1.sequence, 1);
       const b2 = await ds.bundles.update('example.org', '{"keys":[1]}', 20);
       assert.equal(b2.sequence, 2);
-      assert.deepEqual(await ds.bundles.fetch('example.org'), { trustDomain: 'example.org', data: '{"keys":[1]}', sequence: 2, updatedAt: 20 });
+      assert.deepEqual(await ds.bundles.fetch('example.org'), {
+        trustDomain: 'example.org',
+        data: '{"keys":[1]}',
+        sequence: 2,
+        updatedAt: 20,
+      });
       await ds.bundles.create({ trustDomain: 'other.org', data: '{}', sequence: 7, updatedAt: 1 });
       assert.equal(await ds.bundles.count(), 2);
       assert.equal((await ds.bundles.list()).length, 2);

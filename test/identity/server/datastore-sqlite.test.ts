@@ -58,8 +58,10 @@ it('sqlite: a datastore of the first schema is upgraded in place; its agents kee
     const db = new Database(file);
     db.exec('CREATE TABLE schema_version (version INTEGER NOT NULL); INSERT INTO schema_version (version) VALUES (1);');
     db.exec(SQLITE_MIGRATIONS[0]!);
-    db.prepare(`INSERT INTO agents (spiffe_id, attestation_type, selectors, cert_serial, cert_not_after, can_reattest, created_at, updated_at)
-      VALUES ('spiffe://example.org/evident/agent/join_token/t', 'join_token', '[]', 'ab01', 5000, 0, 1, 1)`).run();
+    db.prepare(
+      `INSERT INTO agents (spiffe_id, attestation_type, selectors, cert_serial, cert_not_after, can_reattest, created_at, updated_at)
+      VALUES ('spiffe://example.org/evident/agent/join_token/t', 'join_token', '[]', 'ab01', 5000, 0, 1, 1)`,
+    ).run();
     db.close();
     const ds = openSqliteDatastore(file);
     const agent = await ds.agents.fetch('spiffe://example.org/evident/agent/join_token/t');

@@ -122,12 +122,29 @@ const INSERT_V1 = [
 /** What a current datastore must read from the released data, and that it can still write (schema 2's columns). */
 async function assertUpgraded(ds: Datastore): Promise<void> {
   assert.deepEqual(await ds.agents.fetch(AGENT), {
-    spiffeId: AGENT, attestationType: 'join_token', selectors: [{ type: 'x509pop', value: 'subject:cn:n1' }], certSerial: 'ab01',
-    certNotAfter: 5000, newCertSerial: '', newCertNotAfter: 0, canReattest: false, createdAt: 1, updatedAt: 2,
+    spiffeId: AGENT,
+    attestationType: 'join_token',
+    selectors: [{ type: 'x509pop', value: 'subject:cn:n1' }],
+    certSerial: 'ab01',
+    certNotAfter: 5000,
+    newCertSerial: '',
+    newCertNotAfter: 0,
+    canReattest: false,
+    createdAt: 1,
+    updatedAt: 2,
   });
   assert.deepEqual(await ds.entries.fetch('e1'), {
-    id: 'e1', spiffeId: 'spiffe://example.org/w', parentId: AGENT, selectors: [{ type: 'unix', value: 'uid:1000' }], x509SvidTtl: 60,
-    jwtSvidTtl: 0, dnsNames: ['a.example'], hint: 'h', admin: true, createdAt: 3, revision: 4,
+    id: 'e1',
+    spiffeId: 'spiffe://example.org/w',
+    parentId: AGENT,
+    selectors: [{ type: 'unix', value: 'uid:1000' }],
+    x509SvidTtl: 60,
+    jwtSvidTtl: 0,
+    dnsNames: ['a.example'],
+    hint: 'h',
+    admin: true,
+    createdAt: 3,
+    revision: 4,
   });
   assert.deepEqual(await ds.joinTokens.use('tok', 1), { ok: false, reason: 'used' });
   await ds.agents.update({ ...(await ds.agents.fetch(AGENT))!, newCertSerial: 'ab02', newCertNotAfter: 9000 });
@@ -142,10 +159,16 @@ function sqliteCatalog(file: string): unknown {
     return tables.map(({ name }) => ({
       name,
       columns: db.pragma(`table_xinfo(${name})`),
-      indexes: (db.pragma(`index_list(${name})`) as { name: string }[]).map((i) => ({ ...i, columns: db.pragma(`index_xinfo(${i.name})`) })),
+      indexes: (db.pragma(`index_list(${name})`) as { name: string }[]).map((i) => ({
+        ...i,
+        columns: db.pragma(`index_xinfo(${i.name})`),
+      })),
       // a partial index's condition is only in its SQL (compared without the layout)
-      indexSql: (db.prepare(`SELECT sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ? AND sql IS NOT NULL ORDER BY name`)
-        .all(name) as { sql: string }[]).map((r) => r.sql.replace(/\s+/g, ' ').replace(/ \(/g, '(')),
+      indexSql: (
+        db.prepare(`SELECT sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ? AND sql IS NOT NULL ORDER BY name`).all(name) as {
+          sql: string;
+        }[]
+      ).map((r) => r.sql.replace(/\s+/g, ' ').replace(/ \(/g, '(')),
     }));
   } finally {
     db.close();
@@ -185,8 +208,10 @@ async function postgresCatalog(c: pg.Client, schema: string): Promise<unknown> {
       FROM information_schema.columns WHERE table_schema = $1 ORDER BY table_name, ordinal_position`),
     constraints: await q(`SELECT t.relname, c.conname, pg_get_constraintdef(c.oid) AS def
       FROM pg_constraint c JOIN pg_class t ON t.oid = c.conrelid WHERE c.connamespace = $1::regnamespace ORDER BY c.conname`),
-    indexes: (await q(`SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = $1 ORDER BY indexname`))
-      .map((r) => ({ ...r, indexdef: (r.indexdef as string).replaceAll(`${schema}.`, '') })),
+    indexes: (await q(`SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = $1 ORDER BY indexname`)).map((r) => ({
+      ...r,
+      indexdef: (r.indexdef as string).replaceAll(`${schema}.`, ''),
+    })),
   };
 }
 

@@ -15,7 +15,10 @@ const TD = 'e2e.example.org';
 async function startServerProcess(cmd: string[], dataDir: string): Promise<{ proc: EvidentProcess; bind: string }> {
   const proc = startEvident(cmd, ['server', 'run', '--trust-domain', TD, '--data-dir', dataDir, '--bind', '127.0.0.1:0'], REPO_ROOT);
   await proc.waitFor(/"server ready"/, 30_000);
-  const ready = proc.stderr().split('\n').find((line) => line.includes('"server ready"'))!;
+  const ready = proc
+    .stderr()
+    .split('\n')
+    .find((line) => line.includes('"server ready"'))!;
   return { proc, bind: (JSON.parse(ready) as { bind: string }).bind };
 }
 
@@ -44,8 +47,20 @@ describe('end to end: the real server process, the CLI, and an agent API client'
     assert.equal(tok.code, 0, tok.stderr);
     const token = tok.stdout.trim();
     const agentId = `spiffe://${TD}/evident/agent/join_token/${token}`;
-    const created = await cli(['server', 'entry', 'create', '--admin-socket', sock, '--spiffe-id', `spiffe://${TD}/ci/builder`,
-      '--parent-id', agentId, '--selector', 'unix:uid:1000', '--json']);
+    const created = await cli([
+      'server',
+      'entry',
+      'create',
+      '--admin-socket',
+      sock,
+      '--spiffe-id',
+      `spiffe://${TD}/ci/builder`,
+      '--parent-id',
+      agentId,
+      '--selector',
+      'unix:uid:1000',
+      '--json',
+    ]);
     assert.equal(created.code, 0, created.stderr);
     const entryId = (JSON.parse(created.stdout) as { id: string }).id;
     const bundle = await cli(['server', 'bundle', 'show', '--admin-socket', sock]);
@@ -58,7 +73,10 @@ describe('end to end: the real server process, the CLI, and an agent API client'
     const attested = await anon.attest({ type: 'join_token', payload: Buffer.from(token), key: { public_key: agentKey.spki } });
     anon.close();
     assert.equal(attested.svid?.spiffe_id, agentId);
-    const identity = { certChain: attested.svid!.cert_chain, privateKeyPem: agentKey.privateKey.export({ format: 'pem', type: 'pkcs8' }) as string };
+    const identity = {
+      certChain: attested.svid!.cert_chain,
+      privateKeyPem: agentKey.privateKey.export({ format: 'pem', type: 'pkcs8' }) as string,
+    };
     const agent = new AgentApiClient({ address: server.bind, trustDomain: TD, trustBundle: roots, identity });
     const [res] = await agent.signX509Svids([{ entry_id: entryId, key: { public_key: ecKey().spki } }]);
     agent.close();
@@ -77,14 +95,26 @@ describe('end to end: the real server process, the CLI, and an agent API client'
     const shown = await cli(['server', 'entry', 'show', entryId, '--admin-socket', sock, '--json']);
     assert.equal(shown.code, 0, 'the entry survived');
     const agents = await cli(['server', 'agent', 'list', '--admin-socket', sock, '--json']);
-    assert.deepEqual((JSON.parse(agents.stdout) as { agents: { spiffe_id: string }[] }).agents.map((a) => a.spiffe_id), [agentId], 'the agent survived');
+    assert.deepEqual(
+      (JSON.parse(agents.stdout) as { agents: { spiffe_id: string }[] }).agents.map((a) => a.spiffe_id),
+      [agentId],
+      'the agent survived',
+    );
     const bundle2 = await cli(['server', 'bundle', 'show', '--admin-socket', sock]);
     assert.equal(bundle2.stdout, bundle.stdout, 'the CA survived');
     const again = new AgentApiClient({ address: server.bind, trustDomain: TD, trustBundle: roots });
-    await assert.rejects(again.attest({ type: 'join_token', payload: Buffer.from(token), key: { public_key: ecKey().spki } }), /already used/, 'the token use survived');
+    await assert.rejects(
+      again.attest({ type: 'join_token', payload: Buffer.from(token), key: { public_key: ecKey().spki } }),
+      /already used/,
+      'the token use survived',
+    );
     again.close();
     const agent2 = new AgentApiClient({ address: server.bind, trustDomain: TD, trustBundle: roots, identity });
-    assert.deepEqual((await agent2.fetchEntries()).map((e) => e.id), [entryId], 'the old agent SVID still works');
+    assert.deepEqual(
+      (await agent2.fetchEntries()).map((e) => e.id),
+      [entryId],
+      'the old agent SVID still works',
+    );
     agent2.close();
     assert.equal(await server.proc.stop(), 0);
   });

@@ -9,13 +9,24 @@ describe('registration entry validation', () => {
     const env = await caEnv();
     try {
       for (const id of [`spiffe://${TD}/evident/server`, `spiffe://${TD}/evident/agent/join_token/someone`, `spiffe://${TD}/evident`]) {
-        const err = await validateEntry({ spiffe_id: id, parent_id: `spiffe://${TD}/p`, selectors: ['unix:uid:0'] }, TD, env.ds, 0).then(() => undefined, (e: unknown) => e);
+        const err = await validateEntry({ spiffe_id: id, parent_id: `spiffe://${TD}/p`, selectors: ['unix:uid:0'] }, TD, env.ds, 0).then(
+          () => undefined,
+          (e: unknown) => e,
+        );
         assert.ok(err instanceof EntryValidationError, id);
-        assert.deepEqual(err.problems.map((p) => p.field), ['spiffe_id']);
+        assert.deepEqual(
+          err.problems.map((p) => p.field),
+          ['spiffe_id'],
+        );
         assert.match(err.problems[0]!.message, /reserved/);
       }
       // Parenting to an agent or the server stays allowed, and a look-alike path is not reserved.
-      await validateEntry({ spiffe_id: `spiffe://${TD}/evident-app`, parent_id: `spiffe://${TD}/evident/agent/join_token/x`, selectors: ['unix:uid:0'] }, TD, env.ds, 0);
+      await validateEntry(
+        { spiffe_id: `spiffe://${TD}/evident-app`, parent_id: `spiffe://${TD}/evident/agent/join_token/x`, selectors: ['unix:uid:0'] },
+        TD,
+        env.ds,
+        0,
+      );
     } finally {
       await env.close();
     }
@@ -24,7 +35,12 @@ describe('registration entry validation', () => {
   it('accepts a good entry and fills defaults', async () => {
     const env = await caEnv();
     try {
-      const e = await validateEntry({ spiffe_id: `spiffe://${TD}/a`, parent_id: `spiffe://${TD}/p`, selectors: ['unix:uid:1000'] }, TD, env.ds, 5);
+      const e = await validateEntry(
+        { spiffe_id: `spiffe://${TD}/a`, parent_id: `spiffe://${TD}/p`, selectors: ['unix:uid:1000'] },
+        TD,
+        env.ds,
+        5,
+      );
       assert.deepEqual(e.selectors, [{ type: 'unix', value: 'uid:1000' }]);
       assert.equal(e.x509SvidTtl, 0);
       assert.equal(e.admin, false);
@@ -37,12 +53,29 @@ describe('registration entry validation', () => {
   it('collects every bad field before failing', async () => {
     const env = await caEnv();
     try {
-      const err = await validateEntry({
-        spiffe_id: 'spiffe://Other.org/a', parent_id: 'spiffe://other.org/p', selectors: [], x509_svid_ttl: -1, jwt_svid_ttl: 'x',
-        dns_names: ['bad name'], hint: 3, admin: 'yes',
-      }, TD, env.ds, 0).then(() => undefined, (e: unknown) => e);
+      const err = await validateEntry(
+        {
+          spiffe_id: 'spiffe://Other.org/a',
+          parent_id: 'spiffe://other.org/p',
+          selectors: [],
+          x509_svid_ttl: -1,
+          jwt_svid_ttl: 'x',
+          dns_names: ['bad name'],
+          hint: 3,
+          admin: 'yes',
+        },
+        TD,
+        env.ds,
+        0,
+      ).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
       assert.ok(err instanceof EntryValidationError);
-      assert.deepEqual(err.problems.map((p) => p.field), ['spiffe_id', 'parent_id', 'selectors', 'x509_svid_ttl', 'jwt_svid_ttl', 'dns_names', 'hint', 'admin']);
+      assert.deepEqual(
+        err.problems.map((p) => p.field),
+        ['spiffe_id', 'parent_id', 'selectors', 'x509_svid_ttl', 'jwt_svid_ttl', 'dns_names', 'hint', 'admin'],
+      );
       assert.match(err.problems[0]!.message, /invalid SPIFFE ID/);
       assert.match(err.problems[1]!.message, /trust domain 'other\.org', not 'example\.org'/);
       assert.equal(err.code, 'BAD_INPUT');
@@ -56,15 +89,43 @@ describe('registration entry validation', () => {
     const env = await caEnv();
     try {
       const fields = async (input: Record<string, unknown>) =>
-        ((await validateEntry(input, TD, env.ds, 0).then(() => undefined, (e: unknown) => e)) as EntryValidationError).problems.map((p) => `${p.field}: ${p.message}`);
-      assert.match((await fields({ parent_id: `spiffe://${TD}/p`, selectors: ['unix'] })).join('|'), /spiffe_id: is required\|selectors: 'unix' is not TYPE:VALUE/);
-      assert.match((await fields({ spiffe_id: `spiffe://${TD}/p`, parent_id: `spiffe://${TD}/p`, selectors: ['a:b'] })).join(), /own parent/);
-      assert.match((await fields({ spiffe_id: `spiffe://${TD}`, parent_id: `spiffe://${TD}/p`, selectors: ['a:b'] })).join(), /has no path/);
-      assert.match((await fields({ spiffe_id: `spiffe://${TD}/a`, parent_id: `spiffe://${TD}/p`, selectors: ['a:b', 'a:b'] })).join(), /repeated/);
-      assert.match((await fields({ spiffe_id: `spiffe://${TD}/a/../b`, parent_id: `spiffe://${TD}/p`, selectors: ['a:b'] })).join(), /dot segment/);
-      const good = await validateEntry({ spiffe_id: `spiffe://${TD}/a`, parent_id: `spiffe://${TD}/p`, selectors: ['a:b', 'c:d'] }, TD, env.ds, 0);
+        (
+          (await validateEntry(input, TD, env.ds, 0).then(
+            () => undefined,
+            (e: unknown) => e,
+          )) as EntryValidationError
+        ).problems.map((p) => `${p.field}: ${p.message}`);
+      assert.match(
+        (await fields({ parent_id: `spiffe://${TD}/p`, selectors: ['unix'] })).join('|'),
+        /spiffe_id: is required\|selectors: 'unix' is not TYPE:VALUE/,
+      );
+      assert.match(
+        (await fields({ spiffe_id: `spiffe://${TD}/p`, parent_id: `spiffe://${TD}/p`, selectors: ['a:b'] })).join(),
+        /own parent/,
+      );
+      assert.match(
+        (await fields({ spiffe_id: `spiffe://${TD}`, parent_id: `spiffe://${TD}/p`, selectors: ['a:b'] })).join(),
+        /has no path/,
+      );
+      assert.match(
+        (await fields({ spiffe_id: `spiffe://${TD}/a`, parent_id: `spiffe://${TD}/p`, selectors: ['a:b', 'a:b'] })).join(),
+        /repeated/,
+      );
+      assert.match(
+        (await fields({ spiffe_id: `spiffe://${TD}/a/../b`, parent_id: `spiffe://${TD}/p`, selectors: ['a:b'] })).join(),
+        /dot segment/,
+      );
+      const good = await validateEntry(
+        { spiffe_id: `spiffe://${TD}/a`, parent_id: `spiffe://${TD}/p`, selectors: ['a:b', 'c:d'] },
+        TD,
+        env.ds,
+        0,
+      );
       await env.ds.entries.create(good);
-      assert.match((await fields({ spiffe_id: `spiffe://${TD}/a`, parent_id: `spiffe://${TD}/p`, selectors: ['c:d', 'a:b'] })).join(), /duplicate of entry/);
+      assert.match(
+        (await fields({ spiffe_id: `spiffe://${TD}/a`, parent_id: `spiffe://${TD}/p`, selectors: ['c:d', 'a:b'] })).join(),
+        /duplicate of entry/,
+      );
       // updating an entry to itself is not a duplicate
       const same = await validateEntry({ hint: 'h' }, TD, env.ds, 0, good);
       assert.equal(same.hint, 'h');

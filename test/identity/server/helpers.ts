@@ -25,10 +25,20 @@ export async function caEnv(over: Partial<CaOptions> = {}): Promise<Env> {
   const ds = openSqliteDatastore(join(dir, 'ds.sqlite3'));
   const clock = new ManualClock(T0);
   const ca = await CaManager.open({
-    trustDomain: TD, datastore: ds, clock, caTtl: 24 * 3600, x509SvidTtl: 3600, jwtSvidTtl: 300, keyType: 'ec-p256', ...over,
+    trustDomain: TD,
+    datastore: ds,
+    clock,
+    caTtl: 24 * 3600,
+    x509SvidTtl: 3600,
+    jwtSvidTtl: 300,
+    keyType: 'ec-p256',
+    ...over,
   });
   return {
-    dir, ds, clock, ca,
+    dir,
+    ds,
+    clock,
+    ca,
     close: async () => {
       await ds.close();
       await rm(dir, { recursive: true, force: true });

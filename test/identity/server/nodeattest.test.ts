@@ -48,8 +48,11 @@ describe('x509pop node attestation', () => {
 
   it('a node holding a key certified by the trusted CA attests, with selectors from its certificate', async () => {
     const node = await nodeCa().then(() => trusted.issue('node1.example'));
-    const res = await r.anonymous().attest({ type: 'x509pop', payload: payload(node.der), key: { public_key: ecKey().spki } },
-      (challenge) => answerX509popChallenge(challenge, node.key));
+    const res = await r
+      .anonymous()
+      .attest({ type: 'x509pop', payload: payload(node.der), key: { public_key: ecKey().spki } }, (challenge) =>
+        answerX509popChallenge(challenge, node.key),
+      );
     const fp = sha1Hex(node.der);
     assert.equal(res.svid?.spiffe_id, `spiffe://${TD}/evident/agent/x509pop/${fp}`);
     const agents = (await r.admin('GET', '/v1/agents')) as { agents: { spiffe_id: string; selectors: string[] }[] };
@@ -58,8 +61,11 @@ describe('x509pop node attestation', () => {
     assert.ok(a.selectors.includes(`x509pop:fingerprint:${fp}`));
     assert.ok(a.selectors.includes(`x509pop:ca:fingerprint:${sha1Hex(trusted.der)}`));
     // x509pop may attest again (the node still holds its key)
-    const again = await r.anonymous().attest({ type: 'x509pop', payload: payload(node.der), key: { public_key: ecKey().spki } },
-      (challenge) => answerX509popChallenge(challenge, node.key));
+    const again = await r
+      .anonymous()
+      .attest({ type: 'x509pop', payload: payload(node.der), key: { public_key: ecKey().spki } }, (challenge) =>
+        answerX509popChallenge(challenge, node.key),
+      );
     assert.equal(again.svid?.spiffe_id, res.svid?.spiffe_id);
   });
 
@@ -68,25 +74,40 @@ describe('x509pop node attestation', () => {
     await r.createEntry('/nodes/builders', serverSpiffeId(TD), ['x509pop:subject:cn:build-7.example']);
     const wl = await r.createEntry('/ci/job', `spiffe://${TD}/nodes/builders`, ['unix:uid:1001']);
     const agentKey = ecKey();
-    const res = await r.anonymous().attest({ type: 'x509pop', payload: payload(node.der), key: { public_key: agentKey.spki } },
-      (c) => answerX509popChallenge(c, node.key));
+    const res = await r
+      .anonymous()
+      .attest({ type: 'x509pop', payload: payload(node.der), key: { public_key: agentKey.spki } }, (c) =>
+        answerX509popChallenge(c, node.key),
+      );
     const entries = await r.as(res.svid!, agentKey.privateKey).fetchEntries();
-    assert.deepEqual(entries.map((e) => e.id), [wl.id]);
+    assert.deepEqual(
+      entries.map((e) => e.id),
+      [wl.id],
+    );
   });
 
   it('intermediates sent with the certificate complete the chain; without them it does not verify', async () => {
     const mid = await nodeCa(trusted);
     const node = await mid.issue('node3.example');
     const answer = (c: Buffer) => answerX509popChallenge(c, node.key);
-    const res = await r.anonymous().attest({ type: 'x509pop', payload: payload(node.der, mid.der), key: { public_key: ecKey().spki } }, answer);
+    const res = await r
+      .anonymous()
+      .attest({ type: 'x509pop', payload: payload(node.der, mid.der), key: { public_key: ecKey().spki } }, answer);
     assert.equal(res.svid?.spiffe_id, `spiffe://${TD}/evident/agent/x509pop/${sha1Hex(node.der)}`);
-    await assert.rejects(r.anonymous().attest({ type: 'x509pop', payload: payload(node.der), key: { public_key: ecKey().spki } }, answer), /does not chain/);
+    await assert.rejects(
+      r.anonymous().attest({ type: 'x509pop', payload: payload(node.der), key: { public_key: ecKey().spki } }, answer),
+      /does not chain/,
+    );
   });
 
   it('a certificate from another CA is refused', async () => {
     const rogue = await (await nodeCa()).issue('node1.example');
     await assert.rejects(
-      r.anonymous().attest({ type: 'x509pop', payload: payload(rogue.der), key: { public_key: ecKey().spki } }, (c) => answerX509popChallenge(c, rogue.key)),
+      r
+        .anonymous()
+        .attest({ type: 'x509pop', payload: payload(rogue.der), key: { public_key: ecKey().spki } }, (c) =>
+          answerX509popChallenge(c, rogue.key),
+        ),
       /does not chain to a trusted CA/,
     );
   });
@@ -95,14 +116,24 @@ describe('x509pop node attestation', () => {
     const node = await trusted.issue('node2.example');
     const other = ecKey().privateKey;
     await assert.rejects(
-      r.anonymous().attest({ type: 'x509pop', payload: payload(node.der), key: { public_key: ecKey().spki } }, (c) => answerX509popChallenge(c, other)),
+      r
+        .anonymous()
+        .attest({ type: 'x509pop', payload: payload(node.der), key: { public_key: ecKey().spki } }, (c) =>
+          answerX509popChallenge(c, other),
+        ),
       /challenge signature does not verify/,
     );
   });
 
   it('garbage payloads are refused cleanly', async () => {
-    await assert.rejects(r.anonymous().attest({ type: 'x509pop', payload: Buffer.from('{'), key: { public_key: ecKey().spki } }), /malformed/);
-    await assert.rejects(r.anonymous().attest({ type: 'x509pop', payload: payload(Buffer.from('notacert')), key: { public_key: ecKey().spki } }), /malformed/);
+    await assert.rejects(
+      r.anonymous().attest({ type: 'x509pop', payload: Buffer.from('{'), key: { public_key: ecKey().spki } }),
+      /malformed/,
+    );
+    await assert.rejects(
+      r.anonymous().attest({ type: 'x509pop', payload: payload(Buffer.from('notacert')), key: { public_key: ecKey().spki } }),
+      /malformed/,
+    );
   });
 });
 
@@ -120,6 +151,9 @@ describe('join token expiry (frozen clock)', () => {
     clock.advance(59_000);
     assert.ok((await r.anonymous().attest({ type: 'join_token', payload: Buffer.from(t1), key: { public_key: ecKey().spki } })).svid);
     clock.advance(1_000);
-    await assert.rejects(r.anonymous().attest({ type: 'join_token', payload: Buffer.from(t2), key: { public_key: ecKey().spki } }), /expired/);
+    await assert.rejects(
+      r.anonymous().attest({ type: 'join_token', payload: Buffer.from(t2), key: { public_key: ecKey().spki } }),
+      /expired/,
+    );
   });
 });

@@ -26,15 +26,22 @@ describe('two servers sharing one PostgreSQL datastore', () => {
   it('share the CA, and a join token attests exactly one agent however the servers race', async (t) => {
     if (schema === undefined) return t.skip('PostgreSQL is not reachable');
     const [a, b] = servers as [TestServer, TestServer];
-    assert.deepEqual(a.roots(), b.roots(), 'the second server uses the first one\'s CA');
+    assert.deepEqual(a.roots(), b.roots(), "the second server uses the first one's CA");
     const clients = servers.map((s) => s.anonymous());
     for (let round = 0; round < 3; round++) {
       const token = await a.joinToken();
       const tries = Array.from({ length: 8 }, (_, i) =>
-        clients[i % 2]!.attest({ type: 'join_token', payload: Buffer.from(token), key: { public_key: ecKey().spki } }).then(() => 'ok', (e: Error) => e.message));
+        clients[i % 2]!.attest({ type: 'join_token', payload: Buffer.from(token), key: { public_key: ecKey().spki } }).then(
+          () => 'ok',
+          (e: Error) => e.message,
+        ),
+      );
       const results = await Promise.all(tries);
       assert.equal(results.filter((x) => x === 'ok').length, 1, results.join('\n'));
-      assert.ok(results.filter((x) => x !== 'ok').every((m) => /already used/.test(m)), results.join('\n'));
+      assert.ok(
+        results.filter((x) => x !== 'ok').every((m) => /already used/.test(m)),
+        results.join('\n'),
+      );
     }
   });
 });

@@ -25,7 +25,10 @@ it('a running server rotates its CA on its own timer; agents keep working across
     clock.advance(2 * H); // one sixth left: the next CA signs
     await waitFor('next CA active', () => server.ca.keys().some((key) => key.kind === 'x509' && key.status === 'old'));
     const roots = server.ca.bundle().x509Authorities;
-    assert.ok(roots.some((r) => r.equals(roots0[0]!)), 'the old CA is still published');
+    assert.ok(
+      roots.some((r) => r.equals(roots0[0]!)),
+      'the old CA is still published',
+    );
 
     // an agent that knows the new bundle attests and calls the server (whose TLS cert is now from the new CA)
     const token = await srv.joinToken();

@@ -36,29 +36,36 @@ describe('x509pop chains are checked by the one X.509 path validation', () => {
     const n = await node(mid, 'node1.example');
     const result = await attest(new X509popAttestor([r.der], new ManualClock(NOW)), [n.der, mid.der], n.key);
     assert.equal(result.agentIdSuffix, sha1Hex(n.der));
-    assert.deepEqual(result.selectors.map((s) => `${s.type}:${s.value}`), [
-      `x509pop:fingerprint:${sha1Hex(n.der)}`,
-      'x509pop:subject:cn:node1.example',
-      `x509pop:ca:fingerprint:${sha1Hex(mid.der)}`,
-      `x509pop:ca:fingerprint:${sha1Hex(r.der)}`,
-    ]);
+    assert.deepEqual(
+      result.selectors.map((s) => `${s.type}:${s.value}`),
+      [
+        `x509pop:fingerprint:${sha1Hex(n.der)}`,
+        'x509pop:subject:cn:node1.example',
+        `x509pop:ca:fingerprint:${sha1Hex(mid.der)}`,
+        `x509pop:ca:fingerprint:${sha1Hex(r.der)}`,
+      ],
+    );
   });
 
   it('refuses an intermediate CA that may not sign certificates (keyUsage without keyCertSign)', async () => {
     const r = await root();
     const mid = await intermediate(r, { keyUsages: KeyUsageFlags.digitalSignature });
     const n = await node(mid, 'node2.example');
-    await assert.rejects(attest(new X509popAttestor([r.der], new ManualClock(NOW)), [n.der, mid.der], n.key),
-      /does not chain to a trusted CA/);
+    await assert.rejects(
+      attest(new X509popAttestor([r.der], new ManualClock(NOW)), [n.der, mid.der], n.key),
+      /does not chain to a trusted CA/,
+    );
   });
 
-  it('refuses a path longer than an intermediate\'s pathLenConstraint allows', async () => {
+  it("refuses a path longer than an intermediate's pathLenConstraint allows", async () => {
     const r = await root();
     const mid = await intermediate(r, { pathLength: 0 });
     const low = await intermediate(mid, { name: 'below a pathLen 0 CA' });
     const n = await node(low, 'node3.example');
-    await assert.rejects(attest(new X509popAttestor([r.der], new ManualClock(NOW)), [n.der, low.der, mid.der], n.key),
-      /does not chain to a trusted CA.*path length/);
+    await assert.rejects(
+      attest(new X509popAttestor([r.der], new ManualClock(NOW)), [n.der, low.der, mid.der], n.key),
+      /does not chain to a trusted CA.*path length/,
+    );
   });
 
   it('trusts only the CA certificates of its bundle, and a node certificate only while it is valid', async () => {
@@ -66,7 +73,10 @@ describe('x509pop chains are checked by the one X.509 path validation', () => {
     const n = await node(r, 'node4.example');
     const notCa = await makeCert({ subject: 'CN=not a CA', ca: false, ...VALID });
     const underNotCa = await node(notCa, 'node5.example');
-    await assert.rejects(attest(new X509popAttestor([notCa.der], new ManualClock(NOW)), [underNotCa.der], underNotCa.key), /does not chain/);
+    await assert.rejects(
+      attest(new X509popAttestor([notCa.der], new ManualClock(NOW)), [underNotCa.der], underNotCa.key),
+      /does not chain/,
+    );
     await assert.rejects(attest(new X509popAttestor([r.der], new ManualClock(NOW + 2 * HOUR)), [n.der], n.key), /not valid now/);
   });
 });

@@ -26,7 +26,25 @@ async function tempDir(t: { after: (fn: () => Promise<void>) => void }): Promise
 export async function makeCaPem(dir: string, name = 'corp'): Promise<string> {
   const { stdout } = await execFileP(
     'openssl',
-    ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', join(dir, `${name}-ca.key`), '-subj', `/CN=${name} root`, '-days', '1', '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign'],
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:P-256',
+      '-nodes',
+      '-keyout',
+      join(dir, `${name}-ca.key`),
+      '-subj',
+      `/CN=${name} root`,
+      '-days',
+      '1',
+      '-addext',
+      'basicConstraints=critical,CA:TRUE',
+      '-addext',
+      'keyUsage=critical,keyCertSign',
+    ],
     { cwd: dir },
   );
   return stdout;
@@ -90,22 +108,43 @@ test('the documented example compiles to the layout the reference reads', async 
     name: 'code',
     threshold: 1,
     expected_materials: [],
-    expected_products: [['CREATE', 'src/*'], ['DISALLOW', '*']],
+    expected_products: [
+      ['CREATE', 'src/*'],
+      ['DISALLOW', '*'],
+    ],
     pubkeys: [alice.keyid],
     expected_command: [],
   });
   assert.deepEqual(build!.pubkeys, []);
   assert.deepEqual(build!.expected_command, ['cc', '-o', 'hello', 'src/hello.c']);
-  assert.deepEqual(build!.expected_materials, [['MATCH', 'src/*', 'WITH', 'PRODUCTS', 'FROM', 'code'], ['DISALLOW', '*']]);
-  assert.deepEqual(build!.cert_constraints, [{ common_name: '*', dns_names: ['*'], emails: ['*'], organizations: ['*'], roots: [rootId], uris: ['spiffe://corp.example/ci/builder'] }]);
+  assert.deepEqual(build!.expected_materials, [
+    ['MATCH', 'src/*', 'WITH', 'PRODUCTS', 'FROM', 'code'],
+    ['DISALLOW', '*'],
+  ]);
+  assert.deepEqual(build!.cert_constraints, [
+    {
+      common_name: '*',
+      dns_names: ['*'],
+      emails: ['*'],
+      organizations: ['*'],
+      roots: [rootId],
+      uris: ['spiffe://corp.example/ci/builder'],
+    },
+  ]);
   assert.deepEqual(pkg!.expected_command, ['tar', 'czf', 'hello.tar', 'hello']);
   assert.deepEqual(layout.inspect, [
     {
       _type: 'inspection',
       name: 'unpack',
       run: ['tar', 'xf', 'hello.tar'],
-      expected_materials: [['MATCH', 'hello.tar', 'WITH', 'PRODUCTS', 'FROM', 'package'], ['ALLOW', '*']],
-      expected_products: [['MATCH', 'hello', 'WITH', 'PRODUCTS', 'FROM', 'build'], ['ALLOW', '*']],
+      expected_materials: [
+        ['MATCH', 'hello.tar', 'WITH', 'PRODUCTS', 'FROM', 'package'],
+        ['ALLOW', '*'],
+      ],
+      expected_products: [
+        ['MATCH', 'hello', 'WITH', 'PRODUCTS', 'FROM', 'build'],
+        ['ALLOW', '*'],
+      ],
     },
   ]);
 });
@@ -162,7 +201,11 @@ test('every mistake is reported with its YAML line, all at once', async (t) => {
     /^root\.yaml:21: steps\[3\]\.functionaries\[0\]\.roots\[0\]: no root named 'corp' in roots$/,
     /^root\.yaml:25: inspections\[0\]\.materials\[0\]: MATCH … FROM nowhere: there is no step or inspection named 'nowhere'$/,
   ];
-  for (const re of expected) assert.ok(problems.some((p) => re.test(p)), `${re} in:\n${problems.join('\n')}`);
+  for (const re of expected)
+    assert.ok(
+      problems.some((p) => re.test(p)),
+      `${re} in:\n${problems.join('\n')}`,
+    );
   assert.equal(problems.length, expected.length, problems.join('\n'));
 });
 

@@ -13,15 +13,32 @@ export function validLayout(): Layout {
     readme: 'demo',
     keys: { [alice.keyid]: alice.publicKey.toDict(), [bob.keyid]: bob.publicKey.toDict() },
     steps: [
-      { _type: 'step', name: 'code', threshold: 1, pubkeys: [alice.keyid], expected_command: [], expected_materials: [], expected_products: [['CREATE', 'src/*'], ['DISALLOW', '*']] },
+      {
+        _type: 'step',
+        name: 'code',
+        threshold: 1,
+        pubkeys: [alice.keyid],
+        expected_command: [],
+        expected_materials: [],
+        expected_products: [
+          ['CREATE', 'src/*'],
+          ['DISALLOW', '*'],
+        ],
+      },
       {
         _type: 'step',
         name: 'build',
         threshold: 1,
         pubkeys: [bob.keyid],
         expected_command: ['cc', '-o', 'hello', 'src/hello.c'],
-        expected_materials: [['MATCH', 'src/*', 'WITH', 'PRODUCTS', 'FROM', 'code'], ['DISALLOW', '*']],
-        expected_products: [['CREATE', 'hello'], ['DISALLOW', '*']],
+        expected_materials: [
+          ['MATCH', 'src/*', 'WITH', 'PRODUCTS', 'FROM', 'code'],
+          ['DISALLOW', '*'],
+        ],
+        expected_products: [
+          ['CREATE', 'hello'],
+          ['DISALLOW', '*'],
+        ],
       },
     ],
     inspect: [{ _type: 'inspection', name: 'check', run: ['true'], expected_materials: [], expected_products: [] }],

@@ -6,7 +6,8 @@ import { canonicalizeMetadataInPlace } from '../../../src/intoto/models/link-spa
 import { pythonJsonDumps } from '../../../src/intoto/models/python-json.js';
 
 test('canonicalizeMetadataInPlace locates the artifact lists that hold only hex digests, entry by entry', () => {
-  const doc = (materials: unknown, products: unknown) => pythonJsonDumps({ signatures: [], signed: { _type: 'link', materials, products } });
+  const doc = (materials: unknown, products: unknown) =>
+    pythonJsonDumps({ signatures: [], signed: { _type: 'link', materials, products } });
   const lists = (text: string) => {
     const found = canonicalizeMetadataInPlace(Buffer.from(text, 'utf8'))?.lists;
     return found && { materials: found.materials !== undefined, products: found.products !== undefined };
@@ -17,14 +18,21 @@ test('canonicalizeMetadataInPlace locates the artifact lists that hold only hex 
   assert.deepEqual(lists(doc({ 'a.c': [] }, { b: { sha256: 12 } })), { materials: false, products: false });
   assert.deepEqual(lists(doc([], { b: { sha256: 'a\\"b' } })), { materials: false, products: false });
   // only the link's own lists count, not look-alikes deeper down
-  assert.deepEqual(lists(pythonJsonDumps({ signed: { environment: { materials: { a: { x: '00' } } } } })), { materials: false, products: false });
+  assert.deepEqual(lists(pythonJsonDumps({ signed: { environment: { materials: { a: { x: '00' } } } } })), {
+    materials: false,
+    products: false,
+  });
   // a list out of order gives up on the whole document, which is left as it was
-  const unsorted = '{"signatures": [], "signed": {"_type": "link", "materials": {"b": {"sha256": "00"}, "a": {"sha256": "00"}}, "products": {}}}';
+  const unsorted =
+    '{"signatures": [], "signed": {"_type": "link", "materials": {"b": {"sha256": "00"}, "a": {"sha256": "00"}}, "products": {}}}';
   const bytes = Buffer.from(unsorted);
   assert.equal(canonicalizeMetadataInPlace(bytes), undefined);
   assert.equal(bytes.toString(), unsorted);
   // a DSSE envelope is never read as a metablock, whatever else it holds
-  assert.equal(canonicalizeMetadataInPlace(Buffer.from(JSON.stringify({ payload: '', payloadType: 'x', signatures: [], signed: {} }))), undefined);
+  assert.equal(
+    canonicalizeMetadataInPlace(Buffer.from(JSON.stringify({ payload: '', payloadType: 'x', signatures: [], signed: {} }))),
+    undefined,
+  );
 
   // the offsets: every path and digest object, in the canonical bytes, in order (raw UTF-8 here: the
   // reference writes \u escapes, which send a list the general way)

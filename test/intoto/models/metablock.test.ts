@@ -37,9 +37,16 @@ test('sign, verify, append semantics', () => {
   assert.ok(verifyMetablockSignature(one, alice.publicKey));
   assert.equal(verifyMetablockSignature(one, bob.publicKey), false, 'no signature by bob');
   const two = signMetablock(layout, [bob], one.signatures);
-  assert.deepEqual(two.signatures.map((s) => s.keyid), [alice.keyid, bob.keyid]);
+  assert.deepEqual(
+    two.signatures.map((s) => s.keyid),
+    [alice.keyid, bob.keyid],
+  );
   const again = signMetablock(layout, [alice], two.signatures);
-  assert.deepEqual(again.signatures.map((s) => s.keyid), [bob.keyid, alice.keyid], 're-signing replaces, never duplicates');
+  assert.deepEqual(
+    again.signatures.map((s) => s.keyid),
+    [bob.keyid, alice.keyid],
+    're-signing replaces, never duplicates',
+  );
   const tampered = { ...two, signed: { ...layout, readme: 'changed' } };
   assert.equal(verifyMetablockSignature(tampered, alice.publicKey), false);
 });
@@ -70,7 +77,15 @@ test('parseMetadata refuses unknown fields, bad signatures and unknown types, co
 });
 
 test('link defaults and name checks', () => {
-  assert.deepEqual(parseLink({ _type: 'link', name: 'x' }), { _type: 'link', name: 'x', command: [], materials: {}, products: {}, byproducts: {}, environment: {} });
+  assert.deepEqual(parseLink({ _type: 'link', name: 'x' }), {
+    _type: 'link',
+    name: 'x',
+    command: [],
+    materials: {},
+    products: {},
+    byproducts: {},
+    environment: {},
+  });
   assert.throws(() => parseLink({ _type: 'link', name: 'a/b' }), /name: 'a\/b' must not contain '\/'/);
   assert.throws(() => parseLink({ _type: 'link' }), /name: is missing/);
   assert.throws(() => parseLink({ _type: 'link', name: 'x', products: [] }), /products: must be an object of artifact/);
@@ -81,13 +96,20 @@ test('loadMetadataFile: floats, oversized files, bad UTF-8 are refused before us
   const dir = await tempDir(t);
   const file = join(dir, 'root.layout');
   await writeFile(file, '{"signed": {"_type": "layout", "threshold": 1.0}, "signatures": []}');
-  await assert.rejects(loadMetadataFile(file, { displayName: 'root.layout' }), (e: unknown) => e instanceof EvidentError && e.code === 'BAD_INPUT' && e.file === 'root.layout' && /not an integer/.test(e.message));
+  await assert.rejects(
+    loadMetadataFile(file, { displayName: 'root.layout' }),
+    (e: unknown) => e instanceof EvidentError && e.code === 'BAD_INPUT' && e.file === 'root.layout' && /not an integer/.test(e.message),
+  );
   await writeFile(file, serializeMetablock(signMetablock(validLayout(), [alice])));
   await assert.rejects(loadMetadataFile(file, { maxBytes: 100 }), (e: unknown) => e instanceof EvidentError && e.code === 'TOO_LARGE');
   await writeFile(file, Buffer.from([0x7b, 0xff, 0x7d]));
   await assert.rejects(loadMetadataFile(file), /not valid UTF-8/);
   await execFileP('mkfifo', [join(dir, 'fifo.link')]);
-  await assert.rejects(loadMetadataFile(join(dir, 'fifo.link'), { displayName: 'fifo.link' }), { code: 'BAD_INPUT', file: 'fifo.link', message: 'is not a regular file (a FIFO)' });
+  await assert.rejects(loadMetadataFile(join(dir, 'fifo.link'), { displayName: 'fifo.link' }), {
+    code: 'BAD_INPUT',
+    file: 'fifo.link',
+    message: 'is not a regular file (a FIFO)',
+  });
   await assert.rejects(loadMetadataFile(dir), { code: 'BAD_INPUT', message: 'is a directory, not a file' });
 });
 
@@ -113,9 +135,25 @@ test('DSSE envelopes of a Statement v1 link predicate load as links, signatures 
   assert.deepEqual(loaded.link, link);
   assert.ok(verifyMetadataSignature(loaded, alice.publicKey));
   assert.equal(verifyMetadataSignature(loaded, bob.publicKey), false);
-  const otherPredicate = { ...loaded.envelope, payload: Buffer.from(JSON.stringify({ _type: 'https://in-toto.io/Statement/v1', subject: [], predicateType: 'https://slsa.dev/provenance/v1', predicate: {} })).toString('base64') };
-  assert.throws(() => parseMetadata(otherPredicate, 'p.json'), /payload\.predicateType: must be "https:\/\/in-toto\.io\/attestation\/link\/v0\.3"/);
-  assert.throws(() => parseMetadata({ ...loaded.envelope, payloadType: 'text/plain' }), /payloadType must be "application\/vnd\.in-toto\+json"/);
+  const otherPredicate = {
+    ...loaded.envelope,
+    payload: Buffer.from(
+      JSON.stringify({
+        _type: 'https://in-toto.io/Statement/v1',
+        subject: [],
+        predicateType: 'https://slsa.dev/provenance/v1',
+        predicate: {},
+      }),
+    ).toString('base64'),
+  };
+  assert.throws(
+    () => parseMetadata(otherPredicate, 'p.json'),
+    /payload\.predicateType: must be "https:\/\/in-toto\.io\/attestation\/link\/v0\.3"/,
+  );
+  assert.throws(
+    () => parseMetadata({ ...loaded.envelope, payloadType: 'text/plain' }),
+    /payloadType must be "application\/vnd\.in-toto\+json"/,
+  );
 });
 
 test('a DSSE link made with src/attestation (what evident run --format dsse writes) loads as the same link', async () => {
@@ -149,7 +187,11 @@ test('metadata written and signed by the reference loads, verifies, and re-seria
   await writeFile(join(dir, 'ünïcödé "q".txt'), 'x');
   // a link per key type, by in-toto-run
   for (const type of ['ed25519', 'ecdsa', 'rsa']) {
-    const run = await runReferenceCli('in-toto-run', ['-n', `build-${type}`, '-k', `k-${type}`, '-t', type, '-m', '.', '-p', 'src.c', '--', 'echo', 'héllo 😀 "x"'], { cwd: dir });
+    const run = await runReferenceCli(
+      'in-toto-run',
+      ['-n', `build-${type}`, '-k', `k-${type}`, '-t', type, '-m', '.', '-p', 'src.c', '--', 'echo', 'héllo 😀 "x"'],
+      { cwd: dir },
+    );
     assert.equal(run.code, 0, run.stderr);
   }
   // a layout, by the reference's API

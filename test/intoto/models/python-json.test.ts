@@ -7,7 +7,7 @@ const AWKWARD: unknown[] = [
   {},
   [],
   { a: {}, b: [], c: [[]], d: [{}] },
-  { 'z': 1, 'a': -2, 'é': 'ü', '😀': '\ue000', '\ue000': '😀', 'A': 9007199254740991 },
+  { z: 1, a: -2, é: 'ü', '😀': '\ue000', '\ue000': '😀', A: 9007199254740991 },
   { s: 'quote " backslash \\ slash / nl \n cr \r tab \t bs \b ff \f nul \u0000 us \u001f del \u007f nbsp \u00a0' },
   { deep: [[[[[{ x: [1, [2, [3]]] }]]]]] },
   { t: true, f: false, n: null, list: [true, null, 0, -1, 'x'] },

@@ -40,7 +40,10 @@ test('generic rules', () => {
 
 test('malformed rules are reported with the path, the problem and the rule', () => {
   const cases: [unknown, RegExp][] = [
-    [['MATCH', 'foo', 'WITH', 'BAR'], /^steps\[1\]\.expected_materials\[0\]: MATCH needs WITH MATERIALS\|PRODUCTS \(found 'BAR'\): MATCH <pattern> \[IN <prefix>\] WITH MATERIALS\|PRODUCTS \[IN <prefix>\] FROM <step>; rule: MATCH foo WITH BAR$/],
+    [
+      ['MATCH', 'foo', 'WITH', 'BAR'],
+      /^steps\[1\]\.expected_materials\[0\]: MATCH needs WITH MATERIALS\|PRODUCTS \(found 'BAR'\): MATCH <pattern> \[IN <prefix>\] WITH MATERIALS\|PRODUCTS \[IN <prefix>\] FROM <step>; rule: MATCH foo WITH BAR$/,
+    ],
     [['MATCH', 'foo', 'WITH', 'PRODUCTS'], /MATCH needs FROM <step> after WITH PRODUCTS \(the rule ends there\)/],
     [['MATCH', 'foo', 'WITH', 'PRODUCTS', 'FROM'], /MATCH needs a step name after FROM/],
     [['MATCH', 'foo', 'WITH', 'PRODUCTS', 'FROM', 'a', 'b'], /has 'b' after FROM a, where the rule must end/],
@@ -54,7 +57,11 @@ test('malformed rules are reported with the path, the problem and the rule', () 
     [['CREATE', 1], /a rule is a list of strings/],
   ];
   for (const [tokens, message] of cases) {
-    assert.throws(() => parseRule(tokens, where), (e: unknown) => e instanceof EvidentError && e.code === 'BAD_INPUT' && message.test(e.message), JSON.stringify(tokens));
+    assert.throws(
+      () => parseRule(tokens, where),
+      (e: unknown) => e instanceof EvidentError && e.code === 'BAD_INPUT' && message.test(e.message),
+      JSON.stringify(tokens),
+    );
   }
 });
 
@@ -67,8 +74,26 @@ test('parseRuleString splits like shlex; quoted patterns keep their spaces', () 
 });
 
 test('ruleToTokens writes the reference pack_rule form', () => {
-  assert.deepEqual(ruleToTokens(parseRule(['match', 'a', 'in', 'p', 'with', 'products', 'in', 'q', 'from', 's'], where)), ['MATCH', 'a', 'IN', 'p', 'WITH', 'PRODUCTS', 'IN', 'q', 'FROM', 's']);
-  assert.deepEqual(ruleToTokens(parseRule(['match', 'a', 'with', 'materials', 'from', 's'], where)), ['MATCH', 'a', 'WITH', 'MATERIALS', 'FROM', 's']);
+  assert.deepEqual(ruleToTokens(parseRule(['match', 'a', 'in', 'p', 'with', 'products', 'in', 'q', 'from', 's'], where)), [
+    'MATCH',
+    'a',
+    'IN',
+    'p',
+    'WITH',
+    'PRODUCTS',
+    'IN',
+    'q',
+    'FROM',
+    's',
+  ]);
+  assert.deepEqual(ruleToTokens(parseRule(['match', 'a', 'with', 'materials', 'from', 's'], where)), [
+    'MATCH',
+    'a',
+    'WITH',
+    'MATERIALS',
+    'FROM',
+    's',
+  ]);
   assert.deepEqual(ruleToTokens(parseRule(['allow', 'x'], where)), ['ALLOW', 'x']);
 });
 
@@ -82,7 +107,24 @@ function randomRules(n: number, seed: number): string[][] {
     s = (s * 1103515245 + 12345) % 2147483648;
     return Math.floor((s / 2147483648) * k);
   };
-  const words = ['MATCH', 'match', 'IN', 'in', 'WITH', 'with', 'FROM', 'from', 'MATERIALS', 'products', 'PRODUCTS', 'CREATE', 'allow', 'x', '*', ''];
+  const words = [
+    'MATCH',
+    'match',
+    'IN',
+    'in',
+    'WITH',
+    'with',
+    'FROM',
+    'from',
+    'MATERIALS',
+    'products',
+    'PRODUCTS',
+    'CREATE',
+    'allow',
+    'x',
+    '*',
+    '',
+  ];
   const templates = [
     ['MATCH', 'p', 'WITH', 'PRODUCTS', 'FROM', 's'],
     ['MATCH', 'p', 'IN', 'a', 'WITH', 'MATERIALS', 'FROM', 's'],
@@ -109,7 +151,11 @@ function randomRules(n: number, seed: number): string[][] {
 test('accepts and refuses exactly what the reference rulelib.unpack_rule does (4000 random rules)', async (t) => {
   if (skipUnlessReference(t)) return;
   const rules = randomRules(4000, 7);
-  rules.push(['MATCH', 'p', 'IN', 'with', 'WITH', 'products', 'FROM', 's'], ['MATCH', 'p', 'WITH', 'PRODUCTS', 'IN', 'from', 'FROM', 's'], ['MATCH', 'p', 'WITH', 'PRODUCTS', 'FROM', 'in']);
+  rules.push(
+    ['MATCH', 'p', 'IN', 'with', 'WITH', 'products', 'FROM', 's'],
+    ['MATCH', 'p', 'WITH', 'PRODUCTS', 'IN', 'from', 'FROM', 's'],
+    ['MATCH', 'p', 'WITH', 'PRODUCTS', 'FROM', 'in'],
+  );
   const out = await runReferencePython(
     `import json,sys
 from in_toto.rulelib import unpack_rule
@@ -139,8 +185,24 @@ print(json.dumps(res))`,
 
 test('shellSplit agrees with Python shlex.split', async (t) => {
   if (skipUnlessReference(t)) return;
-  const inputs = [`a b  c`, `'a b' c`, `"a \\" b" c`, `a\\ b`, `"a\\nb"`, `'a\\'`, `a"b c"d`, `""`, `'' x`, `cc -o hello src/hello.c`, `echo "x  y" 'z'`, ` lead trail `, `"\\\\"`];
-  const out = await runReferencePython(`import json,sys,shlex\nprint(json.dumps([shlex.split(s) for s in json.load(sys.stdin)]))`, { input: JSON.stringify(inputs) });
+  const inputs = [
+    `a b  c`,
+    `'a b' c`,
+    `"a \\" b" c`,
+    `a\\ b`,
+    `"a\\nb"`,
+    `'a\\'`,
+    `a"b c"d`,
+    `""`,
+    `'' x`,
+    `cc -o hello src/hello.c`,
+    `echo "x  y" 'z'`,
+    ` lead trail `,
+    `"\\\\"`,
+  ];
+  const out = await runReferencePython(`import json,sys,shlex\nprint(json.dumps([shlex.split(s) for s in json.load(sys.stdin)]))`, {
+    input: JSON.stringify(inputs),
+  });
   assert.deepEqual(inputs.map(shellSplit), JSON.parse(out));
 });
 

@@ -92,9 +92,7 @@ describe('collectArtifacts: excludes', () => {
 
   test('given patterns replace the defaults (as in the reference)', async () => {
     const map = await collectArtifacts(['.'], { basePath: root, excludePatterns: ['build/', 'docs'] });
-    assert.deepEqual(Object.keys(map), [
-      '.git/HEAD', 'build.abcdef12.link', 'notes~', 'src/m.py', 'src/m.pyc', 'sub/.git/config',
-    ]);
+    assert.deepEqual(Object.keys(map), ['.git/HEAD', 'build.abcdef12.link', 'notes~', 'src/m.py', 'src/m.pyc', 'sub/.git/config']);
   });
 
   test('*.pyc, dir/ and negation', async () => {
@@ -129,10 +127,7 @@ describe('collectArtifacts: lstrip', () => {
   test('a collision after stripping names both paths', async () => {
     await assert.rejects(collectArtifacts(['.'], { basePath: root, lstripPaths: ['out/dist/'] }), (e) => {
       return (
-        isEvidentError(e) &&
-        e.code === 'ARTIFACT_COLLISION' &&
-        e.message.includes("'app.js'") &&
-        e.message.includes("'out/dist/app.js'")
+        isEvidentError(e) && e.code === 'ARTIFACT_COLLISION' && e.message.includes("'app.js'") && e.message.includes("'out/dist/app.js'")
       );
     });
   });
@@ -195,10 +190,13 @@ describe('collectArtifacts: symlinks and special files', () => {
     const dir = tempDir();
     try {
       makeTree(dir, { 'a/l1': '-> ../b', 'b/l2': '-> ../a', 'b/f': 'f' });
-      await assert.rejects(collectArtifacts(['a'], { basePath: dir, followSymlinkDirs: true }), (e) => isEvidentError(e) && e.code === 'SYMLINK_LOOP');
+      await assert.rejects(
+        collectArtifacts(['a'], { basePath: dir, followSymlinkDirs: true }),
+        (e) => isEvidentError(e) && e.code === 'SYMLINK_LOOP',
+      );
       const self = tempDir();
       try {
-        makeTree(self, { 'me': '-> me', 'ok.txt': 'ok' });
+        makeTree(self, { me: '-> me', 'ok.txt': 'ok' });
         await assert.rejects(collectArtifacts(['.'], { basePath: self }), (e) => {
           return isEvidentError(e) && e.code === 'SYMLINK_LOOP' && e.file === 'me';
         });

@@ -21,7 +21,7 @@ test('hashFileSync streams through one reused buffer and equals the one-shot has
   }
 });
 
-test('a FIFO that took a file\'s place is skipped, not waited on', () => {
+test("a FIFO that took a file's place is skipped, not waited on", () => {
   const dir = tempDir();
   try {
     mkfifo(join(dir, 'p'));

@@ -74,7 +74,11 @@ describe('interop with the in-toto reference', () => {
 
   const scenarios = (): Scenario[] => [
     { name: 'everything, default excludes', paths: ['.'], options: {} },
-    { name: 'mixed paths, a missing one', paths: ['./src/', 'links', 'a file with spaces.txt', 'missing', 'src/../build', 'crlf.txt'], options: {} },
+    {
+      name: 'mixed paths, a missing one',
+      paths: ['./src/', 'links', 'a file with spaces.txt', 'missing', 'src/../build', 'crlf.txt'],
+      options: {},
+    },
     { name: 'user excludes with negation', paths: ['.'], options: { excludePatterns: ['*.o', '!keep.o', 'links/', 'ü*'] } },
     { name: 'directory pattern and globstar', paths: ['.'], options: { excludePatterns: ['build/', '**/util', '*.txt'] } },
     { name: 'symlinked dirs not followed (the default)', paths: ['.', 'links/to-dir'], options: {} },

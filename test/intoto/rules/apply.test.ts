@@ -13,7 +13,12 @@ function linkOf(materials: Record<string, string>, products: Record<string, stri
 }
 
 function apply(item: string, type: ArtifactType, rules: string[], links: Record<string, LinkArtifacts>) {
-  return applyArtifactRules({ item, type, rules: rules.map((r, i) => parseRule(r.split(' '), `r${i}`)), links: new Map(Object.entries(links)) });
+  return applyArtifactRules({
+    item,
+    type,
+    rules: rules.map((r, i) => parseRule(r.split(' '), `r${i}`)),
+    links: new Map(Object.entries(links)),
+  });
 }
 
 test('rules: an empty queue passes every rule, DISALLOW * included', () => {
@@ -42,7 +47,7 @@ test('rules: a DISALLOW that matches nothing lets later rules run', () => {
   assert.equal(r.results.length, 3);
 });
 
-test('rules: CREATE, DELETE and MODIFY are relative to the item\'s own materials and products', () => {
+test("rules: CREATE, DELETE and MODIFY are relative to the item's own materials and products", () => {
   const own = linkOf({ kept: '1', changed: '1', gone: '1' }, { kept: '1', changed: '2', fresh: '3' });
   const products = apply('s', 'products', ['CREATE *', 'MODIFY *', 'DISALLOW *'], { s: own });
   assert.equal(products.failure?.kind, 'disallowed');
@@ -59,20 +64,32 @@ test('rules: REQUIRE looks for its literal file name on the queue (a consumed fi
   const own = linkOf({}, { 'a*': '1', b: '2' });
   assert.equal(apply('s', 'products', ['REQUIRE a*'], { s: own }).failure, undefined, 'the pattern is taken literally');
   const missing = apply('s', 'products', ['REQUIRE c'], { s: own });
-  assert.deepEqual(missing.failure && { kind: missing.failure.kind, path: 'path' in missing.failure && missing.failure.path }, { kind: 'required', path: 'c' });
+  assert.deepEqual(missing.failure && { kind: missing.failure.kind, path: 'path' in missing.failure && missing.failure.path }, {
+    kind: 'required',
+    path: 'c',
+  });
   const consumed = apply('s', 'products', ['ALLOW b', 'REQUIRE b'], { s: own });
   assert.equal(consumed.failure?.kind, 'required');
   assert.equal(consumed.failure?.kind === 'required' && consumed.failure.consumedBy?.type, 'ALLOW');
 });
 
 test('rules: MATCH consumes artifacts with identical digests at the same path in the destination', () => {
-  const links = { code: linkOf({}, { 'src/a.c': '1', 'src/b.c': '2' }), build: linkOf({ 'src/a.c': '1', 'src/b.c': '9', 'src/c.c': '3' }, {}) };
+  const links = {
+    code: linkOf({}, { 'src/a.c': '1', 'src/b.c': '2' }),
+    build: linkOf({ 'src/a.c': '1', 'src/b.c': '9', 'src/c.c': '3' }, {}),
+  };
   const r = apply('build', 'materials', ['MATCH src/* WITH PRODUCTS FROM code', 'DISALLOW *'], links);
   assert.deepEqual(r.results[0]!.consumed, ['src/a.c']);
   assert.equal(r.failure?.kind, 'disallowed');
   const f = r.failure as Extract<typeof r.failure, { kind: 'disallowed' }>;
   assert.deepEqual(f.paths, ['src/b.c', 'src/c.c']);
-  assert.deepEqual(f.misses.map((m) => [m.path, m.reason]), [['src/b.c', 'hash-mismatch'], ['src/c.c', 'not-in-destination']]);
+  assert.deepEqual(
+    f.misses.map((m) => [m.path, m.reason]),
+    [
+      ['src/b.c', 'hash-mismatch'],
+      ['src/c.c', 'not-in-destination'],
+    ],
+  );
   assert.deepEqual(f.misses[0]!.expected, h('2'));
   assert.deepEqual(f.misses[0]!.found, h('9'));
 });
@@ -92,7 +109,10 @@ test('rules: MATCH with a destination prefix looks the remainder up under it', (
 });
 
 test('rules: MATCH with prefixes on both sides', () => {
-  const links = { code: linkOf({}, { 'out/lib/a.so': '1', 'out/lib/b.so': '2' }), pkg: linkOf({ 'in/a.so': '1', 'in/b.so': '3', 'other/a.so': '1' }, {}) };
+  const links = {
+    code: linkOf({}, { 'out/lib/a.so': '1', 'out/lib/b.so': '2' }),
+    pkg: linkOf({ 'in/a.so': '1', 'in/b.so': '3', 'other/a.so': '1' }, {}),
+  };
   const r = apply('pkg', 'materials', ['MATCH *.so IN in WITH PRODUCTS IN out/lib FROM code', 'DISALLOW in/*'], links);
   assert.deepEqual(r.results[0]!.consumed, ['in/a.so']);
   const f = r.failure as Extract<typeof r.failure, { kind: 'disallowed' }>;
@@ -109,7 +129,10 @@ test('rules: MATCH FROM a step with no link consumes nothing (and says so when a
 
 test('rules: MATCH against MATERIALS of the destination and keys that are Object.prototype names', () => {
   const parsed = (json: string) => JSON.parse(json) as Record<string, string>;
-  const links = { a: linkOf(parsed('{"constructor":"1","__proto__":"2"}'), {}), b: linkOf(parsed('{"constructor":"1","__proto__":"2","toString":"3"}'), {}) };
+  const links = {
+    a: linkOf(parsed('{"constructor":"1","__proto__":"2"}'), {}),
+    b: linkOf(parsed('{"constructor":"1","__proto__":"2","toString":"3"}'), {}),
+  };
   const r = apply('b', 'materials', ['MATCH * WITH MATERIALS FROM a', 'DISALLOW *'], links);
   assert.deepEqual([...r.results[0]!.consumed].sort(), ['__proto__', 'constructor']);
   const f = r.failure as Extract<typeof r.failure, { kind: 'disallowed' }>;
@@ -138,7 +161,10 @@ test('rules: 200 000 artifacts through MATCH, CREATE and DISALLOW stay fast', ()
     item: 'build',
     type: 'materials',
     rules: [parseRule(['MATCH', 'src/*', 'WITH', 'PRODUCTS', 'FROM', 'code'], 'r'), parseRule(['DISALLOW', '*'], 'r')],
-    links: new Map([['code', code], ['build', build]]),
+    links: new Map([
+      ['code', code],
+      ['build', build],
+    ]),
   });
   assert.equal(r.failure, undefined);
   assert.equal(r.results[0]!.consumed.length, n);
@@ -147,7 +173,10 @@ test('rules: 200 000 artifacts through MATCH, CREATE and DISALLOW stay fast', ()
 
 test('rules: a MATCH whose source path is another artifact (a backslash in the name) consumes that artifact', () => {
   // 'src/b\c.c' maps to the source path 'src/b/c.c': that artifact is consumed, the queued name stays
-  const links = { code: linkOf({}, { 'b\\c.c': '2', 'd.c': '3' }), build: linkOf({ 'src/x.c': '9', 'src/b\\c.c': '2', 'src/b/c.c': '2', 'src/d.c': '3' }, {}) };
+  const links = {
+    code: linkOf({}, { 'b\\c.c': '2', 'd.c': '3' }),
+    build: linkOf({ 'src/x.c': '9', 'src/b\\c.c': '2', 'src/b/c.c': '2', 'src/d.c': '3' }, {}),
+  };
   const r = apply('build', 'materials', ['MATCH * IN src WITH PRODUCTS FROM code', 'DISALLOW *'], links);
   assert.deepEqual(r.results[0]!.consumed, ['src/b/c.c', 'src/d.c']);
   const f = r.failure as Extract<typeof r.failure, { kind: 'disallowed' }>;
@@ -162,17 +191,37 @@ test('rules: a MATCH whose source path is another artifact (a backslash in the n
 test('rules: CREATE and DELETE look only at the other list; the queue keeps the link order', () => {
   const links = { s: linkOf({ gone: '1', kept: '2', 'z-first': '3' }, { 'z-first': '3', kept: '2', made: '4' }) };
   const products = apply('s', 'products', ['CREATE *', 'ALLOW kept'], links);
-  assert.deepEqual(products.results.map((x) => x.consumed), [['made'], ['kept']]);
+  assert.deepEqual(
+    products.results.map((x) => x.consumed),
+    [['made'], ['kept']],
+  );
   assert.equal(products.remaining, 1);
   const materials = apply('s', 'materials', ['DELETE *', 'MATCH * WITH PRODUCTS FROM s'], links);
-  assert.deepEqual(materials.results.map((x) => x.consumed), [['gone'], ['kept', 'z-first']]);
+  assert.deepEqual(
+    materials.results.map((x) => x.consumed),
+    [['gone'], ['kept', 'z-first']],
+  );
 });
 
 test('rules: packed lists (as read from link files) give exactly what plain dictionaries give, misses included', () => {
   let s = 11;
   const random = () => (s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 4294967296;
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(random() * xs.length)]!;
-  const paths = ['a', 'b', 'a.c', 'src/a', 'src/b', 'src/a.c', 'src/é', 'src/\u{1F600}', 'out/a', 'out/src/a', '10', '__proto__', 'src/x/y'];
+  const paths = [
+    'a',
+    'b',
+    'a.c',
+    'src/a',
+    'src/b',
+    'src/a.c',
+    'src/é',
+    'src/\u{1F600}',
+    'out/a',
+    'out/src/a',
+    '10',
+    '__proto__',
+    'src/x/y',
+  ];
   const patterns = ['*', 'a*', '*.c', 'src/*', '?', '[ab]', 'src/?', '*a*'];
   const dict = () => {
     const out: Record<string, { sha256: string }> = JSON.parse('{}') as Record<string, { sha256: string }>;
@@ -199,7 +248,12 @@ test('rules: packed lists (as read from link files) give exactly what plain dict
     const rules = Array.from({ length: 1 + Math.floor(random() * 5) }, rule).map((r, j) => parseRule(r, `r${j}`));
     const type = pick(['materials', 'products'] as const);
     const run = (index: (d: Record<string, { sha256: string }>) => LinkArtifacts['materials']) =>
-      applyArtifactRules({ item: 'item', type, rules, links: new Map(Object.entries(lists).map(([n, l]) => [n, { materials: index(l.materials), products: index(l.products) }])) });
+      applyArtifactRules({
+        item: 'item',
+        type,
+        rules,
+        links: new Map(Object.entries(lists).map(([n, l]) => [n, { materials: index(l.materials), products: index(l.products) }])),
+      });
     const plain = run(indexArtifacts);
     const packed = run((d) => packedArtifacts(d)!);
     assert.deepEqual(normal(packed), normal(plain), `case ${i}: ${type} ${JSON.stringify(rules)} ${JSON.stringify(lists)}`);

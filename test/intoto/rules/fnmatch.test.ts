@@ -74,7 +74,31 @@ test('fnmatch agrees with Python fnmatch.fnmatch on a generated corpus', (t) => 
     for (let i = 0; i < n; i++) s += chars[Math.floor(random() * chars.length)];
     return s;
   };
-  const patternChars = ['a', 'b', 'c', 'z', '/', '.', '*', '*', '?', '[', '[', ']', ']', '!', '-', '-', '\\', '^', '&', 'é', '😀', '(', '+'];
+  const patternChars = [
+    'a',
+    'b',
+    'c',
+    'z',
+    '/',
+    '.',
+    '*',
+    '*',
+    '?',
+    '[',
+    '[',
+    ']',
+    ']',
+    '!',
+    '-',
+    '-',
+    '\\',
+    '^',
+    '&',
+    'é',
+    '😀',
+    '(',
+    '+',
+  ];
   const nameChars = ['a', 'b', 'c', 'z', '/', '.', '-', ']', '[', '!', '\\', '^', '&', 'é', '😀', '\n', '(', '+'];
   const cases: { pattern: string; names: string[] }[] = [];
   for (let i = 0; i < 1500; i++) {

@@ -5,11 +5,17 @@ import { indexArtifacts, sameArtifactSets, sameHashes } from '../../../src/intot
 import { packedArtifacts } from '../../helpers/packed.js';
 import { seededRandom } from '../../helpers/random.js';
 
-const digest = (r: () => number) => ({ sha256: Math.floor(r() * 4).toString(16).repeat(64) });
+const digest = (r: () => number) => ({
+  sha256: Math.floor(r() * 4)
+    .toString(16)
+    .repeat(64),
+});
 
 test('packed: paths in canonical order, digests and the plain dictionary as written', () => {
   // JSON.parse makes `__proto__` an own key, as reading a link does
-  const dict = JSON.parse('{"src/b.c": {"sha256": "bb"}, "10": {"sha256": "aa"}, "__proto__x": {}, "src/a.c": {"md5": "ff", "sha256": "0A"}, "__proto__": {"sha256": "cc"}}') as ArtifactDict;
+  const dict = JSON.parse(
+    '{"src/b.c": {"sha256": "bb"}, "10": {"sha256": "aa"}, "__proto__x": {}, "src/a.c": {"md5": "ff", "sha256": "0A"}, "__proto__": {"sha256": "cc"}}',
+  ) as ArtifactDict;
   const packed = packedArtifacts(dict)!;
   assert.deepEqual(packed.keys(), ['10', '__proto__', '__proto__x', 'src/a.c', 'src/b.c'], 'code point order, as the file lists them');
   assert.equal(packed.size, 5);
@@ -54,7 +60,14 @@ test('packed: digests compare as whole dictionaries, byte for byte of their cano
 
 test('packed: whole lists are equal exactly when their dictionaries are', () => {
   const base: ArtifactDict = { a: { sha256: '01' }, b: { sha256: '02' } };
-  const variants: ArtifactDict[] = [{ ...base }, { b: { sha256: '02' }, a: { sha256: '01' } }, { a: { sha256: '01' } }, { ...base, b: { sha256: '03' } }, { ...base, c: {} }, {}];
+  const variants: ArtifactDict[] = [
+    { ...base },
+    { b: { sha256: '02' }, a: { sha256: '01' } },
+    { a: { sha256: '01' } },
+    { ...base, b: { sha256: '03' } },
+    { ...base, c: {} },
+    {},
+  ];
   for (const v of variants) {
     const expected = sameArtifactSets(indexArtifacts(base), indexArtifacts(v));
     assert.equal(sameArtifactSets(packedArtifacts(base)!, packedArtifacts(v)!), expected, JSON.stringify(v));
@@ -82,7 +95,9 @@ test('packed: a list a link file could not hold packed is refused by the helper,
 });
 
 test('packed: digest objects read back exactly as JSON.parse reads them, odd algorithm names included', () => {
-  const dict = JSON.parse('{"a": {"__proto__": "aa", "md5": "bb", "sha256": "CC", "é": "dd"}, "b": {}, "c": {"sha512": "0123456789abcdef"}}') as ArtifactDict;
+  const dict = JSON.parse(
+    '{"a": {"__proto__": "aa", "md5": "bb", "sha256": "CC", "é": "dd"}, "b": {}, "c": {"sha512": "0123456789abcdef"}}',
+  ) as ArtifactDict;
   const packed = packedArtifacts(dict)!;
   for (const path of ['a', 'b', 'c']) {
     const got = packed.get(path)!;

@@ -79,7 +79,10 @@ test('rules agree with the reference verify_item_rules on 600 random cases, queu
   if (skipUnlessReference(t)) return;
   const generated = generate(600);
   const cases = generated.flatMap((c) => [c, c]);
-  const expected = JSON.parse(await runReferencePython(SCRIPT, { input: JSON.stringify(generated) })) as { ok: boolean | 'crash'; queues: string[][] }[];
+  const expected = JSON.parse(await runReferencePython(SCRIPT, { input: JSON.stringify(generated) })) as {
+    ok: boolean | 'crash';
+    queues: string[][];
+  }[];
   let failures = 0;
   // each case twice: over plain dictionaries, and packed as links read from files hold their artifacts
   const indexes = { plain: indexArtifacts, packed: (d: ArtifactDict) => packedArtifacts(d)! };
@@ -87,7 +90,9 @@ test('rules agree with the reference verify_item_rules on 600 random cases, queu
     const i = n >> 1;
     const how = n % 2 === 0 ? 'plain' : 'packed';
     const index = indexes[how];
-    const links = new Map<string, LinkArtifacts>(Object.entries(c.links).map(([name, l]) => [name, { materials: index(l.materials), products: index(l.products) }]));
+    const links = new Map<string, LinkArtifacts>(
+      Object.entries(c.links).map(([name, l]) => [name, { materials: index(l.materials), products: index(l.products) }]),
+    );
     const result = applyArtifactRules({ item: 'item', type: c.type, rules: c.rules.map((r, j) => parseRule(r, `rule ${j}`)), links });
     const want = expected[i]!;
     const label = `case ${i} (${how}): ${c.type} ${JSON.stringify(c.rules)}`;

@@ -13,7 +13,15 @@ test('public surface of intoto/verify and intoto/rules is pinned', () => {
     'reportToJson',
     'verify',
   ]);
-  assert.deepEqual(Object.keys(rulesApi).sort(), ['applyArtifactRules', 'compareCodePoints', 'compileFnmatch', 'fnmatch', 'fnmatchRegExp', 'indexArtifacts', 'sameHashes']);
+  assert.deepEqual(Object.keys(rulesApi).sort(), [
+    'applyArtifactRules',
+    'compareCodePoints',
+    'compileFnmatch',
+    'fnmatch',
+    'fnmatchRegExp',
+    'indexArtifacts',
+    'sameHashes',
+  ]);
   assert.equal(verifyApi.DEFAULT_MAX_LINK_BYTES, 256 * 1024 * 1024);
   assert.equal(verifyApi.DEFAULT_INSPECTION_TIMEOUT_MS, 10_000);
 });

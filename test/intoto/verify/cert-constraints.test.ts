@@ -17,7 +17,8 @@ const cert: CertificateAttributes = {
 };
 
 const any: CertificateConstraint = { common_name: '*', dns_names: ['*'], emails: ['*'], organizations: ['*'], roots: ['*'], uris: ['*'] };
-const check = (c: Partial<CertificateConstraint>, attrs: Partial<CertificateAttributes> = {}, roots = [ROOT]) => constraintProblem({ ...any, ...c }, { ...cert, ...attrs }, roots);
+const check = (c: Partial<CertificateConstraint>, attrs: Partial<CertificateAttributes> = {}, roots = [ROOT]) =>
+  constraintProblem({ ...any, ...c }, { ...cert, ...attrs }, roots);
 
 describe('certificate constraints (in-toto-golang rules)', () => {
   it('"*" allows anything in every attribute', () => {
@@ -34,7 +35,10 @@ describe('certificate constraints (in-toto-golang rules)', () => {
 
   it('dns_names: the same set, every listed name present and no other', () => {
     assert.equal(check({ dns_names: ['build.corp.example', 'ci.corp.example'] }), undefined);
-    assert.equal(check({ dns_names: ['ci.corp.example'] }), 'dns_names must be [ci.corp.example], not [ci.corp.example, build.corp.example]');
+    assert.equal(
+      check({ dns_names: ['ci.corp.example'] }),
+      'dns_names must be [ci.corp.example], not [ci.corp.example, build.corp.example]',
+    );
     assert.match(check({ dns_names: ['ci.corp.example', 'build.corp.example', 'x.corp.example'] })!, /^dns_names must be/);
     assert.equal(check({ dns_names: [] }), 'dns_names must be empty, not [ci.corp.example, build.corp.example]');
     assert.equal(check({ dns_names: [] }, { dnsNames: [] }), undefined);
@@ -55,7 +59,10 @@ describe('certificate constraints (in-toto-golang rules)', () => {
 
   it('uris: the SPIFFE ID, exactly', () => {
     assert.equal(check({ uris: ['spiffe://corp.example/ci/builder'] }), undefined);
-    assert.equal(check({ uris: ['spiffe://corp.example/ci/builder'] }, { uris: ['spiffe://corp.example/ci/rogue'] }), 'uris must be [spiffe://corp.example/ci/builder]');
+    assert.equal(
+      check({ uris: ['spiffe://corp.example/ci/builder'] }, { uris: ['spiffe://corp.example/ci/rogue'] }),
+      'uris must be [spiffe://corp.example/ci/builder]',
+    );
     assert.ok(check({ uris: ['spiffe://corp.example/ci/builder'] }, { uris: ['spiffe://corp.example/ci/builder/x'] }));
     assert.ok(check({ uris: ['spiffe://corp.example/ci/builder'] }, { uris: [] }));
     assert.match(check({ uris: [] })!, /^uris must be empty/);

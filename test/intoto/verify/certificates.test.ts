@@ -31,12 +31,20 @@ const spiffe = (id: string, roots: string[] = [caEntry(root).keyid]): Certificat
 });
 
 /** code is signed off by alice's static key; build by whoever the constraints accept. */
-function mixedLayout(o: { constraints?: CertificateConstraint[]; threshold?: number; pubkeys?: string[]; intermediates?: TestCert[]; roots?: TestCert[] } = {}): Layout {
+function mixedLayout(
+  o: { constraints?: CertificateConstraint[]; threshold?: number; pubkeys?: string[]; intermediates?: TestCert[]; roots?: TestCert[] } = {},
+): Layout {
   const l = layout(
     [
       step({ name: 'code', keys: [alice()], products: ['CREATE src/*', 'DISALLOW *'] }),
       {
-        ...step({ name: 'build', keys: [], threshold: o.threshold ?? 1, materials: ['MATCH src/* WITH PRODUCTS FROM code', 'DISALLOW *'], products: ['CREATE hello', 'DISALLOW *'] }),
+        ...step({
+          name: 'build',
+          keys: [],
+          threshold: o.threshold ?? 1,
+          materials: ['MATCH src/* WITH PRODUCTS FROM code', 'DISALLOW *'],
+          products: ['CREATE hello', 'DISALLOW *'],
+        }),
         pubkeys: o.pubkeys ?? [],
         cert_constraints: o.constraints ?? [spiffe(BUILDER)],
       },
@@ -44,11 +52,13 @@ function mixedLayout(o: { constraints?: CertificateConstraint[]; threshold?: num
     [alice()],
   );
   l.rootcas = Object.fromEntries((o.roots ?? [root]).map((r) => [caEntry(r).keyid, caEntry(r).dict as unknown as KeyDict]));
-  if (o.intermediates) l.intermediatecas = Object.fromEntries(o.intermediates.map((r) => [caEntry(r).keyid, caEntry(r).dict as unknown as KeyDict]));
+  if (o.intermediates)
+    l.intermediatecas = Object.fromEntries(o.intermediates.map((r) => [caEntry(r).keyid, caEntry(r).dict as unknown as KeyDict]));
   return l;
 }
 
-const svid = (id: string, issuer: TestCert = root, o: Parameters<typeof makeCert>[0] = {}) => makeCert({ subject: 'O=corp', issuer, uris: [id], ...o });
+const svid = (id: string, issuer: TestCert = root, o: Parameters<typeof makeCert>[0] = {}) =>
+  makeCert({ subject: 'O=corp', issuer, uris: [id], ...o });
 
 function buildLink(change?: (l: Link) => void): Link {
   const l = chainLinks().build!;
@@ -69,7 +79,13 @@ function certLink(c: TestCert, l: Link = buildLink()): [string, object] {
 
 /** Verifies at `verifyTime` (the frozen T0 by default; null: the clock, as without --verify-time). */
 async function run(l: Layout, links: Record<string, object>, verifyTime: Date | null = T0): Promise<VerificationReport> {
-  return verify({ layout: sign(l, [owner()]), layoutKeys: [owner().publicKey], links, runInspections: false, ...(verifyTime ? { verifyTime } : {}) });
+  return verify({
+    layout: sign(l, [owner()]),
+    layoutKeys: [owner().publicKey],
+    links,
+    runInspections: false,
+    ...(verifyTime ? { verifyTime } : {}),
+  });
 }
 
 describe('verify: links signed by certificates', () => {
@@ -89,8 +105,17 @@ describe('verify: links signed by certificates', () => {
   it('without --verify-time the certificates are checked at verification time, and says so', async () => {
     const now = new Date();
     const issuer = await makeRoot('now', { notBefore: new Date(now.getTime() - 60_000), notAfter: new Date(now.getTime() + 3600_000) });
-    const leaf = await makeCert({ issuer, uris: [BUILDER], notBefore: new Date(now.getTime() - 60_000), notAfter: new Date(now.getTime() + 600_000) });
-    const r = await run(mixedLayout({ roots: [issuer], constraints: [spiffe(BUILDER, ['*'])] }), files(Object.fromEntries([certLink(leaf)])), null);
+    const leaf = await makeCert({
+      issuer,
+      uris: [BUILDER],
+      notBefore: new Date(now.getTime() - 60_000),
+      notAfter: new Date(now.getTime() + 600_000),
+    });
+    const r = await run(
+      mixedLayout({ roots: [issuer], constraints: [spiffe(BUILDER, ['*'])] }),
+      files(Object.fromEntries([certLink(leaf)])),
+      null,
+    );
     assert.equal(r.ok, true, formatReport(r));
     assert.match(formatReport(r), /^✓ certificates checked at \S+ \(verification time\)/m);
   });
@@ -100,7 +125,10 @@ describe('verify: links signed by certificates', () => {
     assert.equal(r.ok, false);
     const [bad] = failed(r);
     assert.equal(bad!.step, 'build');
-    assert.match(bad!.message, /^0 of 1 link signed by an authorized functionary; build\.[0-9a-f]{8}\.link: link by spiffe:\/\/corp\.example\/ci\/rogue does not satisfy build's constraints \(uris must be \[spiffe:\/\/corp\.example\/ci\/builder\]\)$/);
+    assert.match(
+      bad!.message,
+      /^0 of 1 link signed by an authorized functionary; build\.[0-9a-f]{8}\.link: link by spiffe:\/\/corp\.example\/ci\/rogue does not satisfy build's constraints \(uris must be \[spiffe:\/\/corp\.example\/ci\/builder\]\)$/,
+    );
   });
 
   it('a certificate from another CA does not chain to a trusted root', async () => {
@@ -126,7 +154,10 @@ describe('verify: links signed by certificates', () => {
     assert.equal((await run(mixedLayout(), links, T0)).ok, true);
     const late = await run(mixedLayout(), links, new Date(T0.getTime() + 120_000));
     assert.equal(late.ok, false);
-    assert.match(failed(late)[0]!.message, /certificate of spiffe:\/\/corp\.example\/ci\/builder is not valid: leaf certificate expired at 2026-03-01T12:01:00\.000Z \(certificates checked at 2026-03-01T12:02:00Z\)/);
+    assert.match(
+      failed(late)[0]!.message,
+      /certificate of spiffe:\/\/corp\.example\/ci\/builder is not valid: leaf certificate expired at 2026-03-01T12:01:00\.000Z \(certificates checked at 2026-03-01T12:02:00Z\)/,
+    );
 
     const shortInter = await makeIntermediate(root, 'short', { notAfter: new Date(T0.getTime() + 60_000) });
     const leaf2 = await svid(BUILDER, shortInter, { carried: [shortInter] });
@@ -139,7 +170,10 @@ describe('verify: links signed by certificates', () => {
     (doc as { signed: Link }).signed.products = artifacts({ hello: 'evil binary' });
     const r = await run(mixedLayout(), files({ [name]: doc }));
     assert.equal(r.ok, false);
-    assert.match(failed(r)[0]!.message, /signature does not verify with the key of its certificate \(spiffe:\/\/corp\.example\/ci\/builder\)/);
+    assert.match(
+      failed(r)[0]!.message,
+      /signature does not verify with the key of its certificate \(spiffe:\/\/corp\.example\/ci\/builder\)/,
+    );
   });
 
   it('a static key cannot sign a step that requires an identity', async () => {
@@ -147,7 +181,9 @@ describe('verify: links signed by certificates', () => {
     assert.equal(r.ok, false);
     assert.match(
       failed(r)[0]!.message,
-      new RegExp(`build\\.${alice().keyid.slice(0, 8)}\\.link: is signed by key ${alice().keyid.slice(0, 8)} without a certificate; build requires a signer identity \\(spiffe://corp\\.example/ci/builder\\)`),
+      new RegExp(
+        `build\\.${alice().keyid.slice(0, 8)}\\.link: is signed by key ${alice().keyid.slice(0, 8)} without a certificate; build requires a signer identity \\(spiffe://corp\\.example/ci/builder\\)`,
+      ),
     );
   });
 
@@ -156,16 +192,30 @@ describe('verify: links signed by certificates', () => {
     const s = certSigner(c);
     const renamed = await run(mixedLayout(), files({ 'build.whatever.link': signMetablock(buildLink(), [s]) }));
     assert.equal(renamed.ok, true, formatReport(renamed));
-    const other = await run(mixedLayout(), files({ 'build.whatever.link': signMetablock(buildLink((l) => (l.name = 'package')), [s]) }));
+    const other = await run(
+      mixedLayout(),
+      files({
+        'build.whatever.link': signMetablock(
+          buildLink((l) => (l.name = 'package')),
+          [s],
+        ),
+      }),
+    );
     assert.equal(other.ok, false);
     assert.match(failed(other)[0]!.message, /is the link of step 'package', not of build/);
   });
 
   it('thresholds count distinct identities, not distinct short-lived keys', async () => {
     const twoKeys = files(Object.fromEntries([certLink(await svid(BUILDER)), certLink(await svid(BUILDER))]));
-    const r = await run(mixedLayout({ threshold: 2, constraints: [spiffe(BUILDER), spiffe('spiffe://corp.example/ci/builder-2')] }), twoKeys);
+    const r = await run(
+      mixedLayout({ threshold: 2, constraints: [spiffe(BUILDER), spiffe('spiffe://corp.example/ci/builder-2')] }),
+      twoKeys,
+    );
     assert.equal(r.ok, false);
-    assert.match(failed(r)[0]!.message, /^1 of 2 links signed by spiffe:\/\/corp\.example\/ci\/builder; .*is another link by spiffe:\/\/corp\.example\/ci\/builder, which counts once/);
+    assert.match(
+      failed(r)[0]!.message,
+      /^1 of 2 links signed by spiffe:\/\/corp\.example\/ci\/builder; .*is another link by spiffe:\/\/corp\.example\/ci\/builder, which counts once/,
+    );
 
     const two = files(Object.fromEntries([certLink(await svid(BUILDER)), certLink(await svid('spiffe://corp.example/ci/builder-2'))]));
     const ok = await run(mixedLayout({ threshold: 2, constraints: [spiffe(BUILDER), spiffe('spiffe://corp.example/ci/builder-2')] }), two);
@@ -174,10 +224,16 @@ describe('verify: links signed by certificates', () => {
 
   it('pubkeys and cert_constraints on one step: either kind of signer counts toward the threshold', async () => {
     const l = mixedLayout({ threshold: 2, pubkeys: [alice().keyid] });
-    const both = files({ [linkName('build', alice())]: sign(buildLink(), [alice()]), ...Object.fromEntries([certLink(await svid(BUILDER))]) });
+    const both = files({
+      [linkName('build', alice())]: sign(buildLink(), [alice()]),
+      ...Object.fromEntries([certLink(await svid(BUILDER))]),
+    });
     const r = await run(l, both);
     assert.equal(r.ok, true, formatReport(r));
-    assert.match(formatReport(r), new RegExp(`^✓ build: 2 of 2 links signed by ${alice().keyid.slice(0, 8)}, spiffe://corp\\.example/ci/builder$`, 'm'));
+    assert.match(
+      formatReport(r),
+      new RegExp(`^✓ build: 2 of 2 links signed by ${alice().keyid.slice(0, 8)}, spiffe://corp\\.example/ci/builder$`, 'm'),
+    );
   });
 
   it('a functionary key that is also a certificate the constraints accept is one signer, not two', async () => {
@@ -192,12 +248,25 @@ describe('verify: links signed by certificates', () => {
 
   it('constraints on other names: a certificate without a URI is named by its subject', async () => {
     const c = await makeCert({ subject: 'CN=release-bot, O=Corp', issuer: root, emails: ['bot@corp.example'] });
-    const constraint: CertificateConstraint = { common_name: 'release-bot', dns_names: [], emails: ['bot@corp.example'], organizations: ['Corp'], roots: ['*'], uris: [] };
+    const constraint: CertificateConstraint = {
+      common_name: 'release-bot',
+      dns_names: [],
+      emails: ['bot@corp.example'],
+      organizations: ['Corp'],
+      roots: ['*'],
+      uris: [],
+    };
     const r = await run(mixedLayout({ constraints: [constraint] }), files(Object.fromEntries([certLink(c)])));
     assert.equal(r.ok, true, formatReport(r));
     assert.match(formatReport(r), /^✓ build: 1 of 1 link signed by CN=release-bot, O=Corp$/m);
-    const wrongOrg = await run(mixedLayout({ constraints: [{ ...constraint, organizations: ['Other'] }] }), files(Object.fromEntries([certLink(c)])));
-    assert.match(failed(wrongOrg)[0]!.message, /link by CN=release-bot, O=Corp does not satisfy build's constraints \(organizations must be \[Other\], not \[Corp\]\)/);
+    const wrongOrg = await run(
+      mixedLayout({ constraints: [{ ...constraint, organizations: ['Other'] }] }),
+      files(Object.fromEntries([certLink(c)])),
+    );
+    assert.match(
+      failed(wrongOrg)[0]!.message,
+      /link by CN=release-bot, O=Corp does not satisfy build's constraints \(organizations must be \[Other\], not \[Corp\]\)/,
+    );
   });
 
   it('roots: a constraint naming another of the layout roots refuses a chain to this one', async () => {

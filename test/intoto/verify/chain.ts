@@ -41,7 +41,11 @@ export function chainLinks(): Record<string, Link> {
   return {
     code: link('code', { products: artifacts(SOURCES), command: ['git', 'clone'] }),
     build: link('build', { materials: artifacts(SOURCES), products: artifacts(BINARY), command: ['cc', '-o', 'hello', 'src/main.c'] }),
-    package: link('package', { materials: artifacts(BINARY), products: artifacts(TARBALL), command: ['tar', 'czf', 'hello.tar.gz', 'hello'] }),
+    package: link('package', {
+      materials: artifacts(BINARY),
+      products: artifacts(TARBALL),
+      command: ['tar', 'czf', 'hello.tar.gz', 'hello'],
+    }),
   };
 }
 

@@ -92,7 +92,13 @@ export function signDsse(l: Link, key: PrivateKey): object {
     _type: 'https://in-toto.io/Statement/v1',
     subject: descriptors(l.products),
     predicateType: 'https://in-toto.io/attestation/link/v0.3',
-    predicate: { name: l.name, command: l.command, materials: descriptors(l.materials), byproducts: l.byproducts, environment: l.environment },
+    predicate: {
+      name: l.name,
+      command: l.command,
+      materials: descriptors(l.materials),
+      byproducts: l.byproducts,
+      environment: l.environment,
+    },
   };
   return signEnvelope('application/vnd.in-toto+json', Buffer.from(JSON.stringify(statement)), [key]);
 }

@@ -13,7 +13,13 @@ import { linkName } from './fixtures.js';
 /** The chain's links in memory, a work folder holding the sources, and the given inspections. */
 async function runWith(
   inspect: Inspection[],
-  options: { layoutKeys?: typeof alice[]; timeoutMs?: number; workFiles?: Record<string, string>; runInspections?: boolean; changeLinks?: (l: ReturnType<typeof chainLinks>) => void } = {},
+  options: {
+    layoutKeys?: (typeof alice)[];
+    timeoutMs?: number;
+    workFiles?: Record<string, string>;
+    runInspections?: boolean;
+    changeLinks?: (l: ReturnType<typeof chainLinks>) => void;
+  } = {},
 ): Promise<{ report: VerificationReport; work: string[]; marker: boolean; stages: string[] }> {
   const tmp = await tempDir();
   try {
@@ -51,7 +57,11 @@ const copyInspection = inspection(
 test('inspections: run in a scratch copy of the work folder, their artifacts checked by their rules', async () => {
   const { report, work, marker, stages } = await runWith([copyInspection]);
   assert.equal(report.ok, true, formatReport(report));
-  assert.deepEqual(stages.slice(-2), ['running inspection copy', 'applying the rules of copy'], 'progress names the inspection, then its rules');
+  assert.deepEqual(
+    stages.slice(-2),
+    ['running inspection copy', 'applying the rules of copy'],
+    'progress names the inspection, then its rules',
+  );
   assert.equal(marker, true);
   assert.deepEqual(work, ['src', 'src/main.c', 'src/util.h'], 'the work folder itself is untouched');
   const text = formatReport(report);
@@ -89,7 +99,9 @@ test('inspections: never run when the layout signature is bad, nor after another
   const bad = await runWith([copyInspection], { layoutKeys: [owner, alice] });
   assert.equal(bad.report.ok, false);
   assert.equal(bad.marker, false, 'the inspection must not have run');
-  const earlier = await runWith([copyInspection], { changeLinks: (l) => (l.build!.products = { ...l.build!.products, stray: { sha256: 'ab'.repeat(32) } }) });
+  const earlier = await runWith([copyInspection], {
+    changeLinks: (l) => (l.build!.products = { ...l.build!.products, stray: { sha256: 'ab'.repeat(32) } }),
+  });
   assert.equal(earlier.report.ok, false);
   assert.equal(earlier.marker, false, 'the inspection must not have run');
   assert.match(formatReport(earlier.report), /^- copy: not run, because earlier checks failed$/m);
@@ -113,7 +125,12 @@ test('inspections: a FIFO in the work folder is not copied into the scratch fold
     const links: Record<string, object> = {};
     for (const [name, l] of Object.entries(chainLinks())) links[linkName(name, signers[name]!())] = sign(l, [signers[name]!()]);
     const probe = inspection('probe', ['sh', '-c', 'test ! -e pipe'], ['ALLOW *'], ['ALLOW *']);
-    const report = await verify({ layout: sign(chainLayout({ inspect: [probe] }), [owner()]), layoutKeys: [owner().publicKey], links, workDir: work });
+    const report = await verify({
+      layout: sign(chainLayout({ inspect: [probe] }), [owner()]),
+      layoutKeys: [owner().publicKey],
+      links,
+      workDir: work,
+    });
     assert.equal(report.ok, true, formatReport(report));
   } finally {
     await tmp.cleanup();

@@ -121,7 +121,10 @@ function assertSame(outcomes: ReturnType<typeof readAll>, label: string): void {
   if (link._type === 'link') {
     assert.deepEqual(Object.keys(link.materials), Object.keys((expected.signed as Link).materials), `${label}: order`);
     // a Link is plain data: no accessors standing in for its lists
-    assert.ok(Object.values(Object.getOwnPropertyDescriptors(link)).every((d) => 'value' in d), `${label}: plain data`);
+    assert.ok(
+      Object.values(Object.getOwnPropertyDescriptors(link)).every((d) => 'value' in d),
+      `${label}: plain data`,
+    );
   }
   assert.deepEqual(signableBytes(quick.metadata.signed), canonicalJsonBytes(expected.signed), `${label}: signed bytes`);
 }
@@ -146,14 +149,25 @@ test('the fast paths equal strict parse + validation on random documents, signed
     if (isPacked(outcomes.loaded)) packed++;
   }
   // the generator must exercise both outcomes, the fast path and packing
-  assert.ok(fast > 500 && packed > 100 && rejected > 300 && signed > 500, `fast ${fast}, packed ${packed}, rejected ${rejected}, validly signed ${signed}`);
+  assert.ok(
+    fast > 500 && packed > 100 && rejected > 300 && signed > 500,
+    `fast ${fast}, packed ${packed}, rejected ${rejected}, validly signed ${signed}`,
+  );
 });
 
 test('a digest the scan cannot vouch for is still refused with the usual message', () => {
   const doc = (digest: unknown) =>
     pythonJsonDumps({
       signatures: [],
-      signed: { _type: 'link', byproducts: {}, command: [], environment: {}, materials: { 'a.c': { sha256: digest } }, name: 'x', products: {} },
+      signed: {
+        _type: 'link',
+        byproducts: {},
+        command: [],
+        environment: {},
+        materials: { 'a.c': { sha256: digest } },
+        name: 'x',
+        products: {},
+      },
     });
   assert.throws(() => parseSignedMetadataText(doc('not hex'), 'f'), /materials\["a.c"\]\.sha256: must be a hex digest, not "not hex"/);
   assert.throws(() => parseSignedMetadataText(doc(''), 'f'), /must be a hex digest, not ""/);
@@ -165,7 +179,8 @@ test('a digest the scan cannot vouch for is still refused with the usual message
 function sortedJson(value: unknown, indent: string, depth = 0): string {
   const pad = indent === '' ? '' : `\n${indent.repeat(depth + 1)}`;
   const close = indent === '' ? '' : `\n${indent.repeat(depth)}`;
-  if (Array.isArray(value)) return value.length === 0 ? '[]' : `[${value.map((v) => pad + sortedJson(v, indent, depth + 1)).join(',')}${close}]`;
+  if (Array.isArray(value))
+    return value.length === 0 ? '[]' : `[${value.map((v) => pad + sortedJson(v, indent, depth + 1)).join(',')}${close}]`;
   if (value !== null && typeof value === 'object') {
     const keys = Object.keys(value).sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
     if (keys.length === 0) return '{}';

@@ -88,14 +88,40 @@ before(async () => {
   const changedWork = join(root, 'changed-work');
   await cp(work, changedWork, { recursive: true });
   await writeFile(join(changedWork, 'src', 'main.c'), 'int main(void) { return evil(); }\n');
-  for (const [dir, links] of [[work, honest], [changedWork, join(root, 'changed')]] as const) {
+  for (const [dir, links] of [
+    [work, honest],
+    [changedWork, join(root, 'changed')],
+  ] as const) {
     await inTotoRun(dir, links, 'bob', ['-n', 'build', '-m', 'src', '-p', 'hello', '--', 'sh', '-c', 'cat src/main.c > hello']);
-    await inTotoRun(dir, links, 'carol', ['-n', 'package', '-m', 'hello', '-p', 'hello.tar.gz', '--', 'tar', 'czf', 'hello.tar.gz', 'hello']);
+    await inTotoRun(dir, links, 'carol', [
+      '-n',
+      'package',
+      '-m',
+      'hello',
+      '-p',
+      'hello.tar.gz',
+      '--',
+      'tar',
+      'czf',
+      'hello.tar.gz',
+      'hello',
+    ]);
   }
   await cp(join(honest, linkFile('code', 'alice')), join(root, 'changed', linkFile('code', 'alice')));
   // carol records build too (for the threshold layout) into a folder of her own
   await mkdir(join(root, 'carol-build'));
-  await inTotoRun(work, join(root, 'carol-build'), 'carol', ['-n', 'build', '-m', 'src', '-p', 'hello', '--', 'sh', '-c', 'cat src/main.c > hello']);
+  await inTotoRun(work, join(root, 'carol-build'), 'carol', [
+    '-n',
+    'build',
+    '-m',
+    'src',
+    '-p',
+    'hello',
+    '--',
+    'sh',
+    '-c',
+    'cat src/main.c > hello',
+  ]);
 });
 
 after(async () => {
@@ -123,9 +149,17 @@ async function agree(layoutName: string, links: string, expectPass: boolean): Pr
     linkDir: links,
     workDir: work,
   });
-  const theirs = await runReferenceCli('in-toto-verify', ['-l', layoutPath, '-k', join(root, 'keys', 'owner.pub'), '-t', 'ed25519', '--link-dir', links], { cwd: work });
+  const theirs = await runReferenceCli(
+    'in-toto-verify',
+    ['-l', layoutPath, '-k', join(root, 'keys', 'owner.pub'), '-t', 'ed25519', '--link-dir', links],
+    { cwd: work },
+  );
   assert.ok(theirs.code === 0 || theirs.code === 1, `in-toto-verify was misused (exit ${theirs.code}): ${theirs.stderr}`);
-  assert.equal(ours.ok, theirs.code === 0, `evident said ${ours.ok ? 'PASS' : 'FAIL'}, in-toto-verify exited ${theirs.code}:\n${theirs.stderr}\n${formatReport(ours)}`);
+  assert.equal(
+    ours.ok,
+    theirs.code === 0,
+    `evident said ${ours.ok ? 'PASS' : 'FAIL'}, in-toto-verify exited ${theirs.code}:\n${theirs.stderr}\n${formatReport(ours)}`,
+  );
   assert.equal(ours.ok, expectPass, formatReport(ours));
 }
 
@@ -150,7 +184,7 @@ test('reference agreement: a link edited after signing fails both', async (t) =>
   await agree('root.layout', dir, false);
 });
 
-test('reference agreement: a link signed by an unauthorized key fails both (under its own name or a functionary\'s)', async (t) => {
+test("reference agreement: a link signed by an unauthorized key fails both (under its own name or a functionary's)", async (t) => {
   if (skipUnlessReference(t)) return;
   const own = await variant('unauthorized', async (d) => {
     await unlink(join(d, linkFile('build', 'bob')));
@@ -184,7 +218,18 @@ test('reference agreement: a step delegated to a sublayout, honest and with its 
     await cp(join(root, 'sublayout.link'), join(d, linkFile('build', 'bob')));
     const inner = join(d, `build.${keyids.bob!.slice(0, 8)}`);
     await mkdir(inner);
-    await inTotoRun(join(root, 'work'), inner, 'carol', ['-n', 'compile', '-m', 'src', '-p', 'hello', '--', 'sh', '-c', 'cat src/main.c > hello']);
+    await inTotoRun(join(root, 'work'), inner, 'carol', [
+      '-n',
+      'compile',
+      '-m',
+      'src',
+      '-p',
+      'hello',
+      '--',
+      'sh',
+      '-c',
+      'cat src/main.c > hello',
+    ]);
   });
   await agree('root.layout', delegated, true);
   const missing = await variant('delegated-missing', async (d) => {

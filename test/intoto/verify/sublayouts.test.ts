@@ -8,16 +8,26 @@ import { alice, bob, carol, mallory, owner, SOURCES } from './chain.js';
 const OUT = { out: 'packaged' };
 
 /** root: code (alice) → pkg, a sublayout by bob whose step `deep` is a sublayout by carol with one step `leaf` (alice). */
-async function writeNested(dir: string, options: { deepExpires?: string; pkgSigner?: typeof bob; leafProducts?: Record<string, string> } = {}): Promise<Layout> {
+async function writeNested(
+  dir: string,
+  options: { deepExpires?: string; pkgSigner?: typeof bob; leafProducts?: Record<string, string> } = {},
+): Promise<Layout> {
   const root = layout(
     [
       step({ name: 'code', keys: [alice()], products: ['CREATE src/*', 'DISALLOW *'] }),
-      step({ name: 'pkg', keys: [bob()], materials: ['MATCH src/* WITH PRODUCTS FROM code', 'DISALLOW *'], products: ['ALLOW out', 'DISALLOW *'] }),
+      step({
+        name: 'pkg',
+        keys: [bob()],
+        materials: ['MATCH src/* WITH PRODUCTS FROM code', 'DISALLOW *'],
+        products: ['ALLOW out', 'DISALLOW *'],
+      }),
     ],
     [alice(), bob()],
   );
   const pkg = layout([step({ name: 'deep', keys: [carol()], products: ['ALLOW *'] })], [carol()]);
-  const deep = layout([step({ name: 'leaf', keys: [alice()], products: ['CREATE out', 'DISALLOW *'] })], [alice()], { expires: options.deepExpires });
+  const deep = layout([step({ name: 'leaf', keys: [alice()], products: ['CREATE out', 'DISALLOW *'] })], [alice()], {
+    expires: options.deepExpires,
+  });
   await put(dir, linkName('code', alice()), sign(link('code', { products: artifacts(SOURCES) }), [alice()]));
   const pkgDir = `pkg.${bob().keyid.slice(0, 8)}`;
   await put(dir, linkName('pkg', bob()), sign(pkg, [(options.pkgSigner ?? bob)()]));
@@ -31,14 +41,19 @@ async function check(options: Parameters<typeof writeNested>[1], expect: (text: 
   const tmp = await tempDir();
   try {
     const root = await writeNested(tmp.dir, options);
-    const report = await verify({ layout: sign(root, [owner()]), layoutKeys: [owner().publicKey], linkDir: tmp.dir, verifyTime: new Date('2030-01-01T00:00:00Z') });
+    const report = await verify({
+      layout: sign(root, [owner()]),
+      layoutKeys: [owner().publicKey],
+      linkDir: tmp.dir,
+      verifyTime: new Date('2030-01-01T00:00:00Z'),
+    });
     expect(formatReport(report), report.ok);
   } finally {
     await tmp.cleanup();
   }
 }
 
-test('sublayouts: two levels deep verify with each sublayout\'s own keys and summarize upwards', async () => {
+test("sublayouts: two levels deep verify with each sublayout's own keys and summarize upwards", async () => {
   await check({}, (text, ok) => {
     assert.equal(ok, true, text);
     assert.match(text, /^✓ pkg: sublayout signed by every given key \(/m);
@@ -56,7 +71,7 @@ test('sublayouts: an expired sublayout fails the verification', async () => {
   });
 });
 
-test('sublayouts: a sublayout not signed by the step\'s functionary does not count', async () => {
+test("sublayouts: a sublayout not signed by the step's functionary does not count", async () => {
   await check({ pkgSigner: mallory }, (text, ok) => {
     assert.equal(ok, false);
     assert.match(text, /^✗ pkg: 0 of 1 required link/m);

@@ -11,10 +11,7 @@ import { alice, bob, carol, chainLayout, chainLinks, mallory, owner, SOURCES, wr
 
 const failed = (r: VerificationReport) => r.checks.filter((c) => !c.ok);
 
-async function withChain(
-  fn: (dir: string) => Promise<void>,
-  options?: Parameters<typeof writeChain>[1],
-): Promise<void> {
+async function withChain(fn: (dir: string) => Promise<void>, options?: Parameters<typeof writeChain>[1]): Promise<void> {
   const tmp = await tempDir();
   try {
     await writeChain(tmp.dir, options);
@@ -53,7 +50,10 @@ test('verify: a source file changed between steps names the step, rule, file and
       const mine = artifacts({ 'src/main.c': 'int main(void) { evil(); }\n' })['src/main.c']!.sha256;
       const theirs = artifacts(SOURCES)['src/main.c']!.sha256;
       assert.equal(bad!.step, 'build');
-      assert.equal(bad!.message, `materials: MATCH src/* WITH PRODUCTS FROM code: src/main.c sha256 ${mine.slice(0, 4)}… ≠ code's ${theirs.slice(0, 4)}…`);
+      assert.equal(
+        bad!.message,
+        `materials: MATCH src/* WITH PRODUCTS FROM code: src/main.c sha256 ${mine.slice(0, 4)}… ≠ code's ${theirs.slice(0, 4)}…`,
+      );
       assert.match(formatReport(report), /^✗ build: materials: MATCH src\/\* WITH PRODUCTS FROM code: src\/main\.c sha256 /m);
       const misses = bad!.details!.misses as { found: { sha256: string }; expected: { sha256: string } }[];
       assert.equal(misses[0]!.found.sha256, mine);
@@ -106,11 +106,14 @@ test('verify: an expired layout fails; layoutTime moves its clock, a past verify
     async (dir) => {
       const report = await run(dir, { layoutTime: new Date('2026-01-01T00:00:00Z') });
       assert.equal(report.ok, false);
-      assert.deepEqual(failed(report).map((c) => c.id), ['layout-expiration']);
+      assert.deepEqual(
+        failed(report).map((c) => c.id),
+        ['layout-expiration'],
+      );
       assert.match(formatReport(report), /^✗ layout expired 2025-06-01T00:00:00Z \(checked at 2026-01-01T00:00:00Z, --layout-time\)$/m);
       assert.equal((await run(dir, { layoutTime: new Date('2025-06-01T00:00:00Z') })).ok, true, 'expiring exactly now is not expired');
       const backdated = await run(dir, { verifyTime: new Date('2025-06-01T00:00:00Z') });
-      assert.equal(backdated.ok, false, 'verifyTime is the certificates\' clock, not the layout\'s');
+      assert.equal(backdated.ok, false, "verifyTime is the certificates' clock, not the layout's");
       assert.match(formatReport(backdated), /^✗ layout expired 2025-06-01T00:00:00Z \(checked at \S+, the current time\)$/m);
     },
     { layout: chainLayout({ expires: '2025-06-01T00:00:00Z' }) },
@@ -118,10 +121,7 @@ test('verify: an expired layout fails; layoutTime moves its clock, a past verify
 });
 
 test('verify: threshold 2 needs two distinct keys that agree; one key signing twice is not enough', async () => {
-  const l = layout(
-    [step({ name: 'build', keys: [alice(), bob()], threshold: 2, products: ['ALLOW *'] })],
-    [alice(), bob()],
-  );
+  const l = layout([step({ name: 'build', keys: [alice(), bob()], threshold: 2, products: ['ALLOW *'] })], [alice(), bob()]);
   const built = link('build', { products: artifacts({ out: '1' }) });
   const tmp = await tempDir();
   try {
@@ -200,7 +200,10 @@ test('verify: bad input throws instead of reporting (no key, a step named "..", 
   const l = chainLayout();
   await assert.rejects(verify({ layout: sign(l, [owner()]), layoutKeys: [], links: {} }), /at least one layout key/);
   const dots = { ...l, steps: [{ ...l.steps[0]!, name: '..' }] };
-  await assert.rejects(verify({ layout: sign(dots, [owner()]), layoutKeys: [owner().publicKey], links: {} }), (e: Error & { code?: string }) => e.code === 'BAD_INPUT' && /'\.\.'/.test(e.message));
+  await assert.rejects(
+    verify({ layout: sign(dots, [owner()]), layoutKeys: [owner().publicKey], links: {} }),
+    (e: Error & { code?: string }) => e.code === 'BAD_INPUT' && /'\.\.'/.test(e.message),
+  );
   const slash = { ...l, steps: [{ ...l.steps[0]!, name: '../etc' }] };
   await assert.rejects(verify({ layout: sign(slash, [owner()]), layoutKeys: [owner().publicKey], links: {} }), /must not contain '\/'/);
   await assert.rejects(verify({ layout: sign(chainLinks().code!, [owner()]), layoutKeys: [owner().publicKey], links: {} }), /not a layout/);
@@ -232,17 +235,24 @@ test("verify: one functionary's link of another step, renamed to this step's fil
   }
 });
 
-test('verify: links given as bytes are read as link files are (packed artifacts), and the caller\'s bytes are left as they were', async () => {
+test("verify: links given as bytes are read as link files are (packed artifacts), and the caller's bytes are left as they were", async () => {
   const l = layout(
     [
       step({ name: 'code', keys: [alice()], products: ['CREATE src/*', 'DISALLOW *'] }),
-      step({ name: 'build', keys: [bob(), carol()], threshold: 2, materials: ['MATCH src/* WITH PRODUCTS FROM code', 'DISALLOW *'], products: ['ALLOW out', 'DISALLOW *'] }),
+      step({
+        name: 'build',
+        keys: [bob(), carol()],
+        threshold: 2,
+        materials: ['MATCH src/* WITH PRODUCTS FROM code', 'DISALLOW *'],
+        products: ['ALLOW out', 'DISALLOW *'],
+      }),
     ],
     [alice(), bob(), carol()],
   );
   const bytes = (value: unknown) => Buffer.from(serializeMetablock(value as Metablock));
   const code = link('code', { products: artifacts(SOURCES) });
-  const build = (sources: Record<string, string>, out: string) => link('build', { materials: artifacts(sources), products: artifacts({ out }) });
+  const build = (sources: Record<string, string>, out: string) =>
+    link('build', { materials: artifacts(sources), products: artifacts({ out }) });
   const links = (bobsBuild: Link, carolsBuild: Link) => ({
     [linkName('code', alice())]: bytes(sign(code, [alice()])),
     [linkName('build', bob())]: bytes(sign(bobsBuild, [bob()])),
@@ -256,11 +266,17 @@ test('verify: links given as bytes are read as link files are (packed artifacts)
   assert.deepEqual(honest, before, 'verification rewrote nothing it was given');
 
   const disagree = await verify({ ...base, links: links(build(SOURCES, '1'), build(SOURCES, '2')) });
-  assert.deepEqual(failed(disagree).map((c) => c.id), ['threshold-agreement']);
+  assert.deepEqual(
+    failed(disagree).map((c) => c.id),
+    ['threshold-agreement'],
+  );
 
   const tampered = { ...SOURCES, 'src/main.c': 'int main(void) { return 1; }\n' };
   const report = await verify({ ...base, links: links(build(tampered, '1'), build(tampered, '1')) });
-  assert.deepEqual(failed(report).map((c) => c.id), ['rules']);
+  assert.deepEqual(
+    failed(report).map((c) => c.id),
+    ['rules'],
+  );
   const [found, expected] = [artifacts(tampered)['src/main.c']!.sha256!, artifacts(SOURCES)['src/main.c']!.sha256!];
   assert.match(formatReport(report), new RegExp(`src/main\\.c sha256 ${found.slice(0, 4)}.* ≠ code's ${expected.slice(0, 4)}`));
 });
@@ -275,7 +291,15 @@ test('verify: a DSSE link of 80 000 artifacts (a payload of over 10^7 characters
   const text = (value: object) => JSON.stringify(value, null, 2);
   const passed = await verify({ ...base, links: { [linkName('code', alice())]: text(envelope) } });
   assert.equal(passed.ok, true, formatReport(passed));
-  const tampered = { ...envelope, payload: Buffer.from(Buffer.from(envelope.payload, 'base64').toString().replace('"src/d0/file0.c"', '"src/d0/file0.C"')).toString('base64') };
+  const tampered = {
+    ...envelope,
+    payload: Buffer.from(Buffer.from(envelope.payload, 'base64').toString().replace('"src/d0/file0.c"', '"src/d0/file0.C"')).toString(
+      'base64',
+    ),
+  };
   const failedReport = await verify({ ...base, links: { [linkName('code', alice())]: text(tampered) } });
-  assert.deepEqual(failed(failedReport).map((c) => c.id), ['step-links']);
+  assert.deepEqual(
+    failed(failedReport).map((c) => c.id),
+    ['step-links'],
+  );
 });

@@ -1,1 +1,9 @@
-export { getPeerCred, loadAddonAt, loadPeercred, peercredAddonPath, socketFd, type PeerCredentials, type PeercredAddon } from './peercred.js';
+export {
+  getPeerCred,
+  loadAddonAt,
+  loadPeercred,
+  peercredAddonPath,
+  socketFd,
+  type PeerCredentials,
+  type PeercredAddon,
+} from './peercred.js';

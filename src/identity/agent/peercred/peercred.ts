@@ -52,7 +52,10 @@ export function loadPeercred(): PeercredAddon {
 /** Loads the addon from `path` (undefined: not found). Separate from the cache so tests can load a missing one. */
 export function loadAddonAt(path: string | undefined): PeercredAddon {
   if (process.platform !== 'linux') {
-    throw new EvidentError('UNSUPPORTED', `peercred: reading a Unix socket peer's credentials is implemented for Linux only (this is ${process.platform})`);
+    throw new EvidentError(
+      'UNSUPPORTED',
+      `peercred: reading a Unix socket peer's credentials is implemented for Linux only (this is ${process.platform})`,
+    );
   }
   if (path === undefined || !existsSync(path)) {
     throw new EvidentError(
@@ -63,14 +66,19 @@ export function loadAddonAt(path: string | undefined): PeercredAddon {
   try {
     return createRequire(import.meta.url)(path) as PeercredAddon;
   } catch (e) {
-    throw new EvidentError('ENVIRONMENT', `peercred: cannot load ${path}: ${(e as Error).message}; rebuild it with "npx node-gyp rebuild"`, { cause: e });
+    throw new EvidentError(
+      'ENVIRONMENT',
+      `peercred: cannot load ${path}: ${(e as Error).message}; rebuild it with "npx node-gyp rebuild"`,
+      { cause: e },
+    );
   }
 }
 
 /** The file descriptor of a connected socket (Node keeps it on the libuv handle). */
 export function socketFd(socket: Socket): number {
   const fd = (socket as unknown as { _handle?: { fd?: unknown } })._handle?.fd;
-  if (typeof fd !== 'number' || fd < 0) throw new EvidentError('INTERNAL', 'peercred: the socket has no file descriptor (closed, or not a Unix socket)');
+  if (typeof fd !== 'number' || fd < 0)
+    throw new EvidentError('INTERNAL', 'peercred: the socket has no file descriptor (closed, or not a Unix socket)');
   return fd;
 }
 

@@ -55,8 +55,10 @@ export class WorkloadApiHandlers {
         this.stream(call, 'FetchJWTBundles', () => this.withBundles(jwtBundlesResponse)),
       FetchJWTSVID: (call: ServerUnaryCall<JWTSVIDRequestMessage, JWTSVIDResponseMessage>, cb: sendUnaryData<JWTSVIDResponseMessage>) =>
         this.unary(cb, 'FetchJWTSVID', () => this.fetchJwtSvid(call)),
-      ValidateJWTSVID: (call: ServerUnaryCall<ValidateJWTSVIDRequestMessage, ValidateJWTSVIDResponseMessage>, cb: sendUnaryData<ValidateJWTSVIDResponseMessage>) =>
-        this.unary(cb, 'ValidateJWTSVID', () => this.validateJwtSvid(call)),
+      ValidateJWTSVID: (
+        call: ServerUnaryCall<ValidateJWTSVIDRequestMessage, ValidateJWTSVIDResponseMessage>,
+        cb: sendUnaryData<ValidateJWTSVIDResponseMessage>,
+      ) => this.unary(cb, 'ValidateJWTSVID', () => this.validateJwtSvid(call)),
     };
   }
 
@@ -71,7 +73,10 @@ export class WorkloadApiHandlers {
   }
 
   /** Header check, then the caller's selectors and matching entries; PermissionDenied when none match. */
-  private async authorize(call: { metadata: Metadata; getPeer(): string }, rpc: string): Promise<{ selectors: Selector[]; entries: ServedEntry[] }> {
+  private async authorize(
+    call: { metadata: Metadata; getPeer(): string },
+    rpc: string,
+  ): Promise<{ selectors: Selector[]; entries: ServedEntry[] }> {
     const header = call.metadata.get(SECURITY_HEADER);
     if (header.length !== 1 || header[0] !== 'true') throw invalidArgument(SECURITY_HEADER_MISSING);
     const conn = this.deps.connections.acquire(call.getPeer());
@@ -84,7 +89,10 @@ export class WorkloadApiHandlers {
       selectors = await this.deps.attestors.attest(conn.cred, conn.pidfd, conn.origin);
     } catch (e) {
       if (!(e instanceof WorkloadAttestationError)) throw e;
-      this.deps.logger.warn({ rpc, pid: conn.cred.pid, uid: conn.cred.uid, reason: e.reason, err: e.message }, 'workload attestation failed');
+      this.deps.logger.warn(
+        { rpc, pid: conn.cred.pid, uid: conn.cred.uid, reason: e.reason, err: e.message },
+        'workload attestation failed',
+      );
       throw permissionDenied(`workload attestation failed: ${e.message}`);
     } finally {
       this.deps.connections.release(conn);
@@ -177,7 +185,9 @@ export class WorkloadApiHandlers {
     return { svids };
   }
 
-  private async validateJwtSvid(call: ServerUnaryCall<ValidateJWTSVIDRequestMessage, ValidateJWTSVIDResponseMessage>): Promise<ValidateJWTSVIDResponseMessage> {
+  private async validateJwtSvid(
+    call: ServerUnaryCall<ValidateJWTSVIDRequestMessage, ValidateJWTSVIDResponseMessage>,
+  ): Promise<ValidateJWTSVIDResponseMessage> {
     const { audience, svid } = call.request;
     if (audience === '') throw invalidArgument('audience must be specified');
     if (svid === '') throw invalidArgument('svid must be specified');

@@ -51,7 +51,8 @@ export function trustDomainId(spiffeId: string): string {
 /** A cheap identity of a message's content, so a stream sends only what changed. */
 export function fingerprint(msg: X509SVIDResponseMessage | X509BundlesResponseMessage | JWTBundlesResponseMessage): string {
   const parts: string[] = [];
-  if ('svids' in msg) for (const s of msg.svids) parts.push(s.spiffe_id, s.hint, s.x509_svid.toString('base64'), s.bundle.toString('base64'));
+  if ('svids' in msg)
+    for (const s of msg.svids) parts.push(s.spiffe_id, s.hint, s.x509_svid.toString('base64'), s.bundle.toString('base64'));
   const maps = 'federated_bundles' in msg ? msg.federated_bundles : msg.bundles;
   for (const k of Object.keys(maps).sort()) parts.push(k, (maps[k] as Buffer).toString('base64'));
   return parts.join('|');

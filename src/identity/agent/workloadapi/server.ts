@@ -48,9 +48,11 @@ export class WorkloadApiServer {
     loadPeercred(); // fail now, with the build hint, rather than on the first connection
     const logger = options.logger ?? pino({ level: 'silent' });
     const connections = new PeerConnections();
-    const attestors = options.attestors ?? new WorkloadAttestorRegistry(await workloadAttestorCatalog.build(
-      workloadAttestorCatalog.withDefaults(DEFAULT_WORKLOAD_ATTESTORS), undefined,
-    ));
+    const attestors =
+      options.attestors ??
+      new WorkloadAttestorRegistry(
+        await workloadAttestorCatalog.build(workloadAttestorCatalog.withDefaults(DEFAULT_WORKLOAD_ATTESTORS), undefined),
+      );
     const handlers = new WorkloadApiHandlers({ source: options.source, connections, attestors, logger });
     const grpc = new GrpcServer();
     grpc.addService(workloadApiServiceDefinition(), handlers.implementation());

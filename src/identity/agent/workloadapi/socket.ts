@@ -35,10 +35,18 @@ export async function prepareSocketPath(path: string): Promise<void> {
   for (let at = resolve(dir); ; at = dirname(at)) {
     const d = await stat(at);
     if (d.uid !== me && d.uid !== 0) {
-      throw new EvidentError('ENVIRONMENT', `the socket's folder is owned by uid ${d.uid}, not by this agent's user or root; refusing to serve in it`, { file: at });
+      throw new EvidentError(
+        'ENVIRONMENT',
+        `the socket's folder is owned by uid ${d.uid}, not by this agent's user or root; refusing to serve in it`,
+        { file: at },
+      );
     }
     if ((d.mode & 0o022) !== 0 && (d.mode & 0o1000) === 0) {
-      throw new EvidentError('ENVIRONMENT', `the socket's folder is writable by other users (mode ${(d.mode & 0o7777).toString(8)}), who could replace the socket; refusing to serve in it`, { file: at });
+      throw new EvidentError(
+        'ENVIRONMENT',
+        `the socket's folder is writable by other users (mode ${(d.mode & 0o7777).toString(8)}), who could replace the socket; refusing to serve in it`,
+        { file: at },
+      );
     }
     if (dirname(at) === at) break;
   }
@@ -50,7 +58,8 @@ export async function prepareSocketPath(path: string): Promise<void> {
     throw e;
   }
   if (!st.isSocket()) throw new EvidentError('BAD_INPUT', 'exists and is not a socket; refusing to replace it', { file: path });
-  if (await socketInUse(path)) throw new EvidentError('ENVIRONMENT', 'another process is serving on this socket (is an agent already running?)', { file: path });
+  if (await socketInUse(path))
+    throw new EvidentError('ENVIRONMENT', 'another process is serving on this socket (is an agent already running?)', { file: path });
   await unlink(path);
 }
 

@@ -60,6 +60,9 @@ export class ExeHasher {
 
 function checkIdentity(path: string, s: { dev: bigint; ino: bigint }, expect: ExecutableId | undefined): void {
   if (expect && (s.dev !== expect.dev || s.ino !== expect.ino)) {
-    throw new WorkloadAttestationError('PROCESS_CHANGED', `${path} is no longer the executable the process connected with (an exec); refusing`);
+    throw new WorkloadAttestationError(
+      'PROCESS_CHANGED',
+      `${path} is no longer the executable the process connected with (an exec); refusing`,
+    );
   }
 }

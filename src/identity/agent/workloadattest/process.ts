@@ -7,7 +7,13 @@ import type { ExecutableId, WorkloadProcess } from './types.js';
 export function parseStartTime(stat: string): string {
   // comm (field 2) is in parentheses and may itself hold spaces and ')': split after the last ')'.
   const close = stat.lastIndexOf(')');
-  const fields = close < 0 ? [] : stat.slice(close + 2).trim().split(' ');
+  const fields =
+    close < 0
+      ? []
+      : stat
+          .slice(close + 2)
+          .trim()
+          .split(' ');
   const start = fields[22 - 3];
   if (start === undefined || !/^\d+$/.test(start)) throw new Error('malformed /proc/PID/stat');
   return start;
@@ -98,8 +104,13 @@ export class HeldProcess implements WorkloadProcess {
       try {
         exe = executableOf(dir.fd);
       } catch (e) {
-        if (!loadPeercred().pidfdIsAlive(pidfd)) throw new WorkloadAttestationError('PROCESS_GONE', `process ${peer.pid} has exited`, { cause: e });
-        throw new WorkloadAttestationError('ATTESTOR_FAILED', `cannot read the executable of process ${peer.pid} at connect: ${(e as Error).message}`, { cause: e });
+        if (!loadPeercred().pidfdIsAlive(pidfd))
+          throw new WorkloadAttestationError('PROCESS_GONE', `process ${peer.pid} has exited`, { cause: e });
+        throw new WorkloadAttestationError(
+          'ATTESTOR_FAILED',
+          `cannot read the executable of process ${peer.pid} at connect: ${(e as Error).message}`,
+          { cause: e },
+        );
       }
       return { pid: peer.pid, startTime: dir.startTime, exe };
     } finally {
@@ -116,7 +127,10 @@ export class HeldProcess implements WorkloadProcess {
     const proc = new HeldProcess(peer.pid, peer, pidfd, dir.fd, dir.stat, dir.startTime, origin.exe);
     try {
       if (origin.pid !== peer.pid || origin.startTime !== dir.startTime) {
-        throw new WorkloadAttestationError('PROCESS_CHANGED', `process ${peer.pid} is not the process that connected (its start time differs); refusing`);
+        throw new WorkloadAttestationError(
+          'PROCESS_CHANGED',
+          `process ${peer.pid} is not the process that connected (its start time differs); refusing`,
+        );
       }
       proc.verifyExecutable();
       return proc;
@@ -158,7 +172,11 @@ export class HeldProcess implements WorkloadProcess {
     try {
       now = executableOf(this.dirFd);
     } catch (e) {
-      throw new WorkloadAttestationError('PROCESS_CHANGED', `cannot read the executable of process ${this.pid}: ${(e as Error).message}; refusing`, { cause: e });
+      throw new WorkloadAttestationError(
+        'PROCESS_CHANGED',
+        `cannot read the executable of process ${this.pid}: ${(e as Error).message}; refusing`,
+        { cause: e },
+      );
     }
     if (now.dev !== this.exe.dev || now.ino !== this.exe.ino) {
       throw new WorkloadAttestationError(

@@ -40,7 +40,9 @@ export class WorkloadAttestorRegistry {
         // A read that fails because the process went away is PROCESS_CHANGED, not an attestor bug.
         proc.verifyUnchanged();
         if (e instanceof WorkloadAttestationError) throw e; // an attestor's own verdict on the process
-        throw new WorkloadAttestationError('ATTESTOR_FAILED', `attesting process ${peer.pid} failed: ${(e as Error).message}`, { cause: e });
+        throw new WorkloadAttestationError('ATTESTOR_FAILED', `attesting process ${peer.pid} failed: ${(e as Error).message}`, {
+          cause: e,
+        });
       }
       proc.verifyUnchanged();
       return selectors.flat();

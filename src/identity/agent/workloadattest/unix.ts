@@ -15,7 +15,11 @@ export function parseStatusIds(status: string): ProcStatusIds {
   const field = (name: string): string[] => {
     const line = status.split('\n').find((l) => l.startsWith(`${name}:`));
     if (line === undefined) throw new Error(`/proc/PID/status has no ${name} line`);
-    return line.slice(name.length + 1).trim().split(/\s+/).filter((x) => x !== '');
+    return line
+      .slice(name.length + 1)
+      .trim()
+      .split(/\s+/)
+      .filter((x) => x !== '');
   };
   const num = (s: string | undefined, what: string): number => {
     if (s === undefined || !/^\d+$/.test(s)) throw new Error(`/proc/PID/status: bad ${what}`);

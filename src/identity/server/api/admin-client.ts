@@ -9,7 +9,11 @@ export interface AdminResponse {
 
 /** An error the admin API answered with. */
 export class AdminApiError extends EvidentError {
-  constructor(readonly status: number, message: string, readonly problems: unknown) {
+  constructor(
+    readonly status: number,
+    message: string,
+    readonly problems: unknown,
+  ) {
     super(status === 404 ? 'NOT_FOUND' : status >= 500 ? 'INTERNAL' : 'BAD_INPUT', message);
   }
 }
@@ -18,30 +22,39 @@ export class AdminApiError extends EvidentError {
 export function adminRequest(socketPath: string, method: string, path: string, body?: unknown): Promise<AdminResponse> {
   return new Promise((resolve, reject) => {
     const data = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
-    const req = request({ socketPath, method, path, headers: data ? { 'content-type': 'application/json', 'content-length': data.length } : {} }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => {
-        const text = Buffer.concat(chunks).toString('utf8');
-        const isJson = (res.headers['content-type'] ?? '').startsWith('application/json');
-        let parsed: unknown = text;
-        if (isJson) {
-          try {
-            parsed = JSON.parse(text);
-          } catch {
-            return reject(new EvidentError('ENVIRONMENT', 'admin API answered with malformed JSON', { file: socketPath }));
+    const req = request(
+      { socketPath, method, path, headers: data ? { 'content-type': 'application/json', 'content-length': data.length } : {} },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => {
+          const text = Buffer.concat(chunks).toString('utf8');
+          const isJson = (res.headers['content-type'] ?? '').startsWith('application/json');
+          let parsed: unknown = text;
+          if (isJson) {
+            try {
+              parsed = JSON.parse(text);
+            } catch {
+              return reject(new EvidentError('ENVIRONMENT', 'admin API answered with malformed JSON', { file: socketPath }));
+            }
           }
-        }
-        const status = res.statusCode ?? 0;
-        if (status >= 400) {
-          const err = (parsed as { error?: { message?: string; problems?: unknown } }).error;
-          return reject(new AdminApiError(status, err?.message ?? `admin API error ${status}`, err?.problems));
-        }
-        resolve({ status, body: parsed });
-      });
-    });
+          const status = res.statusCode ?? 0;
+          if (status >= 400) {
+            const err = (parsed as { error?: { message?: string; problems?: unknown } }).error;
+            return reject(new AdminApiError(status, err?.message ?? `admin API error ${status}`, err?.problems));
+          }
+          resolve({ status, body: parsed });
+        });
+      },
+    );
     req.on('error', (e: NodeJS.ErrnoException) => {
-      reject(new EvidentError('ENVIRONMENT', `cannot reach the server's admin socket (${e.code ?? e.message}); is 'evident server run' running?`, { file: socketPath, cause: e }));
+      reject(
+        new EvidentError(
+          'ENVIRONMENT',
+          `cannot reach the server's admin socket (${e.code ?? e.message}); is 'evident server run' running?`,
+          { file: socketPath, cause: e },
+        ),
+      );
     });
     req.end(data);
   });

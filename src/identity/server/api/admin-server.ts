@@ -23,7 +23,11 @@ export interface AdminDeps {
 const MAX_BODY = 1 << 20;
 
 class HttpError extends Error {
-  constructor(readonly status: number, message: string, readonly extra: Record<string, unknown> = {}) {
+  constructor(
+    readonly status: number,
+    message: string,
+    readonly extra: Record<string, unknown> = {},
+  ) {
     super(message);
   }
 }
@@ -41,14 +45,19 @@ export async function startAdminServer(socketPath: string, d: AdminDeps): Promis
       (e: unknown) => {
         if (e instanceof HttpError) return send(res, e.status, { error: { message: e.message, ...e.extra } });
         if (e instanceof EntryValidationError) return send(res, 400, { error: { code: e.code, message: e.message, problems: e.problems } });
-        if (isEvidentError(e)) return send(res, e.code === 'NOT_FOUND' ? 404 : e.code === 'INTERNAL' ? 500 : 400, { error: { code: e.code, message: e.message } });
+        if (isEvidentError(e))
+          return send(res, e.code === 'NOT_FOUND' ? 404 : e.code === 'INTERNAL' ? 500 : 400, {
+            error: { code: e.code, message: e.message },
+          });
         d.log.error({ err: e }, 'admin API request failed');
         return send(res, 500, { error: { message: 'internal error' } });
       },
     );
   });
   await new Promise<void>((resolve, reject) => {
-    server.once('error', (e: Error) => reject(new EvidentError('ENVIRONMENT', `cannot listen on the admin socket: ${e.message}`, { file: socketPath, cause: e })));
+    server.once('error', (e: Error) =>
+      reject(new EvidentError('ENVIRONMENT', `cannot listen on the admin socket: ${e.message}`, { file: socketPath, cause: e })),
+    );
     // The socket is born 0600 (umask while bind() runs; listen binds synchronously): a chmod after
     // listening would leave a moment in which any local user could connect.
     const umask = process.umask(0o177);
@@ -105,9 +114,15 @@ async function route(req: IncomingMessage, d: AdminDeps): Promise<{ status: numb
   const id = parts[2] === undefined ? '' : decodeURIComponent(parts[2]);
   switch (key) {
     case 'GET /v1/health':
-      return { status: 200, body: { status: 'ok', trust_domain: d.trustDomain, entries: await d.ds.entries.count(), agents: await d.ds.agents.count() } };
+      return {
+        status: 200,
+        body: { status: 'ok', trust_domain: d.trustDomain, entries: await d.ds.entries.count(), agents: await d.ds.agents.count() },
+      };
     case 'GET /v1/entries': {
-      const filter = { ...(url.searchParams.get('parent_id') ? { parentId: url.searchParams.get('parent_id')! } : {}), ...(url.searchParams.get('spiffe_id') ? { spiffeId: url.searchParams.get('spiffe_id')! } : {}) };
+      const filter = {
+        ...(url.searchParams.get('parent_id') ? { parentId: url.searchParams.get('parent_id')! } : {}),
+        ...(url.searchParams.get('spiffe_id') ? { spiffeId: url.searchParams.get('spiffe_id')! } : {}),
+      };
       return { status: 200, body: { entries: (await d.ds.entries.list(filter)).map(entryToJson) } };
     }
     case 'POST /v1/entries': {
@@ -142,8 +157,12 @@ async function route(req: IncomingMessage, d: AdminDeps): Promise<{ status: numb
         status: 200,
         body: {
           agents: (await d.ds.agents.list()).map((a) => ({
-            spiffe_id: a.spiffeId, attestation_type: a.attestationType, selectors: a.selectors.map((s) => `${s.type}:${s.value}`),
-            serial: a.certSerial, expires_at: new Date(a.certNotAfter).toISOString(), can_reattest: a.canReattest,
+            spiffe_id: a.spiffeId,
+            attestation_type: a.attestationType,
+            selectors: a.selectors.map((s) => `${s.type}:${s.value}`),
+            serial: a.certSerial,
+            expires_at: new Date(a.certNotAfter).toISOString(),
+            can_reattest: a.canReattest,
           })),
         },
       };
@@ -178,10 +197,19 @@ async function createJoinToken(d: AdminDeps, body: Record<string, unknown>): Pro
   let entryId: string | undefined;
   if (body.spiffe_id !== undefined) {
     const agentId = makeSpiffeId(d.trustDomain, 'evident', 'agent', 'join_token', token);
-    const entry = await validateEntry({ spiffe_id: body.spiffe_id, parent_id: serverSpiffeId(d.trustDomain), selectors: [`spiffe_id:${agentId}`] }, d.trustDomain, d.ds, now);
+    const entry = await validateEntry(
+      { spiffe_id: body.spiffe_id, parent_id: serverSpiffeId(d.trustDomain), selectors: [`spiffe_id:${agentId}`] },
+      d.trustDomain,
+      d.ds,
+      now,
+    );
     entryId = (await d.ds.entries.create(entry)).id;
   }
   await d.ds.joinTokens.create({ token, expiresAt: now + ttl * 1000, usedAt: null });
   d.log.info({ expires_at: new Date(now + ttl * 1000).toISOString() }, 'join token generated'); // never log the token
-  return { token, expires_at: new Date(now + ttl * 1000).toISOString(), ...(entryId ? { spiffe_id: body.spiffe_id, entry_id: entryId } : {}) };
+  return {
+    token,
+    expires_at: new Date(now + ttl * 1000).toISOString(),
+    ...(entryId ? { spiffe_id: body.spiffe_id, entry_id: entryId } : {}),
+  };
 }

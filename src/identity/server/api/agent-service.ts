@@ -8,8 +8,20 @@ import { entriesForAgent } from '../entries/index.js';
 import { AttestationError, type NodeAttestorRegistry } from '../nodeattest/index.js';
 import { agentSpiffeId } from '../spiffe-id.js';
 import type {
-  AttestAgentRequest, AttestAgentResponse, Bundle, Entry, FetchBundleResponse, FetchEntriesResponse, RenewAgentRequest,
-  RenewAgentResponse, SignJwtSvidRequest, SignJwtSvidResponse, SignX509SvidsRequest, SignX509SvidsResponse, SvidResult, X509Svid,
+  AttestAgentRequest,
+  AttestAgentResponse,
+  Bundle,
+  Entry,
+  FetchBundleResponse,
+  FetchEntriesResponse,
+  RenewAgentRequest,
+  RenewAgentResponse,
+  SignJwtSvidRequest,
+  SignJwtSvidResponse,
+  SignX509SvidsRequest,
+  SignX509SvidsResponse,
+  SvidResult,
+  X509Svid,
 } from '../../proto/index.js';
 import type { IssuedX509Svid } from '../ca/index.js';
 import { spkiFromKeyRequest } from './key-request.js';
@@ -36,8 +48,16 @@ function svidToProto(s: IssuedX509Svid): X509Svid {
 
 function entryToProto(e: RegistrationEntry): Entry {
   return {
-    id: e.id, spiffe_id: e.spiffeId, parent_id: e.parentId, selectors: e.selectors, x509_svid_ttl: e.x509SvidTtl,
-    jwt_svid_ttl: e.jwtSvidTtl, dns_names: e.dnsNames, hint: e.hint, admin: e.admin, revision: e.revision,
+    id: e.id,
+    spiffe_id: e.spiffeId,
+    parent_id: e.parentId,
+    selectors: e.selectors,
+    x509_svid_ttl: e.x509SvidTtl,
+    jwt_svid_ttl: e.jwtSvidTtl,
+    dns_names: e.dnsNames,
+    hint: e.hint,
+    admin: e.admin,
+    revision: e.revision,
   };
 }
 
@@ -62,14 +82,18 @@ type UnaryHandler<Req, Res> = (call: grpc.ServerUnaryCall<Req, Res>, cb: grpc.se
 export function agentServiceHandlers(d: AgentServiceDeps): grpc.UntypedServiceImplementation {
   const peers = new PeerAuthenticator(d.ca, d.ds, d.clock, d.trustDomain);
 
-  const unary = <Req, Res>(name: string, fn: (call: grpc.ServerUnaryCall<Req, Res>) => Promise<Res>): UnaryHandler<Req, Res> =>
+  const unary =
+    <Req, Res>(name: string, fn: (call: grpc.ServerUnaryCall<Req, Res>) => Promise<Res>): UnaryHandler<Req, Res> =>
     (call, cb) => {
-      fn(call).then((res) => cb(null, res), (e: unknown) => {
-        const err = toRpcError(e);
-        if (err.code === grpc.status.INTERNAL) d.log.error({ err: e, rpc: name }, 'agent API call failed');
-        else d.log.info({ rpc: name, code: grpc.status[err.code], details: err.details }, 'agent API call refused');
-        cb(err);
-      });
+      fn(call).then(
+        (res) => cb(null, res),
+        (e: unknown) => {
+          const err = toRpcError(e);
+          if (err.code === grpc.status.INTERNAL) d.log.error({ err: e, rpc: name }, 'agent API call failed');
+          else d.log.info({ rpc: name, code: grpc.status[err.code], details: err.details }, 'agent API call refused');
+          cb(err);
+        },
+      );
     };
 
   async function issueAgentSvid(agentId: string, req: RenewAgentRequest['key']): Promise<IssuedX509Svid> {
@@ -108,23 +132,26 @@ export function agentServiceHandlers(d: AgentServiceDeps): grpc.UntypedServiceIm
       const params = call.request.params ?? [];
       if (params.length > MAX_BATCH) throw rpcError(grpc.status.INVALID_ARGUMENT, `at most ${MAX_BATCH} SVIDs per call`);
       const allowed = await authorizedEntries(agent);
-      const results = await Promise.all(params.map(async (p): Promise<SvidResult> => {
-        const entry = allowed.get(p.entry_id);
-        if (!entry) return { entry_id: p.entry_id, error: `entry ${p.entry_id} does not exist or is not one this agent may serve` };
-        try {
-          const svid = await d.ca.signX509Svid(entry.spiffeId, await spkiFromKeyRequest(p.key), entry.x509SvidTtl, entry.dnsNames);
-          return { entry_id: p.entry_id, svid: svidToProto(svid), error: '' };
-        } catch (e) {
-          return { entry_id: p.entry_id, error: (e as Error).message };
-        }
-      }));
+      const results = await Promise.all(
+        params.map(async (p): Promise<SvidResult> => {
+          const entry = allowed.get(p.entry_id);
+          if (!entry) return { entry_id: p.entry_id, error: `entry ${p.entry_id} does not exist or is not one this agent may serve` };
+          try {
+            const svid = await d.ca.signX509Svid(entry.spiffeId, await spkiFromKeyRequest(p.key), entry.x509SvidTtl, entry.dnsNames);
+            return { entry_id: p.entry_id, svid: svidToProto(svid), error: '' };
+          } catch (e) {
+            return { entry_id: p.entry_id, error: (e as Error).message };
+          }
+        }),
+      );
       return { results };
     }),
 
     SignJwtSvid: unary<SignJwtSvidRequest, SignJwtSvidResponse>('SignJwtSvid', async (call) => {
       const agent = await peers.authenticate(call);
       const entry = (await authorizedEntries(agent)).get(call.request.entry_id);
-      if (!entry) throw rpcError(grpc.status.PERMISSION_DENIED, `entry ${call.request.entry_id} does not exist or is not one this agent may serve`);
+      if (!entry)
+        throw rpcError(grpc.status.PERMISSION_DENIED, `entry ${call.request.entry_id} does not exist or is not one this agent may serve`);
       const audience = (call.request.audience ?? []).filter((a) => a !== '');
       if (audience.length === 0) throw rpcError(grpc.status.INVALID_ARGUMENT, 'audience is required');
       const jwt = await d.ca.signJwtSvid(entry.spiffeId, audience, entry.jwtSvidTtl);
@@ -140,7 +167,11 @@ export function agentServiceHandlers(d: AgentServiceDeps): grpc.UntypedServiceIm
     const params = first?.params;
     if (!params) throw rpcError(grpc.status.INVALID_ARGUMENT, 'the first message must carry params');
     const attestor = d.attestors.get(params.type);
-    if (!attestor) throw rpcError(grpc.status.INVALID_ARGUMENT, `unknown attestor '${params.type}' (this server has: ${d.attestors.types().join(', ')})`);
+    if (!attestor)
+      throw rpcError(
+        grpc.status.INVALID_ARGUMENT,
+        `unknown attestor '${params.type}' (this server has: ${d.attestors.types().join(', ')})`,
+      );
     const spki = await spkiFromKeyRequest(params.key); // checked before the attestor spends a join token
     const result = await attestor.attest(params.payload ?? Buffer.alloc(0), {
       challenge: async (data) => {
@@ -157,8 +188,16 @@ export function agentServiceHandlers(d: AgentServiceDeps): grpc.UntypedServiceIm
     const svid = await d.ca.signX509Svid(id, spki);
     const now = d.clock.now();
     const record: AttestedAgent = {
-      spiffeId: agentId, attestationType: attestor.type, selectors: result.selectors, certSerial: svid.serial,
-      certNotAfter: svid.notAfter, newCertSerial: '', newCertNotAfter: 0, canReattest: result.canReattest, createdAt: existing?.createdAt ?? now, updatedAt: now,
+      spiffeId: agentId,
+      attestationType: attestor.type,
+      selectors: result.selectors,
+      certSerial: svid.serial,
+      certNotAfter: svid.notAfter,
+      newCertSerial: '',
+      newCertNotAfter: 0,
+      canReattest: result.canReattest,
+      createdAt: existing?.createdAt ?? now,
+      updatedAt: now,
     };
     if (existing) await d.ds.agents.update(record);
     else await d.ds.agents.create(record);

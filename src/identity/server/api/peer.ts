@@ -32,7 +32,12 @@ export class PeerAuthenticator {
   private readonly td: TrustDomain;
   private cas: X509Bundle;
 
-  constructor(private readonly ca: CaManager, private readonly ds: Datastore, private readonly clock: Clock, trustDomain: string) {
+  constructor(
+    private readonly ca: CaManager,
+    private readonly ds: Datastore,
+    private readonly clock: Clock,
+    trustDomain: string,
+  ) {
     this.td = TrustDomain.parse(trustDomain);
     this.cas = this.anchors();
     ca.onChange(() => {
@@ -48,7 +53,8 @@ export class PeerAuthenticator {
 
   async authenticate(call: { getAuthContext(): { sslPeerCertificate?: { raw?: Buffer } } }): Promise<AttestedAgent> {
     const raw = call.getAuthContext().sslPeerCertificate?.raw;
-    if (!raw || raw.length === 0) throw rpcError(grpc.status.UNAUTHENTICATED, 'no client certificate: attest first, then call with the agent SVID');
+    if (!raw || raw.length === 0)
+      throw rpcError(grpc.status.UNAUTHENTICATED, 'no client certificate: attest first, then call with the agent SVID');
     const key = createHash('sha256').update(raw).digest('hex');
     let v = this.cache.get(key);
     if (!v) {
@@ -65,7 +71,10 @@ export class PeerAuthenticator {
       const promoted = await this.ds.agents.promote(agent.spiffeId, agent.newCertSerial, this.clock.now());
       if (promoted && sameSerial(v.serial, promoted.certSerial)) return promoted;
     }
-    throw rpcError(grpc.status.PERMISSION_DENIED, `agent SVID ${v.serial.toString(16)} is not the current SVID of ${v.agentId} (superseded by a renewal)`);
+    throw rpcError(
+      grpc.status.PERMISSION_DENIED,
+      `agent SVID ${v.serial.toString(16)} is not the current SVID of ${v.agentId} (superseded by a renewal)`,
+    );
   }
 
   private verify(raw: Buffer): Verified {
@@ -91,8 +100,8 @@ export class PeerAuthenticator {
 const REFUSALS: Partial<Record<X509SvidErrorReason, string>> = {
   CERT_EXPIRED: 'agent SVID has expired',
   CERT_NOT_YET_VALID: 'agent SVID is not valid yet',
-  UNTRUSTED_CHAIN: 'client certificate is not signed by this server\'s CA',
-  NO_BUNDLE: 'client certificate is not signed by this server\'s CA',
+  UNTRUSTED_CHAIN: "client certificate is not signed by this server's CA",
+  NO_BUNDLE: "client certificate is not signed by this server's CA",
 };
 
 function sameSerial(serial: bigint, stored: string): boolean {

@@ -23,7 +23,11 @@ export class ServerTlsIdentity implements CertificateProvider {
   private readonly caListeners = new Set<CaListener>();
   private readonly idListeners = new Set<IdListener>();
 
-  constructor(private readonly ca: CaManager, private readonly clock: Clock, private readonly trustDomain: string) {}
+  constructor(
+    private readonly ca: CaManager,
+    private readonly clock: Clock,
+    private readonly trustDomain: string,
+  ) {}
 
   /** Issues a fresh server certificate and tells grpc-js. */
   async renew(): Promise<void> {

@@ -78,12 +78,16 @@ export function keyTypeOf(key: KeyObject): CaKeyType {
   if (key.asymmetricKeyType === 'ec' && d?.namedCurve === 'prime256v1') return 'ec-p256';
   if (key.asymmetricKeyType === 'ec' && d?.namedCurve === 'secp384r1') return 'ec-p384';
   if (key.asymmetricKeyType === 'rsa' && (d?.modulusLength ?? 0) >= 2048) return 'rsa-2048';
-  throw badInput(`unsupported CA key (${key.asymmetricKeyType} ${d?.namedCurve ?? d?.modulusLength ?? ''}): use ECDSA P-256/P-384 or RSA ≥ 2048`);
+  throw badInput(
+    `unsupported CA key (${key.asymmetricKeyType} ${d?.namedCurve ?? d?.modulusLength ?? ''}): use ECDSA P-256/P-384 or RSA ≥ 2048`,
+  );
 }
 
 /** Splits a PEM bundle into the DER of each block with the given label. */
 export function pemBlocks(pem: string, label = 'CERTIFICATE'): Buffer[] {
-  return pemText(pem).filter((b) => b.type === label).map((b) => b.der);
+  return pemText(pem)
+    .filter((b) => b.type === label)
+    .map((b) => b.der);
 }
 
 /** A stable key id for a public key: base64url of its SPKI's SHA-256, first 32 characters. */

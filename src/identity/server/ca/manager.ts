@@ -146,14 +146,24 @@ export class CaManager {
     let certPem = '';
     if (kind === 'x509') {
       const cert = await createCaCert({
-        trustDomain: this.opts.trustDomain, key, notBefore: new Date(notBefore), notAfter: new Date(notAfter),
+        trustDomain: this.opts.trustDomain,
+        key,
+        notBefore: new Date(notBefore),
+        notAfter: new Date(notAfter),
         ...(up ? { upstream: { cert: up.cert, key: up.key } } : {}),
       });
       certPem = [Buffer.from(cert.rawData), ...(up?.chain ?? [])].map((d) => toPem('CERTIFICATE', d)).join('');
     }
     return {
-      id: randomUUID(), kind, status, notBefore, notAfter, certPem, privateKeyPem: key.pkcs8Pem,
-      publicJwk: JSON.stringify(kind === 'jwt' ? { ...jwk, kid: keyIdOf(spki) } : jwk), createdAt: now,
+      id: randomUUID(),
+      kind,
+      status,
+      notBefore,
+      notAfter,
+      certPem,
+      privateKeyPem: key.pkcs8Pem,
+      publicJwk: JSON.stringify(kind === 'jwt' ? { ...jwk, kid: keyIdOf(spki) } : jwk),
+      createdAt: now,
     };
   }
 
@@ -205,8 +215,21 @@ export class CaManager {
   /** Status and lifetime of every published key (for `bundle show --json` and tests). */
   keys(): { id: string; kind: CaKeyKind; status: CaKey['status']; notBefore: number; notAfter: number; kid?: string }[] {
     return [
-      ...this.x509.map((k) => ({ id: k.record.id, kind: k.record.kind, status: k.record.status, notBefore: k.record.notBefore, notAfter: k.record.notAfter })),
-      ...this.jwt.map((k) => ({ id: k.record.id, kind: k.record.kind, status: k.record.status, notBefore: k.record.notBefore, notAfter: k.record.notAfter, kid: k.kid })),
+      ...this.x509.map((k) => ({
+        id: k.record.id,
+        kind: k.record.kind,
+        status: k.record.status,
+        notBefore: k.record.notBefore,
+        notAfter: k.record.notAfter,
+      })),
+      ...this.jwt.map((k) => ({
+        id: k.record.id,
+        kind: k.record.kind,
+        status: k.record.status,
+        notBefore: k.record.notBefore,
+        notAfter: k.record.notAfter,
+        kid: k.kid,
+      })),
     ];
   }
 
@@ -226,7 +249,12 @@ export class CaManager {
    * Signs an X.509-SVID for `spiffeId` (of this trust domain) over the public key (SPKI DER). TTL in
    * seconds (0: the default); NotBefore a few seconds back, NotAfter never past the CA's.
    */
-  async signX509Svid(spiffeId: SpiffeId | string, publicKeySpki: Uint8Array, ttl = 0, dnsNames: readonly string[] = []): Promise<IssuedX509Svid> {
+  async signX509Svid(
+    spiffeId: SpiffeId | string,
+    publicKeySpki: Uint8Array,
+    ttl = 0,
+    dnsNames: readonly string[] = [],
+  ): Promise<IssuedX509Svid> {
     const id = this.ownId(spiffeId);
     const ca = this.activeX509();
     const now = this.opts.clock.now();

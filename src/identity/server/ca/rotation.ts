@@ -2,10 +2,7 @@ import type { CaKey } from '../datastore/index.js';
 
 /** What one rotation step should do to the keys of one kind. */
 export type RotationStep =
-  | { action: 'none' }
-  | { action: 'create-active' }
-  | { action: 'create-prepared' }
-  | { action: 'activate'; id: string };
+  { action: 'none' } | { action: 'create-active' } | { action: 'create-prepared' } | { action: 'activate'; id: string };
 
 /**
  * The rotation timeline, as a pure function of the keys and now (SPIRE's schedule):

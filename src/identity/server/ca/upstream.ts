@@ -31,7 +31,8 @@ export async function loadUpstreamCa(certFile: string, keyFile: string): Promise
   } catch (e) {
     throw badInput(`not an X.509 certificate: ${(e as Error).message}`, certFile);
   }
-  if (cert.getExtension(BasicConstraintsExtension)?.ca !== true) throw badInput('upstream certificate is not a CA (basicConstraints cA is not true)', certFile);
+  if (cert.getExtension(BasicConstraintsExtension)?.ca !== true)
+    throw badInput('upstream certificate is not a CA (basicConstraints cA is not true)', certFile);
   const certSpki = Buffer.from(cert.publicKey.rawData);
   const keySpki = createPublicKey(key.keyObject).export({ format: 'der', type: 'spki' });
   if (!certSpki.equals(keySpki)) throw badInput('upstream key does not match the upstream certificate', keyFile);

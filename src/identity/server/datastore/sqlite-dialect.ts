@@ -33,11 +33,13 @@ export class SqliteDialect implements Dialect {
 
   /** Runs a transaction body to its end before returning: nothing else can run on the connection meanwhile. */
   transactionSync<T>(body: TxBody<T>): T {
-    return this.db.transaction(() => {
-      let step = body.next();
-      while (!step.done) step = body.next(this.execute(step.value));
-      return step.value;
-    }).immediate();
+    return this.db
+      .transaction(() => {
+        let step = body.next();
+        while (!step.done) step = body.next(this.execute(step.value));
+        return step.value;
+      })
+      .immediate();
   }
 
   isUniqueViolation(e: unknown): boolean {

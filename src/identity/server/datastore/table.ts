@@ -9,7 +9,11 @@ import { tableDef } from './schema.js';
 export class Table<T> {
   private readonly key: string;
 
-  constructor(readonly db: Dialect, private readonly name: string, private readonly fromRow: (r: Row) => T) {
+  constructor(
+    readonly db: Dialect,
+    private readonly name: string,
+    private readonly fromRow: (r: Row) => T,
+  ) {
     this.key = tableDef(name).primaryKey;
   }
 

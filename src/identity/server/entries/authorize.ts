@@ -22,7 +22,9 @@ export function agentNodeSelectors(agent: AttestedAgent): Selector[] {
  */
 export async function entriesForAgent(ds: Datastore, trustDomain: string, agent: AttestedAgent): Promise<RegistrationEntry[]> {
   const nodeSelectors = agentNodeSelectors(agent);
-  const nodeEntries = (await ds.entries.list({ parentId: serverSpiffeId(trustDomain) })).filter((e) => selectorsSubset(e.selectors, nodeSelectors));
+  const nodeEntries = (await ds.entries.list({ parentId: serverSpiffeId(trustDomain) })).filter((e) =>
+    selectorsSubset(e.selectors, nodeSelectors),
+  );
   const parents = [agent.spiffeId, ...new Set(nodeEntries.map((e) => e.spiffeId))];
   const out = new Map<string, RegistrationEntry>();
   for (const p of parents) for (const e of await ds.entries.list({ parentId: p })) out.set(e.id, e);

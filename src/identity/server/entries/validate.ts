@@ -44,13 +44,21 @@ function selectorList(v: unknown, problems: FieldProblem[]): Selector[] {
   }
   const out: Selector[] = [];
   for (const item of v) {
-    const sel = typeof item === 'string' ? parseSelector(item)
-      : item && typeof item === 'object' && typeof (item as Selector).type === 'string' && typeof (item as Selector).value === 'string'
-        ? { type: (item as Selector).type, value: (item as Selector).value } : undefined;
-    if (!sel || sel.type === '' || sel.value === '') problems.push({ field: 'selectors', message: `'${String(typeof item === 'string' ? item : JSON.stringify(item))}' is not TYPE:VALUE` });
+    const sel =
+      typeof item === 'string'
+        ? parseSelector(item)
+        : item && typeof item === 'object' && typeof (item as Selector).type === 'string' && typeof (item as Selector).value === 'string'
+          ? { type: (item as Selector).type, value: (item as Selector).value }
+          : undefined;
+    if (!sel || sel.type === '' || sel.value === '')
+      problems.push({
+        field: 'selectors',
+        message: `'${String(typeof item === 'string' ? item : JSON.stringify(item))}' is not TYPE:VALUE`,
+      });
     else out.push(sel);
   }
-  if (new Set(out.map((s) => `${s.type}:${s.value}`)).size !== out.length) problems.push({ field: 'selectors', message: 'a selector is repeated' });
+  if (new Set(out.map((s) => `${s.type}:${s.value}`)).size !== out.length)
+    problems.push({ field: 'selectors', message: 'a selector is repeated' });
   return out;
 }
 
@@ -95,15 +103,25 @@ function idField(v: unknown, field: string, trustDomain: string, problems: Field
  * With `existing`, fields left out keep their current values (an update).
  */
 export async function validateEntry(
-  input: EntryInput, trustDomain: string, ds: Datastore, now: number, existing?: RegistrationEntry,
+  input: EntryInput,
+  trustDomain: string,
+  ds: Datastore,
+  now: number,
+  existing?: RegistrationEntry,
 ): Promise<RegistrationEntry> {
   const problems: FieldProblem[] = [];
   const merged: EntryInput = existing
     ? {
-      spiffe_id: existing.spiffeId, parent_id: existing.parentId, selectors: existing.selectors, x509_svid_ttl: existing.x509SvidTtl,
-      jwt_svid_ttl: existing.jwtSvidTtl, dns_names: existing.dnsNames, hint: existing.hint, admin: existing.admin,
-      ...Object.fromEntries(Object.entries(input).filter(([, v]) => v !== undefined)),
-    }
+        spiffe_id: existing.spiffeId,
+        parent_id: existing.parentId,
+        selectors: existing.selectors,
+        x509_svid_ttl: existing.x509SvidTtl,
+        jwt_svid_ttl: existing.jwtSvidTtl,
+        dns_names: existing.dnsNames,
+        hint: existing.hint,
+        admin: existing.admin,
+        ...Object.fromEntries(Object.entries(input).filter(([, v]) => v !== undefined)),
+      }
     : input;
   const spiffeId = idField(merged.spiffe_id, 'spiffe_id', trustDomain, problems);
   const parentId = idField(merged.parent_id, 'parent_id', trustDomain, problems);
@@ -113,7 +131,8 @@ export async function validateEntry(
   const jwtSvidTtl = ttl(merged.jwt_svid_ttl, 'jwt_svid_ttl', problems);
   let dnsNames: string[] = [];
   if (merged.dns_names !== undefined) {
-    if (!Array.isArray(merged.dns_names) || merged.dns_names.some((d) => typeof d !== 'string')) problems.push({ field: 'dns_names', message: 'must be a list of names' });
+    if (!Array.isArray(merged.dns_names) || merged.dns_names.some((d) => typeof d !== 'string'))
+      problems.push({ field: 'dns_names', message: 'must be a list of names' });
     else {
       dnsNames = merged.dns_names as string[];
       for (const d of dnsNames) if (!DNS_RE.test(d)) problems.push({ field: 'dns_names', message: `'${d}' is not a DNS name` });
@@ -131,8 +150,14 @@ export async function validateEntry(
   if (problems.length > 0) throw new EntryValidationError(problems);
   return {
     id: existing?.id ?? randomUUID(),
-    spiffeId, parentId, selectors, x509SvidTtl, jwtSvidTtl, dnsNames,
-    hint: hint as string, admin: admin as boolean,
+    spiffeId,
+    parentId,
+    selectors,
+    x509SvidTtl,
+    jwtSvidTtl,
+    dnsNames,
+    hint: hint as string,
+    admin: admin as boolean,
     createdAt: existing?.createdAt ?? now,
     revision: existing?.revision ?? 0,
   };
@@ -141,9 +166,16 @@ export async function validateEntry(
 /** The entry as the admin API and `--json` show it. */
 export function entryToJson(e: RegistrationEntry): Record<string, unknown> {
   return {
-    id: e.id, spiffe_id: e.spiffeId, parent_id: e.parentId,
+    id: e.id,
+    spiffe_id: e.spiffeId,
+    parent_id: e.parentId,
     selectors: e.selectors.map((s) => `${s.type}:${s.value}`),
-    x509_svid_ttl: e.x509SvidTtl, jwt_svid_ttl: e.jwtSvidTtl, dns_names: e.dnsNames, hint: e.hint, admin: e.admin,
-    created_at: new Date(e.createdAt).toISOString(), revision: e.revision,
+    x509_svid_ttl: e.x509SvidTtl,
+    jwt_svid_ttl: e.jwtSvidTtl,
+    dns_names: e.dnsNames,
+    hint: e.hint,
+    admin: e.admin,
+    created_at: new Date(e.createdAt).toISOString(),
+    revision: e.revision,
   };
 }

@@ -1,5 +1,10 @@
 export {
-  AttestationError, NodeAttestorRegistry, type AttestationResult, type ChallengeChannel, type NodeAttestor, type NodeAttestorContext,
+  AttestationError,
+  NodeAttestorRegistry,
+  type AttestationResult,
+  type ChallengeChannel,
+  type NodeAttestor,
+  type NodeAttestorContext,
   type NodeAttestorPlugin,
 } from './types.js';
 export { JoinTokenAttestor } from './join-token.js';

@@ -16,7 +16,10 @@ export const MAX_JOIN_TOKEN_TTL_SECONDS = 365 * 86_400;
 export class JoinTokenAttestor implements NodeAttestor {
   readonly type = JOIN_TOKEN_TYPE;
 
-  constructor(private readonly ds: Datastore, private readonly clock: Clock) {}
+  constructor(
+    private readonly ds: Datastore,
+    private readonly clock: Clock,
+  ) {}
 
   async attest(payload: Buffer): Promise<AttestationResult> {
     const token = parseJoinTokenPayload(payload);
@@ -24,7 +27,11 @@ export class JoinTokenAttestor implements NodeAttestor {
     const use = await this.ds.joinTokens.use(token, this.clock.now());
     if (!use.ok) {
       throw new AttestationError(
-        use.reason === 'used' ? 'join token was already used' : use.reason === 'expired' ? 'join token has expired' : 'join token is unknown',
+        use.reason === 'used'
+          ? 'join token was already used'
+          : use.reason === 'expired'
+            ? 'join token has expired'
+            : 'join token is unknown',
       );
     }
     return { agentIdSuffix: token, selectors: [], canReattest: false };

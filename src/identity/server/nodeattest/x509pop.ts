@@ -31,7 +31,10 @@ export class X509popAttestor implements NodeAttestor {
   private readonly roots: X509Certificate[];
 
   /** `trustedCas`: DER certificates; only CA certificates (basicConstraints cA) among them are trusted. */
-  constructor(trustedCas: Uint8Array[], private readonly clock: Clock) {
+  constructor(
+    trustedCas: Uint8Array[],
+    private readonly clock: Clock,
+  ) {
     this.roots = trustedCas.map((d) => parseCertificateDer(d)).filter(isCa);
   }
 
@@ -82,7 +85,13 @@ export class X509popAttestor implements NodeAttestor {
 /** The catalog entry: `node_attestors: {x509pop: {ca_bundle: FILE}}`, or `--x509pop-ca-bundle FILE`. */
 export const x509popPlugin: NodeAttestorPlugin = {
   settings: [
-    { name: 'ca_bundle', type: 'path', arg: 'FILE', required: true, doc: 'CA certificates (PEM) that node certificates chain to (enables x509pop)' },
+    {
+      name: 'ca_bundle',
+      type: 'path',
+      arg: 'FILE',
+      required: true,
+      doc: 'CA certificates (PEM) that node certificates chain to (enables x509pop)',
+    },
   ],
   async build(settings, ctx) {
     const file = String(settings.ca_bundle);

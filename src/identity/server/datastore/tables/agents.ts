@@ -12,9 +12,16 @@ export function agentStore(db: Dialect): AgentStore {
     update: (a) => t.update(a.spiffeId, columns(a)),
     async promote(id, newCertSerial, updatedAt) {
       // the condition is in the one UPDATE: a renewal stored since the caller read the agent is not overwritten
-      const [promoted] = await t.rows(sql(`UPDATE agents SET cert_serial = new_cert_serial, cert_not_after = new_cert_not_after,
+      const [promoted] = await t.rows(
+        sql(
+          `UPDATE agents SET cert_serial = new_cert_serial, cert_not_after = new_cert_not_after,
         new_cert_serial = '', new_cert_not_after = 0, updated_at = ?
-        WHERE spiffe_id = ? AND new_cert_serial = ? AND new_cert_serial != '' RETURNING *`, updatedAt, id, newCertSerial));
+        WHERE spiffe_id = ? AND new_cert_serial = ? AND new_cert_serial != '' RETURNING *`,
+          updatedAt,
+          id,
+          newCertSerial,
+        ),
+      );
       return promoted ?? t.get(id);
     },
     delete: (id) => t.delete(id),
@@ -27,8 +34,14 @@ export function agentStore(db: Dialect): AgentStore {
 /** The columns an update may change. */
 function columns(a: AttestedAgent): Row {
   return {
-    attestation_type: a.attestationType, selectors: selectorsKey(a.selectors), cert_serial: a.certSerial, cert_not_after: a.certNotAfter,
-    new_cert_serial: a.newCertSerial, new_cert_not_after: a.newCertNotAfter, can_reattest: a.canReattest, updated_at: a.updatedAt,
+    attestation_type: a.attestationType,
+    selectors: selectorsKey(a.selectors),
+    cert_serial: a.certSerial,
+    cert_not_after: a.certNotAfter,
+    new_cert_serial: a.newCertSerial,
+    new_cert_not_after: a.newCertNotAfter,
+    can_reattest: a.canReattest,
+    updated_at: a.updatedAt,
   };
 }
 

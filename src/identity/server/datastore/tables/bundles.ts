@@ -10,9 +10,16 @@ export function bundleStore(db: Dialect): BundleStore {
     list: () => t.select({}, 'trust_domain'),
     async update(td, data, now) {
       // one upsert: servers storing a bundle together each get their own sequence number
-      const [stored] = await t.rows(sql(`INSERT INTO bundles (trust_domain, data, sequence, updated_at) VALUES (?, ?, 1, ?)
+      const [stored] = await t.rows(
+        sql(
+          `INSERT INTO bundles (trust_domain, data, sequence, updated_at) VALUES (?, ?, 1, ?)
         ON CONFLICT (trust_domain) DO UPDATE SET data = excluded.data, sequence = bundles.sequence + 1, updated_at = excluded.updated_at
-        RETURNING *`, td, data, now));
+        RETURNING *`,
+          td,
+          data,
+          now,
+        ),
+      );
       return stored!;
     },
     delete: (td) => t.delete(td),

@@ -6,10 +6,21 @@ export function caKeyStore(db: Dialect): CaKeyStore {
   const t = new Table(db, 'ca_keys', toCaKey);
   return {
     // the unique index on (kind, status) refuses a second prepared or active key of a kind
-    create: (k) => t.unlessDuplicate(t.insert({
-      id: k.id, kind: k.kind, status: k.status, not_before: k.notBefore, not_after: k.notAfter, cert_pem: k.certPem,
-      private_key_pem: k.privateKeyPem, public_jwk: k.publicJwk, created_at: k.createdAt,
-    }), () => undefined),
+    create: (k) =>
+      t.unlessDuplicate(
+        t.insert({
+          id: k.id,
+          kind: k.kind,
+          status: k.status,
+          not_before: k.notBefore,
+          not_after: k.notAfter,
+          cert_pem: k.certPem,
+          private_key_pem: k.privateKeyPem,
+          public_jwk: k.publicJwk,
+          created_at: k.createdAt,
+        }),
+        () => undefined,
+      ),
     fetch: (id) => t.get(id),
     list: (kind) => t.select({ kind }, 'not_before, id'),
     activate: (kind, id) => db.transaction(activation(db, kind, id)),

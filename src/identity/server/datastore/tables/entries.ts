@@ -20,8 +20,14 @@ export function entryStore(db: Dialect): EntryStore {
 /** The columns an update may change. */
 function columns(e: RegistrationEntry): Row {
   return {
-    spiffe_id: e.spiffeId, parent_id: e.parentId, selectors: selectorsKey(e.selectors), x509_svid_ttl: e.x509SvidTtl, jwt_svid_ttl: e.jwtSvidTtl,
-    dns_names: JSON.stringify(e.dnsNames), hint: e.hint, admin: e.admin,
+    spiffe_id: e.spiffeId,
+    parent_id: e.parentId,
+    selectors: selectorsKey(e.selectors),
+    x509_svid_ttl: e.x509SvidTtl,
+    jwt_svid_ttl: e.jwtSvidTtl,
+    dns_names: JSON.stringify(e.dnsNames),
+    hint: e.hint,
+    admin: e.admin,
   };
 }
 

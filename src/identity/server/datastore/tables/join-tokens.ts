@@ -11,8 +11,15 @@ export function joinTokenStore(db: Dialect): JoinTokenStore {
     async use(token, now): Promise<JoinTokenUse> {
       // One UPDATE with the conditions in its WHERE clause. SQLite serialises writers; in PostgreSQL the row
       // lock makes a racing UPDATE re-check `used_at IS NULL` once the first commits, and change nothing.
-      const [used] = await t.rows(sql(`UPDATE join_tokens SET used_at = ?
-        WHERE token = ? AND used_at IS NULL AND expires_at > ? RETURNING *`, now, token, now));
+      const [used] = await t.rows(
+        sql(
+          `UPDATE join_tokens SET used_at = ?
+        WHERE token = ? AND used_at IS NULL AND expires_at > ? RETURNING *`,
+          now,
+          token,
+          now,
+        ),
+      );
       if (used) return { ok: true, token: used };
       const r = await t.get(token);
       if (!r) return { ok: false, reason: 'unknown' };
