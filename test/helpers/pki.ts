@@ -8,7 +8,11 @@
  * - `makeCa`, `makeSvid`: a SPIFFE trust domain's CA (with its bundle) and X509-SVIDs it issues.
  * - `certSigner`, `caEntry`: a certificate as an in-toto metadata signer and as a layout's rootcas entry.
  */
+import { execFileSync } from 'node:child_process';
 import { generateKeyPairSync, sign, type KeyObject } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { CertificateConstraint } from '../../src/intoto/models/types.js';
 import { PrivateKey } from '../../src/crypto/keys.js';
 import { CertificateSigner } from '../../src/crypto/signer.js';
 import { toPem } from '../../src/crypto/x509/pem.js';
@@ -206,4 +210,35 @@ export function caEntry(c: TestCert): { keyid: string; dict: Record<string, unkn
   const key = new PrivateKey(c.key.privateKey).publicKey;
   const dict = key.toDict();
   return { keyid: key.keyid, dict: { ...dict, keyval: { ...dict.keyval, certificate: c.pem } } };
+}
+
+/** A step's certificate constraint accepting any certificate of `roots` (default: any root) whose URI SAN is `uri`. */
+export function uriConstraint(uri: string, roots: string[] = ['*']): CertificateConstraint {
+  return { common_name: '*', dns_names: ['*'], emails: ['*'], organizations: ['*'], roots, uris: [uri] };
+}
+
+/**
+ * A CA certificate made by a tool no one here wrote (`openssl req -x509`, P-256, UTF8String names):
+ * `DIR/NAME-ca.pem` and its key `DIR/NAME-ca.key`.
+ */
+export function openSslCa(
+  dir: string,
+  options: { name?: string; subject?: string; extensions?: string[] } = {},
+): { pem: string; keyPath: string } {
+  const name = options.name ?? 'corp';
+  const keyPath = join(dir, `${name}-ca.key`);
+  const pemPath = join(dir, `${name}-ca.pem`);
+  const extensions = options.extensions ?? ['basicConstraints=critical,CA:TRUE', 'keyUsage=critical,keyCertSign'];
+  const args = ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-days', '2'];
+  args.push(
+    '-subj',
+    options.subject ?? `/CN=${name} root`,
+    '-keyout',
+    keyPath,
+    '-out',
+    pemPath,
+    ...extensions.flatMap((e) => ['-addext', e]),
+  );
+  execFileSync('openssl', args, { stdio: 'ignore' });
+  return { pem: readFileSync(pemPath, 'utf8'), keyPath };
 }

@@ -20,7 +20,17 @@ import { signMetablock } from '../../src/intoto/models/metablock.js';
 import type { CertificateConstraint, Layout } from '../../src/intoto/models/types.js';
 import { formatReport, verify, type VerificationReport } from '../../src/intoto/verify/index.js';
 import { runCli, type CliResult } from '../helpers/cli.js';
-import { caEntry, certSigner, makeCert, makeIntermediate, makeRoot, T0, type RawExtension, type TestCert } from '../helpers/pki.js';
+import {
+  caEntry,
+  certSigner,
+  makeCert,
+  makeIntermediate,
+  makeRoot,
+  T0,
+  type RawExtension,
+  type TestCert,
+  uriConstraint,
+} from '../helpers/pki.js';
 import { bob, chainLinks, owner } from '../intoto/verify/chain.js';
 import { layout, linkName, put, sign, step, tempDir, type TempDir } from '../intoto/verify/fixtures.js';
 
@@ -199,14 +209,7 @@ describe('a link nested deeper than any link is', () => {
   });
 });
 
-const constraint = (uri: string): CertificateConstraint => ({
-  common_name: '*',
-  dns_names: ['*'],
-  emails: ['*'],
-  organizations: ['*'],
-  roots: ['*'],
-  uris: [uri],
-});
+const constraint = (uri: string): CertificateConstraint => uriConstraint(uri);
 
 /** build may be signed by a certificate of `root` for BUILDER. */
 function certLayout(root: TestCert): Layout {
@@ -283,14 +286,7 @@ describe('an unsigned link that lists a million malformed artifacts', () => {
 describe('a link carrying the same certificate signature 20 000 times', () => {
   it('examines each signer once: one line for the repeats, one for the certificate that chains to no root', TIMEOUT, async () => {
     const root = await makeRoot('corp');
-    const constraint: CertificateConstraint = {
-      common_name: '*',
-      dns_names: ['*'],
-      emails: ['*'],
-      organizations: ['*'],
-      roots: ['*'],
-      uris: [BUILDER],
-    };
+    const constraint = uriConstraint(BUILDER);
     const l: Layout = layout([{ ...step({ name: 'build', keys: [] }), cert_constraints: [constraint] }], []);
     const ca = caEntry(root);
     l.rootcas = { [ca.keyid]: ca.dict as unknown as KeyDict };

@@ -18,7 +18,7 @@ import { signMetablock } from '../../src/intoto/models/metablock.js';
 import type { CertificateConstraint, Layout } from '../../src/intoto/models/types.js';
 import { formatReport, verify } from '../../src/intoto/verify/index.js';
 import { runCli } from '../helpers/cli.js';
-import { caEntry, certSigner, makeCert, makeRoot, T0, type TestCert } from '../helpers/pki.js';
+import { caEntry, uriConstraint, certSigner, makeCert, makeRoot, T0, type TestCert } from '../helpers/pki.js';
 import { chainLinks, owner } from '../intoto/verify/chain.js';
 import { layout, link, linkName, put, sign, step, tempDir } from '../intoto/verify/fixtures.js';
 
@@ -160,14 +160,7 @@ describe('thresholds count key material, certificate signers included', () => {
     root = await makeRoot('corp');
   });
 
-  const constraint = (uri: string): CertificateConstraint => ({
-    common_name: '*',
-    dns_names: ['*'],
-    emails: ['*'],
-    organizations: ['*'],
-    roots: ['*'],
-    uris: [uri],
-  });
+  const constraint = (uri: string): CertificateConstraint => uriConstraint(uri);
 
   function certLayout(pubkeys: PrivateKey[], constraints: CertificateConstraint[]): Layout {
     const l = layout([{ ...step({ name: 'build', keys: pubkeys, threshold: 2 }), cert_constraints: constraints }], pubkeys);

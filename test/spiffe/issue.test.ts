@@ -2,7 +2,6 @@
 // identity server's CA included.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { createPrivateKey } from 'node:crypto';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -11,7 +10,7 @@ import { parseCertificatesPem, toPem } from '../../src/crypto/x509/index.js';
 import { SpiffeId, TrustDomain } from '../../src/spiffe/spiffeid/index.js';
 import { X509Bundle } from '../../src/spiffe/bundle/index.js';
 import { createCertificate, createX509Svid, PreparedIssuer, verify } from '../../src/spiffe/x509svid/index.js';
-import { ecKey, HOUR, makeCa, T0 } from '../helpers/pki.js';
+import { ecKey, HOUR, makeCa, openSslCa, T0 } from '../helpers/pki.js';
 
 const ID = SpiffeId.parse('spiffe://example.org/w');
 
@@ -33,35 +32,16 @@ describe('the issuer name', () => {
   it("is the issuer's subject byte for byte, also for a CA another tool made (UTF8String names)", async () => {
     const dir = await mkdtemp(join(tmpdir(), 'evident-issue-'));
     try {
-      execFileSync(
-        'openssl',
-        [
-          'req',
-          '-x509',
-          '-newkey',
-          'ec',
-          '-pkeyopt',
-          'ec_paramgen_curve:P-256',
-          '-nodes',
-          '-subj',
-          '/O=corp/CN=corp root',
-          '-days',
-          '2',
-          '-keyout',
-          join(dir, 'ca.key'),
-          '-out',
-          join(dir, 'ca.pem'),
-          '-addext',
+      const made = openSslCa(dir, {
+        subject: '/O=corp/CN=corp root',
+        extensions: [
           'basicConstraints=critical,CA:TRUE',
-          '-addext',
           'keyUsage=critical,keyCertSign,cRLSign',
-          '-addext',
           'subjectAltName=URI:spiffe://example.org',
         ],
-        { stdio: 'ignore' },
-      );
-      const [ca] = parseCertificatesPem(await readFile(join(dir, 'ca.pem'), 'utf8'));
-      const key = createPrivateKey(await readFile(join(dir, 'ca.key')));
+      });
+      const [ca] = parseCertificatesPem(made.pem);
+      const key = createPrivateKey(await readFile(made.keyPath));
       const leaf = await createX509Svid({ id: ID, publicKey: ecKey().publicKey, issuer: { certificate: ca!, privateKey: key } });
       assert.deepEqual(Buffer.from(leaf.issuerName.toArrayBuffer()), Buffer.from(ca!.subjectName.toArrayBuffer()));
       assert.equal(verify([leaf], X509Bundle.fromAuthorities(TrustDomain.parse('example.org'), [ca!])).id.toString(), ID.toString());

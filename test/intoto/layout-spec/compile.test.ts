@@ -1,7 +1,5 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,8 +7,8 @@ import { generatePrivateKey, saveKeyPair } from '../../../src/crypto/key-files.j
 import { compileLayoutSpec } from '../../../src/intoto/layout-spec/compile.js';
 import { compileExpires, defaultExpires } from '../../../src/intoto/layout-spec/expires.js';
 import { ValidationError } from '../../../src/intoto/models/problems.js';
+import { openSslCa } from '../../helpers/pki.js';
 
-const execFileP = promisify(execFile);
 const NOW = new Date('2026-01-31T10:20:30.456Z');
 
 async function tempDir(t: { after: (fn: () => Promise<void>) => void }): Promise<string> {
@@ -23,33 +21,6 @@ async function tempDir(t: { after: (fn: () => Promise<void>) => void }): Promise
  * A self-signed CA certificate (PEM), as an identity server's bundle would hold, made by the openssl
  * CLI (@peculiar/x509 needs a reflect-metadata polyfill that is not a dependency).
  */
-export async function makeCaPem(dir: string, name = 'corp'): Promise<string> {
-  const { stdout } = await execFileP(
-    'openssl',
-    [
-      'req',
-      '-x509',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:P-256',
-      '-nodes',
-      '-keyout',
-      join(dir, `${name}-ca.key`),
-      '-subj',
-      `/CN=${name} root`,
-      '-days',
-      '1',
-      '-addext',
-      'basicConstraints=critical,CA:TRUE',
-      '-addext',
-      'keyUsage=critical,keyCertSign',
-    ],
-    { cwd: dir },
-  );
-  return stdout;
-}
-
 async function problemsOf(path: string): Promise<string[]> {
   try {
     await compileLayoutSpec(path, { displayName: 'root.yaml', now: NOW });
@@ -92,7 +63,7 @@ test('the documented example compiles to the layout the reference reads', async 
   await mkdir(join(dir, 'keys'));
   const alice = generatePrivateKey('ed25519');
   await saveKeyPair(alice, join(dir, 'keys/alice'));
-  await writeFile(join(dir, 'identity-bundle.pem'), await makeCaPem(dir));
+  await writeFile(join(dir, 'identity-bundle.pem'), openSslCa(dir).pem);
   await writeFile(join(dir, 'root.yaml'), DOCUMENTED_SPEC);
   const layout = await compileLayoutSpec(join(dir, 'root.yaml'), { now: NOW });
   assert.equal(layout.expires, '2026-05-01T10:20:30Z');

@@ -4,7 +4,7 @@ import type { KeyDict } from '../../../src/crypto/key-dict.js';
 import { signLinkEnvelope, signMetablock } from '../../../src/intoto/models/metablock.js';
 import type { CertificateConstraint, Layout, Link } from '../../../src/intoto/models/types.js';
 import { formatReport, verify, type VerificationReport } from '../../../src/intoto/verify/index.js';
-import { caEntry, certSigner, makeCert, makeIntermediate, makeRoot, T0, type TestCert } from '../../helpers/pki.js';
+import { caEntry, uriConstraint, certSigner, makeCert, makeIntermediate, makeRoot, T0, type TestCert } from '../../helpers/pki.js';
 import { alice, chainLinks, owner } from './chain.js';
 import { artifacts, layout, linkName, sign, step } from './fixtures.js';
 
@@ -21,14 +21,7 @@ before(async () => {
   otherRoot = await makeRoot('elsewhere');
 });
 
-const spiffe = (id: string, roots: string[] = [caEntry(root).keyid]): CertificateConstraint => ({
-  common_name: '*',
-  dns_names: ['*'],
-  emails: ['*'],
-  organizations: ['*'],
-  roots,
-  uris: [id],
-});
+const spiffe = (id: string, roots: string[] = [caEntry(root).keyid]): CertificateConstraint => uriConstraint(id, roots);
 
 /** code is signed off by alice's static key; build by whoever the constraints accept. */
 function mixedLayout(
