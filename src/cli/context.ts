@@ -1,5 +1,4 @@
 import { EvidentError, isEvidentError, exitCodeFor } from '../errors.js';
-import { errorLines } from '../intoto/models/problems.js';
 
 export interface OutputStream {
   write(chunk: string): unknown;
@@ -97,19 +96,6 @@ export async function asGiven<T>(promise: Promise<T>, given: string): Promise<T>
     const err = e as NodeJS.ErrnoException;
     if (err && typeof err.code === 'string' && typeof err.path === 'string')
       throw new EvidentError('BAD_INPUT', describeSystemError(err), { file: given, cause: e });
-    throw e;
-  }
-}
-
-/** Prints a multi-problem error as one `evident: <file>: <problem>` line per problem. */
-export async function withErrorLines(ctx: CliContext, fn: () => Promise<number>): Promise<number> {
-  try {
-    return await fn();
-  } catch (e) {
-    if (isEvidentError(e) && e.message.includes('\n')) {
-      for (const line of errorLines(e)) ctx.err(line);
-      return exitCodeFor(e.code);
-    }
     throw e;
   }
 }

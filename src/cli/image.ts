@@ -8,7 +8,7 @@ import { readImageLayout, readImageLayoutFile } from '../oci/layout-reader.js';
 import { unpackLayers } from '../oci/unpack.js';
 import { imageSbom, serializeBom } from '../sbom/cyclonedx.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
-import { withErrorLines, type CliContext } from './context.js';
+import { type CliContext } from './context.js';
 
 interface BuildFlags {
   config: string;
@@ -38,31 +38,29 @@ export function registerImage(program: Command, ctx: CliContext): void {
     .option('--sbom <file>', 'also write the CycloneDX 1.5 SBOM of the image')
     .option('--json', 'print the result as JSON')
     .action(
-      ctx.action(async (flags: BuildFlags) =>
-        withErrorLines(ctx, async () => {
-          const sourceDateEpoch = sourceDateEpochFrom(ctx.io.env);
-          const spec = await loadImageSpec(resolve(ctx.io.cwd, flags.config), flags.config);
-          const built = await buildImage(spec, { sourceDateEpoch });
-          await writeFileAtomic(resolve(ctx.io.cwd, flags.output), built.tarball);
-          if (flags.sbom !== undefined) {
-            const bom = imageSbom(readImageLayout(built.tarball), { sourceDateEpoch });
-            await writeFileAtomic(resolve(ctx.io.cwd, flags.sbom), serializeBom(bom));
-          }
-          const digest = built.manifestDescriptor.digest;
-          if (flags.json)
-            ctx.out(
-              JSON.stringify({
-                image: `${spec.name}:${spec.tag}`,
-                output: flags.output,
-                manifestDigest: digest,
-                size: built.tarball.length,
-                ...(flags.sbom !== undefined ? { sbom: flags.sbom } : {}),
-              }),
-            );
-          else ctx.out(`${flags.output}: ${spec.name}:${spec.tag} ${digest}${flags.sbom !== undefined ? ` (SBOM: ${flags.sbom})` : ''}`);
-          return 0;
-        }),
-      ),
+      ctx.action(async (flags: BuildFlags) => {
+        const sourceDateEpoch = sourceDateEpochFrom(ctx.io.env);
+        const spec = await loadImageSpec(resolve(ctx.io.cwd, flags.config), flags.config);
+        const built = await buildImage(spec, { sourceDateEpoch });
+        await writeFileAtomic(resolve(ctx.io.cwd, flags.output), built.tarball);
+        if (flags.sbom !== undefined) {
+          const bom = imageSbom(readImageLayout(built.tarball), { sourceDateEpoch });
+          await writeFileAtomic(resolve(ctx.io.cwd, flags.sbom), serializeBom(bom));
+        }
+        const digest = built.manifestDescriptor.digest;
+        if (flags.json)
+          ctx.out(
+            JSON.stringify({
+              image: `${spec.name}:${spec.tag}`,
+              output: flags.output,
+              manifestDigest: digest,
+              size: built.tarball.length,
+              ...(flags.sbom !== undefined ? { sbom: flags.sbom } : {}),
+            }),
+          );
+        else ctx.out(`${flags.output}: ${spec.name}:${spec.tag} ${digest}${flags.sbom !== undefined ? ` (SBOM: ${flags.sbom})` : ''}`);
+        return 0;
+      }),
     );
   image
     .command('unpack')

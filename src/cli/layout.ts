@@ -5,7 +5,7 @@ import type { PrivateKey } from '../crypto/keys.js';
 import { EvidentError } from '../errors.js';
 import { compileLayoutSpec } from '../intoto/layout-spec/compile.js';
 import { signMetablock, writeMetadataFile } from '../intoto/models/metablock.js';
-import { asGiven, withErrorLines, type CliContext } from './context.js';
+import { asGiven, type CliContext } from './context.js';
 
 interface CreateOptions {
   key?: string[];
@@ -30,35 +30,33 @@ export function registerLayout(program: Command, ctx: CliContext): void {
     .option('--password <password>', 'password of encrypted PEM private keys')
     .option('--json', 'print the result as JSON')
     .action(
-      ctx.action(async (specArg: string | undefined, opts: CreateOptions) =>
-        withErrorLines(ctx, async () => {
-          const keyFiles = [...(opts.key ?? [])];
-          const spec = specArg ?? (keyFiles.length > 1 ? keyFiles.pop() : undefined);
-          if (spec === undefined)
-            throw new EvidentError('BAD_USAGE', 'layout create: give the spec: evident layout create SPEC.yaml -k OWNER_KEY…');
-          if (keyFiles.length === 0) throw new EvidentError('BAD_USAGE', 'layout create: give at least one owner key with -k');
-          const compiled = await compileLayoutSpec(resolve(ctx.io.cwd, spec), { displayName: spec });
-          const keys: PrivateKey[] = [];
-          for (const keyFile of keyFiles) {
-            keys.push(await asGiven(loadPrivateKey(resolve(ctx.io.cwd, keyFile), { password: opts.password }), keyFile));
-          }
-          const metablock = signMetablock(compiled, keys);
-          await writeMetadataFile(resolve(ctx.io.cwd, opts.output), metablock);
-          const summary = {
-            file: opts.output,
-            steps: compiled.steps.length,
-            inspections: compiled.inspect.length,
-            expires: compiled.expires,
-            keyids: keys.map((k) => k.keyid),
-          };
-          if (opts.json) ctx.out(JSON.stringify(summary));
-          else
-            ctx.out(
-              `${opts.output}: layout with ${count(summary.steps, 'step')} and ${count(summary.inspections, 'inspection')}, expires ${summary.expires}, signed by ${summary.keyids.map((k) => k.slice(0, 8)).join(', ')}`,
-            );
-          return 0;
-        }),
-      ),
+      ctx.action(async (specArg: string | undefined, opts: CreateOptions) => {
+        const keyFiles = [...(opts.key ?? [])];
+        const spec = specArg ?? (keyFiles.length > 1 ? keyFiles.pop() : undefined);
+        if (spec === undefined)
+          throw new EvidentError('BAD_USAGE', 'layout create: give the spec: evident layout create SPEC.yaml -k OWNER_KEY…');
+        if (keyFiles.length === 0) throw new EvidentError('BAD_USAGE', 'layout create: give at least one owner key with -k');
+        const compiled = await compileLayoutSpec(resolve(ctx.io.cwd, spec), { displayName: spec });
+        const keys: PrivateKey[] = [];
+        for (const keyFile of keyFiles) {
+          keys.push(await asGiven(loadPrivateKey(resolve(ctx.io.cwd, keyFile), { password: opts.password }), keyFile));
+        }
+        const metablock = signMetablock(compiled, keys);
+        await writeMetadataFile(resolve(ctx.io.cwd, opts.output), metablock);
+        const summary = {
+          file: opts.output,
+          steps: compiled.steps.length,
+          inspections: compiled.inspect.length,
+          expires: compiled.expires,
+          keyids: keys.map((k) => k.keyid),
+        };
+        if (opts.json) ctx.out(JSON.stringify(summary));
+        else
+          ctx.out(
+            `${opts.output}: layout with ${count(summary.steps, 'step')} and ${count(summary.inspections, 'inspection')}, expires ${summary.expires}, signed by ${summary.keyids.map((k) => k.slice(0, 8)).join(', ')}`,
+          );
+        return 0;
+      }),
     );
 }
 

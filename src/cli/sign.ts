@@ -14,7 +14,7 @@ import {
   type MetadataFile,
 } from '../intoto/models/metablock.js';
 import type { Metablock } from '../intoto/models/types.js';
-import { asGiven, withErrorLines, type CliContext } from './context.js';
+import { asGiven, type CliContext } from './context.js';
 
 interface SignOptions {
   key?: string[];
@@ -44,18 +44,16 @@ export function registerSign(program: Command, ctx: CliContext): void {
     .option('--password <password>', 'password of encrypted PEM private keys')
     .option('--json', 'print the result as JSON')
     .action(
-      ctx.action(async (fileArg: string | undefined, opts: SignOptions) =>
-        withErrorLines(ctx, async () => {
-          const keys = [...(opts.key ?? [])];
-          // `-k a.key b.key root.layout`: commander gives the file to -k; the last word is the file then
-          const file = fileArg ?? (keys.length > 1 ? keys.pop() : undefined);
-          if (file === undefined) throw new EvidentError('BAD_USAGE', 'sign: give the file to sign: evident sign -k KEY… FILE');
-          if (keys.length === 0) throw new EvidentError('BAD_USAGE', 'sign: give at least one key with -k');
-          const loaded = await loadMetadataFile(resolve(ctx.io.cwd, file), { displayName: file });
-          if (opts.verify) return verify(ctx, loaded, keys, file, opts.json === true);
-          return sign(ctx, loaded, keys, file, opts);
-        }),
-      ),
+      ctx.action(async (fileArg: string | undefined, opts: SignOptions) => {
+        const keys = [...(opts.key ?? [])];
+        // `-k a.key b.key root.layout`: commander gives the file to -k; the last word is the file then
+        const file = fileArg ?? (keys.length > 1 ? keys.pop() : undefined);
+        if (file === undefined) throw new EvidentError('BAD_USAGE', 'sign: give the file to sign: evident sign -k KEY… FILE');
+        if (keys.length === 0) throw new EvidentError('BAD_USAGE', 'sign: give at least one key with -k');
+        const loaded = await loadMetadataFile(resolve(ctx.io.cwd, file), { displayName: file });
+        if (opts.verify) return verify(ctx, loaded, keys, file, opts.json === true);
+        return sign(ctx, loaded, keys, file, opts);
+      }),
     );
 }
 

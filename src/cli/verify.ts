@@ -3,7 +3,7 @@ import { stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { loadPublicKey } from '../crypto/key-files.js';
 import type { PublicKey } from '../crypto/keys.js';
-import { EvidentError, isEvidentError } from '../errors.js';
+import { EvidentError } from '../errors.js';
 import { loadMetadataFile } from '../intoto/models/metablock.js';
 import { formatReport, reportToJson, verify } from '../intoto/verify/index.js';
 import { asGiven, type CliContext } from './context.js';
@@ -55,12 +55,8 @@ export function registerVerify(program: Command, ctx: CliContext): void {
         }
         const keys: PublicKey[] = [];
         for (const file of flags.layoutKeys) {
-          try {
-            keys.push(await asGiven(loadPublicKey(resolve(cwd, file)), file));
-          } catch (e) {
-            // name the key as the user wrote it, not as resolved
-            throw isEvidentError(e) ? new EvidentError(e.code, e.message, { file, cause: e.cause }) : e;
-          }
+          // named as the user wrote it, not as resolved
+          keys.push(await asGiven(loadPublicKey(resolve(cwd, file)), file));
         }
         const linkDir = resolve(cwd, flags.linkDir ?? '.');
         // a mistyped folder would otherwise read as "no links" (exit 1); it is the user's input (exit 2)
