@@ -6,6 +6,7 @@ import { collectArtifacts } from '../record/collect.js';
 import { runCommand } from '../record/run-command.js';
 import { indexArtifacts } from '../rules/apply.js';
 import type { LinkArtifacts } from '../rules/types.js';
+import type { ArtifactMap } from '../record/types.js';
 import { refuseEscapingSymlinks } from './contained-symlinks.js';
 import type { DeferredInspections, VerifyContext } from './level.js';
 import { checkItemRules } from './level-checks.js';
@@ -16,11 +17,14 @@ import { checkItemRules } from './level-checks.js';
  * a later inspection sees what an earlier one unpacked). The user's files are never touched.
  *
  * Symlinks are copied as they are, so the delivery decides where they lead: one leading out of the
- * workspace (`rootfs -> /root/.ssh`) would let an inspection's command write outside it. Such a workspace
- * is refused before every inspection (an earlier one may have unpacked such a link).
+ * workspace (`rootfs -> /root/.ssh`) would let an inspection's command write outside it, and make the
+ * recorder hash a file outside it. Such a workspace is refused whenever what it holds is recorded: after
+ * the copy, before the first command runs, and after every command (which may have unpacked such a link).
  */
 export class InspectionWorkspace {
   private dir: string | undefined;
+  /** What the folder holds, as last recorded; undefined until the copy is recorded and after a command. */
+  private recorded: ArtifactMap | undefined;
 
   constructor(private readonly workDir: string) {}
 
@@ -32,8 +36,26 @@ export class InspectionWorkspace {
       const source = await realpath(resolve(this.workDir));
       await cp(source, dir, { recursive: true, verbatimSymlinks: true, preserveTimestamps: true, filter: copyable });
     }
-    await refuseEscapingSymlinks(this.dir, 'inspection workspace');
     return this.dir;
+  }
+
+  /**
+   * Everything the folder holds, recorded as the reference's inspections record it (default excludes; never
+   * through a symlinked folder: the delivery would choose what the verifier hashes). Recorded again only
+   * after a command ran, so the products of one inspection are the materials of the next.
+   */
+  async artifacts(): Promise<ArtifactMap> {
+    if (this.recorded === undefined) {
+      const dir = await this.path();
+      await refuseEscapingSymlinks(dir, 'inspection workspace');
+      this.recorded = await collectArtifacts(['.'], { basePath: dir, followSymlinkDirs: false });
+    }
+    return this.recorded;
+  }
+
+  /** A command ran in the folder: what it holds is recorded anew when asked. */
+  changed(): void {
+    this.recorded = undefined;
   }
 
   async dispose(): Promise<void> {
@@ -66,13 +88,14 @@ export async function runInspections(ctx: VerifyContext, level: DeferredInspecti
     ctx.progress(`running inspection ${shown}`);
     try {
       const cwd = await settings.workspace.path();
-      const materials = await collectArtifacts(['.'], { basePath: cwd, followSymlinkDirs: false });
+      const materials = await settings.workspace.artifacts();
       const byproducts = await runCommand(inspection.run, {
         recordStreams: true,
         cwd,
         timeout: settings.timeoutMs,
         tee: { stdout: sink, stderr: sink },
       });
+      settings.workspace.changed();
       const code = byproducts['return-value'];
       if (code !== 0) {
         ctx.report.add({
@@ -90,10 +113,8 @@ export async function runInspections(ctx: VerifyContext, level: DeferredInspecti
         return false;
       }
       // what the command made is checked as the delivery was: recording follows a symlink to a file, and
-      // one leading out (`tar xf` of `hello -> /etc/shadow`) would put a digest of that file in the report;
-      // never through a symlinked folder either: the delivery would choose what the verifier hashes
-      await refuseEscapingSymlinks(cwd, 'inspection workspace');
-      const products = await collectArtifacts(['.'], { basePath: cwd, followSymlinkDirs: false });
+      // one leading out (`tar xf` of `hello -> /etc/shadow`) would put a digest of that file in the report
+      const products = await settings.workspace.artifacts();
       links.set(inspection.name, { materials: indexArtifacts(materials), products: indexArtifacts(products) });
       ctx.report.add({
         id: 'inspection',
