@@ -136,3 +136,16 @@ test('inspections: a FIFO in the work folder is not copied into the scratch fold
     await tmp.cleanup();
   }
 });
+
+test('inspections: a later inspection sees what an earlier one made, as its materials', async () => {
+  const unpack = inspection('unpack', ['sh', '-c', 'echo unpacked > made.txt'], ['ALLOW *'], ['CREATE made.txt', 'ALLOW *']);
+  const later = inspection('later', ['true'], ['MATCH made.txt WITH PRODUCTS FROM unpack', 'ALLOW src/*', 'DISALLOW *'], ['ALLOW *']);
+  const { report } = await runWith([unpack, later]);
+  const text = formatReport(report);
+  assert.equal(report.ok, true, text);
+  assert.match(text, /^✓ later: materials: 3 rules passed over 3 artifacts$/m);
+  const changed = inspection('changed', ['sh', '-c', 'echo again > made.txt'], ['ALLOW *'], ['ALLOW *']);
+  const stale = await runWith([unpack, changed, later]);
+  assert.equal(stale.report.ok, false, 'materials are recorded anew after a command changed the folder');
+  assert.match(formatReport(stale.report), /^✗ later: materials: MATCH made\.txt WITH PRODUCTS FROM unpack: made\.txt sha256 /m);
+});
