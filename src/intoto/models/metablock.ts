@@ -157,19 +157,17 @@ export function signMetablock<T extends Link | Layout>(
  * key's keyid counts: a missing or invalid one is a failure.
  */
 export function verifyMetablockSignature(metablock: Metablock, key: PublicKey): boolean {
-  const signature = metablock.signatures.find((s) => s.keyid === key.keyid);
-  if (signature === undefined) return false;
-  return key.verify(signableBytes(metablock.signed), signature.sig);
+  return verifySignedBytes(() => signableBytes(metablock.signed), metablock.signatures, key);
 }
 
 /**
- * As verifyMetablockSignature, for a metablock whose signed bytes are known: those of a link file read
- * canonical as written (the link itself is not at hand as an object).
+ * The rule of verifyMetablockSignature, over the signed bytes: given, for a link file read canonical as
+ * written (the link itself is not at hand as an object), or made only when a signature asks for them.
  */
-export function verifySignedBytes(signedBytes: Buffer, signatures: readonly Signature[], key: PublicKey): boolean {
+export function verifySignedBytes(signedBytes: Buffer | (() => Buffer), signatures: readonly Signature[], key: PublicKey): boolean {
   const signature = signatures.find((s) => s.keyid === key.keyid);
   if (signature === undefined) return false;
-  return key.verify(signedBytes, signature.sig);
+  return key.verify(typeof signedBytes === 'function' ? signedBytes() : signedBytes, signature.sig);
 }
 
 /**
