@@ -1,7 +1,7 @@
 import { chmod, link, lstat, mkdir, readdir, rm, symlink, writeFile } from 'node:fs/promises';
 import { join, relative, resolve, sep } from 'node:path';
 import { EvidentError } from '../errors.js';
-import { resolveInRoot as followInRoot } from '../util/resolve-in-root.js';
+import { resolveInRoot as followInRoot, symlinksUnder } from '../util/resolve-in-root.js';
 import { classifyLayerPath, layerPathParts } from './layer-paths.js';
 import { readTar, type TarEntry } from './tar.js';
 
@@ -53,7 +53,7 @@ export async function unpackLayers(layers: readonly Uint8Array[], dir: string): 
       if (c.kind === 'entry') await applyEntry(root, c.parts, e, `${where}: ${e.path}`, stats);
     }
   }
-  await recheckSymlinks(root, root);
+  await recheckSymlinks(root);
   return stats;
 }
 
@@ -132,19 +132,14 @@ export async function resolveInRoot(root: string, parts: readonly string[], wher
   throw new EvidentError('PATH_ESCAPE', `${where}: refusing a path that resolves outside the unpacked root`);
 }
 
-async function recheckSymlinks(root: string, dir: string): Promise<void> {
-  for (const d of await readdir(dir, { withFileTypes: true })) {
-    const path = join(dir, d.name);
-    if (d.isSymbolicLink()) {
-      const rel = relative(root, path).split(sep);
-      try {
-        await resolveInRoot(root, rel, rel.join('/'));
-      } catch (e) {
-        await rm(path, { force: true });
-        throw e;
-      }
-    } else if (d.isDirectory()) {
-      await recheckSymlinks(root, path);
+/** Every symlink, once all layers are applied: a later layer may have made an earlier link lead out. */
+async function recheckSymlinks(root: string): Promise<void> {
+  for await (const link of symlinksUnder(root)) {
+    try {
+      await resolveInRoot(root, link, link.join('/'));
+    } catch (e) {
+      await rm(join(root, ...link), { force: true });
+      throw e;
     }
   }
 }

@@ -1,4 +1,4 @@
-import { lstat, readlink } from 'node:fs/promises';
+import { lstat, readdir, readlink } from 'node:fs/promises';
 import { isAbsolute, join, relative, sep } from 'node:path';
 
 /** The kernel's limit on symlinks followed while resolving one path (Linux MAXSYMLINKS). */
@@ -61,4 +61,12 @@ export async function resolveInRoot(
 /** A path relative to a root names the root or something under it. */
 export function isBelow(rel: string): boolean {
   return rel !== '..' && !rel.startsWith(`..${sep}`) && !rel.startsWith('../') && !isAbsolute(rel);
+}
+
+/** Every symlink under `root`, as path components relative to it; symlinked folders are not entered. */
+export async function* symlinksUnder(root: string, dir: readonly string[] = []): AsyncGenerator<string[]> {
+  for (const entry of await readdir(join(root, ...dir), { withFileTypes: true })) {
+    if (entry.isSymbolicLink()) yield [...dir, entry.name];
+    else if (entry.isDirectory()) yield* symlinksUnder(root, [...dir, entry.name]);
+  }
 }

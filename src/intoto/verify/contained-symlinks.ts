@@ -1,7 +1,7 @@
-import { readdir, readlink } from 'node:fs/promises';
+import { readlink } from 'node:fs/promises';
 import { isAbsolute, join, posix, relative } from 'node:path';
 import { EvidentError } from '../../errors.js';
-import { isBelow, resolveInRoot } from '../../util/resolve-in-root.js';
+import { isBelow, resolveInRoot, symlinksUnder } from '../../util/resolve-in-root.js';
 
 /**
  * Refuses a folder holding a symlink that leads out of it, so a command run in the folder cannot be
@@ -14,19 +14,11 @@ import { isBelow, resolveInRoot } from '../../util/resolve-in-root.js';
  * whose `here/..` is the root's parent on disk. Chains (`a -> b -> outside`) are caught at their last link.
  */
 export async function refuseEscapingSymlinks(root: string, place: string): Promise<void> {
-  for await (const link of symlinksUnder(root, [])) {
+  for await (const link of symlinksUnder(root)) {
     const target = await readlink(join(root, ...link));
     if (!lexicallyInside(root, link, target) || !(await physicallyInside(root, link))) {
       throw new EvidentError('PATH_ESCAPE', `symlink '${link.join('/')}' -> '${target}' leads outside the ${place}; refusing to run in it`);
     }
-  }
-}
-
-/** Every symlink under `root`, as path components relative to it; symlinked folders are not entered. */
-async function* symlinksUnder(root: string, dir: string[]): AsyncGenerator<string[]> {
-  for (const entry of await readdir(join(root, ...dir), { withFileTypes: true })) {
-    if (entry.isSymbolicLink()) yield [...dir, entry.name];
-    else if (entry.isDirectory()) yield* symlinksUnder(root, [...dir, entry.name]);
   }
 }
 
