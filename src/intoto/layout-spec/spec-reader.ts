@@ -1,4 +1,4 @@
-import { MAX_PROBLEMS } from '../models/problems.js';
+import { MAX_PROBLEMS, Problems } from '../models/problems.js';
 import { Composer, CST, isAlias, isMap, isScalar, isSeq, Lexer, LineCounter, Parser, type Alias, type Document, type Node } from 'yaml';
 
 /** A YAML node with the spec path users know it by (`steps[1].materials[0]`). */
@@ -23,8 +23,8 @@ export const MAX_ALIAS_COUNT = 100;
  */
 export class SpecReader {
   readonly root: At;
-  private readonly kept: string[] = [];
-  private omitted = 0;
+  /** The first MAX_PROBLEMS problems, `<file>:<line>: <what>`, and a count of the rest. */
+  private readonly problems = new Problems();
   private readonly lines = new LineCounter();
   /** Each alias node → the node it names (the last anchor of that name before it, as YAML says). */
   private readonly aliases = new Map<Alias, Node | undefined>();
@@ -39,17 +39,19 @@ export class SpecReader {
 
   /** How many problems were found (more than are kept). */
   get problemCount(): number {
-    return this.kept.length + this.omitted;
+    return this.problems.size;
   }
 
   /** The problems in the order of their lines (stable), as a reader of the spec goes through it; then how many more. */
   sortedProblems(): string[] {
     const lineOf = (p: string) => Number(/^.*?:(\d+): /.exec(p.slice(this.file.length))?.[1] ?? 0);
-    const sorted = this.kept
+    const sorted = this.problems
+      .kept()
       .map((p, i) => ({ p, i, line: p.startsWith(`${this.file}:`) ? lineOf(p) : 0 }))
       .sort((a, b) => a.line - b.line || a.i - b.i)
       .map(({ p }) => p);
-    if (this.omitted > 0) sorted.push(`${this.file}: and ${this.omitted} more problems (only the first ${MAX_PROBLEMS} are shown)`);
+    const more = this.problems.unlisted();
+    if (more !== undefined) sorted.push(`${this.file}: ${more}`);
     return sorted;
   }
 
@@ -85,7 +87,7 @@ export class SpecReader {
     if (errorCount > MAX_PROBLEMS) {
       // composing would make an error object of each: report the parser's own, as the composer words them
       for (const e of errors) this.add(e.offset, `${e.message}: ${JSON.stringify(e.source)}`);
-      this.omitted += errorCount - errors.length;
+      this.problems.addUnlisted(errorCount - errors.length);
       return undefined;
     }
     return tokens;
@@ -148,14 +150,9 @@ export class SpecReader {
     }
   }
 
-  /** Keeps the first MAX_PROBLEMS problems, counts the rest. */
   private add(offset: number | undefined, message: string): void {
-    if (this.kept.length >= MAX_PROBLEMS) {
-      this.omitted++;
-      return;
-    }
     const line = offset === undefined ? '' : `:${this.lines.linePos(offset).line}`;
-    this.kept.push(`${this.file}${line}: ${message}`);
+    this.problems.add(`${this.file}${line}`, message);
   }
 
   /** The entries of a mapping, reporting keys not in `known` (a typo must not be silently ignored). */

@@ -23,9 +23,25 @@ export class Problems {
     return this.lines.length + this.omitted;
   }
 
+  /** Counts problems found in bulk past the cap without listing them (a parser's run of errors). */
+  addUnlisted(count: number): void {
+    this.omitted += count;
+  }
+
+  /** The problems kept, one line each. */
+  kept(): readonly string[] {
+    return this.lines;
+  }
+
+  /** `and N more problems (…)` when some were only counted. */
+  unlisted(): string | undefined {
+    return this.omitted === 0 ? undefined : `and ${this.omitted} more problems (only the first ${MAX_PROBLEMS} are shown)`;
+  }
+
+  /** The problems kept, then how many more. */
   list(): readonly string[] {
-    if (this.omitted === 0) return this.lines;
-    return [...this.lines, `and ${this.omitted} more problems (only the first ${MAX_PROBLEMS} are shown)`];
+    const more = this.unlisted();
+    return more === undefined ? this.lines : [...this.lines, more];
   }
 
   /** Throws one BAD_INPUT error listing the problems (one per line), if there are any. */
