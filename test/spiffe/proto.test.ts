@@ -2,7 +2,6 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { loadSync } from '@grpc/proto-loader';
 import { LOADER_OPTIONS, workloadProtoPath } from '../../src/spiffe/workloadapi/index.js';
-import * as spiffe from '../../src/spiffe/index.js';
 
 interface FieldDescriptor {
   name: string;
@@ -66,46 +65,5 @@ describe('proto/spiffe/workload.proto', () => {
       FetchJWTBundles: ['/SpiffeWorkloadAPI/FetchJWTBundles', true],
       ValidateJWTSVID: ['/SpiffeWorkloadAPI/ValidateJWTSVID', false],
     });
-  });
-});
-
-describe('public surface of src/spiffe', () => {
-  it('exports exactly these names', () => {
-    assert.deepEqual(Object.keys(spiffe).sort(), [
-      'BundleError',
-      'JwtBundle',
-      'JwtBundleSet',
-      'JwtSvid',
-      'JwtSvidError',
-      'NOT_TRUSTED',
-      'SpiffeBundle',
-      'SpiffeError',
-      'SpiffeId',
-      'SpiffeIdError',
-      'TrustDomain',
-      'WorkloadApiClient',
-      'WorkloadApiError',
-      'X509Bundle',
-      'X509BundleSet',
-      'X509Svid',
-      'X509SvidError',
-      'createCaCertificate',
-      'createCertificate',
-      'createX509Svid',
-      'fetchJWTBundles',
-      'fetchJWTSVID',
-      'fetchX509Bundles',
-      'fetchX509Context',
-      'fetchX509SVID',
-      'isSpiffeError',
-      'matchAny',
-      'matchId',
-      'matchMemberOf',
-      'matchOneOf',
-      'matches',
-      'signJwtSvid',
-      'validateJWTSVID',
-      'verifyX509Svid',
-    ]);
   });
 });
