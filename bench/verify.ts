@@ -66,6 +66,8 @@ export default async function bench(flags: string[]): Promise<void> {
     process.stdout.write(`evident:        ${describe(evident)}; ${fmt(median(inside))} inside verify()${spread(ours)}\n`);
     if (!hasReference) {
       process.stdout.write(`reference:      SKIPPED, ${REFERENCE} is not installed (apt-get install in-toto); no ratio\n`);
+      // a gate with nothing to measure against must not pass by default
+      if (minRatio !== undefined) throw new Error(`--min-ratio needs the reference: ${REFERENCE} is not installed`);
       return;
     }
     const ref = summarize(theirs);
