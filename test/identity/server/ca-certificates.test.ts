@@ -1,15 +1,29 @@
 // What the server's CA certificates say, and how its leaves name them (docs/ARCHITECTURE.md, formats).
 // Leaves themselves: ca.test.ts.
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import * as x509 from '../../../src/crypto/x509/x509.js';
-import { createCaCert, generateSigningKey, loadUpstreamCa, toPem } from '../../../src/identity/server/ca/index.js';
+import { CA_KEY_TYPES, createCaCert, generateSigningKey, loadUpstreamCa, toPem } from '../../../src/identity/server/ca/index.js';
 import { ecKey } from '../../helpers/pki.js';
 import { caEnv, T0, TD } from './helpers.js';
 
 const H = 3_600_000;
+
+/**
+ * `openssl verify -x509_strict` of `leaf` (PEM file) for both TLS purposes an SVID serves, at `at` (ms): the
+ * chain, key usages, basic constraints and the strict X.509 rules checked by a tool no one here wrote.
+ */
+function opensslAccepts(dir: string, trusted: string, leaf: string, at: number, untrusted?: string): void {
+  for (const purpose of ['sslclient', 'sslserver']) {
+    const args = ['verify', '-x509_strict', '-purpose', purpose, '-attime', String(Math.floor(at / 1000)), '-CAfile', trusted];
+    if (untrusted !== undefined) args.push('-untrusted', untrusted);
+    const out = execFileSync('openssl', [...args, leaf], { cwd: dir, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    assert.match(out, /: OK$/m, `openssl verify -purpose ${purpose}`);
+  }
+}
 
 const ownKeyId = (c: x509.X509Certificate) => c.getExtension(x509.SubjectKeyIdentifierExtension)?.keyId;
 const authorityKeyId = (c: x509.X509Certificate) => c.getExtension(x509.AuthorityKeyIdentifierExtension)?.keyId;
@@ -65,6 +79,12 @@ describe('the server CA certificate', () => {
       assert.equal(authorityKeyId(mid), ownKeyId(upCert));
       assert.equal(mid.signatureAlgorithm.hash.name, 'SHA-384', "signed with the upstream key's algorithm");
       assert.equal(mid.getExtension(x509.BasicConstraintsExtension)?.ca, true);
+
+      const leaf = (await env.ca.signX509Svid(`spiffe://${TD}/w`, ecKey().spki)).chain[0]!;
+      await writeFile(join(env.dir, 'up.pem'), toPem('CERTIFICATE', new Uint8Array(upCert.rawData)));
+      await writeFile(join(env.dir, 'mid.pem'), toPem('CERTIFICATE', new Uint8Array(mid.rawData)));
+      await writeFile(join(env.dir, 'leaf.pem'), toPem('CERTIFICATE', leaf));
+      opensslAccepts(env.dir, 'up.pem', 'leaf.pem', T0 + H / 2, 'mid.pem');
     } finally {
       await env.close();
     }
@@ -81,4 +101,20 @@ describe('the server CA certificate', () => {
       await env.close();
     }
   });
+
+  for (const keyType of CA_KEY_TYPES) {
+    it(`openssl accepts the root and an SVID it signs, for both TLS purposes (${keyType})`, async () => {
+      const env = await caEnv({ keyType });
+      try {
+        const root = env.ca.caCertificates()[0]!;
+        const leaf = (await env.ca.signX509Svid(`spiffe://${TD}/w`, ecKey().spki)).chain[0]!;
+        await writeFile(join(env.dir, 'root.pem'), toPem('CERTIFICATE', new Uint8Array(root.rawData)));
+        await writeFile(join(env.dir, 'leaf.pem'), toPem('CERTIFICATE', leaf));
+        opensslAccepts(env.dir, 'root.pem', 'leaf.pem', T0 + H / 2);
+        assert.throws(() => opensslAccepts(env.dir, 'root.pem', 'leaf.pem', T0 + 2 * H), /expired/, 'and refuses it once it expired');
+      } finally {
+        await env.close();
+      }
+    });
+  }
 });
