@@ -14,8 +14,7 @@
  * speaks HTTP/2 gRPC on the inherited socket.
  */
 import { spawn } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { createReadStream, existsSync, realpathSync } from 'node:fs';
+import { existsSync, realpathSync } from 'node:fs';
 import { chmod, copyFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -26,7 +25,7 @@ import { pino } from 'pino';
 import { Agent, JoinTokenAttestorClient } from '../../src/identity/agent/index.js';
 import { WorkloadApiClient, workloadApiServiceDefinition, type X509SVIDResponseMessage } from '../../src/spiffe/workloadapi/index.js';
 import { startServer, TD, type TestServer } from '../helpers/identity-server.js';
-import { openTempDir } from '../identity/agent/helpers.js';
+import { openTempDir, sha256File } from '../identity/agent/helpers.js';
 
 const UID = process.getuid?.() ?? 0;
 const PYTHON = existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3';
@@ -81,12 +80,6 @@ interface ChildAnswer {
   message?: string;
   code?: number;
   details?: string;
-}
-
-async function sha256File(path: string): Promise<string> {
-  const h = createHash('sha256');
-  for await (const chunk of createReadStream(path)) h.update(chunk as Buffer);
-  return h.digest('hex');
 }
 
 function decodeX509SvidResponse(b64: string): X509SVIDResponseMessage {

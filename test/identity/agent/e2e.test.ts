@@ -1,8 +1,6 @@
 // End to end: the real `node bin/evident server run` and `node bin/evident agent run` processes, real workloads as separate
 // processes (another uid, another executable), the SPIFFE library's client. Needs the compiled CLI
 // (built here when dist/ is stale) and the peercred addon (npx node-gyp rebuild).
-import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
 import { appendFile, copyFile, lstat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -13,15 +11,9 @@ import { WorkloadApiClient, workloadApiClientConstructor } from '../../../src/sp
 import { runWorkload, type WorkloadRun } from './child.js';
 import { ensureBuilt, evidentCommand, runEvident, startEvident, type EvidentProcess } from '../../helpers/evident-process.js';
 import { freePort } from '../../helpers/identity-server.js';
-import { canSwitchUser, NOBODY, openTempDir } from './helpers.js';
+import { canSwitchUser, NOBODY, openTempDir, sha256File } from './helpers.js';
 
 const TD = 'e2e.example';
-
-async function sha256File(path: string): Promise<string> {
-  const h = createHash('sha256');
-  for await (const chunk of createReadStream(path)) h.update(chunk as Buffer);
-  return h.digest('hex');
-}
 
 describe('identity end to end: evident server run + evident agent run', { timeout: 120_000 }, () => {
   let tmp: { dir: string; cleanup: () => Promise<void> };
