@@ -53,6 +53,11 @@ export function verifyCertificateChain(leaf: X509Certificate, options: ChainOpti
   throw rejection ?? new X509ChainError('UNKNOWN_AUTHORITY', 'certificate signed by unknown authority');
 }
 
+/** Whether the certificate says it is a CA (basicConstraints cA true). */
+export function isCa(cert: X509Certificate): boolean {
+  return cert.getExtension(BasicConstraintsExtension)?.ca === true;
+}
+
 /**
  * Why `cert` cannot act as a CA at `depth` (the number of certificates below it, the leaf included),
  * or undefined when it can. A trust anchor is trusted as given, as Go does: only an intermediate must

@@ -1,7 +1,7 @@
 /** X.509 certificate paths and names, independent of any one PKI (SPIFFE builds its rules on these). */
 export { certificateAttributes } from './attributes.js';
 export type { CertificateAttributes } from './attributes.js';
-export { checkValidity, issuedBy, verifyCertificateChain } from './chain.js';
+export { checkValidity, isCa, issuedBy, verifyCertificateChain } from './chain.js';
 export type { ChainOptions } from './chain.js';
 export { X509ChainError } from './errors.js';
 export type { X509ChainErrorReason } from './errors.js';

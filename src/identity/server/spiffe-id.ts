@@ -44,11 +44,6 @@ export function spiffeIdOf(trustDomain: TrustDomain | string, ...segments: strin
   }
 }
 
-/** Builds `spiffe://td/seg/seg` as a string (a datastore column), each segment validated. */
-export function makeSpiffeId(trustDomain: string, ...segments: string[]): string {
-  return spiffeIdOf(trustDomain, ...segments).toString();
-}
-
 /** The ID of an agent attested by `attestorType`: `spiffe://td/evident/agent/<type>/<suffix>`. */
 export function agentSpiffeId(trustDomain: TrustDomain | string, attestorType: string, suffix: string): SpiffeId {
   return spiffeIdOf(trustDomain, 'evident', 'agent', attestorType, suffix);

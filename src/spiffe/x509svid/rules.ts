@@ -5,6 +5,7 @@ import {
   SubjectAlternativeNameExtension,
   type X509Certificate,
 } from '../../crypto/x509/x509.js';
+import { isCa } from '../../crypto/x509/chain.js';
 import type { EvidentErrorCode } from '../../errors.js';
 import { SpiffeId } from '../spiffeid/spiffe-id.js';
 import { X509SvidError } from './errors.js';
@@ -25,10 +26,6 @@ export function idFromCert(cert: X509Certificate, code: EvidentErrorCode): Spiff
   } catch (e) {
     throw new X509SvidError('BAD_SPIFFE_ID', `unable to parse ID: ${(e as Error).message}`, { code, cause: e });
   }
-}
-
-export function isCa(cert: X509Certificate): boolean {
-  return cert.getExtension(BasicConstraintsExtension)?.ca === true;
 }
 
 export function pathLength(cert: X509Certificate): number | undefined {

@@ -5,11 +5,12 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { Logger } from 'pino';
 import { EvidentError, isEvidentError } from '../../../errors.js';
 import { bundleToPem, bundleToSpiffeJson, type CaManager } from '../ca/index.js';
-import type { Clock } from '../clock.js';
+import type { Clock } from '../../../util/clock.js';
 import type { Datastore } from '../datastore/index.js';
 import { EntryValidationError, entryToJson, validateEntry, type EntryInput } from '../entries/index.js';
 import { MAX_JOIN_TOKEN_TTL_SECONDS } from '../nodeattest/join-token.js';
-import { makeSpiffeId, serverSpiffeId } from '../spiffe-id.js';
+import { agentSpiffeId, serverSpiffeId } from '../spiffe-id.js';
+import { JOIN_TOKEN_TYPE } from '../../common/index.js';
 
 export interface AdminDeps {
   trustDomain: string;
@@ -196,7 +197,7 @@ async function createJoinToken(d: AdminDeps, body: Record<string, unknown>): Pro
   const now = d.clock.now();
   let entryId: string | undefined;
   if (body.spiffe_id !== undefined) {
-    const agentId = makeSpiffeId(d.trustDomain, 'evident', 'agent', 'join_token', token);
+    const agentId = agentSpiffeId(d.trustDomain, JOIN_TOKEN_TYPE, token).toString();
     const entry = await validateEntry(
       { spiffe_id: body.spiffe_id, parent_id: serverSpiffeId(d.trustDomain), selectors: [`spiffe_id:${agentId}`] },
       d.trustDomain,

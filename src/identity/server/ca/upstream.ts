@@ -1,8 +1,8 @@
 import { createPublicKey } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { EvidentError, badInput } from '../../../errors.js';
-import { parseCertificateDer } from '../../../crypto/x509/index.js';
-import { BasicConstraintsExtension, type X509Certificate } from '../../../crypto/x509/x509.js';
+import { isCa, parseCertificateDer } from '../../../crypto/x509/index.js';
+import type { X509Certificate } from '../../../crypto/x509/x509.js';
 import { loadSigningKey, pemBlocks, type SigningKey } from './keys.js';
 
 /**
@@ -31,8 +31,7 @@ export async function loadUpstreamCa(certFile: string, keyFile: string): Promise
   } catch (e) {
     throw badInput(`not an X.509 certificate: ${(e as Error).message}`, certFile);
   }
-  if (cert.getExtension(BasicConstraintsExtension)?.ca !== true)
-    throw badInput('upstream certificate is not a CA (basicConstraints cA is not true)', certFile);
+  if (!isCa(cert)) throw badInput('upstream certificate is not a CA (basicConstraints cA is not true)', certFile);
   const certSpki = Buffer.from(cert.publicKey.rawData);
   const keySpki = createPublicKey(key.keyObject).export({ format: 'der', type: 'spki' });
   if (!certSpki.equals(keySpki)) throw badInput('upstream key does not match the upstream certificate', keyFile);

@@ -1,12 +1,12 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { EvidentError } from '../../../errors.js';
-import { checkValidity, openssl, parseCertificateDer, verifyCertificateChain, X509ChainError } from '../../../crypto/x509/index.js';
-import { BasicConstraintsExtension, type X509Certificate } from '../../../crypto/x509/x509.js';
+import { checkValidity, isCa, openssl, parseCertificateDer, verifyCertificateChain, X509ChainError } from '../../../crypto/x509/index.js';
+import type { X509Certificate } from '../../../crypto/x509/x509.js';
 import { parseX509popPayload, verifyX509popAnswer, X509POP_TYPE } from '../../common/index.js';
 import type { Selector } from '../../proto/selector.js';
 import { pemBlocks } from '../ca/index.js';
-import type { Clock } from '../clock.js';
+import type { Clock } from '../../../util/clock.js';
 import { AttestationError, type AttestationResult, type ChallengeChannel, type NodeAttestor, type NodeAttestorPlugin } from './types.js';
 
 // The payload and the challenge signature are the agent's as much as the server's (identity/common).
@@ -14,10 +14,6 @@ export { answerX509popChallenge, x509popPayload, type X509popPayload } from '../
 
 export function sha1Hex(der: Uint8Array): string {
   return createHash('sha1').update(der).digest('hex');
-}
-
-function isCa(cert: X509Certificate): boolean {
-  return cert.getExtension(BasicConstraintsExtension)?.ca === true;
 }
 
 /**
