@@ -16,7 +16,7 @@ export {
 } from './config.js';
 export { nodeAttestorCatalog } from './catalog.js';
 export { createServerLogger, silentLogger } from './log.js';
-export { ManualClock, systemClock, type Clock } from './clock.js';
+export { ManualClock, systemClock, type Clock } from '../../util/clock.js';
 export { parseDurationSeconds } from './duration.js';
 export { adminRequest, AdminApiError, type AdminResponse } from './api/admin-client.js';
 export { bundleToProto, MAX_BATCH } from './api/agent-service.js';

@@ -9,7 +9,7 @@ import { startAdminServer } from './api/admin-server.js';
 import { ServerTlsIdentity } from './api/tls.js';
 import { CaManager, loadUpstreamCa } from './ca/index.js';
 import { nodeAttestorCatalog } from './catalog.js';
-import { systemClock, type Clock } from './clock.js';
+import { systemClock, type Clock } from '../../util/clock.js';
 import type { ServerConfig } from './config.js';
 import { openDatastore, type Datastore } from './datastore/index.js';
 import { silentLogger } from './log.js';

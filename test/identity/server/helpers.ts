@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CaManager, type CaOptions } from '../../../src/identity/server/ca/index.js';
-import { ManualClock } from '../../../src/identity/server/clock.js';
+import { ManualClock } from '../../../src/util/clock.js';
 import { openSqliteDatastore, type Datastore } from '../../../src/identity/server/datastore/index.js';
 import { TD } from '../../helpers/identity-server.js';
 import { T0 as PKI_T0 } from '../../helpers/pki.js';

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { closeSync, fstatSync, openSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { WorkloadAttestationError } from './errors.js';
-import type { ExecutableId } from './types.js';
+import { sameExecutable, type ExecutableId } from './types.js';
 
 /**
  * SHA-256 of executables, streamed, remembered by file identity (device, inode, size, mtime, ctime) so
@@ -59,7 +59,7 @@ export class ExeHasher {
 }
 
 function checkIdentity(path: string, s: { dev: bigint; ino: bigint }, expect: ExecutableId | undefined): void {
-  if (expect && (s.dev !== expect.dev || s.ino !== expect.ino)) {
+  if (expect && !sameExecutable(s, expect)) {
     throw new WorkloadAttestationError(
       'PROCESS_CHANGED',
       `${path} is no longer the executable the process connected with (an exec); refusing`,

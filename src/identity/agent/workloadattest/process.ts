@@ -1,7 +1,7 @@
 import { closeSync, constants, fstatSync, openSync, readFileSync, statSync, type Stats } from 'node:fs';
 import { loadPeercred, type PeerCredentials } from '../peercred/peercred.js';
 import { WorkloadAttestationError } from './errors.js';
-import type { ExecutableId, WorkloadProcess } from './types.js';
+import { sameExecutable, type ExecutableId, type WorkloadProcess } from './types.js';
 
 /** The start time of a process in clock ticks since boot: /proc/PID/stat field 22. */
 export function parseStartTime(stat: string): string {
@@ -178,7 +178,7 @@ export class HeldProcess implements WorkloadProcess {
         { cause: e },
       );
     }
-    if (now.dev !== this.exe.dev || now.ino !== this.exe.ino) {
+    if (!sameExecutable(now, this.exe)) {
       throw new WorkloadAttestationError(
         'PROCESS_CHANGED',
         `process ${this.pid} runs another executable than when it connected (an exec after connect: ${describeExe(this.exe)} then, ${describeExe(now)} now); refusing`,

@@ -10,6 +10,11 @@ export interface ExecutableId {
   readonly ino: bigint;
 }
 
+/** Whether two stat results (bigint) name the same file. */
+export function sameExecutable(a: ExecutableId, b: ExecutableId): boolean {
+  return a.dev === b.dev && a.ino === b.ino;
+}
+
 /**
  * A calling process, pinned: `procPath(name)` reads `/proc/PID/<name>` through a directory descriptor
  * opened while the caller was known to be alive, so a read either reaches that very process or fails.

@@ -2,7 +2,14 @@ import { readFileSync, readlinkSync, statSync } from 'node:fs';
 import { WorkloadAttestationError } from './errors.js';
 import { ExeHasher } from './exe-hash.js';
 import { IdNames } from './names.js';
-import type { ExecutableId, Selector, WorkloadAttestor, WorkloadAttestorPlugin, WorkloadProcess } from './types.js';
+import {
+  sameExecutable,
+  type ExecutableId,
+  type Selector,
+  type WorkloadAttestor,
+  type WorkloadAttestorPlugin,
+  type WorkloadProcess,
+} from './types.js';
 
 /** The ids of /proc/PID/status: effective uid and gid (as SPIRE's unix attestor), supplementary groups. */
 export interface ProcStatusIds {
@@ -94,7 +101,7 @@ export class UnixAttestor implements WorkloadAttestor {
  */
 function pathInAgentView(path: string, runs: ExecutableId): string | undefined {
   const s = statSync(path, { bigint: true, throwIfNoEntry: false });
-  return s !== undefined && s.dev === runs.dev && s.ino === runs.ino ? path : undefined;
+  return s !== undefined && sameExecutable(s, runs) ? path : undefined;
 }
 
 /** The catalog entry: no settings; the agent runs it unless told otherwise (`--workload-attestor`). */

@@ -2,7 +2,7 @@ import { createPublicKey } from 'node:crypto';
 import * as grpc from '@grpc/grpc-js';
 import type { Logger } from 'pino';
 import type { CaManager } from '../ca/index.js';
-import type { Clock } from '../clock.js';
+import type { Clock } from '../../../util/clock.js';
 import type { AttestedAgent, Datastore, RegistrationEntry } from '../datastore/index.js';
 import { entriesForAgent } from '../entries/index.js';
 import { AttestationError, type NodeAttestorRegistry } from '../nodeattest/index.js';

@@ -6,7 +6,7 @@ import { X509Bundle } from '../../../spiffe/bundle/index.js';
 import { TrustDomain, type SpiffeId } from '../../../spiffe/spiffeid/index.js';
 import { verify, X509SvidError, type X509SvidErrorReason } from '../../../spiffe/x509svid/index.js';
 import type { CaManager } from '../ca/index.js';
-import type { Clock } from '../clock.js';
+import type { Clock } from '../../../util/clock.js';
 import type { AttestedAgent, Datastore } from '../datastore/index.js';
 import { isAgentSpiffeId } from '../spiffe-id.js';
 import { rpcError } from './rpc-error.js';

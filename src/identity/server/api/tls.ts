@@ -3,7 +3,7 @@ import type { experimental } from '@grpc/grpc-js';
 import { certificatesToPem } from '../../../crypto/x509/index.js';
 import { serverIdFor } from '../../proto/index.js';
 import type { CaManager } from '../ca/index.js';
-import type { Clock } from '../clock.js';
+import type { Clock } from '../../../util/clock.js';
 
 type CertificateProvider = experimental.CertificateProvider;
 type CaListener = experimental.CaCertificateUpdateListener;

@@ -1,6 +1,6 @@
-export { CaManager, BACKDATE_MS, type CaOptions, type IssuedJwtSvid, type IssuedX509Svid } from './manager.js';
+export { CaManager, type CaOptions, type IssuedJwtSvid, type IssuedX509Svid } from './manager.js';
 export { rotationStep, type RotationStep } from './rotation.js';
 export { bundleToPem, bundleToSpiffeJson, type JwtAuthority, type TrustBundle } from './bundle.js';
 export { loadUpstreamCa, type UpstreamCa } from './upstream.js';
 export { CA_KEY_TYPES, generateSigningKey, keyIdOf, loadSigningKey, pemBlocks, toPem, type CaKeyType, type SigningKey } from './keys.js';
-export { createCaCert, LeafSigner, randomSerial, type LeafParams } from './x509.js';
+export { createCaCert, LeafSigner, type LeafParams } from './x509.js';

@@ -5,7 +5,7 @@ import type { X509Certificate } from '../../../crypto/x509/x509.js';
 import { parseCertificateDer } from '../../../crypto/x509/index.js';
 import { SpiffeId, TrustDomain } from '../../../spiffe/spiffeid/index.js';
 import { BACKDATE_MS } from '../../../spiffe/x509svid/index.js';
-import type { Clock } from '../clock.js';
+import type { Clock } from '../../../util/clock.js';
 import type { CaKey, CaKeyKind, Datastore } from '../datastore/index.js';
 import type { TrustBundle } from './bundle.js';
 import { generateSigningKey, keyIdOf, loadSigningKey, pemBlocks, toPem, type CaKeyType, type SigningKey } from './keys.js';
@@ -14,7 +14,6 @@ import type { UpstreamCa } from './upstream.js';
 import { createCaCert, LeafSigner } from './x509.js';
 
 /** How far back NotBefore goes, so a peer whose clock is a little behind accepts a fresh cert. */
-export { BACKDATE_MS };
 
 export interface CaOptions {
   trustDomain: string;

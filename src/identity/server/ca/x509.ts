@@ -1,15 +1,12 @@
 import type { X509Certificate } from '../../../crypto/x509/x509.js';
 import { SpiffeId, TrustDomain } from '../../../spiffe/spiffeid/index.js';
 import { createCertificate, KeyUsageFlags, PreparedIssuer, randomSerial } from '../../../spiffe/x509svid/index.js';
-import { parseCertificateDer } from '../../../crypto/x509/index.js';
 import type { SigningKey } from './keys.js';
 
 /**
  * What the server's certificates say (docs/ARCHITECTURE.md, file formats): its CA certificates and the
  * X509-SVIDs it issues. How a certificate is built and signed is src/spiffe/x509svid/issue.ts's business.
  */
-export { randomSerial };
-
 export interface CaCertParams {
   trustDomain: string;
   key: SigningKey;
@@ -43,12 +40,10 @@ export async function createCaCert(p: CaCertParams): Promise<X509Certificate> {
 }
 
 export interface LeafParams {
-  spiffeId: SpiffeId | string;
+  spiffeId: SpiffeId;
   /** SPKI DER of the key the SVID is for. */
   publicKey: Uint8Array;
   dnsNames: readonly string[];
-  /** When absent, `now` minus a few seconds, never before the CA's NotBefore. */
-  notBefore?: Date;
   /** The issuing instant (the server's clock); the real time by default. */
   now?: Date;
   notAfter: Date;
@@ -66,19 +61,14 @@ export class LeafSigner {
     return new LeafSigner(PreparedIssuer.of({ certificate: cert, privateKey: key.keyObject }));
   }
 
-  static async create(caDer: Uint8Array, key: SigningKey): Promise<LeafSigner> {
-    return LeafSigner.forCa(parseCertificateDer(caDer), key);
-  }
-
   /** The DER of a new leaf and its serial (hex). Throws on a public key that is not SPKI DER, or an ID that is not a SPIFFE ID. */
   sign(p: LeafParams): { der: Buffer; serial: string } {
     const leaf = this.issuer.issueX509Svid({
-      id: typeof p.spiffeId === 'string' ? SpiffeId.parse(p.spiffeId) : p.spiffeId,
+      id: p.spiffeId,
       publicKey: p.publicKey,
       subject: p.dnsNames.length > 0 ? `CN=${p.dnsNames[0]}, O=evident` : 'O=evident',
       dnsNames: p.dnsNames,
       now: p.now,
-      notBefore: p.notBefore,
       notAfter: p.notAfter,
       keyUsages: KeyUsageFlags.digitalSignature,
       subjectKeyIdentifier: false,

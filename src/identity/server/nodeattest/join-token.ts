@@ -1,5 +1,5 @@
 import { JOIN_TOKEN_TYPE, parseJoinTokenPayload } from '../../common/index.js';
-import type { Clock } from '../clock.js';
+import type { Clock } from '../../../util/clock.js';
 import type { Datastore } from '../datastore/index.js';
 import { AttestationError, type AttestationResult, type NodeAttestor, type NodeAttestorPlugin } from './types.js';
 

@@ -2,7 +2,7 @@ import { EvidentError } from '../../../errors.js';
 import type { Plugin } from '../../common/catalog.js';
 import { Registry } from '../../common/registry.js';
 import type { Selector } from '../../proto/selector.js';
-import type { Clock } from '../clock.js';
+import type { Clock } from '../../../util/clock.js';
 import type { Datastore } from '../datastore/index.js';
 
 /** Lets an attestor ask the agent to prove something (x509pop's nonce) and read the answer. */
