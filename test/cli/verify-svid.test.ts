@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { saveKeyPair } from '../../src/crypto/key-files.js';
-import { certsToPem } from '../../src/spiffe/internal/certs.js';
+import { certificatesToPem } from '../../src/crypto/x509/pem.js';
 import { FakeWorkloadApi, x509Response } from '../spiffe/fake-workload-api-server.js';
 import { makeCa, makeSvid, type TestCa } from '../helpers/pki.js';
 import { runCli, type CliResult } from '../helpers/cli.js';
@@ -69,7 +69,7 @@ before(async () => {
   corp = await makeCa('corp.example', new Date());
   await saveKeyPair(owner(), join(dir, 'owner'));
   await saveKeyPair(alice(), join(dir, 'alice'));
-  await writeFile(join(dir, 'corp-bundle.pem'), certsToPem([corp.cert]));
+  await writeFile(join(dir, 'corp-bundle.pem'), certificatesToPem([corp.cert]));
   await writeFile(join(dir, 'root.yaml'), spec());
   await writeFile(join(dir, 'other.yaml'), spec('spiffe://corp.example/ci/other'));
   for (const [yaml, out] of [

@@ -5,7 +5,7 @@ export { checkValidity, isCa, issuedBy, verifyCertificateChain } from './chain.j
 export type { ChainOptions } from './chain.js';
 export { X509ChainError } from './errors.js';
 export type { X509ChainErrorReason } from './errors.js';
-export { certificatesToPem, parseCertificateDer, parseCertificatesPem, pemBlocks, toPem } from './pem.js';
+export { certificatesToPem, parseCertificateDer, parseCertificatesPem, pemBlocks, pemCertificates, toPem } from './pem.js';
 export type { PemBlock } from './pem.js';
 export { openssl } from './openssl.js';
 export { X509Certificate } from './x509.js';

@@ -98,6 +98,13 @@ export function pemBlocks(text: string): PemBlock[] {
   return [...text.matchAll(PEM_BLOCK)].map((m) => ({ type: m[1] ?? '', der: Buffer.from((m[2] ?? '').replace(/\s+/g, ''), 'base64') }));
 }
 
+/** The DER of each CERTIFICATE block of a PEM text (a bundle, a chain), in order; other blocks are skipped. */
+export function pemCertificates(text: string): Buffer[] {
+  return pemBlocks(text)
+    .filter((b) => b.type === 'CERTIFICATE')
+    .map((b) => b.der);
+}
+
 /** DER bytes as one PEM block, in 64-character base64 lines as OpenSSL writes them. */
 export function toPem(type: string, der: Uint8Array): string {
   const b64 = Buffer.from(der).toString('base64');

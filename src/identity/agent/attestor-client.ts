@@ -2,7 +2,7 @@ import { createPrivateKey, type KeyObject } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { EvidentError } from '../../errors.js';
 import { answerX509popChallenge, JOIN_TOKEN_TYPE, joinTokenPayload, X509POP_TYPE, x509popPayload } from '../common/index.js';
-import { pemCertificates } from './trust-bundle.js';
+import { pemCertificates } from '../../crypto/x509/index.js';
 
 /**
  * The agent side of a node attestor: what it sends to the server, and how it answers challenges.

@@ -3,7 +3,7 @@ import { chmod, mkdir, readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { writeFileAtomic } from '../../util/atomic-write.js';
 import { X509Svid } from '../../spiffe/x509svid/index.js';
-import { derToPem, pemCertificates } from './trust-bundle.js';
+import { certificatesToPem, pemCertificates } from '../../crypto/x509/index.js';
 
 /** The agent's own identity: its SVID (DER chain, leaf first) and key. */
 export interface AgentIdentity {
@@ -36,7 +36,7 @@ export class AgentDataDir {
   async saveIdentity(id: AgentIdentity): Promise<void> {
     // key first: an SVID on disk must never be without its key
     await writeFileAtomic(join(this.dir, KEY_FILE), id.privateKey.export({ type: 'pkcs8', format: 'pem' }) as string, 0o600);
-    await writeFileAtomic(join(this.dir, SVID_FILE), derToPem(id.certChain), 0o644);
+    await writeFileAtomic(join(this.dir, SVID_FILE), certificatesToPem(id.certChain), 0o644);
   }
 
   /**
@@ -70,7 +70,7 @@ export class AgentDataDir {
   }
 
   async saveBundle(roots: readonly Buffer[]): Promise<void> {
-    await writeFileAtomic(join(this.dir, BUNDLE_FILE), derToPem(roots), 0o644);
+    await writeFileAtomic(join(this.dir, BUNDLE_FILE), certificatesToPem(roots), 0o644);
   }
 
   async loadBundle(): Promise<Buffer[] | undefined> {

@@ -1,22 +1,11 @@
 import { createPublicKey } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { EvidentError } from '../../errors.js';
-import { certificateAttributes, certificatesToPem, parseCertificateDer, pemBlocks } from '../../crypto/x509/index.js';
+import { certificateAttributes, parseCertificateDer, pemCertificates } from '../../crypto/x509/index.js';
 import { JwtBundle } from '../../spiffe/bundle/jwt-bundle.js';
 import { TrustDomain } from '../../spiffe/spiffeid/trust-domain.js';
 import type { Bundle } from '../proto/messages.js';
 import type { TrustBundles } from './workloadapi/source.js';
-
-/** DER certificates of a PEM file (one or more CERTIFICATE blocks). */
-export function pemCertificates(text: string): Buffer[] {
-  return pemBlocks(text)
-    .filter((b) => b.type === 'CERTIFICATE')
-    .map((b) => b.der);
-}
-
-export function derToPem(ders: readonly Buffer[]): string {
-  return certificatesToPem(ders);
-}
 
 /** The trust domain a CA certificate serves: its `spiffe://td` URI SAN, if it has one. Throws if the certificate does not parse. */
 export function trustDomainOfCa(der: Buffer): string | undefined {

@@ -1,7 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import type { X509Certificate } from '../../crypto/x509/x509.js';
 import type { TrustDomain } from '../spiffeid/trust-domain.js';
-import { certDer, certsToDer, certsToPem, parseCertificates } from '../internal/certs.js';
+import { certificatesToPem } from '../../crypto/x509/pem.js';
+import { certDer, certsToDer, parseCertificates } from '../internal/certs.js';
 import { NOT_TRUSTED, SpiffeError } from '../errors.js';
 import { BundleError } from './errors.js';
 
@@ -56,7 +57,7 @@ export class X509Bundle implements X509BundleSource {
 
   /** PEM, one CERTIFICATE block per authority. */
   marshal(): string {
-    return certsToPem(this.authorities);
+    return certificatesToPem(this.authorities);
   }
 
   /** Concatenated DER, as the Workload API carries bundles. */

@@ -1,9 +1,7 @@
 import { X509Certificate as NodeX509Certificate } from 'node:crypto';
 import type { X509Certificate } from '../../crypto/x509/x509.js';
-import { certificatesToPem, parseCertificateDer, pemBlocks } from '../../crypto/x509/pem.js';
+import { parseCertificateDer, pemBlocks } from '../../crypto/x509/pem.js';
 import { SpiffeError, type SpiffeModule } from '../errors.js';
-
-export { pemBlocks, toPem, type PemBlock } from '../../crypto/x509/pem.js';
 
 export function looksLikePem(data: Uint8Array | string): boolean {
   const head = typeof data === 'string' ? data.slice(0, 256) : Buffer.from(data.subarray(0, 256)).toString('latin1');
@@ -65,10 +63,6 @@ export { openssl as nodeCert } from '../../crypto/x509/openssl.js';
 
 export function certDer(cert: X509Certificate): Buffer {
   return Buffer.from(cert.rawData);
-}
-
-export function certsToPem(certs: readonly X509Certificate[]): string {
-  return certificatesToPem(certs);
 }
 
 export function certsToDer(certs: readonly X509Certificate[]): Buffer {

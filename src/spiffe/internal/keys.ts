@@ -1,6 +1,7 @@
 import { createPrivateKey, createPublicKey, KeyObject, type webcrypto } from 'node:crypto';
 import { SpiffeError, type SpiffeModule } from '../errors.js';
-import { looksLikePem, pemBlocks } from './certs.js';
+import { pemBlocks } from '../../crypto/x509/pem.js';
+import { looksLikePem } from './certs.js';
 
 /** A key as either API hands it out; the issuing helpers accept both. */
 export type AnyKey = KeyObject | webcrypto.CryptoKey;

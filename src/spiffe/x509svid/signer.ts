@@ -1,6 +1,7 @@
 import { PrivateKey, PublicKey } from '../../crypto/keys.js';
 import { CertificateSigner } from '../../crypto/signer.js';
-import { certsToPem, nodeCert, parseCertificates } from '../internal/certs.js';
+import { certificatesToPem } from '../../crypto/x509/pem.js';
+import { nodeCert, parseCertificates } from '../internal/certs.js';
 import type { X509BundleSource } from '../bundle/x509-bundle.js';
 import type { SpiffeId } from '../spiffeid/spiffe-id.js';
 import type { X509Svid } from './svid.js';
@@ -11,7 +12,7 @@ import { verify } from './verify.js';
  * each signature, and refuses to sign once the SVID has expired.
  */
 export function svidSigner(svid: X509Svid, now?: () => Date): CertificateSigner {
-  return new CertificateSigner(new PrivateKey(svid.privateKey), certsToPem(svid.certificates), svid.expiresAt, now);
+  return new CertificateSigner(new PrivateKey(svid.privateKey), certificatesToPem(svid.certificates), svid.expiresAt, now);
 }
 
 /**

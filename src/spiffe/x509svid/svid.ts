@@ -2,7 +2,8 @@ import type { KeyObject } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import type { X509Certificate } from '../../crypto/x509/x509.js';
 import type { SpiffeId } from '../spiffeid/spiffe-id.js';
-import { certsToDer, certsToPem, nodeCert, parseCertificates } from '../internal/certs.js';
+import { certificatesToPem } from '../../crypto/x509/pem.js';
+import { certsToDer, nodeCert, parseCertificates } from '../internal/certs.js';
 import { parsePkcs8 } from '../internal/keys.js';
 import { SpiffeError } from '../errors.js';
 import { X509SvidError } from './errors.js';
@@ -94,7 +95,7 @@ export class X509Svid implements X509SvidSource {
   /** PEM: the chain as CERTIFICATE blocks, the key as a PKCS#8 PRIVATE KEY block. */
   marshal(): { certificates: string; privateKey: string } {
     return {
-      certificates: certsToPem(this.certificates),
+      certificates: certificatesToPem(this.certificates),
       privateKey: this.privateKey.export({ type: 'pkcs8', format: 'pem' }) as string,
     };
   }

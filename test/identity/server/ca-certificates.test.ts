@@ -6,7 +6,8 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import * as x509 from '../../../src/crypto/x509/x509.js';
-import { CA_KEY_TYPES, createCaCert, generateSigningKey, loadUpstreamCa, toPem } from '../../../src/identity/server/ca/index.js';
+import { toPem } from '../../../src/crypto/x509/index.js';
+import { CA_KEY_TYPES, createCaCert, generateSigningKey, loadUpstreamCa } from '../../../src/identity/server/ca/index.js';
 import { ecKey } from '../../helpers/pki.js';
 import { caEnv, T0, TD } from './helpers.js';
 

@@ -234,7 +234,8 @@ describe('CA formats and upstream', () => {
   });
 
   it('signs as an intermediate under an upstream CA; the bundle is the upstream root', async () => {
-    const { createCaCert, generateSigningKey, loadUpstreamCa, toPem } = await import('../../../src/identity/server/ca/index.js');
+    const { createCaCert, generateSigningKey, loadUpstreamCa } = await import('../../../src/identity/server/ca/index.js');
+    const { toPem } = await import('../../../src/crypto/x509/index.js');
     const { writeFile } = await import('node:fs/promises');
     const { join } = await import('node:path');
     const upKey = await generateSigningKey('ec-p256');

@@ -4,7 +4,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { pemBlocks } from '../../../src/identity/server/ca/index.js';
+import { pemCertificates } from '../../../src/crypto/x509/index.js';
 import { AgentApiClient } from '../../../src/identity/proto/index.js';
 import { ensureBuilt, evidentCommand, REPO_ROOT, runEvident, startEvident, type EvidentProcess } from '../../helpers/evident-process.js';
 import { ecKey } from '../../helpers/pki.js';
@@ -64,7 +64,7 @@ describe('end to end: the real server process, the CLI, and an agent API client'
     assert.equal(created.code, 0, created.stderr);
     const entryId = (JSON.parse(created.stdout) as { id: string }).id;
     const bundle = await cli(['server', 'bundle', 'show', '--admin-socket', sock]);
-    const roots = pemBlocks(bundle.stdout);
+    const roots = pemCertificates(bundle.stdout);
     assert.equal(roots.length, 1);
 
     // the test agent: attest over TLS (trusting the bundle the CLI printed), then mTLS with its SVID

@@ -1,9 +1,6 @@
 import { createHash, createPrivateKey, createPublicKey, webcrypto, type KeyObject } from 'node:crypto';
 import { badInput } from '../../../errors.js';
-import { pemBlocks as pemText, toPem } from '../../../crypto/x509/index.js';
-
-export { toPem };
-
+import { toPem } from '../../../crypto/x509/index.js';
 const subtle = webcrypto.subtle;
 
 /** Key types the CA can sign with. */
@@ -81,13 +78,6 @@ export function keyTypeOf(key: KeyObject): CaKeyType {
   throw badInput(
     `unsupported CA key (${key.asymmetricKeyType} ${d?.namedCurve ?? d?.modulusLength ?? ''}): use ECDSA P-256/P-384 or RSA ≥ 2048`,
   );
-}
-
-/** Splits a PEM bundle into the DER of each block with the given label. */
-export function pemBlocks(pem: string, label = 'CERTIFICATE'): Buffer[] {
-  return pemText(pem)
-    .filter((b) => b.type === label)
-    .map((b) => b.der);
 }
 
 /** A stable key id for a public key: base64url of its SPKI's SHA-256, first 32 characters. */

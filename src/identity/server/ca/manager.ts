@@ -2,13 +2,13 @@ import { createPublicKey, randomUUID, webcrypto } from 'node:crypto';
 import { SignJWT } from 'jose';
 import { EvidentError, badInput } from '../../../errors.js';
 import type { X509Certificate } from '../../../crypto/x509/x509.js';
-import { parseCertificateDer } from '../../../crypto/x509/index.js';
+import { certificatesToPem, parseCertificateDer, pemCertificates } from '../../../crypto/x509/index.js';
 import { SpiffeId, TrustDomain } from '../../../spiffe/spiffeid/index.js';
 import { BACKDATE_MS } from '../../../spiffe/x509svid/index.js';
 import type { Clock } from '../../../util/clock.js';
 import type { CaKey, CaKeyKind, Datastore } from '../datastore/index.js';
 import type { TrustBundle } from './bundle.js';
-import { generateSigningKey, keyIdOf, loadSigningKey, pemBlocks, toPem, type CaKeyType, type SigningKey } from './keys.js';
+import { generateSigningKey, keyIdOf, loadSigningKey, type CaKeyType, type SigningKey } from './keys.js';
 import { rotationStep } from './rotation.js';
 import type { UpstreamCa } from './upstream.js';
 import { createCaCert, LeafSigner } from './x509.js';
@@ -151,7 +151,7 @@ export class CaManager {
         notAfter: new Date(notAfter),
         ...(up ? { upstream: { cert: up.cert, key: up.key } } : {}),
       });
-      certPem = [Buffer.from(cert.rawData), ...(up?.chain ?? [])].map((d) => toPem('CERTIFICATE', d)).join('');
+      certPem = certificatesToPem([cert, ...(up?.chain ?? [])]);
     }
     return {
       id: randomUUID(),
@@ -181,7 +181,7 @@ export class CaManager {
           x.push({ ...prev, record: r });
           continue;
         }
-        const chain = pemBlocks(r.certPem);
+        const chain = pemCertificates(r.certPem);
         const cert = parseCertificateDer(chain[0]!);
         const key = await loadSigningKey(r.privateKeyPem);
         x.push({ record: r, key, cert, chain, signer: LeafSigner.forCa(cert, key) });

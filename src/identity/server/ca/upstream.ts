@@ -1,9 +1,9 @@
 import { createPublicKey } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { EvidentError, badInput } from '../../../errors.js';
-import { isCa, parseCertificateDer } from '../../../crypto/x509/index.js';
+import { isCa, parseCertificateDer, pemCertificates } from '../../../crypto/x509/index.js';
 import type { X509Certificate } from '../../../crypto/x509/x509.js';
-import { loadSigningKey, pemBlocks, type SigningKey } from './keys.js';
+import { loadSigningKey, type SigningKey } from './keys.js';
 
 /**
  * An upstream CA the server's CA is an intermediate of. The cert file holds the upstream signing cert
@@ -20,7 +20,7 @@ export interface UpstreamCa {
 }
 
 export async function loadUpstreamCa(certFile: string, keyFile: string): Promise<UpstreamCa> {
-  const certs = pemBlocks(await readFile(certFile, 'utf8'));
+  const certs = pemCertificates(await readFile(certFile, 'utf8'));
   if (certs.length === 0) throw badInput('no PEM certificate', certFile);
   const key = await loadSigningKey(await readFile(keyFile, 'utf8'), 'upstream CA key').catch((e: unknown) => {
     throw e instanceof EvidentError ? e.inFile(keyFile) : e;

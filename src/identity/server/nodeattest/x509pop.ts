@@ -1,11 +1,18 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { EvidentError } from '../../../errors.js';
-import { checkValidity, isCa, openssl, parseCertificateDer, verifyCertificateChain, X509ChainError } from '../../../crypto/x509/index.js';
+import {
+  checkValidity,
+  isCa,
+  openssl,
+  parseCertificateDer,
+  pemCertificates,
+  verifyCertificateChain,
+  X509ChainError,
+} from '../../../crypto/x509/index.js';
 import type { X509Certificate } from '../../../crypto/x509/x509.js';
 import { parseX509popPayload, verifyX509popAnswer, X509POP_TYPE } from '../../common/index.js';
 import type { Selector } from '../../proto/selector.js';
-import { pemBlocks } from '../ca/index.js';
 import type { Clock } from '../../../util/clock.js';
 import { AttestationError, type AttestationResult, type ChallengeChannel, type NodeAttestor, type NodeAttestorPlugin } from './types.js';
 
@@ -91,7 +98,7 @@ export const x509popPlugin: NodeAttestorPlugin = {
   ],
   async build(settings, ctx) {
     const file = String(settings.ca_bundle);
-    const cas = pemBlocks(await readFile(file, 'utf8'));
+    const cas = pemCertificates(await readFile(file, 'utf8'));
     if (cas.length === 0) throw new EvidentError('BAD_INPUT', 'no PEM certificate', { file });
     return new X509popAttestor(cas, ctx.clock);
   },
