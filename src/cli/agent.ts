@@ -4,8 +4,6 @@ import { EvidentError } from '../errors.js';
 import {
   Agent,
   AGENT_SETTINGS,
-  agentSettingsFromEnv,
-  agentSettingsFromFile,
   checkAgentHealth,
   createAgentLogger,
   DEFAULT_SOCKET_PATH,
@@ -16,68 +14,55 @@ import {
   WorkloadAttestorRegistry,
 } from '../identity/agent/index.js';
 import type { CliContext } from './context.js';
-import { addSettingOptions } from './settings-options.js';
+import { addSettingOptions, settingLayers } from './settings-options.js';
 
 /** `evident agent …`: run the node agent (Workload API), and check on it. */
 export function registerAgent(program: Command, ctx: CliContext): void {
   const agent = program.command('agent').description('the SPIFFE node agent: attests workloads and serves the Workload API');
 
   const run = agent.command('run').description('attest this node to the server and serve the Workload API until SIGTERM or SIGINT');
-  addSettingOptions(run, AGENT_SETTINGS)
-    .option(
-      '--config <file>',
-      'a JSON or YAML file of these settings (or $EVIDENT_AGENT_CONFIG); flags win, then the file, then EVIDENT_AGENT_*',
-    )
-    .action(
-      ctx.action(async (raw: Record<string, unknown> & { config?: string }) => {
-        const configFile = raw.config ?? (ctx.io.env.EVIDENT_AGENT_CONFIG || undefined);
-        const config = resolveAgentConfig(
-          {
-            flags: AGENT_SETTINGS.fromFlags(raw),
-            file: configFile ? await agentSettingsFromFile(resolve(ctx.io.cwd, configFile)) : {},
-            env: agentSettingsFromEnv(ctx.io.env),
-          },
-          ctx.io.cwd,
+  addSettingOptions(run, AGENT_SETTINGS).action(
+    ctx.action(async (raw: Record<string, unknown> & { config?: string }) => {
+      const config = resolveAgentConfig(await settingLayers(AGENT_SETTINGS, raw, ctx.io), ctx.io.cwd);
+      if (config.insecureBootstrap && config.trustBundle === undefined) {
+        ctx.warn(
+          'INSECURE BOOTSTRAP: the server is not authenticated at first contact; anyone on the network path can impersonate it and issue identities. Use --trust-bundle.',
         );
-        if (config.insecureBootstrap && config.trustBundle === undefined) {
-          ctx.warn(
-            'INSECURE BOOTSTRAP: the server is not authenticated at first contact; anyone on the network path can impersonate it and issue identities. Use --trust-bundle.',
-          );
-        }
-        const attestor = await nodeAttestorClientCatalog.buildOne(config.nodeAttestor, undefined);
-        const attestors = new WorkloadAttestorRegistry(await workloadAttestorCatalog.build(config.workloadAttestors, undefined));
-        const bundle = config.trustBundle === undefined ? undefined : await readTrustBundleFile(config.trustBundle);
-        const logger = createAgentLogger(config.logLevel);
-        const trustDomain = config.trustDomain ?? bundle?.trustDomain;
-        const a = await Agent.start({
-          serverAddress: config.server,
-          ...(bundle ? { bootstrapRoots: bundle.roots } : {}),
-          ...(trustDomain !== undefined ? { trustDomain } : {}),
-          insecureBootstrap: config.insecureBootstrap,
-          attestor,
-          attestors,
-          dataDir: config.dataDir,
-          socketPath: config.socket,
-          logger,
-        });
-        logger.info({ agent: a.spiffeId, socket: a.socketPath, server: config.server }, 'agent ready');
-        const onSignal = (signal: string): void => {
-          logger.info({ signal }, 'shutting down');
-          void a.stop();
-        };
-        const term = (): void => onSignal('SIGTERM');
-        const int = (): void => onSignal('SIGINT');
-        process.once('SIGTERM', term);
-        process.once('SIGINT', int);
-        try {
-          await a.done;
-        } finally {
-          process.off('SIGTERM', term);
-          process.off('SIGINT', int);
-        }
-        return 0;
-      }),
-    );
+      }
+      const attestor = await nodeAttestorClientCatalog.buildOne(config.nodeAttestor, undefined);
+      const attestors = new WorkloadAttestorRegistry(await workloadAttestorCatalog.build(config.workloadAttestors, undefined));
+      const bundle = config.trustBundle === undefined ? undefined : await readTrustBundleFile(config.trustBundle);
+      const logger = createAgentLogger(config.logLevel);
+      const trustDomain = config.trustDomain ?? bundle?.trustDomain;
+      const a = await Agent.start({
+        serverAddress: config.server,
+        ...(bundle ? { bootstrapRoots: bundle.roots } : {}),
+        ...(trustDomain !== undefined ? { trustDomain } : {}),
+        insecureBootstrap: config.insecureBootstrap,
+        attestor,
+        attestors,
+        dataDir: config.dataDir,
+        socketPath: config.socket,
+        logger,
+      });
+      logger.info({ agent: a.spiffeId, socket: a.socketPath, server: config.server }, 'agent ready');
+      const onSignal = (signal: string): void => {
+        logger.info({ signal }, 'shutting down');
+        void a.stop();
+      };
+      const term = (): void => onSignal('SIGTERM');
+      const int = (): void => onSignal('SIGINT');
+      process.once('SIGTERM', term);
+      process.once('SIGINT', int);
+      try {
+        await a.done;
+      } finally {
+        process.off('SIGTERM', term);
+        process.off('SIGINT', int);
+      }
+      return 0;
+    }),
+  );
 
   agent
     .command('healthcheck')

@@ -1,4 +1,3 @@
-import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { EvidentError } from '../errors.js';
 import {
@@ -8,12 +7,10 @@ import {
   parseDurationSeconds,
   resolveServerConfig,
   SERVER_SETTINGS,
-  settingsFromEnv,
-  settingsFromFile,
 } from '../identity/server/index.js';
 import { MAX_JOIN_TOKEN_TTL_SECONDS } from '../identity/server/nodeattest/join-token.js';
 import type { CliContext } from './context.js';
-import { addSettingOptions } from './settings-options.js';
+import { addSettingOptions, settingLayers } from './settings-options.js';
 
 interface AdminOpts {
   adminSocket?: string;
@@ -103,32 +100,25 @@ function entryFlags(c: Command): Command {
 export function registerServer(program: Command, ctx: CliContext): void {
   const server = program.command('server').description('the SPIFFE identity server: CA, registration entries, node attestation');
 
-  addSettingOptions(server.command('run').description('run the server until SIGTERM or SIGINT'), SERVER_SETTINGS)
-    .option(
-      '--config <file>',
-      'a JSON or YAML file of these settings (or $EVIDENT_SERVER_CONFIG); flags win, then the file, then EVIDENT_SERVER_*',
-    )
-    .action(
-      ctx.action(async (o: Record<string, unknown> & { config?: string }) => {
-        const configFile = o.config ?? (ctx.io.env.EVIDENT_SERVER_CONFIG || undefined);
-        const file = configFile ? await settingsFromFile(resolve(ctx.io.cwd, configFile)) : {};
-        const config = resolveServerConfig({ flags: SERVER_SETTINGS.fromFlags(o), file, env: settingsFromEnv(ctx.io.env) }, ctx.io.cwd);
-        const log = createServerLogger(config.logLevel);
-        const srv = await IdentityServer.start({ config, log });
-        log.info(
-          { trust_domain: config.trustDomain, bind: srv.agentApiAddress, admin_socket: config.adminSocket, datastore: srv.ds.kind },
-          'server ready',
-        );
-        const signal = await new Promise<string>((resolve) => {
-          process.once('SIGTERM', () => resolve('SIGTERM'));
-          process.once('SIGINT', () => resolve('SIGINT'));
-        });
-        log.info({ signal }, 'shutting down');
-        await srv.stop();
-        log.info('stopped');
-        return 0;
-      }),
-    );
+  addSettingOptions(server.command('run').description('run the server until SIGTERM or SIGINT'), SERVER_SETTINGS).action(
+    ctx.action(async (o: Record<string, unknown> & { config?: string }) => {
+      const config = resolveServerConfig(await settingLayers(SERVER_SETTINGS, o, ctx.io), ctx.io.cwd);
+      const log = createServerLogger(config.logLevel);
+      const srv = await IdentityServer.start({ config, log });
+      log.info(
+        { trust_domain: config.trustDomain, bind: srv.agentApiAddress, admin_socket: config.adminSocket, datastore: srv.ds.kind },
+        'server ready',
+      );
+      const signal = await new Promise<string>((resolve) => {
+        process.once('SIGTERM', () => resolve('SIGTERM'));
+        process.once('SIGINT', () => resolve('SIGINT'));
+      });
+      log.info({ signal }, 'shutting down');
+      await srv.stop();
+      log.info('stopped');
+      return 0;
+    }),
+  );
 
   adminOption(server.command('healthcheck').description('exit 0 when the server answers on its admin socket, 3 when not')).action(
     ctx.action(async (o: AdminOpts) => {

@@ -1,8 +1,18 @@
 import type { Command } from 'commander';
-import type { Setting, SettingsSchema, SettingValue } from '../util/settings.js';
+import { resolve } from 'node:path';
+import type { Setting, SettingLayer, SettingsSchema, SettingValue } from '../util/settings.js';
+import type { CliIo } from './context.js';
 
-/** Adds a flag for every setting of the schema (plugins' settings included), so no flag is spelled by hand. */
+/**
+ * Adds a flag for every setting of the schema (plugins' settings included), so no flag is spelled by hand,
+ * and `--config FILE` (or `<prefix>CONFIG`) for a file of them.
+ */
 export function addSettingOptions(command: Command, schema: SettingsSchema): Command {
+  const config = `${schema.envPrefix}CONFIG`;
+  command.option(
+    '--config <file>',
+    `a JSON or YAML file of these settings (or $${config}); flags win, then the file, then ${schema.envPrefix}*`,
+  );
   for (const s of schema.settings()) {
     const help = `${s.doc}${defaultNote(s)}`;
     if (s.type === 'boolean') command.option(s.flag, help);
@@ -11,6 +21,20 @@ export function addSettingOptions(command: Command, schema: SettingsSchema): Com
     else command.option(`${s.flag} <${argName(s)}>`, help);
   }
   return command;
+}
+
+/** The three sources of a command's settings: its flags, its config file (`--config`, or `<prefix>CONFIG`), the environment. */
+export async function settingLayers(
+  schema: SettingsSchema,
+  options: Readonly<Record<string, unknown>> & { config?: string },
+  io: CliIo,
+): Promise<{ flags: SettingLayer; file: SettingLayer; env: SettingLayer }> {
+  const configFile = options.config ?? (io.env[`${schema.envPrefix}CONFIG`] || undefined);
+  return {
+    flags: schema.fromFlags(options),
+    file: configFile ? await schema.fromFile(resolve(io.cwd, configFile)) : {},
+    env: schema.fromEnv(io.env),
+  };
 }
 
 function argName(s: Setting): string {
