@@ -362,6 +362,10 @@ function missingPluginSetting(
   if (required.length > 1 && mine.some((x) => given(x) !== undefined)) {
     return new EvidentError('BAD_USAGE', `${required.map((x) => x.flag).join(' and ')} go together`);
   }
-  const where = `${flagWithArg(missing)} (or ${missing.fileKey} in the config file, or ${missing.env})`;
-  return new EvidentError('BAD_USAGE', `${choice.plugins!.what} '${plugin}' needs ${where}`);
+  return new EvidentError('BAD_USAGE', `${choice.plugins!.what} '${plugin}' needs ${flagWithArg(missing)} ${otherSpellings(missing)}`);
+}
+
+/** A setting's spellings besides its flag, for messages: `(or server in the config file, or EVIDENT_AGENT_SERVER)`. */
+export function otherSpellings(s: Setting): string {
+  return `(or ${s.fileKey} in the config file, or ${s.env})`;
 }

@@ -1,5 +1,5 @@
 import { EvidentError } from '../../errors.js';
-import { SettingsSchema, flagWithArg, type ChosenPlugin, type SettingLayer } from '../../util/settings.js';
+import { SettingsSchema, flagWithArg, otherSpellings, type ChosenPlugin, type SettingLayer } from '../../util/settings.js';
 import { DEFAULT_WORKLOAD_ATTESTORS, nodeAttestorClientCatalog, workloadAttestorCatalog } from './catalog.js';
 import { DEFAULT_SOCKET_PATH } from './workloadapi/socket.js';
 
@@ -76,8 +76,7 @@ export function resolveAgentConfig(layers: { flags: AgentSettings; file: AgentSe
   const usage = (message: string): EvidentError => new EvidentError('BAD_USAGE', `agent: ${message}`);
   const server = r.string('server');
   const serverSetting = AGENT_SETTINGS.setting('server');
-  if (server === undefined)
-    throw usage(`${flagWithArg(serverSetting)} is required (or server in the config file, or ${serverSetting.env})`);
+  if (server === undefined) throw usage(`${flagWithArg(serverSetting)} is required ${otherSpellings(serverSetting)}`);
   const insecureBootstrap = r.boolean('insecure_bootstrap');
   const trustBundle = r.string('trust_bundle');
   if (trustBundle === undefined && !insecureBootstrap)
