@@ -14,8 +14,8 @@ export interface IndexedLink extends Readonly<Omit<Link, 'materials' | 'products
   readonly artifacts: LinkArtifacts;
 }
 
-/** `link` with its dictionaries indexed, not copied. */
-export function indexedLink(link: Link): IndexedLink {
+/** `link` with its dictionaries indexed, not copied; or with `artifacts` already indexed (kept packed). */
+export function indexedLink(link: Link, artifacts?: LinkArtifacts): IndexedLink {
   const { _type, name, command, byproducts, environment } = link;
   return {
     _type,
@@ -23,6 +23,6 @@ export function indexedLink(link: Link): IndexedLink {
     command,
     byproducts,
     environment,
-    artifacts: { materials: indexArtifacts(link.materials), products: indexArtifacts(link.products) },
+    artifacts: artifacts ?? { materials: indexArtifacts(link.materials), products: indexArtifacts(link.products) },
   };
 }

@@ -78,9 +78,8 @@ export function loadSignedMetadataBytes(bytes: Buffer, file?: string): LoadedMet
   const read = readMetadataBytes(bytes, file);
   if (read.kind === 'value') return loadSignedMetadata(read.value, file);
   const { link, materials, products, signatures, signedBytes } = read;
-  const { _type, name, command, byproducts, environment } = link;
   return {
-    signed: { _type, name, command, byproducts, environment, artifacts: { materials, products } },
+    signed: indexedLink(link, { materials, products }),
     format: 'metablock',
     signatures,
     signedBy: (key) => verifySignedBytes(signedBytes, signatures, key),
