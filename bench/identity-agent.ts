@@ -34,6 +34,7 @@ import {
   type X509SVIDResponseMessage,
 } from '../src/spiffe/workloadapi/index.js';
 import { createCaCertificate, createX509Svid } from '../src/spiffe/x509svid/index.js';
+import { numberFlag } from './_flags.js';
 
 const WORKER_ENV = 'EVIDENT_BENCH_AGENT_WORKER';
 
@@ -220,20 +221,12 @@ async function bareServer(socket: string, response: X509SVIDResponseMessage): Pr
   return server;
 }
 
-/** `--name=N` (bench/index.ts hands over only the arguments that start with a dash). */
-function flag(flags: string[], name: string, dflt: number): number {
-  const f = flags.find((x) => x.startsWith(`${name}=`));
-  const n = f === undefined ? dflt : Number(f.slice(name.length + 1));
-  if (!Number.isFinite(n) || n <= 0) throw new Error(`bench identity-agent: ${name} wants a positive number`);
-  return n;
-}
-
 export default async function bench(flags: string[]): Promise<void> {
-  const seconds = flag(flags, '--seconds', 10);
-  const workloads = flag(flags, '--workloads', 100);
+  const seconds = numberFlag(flags, '--seconds') ?? 10;
+  const workloads = numberFlag(flags, '--workloads') ?? 100;
   const dir = await mkdtemp(join(tmpdir(), 'evident-bench-agent-'));
   const log = (s: string): void => void process.stdout.write(`${s}\n`);
-  const rate = flag(flags, '--rate', 2);
+  const rate = numberFlag(flags, '--rate') ?? 2;
   const rounds = 4;
   try {
     const { cache, response } = await staticSource(process.getuid?.() ?? 0);

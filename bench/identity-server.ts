@@ -16,11 +16,7 @@ import { fileURLToPath } from 'node:url';
 import { CaManager } from '../src/identity/server/ca/index.js';
 import { adminRequest, ManualClock, openSqliteDatastore } from '../src/identity/server/index.js';
 import { AgentApiClient } from '../src/identity/proto/index.js';
-
-function flag(flags: string[], name: string, def: number): number {
-  const f = flags.find((x) => x.startsWith(`--${name}=`));
-  return f ? Number(f.slice(name.length + 3)) : def;
-}
+import { numberFlag } from './_flags.js';
 
 /** CPU seconds (user + system) a process has used, from /proc. */
 function cpuSeconds(pid: number): number {
@@ -53,9 +49,9 @@ async function peerRate(dir: string, seconds: number): Promise<{ wall: number; c
 }
 
 export default async function identityServerBench(flags: string[]): Promise<void> {
-  const seconds = flag(flags, 'seconds', 5);
-  const batch = flag(flags, 'batch', 50);
-  const concurrency = flag(flags, 'concurrency', 4);
+  const seconds = numberFlag(flags, '--seconds') ?? 5;
+  const batch = numberFlag(flags, '--batch', { whole: true }) ?? 50;
+  const concurrency = numberFlag(flags, '--concurrency', { whole: true }) ?? 4;
   const td = 'bench.example.org';
   const dir = await mkdtemp(join(tmpdir(), 'evident-bench-'));
   const here = dirname(fileURLToPath(import.meta.url));

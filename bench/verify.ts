@@ -23,6 +23,7 @@ import { serializeMetablock, signMetablock } from '../src/intoto/models/metabloc
 import type { ArtifactDict, Layout, Link } from '../src/intoto/models/types.js';
 import { verify } from '../src/intoto/verify/verify.js';
 import { compileBenchChild } from './_compile-child.js';
+import { numberFlag } from './_flags.js';
 
 const SELF = fileURLToPath(import.meta.url);
 const REFERENCE = '/usr/bin/in-toto-verify';
@@ -36,8 +37,9 @@ interface ChildResult {
 }
 
 export default async function bench(flags: string[]): Promise<void> {
-  const n = numberFlag(flags, '--artifacts') ?? (flags.includes('--small') ? 2_000 : 100_000);
-  const runs = numberFlag(flags, '--runs') ?? 3;
+  const n = numberFlag(flags, '--artifacts', { whole: true }) ?? (flags.includes('--small') ? 2_000 : 100_000);
+  // each side is run N times, alternating, and compared by its median
+  const runs = numberFlag(flags, '--runs', { whole: true }) ?? 3;
   const minRatio = numberFlag(flags, '--min-ratio');
   const work = mkdtempSync(join(tmpdir(), 'evident-bench-verify-'));
   try {
@@ -92,16 +94,6 @@ export default async function bench(flags: string[]): Promise<void> {
     rmSync(work, { recursive: true, force: true });
     rmSync(BUILD, { recursive: true, force: true });
   }
-}
-
-/** `--NAME=X`, a positive number (`--runs=N`: each side is run N times, alternating, and compared by its median). */
-function numberFlag(flags: string[], name: string): number | undefined {
-  const flag = flags.find((f) => f.startsWith(`${name}=`));
-  if (flag === undefined) return undefined;
-  const value = Number(flag.slice(name.length + 1));
-  if (!(value > 0) || (name !== '--min-ratio' && !Number.isSafeInteger(value)))
-    throw new Error(`${name} takes a positive number, not ${flag}`);
-  return value;
 }
 
 function median(values: number[]): number {
