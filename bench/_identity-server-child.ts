@@ -5,7 +5,10 @@
 import { IdentityServer, resolveServerConfig } from '../src/identity/server/index.js';
 
 const [td, dir] = process.argv.slice(2) as [string, string];
-const config = resolveServerConfig({ flags: { trust_domain: td, data_dir: dir, bind: '127.0.0.1:0' }, file: {}, env: {} }, dir);
+const config = resolveServerConfig(
+  { flags: { trust_domain: td, data_dir: dir, bind: '127.0.0.1:0', admin_socket: `${dir}/admin.sock` }, file: {}, env: {} },
+  dir,
+);
 const server = await IdentityServer.start({ config });
 process.stdout.write(
   `${JSON.stringify({ address: server.agentApiAddress, adminSocket: config.adminSocket, roots: server.ca.bundle().x509Authorities.map((d) => d.toString('base64')) })}\n`,

@@ -6,6 +6,11 @@
 # on each runner (`evident agent run --join-token …`), and entries giving spiffe://demo.evident/ci/builder
 # to the build runner's workloads and spiffe://demo.evident/ci/scanner to the scan runner's. Each job
 # finds its agent through SPIFFE_ENDPOINT_SOCKET (unix:///path/to/api.sock), as any SPIFFE client does.
+#
+# A step whose command fails stops the pipeline: `evident run` writes its link (the evidence of the
+# failure) and then exits with the command's own exit code, which `set -e` acts on. (in-toto-run exits 0
+# there; `evident run --ignore-exit-code` does too, for a step allowed to fail.) A -m or -p path that does
+# not exist is an error as well (exit 2), unless `--allow-missing`.
 set -eu
 EVIDENT=${EVIDENT:-evident}
 export SOURCE_DATE_EPOCH=0   # reproducible image: same input, same digest

@@ -11,6 +11,11 @@ export interface CliIo {
   stderr: OutputStream;
   env: NodeJS.ProcessEnv;
   cwd: string;
+  /**
+   * Present only when stdin is a terminal, the one place a password may be asked for. The stream is
+   * opened only when a prompt needs it: opening stdin would change it for a command `evident run` starts.
+   */
+  terminal?: { stdin(): NodeJS.ReadStream };
 }
 
 /** Shared by every command of one CLI invocation: its io and the exit code it will return. */

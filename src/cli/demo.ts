@@ -1,5 +1,4 @@
 import type { Command } from 'commander';
-import { runDemo } from '../demo/hello-world.js';
 import type { CliContext } from './context.js';
 
 /** `evident demo [--workdir DIR] [--keep]`: the seed's pipeline end to end, attacks included. */
@@ -12,6 +11,8 @@ export function registerDemo(program: Command, ctx: CliContext): void {
     .option('--json', 'print the outcome as JSON on stdout')
     .action(
       ctx.action(async (flags: { workdir?: string; keep?: boolean; json?: boolean }) => {
+        // loaded here, not by `--help`: the demo pulls in most of evident
+        const { runDemo } = await import('../demo/hello-world.js');
         const result = await runDemo({
           workdir: flags.workdir,
           keep: flags.keep,

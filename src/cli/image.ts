@@ -2,7 +2,6 @@ import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { EvidentError } from '../errors.js';
 import { buildImage, sourceDateEpochFrom } from '../oci/build.js';
-import { loadImageSpec } from '../oci/image-spec.js';
 import { summarizeImage } from '../oci/inspect.js';
 import { readImageLayout, readImageLayoutFile } from '../oci/layout-reader.js';
 import { unpackLayers } from '../oci/unpack.js';
@@ -40,6 +39,8 @@ export function registerImage(program: Command, ctx: CliContext): void {
     .action(
       ctx.action(async (flags: BuildFlags) => {
         const sourceDateEpoch = sourceDateEpochFrom(ctx.io.env);
+        // the YAML reader is loaded here, not by `--help`
+        const { loadImageSpec } = await import('../oci/image-spec.js');
         const spec = await loadImageSpec(resolve(ctx.io.cwd, flags.config), flags.config);
         const built = await buildImage(spec, { sourceDateEpoch });
         await writeFileAtomic(resolve(ctx.io.cwd, flags.output), built.tarball);

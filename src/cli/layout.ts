@@ -1,16 +1,13 @@
 import type { Command } from 'commander';
 import { resolve } from 'node:path';
-import { loadPrivateKey } from '../crypto/key-files.js';
 import type { PrivateKey } from '../crypto/keys.js';
 import { EvidentError } from '../errors.js';
-import { compileLayoutSpec } from '../intoto/layout-spec/compile.js';
-import { signMetablock, writeMetadataFile } from '../intoto/models/metablock.js';
-import { asGiven, type CliContext } from './context.js';
+import type { CliContext } from './context.js';
+import { addPasswordOptions, keyPasswords, loadSigningKey, type PasswordFlags } from './key-password.js';
 
-interface CreateOptions {
+interface CreateOptions extends PasswordFlags {
   key?: string[];
   output: string;
-  password?: string;
   json?: boolean;
 }
 
@@ -21,43 +18,48 @@ interface CreateOptions {
  */
 export function registerLayout(program: Command, ctx: CliContext): void {
   const layout = program.command('layout').description('write layouts (the signed supply-chain policy)');
-  layout
+  const create = layout
     .command('create')
     .description('compile a YAML layout spec and sign it with the owner keys')
     .argument('[spec]', 'the layout spec (YAML); key and root files in it are relative to it')
     .option('-k, --key <files...>', "the layout owners' private keys (PEM or securesystemslib JSON)")
     .option('-o, --output <file>', 'where to write the signed layout', 'root.layout')
-    .option('--password <password>', 'password of encrypted PEM private keys')
-    .option('--json', 'print the result as JSON')
-    .action(
-      ctx.action(async (specArg: string | undefined, opts: CreateOptions) => {
-        const keyFiles = [...(opts.key ?? [])];
-        const spec = specArg ?? (keyFiles.length > 1 ? keyFiles.pop() : undefined);
-        if (spec === undefined)
-          throw new EvidentError('BAD_USAGE', 'layout create: give the spec: evident layout create SPEC.yaml -k OWNER_KEY…');
-        if (keyFiles.length === 0) throw new EvidentError('BAD_USAGE', 'layout create: give at least one owner key with -k');
-        const compiled = await compileLayoutSpec(resolve(ctx.io.cwd, spec), { displayName: spec });
-        const keys: PrivateKey[] = [];
-        for (const keyFile of keyFiles) {
-          keys.push(await asGiven(loadPrivateKey(resolve(ctx.io.cwd, keyFile), { password: opts.password }), keyFile));
-        }
-        const metablock = signMetablock(compiled, keys);
-        await writeMetadataFile(resolve(ctx.io.cwd, opts.output), metablock);
-        const summary = {
-          file: opts.output,
-          steps: compiled.steps.length,
-          inspections: compiled.inspect.length,
-          expires: compiled.expires,
-          keyids: keys.map((k) => k.keyid),
-        };
-        if (opts.json) ctx.out(JSON.stringify(summary));
-        else
-          ctx.out(
-            `${opts.output}: layout with ${count(summary.steps, 'step')} and ${count(summary.inspections, 'inspection')}, expires ${summary.expires}, signed by ${summary.keyids.map((k) => k.slice(0, 8)).join(', ')}`,
-          );
-        return 0;
-      }),
-    );
+    .option('--json', 'print the result as JSON');
+  addPasswordOptions(create, { purpose: 'decrypt' }).action(
+    ctx.action(async (specArg: string | undefined, opts: CreateOptions) => {
+      // loaded here, not by `--help`: the YAML and X.509 libraries are most of this command's start-up
+      const [{ compileLayoutSpec }, { signMetablock, writeMetadataFile }, { rootExpiryNotices }] = await Promise.all([
+        import('../intoto/layout-spec/compile.js'),
+        import('../intoto/models/metablock.js'),
+        import('../intoto/models/root-expiry.js'),
+      ]);
+      const keyFiles = [...(opts.key ?? [])];
+      const spec = specArg ?? (keyFiles.length > 1 ? keyFiles.pop() : undefined);
+      if (spec === undefined)
+        throw new EvidentError('BAD_USAGE', 'layout create: give the spec: evident layout create SPEC.yaml -k OWNER_KEY…');
+      if (keyFiles.length === 0) throw new EvidentError('BAD_USAGE', 'layout create: give at least one owner key with -k');
+      const compiled = await compileLayoutSpec(resolve(ctx.io.cwd, spec), { displayName: spec });
+      const passwords = await keyPasswords(opts, ctx);
+      const keys: PrivateKey[] = [];
+      for (const keyFile of keyFiles) keys.push(await loadSigningKey(ctx, keyFile, passwords));
+      for (const notice of rootExpiryNotices(compiled, new Date())) ctx.warn(notice);
+      const metablock = signMetablock(compiled, keys);
+      await writeMetadataFile(resolve(ctx.io.cwd, opts.output), metablock);
+      const summary = {
+        file: opts.output,
+        steps: compiled.steps.length,
+        inspections: compiled.inspect.length,
+        expires: compiled.expires,
+        keyids: keys.map((k) => k.keyid),
+      };
+      if (opts.json) ctx.out(JSON.stringify(summary));
+      else
+        ctx.out(
+          `${opts.output}: layout with ${count(summary.steps, 'step')} and ${count(summary.inspections, 'inspection')}, expires ${summary.expires}, signed by ${summary.keyids.map((k) => k.slice(0, 8)).join(', ')}`,
+        );
+      return 0;
+    }),
+  );
 }
 
 function count(n: number, noun: string): string {

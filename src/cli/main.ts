@@ -1,6 +1,7 @@
-import { Command, CommanderError } from 'commander';
 import { CliContext, type CliIo } from './context.js';
-import { registerCommands } from './commands.js';
+import { nestedHelpAsFlag, registerCommands } from './commands.js';
+
+const VERSION = '0.1.0';
 
 /**
  * Runs the evident CLI with the given arguments and returns the exit code (docs/ARCHITECTURE.md, CLI contract):
@@ -8,9 +9,15 @@ import { registerCommands } from './commands.js';
  */
 export async function main(argv: string[], io: CliIo): Promise<number> {
   const ctx = new CliContext(io);
+  // asked often, by scripts and package managers: answered before commander or any command is loaded
+  if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-V')) {
+    ctx.out(VERSION);
+    return 0;
+  }
+  const { Command, CommanderError } = await import('commander');
   const program = new Command('evident')
     .description('Evidence-based supply-chain security: in-toto evidence signed by SPIFFE identities')
-    .version('0.1.0')
+    .version(VERSION)
     .exitOverride()
     .showSuggestionAfterError()
     .configureOutput({
@@ -20,7 +27,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     });
   try {
     await registerCommands(program, ctx, argv);
-    await program.parseAsync(argv, { from: 'user' });
+    await program.parseAsync(nestedHelpAsFlag(program, argv), { from: 'user' });
   } catch (e) {
     if (e instanceof CommanderError) {
       // help and version are not errors; every other commander error is a usage error

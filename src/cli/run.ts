@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
+import { constants } from 'node:os';
 import { EvidentError } from '../errors.js';
-import { runStep } from '../intoto/runlib/run-step.js';
 import type { CliContext } from './context.js';
 import { addStepOptions, collectOptions, linkFormat, shownPath, stepIdentity, type StepFlags } from './step-options.js';
 
@@ -10,9 +10,15 @@ interface RunFlags extends StepFlags {
   recordStreams?: boolean;
   noCommand?: boolean;
   timeout?: string;
+  ignoreExitCode?: boolean;
+  allowMissing?: boolean;
 }
 
-/** `evident run -n STEP -k KEY [-m …] [-p …] -- CMD…`, flag for flag as `in-toto-run`. */
+/**
+ * `evident run -n STEP -k KEY [-m …] [-p …] -- CMD…`, flag for flag as `in-toto-run`, but a failed step
+ * fails: the link (the evidence of the failure) is written, then evident exits with the command's own
+ * exit code, so `set -e` and CI stop there. in-toto-run exits 0; `--ignore-exit-code` does the same.
+ */
 export function registerRun(program: Command, ctx: CliContext): void {
   const command = program
     .command('run')
@@ -22,9 +28,13 @@ export function registerRun(program: Command, ctx: CliContext): void {
     .option('-p, --products <path...>', 'files or folders the step makes')
     .option('-s, --record-streams', "record the command's stdout and stderr in the link")
     .option('-x, --no-command', 'record materials and products without running a command')
-    .option('--timeout <seconds>', 'stop the command after this many seconds');
+    .option('--timeout <seconds>', 'stop the command after this many seconds')
+    .option('--ignore-exit-code', 'exit 0 when the command fails, as in-toto-run does (its exit code is still recorded in the link)')
+    .option('--allow-missing', 'record the step even if a -m or -p path does not exist, as in-toto-run does (default: exit 2)');
   addStepOptions(command).action(
     ctx.action(async (argv: string[], flags: RunFlags) => {
+      // loaded here, not by `--help`: the recorder is most of this command's start-up
+      const { runStep } = await import('../intoto/runlib/run-step.js');
       // commander's --no-command sets `command: false`; we keep the in-toto-run name
       const noCommand = (flags as { command?: boolean }).command === false;
       if (noCommand && argv.length > 0) throw new EvidentError('BAD_USAGE', 'run: -x/--no-command cannot be combined with a command');
@@ -46,11 +56,38 @@ export function registerRun(program: Command, ctx: CliContext): void {
         format: linkFormat(flags),
         collect: collectOptions(flags, ctx),
         timeoutMs,
+        allowMissing: flags.allowMissing ?? false,
       });
-      const rc = result.link.byproducts['return-value'];
-      if (typeof rc === 'number' && rc !== 0 && !flags.quiet) ctx.warn(`the command exited with ${rc}; recorded in the link's byproducts`);
       if (!flags.quiet) ctx.err(`evident: wrote ${shownPath(ctx, result.path)}`);
-      return 0;
+      if (flags.verbose) {
+        const count = (n: number, noun: string) => `${n} ${noun}${n === 1 ? '' : 's'}`;
+        const { materials, products } = result.link;
+        ctx.err(
+          `evident: recorded ${count(Object.keys(materials).length, 'material')} and ${count(Object.keys(products).length, 'product')}`,
+        );
+      }
+      const rc = result.exitCode;
+      if (rc === 0) return 0;
+      if (flags.ignoreExitCode) {
+        if (!flags.quiet) ctx.warn(`the command ${howItEnded(rc)}; recorded in the link's byproducts (--ignore-exit-code: exit 0)`);
+        return 0;
+      }
+      // a failure, not a warning: said even with -q
+      ctx.err(
+        `evident: ${flags.stepName}: the command ${howItEnded(rc)}; the link records the failure, and evident exits with ${shellExitCode(rc)}`,
+      );
+      return shellExitCode(rc);
     }),
   );
+}
+
+/** The exit code a shell would report: the command's own, or 128 + the signal's number when one killed it. */
+function shellExitCode(rc: number): number {
+  return rc < 0 ? 128 - rc : rc;
+}
+
+function howItEnded(rc: number): string {
+  if (rc > 0) return `exited with ${rc}`;
+  const name = Object.entries(constants.signals).find(([, n]) => n === -rc)?.[0];
+  return `was killed by signal ${-rc}${name ? ` (${name})` : ''}`;
 }

@@ -8,11 +8,34 @@ import type { CliIo } from './context.js';
  * and `--config FILE` (or `<prefix>CONFIG`) for a file of them.
  */
 export function addSettingOptions(command: Command, schema: SettingsSchema): Command {
-  const config = `${schema.envPrefix}CONFIG`;
-  command.option(
+  return addSettingFlags(addConfigOption(command, schema.envPrefix), schema);
+}
+
+/**
+ * addSettingOptions for a subcommand whose schema is costly to load (`server run`, `agent run`: a schema
+ * is made from plugin catalogs, which load every plugin's code): `--config` at once, the settings' flags
+ * only when this subcommand is the one that runs or shows its help. `evident server --help` and the admin
+ * commands then start without loading the server.
+ */
+export function addSettingOptionsWhenUsed(command: Command, envPrefix: string, schema: () => Promise<SettingsSchema>): Command {
+  addConfigOption(command, envPrefix);
+  command.parent?.hook('preSubcommand', async (_parent, sub) => {
+    if (sub !== command) return;
+    const loaded = await schema();
+    if (loaded.envPrefix !== envPrefix) throw new Error(`settings of '${command.name()}': prefix ${loaded.envPrefix}, not ${envPrefix}`);
+    addSettingFlags(command, loaded);
+  });
+  return command;
+}
+
+function addConfigOption(command: Command, envPrefix: string): Command {
+  return command.option(
     '--config <file>',
-    `a JSON or YAML file of these settings (or $${config}); flags win, then the file, then ${schema.envPrefix}*`,
+    `a JSON or YAML file of these settings (or $${envPrefix}CONFIG); flags win, then the file, then ${envPrefix}*`,
   );
+}
+
+function addSettingFlags(command: Command, schema: SettingsSchema): Command {
   for (const s of schema.settings()) {
     const help = `${s.doc}${defaultNote(s)}`;
     if (s.type === 'boolean') command.option(s.flag, help);
@@ -42,6 +65,8 @@ function argName(s: Setting): string {
 }
 
 function defaultNote(s: Setting): string {
+  // a plugin's required setting is required only when that plugin is chosen: its doc says which
+  if (s.required && s.owner === undefined) return ' (required)';
   if (s.default === undefined) return '';
   const v: SettingValue = s.default;
   return ` (default ${Array.isArray(v) ? v.join(', ') : s.type === 'duration' && typeof v === 'number' ? duration(v) : String(v)})`;

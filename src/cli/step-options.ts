@@ -1,40 +1,42 @@
-import { isAbsolute, relative, resolve } from 'node:path';
+import { isAbsolute, relative } from 'node:path';
 import { Option, type Command } from 'commander';
 import { EvidentError } from '../errors.js';
-import { loadPrivateKey } from '../crypto/key-files.js';
 import type { Signer } from '../crypto/signer.js';
-import type { Signature } from '../intoto/models/types.js';
+import type { SignerIdentity } from '../intoto/runlib/record-preliminary.js';
 import type { CollectOptions } from '../intoto/record/index.js';
 import type { LinkFormat } from '../intoto/runlib/link-output.js';
-import { asGiven, type CliContext } from './context.js';
+import type { CliContext } from './context.js';
+import { addPasswordOptions, keyPasswords, loadSigningKey, type PasswordFlags } from './key-password.js';
 import { progressReporter } from './progress.js';
+import { WORKLOAD_API_SOCKET_HELP } from './workload-api-socket.js';
 
 /** The flags `evident run` and `evident record` share with in-toto-run / in-toto-record. */
-export interface StepFlags {
+export interface StepFlags extends PasswordFlags {
   stepName: string;
   key?: string;
   spiffeSocket?: string | boolean;
   spiffeId?: string;
   keyType?: string;
-  password?: string;
   exclude?: string[];
   basePath?: string;
   lstripPaths?: string[];
   followSymlinkDirs?: boolean;
   metadataDirectory?: string;
   format: string;
+  useDsse?: boolean;
   verbose?: boolean;
   quiet?: boolean;
 }
 
 export function addStepOptions(command: Command): Command {
-  return command
+  command
     .requiredOption('-n, --step-name <name>', "the step's name in the layout; the link is written to <name>.<keyid[:8]>.link")
     .option('-k, --key <path>', 'private key to sign the link (PEM or securesystemslib JSON)')
-    .option('--spiffe-socket [uri]', 'sign with the X509-SVID from this SPIFFE Workload API (default: $SPIFFE_ENDPOINT_SOCKET)')
+    .option('--spiffe-socket [path]', `sign with the X509-SVID from the SPIFFE Workload API: ${WORKLOAD_API_SOCKET_HELP}`)
     .option('--spiffe-id <id>', 'which SVID to sign with, when the Workload API gives several')
-    .addOption(new Option('-t, --key-type <type>', 'type of the key, checked against the key file').choices(['ed25519', 'ecdsa', 'rsa']))
-    .option('-P, --password <password>', 'password of an encrypted key')
+    .addOption(new Option('-t, --key-type <type>', 'type of the key, checked against the key file').choices(['ed25519', 'ecdsa', 'rsa']));
+  addPasswordOptions(command, { purpose: 'decrypt' });
+  return command
     .option('--exclude <pattern...>', 'gitignore-style patterns of paths not to record (replace the defaults)')
     .option('--base-path <path>', 'record paths relative to this folder')
     .option('--lstrip-paths <prefix...>', 'strip these prefixes from recorded names')
@@ -45,15 +47,16 @@ export function addStepOptions(command: Command): Command {
         .choices(['link', 'dsse'])
         .default('link'),
     )
-    .option('-v, --verbose', 'say more about what is recorded')
+    .option('--use-dsse', 'the same as --format dsse (the reference in-toto-run spells it so)')
+    .addOption(new Option('-v, --verbose', 'say more about what is recorded').conflicts('quiet'))
     .option('-q, --quiet', 'say nothing but errors');
 }
 
 /** Who signs the link, and how a preliminary link it signed earlier is recognised. */
 export interface StepIdentity {
   signer: Signer;
-  /** Only for SVIDs, whose key may have rotated between `record start` and `record stop`. */
-  trustsPreliminary?: (signature: Signature, signedBytes: Buffer) => boolean;
+  /** Only for SVIDs, which may be renewed between `record start` and `record stop`: which earlier SVIDs are the same signer. */
+  identity?: SignerIdentity;
 }
 
 /** A static key (`-k`) or the workload's SVID from the SPIFFE Workload API (`--spiffe-socket`). */
@@ -64,19 +67,20 @@ export async function stepIdentity(flags: StepFlags, ctx: CliContext): Promise<S
   if (flags.spiffeSocket !== undefined) {
     // loaded only here: the gRPC and X.509 libraries cost a static-key run most of its start-up time
     const { fetchX509Context, pickSvid } = await import('../spiffe/workloadapi/client.js');
-    const { signedBySpiffeId, svidSigner } = await import('../spiffe/x509svid/signer.js');
+    const { svidSigner } = await import('../spiffe/x509svid/signer.js');
+    const { svidIdentity } = await import('../spiffe/x509svid/signer-identity.js');
     const address = typeof flags.spiffeSocket === 'string' ? flags.spiffeSocket : undefined;
-    const context = await fetchX509Context({ address, env: ctx.io.env });
+    const context = await fetchX509Context({ address, env: ctx.io.env, cwd: ctx.io.cwd });
     const svid = pickSvid(context.svids, { spiffeId: flags.spiffeId });
     if (flags.verbose) ctx.err(`evident: signing as ${svid.id.toString()} (SVID valid until ${svid.expiresAt.toISOString()})`);
     return {
       signer: svidSigner(svid),
-      trustsPreliminary: (signature, bytes) => signedBySpiffeId(signature, bytes, svid.id, context.bundles),
+      identity: svidIdentity(svid.id, context.bundles),
     };
   }
   if (flags.spiffeId !== undefined) throw new EvidentError('BAD_USAGE', '--spiffe-id chooses among SVIDs: it needs --spiffe-socket');
   if (flags.key === undefined) throw new EvidentError('BAD_USAGE', 'a signing identity is needed: -k KEY, or --spiffe-socket for an SVID');
-  const key = await asGiven(loadPrivateKey(resolve(ctx.io.cwd, flags.key), { password: flags.password }), flags.key);
+  const key = await loadSigningKey(ctx, flags.key, await keyPasswords(flags, ctx));
   if (flags.keyType !== undefined && key.publicKey.keytype !== flags.keyType) {
     throw new EvidentError('BAD_KEY', `--key-type ${flags.keyType} given, but the key is ${key.publicKey.keytype}`, { file: flags.key });
   }
@@ -95,7 +99,7 @@ export function collectOptions(flags: StepFlags, ctx: CliContext): CollectOption
 }
 
 export function linkFormat(flags: StepFlags): LinkFormat {
-  return flags.format === 'dsse' ? 'dsse' : 'link';
+  return flags.format === 'dsse' || flags.useDsse ? 'dsse' : 'link';
 }
 
 /** A file the command wrote, as the user would name it: relative to their folder when inside it. */

@@ -4,9 +4,13 @@ import type { Command } from 'commander';
 import { EvidentError } from '../errors.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
 import { SpiffeId } from '../spiffe/spiffeid/index.js';
-import { pickSvid, WorkloadApiClient, WorkloadApiError, type X509Context } from '../spiffe/workloadapi/index.js';
+// the Workload API client (gRPC, X.509, JOSE) is loaded by the actions, not by `--help`
+import type { WorkloadApiClient, X509Context } from '../spiffe/workloadapi/index.js';
+
+const workloadApi = () => import('../spiffe/workloadapi/index.js');
 import type { X509Svid } from '../spiffe/x509svid/index.js';
 import type { CliContext } from './context.js';
+import { WORKLOAD_API_SOCKET_HELP } from './workload-api-socket.js';
 
 interface CommonFlags {
   socket?: string;
@@ -32,16 +36,21 @@ interface ValidateJwtFlags extends CommonFlags {
 
 function withSocketOptions(cmd: Command): Command {
   return cmd
-    .option('--socket <uri>', 'Workload API socket, unix:///path (default: $SPIFFE_ENDPOINT_SOCKET)')
+    .option('--socket <path>', WORKLOAD_API_SOCKET_HELP)
     .option('--timeout <seconds>', 'give up on the Workload API after this many seconds', '30')
     .option('--json', 'print the result as JSON');
 }
 
-function openClient(ctx: CliContext, flags: CommonFlags): WorkloadApiClient {
+async function openClient(ctx: CliContext, flags: CommonFlags): Promise<WorkloadApiClient> {
   const seconds = Number(flags.timeout);
   if (!Number.isFinite(seconds) || seconds <= 0)
     throw new EvidentError('BAD_USAGE', `svid: --timeout must be a positive number of seconds`);
-  return WorkloadApiClient.create({ address: flags.socket, env: ctx.io.env, timeoutMs: seconds * 1000 });
+  return (await workloadApi()).WorkloadApiClient.create({
+    address: flags.socket,
+    env: ctx.io.env,
+    cwd: ctx.io.cwd,
+    timeoutMs: seconds * 1000,
+  });
 }
 
 function parseIdFlag(value: string | undefined): SpiffeId | undefined {
@@ -70,14 +79,14 @@ export function registerSvid(program: Command, ctx: CliContext): void {
   ).action(
     ctx.action(async (flags: FetchFlags) => {
       const spiffeId = parseIdFlag(flags.spiffeId);
-      const client = openClient(ctx, flags);
+      const client = await openClient(ctx, flags);
       let context: X509Context;
       try {
         context = await client.fetchX509Context();
       } finally {
         client.close();
       }
-      const chosen = pickSvid(context.svids, { spiffeId, hint: flags.hint });
+      const chosen = (await workloadApi()).pickSvid(context.svids, { spiffeId, hint: flags.hint });
       const written = flags.write === undefined ? [] : await writeSvidFiles(resolve(ctx.io.cwd, flags.write), chosen, context);
       printSvid(ctx, chosen, context, written, flags.json === true);
       return 0;
@@ -93,7 +102,7 @@ export function registerSvid(program: Command, ctx: CliContext): void {
   ).action(
     ctx.action(async (flags: FetchJwtFlags) => {
       const spiffeId = parseIdFlag(flags.spiffeId);
-      const client = openClient(ctx, flags);
+      const client = await openClient(ctx, flags);
       try {
         const jwt = await client.fetchJWTSVID({ audience: flags.audience, spiffeId });
         if (flags.json) {
@@ -127,7 +136,7 @@ export function registerSvid(program: Command, ctx: CliContext): void {
       const token = (flags.token ?? (await readStdin())).trim();
       if (token === '') throw new EvidentError('BAD_USAGE', 'svid: validate-jwt: no token given (use --token or stdin)');
       if (flags.audience === '') throw new EvidentError('BAD_USAGE', 'svid: validate-jwt: --audience cannot be empty');
-      const client = openClient(ctx, flags);
+      const client = await openClient(ctx, flags);
       try {
         const jwt = await client.validateJWTSVID(token, flags.audience);
         if (flags.json) ctx.out(JSON.stringify({ valid: true, spiffeId: jwt.id.toString(), claims: jwt.claims }));
@@ -135,7 +144,7 @@ export function registerSvid(program: Command, ctx: CliContext): void {
         return 0;
       } catch (e) {
         // The agent says InvalidArgument for a token it does not accept: a failed verification (exit 1).
-        if (!(e instanceof WorkloadApiError) || e.reason !== 'INVALID_ARGUMENT') throw e;
+        if (!(e instanceof (await workloadApi()).WorkloadApiError) || e.reason !== 'INVALID_ARGUMENT') throw e;
         if (flags.json) ctx.out(JSON.stringify({ valid: false, error: e.message }));
         ctx.err(`evident: token is not valid: ${e.message}`);
         return 1;

@@ -1,12 +1,12 @@
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { loadPublicKey } from '../crypto/key-files.js';
 import type { PublicKey } from '../crypto/keys.js';
 import { EvidentError } from '../errors.js';
-import { loadMetadataFile } from '../intoto/models/metablock.js';
-import { formatReport, reportToJson, verify } from '../intoto/verify/index.js';
+// the verifier (and the X.509 library under it) is loaded by the action, not by `--help`
+import type { formatReport as FormatReport, VerificationReport } from '../intoto/verify/index.js';
 import { asGiven, type CliContext } from './context.js';
+import { keyTypesOption, noteKeyTypes } from './key-types-note.js';
 import { stageReporter } from './progress.js';
 
 interface VerifyFlags {
@@ -18,6 +18,9 @@ interface VerifyFlags {
   verifyTime?: string;
   layoutTime?: string;
   inspectionTimeout?: string;
+  keyTypes?: string[];
+  verbose?: boolean;
+  quiet?: boolean;
 }
 
 /** A layout is policy, not evidence: anything this big is not one. */
@@ -45,9 +48,18 @@ export function registerVerify(program: Command, ctx: CliContext): void {
     )
     .option('--layout-time <rfc3339>', "check the layout's expiry at this time instead of now (default: now, or a later --verify-time)")
     .option('--inspection-timeout <seconds>', 'time limit for each inspection command (default 10)')
+    .addOption(keyTypesOption('--key-types'))
+    .addOption(new Option('-v, --verbose', 'say each stage on stderr as it begins').conflicts('quiet'))
+    .option('-q, --quiet', 'print only the failed checks (nothing when verification passes)')
     .action(
       ctx.action(async (flags: VerifyFlags) => {
+        const [{ loadPublicKey }, { loadMetadataFile }, { formatReport, reportToJson, verify }] = await Promise.all([
+          import('../crypto/key-files.js'),
+          import('../intoto/models/metablock.js'),
+          import('../intoto/verify/index.js'),
+        ]);
         const cwd = ctx.io.cwd;
+        noteKeyTypes(ctx, flags.keyTypes, flags.quiet);
         const options = parseFlags(flags);
         const loaded = await loadMetadataFile(resolve(cwd, flags.layout), { maxBytes: MAX_LAYOUT_BYTES, displayName: flags.layout });
         if (loaded.format !== 'metablock' || loaded.metablock.signed._type !== 'layout') {
@@ -62,7 +74,9 @@ export function registerVerify(program: Command, ctx: CliContext): void {
         // a mistyped folder would otherwise read as "no links" (exit 1); it is the user's input (exit 2)
         const info = await stat(linkDir).catch(() => undefined);
         if (!info?.isDirectory()) throw new EvidentError('BAD_INPUT', 'no such folder of links', { file: flags.linkDir ?? '.' });
-        const progress = stageReporter(ctx, 'verify');
+        const progress = flags.verbose
+          ? { stage: (text: string) => ctx.err(`evident: verify: ${text}`), clear: () => {} }
+          : stageReporter(ctx, 'verify');
         let report;
         try {
           report = await verify({
@@ -77,10 +91,15 @@ export function registerVerify(program: Command, ctx: CliContext): void {
         } finally {
           progress?.clear();
         }
-        ctx.io.stdout.write(flags.json ? reportToJson(report) : formatReport(report));
+        ctx.io.stdout.write(flags.json ? reportToJson(report) : flags.quiet ? quietReport(report, formatReport) : formatReport(report));
         return report.ok ? 0 : 1;
       }),
     );
+}
+
+/** -q: the failed checks and the verdict, or nothing when it passed (the exit code says so). */
+function quietReport(report: VerificationReport, formatReport: typeof FormatReport): string {
+  return report.ok ? '' : formatReport({ ...report, checks: report.checks.filter((c) => !c.ok && !c.skipped) });
 }
 
 type ParsedFlags = { maxLinkBytes?: number; verifyTime?: Date; layoutTime?: Date; inspectionTimeoutMs?: number };

@@ -2,6 +2,7 @@ import { EvidentError } from '../errors.js';
 import { envelopeMessages } from './identity-cache.js';
 import type { PublicKey } from './keys.js';
 import type { Signer } from './signer.js';
+import { copyTimestamps, timestampsProblem, type SignatureTimestamp } from './signature-timestamps.js';
 
 /**
  * DSSE (Dead Simple Signing Envelope) v1: signatures are over PAE(type, payload), never over the JSON
@@ -12,6 +13,8 @@ export interface DsseSignature {
   sig: string;
   /** The signer's certificate (PEM), when signed with an X.509 identity such as an SVID. */
   cert?: string;
+  /** RFC 3161 tokens over the signature's bytes, Witness's field (signature-timestamps.ts). */
+  timestamps?: SignatureTimestamp[];
 }
 
 export interface DsseEnvelope {
@@ -104,14 +107,18 @@ export function parseEnvelope(value: unknown, file?: string): DsseEnvelope {
   const signatures = env.signatures.map((s, i): DsseSignature => {
     if (typeof s !== 'object' || s === null) throw bad(`signatures[${i}] must be an object`);
     const sig = s as Record<string, unknown>;
-    for (const k of Object.keys(sig)) if (!['keyid', 'sig', 'cert'].includes(k)) throw bad(`signatures[${i}]: unknown field '${k}'`);
+    for (const k of Object.keys(sig))
+      if (!['keyid', 'sig', 'cert', 'timestamps'].includes(k)) throw bad(`signatures[${i}]: unknown field '${k}'`);
     if (typeof sig.sig !== 'string' || !/^[A-Za-z0-9+/_-]*={0,2}$/.test(sig.sig)) throw bad(`signatures[${i}].sig must be base64`);
     if (sig.keyid !== undefined && typeof sig.keyid !== 'string') throw bad(`signatures[${i}].keyid must be a string`);
     if (sig.cert !== undefined && typeof sig.cert !== 'string') throw bad(`signatures[${i}].cert must be a PEM string`);
+    const timestamps = sig.timestamps === undefined ? undefined : timestampsProblem(sig.timestamps);
+    if (timestamps !== undefined) throw bad(`signatures[${i}].timestamps ${timestamps}`);
     return {
       keyid: (sig.keyid as string | undefined) ?? '',
       sig: sig.sig,
       ...(sig.cert !== undefined ? { cert: sig.cert as string } : {}),
+      ...(sig.timestamps !== undefined ? { timestamps: copyTimestamps(sig.timestamps as SignatureTimestamp[]) } : {}),
     };
   });
   return { payloadType: env.payloadType, payload: env.payload, signatures };

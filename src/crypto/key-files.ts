@@ -38,16 +38,32 @@ export function parsePublicKey(text: string): PublicKey {
 }
 
 /**
+ * The password of an encrypted private key: given, or a function asked for it only when the key turns
+ * out to be encrypted (a prompt on a terminal must not ask for the password of a key that has none).
+ */
+export type KeyPassword = string | (() => Promise<string | undefined>);
+
+/**
  * Loads a private key: PEM (PKCS#8, PKCS#1 "RSA PRIVATE KEY", SEC1 "EC PRIVATE KEY", encrypted ones with
  * `password`) or an unencrypted securesystemslib JSON key file.
  */
-export async function loadPrivateKey(path: string, options: { password?: string } = {}): Promise<PrivateKey> {
+export async function loadPrivateKey(path: string, options: { password?: KeyPassword } = {}): Promise<PrivateKey> {
   const text = await readKeyFile(path);
   try {
-    return parsePrivateKey(text, options);
+    const { password } = options;
+    return parsePrivateKey(text, {
+      password: typeof password === 'function' ? (isEncryptedKey(text) ? await password() : undefined) : password,
+    });
   } catch (e) {
     throw e instanceof EvidentError ? e.inFile(path) : e;
   }
+}
+
+const ENCRYPTED_PEM = /-----BEGIN ENCRYPTED PRIVATE KEY-----|Proc-Type: 4,ENCRYPTED/;
+
+/** Whether a private key file's PEM (on its own, or inside a securesystemslib JSON key) is encrypted. */
+export function isEncryptedKey(text: string): boolean {
+  return ENCRYPTED_PEM.test(text);
 }
 
 export function parsePrivateKey(text: string, options: { password?: string } = {}): PrivateKey {
@@ -171,7 +187,7 @@ function privateFromPem(pem: string, password: string | undefined): KeyObject {
     const msg = (e as Error).message;
     // With a wrong password, CBC padding is valid by chance 1 time in 256 and OpenSSL then fails to
     // decode the garbage instead: for an encrypted key, any failure with a password is a wrong password.
-    const encrypted = /-----BEGIN ENCRYPTED PRIVATE KEY-----|Proc-Type: 4,ENCRYPTED/.test(pem);
+    const encrypted = isEncryptedKey(pem);
     if (
       encrypted ||
       /passphrase|bad decrypt|interrupted or cancelled/i.test(msg) ||

@@ -21,7 +21,14 @@ export function runEvident(args: string[], cwd: string): Promise<ProcessResult> 
 
 export function runProcess(command: string, args: string[], cwd: string): Promise<ProcessResult> {
   return new Promise((resolve, reject) => {
-    const env = { ...process.env, NO_COLOR: '1', SOURCE_DATE_EPOCH: '0', PATH: `${EVIDENT_BIN_DIR}${delimiter}${process.env.PATH ?? ''}` };
+    const env: NodeJS.ProcessEnv = {
+      ...process.env,
+      NO_COLOR: '1',
+      SOURCE_DATE_EPOCH: '0',
+      PATH: `${EVIDENT_BIN_DIR}${delimiter}${process.env.PATH ?? ''}`,
+    };
+    // The demo's keys are its own, unencrypted: a password the user exported for theirs must not reach them.
+    delete env.EVIDENT_KEY_PASSWORD;
     const child = spawn(command, args, { cwd, stdio: ['ignore', 'pipe', 'pipe'], env });
     let stdout = '';
     let stderr = '';

@@ -63,6 +63,7 @@ export { collectArtifacts, compileExcludes, DEFAULT_EXCLUDE_PATTERNS, pyNormpath
 export type { ArtifactMap, Byproducts, CollectOptions, ExcludeMatcher, RunCommandOptions, TeeTarget } from './record/index.js';
 export { runStep, type RunStepOptions, type StepResult } from './runlib/run-step.js';
 export { recordStart, recordStop } from './runlib/record-step.js';
+export type { SignerIdentity } from './runlib/record-preliminary.js';
 export { writeSignedLink, type LinkFormat } from './runlib/link-output.js';
 
 export { applyArtifactRules, compileFnmatch, fnmatch, indexArtifacts, sameHashes } from './rules/index.js';

@@ -1,18 +1,19 @@
 import { readFile } from 'node:fs/promises';
 import { dirname, isAbsolute, resolve } from 'node:path';
-import { parse as parseYaml } from 'yaml';
 import { badInput, EvidentError } from '../errors.js';
+import { unixSocketPath } from './unix-socket.js';
 
 /**
  * How a setting is read, wherever it comes from:
  * - `string`: text (a number in a file is taken as its text);
  * - `path`: a file or folder, relative to the config file when given there, else to the working directory;
+ * - `socket`: a Unix socket, a path as `path` is or a `unix:///path` URI (util/unix-socket.ts);
  * - `duration`: seconds, or text with a unit (`90s`, `5m`, `1h`); its owner parses it;
  * - `boolean`: a flag without a value; `true`/`false` (or 1/0, yes/no) in a file or the environment;
  * - `plugin`, `plugins`: the name (names) of plugins of a catalog; in a config file also a mapping of
  *   each name to that plugin's settings (`node_attestors: {x509pop: {ca_bundle: ca.pem}}`).
  */
-export type SettingType = 'string' | 'path' | 'duration' | 'boolean' | 'plugin' | 'plugins';
+export type SettingType = 'string' | 'path' | 'socket' | 'duration' | 'boolean' | 'plugin' | 'plugins';
 export type SettingValue = string | number | boolean | readonly string[];
 /** Settings from one source (flags, a file, the environment), by name. */
 export type SettingLayer = Record<string, SettingValue>;
@@ -37,7 +38,7 @@ export interface SettingSpec {
   /** The flag's value in messages and help: `HOST:PORT`. */
   readonly arg?: string;
   readonly default?: SettingValue;
-  /** A plugin's setting only: the plugin cannot be built without it. */
+  /** It has no default and must be given (`--help` says so); for a plugin's setting, whenever that plugin is chosen. */
   readonly required?: boolean;
   /** A plugin's setting only: its name outside the plugin's section when not `<plugin>_<name>` (join_token's `token` is `--join-token`). */
   readonly flatName?: string;
@@ -160,6 +161,8 @@ export class SettingsSchema {
    */
   async fromFile(file: string): Promise<SettingLayer> {
     const text = await readFile(file, 'utf8');
+    // loaded here, not at the top: every command that merely lists these settings (`--help`) would pay for it
+    const { parse: parseYaml } = await import('yaml');
     let doc: unknown;
     try {
       doc = parseYaml(text);
@@ -208,7 +211,9 @@ export class SettingsSchema {
     const given = (s: Setting): SettingValue | undefined => layers.flags[s.name] ?? layers.file[s.name] ?? layers.env[s.name];
     const value = (s: Setting): SettingValue | undefined => {
       const v = given(s) ?? s.default;
-      return s.type === 'path' && v !== undefined ? resolve(cwd, String(v)) : v;
+      if (v === undefined) return v;
+      if (s.type === 'path') return resolve(cwd, String(v));
+      return s.type === 'socket' ? unixSocketPath(String(v), cwd) : v;
     };
     const all = this.settings();
     const values = new Map<string, SettingValue>();
@@ -303,6 +308,7 @@ function fileValue(s: Setting, key: string, v: unknown, file: string): SettingVa
     default: {
       if (typeof v !== 'string' && typeof v !== 'number') throw badInput(`setting '${key}' must be a string or a number`, file);
       const text = String(v);
+      if (s.type === 'socket') return unixSocketPath(text, dirname(file));
       return s.type === 'path' && !isAbsolute(text) ? resolve(dirname(file), text) : text;
     }
   }

@@ -144,7 +144,10 @@ test('layout create with an encrypted owner key needs its --password', async (t)
   await saveKeyPair(owner, join(dir, 'locked'), { password: 'hunter2' });
   let r = await runCli(['layout', 'create', 'root.yaml', '-k', 'locked'], { cwd: dir });
   assert.equal(r.code, 2);
-  assert.equal(r.stderr, 'evident: locked: this key is encrypted; give its password\n');
+  assert.equal(
+    r.stderr,
+    'evident: locked: this key is encrypted: give its password with --password-file FILE or EVIDENT_KEY_PASSWORD (on a terminal, -P asks for it)\n',
+  );
   r = await runCli(['layout', 'create', 'root.yaml', '-k', 'locked', '--password', 'hunter2'], { cwd: dir });
   assert.equal(r.code, 0, r.stderr);
   assert.match(

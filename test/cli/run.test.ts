@@ -77,11 +77,11 @@ test('run records materials, runs the command, records products, and signs <step
   assert.ok(pub.verify(Buffer.from(canonicalJson(mb.signed)), mb.signatures[0]!.sig));
 });
 
-test("run records a failing command's exit code and still writes the link", async () => {
+test("run records a failing command's exit code, still writes the link, and exits with that code", async () => {
   const dir = await project('failing');
   const k = await key(dir, 'ecdsa');
   const r = await runCli(['run', '-n', 'test', '-k', k, '-d', dir, '--', 'sh', '-c', 'exit 3']);
-  assert.equal(r.code, 0, r.stderr);
+  assert.equal(r.code, 3, r.stderr);
   assert.match(r.stderr, /the command exited with 3/);
   const [file] = (await readdir(dir)).filter((f) => f.endsWith('.link'));
   assert.equal((await readLink(join(dir, file!))).signed.byproducts['return-value'], 3);

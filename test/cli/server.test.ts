@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -129,11 +129,13 @@ describe('evident server (CLI against a running server)', () => {
 });
 
 describe('evident server (no server)', () => {
-  it('an unreachable admin socket is exit 3, a missing one a usage error', async () => {
+  it('an unreachable admin socket is exit 3, an empty one a usage error', async () => {
     const res = await runCli(['server', 'healthcheck', '--admin-socket', '/nonexistent/admin.sock']);
     assert.equal(res.code, 3);
     assert.match(res.stderr, /^evident: \/nonexistent\/admin\.sock: cannot reach the server's admin socket/);
-    assert.equal((await runCli(['server', 'token', 'generate'])).code, 2);
+    const uri = await runCli(['server', 'healthcheck', '--admin-socket', 'unix:///nonexistent/admin.sock']);
+    assert.match(uri.stderr, /^evident: \/nonexistent\/admin\.sock: cannot reach/, 'a unix:// URI names the same socket');
+    assert.equal((await runCli(['server', 'token', 'generate', '--admin-socket', ''])).code, 2);
   });
 
   it('server run without a trust domain is a one-line usage error', async () => {
@@ -146,6 +148,7 @@ describe('evident server (no server)', () => {
 describe('server run: environment problems are one line, exit 3', () => {
   it('an admin socket path that cannot be bound', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'evident-run-'));
+    await writeFile(join(dir, 'no-such-dir'), 'a file, not a folder\n');
     try {
       const res = await runCli([
         'server',

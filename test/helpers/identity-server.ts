@@ -70,7 +70,9 @@ export function freePort(): Promise<number> {
 export async function startServer(o: TestServerOptions = {}): Promise<TestServer> {
   const dataDir = o.dataDir ?? (await mkdtemp(join(tmpdir(), 'evident-srv-')));
   const bind = `127.0.0.1:${o.port ?? 0}`;
-  const config = resolveServerConfig({ flags: { trust_domain: TD, data_dir: dataDir, bind, ...o.settings }, file: {}, env: {} }, dataDir);
+  // its own admin socket: the default (/tmp/evident-server/private/admin.sock) is one per machine
+  const flags = { trust_domain: TD, data_dir: dataDir, bind, admin_socket: join(dataDir, 'admin.sock'), ...o.settings };
+  const config = resolveServerConfig({ flags, file: {}, env: {} }, dataDir);
   const server = await IdentityServer.start({ config, tickMs: o.tickMs ?? 500, ...(o.clock ? { clock: o.clock } : {}) });
   const address = server.agentApiAddress;
   const admin = async (method: string, path: string, body?: unknown): Promise<unknown> =>

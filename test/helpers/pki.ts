@@ -5,6 +5,7 @@
  * - `makeCert`, `makeRoot`, `makeIntermediate`: any X.509 certificate, with any names, for generic chain and
  *   in-toto certificate tests; `extensions` and `emails` add what the issuer does not make (a malformed
  *   extension, an rfc822Name), written into the signed certificate with the ASN.1 types of src/crypto/x509/x509.ts.
+ * - `makeTsaCert`: a time-stamping authority's certificate (critical extKeyUsage timeStamping), for src/time/.
  * - `makeCa`, `makeSvid`: a SPIFFE trust domain's CA (with its bundle) and X509-SVIDs it issues.
  * - `certSigner`, `caEntry`: a certificate as an in-toto metadata signer and as a layout's rootcas entry.
  */
@@ -19,7 +20,14 @@ import { toPem } from '../../src/crypto/x509/pem.js';
 import { asn1, AsnConvert, OctetString, X509Certificate } from '../../src/crypto/x509/x509.js';
 import { X509Bundle } from '../../src/spiffe/bundle/index.js';
 import { SpiffeId, TrustDomain } from '../../src/spiffe/spiffeid/index.js';
-import { createCaCertificate, createCertificate, createX509Svid, KeyUsageFlags, X509Svid } from '../../src/spiffe/x509svid/index.js';
+import {
+  createCaCertificate,
+  createCertificate,
+  createX509Svid,
+  ExtendedKeyUsage,
+  KeyUsageFlags,
+  X509Svid,
+} from '../../src/spiffe/x509svid/index.js';
 
 /** The frozen clock of certificate tests: every certificate is issued relative to it unless `now` is given. */
 export const T0 = new Date('2026-03-01T12:00:00Z');
@@ -79,6 +87,8 @@ export interface CertOptions {
   /** Default: keyCertSign + cRLSign + digitalSignature for a CA, digitalSignature otherwise. */
   keyUsages?: number;
   extKeyUsages?: string[];
+  /** Whether the extended key usage extension is critical; default false. */
+  extKeyUsageCritical?: boolean;
   uris?: string[];
   dnsNames?: string[];
   emails?: string[];
@@ -112,6 +122,7 @@ export async function makeCert(o: CertOptions = {}): Promise<TestCert> {
       o.keyUsages ??
       (o.ca ? KeyUsageFlags.keyCertSign | KeyUsageFlags.cRLSign | KeyUsageFlags.digitalSignature : KeyUsageFlags.digitalSignature),
     extKeyUsages: o.extKeyUsages,
+    extKeyUsageCritical: o.extKeyUsageCritical,
   });
   const extra = [
     ...(ownSan ? [subjectAltName(o.uris ?? [], o.dnsNames ?? [], o.emails ?? [])] : []),
@@ -134,6 +145,10 @@ export const makeIntermediate = (issuer: Issuer, name: string, o: CertOptions = 
     notAfter: new Date((o.now ?? T0).getTime() + 90 * DAY),
     ...o,
   });
+
+/** A time-stamping authority's certificate (RFC 3161 §2.3): extKeyUsage timeStamping alone, critical; keyUsage digitalSignature. */
+export const makeTsaCert = (issuer: Issuer, o: CertOptions = {}): Promise<TestCert> =>
+  makeCert({ subject: 'O=evident, CN=test TSA', issuer, extKeyUsages: [ExtendedKeyUsage.timeStamping], extKeyUsageCritical: true, ...o });
 
 function asnExtension(e: RawExtension): asn1.Extension {
   return new asn1.Extension({ extnID: e.oid, critical: e.critical ?? false, extnValue: new OctetString(e.value) });

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { AGENT_SETTINGS, resolveAgentConfig } from '../../src/identity/agent/index.js';
 import { resolveServerConfig, SERVER_SETTINGS, settingsFromEnv, settingsFromFile } from '../../src/identity/server/index.js';
+import { DEFAULT_ADMIN_SOCKET } from '../../src/identity/server/api/admin-client.js';
 import type { SettingLayer, SettingsSchema } from '../../src/util/settings.js';
 import { runCli } from '../helpers/cli.js';
 
@@ -116,7 +117,7 @@ describe('server configuration', () => {
       assert.equal(cfg.x509SvidTtl, 1800);
       assert.equal(cfg.caTtl, 86400);
       assert.equal(cfg.dataDir, join(dir, 'data'));
-      assert.equal(cfg.adminSocket, join(dir, 'data', 'admin.sock'));
+      assert.equal(cfg.adminSocket, DEFAULT_ADMIN_SOCKET, 'the admin socket does not follow the data dir: admin commands find it anywhere');
       const jsonFile = join(dir, 'server.json');
       await writeFile(jsonFile, JSON.stringify({ trust_domain: 'json.org', data_dir: '/d' }));
       assert.equal(resolveServerConfig({ flags: {}, file: await settingsFromFile(jsonFile), env: {} }, '/').trustDomain, 'json.org');

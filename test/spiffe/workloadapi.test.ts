@@ -37,18 +37,26 @@ function isReason(reason: WorkloadApiErrorReason, exit?: number) {
 const FAST = { initialMs: 30, maxMs: 200 };
 
 describe('workloadapi address', () => {
-  it('accepts unix:///path and unix:/path', () => {
+  it('accepts unix:///path, unix:/path and a path (relative to the working directory)', () => {
     assert.equal(parseAddress('unix:///run/agent.sock').socketPath, '/run/agent.sock');
     assert.equal(parseAddress('unix:/run/agent.sock').socketPath, '/run/agent.sock');
     assert.equal(parseAddress('unix:///run/agent.sock').target, 'unix:///run/agent.sock');
+    assert.equal(parseAddress('/run/agent.sock').target, 'unix:///run/agent.sock');
+    assert.equal(parseAddress('agent.sock', '/srv').socketPath, '/srv/agent.sock');
     assert.equal(resolveAddress(undefined, { SPIFFE_ENDPOINT_SOCKET: 'unix:///x/y.sock' }).socketPath, '/x/y.sock');
+    assert.equal(resolveAddress(undefined, { SPIFFE_ENDPOINT_SOCKET: '/x/path.sock' }).socketPath, '/x/path.sock');
     assert.equal(resolveAddress('unix:/flag.sock', { SPIFFE_ENDPOINT_SOCKET: 'unix:///env.sock' }).socketPath, '/flag.sock');
+  });
+  it("falls back to SPIFFE_ENDPOINT_SOCKET, then to the agent's default socket", () => {
+    const fallback = resolveAddress(undefined, {});
+    assert.equal(fallback.socketPath, '/tmp/evident-agent/public/api.sock');
+    assert.match(fallback.original, /the agent's default socket; SPIFFE_ENDPOINT_SOCKET is not set/);
+    assert.equal(resolveAddress(undefined, { SPIFFE_ENDPOINT_SOCKET: '' }).socketPath, '/tmp/evident-agent/public/api.sock');
   });
   it('rejects other schemes and forms clearly', () => {
     for (const bad of [
       'tcp://127.0.0.1:8081',
       'http://localhost/x',
-      '/run/agent.sock',
       'unix://host/path',
       'unix:relative',
       'unix:///p?x=1',
@@ -63,8 +71,8 @@ describe('workloadapi address', () => {
     }
     assert.throws(() => parseAddress('tcp://127.0.0.1:1'), /must have a "unix" scheme, not "tcp"/);
     assert.throws(
-      () => resolveAddress(undefined, {}),
-      (e: unknown) => isReason('BAD_ADDRESS', 3)(e) && /SPIFFE_ENDPOINT_SOCKET/.test((e as Error).message),
+      () => resolveAddress('', {}),
+      (e: unknown) => isReason('BAD_ADDRESS', 2)(e) && /empty/.test((e as Error).message),
     );
   });
 });

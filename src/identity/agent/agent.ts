@@ -3,6 +3,8 @@ import { promisify } from 'node:util';
 import { pino, type Logger } from 'pino';
 import { EvidentError } from '../../errors.js';
 import { systemClock, type Clock } from '../../util/clock.js';
+import { AGENT_SYNC_INTERVAL_MS } from '../common/sync.js';
+import { routeGrpcLogs } from '../proto/grpc-log.js';
 import type { X509Svid } from '../proto/messages.js';
 import type { NodeAttestorClient } from './attestor-client.js';
 import { SvidCache } from './cache.js';
@@ -11,6 +13,7 @@ import { fetchBundleInsecure, isRejected, isUnreachable, ServerLink } from './se
 import { SvidSync } from './svid-sync.js';
 import { trustBundlesFromProto, trustDomainOfCa } from './trust-bundle.js';
 import { WorkloadApiServer } from './workloadapi/server.js';
+import { checkSocketUsable } from './workloadapi/socket.js';
 import type { WorkloadAttestorRegistry } from './workloadattest/registry.js';
 
 const generateKeyPair = promisify(generateKeyPairCb);
@@ -63,6 +66,8 @@ export class Agent {
   private bundleKey = '';
   private api: WorkloadApiServer | undefined;
   private readonly sync: SvidSync;
+  /** Whether this process attested with its attestor's credentials (single-use ones are then gone). */
+  private attestorSpent = false;
 
   private constructor(
     private readonly o: Required<Pick<AgentOptions, 'syncIntervalMs' | 'rpcTimeoutMs'>> & AgentOptions,
@@ -95,11 +100,14 @@ export class Agent {
   }
 
   static async start(options: AgentOptions): Promise<Agent> {
-    const o = { syncIntervalMs: 5000, rpcTimeoutMs: 10_000, ...options };
+    const o = { syncIntervalMs: AGENT_SYNC_INTERVAL_MS, rpcTimeoutMs: 10_000, ...options };
     const log = o.logger ?? pino({ level: 'silent' });
+    if (o.logger) routeGrpcLogs(log);
     const clock = o.clock ?? systemClock;
     const data = new AgentDataDir(o.dataDir);
     await data.init();
+    // Before attesting: a join token is spent by attestation, and an agent that then cannot serve wastes it.
+    await checkSocketUsable(o.socketPath);
     // The newest bundle the server sent (it knows rotated CAs) and the operator's roots (a reinstalled server).
     let roots: Buffer[] | undefined = uniqueDer([...((await data.loadBundle()) ?? []), ...(o.bootstrapRoots ?? [])]);
     let trustDomain = o.trustDomain;
@@ -123,15 +131,18 @@ export class Agent {
     try {
       if (identity)
         log.info({ agent: identity.spiffeId, expires: new Date(identity.notAfter).toISOString() }, 'using the stored agent SVID');
-      else identity = await attestNode(link, o.attestor, data, clock, log);
+      const attested = identity === undefined;
+      if (identity === undefined) identity = await attestNode(link, o.attestor, data, clock, log);
       link.update({ identity });
       const agent = new Agent(o, log, clock, data, link, trustDomain, identity);
+      agent.attestorSpent = attested;
       await agent.round(); // a first round before serving, so workloads find their SVIDs at once
       if (agent.fatal) throw agent.fatal;
       agent.api = await WorkloadApiServer.start({
         socketPath: o.socketPath,
         source: agent.cache,
         logger: log,
+        syncIntervalMs: o.syncIntervalMs,
         ...(o.attestors ? { attestors: o.attestors } : {}),
       });
       agent.schedule();
@@ -237,7 +248,9 @@ export class Agent {
   }
 
   private async reattestOrFail(cause: unknown): Promise<void> {
-    if (!this.o.attestor.canReattest) {
+    // A join token is spent once it attested; one this agent was started with but never used (it had a
+    // stored SVID, which this server does not accept: another server's, or evicted) can still attest.
+    if (!this.o.attestor.canReattest && this.attestorSpent) {
       return this.fail(
         new EvidentError(
           'ENVIRONMENT',
@@ -247,6 +260,7 @@ export class Agent {
       );
     }
     try {
+      this.attestorSpent = true;
       await this.adopt(await attestNode(this.link, this.o.attestor, this.data, this.clock, this.log));
     } catch (e) {
       if (isUnreachable(e)) {

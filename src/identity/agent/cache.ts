@@ -33,6 +33,7 @@ export class SvidCache implements WorkloadIdentitySource {
   private readonly clock: Clock;
   private depth = 0;
   private dirty = false;
+  private entriesAt: number | undefined;
 
   constructor(options: SvidCacheOptions = {}) {
     this.jwtSigner = options.jwtSigner;
@@ -64,11 +65,17 @@ export class SvidCache implements WorkloadIdentitySource {
 
   /** Replaces the entries; SVIDs and JWTs of entries that are gone are dropped. */
   setEntries(entries: readonly ServedEntry[]): void {
+    this.entriesAt = this.clock.now();
     this.entries = [...entries].sort((a, b) => (a.createdAt ?? 0) - (b.createdAt ?? 0) || a.id.localeCompare(b.id));
     const ids = new Set(entries.map((e) => e.id));
     for (const id of this.svids.keys()) if (!ids.has(id)) this.svids.delete(id);
     for (const key of this.jwts.keys()) if (!ids.has(key.split('\u0000')[0] ?? '')) this.jwts.delete(key);
     this.changed();
+  }
+
+  /** When the entries were last set (ms), the agent's last fetch from the server; undefined before the first. */
+  entriesFetchedAt(): number | undefined {
+    return this.entriesAt;
   }
 
   listEntries(): readonly ServedEntry[] {

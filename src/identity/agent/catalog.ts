@@ -1,7 +1,13 @@
 import { Catalog, type Plugin } from '../common/catalog.js';
-import { JoinTokenAttestorClient, X509popAttestorClient, type NodeAttestorClient } from './attestor-client.js';
+import type { NodeAttestorClient } from './attestor-client.js';
 import { unixPlugin } from './workloadattest/unix.js';
 import type { WorkloadAttestor } from './workloadattest/types.js';
+
+/**
+ * The clients' code (X.509 parsing) is loaded when one is built, not with the catalog: the agent's
+ * settings are made from this catalog, and `evident agent run --help` lists them.
+ */
+const attestorClients = () => import('./attestor-client.js');
 
 /** A node attestor client's catalog entry: its settings and how to build it. */
 export type NodeAttestorClientPlugin = Plugin<undefined, NodeAttestorClient>;
@@ -11,7 +17,7 @@ const joinTokenClientPlugin: NodeAttestorClientPlugin = {
   settings: [
     { name: 'token', flatName: 'join_token', type: 'string', arg: 'TOKEN', required: true, doc: 'attest with this single-use join token' },
   ],
-  build: (settings) => new JoinTokenAttestorClient(String(settings.token)),
+  build: async (settings) => new (await attestorClients()).JoinTokenAttestorClient(String(settings.token)),
 };
 
 /** `--x509pop-cert FILE --x509pop-key FILE`: the node certificate (PEM, then its chain) and its key. */
@@ -20,7 +26,7 @@ const x509popClientPlugin: NodeAttestorClientPlugin = {
     { name: 'cert', type: 'path', arg: 'FILE', required: true, doc: 'attest with x509pop: the node certificate (PEM, then its chain)' },
     { name: 'key', type: 'path', arg: 'FILE', required: true, doc: 'the node certificate private key (PEM)' },
   ],
-  build: (settings) => X509popAttestorClient.load(String(settings.cert), String(settings.key)),
+  build: async (settings) => (await attestorClients()).X509popAttestorClient.load(String(settings.cert), String(settings.key)),
 };
 
 /**

@@ -1,5 +1,6 @@
 import { EvidentError } from '../../errors.js';
 import { SettingsSchema, flagWithArg, otherSpellings, type ChosenPlugin, type SettingLayer } from '../../util/settings.js';
+import { logSettings, type LogFormat } from '../../util/log-settings.js';
 import { DEFAULT_WORKLOAD_ATTESTORS, nodeAttestorClientCatalog, workloadAttestorCatalog } from './catalog.js';
 import { DEFAULT_SOCKET_PATH } from './workloadapi/socket.js';
 
@@ -17,6 +18,8 @@ export interface AgentConfig {
   socket: string;
   dataDir: string;
   logLevel: string;
+  /** Unset: text when stderr is a terminal, else json (util/log.ts). */
+  logFormat?: LogFormat;
 }
 
 /**
@@ -25,12 +28,12 @@ export interface AgentConfig {
  * (`--join-token`, `--x509pop-cert`, `node_attestor: {x509pop: {cert: …, key: …}}`).
  */
 export const AGENT_SETTINGS = new SettingsSchema('EVIDENT_AGENT_', [
-  { name: 'server', type: 'string', arg: 'HOST:PORT', doc: 'the server agent API' },
+  { name: 'server', type: 'string', arg: 'HOST:PORT', required: true, doc: "the server's agent API (its --bind)" },
   {
     name: 'trust_bundle',
     type: 'path',
     arg: 'FILE',
-    doc: 'PEM roots to trust the server with at first contact, e.g. from `evident server bundle show`',
+    doc: 'PEM roots to trust the server with at first contact, from `evident server bundle show` (required unless --insecure-bootstrap)',
   },
   { name: 'trust_domain', type: 'string', arg: 'TD', doc: 'the trust domain (default: the one the trust bundle names)' },
   {
@@ -49,9 +52,21 @@ export const AGENT_SETTINGS = new SettingsSchema('EVIDENT_AGENT_', [
     doc: 'a workload attestor to run, repeatable',
   },
   { name: 'insecure_bootstrap', type: 'boolean', doc: 'trust the server without a trust bundle (DANGEROUS: labs only)' },
-  { name: 'socket', type: 'path', arg: 'PATH', default: DEFAULT_SOCKET_PATH, doc: 'the Workload API Unix socket' },
+  {
+    name: 'socket',
+    type: 'socket',
+    arg: 'PATH',
+    default: DEFAULT_SOCKET_PATH,
+    doc: 'the Workload API Unix socket, a path or unix:// URI; clients look there when SPIFFE_ENDPOINT_SOCKET is unset',
+  },
   { name: 'data_dir', type: 'path', arg: 'DIR', default: '.evident-agent', doc: 'where the agent keeps its SVID, key and bundle' },
   { name: 'log_level', type: 'string', arg: 'LEVEL', default: 'info', doc: 'trace, debug, info, warn, error' },
+  {
+    name: 'log_format',
+    type: 'string',
+    arg: 'FORMAT',
+    doc: 'text or json (default: text when stderr is a terminal, else json); both with ISO-8601 times',
+  },
 ]);
 
 /** Settings from one source, by name (`server`, `join_token`, `x509pop_cert`). */
@@ -93,7 +108,7 @@ export function resolveAgentConfig(layers: { flags: AgentSettings; file: AgentSe
     workloadAttestors: r.plugins('workload_attestors'),
     socket: r.string('socket')!,
     dataDir: r.string('data_dir')!,
-    logLevel: r.string('log_level')!,
+    ...logSettings(r.string('log_level')!, r.string('log_format'), (name) => AGENT_SETTINGS.where(name)),
   };
 }
 

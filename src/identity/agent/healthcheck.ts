@@ -1,5 +1,6 @@
 import { credentials, Metadata, status, type Client, type ClientReadableStream, type ServiceError } from '@grpc/grpc-js';
 import { workloadApiClientConstructor } from '../../spiffe/workloadapi/proto.js';
+import { socketProblem } from '../proto/grpc-errors.js';
 import { SECURITY_HEADER_MISSING } from './workloadapi/handlers.js';
 
 export interface HealthResult {
@@ -31,7 +32,8 @@ export function checkAgentHealth(socketPath: string, timeoutMs = 3000): Promise<
     stream.on('data', () => settle({ healthy: false, detail: 'answered a request without the security header' }));
     stream.on('error', (e: ServiceError) => {
       if (e.code === status.INVALID_ARGUMENT && e.details.includes(SECURITY_HEADER_MISSING)) settle({ healthy: true, detail: 'serving' });
-      else settle({ healthy: false, detail: `${status[e.code] ?? e.code}: ${e.details}` });
+      else if (e.code === status.UNAVAILABLE) settle({ healthy: false, detail: socketProblem(e.details) });
+      else settle({ healthy: false, detail: `${status[e.code] ?? e.code}: ${e.details.replace(/\s+/g, ' ').trim()}` });
     });
     stream.on('end', () => settle({ healthy: false, detail: 'stream ended without an answer' }));
   });

@@ -1,6 +1,7 @@
 import * as grpc from '@grpc/grpc-js';
 import { EvidentError } from '../../errors.js';
-import { AgentApiClient } from '../proto/client.js';
+import { AGENT_API_CHANNEL_OPTIONS, AgentApiClient } from '../proto/client.js';
+import { agentApiError } from '../proto/grpc-errors.js';
 import { agentServiceDefinition } from '../proto/load.js';
 import type {
   AttestParams,
@@ -116,7 +117,7 @@ export class ServerLink {
 export function fetchBundleInsecure(address: string, timeoutMs: number): Promise<Bundle> {
   const creds = grpc.credentials.createSsl(null, null, null, { rejectUnauthorized: false, checkServerIdentity: () => undefined });
   const Ctor = grpc.makeGenericClientConstructor(agentServiceDefinition(), 'AgentService');
-  const client = new Ctor(address, creds) as unknown as grpc.Client & {
+  const client = new Ctor(address, creds, AGENT_API_CHANNEL_OPTIONS) as unknown as grpc.Client & {
     FetchBundle(
       req: object,
       md: grpc.Metadata,
@@ -127,10 +128,7 @@ export function fetchBundleInsecure(address: string, timeoutMs: number): Promise
   return new Promise<Bundle>((resolve, reject) => {
     client.FetchBundle({}, new grpc.Metadata(), { deadline: Date.now() + timeoutMs }, (err, res) => {
       client.close();
-      if (err)
-        reject(
-          new EvidentError('ENVIRONMENT', `agent API: FetchBundle (insecure bootstrap): ${err.details || err.message}`, { cause: err }),
-        );
+      if (err) reject(agentApiError('FetchBundle', address, err));
       else if (!res?.bundle) reject(new EvidentError('INTERNAL', 'agent API: FetchBundle returned no bundle'));
       else resolve(res.bundle);
     });

@@ -1,6 +1,7 @@
 import { EvidentError } from '../../errors.js';
 import type { ChosenPlugin, PluginSettings, PluginSource, SettingSpec } from '../../util/settings.js';
 import { Registry } from './registry.js';
+import type { SelectorKind } from './selectors.js';
 
 /**
  * A catalog entry (SPIRE's `catalog`): the settings a plugin takes and how to build it from them and
@@ -10,6 +11,8 @@ import { Registry } from './registry.js';
 export interface Plugin<Ctx, T> {
   /** Its settings, under its name in the config file's section; each also gets a flag and an env var. */
   readonly settings: readonly SettingSpec[];
+  /** An attestor's: the kinds of selector it produces (`evident agent selectors`, entry checks). */
+  readonly selectors?: readonly SelectorKind[];
   build(settings: PluginSettings, ctx: Ctx): T | Promise<T>;
 }
 
@@ -17,6 +20,11 @@ export interface Plugin<Ctx, T> {
 export class Catalog<Ctx, T> extends Registry<Plugin<Ctx, T>> implements PluginSource {
   settingsOf(name: string): readonly SettingSpec[] {
     return this.require(name).settings;
+  }
+
+  /** The kinds of selector the plugin `name` produces (none for a plugin that is not an attestor). */
+  selectorsOf(name: string): readonly SelectorKind[] {
+    return this.require(name).selectors ?? [];
   }
 
   /** Plugins chosen by name alone, their settings at their defaults: what a library caller gets without configuration. */

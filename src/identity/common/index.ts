@@ -1,6 +1,7 @@
 /**
  * What the identity agent and server both speak beyond the gRPC messages: the node-attestation payloads
- * and challenges. The agent and the server never import each other; both import this.
+ * and challenges, and the kinds of selector each attestor produces. The agent and the server never
+ * import each other; both import this.
  */
 export { JOIN_TOKEN_TYPE, joinTokenPayload, parseJoinTokenPayload } from './join-token.js';
 export {
@@ -11,3 +12,13 @@ export {
   x509popPayload,
   type X509popPayload,
 } from './x509pop.js';
+export {
+  AGENT_ID_SELECTOR,
+  kindOf,
+  selectorProblem,
+  UNIX_SELECTORS,
+  WORKLOAD_SELECTORS,
+  X509POP_SELECTORS,
+  type SelectorKind,
+} from './selectors.js';
+export { AGENT_SYNC_INTERVAL_MS } from './sync.js';

@@ -1,9 +1,11 @@
 import type { PeerCertificate } from 'node:tls';
 import * as grpc from '@grpc/grpc-js';
-import { EvidentError, type EvidentErrorCode } from '../../errors.js';
+import { EvidentError } from '../../errors.js';
 import { certificatesToPem, parseCertificateDer } from '../../crypto/x509/index.js';
-import { SpiffeId, TrustDomain } from '../../spiffe/spiffeid/index.js';
+import type { SpiffeId } from '../../spiffe/spiffeid/index.js';
 import { idFromCert } from '../../spiffe/x509svid/index.js';
+import { agentApiError } from './grpc-errors.js';
+import { serverIdFor } from './server-id.js';
 import { agentServiceDefinition } from './load.js';
 import type {
   AttestAgentRequest, AttestAgentResponse, AttestParams, AttestResult, Bundle, Entry, FetchEntriesResponse, KeyRequest,
@@ -22,14 +24,16 @@ export interface AgentClientOptions {
   timeoutMs?: number;
 }
 
+/**
+ * The TLS server name every agent API client sends. It is never checked (the server's SPIFFE ID is), but
+ * without it grpc-js sends the address's host, and Node warns (DEP0123) when that is an IP address.
+ */
+export const AGENT_API_CHANNEL_OPTIONS = { 'grpc.ssl_target_name_override': 'evident-server' } as const;
+
 function pem(ders: Buffer[]): Buffer {
   return Buffer.from(certificatesToPem(ders));
 }
 
-/** The SPIFFE ID of the server, which its TLS certificate carries: the agent checks it instead of a host name. */
-export function serverIdFor(trustDomain: TrustDomain | string): SpiffeId {
-  return SpiffeId.fromSegments(typeof trustDomain === 'string' ? TrustDomain.parse(trustDomain) : trustDomain, 'evident', 'server');
-}
 
 /** Why the server's certificate does not carry the server's SPIFFE ID (as its one URI SAN), or undefined when it does. */
 function serverIdentityProblem(cert: PeerCertificate, expected: SpiffeId): Error | undefined {
@@ -52,8 +56,10 @@ type Unary = (req: unknown, md: grpc.Metadata, opts: grpc.CallOptions, cb: (err:
 export class AgentApiClient {
   private readonly client: grpc.Client & Record<string, Unary | ((...a: unknown[]) => grpc.ClientDuplexStream<unknown, unknown>)>;
   private readonly timeoutMs: number;
+  private readonly address: string;
 
   constructor(opts: AgentClientOptions) {
+    this.address = opts.address;
     const expected = serverIdFor(opts.trustDomain);
     const creds = grpc.credentials.createSsl(
       pem(opts.trustBundle),
@@ -64,15 +70,14 @@ export class AgentApiClient {
       },
     );
     const Ctor = grpc.makeGenericClientConstructor(agentServiceDefinition(), 'AgentService');
-    // TLS SNI must not be an IP address; the name is not checked (checkServerIdentity checks the SPIFFE ID)
-    this.client = new Ctor(opts.address, creds, { 'grpc.ssl_target_name_override': 'evident-server' }) as unknown as AgentApiClient['client'];
+    this.client = new Ctor(opts.address, creds, AGENT_API_CHANNEL_OPTIONS) as unknown as AgentApiClient['client'];
     this.timeoutMs = opts.timeoutMs ?? 30_000;
   }
 
   private unary<T>(method: string, req: unknown): Promise<T> {
     return new Promise((resolve, reject) => {
       (this.client[method] as Unary)(req, new grpc.Metadata(), { deadline: Date.now() + this.timeoutMs }, (err, res) => {
-        if (err) reject(fromGrpc(method, err));
+        if (err) reject(agentApiError(method, this.address, err));
         else resolve(res as T);
       });
     });
@@ -105,7 +110,7 @@ export class AgentApiClient {
         }
       });
       call.on('error', (err: grpc.ServiceError) => {
-        if (!done) reject(fromGrpc('AttestAgent', err));
+        if (!done) reject(agentApiError('AttestAgent', this.address, err));
       });
       call.on('end', () => {
         if (!done) reject(new EvidentError('ENVIRONMENT', 'agent API: AttestAgent: the server ended the stream without a result'));
@@ -141,13 +146,4 @@ export class AgentApiClient {
   close(): void {
     this.client.close();
   }
-}
-
-function fromGrpc(method: string, err: grpc.ServiceError): EvidentError {
-  const code: EvidentErrorCode =
-    err.code === grpc.status.UNAVAILABLE || err.code === grpc.status.DEADLINE_EXCEEDED ? 'ENVIRONMENT'
-      : err.code === grpc.status.PERMISSION_DENIED || err.code === grpc.status.UNAUTHENTICATED ? 'BAD_SIGNATURE'
-        : err.code === grpc.status.INVALID_ARGUMENT || err.code === grpc.status.NOT_FOUND ? 'BAD_INPUT'
-          : 'INTERNAL';
-  return new EvidentError(code, `agent API: ${method}: ${err.details || err.message}`, { cause: err });
 }

@@ -1,5 +1,8 @@
 /** The agent ↔ server gRPC protocol (agent.proto), its client, and the one `Selector` type both sides use. */
-export { AgentApiClient, serverIdFor, type AgentClientOptions } from './client.js';
+export { AGENT_API_CHANNEL_OPTIONS, AgentApiClient, type AgentClientOptions } from './client.js';
+export { serverIdFor } from './server-id.js';
+export { agentApiError, connectionProblem, listenProblem, socketProblem } from './grpc-errors.js';
+export { routeGrpcLogs } from './grpc-log.js';
 export { agentProtoPath, agentServiceDefinition, PROTO_OPTIONS } from './load.js';
 export type {
   AttestAgentRequest, AttestAgentResponse, AttestParams, AttestResult, Bundle, Entry, FetchBundleRequest, FetchBundleResponse,

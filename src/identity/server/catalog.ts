@@ -1,7 +1,7 @@
 import { Catalog } from '../common/catalog.js';
 import { joinTokenPlugin } from './nodeattest/join-token.js';
 import type { NodeAttestor, NodeAttestorContext } from './nodeattest/types.js';
-import { x509popPlugin } from './nodeattest/x509pop.js';
+import { x509popPlugin } from './nodeattest/x509pop-plugin.js';
 
 /**
  * The server's plugins by the names configuration uses (`--node-attestor NAME`, `node_attestors:` in the

@@ -1,11 +1,13 @@
-import { pino, type Logger } from 'pino';
+import type { Logger } from 'pino';
+import { createLogger, silentLogger } from '../../util/log.js';
+import type { LogFormat } from '../../util/log-settings.js';
 
-/** The server's structured JSON log on stderr (stdout stays for results). Synchronous so no line is lost on exit. */
-export function createServerLogger(level: string): Logger {
-  return pino({ level, base: { service: 'evident-server' } }, pino.destination({ fd: 2, sync: true }));
+/**
+ * The server's log on stderr (stdout stays for results), written synchronously so no line is lost on
+ * exit: text or JSON (unset: text on a terminal, JSON otherwise), ISO-8601 times (util/log.ts).
+ */
+export function createServerLogger(level: string, format?: LogFormat): Logger {
+  return createLogger({ service: 'evident-server', level, ...(format ? { format } : {}) });
 }
 
-/** A logger that drops everything (library use, tests). */
-export function silentLogger(): Logger {
-  return pino({ level: 'silent' });
-}
+export { silentLogger };

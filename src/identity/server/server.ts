@@ -3,9 +3,11 @@ import type { Server as HttpServer } from 'node:http';
 import * as grpc from '@grpc/grpc-js';
 import type { Logger } from 'pino';
 import { EvidentError } from '../../errors.js';
-import { agentServiceDefinition } from '../proto/index.js';
+import { agentServiceDefinition, listenProblem, routeGrpcLogs } from '../proto/index.js';
 import { agentServiceHandlers } from './api/agent-service.js';
 import { startAdminServer } from './api/admin-server.js';
+import { selectorKindsFor } from './entries/selector-kinds.js';
+import { AgentSyncs } from './entries/propagation.js';
 import { ServerTlsIdentity } from './api/tls.js';
 import { CaManager, loadUpstreamCa } from './ca/index.js';
 import { nodeAttestorCatalog } from './catalog.js';
@@ -14,15 +16,24 @@ import type { ServerConfig } from './config.js';
 import { openDatastore, type Datastore } from './datastore/index.js';
 import { silentLogger } from './log.js';
 import { NodeAttestorRegistry } from './nodeattest/index.js';
+import type { ServerTsa } from './tsa.js';
 
 /** How long expired join tokens and agents stay listed, so an operator can still see what expired and when. */
 const EXPIRED_RECORD_GRACE_MS = 86_400_000;
+
+/**
+ * How often housekeeping runs: every 10 s, or often enough that the server's own certificate (an X509-SVID)
+ * is renewed and the signing CA rotated on time when the TTLs are short (a lab, a test).
+ */
+function housekeepingInterval(cfg: ServerConfig): number {
+  return Math.max(100, Math.min(10_000, (cfg.x509SvidTtl * 1000) / 8, (cfg.caTtl * 1000) / 24));
+}
 
 export interface ServerOptions {
   config: ServerConfig;
   clock?: Clock;
   log?: Logger;
-  /** How often the CA rotation and the server certificate are checked (ms, default 10 s). */
+  /** How often the CA rotation and the server certificate are checked (ms; by default from the TTLs, at most 10 s). */
   tickMs?: number;
 }
 
@@ -43,12 +54,19 @@ export class IdentityServer {
     /** `host:port` the agent API listens on (the real port when `bind` asked for port 0). */
     readonly agentApiAddress: string,
     private readonly log: Logger,
+    private readonly tsa: ServerTsa | undefined,
   ) {}
+
+  /** `host:port` the time-stamping authority listens on (`tsa_bind`, the real port for port 0); undefined without one. */
+  get tsaAddress(): string | undefined {
+    return this.tsa?.address;
+  }
 
   static async start(opts: ServerOptions): Promise<IdentityServer> {
     const cfg = opts.config;
     const clock = opts.clock ?? systemClock;
     const log = opts.log ?? silentLogger();
+    if (opts.log) routeGrpcLogs(log);
     await mkdir(cfg.dataDir, { recursive: true, mode: 0o700 });
     const ds = await openDatastore(cfg.datastore, cfg.dataDir);
     const cleanup: (() => Promise<unknown>)[] = [() => ds.close()];
@@ -59,6 +77,7 @@ export class IdentityServer {
         datastore: ds,
         clock,
         caTtl: cfg.caTtl,
+        rootTtl: cfg.rootTtl,
         x509SvidTtl: cfg.x509SvidTtl,
         jwtSvidTtl: cfg.jwtSvidTtl,
         keyType: cfg.caKeyType,
@@ -70,22 +89,33 @@ export class IdentityServer {
       await tls.renew();
       ca.onChange(() => void tls.renew().catch((e: unknown) => log.error({ err: e }, 'server certificate renewal failed')));
 
+      const syncs = new AgentSyncs();
       const grpcServer = new grpc.Server({ 'grpc.max_receive_message_length': 16 << 20 });
       grpcServer.addService(
         agentServiceDefinition(),
-        agentServiceHandlers({ trustDomain: cfg.trustDomain, ds, ca, clock, attestors, log }),
+        agentServiceHandlers({ trustDomain: cfg.trustDomain, ds, ca, clock, attestors, log, syncs }),
       );
       const creds = grpc.experimental.createCertificateProviderServerCredentials(tls, tls, false);
       const port = await new Promise<number>((resolve, reject) =>
         grpcServer.bindAsync(cfg.bind, creds, (err, p) =>
-          err ? reject(new EvidentError('ENVIRONMENT', `cannot listen on ${cfg.bind}: ${err.message}`)) : resolve(p),
+          err ? reject(new EvidentError('ENVIRONMENT', listenProblem(err.message, cfg.bind))) : resolve(p),
         ),
       );
       cleanup.push(() => new Promise<void>((r) => grpcServer.tryShutdown(() => r())));
-      const admin = await startAdminServer(cfg.adminSocket, { trustDomain: cfg.trustDomain, ds, ca, clock, log });
+      const tsa = cfg.tsaBind === undefined ? undefined : await startTsa(cfg.tsaBind, ca, clock, cfg.caTtl, log);
+      if (tsa) cleanup.push(() => tsa.close());
+      const admin = await startAdminServer(cfg.adminSocket, {
+        trustDomain: cfg.trustDomain,
+        ds,
+        ca,
+        clock,
+        log,
+        selectorKinds: selectorKindsFor(cfg.nodeAttestors.map((p) => p.name)),
+        syncs,
+      });
       const host = cfg.bind.slice(0, cfg.bind.lastIndexOf(':'));
-      const server = new IdentityServer(cfg, ds, ca, grpcServer, admin, `${host}:${port}`, log);
-      server.timer = setInterval(() => server.tick(tls, clock), opts.tickMs ?? 10_000);
+      const server = new IdentityServer(cfg, ds, ca, grpcServer, admin, `${host}:${port}`, log, tsa);
+      server.timer = setInterval(() => server.tick(tls, clock), opts.tickMs ?? housekeepingInterval(cfg));
       server.timer.unref();
       return server;
     } catch (e) {
@@ -118,6 +148,7 @@ export class IdentityServer {
         'CA keys changed',
       );
     if (!changed && tls.needsRenewal()) await tls.renew();
+    if (this.tsa?.needsRenewal()) await this.tsa.renew();
   }
 
   /**
@@ -136,6 +167,7 @@ export class IdentityServer {
   async stop(graceMs = 5000): Promise<void> {
     if (this.timer) clearInterval(this.timer);
     await this.ticking;
+    await this.tsa?.close();
     await new Promise<void>((resolve) => {
       const force = setTimeout(() => {
         this.grpcServer.forceShutdown();
@@ -153,4 +185,20 @@ export class IdentityServer {
     await unlink(this.config.adminSocket).catch(() => undefined);
     await this.ds.close();
   }
+}
+
+/**
+ * The time-stamping authority on `bind`; when the CA's keys change it renews its certificate if a root
+ * rotation made another root the issuer (tokens must chain to the new root at once), not for every
+ * signing-CA rotation. Loaded only when asked for: a server without one need not load the TSA.
+ */
+async function startTsa(bind: string, ca: CaManager, clock: Clock, ttl: number, log: Logger): Promise<ServerTsa> {
+  const { ServerTsa } = await import('./tsa.js');
+  const tsa = new ServerTsa(ca, clock, ttl, log);
+  await tsa.start(bind);
+  ca.onChange(() => {
+    if (tsa.needsRenewal()) void tsa.renew().catch((e: unknown) => log.error({ err: e }, 'TSA certificate renewal failed'));
+  });
+  log.info({ tsa: tsa.url }, 'tsa listening');
+  return tsa;
 }

@@ -1,6 +1,6 @@
 import { badInput } from '../../errors.js';
 import { SpiffeId, SpiffeIdError, TrustDomain } from '../../spiffe/spiffeid/index.js';
-import { serverIdFor } from '../proto/index.js';
+import { serverIdFor } from '../proto/server-id.js';
 
 /**
  * The server's SPIFFE IDs: parsed and validated as `SpiffeId` values (src/spiffe/spiffeid owns the

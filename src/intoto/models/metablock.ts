@@ -4,6 +4,7 @@ import { envelopePayload, parseEnvelope, signEnvelope, verifyEnvelope, type Dsse
 import { canonicalBytes } from '../../crypto/identity-cache.js';
 import type { PublicKey } from '../../crypto/keys.js';
 import type { Signer } from '../../crypto/signer.js';
+import { copyTimestamps, timestampsProblem, type SignatureTimestamp } from '../../crypto/signature-timestamps.js';
 import { EvidentError, isEvidentError } from '../../errors.js';
 import { writeFileAtomic } from '../../util/atomic-write.js';
 import { readRegularFile } from '../../util/regular-file.js';
@@ -95,11 +96,18 @@ function checkSignatures(value: unknown, problems: Problems): Signature[] | unde
       problems.add(at, 'OpenPGP signatures are not supported');
       return s as unknown as Signature;
     }
-    checkKnownFields(s, ['keyid', 'sig', 'cert'], at, problems);
+    checkKnownFields(s, ['keyid', 'sig', 'cert', 'timestamps'], at, problems);
     if (!isHex(s.keyid)) problems.add(join(at, 'keyid'), `must be a keyid (hex), not ${JSON.stringify(s.keyid) ?? 'missing'}`);
     if (!isHex(s.sig)) problems.add(join(at, 'sig'), `must be a hex signature, not ${JSON.stringify(s.sig) ?? 'missing'}`);
     if (s.cert !== undefined && typeof s.cert !== 'string') problems.add(join(at, 'cert'), 'must be a PEM certificate string');
-    return { keyid: s.keyid as string, sig: s.sig as string, ...(s.cert !== undefined ? { cert: s.cert as string } : {}) };
+    const timestamps = s.timestamps === undefined ? undefined : timestampsProblem(s.timestamps);
+    if (timestamps !== undefined) problems.add(join(at, 'timestamps'), timestamps);
+    return {
+      keyid: s.keyid as string,
+      sig: s.sig as string,
+      ...(s.cert !== undefined ? { cert: s.cert as string } : {}),
+      ...(s.timestamps !== undefined ? { timestamps: copyTimestamps(s.timestamps as SignatureTimestamp[]) } : {}),
+    };
   });
   return problems.size > before ? undefined : out;
 }

@@ -3,6 +3,7 @@
  * the same canonical bytes it was signed over). Parsing and validation live beside this file.
  */
 import type { KeyDict } from '../../crypto/key-dict.js';
+import type { SignatureTimestamp } from '../../crypto/signature-timestamps.js';
 
 /** A rule as written in a layout: the tokens of one rule, e.g. ["MATCH", "src/*", "WITH", "PRODUCTS", "FROM", "code"]. */
 export type RuleTokens = string[];
@@ -34,6 +35,8 @@ export interface Signature {
   sig: string;
   /** in-toto-golang extension: the signer's X.509 certificate (PEM) when signed by a certificate's key. */
   cert?: string;
+  /** RFC 3161 tokens over the signature's bytes, in Witness's shape (crypto/signature-timestamps.ts). */
+  timestamps?: SignatureTimestamp[];
 }
 
 /** A link's `signed`, plain data (verification holds a link as an IndexedLink, verify/indexed-link.ts). */

@@ -1,18 +1,26 @@
-import { access, unlink } from 'node:fs/promises';
+import { unlink } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { EvidentError } from '../../errors.js';
 import type { Signer } from '../../crypto/signer.js';
-import { canonicalJsonBytes } from '../../crypto/canonical-json.js';
 import { collectArtifacts } from '../record/index.js';
 import type { CollectOptions } from '../record/index.js';
-import { loadMetadataFile, signMetablock, verifyMetablockSignature, writeMetadataFile } from '../models/metablock.js';
-import type { Link, Metablock, Signature } from '../models/types.js';
+import { signMetablock, writeMetadataFile } from '../models/metablock.js';
+import type { Link } from '../models/types.js';
 import { writeSignedLink, type LinkFormat } from './link-output.js';
+import {
+  checkPreliminarySigner,
+  DEFAULT_MAX_STEP_DURATION_MS,
+  loadUnfinished,
+  unfinishedLinkName,
+  type SignerIdentity,
+} from './record-preliminary.js';
 import { checkStepName } from './step-name.js';
+import { missingPaths, missingPathsError } from './missing-paths.js';
 
-/** The preliminary link `record start` leaves in the working folder, as the reference names it. */
-export function unfinishedLinkName(step: string, keyid: string): string {
-  return `.${step}.${keyid.slice(0, 8)}.link-unfinished`;
+/** A path given that names nothing stops the recording (as `evident run` does) unless `allowMissing`, as the reference records it. */
+async function checkPathsExist(paths: readonly string[], base: string, role: 'material' | 'product', consequence: string, allow?: boolean) {
+  if (allow) return;
+  const missing = await missingPaths(paths, base);
+  if (missing.length > 0) throw missingPathsError(missing, role, consequence);
 }
 
 /** `in-toto-record start`: hashes the materials into a signed preliminary link. */
@@ -22,13 +30,17 @@ export async function recordStart(options: {
   materials: string[];
   collect: CollectOptions;
   cwd?: string;
+  /** Record even when a material path does not exist, as the reference does. */
+  allowMissing?: boolean;
 }): Promise<string> {
   checkStepName(options.name);
   const cwd = options.cwd ?? process.cwd();
+  const collect = { ...options.collect, basePath: resolve(cwd, options.collect.basePath ?? '.') };
+  await checkPathsExist(options.materials, collect.basePath, 'material', 'no preliminary link written', options.allowMissing);
   const link: Link = {
     _type: 'link',
     name: options.name,
-    materials: await collectArtifacts(options.materials, { ...options.collect, basePath: resolve(cwd, options.collect.basePath ?? '.') }),
+    materials: await collectArtifacts(options.materials, collect),
     products: {},
     byproducts: {},
     command: [],
@@ -42,18 +54,19 @@ export async function recordStart(options: {
 
 /**
  * `in-toto-record stop`: checks that the preliminary link is the signer's own and unaltered, adds the
- * products, signs the final link and removes the preliminary one.
+ * products, signs the final link and removes the preliminary one. A certificate signer (an SVID) renewed
+ * since `record start` finishes the preliminary link of its earlier certificate when `identity` says that
+ * certificate is of the same identity (same SPIFFE ID, same trust bundle) and it expired less than
+ * `maxStepDurationMs` ago.
  */
 export async function recordStop(options: {
   name: string;
   signer: Signer;
-  /**
-   * Whether a signature on the preliminary link is trusted. Default: made by the signer's own key. A
-   * certificate signer whose certificate rotated since `record start` passes a check of the certificate
-   * carried in the signature instead (same identity, same trust bundle).
-   */
-  trustsPreliminary?: (signature: Signature, signedBytes: Buffer) => boolean;
-  /** Where `record start` left the preliminary link, when it was signed by another key (a rotated SVID). */
+  /** The signer's identity, for a certificate signer whose certificate may have been renewed since `record start`. */
+  identity?: SignerIdentity;
+  /** The longest a step may take from `record start` to `record stop` (default 24 h); bounds how old the earlier certificate may be. */
+  maxStepDurationMs?: number;
+  /** Where `record start` left the preliminary link, when it was signed by another key (a renewed SVID). */
   preliminaryKeyid?: string;
   /** The folder the step ran in, where `record start` left the preliminary link. */
   cwd?: string;
@@ -61,21 +74,34 @@ export async function recordStop(options: {
   collect: CollectOptions;
   metadataDirectory?: string;
   format?: LinkFormat;
+  /** Record even when a product path does not exist, as the reference does. */
+  allowMissing?: boolean;
+  /** Now (tests freeze it). */
+  now?: () => Date;
 }): Promise<string> {
   checkStepName(options.name);
   const cwd = options.cwd ?? process.cwd();
   const unfinished = unfinishedLinkName(options.name, options.preliminaryKeyid ?? options.signer.keyid);
   const unfinishedPath = join(cwd, unfinished);
   const metablock = await loadUnfinished(unfinishedPath, unfinished, options.name);
-  const trusted = options.trustsPreliminary
-    ? metablock.signatures.some((s) => options.trustsPreliminary!(s, canonicalJsonBytes(metablock.signed)))
-    : verifyMetablockSignature(metablock, options.signer.publicKey);
-  if (!trusted) {
-    throw new EvidentError('BAD_SIGNATURE', 'the preliminary link is not signed by this key, or was changed after record start', {
-      file: unfinished,
-    });
-  }
+  checkPreliminarySigner(
+    metablock,
+    {
+      signer: options.signer,
+      identity: options.identity,
+      maxStepDurationMs: options.maxStepDurationMs ?? DEFAULT_MAX_STEP_DURATION_MS,
+      now: options.now?.() ?? new Date(),
+    },
+    unfinished,
+  );
   const collect = { ...options.collect, basePath: resolve(cwd, options.collect.basePath ?? '.') };
+  await checkPathsExist(
+    options.products,
+    collect.basePath,
+    'product',
+    'no link written, the preliminary link is kept',
+    options.allowMissing,
+  );
   const link: Link = { ...metablock.signed, products: await collectArtifacts(options.products, collect) };
   const path = await writeSignedLink(link, options.signer, {
     directory: resolve(cwd, options.metadataDirectory ?? '.'),
@@ -83,19 +109,4 @@ export async function recordStop(options: {
   });
   await unlink(unfinishedPath);
   return path;
-}
-
-async function loadUnfinished(path: string, shown: string, step: string): Promise<Metablock<Link>> {
-  try {
-    await access(path);
-  } catch {
-    throw new EvidentError('BAD_USAGE', `no preliminary link for step '${step}' signed by this key: run 'evident record start' first`, {
-      file: shown,
-    });
-  }
-  const file = await loadMetadataFile(path, { displayName: shown });
-  if (file.format !== 'metablock' || file.metablock.signed._type !== 'link') {
-    throw new EvidentError('BAD_INPUT', 'is not a preliminary link', { file: shown });
-  }
-  return file.metablock as Metablock<Link>;
 }

@@ -5,6 +5,7 @@ import { collectArtifacts, runCommand } from '../record/index.js';
 import type { CollectOptions } from '../record/index.js';
 import type { Link } from '../models/types.js';
 import { writeSignedLink, type LinkFormat } from './link-output.js';
+import { missingPaths, missingPathsError } from './missing-paths.js';
 import { checkStepName } from './step-name.js';
 
 /** What to record around a step; each field mirrors an `in-toto-run` flag. */
@@ -27,16 +28,27 @@ export interface RunStepOptions {
   collect: Omit<CollectOptions, 'onProgress'> & { onProgress?: CollectOptions['onProgress'] };
   /** Kills the command after this many milliseconds. */
   timeoutMs?: number;
+  /**
+   * Record the step even when a material or product path given does not exist, as the reference does
+   * (with a warning each). Without it, a missing material stops the step before its command runs, and a
+   * missing product after a command that succeeded (or with no command) stops it before its link is
+   * written: a mistyped path would otherwise make a link that fails verification, or passes without the file.
+   * After a command that failed, missing products are expected: the link, the evidence of the failure, is written.
+   */
+  allowMissing?: boolean;
 }
 
 export interface StepResult {
   link: Link;
   path: string;
+  /** The command's exit code (minus the signal number when a signal killed it); 0 without a command. */
+  exitCode: number;
 }
 
 /**
  * `in-toto-run`: hashes the materials, runs the command, hashes the products, signs the link and writes it.
- * The command's exit code is evidence, not a failure of the run: it is recorded in the byproducts.
+ * The command's exit code is evidence: it is recorded in the byproducts and returned; what a failed
+ * command means for the caller (`evident run` exits with it) is the caller's to decide.
  */
 export async function runStep(options: RunStepOptions): Promise<StepResult> {
   checkStepName(options.name);
@@ -45,11 +57,22 @@ export async function runStep(options: RunStepOptions): Promise<StepResult> {
   }
   const cwd = options.cwd ?? process.cwd();
   const collect = { ...options.collect, basePath: resolve(cwd, options.collect.basePath ?? '.') };
+  const ran = options.command.length > 0;
+  if (!options.allowMissing) {
+    const missing = await missingPaths(options.materials, collect.basePath);
+    if (missing.length > 0)
+      throw missingPathsError(missing, 'material', ran ? 'the command was not run, no link written' : 'no link written');
+  }
   const materials = await collectArtifacts(options.materials, collect);
-  const byproducts =
-    options.command.length > 0
-      ? await runCommand(options.command, { recordStreams: options.recordStreams, timeout: options.timeoutMs, cwd })
-      : {};
+  const byproducts = ran
+    ? await runCommand(options.command, { recordStreams: options.recordStreams, timeout: options.timeoutMs, cwd })
+    : undefined;
+  const exitCode = byproducts?.['return-value'] ?? 0;
+  if (!options.allowMissing && exitCode === 0) {
+    const missing = await missingPaths(options.products, collect.basePath);
+    if (missing.length > 0)
+      throw missingPathsError(missing, 'product', ran ? 'the command succeeded without making it, no link written' : 'no link written');
+  }
   const products = await collectArtifacts(options.products, collect);
   const link: Link = {
     _type: 'link',
@@ -64,5 +87,5 @@ export async function runStep(options: RunStepOptions): Promise<StepResult> {
     directory: resolve(cwd, options.metadataDirectory ?? '.'),
     format: options.format ?? 'link',
   });
-  return { link, path };
+  return { link, path, exitCode };
 }

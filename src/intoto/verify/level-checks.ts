@@ -1,5 +1,6 @@
 import type { PublicKey } from '../../crypto/keys.js';
 import { parseExpires } from '../models/expires.js';
+import { rootExpiryNotices } from '../models/root-expiry.js';
 import { nameProblem } from '../models/problems.js';
 import { parseRule } from '../models/rule.js';
 import type { ArtifactRule, Inspection, Layout, RuleTokens, Step } from '../models/types.js';
@@ -67,6 +68,13 @@ export function checkExpiration(ctx: VerifyContext, layout: Layout, level: Level
     details: { expires: layout.expires, time: time.toISOString(), source },
   });
   return !expired;
+}
+
+/** A warning for each pinned root that has expired, expires before the layout, or soon (models/root-expiry.ts). */
+export function checkRootExpiry(ctx: VerifyContext, layout: Layout, level: Level): void {
+  for (const notice of rootExpiryNotices(layout, ctx.layoutClock.time)) {
+    ctx.report.add({ id: 'root-expiry', ok: true, warning: true, ...stepOf(level), message: notice });
+  }
 }
 
 /** Names become file and folder names: one that would leave the link folder ends the level. */

@@ -5,6 +5,7 @@ import type { LinkArtifacts } from '../rules/types.js';
 import {
   checkCommandAlignment,
   checkExpiration,
+  checkRootExpiry,
   checkItemRules,
   checkLayoutSignatures,
   checkNames,
@@ -64,6 +65,7 @@ export async function verifyLevel(
   const layout = metadata.signed;
   if (!checkLayoutSignatures(ctx, metadata, keys, level)) return undefined;
   checkExpiration(ctx, layout, level);
+  checkRootExpiry(ctx, layout, level);
   if (!checkNames(ctx, layout, level)) return undefined;
   const found = await checkStepLinks(ctx, layout, level);
   if (found === undefined) return undefined;

@@ -46,6 +46,7 @@ export interface VerifyOptions {
 export type CheckId =
   | 'layout-signature'
   | 'layout-expiration'
+  | 'root-expiry'
   | 'certificate-time'
   | 'step-links'
   | 'sublayout'

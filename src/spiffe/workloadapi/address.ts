@@ -1,4 +1,8 @@
+import { unixSocketPath } from '../../util/unix-socket.js';
+import { DEFAULT_WORKLOAD_API_SOCKET } from './default-socket.js';
 import { WorkloadApiError } from './errors.js';
+
+export { DEFAULT_WORKLOAD_API_SOCKET };
 
 /** The environment variable naming the Workload API endpoint (SPIFFE Workload Endpoint §4). */
 export const SOCKET_ENV = 'SPIFFE_ENDPOINT_SOCKET';
@@ -8,7 +12,7 @@ export interface WorkloadApiAddress {
   socketPath: string;
   /** `unix:///abs/path`, what @grpc/grpc-js dials. */
   target: string;
-  /** As the user wrote it, for messages. */
+  /** How messages name it: as the user wrote it, or where it came from. */
   original: string;
 }
 
@@ -17,42 +21,39 @@ function bad(message: string): WorkloadApiError {
 }
 
 /**
- * Parses `unix:///path` or `unix:/path` (SPIFFE Workload Endpoint: a URI with the `unix` scheme, no
- * authority, query or fragment, an absolute path). Other schemes are rejected.
+ * Parses a Workload API address: a `unix:` URI as the SPIFFE Workload Endpoint spells it (`unix:///path`,
+ * `unix:/path`), or a path, relative to `cwd` (util/unix-socket.ts, the one reading of every socket
+ * flag). Other schemes are rejected.
  *
  * @example
  * parseAddress('unix:///run/spire/agent.sock').socketPath; // '/run/spire/agent.sock'
+ * parseAddress('/run/spire/agent.sock').target;            // 'unix:///run/spire/agent.sock'
  */
-export function parseAddress(uri: string): WorkloadApiAddress {
-  if (uri === '') throw bad('workload endpoint socket address is empty');
-  const m = /^([A-Za-z][A-Za-z0-9+.-]*):(.*)$/.exec(uri);
-  if (m === null) throw bad(`workload endpoint socket "${uri}" is not a URI; use unix://${uri.startsWith('/') ? uri : '/PATH'}`);
-  const scheme = (m[1] ?? '').toLowerCase();
-  let rest = m[2] ?? '';
-  if (scheme !== 'unix') throw bad(`workload endpoint socket URI must have a "unix" scheme, not "${scheme}"`);
-  if (rest.includes('?')) throw bad('workload endpoint unix socket URI must not include query values');
-  if (rest.includes('#')) throw bad('workload endpoint unix socket URI must not include a fragment');
-  if (rest.startsWith('//')) {
-    rest = rest.slice(2);
-    if (!rest.startsWith('/')) throw bad('workload endpoint unix socket URI must not include an authority component');
-  }
-  if (!rest.startsWith('/') || rest.length < 2) throw bad('workload endpoint unix socket path must be absolute');
+export function parseAddress(uri: string, cwd: string = process.cwd()): WorkloadApiAddress {
   let socketPath: string;
   try {
-    socketPath = decodeURIComponent(rest);
-  } catch {
-    throw bad(`workload endpoint socket URI "${uri}" has bad percent-encoding`);
+    socketPath = unixSocketPath(uri, cwd);
+  } catch (e) {
+    throw bad(`workload endpoint ${(e as Error).message}`);
   }
   return { socketPath, target: `unix://${socketPath}`, original: uri };
 }
 
-/** The address given, else `SPIFFE_ENDPOINT_SOCKET` from `env`; an error naming both when neither is set. */
-export function resolveAddress(address: string | undefined, env: NodeJS.ProcessEnv = process.env): WorkloadApiAddress {
-  const value = address ?? env[SOCKET_ENV];
-  if (value === undefined || value === '') {
-    throw new WorkloadApiError('BAD_ADDRESS', `workload endpoint socket address is not configured (set ${SOCKET_ENV} or pass the socket)`, {
-      code: 'ENVIRONMENT',
-    });
-  }
-  return parseAddress(value);
+/**
+ * The one place a Workload API client learns where to connect: the address given (a flag), else
+ * `SPIFFE_ENDPOINT_SOCKET` from `env`, else the agent's default socket. An empty address given is a usage error.
+ */
+export function resolveAddress(
+  address: string | undefined,
+  env: NodeJS.ProcessEnv = process.env,
+  cwd: string = process.cwd(),
+): WorkloadApiAddress {
+  if (address !== undefined) return parseAddress(address, cwd);
+  const fromEnv = env[SOCKET_ENV];
+  if (fromEnv !== undefined && fromEnv !== '') return parseAddress(fromEnv, cwd);
+  return {
+    socketPath: DEFAULT_WORKLOAD_API_SOCKET,
+    target: `unix://${DEFAULT_WORKLOAD_API_SOCKET}`,
+    original: `${DEFAULT_WORKLOAD_API_SOCKET} (the agent's default socket; ${SOCKET_ENV} is not set)`,
+  };
 }

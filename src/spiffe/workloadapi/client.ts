@@ -20,9 +20,11 @@ import {
 import { watchStream, type WatchOptions } from './watch.js';
 
 export interface ClientOptions {
-  /** `unix:///path` or `unix:/path`; defaults to `SPIFFE_ENDPOINT_SOCKET` from `env`. */
+  /** `unix:///path`, `unix:/path` or a path; defaults to `SPIFFE_ENDPOINT_SOCKET` from `env`, then the agent's default socket. */
   address?: string;
   env?: NodeJS.ProcessEnv;
+  /** What a relative socket path is relative to (default: the process's working directory). */
+  cwd?: string;
   /** Deadline of one-shot calls, in ms (default 30 000). Watches have none. */
   timeoutMs?: number;
 }
@@ -70,9 +72,9 @@ export class WorkloadApiClient {
     this.timeoutMs = options.timeoutMs ?? 30_000;
   }
 
-  /** Throws WorkloadApiError BAD_ADDRESS for a missing or non-`unix` address. Does not dial yet. */
+  /** Throws WorkloadApiError BAD_ADDRESS for an empty or non-`unix` address. Does not dial yet. */
   static create(options: ClientOptions = {}): WorkloadApiClient {
-    return new WorkloadApiClient(resolveAddress(options.address, options.env), options);
+    return new WorkloadApiClient(resolveAddress(options.address, options.env, options.cwd), options);
   }
 
   close(): void {

@@ -44,10 +44,15 @@ export function fromGrpcError(e: unknown, rpc: string, address: string): Workloa
         grpcCode: e.code,
       });
     case status.PERMISSION_DENIED:
-      return new WorkloadApiError('PERMISSION_DENIED', `no identity issued to this process (${rpc}: ${details})`, {
-        cause: e,
-        grpcCode: e.code,
-      });
+      // the agent's own words when it says why (evident's agent does), else the standard's meaning
+      return new WorkloadApiError(
+        'PERMISSION_DENIED',
+        details.startsWith('no identity issued:') ? `${details} (${rpc})` : `no identity issued to this process (${rpc}: ${details})`,
+        {
+          cause: e,
+          grpcCode: e.code,
+        },
+      );
     case status.INVALID_ARGUMENT:
       return new WorkloadApiError('INVALID_ARGUMENT', `${rpc}: ${details}`, { code: 'BAD_INPUT', cause: e, grpcCode: e.code });
     case status.CANCELLED:

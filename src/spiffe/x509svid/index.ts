@@ -21,4 +21,5 @@ export {
   type X509SvidOptions,
 } from './issue.js';
 export { X509SvidError, type X509SvidErrorReason } from './errors.js';
-export { svidSigner, signedBySpiffeId } from './signer.js';
+export { svidSigner } from './signer.js';
+export { svidIdentity, type SvidIdentity, type SignerCertification } from './signer-identity.js';

@@ -65,6 +65,8 @@ export interface CertificateFields {
   keyUsages?: number;
   /** Extended key usage OIDs, from `ExtendedKeyUsage`. */
   extKeyUsages?: readonly string[];
+  /** Whether the extended key usage extension is critical (a time-stamping authority's must be, RFC 3161 §2.3); default false. */
+  extKeyUsageCritical?: boolean;
   /** Whether the certificate names its own key (subjectKeyIdentifier); default true. */
   subjectKeyIdentifier?: boolean;
   /** Whether it names the key that signed it (authorityKeyIdentifier); default true. */
@@ -179,7 +181,8 @@ export class PreparedIssuer {
     if (f.keyUsages !== undefined) out.push(constantExtension(`ku:${f.keyUsages}`, () => new KeyUsagesExtension(f.keyUsages!, true)));
     if (f.extKeyUsages !== undefined) {
       const usages = [...f.extKeyUsages];
-      out.push(constantExtension(`eku:${usages.join()}`, () => new ExtendedKeyUsageExtension(usages, false)));
+      const critical = f.extKeyUsageCritical === true;
+      out.push(constantExtension(`eku:${critical}:${usages.join()}`, () => new ExtendedKeyUsageExtension(usages, critical)));
     }
     if ((f.uris?.length ?? 0) + (f.dnsNames?.length ?? 0) > 0) out.push(subjectAltName(f.uris ?? [], f.dnsNames ?? []));
     const ownKeyId = f.subjectKeyIdentifier !== false || this.issuerKeyId === undefined ? keyIdentifier(spki) : undefined;

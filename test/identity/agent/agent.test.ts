@@ -183,7 +183,7 @@ describe('agent core against an in-process server', () => {
     }
   });
 
-  it('pushes the next CA to bundle streams when the server rotates its CA (ca_ttl 20 s: prepared after ~5 s)', async () => {
+  it('pushes a newly prepared root to bundle streams (root rotation, step 1)', async () => {
     const rotating = await startServer({ settings: { ca_ttl: '20', x509_svid_ttl: '8', jwt_svid_ttl: '8' } });
     try {
       const a = await startAgent({
@@ -199,6 +199,7 @@ describe('agent core against an in-process server', () => {
         const watch = c.watchX509Bundles({ signal: ac.signal });
         const td = TrustDomain.parse(TD);
         assert.equal((await watch.next()).value?.get(td)?.authorities.length, 1);
+        await rotating.admin('POST', '/v1/roots');
         const next = await Promise.race([
           watch.next(),
           new Promise<never>((_, reject) => setTimeout(() => reject(new Error('no new bundle in 15 s')), 15_000)),

@@ -69,7 +69,7 @@ describe('agent catalog: node attestor clients and workload attestors by name', 
   });
 
   it('registering a name twice is an error, in a catalog and in the running registry alike', () => {
-    const plugin: WorkloadAttestorPlugin = { settings: [], build: () => new UnixAttestor() };
+    const plugin: WorkloadAttestorPlugin = { settings: [], selectors: [], build: () => new UnixAttestor() };
     const catalog = new Catalog('workload attestor').register('unix', plugin);
     assert.throws(() => catalog.register('unix', plugin), usage(/^workload attestor 'unix' registered twice$/));
     assert.throws(

@@ -39,7 +39,11 @@ describe('identity end to end: evident server run + evident agent run', { timeou
       ...(ttl ? { x509_svid_ttl: ttl } : {}),
     });
   const startServer = (): EvidentProcess =>
-    startEvident(cmd, ['server', 'run', '--trust-domain', TD, '--data-dir', serverDir(), '--bind', `127.0.0.1:${port}`], tmp.dir);
+    startEvident(
+      cmd,
+      ['server', 'run', '--trust-domain', TD, '--data-dir', serverDir(), '--bind', `127.0.0.1:${port}`, '--admin-socket', adminSocket()],
+      tmp.dir,
+    );
 
   before(async () => {
     ensureBuilt();

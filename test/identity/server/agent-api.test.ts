@@ -5,11 +5,13 @@ import type { X509Svid } from '../../../src/identity/proto/index.js';
 import { startServer, TD, type TestServer } from '../../helpers/identity-server.js';
 import { ecKey } from '../../helpers/pki.js';
 
+/** Leaf, then the signing CA the SVID carries, then one of the bundle's roots. */
 function chainsToBundle(svid: X509Svid, roots: Buffer[]): boolean {
-  const leaf = new X509Certificate(svid.cert_chain[0]!);
+  const [leaf, ca] = svid.cert_chain.map((d) => new X509Certificate(d));
+  if (!leaf || !ca || !leaf.checkIssued(ca) || !leaf.verify(ca.publicKey)) return false;
   return roots.some((r) => {
     const root = new X509Certificate(r);
-    return leaf.checkIssued(root) && leaf.verify(root.publicKey);
+    return ca.checkIssued(root) && ca.verify(root.publicKey);
   });
 }
 

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import * as x509 from '../../../src/crypto/x509/x509.js';
 import { toPem } from '../../../src/crypto/x509/index.js';
-import { CA_KEY_TYPES, createCaCert, generateSigningKey, loadUpstreamCa } from '../../../src/identity/server/ca/index.js';
+import { CA_KEY_TYPES, createRootCert, generateSigningKey, loadUpstreamCa } from '../../../src/identity/server/ca/index.js';
 import { ecKey } from '../../helpers/pki.js';
 import { caEnv, T0, TD } from './helpers.js';
 
@@ -29,13 +29,14 @@ function opensslAccepts(dir: string, trusted: string, leaf: string, at: number, 
 const ownKeyId = (c: x509.X509Certificate) => c.getExtension(x509.SubjectKeyIdentifierExtension)?.keyId;
 const authorityKeyId = (c: x509.X509Certificate) => c.getExtension(x509.AuthorityKeyIdentifierExtension)?.keyId;
 
-describe('the server CA certificate', () => {
-  it('a root: cA (critical, no path length), keyCertSign + cRLSign (critical), the trust domain URI, its key id and no authority key id', async () => {
+describe('the server CA certificates', () => {
+  it('the root: cA (critical, no path length), keyCertSign + cRLSign (critical), the trust domain URI, its key id and no authority key id', async () => {
     const env = await caEnv();
     try {
-      const root = env.ca.caCertificates()[0]!;
-      assert.match(root.subject, /^CN=evident CA [0-9a-f]{12}, O=evident$/);
+      const root = new x509.X509Certificate(env.ca.bundle().x509Authorities[0]!);
+      assert.match(root.subject, /^CN=evident root [0-9a-f]{12}, O=evident$/);
       assert.equal(root.issuer, root.subject);
+      assert.equal(root.notAfter.getTime() - root.notBefore.getTime(), 10 * 365 * 24 * H + 10_000, 'ten years, backdated 10 s');
       const bc = root.getExtension(x509.BasicConstraintsExtension)!;
       assert.deepEqual([bc.critical, bc.ca, bc.pathLength], [true, true, undefined]);
       const ku = root.getExtension(x509.KeyUsagesExtension)!;
@@ -49,10 +50,30 @@ describe('the server CA certificate', () => {
       assert.equal(ownKeyId(root), ski.keyId);
       assert.equal(root.getExtension(x509.AuthorityKeyIdentifierExtension), null);
       assert.equal(root.getExtension(x509.ExtendedKeyUsageExtension), null);
+    } finally {
+      await env.close();
+    }
+  });
 
-      const leaf = new x509.X509Certificate((await env.ca.signX509Svid(`spiffe://${TD}/w`, ecKey().spki)).chain[0]!);
-      assert.equal(leaf.issuer, root.subject);
-      assert.equal(authorityKeyId(leaf), ski.keyId, "a leaf names its CA's key");
+  it("the signing CA: an intermediate under the root, naming the root's key; a leaf names the signing CA's", async () => {
+    const env = await caEnv();
+    try {
+      const root = new x509.X509Certificate(env.ca.bundle().x509Authorities[0]!);
+      const ca = env.ca.caCertificates()[0]!;
+      assert.match(ca.subject, /^CN=evident CA [0-9a-f]{12}, O=evident$/);
+      assert.equal(ca.issuer, root.subject);
+      assert.equal(authorityKeyId(ca), ownKeyId(root));
+      assert.equal(ca.notAfter.getTime() - ca.notBefore.getTime(), 24 * H + 10_000, 'the CA TTL');
+      const bc = ca.getExtension(x509.BasicConstraintsExtension)!;
+      assert.deepEqual([bc.critical, bc.ca], [true, true]);
+      const ku = ca.getExtension(x509.KeyUsagesExtension)!;
+      assert.deepEqual([ku.critical, ku.usages], [true, x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign]);
+
+      const svid = await env.ca.signX509Svid(`spiffe://${TD}/w`, ecKey().spki);
+      assert.equal(svid.chain.length, 2, 'leaf + signing CA; the root is the anchor');
+      const leaf = new x509.X509Certificate(svid.chain[0]!);
+      assert.equal(leaf.issuer, ca.subject);
+      assert.equal(authorityKeyId(leaf), ownKeyId(ca), "a leaf names its CA's key");
       assert.equal(leaf.getExtension(x509.SubjectKeyIdentifierExtension), null, 'and not its own');
       assert.equal(leaf.subject, 'O=evident');
     } finally {
@@ -62,7 +83,7 @@ describe('the server CA certificate', () => {
 
   it("an intermediate under an upstream CA names the upstream's key", async () => {
     const upKey = await generateSigningKey('ec-p384');
-    const upCert = await createCaCert({
+    const upCert = await createRootCert({
       trustDomain: 'corp.example',
       key: upKey,
       notBefore: new Date(T0 - H),
@@ -104,15 +125,24 @@ describe('the server CA certificate', () => {
   });
 
   for (const keyType of CA_KEY_TYPES) {
-    it(`openssl accepts the root and an SVID it signs, for both TLS purposes (${keyType})`, async () => {
+    it(`openssl accepts the root, the signing CA and an SVID it signs, for both TLS purposes (${keyType})`, async () => {
       const env = await caEnv({ keyType });
       try {
-        const root = env.ca.caCertificates()[0]!;
-        const leaf = (await env.ca.signX509Svid(`spiffe://${TD}/w`, ecKey().spki)).chain[0]!;
-        await writeFile(join(env.dir, 'root.pem'), toPem('CERTIFICATE', new Uint8Array(root.rawData)));
-        await writeFile(join(env.dir, 'leaf.pem'), toPem('CERTIFICATE', leaf));
-        opensslAccepts(env.dir, 'root.pem', 'leaf.pem', T0 + H / 2);
-        assert.throws(() => opensslAccepts(env.dir, 'root.pem', 'leaf.pem', T0 + 2 * H), /expired/, 'and refuses it once it expired');
+        const [leaf, ...chain] = (await env.ca.signX509Svid(`spiffe://${TD}/w`, ecKey().spki)).chain;
+        await writeFile(join(env.dir, 'root.pem'), toPem('CERTIFICATE', env.ca.bundle().x509Authorities[0]!));
+        await writeFile(join(env.dir, 'chain.pem'), chain.map((c) => toPem('CERTIFICATE', c)).join(''));
+        await writeFile(join(env.dir, 'leaf.pem'), toPem('CERTIFICATE', leaf!));
+        opensslAccepts(env.dir, 'root.pem', 'leaf.pem', T0 + H / 2, 'chain.pem');
+        assert.throws(
+          () => opensslAccepts(env.dir, 'root.pem', 'leaf.pem', T0 + 2 * H, 'chain.pem'),
+          /expired/,
+          'and refuses it once it expired',
+        );
+        assert.throws(
+          () => opensslAccepts(env.dir, 'root.pem', 'leaf.pem', T0 + H / 2),
+          /unable to get local issuer/,
+          'the chain needs its CA',
+        );
       } finally {
         await env.close();
       }

@@ -11,7 +11,7 @@ import { caEnv, T0, TD } from './helpers.js';
 const H = 3600_000;
 
 describe('CA issuing', () => {
-  it('creates a self-signed P-256 root and signs a leaf exactly as the X.509-SVID format requires', async () => {
+  it('creates a self-signed P-256 root, a signing CA under it, and signs a leaf exactly as the X.509-SVID format requires', async () => {
     const env = await caEnv();
     try {
       const [rootDer] = env.ca.bundle().x509Authorities;
@@ -19,7 +19,7 @@ describe('CA issuing', () => {
       assert.equal(root.subject, root.issuer);
       assert.equal(root.getExtension(x509.BasicConstraintsExtension)?.ca, true);
       assert.equal((root.publicKey.algorithm as EcKeyAlgorithmLike).namedCurve, 'P-256');
-      assert.equal(root.notAfter.getTime() - root.notBefore.getTime(), 24 * H + 10_000);
+      assert.equal(root.notAfter.getTime() - root.notBefore.getTime(), 10 * 365 * 24 * H + 10_000);
 
       const svid = await env.ca.signX509Svid(`spiffe://${TD}/web`, ecKey().spki, 0, ['web.example.org']);
       assert.equal(svid.chain.length, 2);
@@ -40,9 +40,11 @@ describe('CA issuing', () => {
       assert.deepEqual([...eku.usages].sort(), [x509.ExtendedKeyUsage.serverAuth, x509.ExtendedKeyUsage.clientAuth].sort());
       assert.equal(leaf.notBefore.getTime(), T0 - 10_000, 'NotBefore a few seconds back');
       assert.equal(leaf.notAfter.getTime(), T0 + H, 'default X509-SVID TTL 1h');
-      // it really chains: node's own verifier agrees
-      assert.ok(new X509Certificate(svid.chain[0]!).verify(new X509Certificate(rootDer!).publicKey));
-      assert.ok(new X509Certificate(svid.chain[0]!).checkIssued(new X509Certificate(rootDer!)));
+      // it really chains, leaf to signing CA to root: node's own verifier agrees
+      const [nodeLeaf, nodeCa, nodeRoot] = [svid.chain[0]!, svid.chain[1]!, rootDer!].map((d) => new X509Certificate(d));
+      assert.ok(nodeLeaf!.checkIssued(nodeCa!) && nodeLeaf!.verify(nodeCa!.publicKey));
+      assert.ok(nodeCa!.checkIssued(nodeRoot!) && nodeCa!.verify(nodeRoot!.publicKey));
+      assert.equal(Date.parse(nodeCa!.validTo) - Date.parse(nodeCa!.validFrom), 24 * H + 10_000, 'the signing CA lives the CA TTL');
     } finally {
       await env.close();
     }
@@ -135,8 +137,9 @@ describe('CA rotation timeline (frozen clock)', () => {
       env.clock.set(T0 + 12 * H);
       assert.equal(await env.ca.rotate(), true);
       assert.deepEqual(statuses(), ['active', 'prepared']);
-      assert.equal(env.ca.bundle().x509Authorities.length, 2, 'the next CA is published before it signs');
-      assert.equal(env.ca.bundle().jwtAuthorities.length, 2, 'JWT keys rotate on the same schedule');
+      const root = env.ca.bundle().x509Authorities;
+      assert.equal(root.length, 1, 'the bundle is the root alone: a signing CA is never a trust anchor');
+      assert.equal(env.ca.bundle().jwtAuthorities.length, 2, 'JWT keys rotate on the same schedule, published before they sign');
       const svidB = await env.ca.signX509Svid(`spiffe://${TD}/a`, ecKey().spki);
       assert.deepEqual(svidB.chain[1], svidA.chain[1], 'still signed by the first CA');
 
@@ -147,21 +150,19 @@ describe('CA rotation timeline (frozen clock)', () => {
       assert.deepEqual(statuses(), ['old', 'active']);
       const svidC = await env.ca.signX509Svid(`spiffe://${TD}/a`, ecKey().spki);
       assert.notDeepEqual(svidC.chain[1], svidA.chain[1], 'now signed by the next CA');
-      assert.equal(env.ca.bundle().x509Authorities.length, 2, 'the old CA stays published');
-      assert.ok(
-        new X509Certificate(svidB.chain[0]!).verify(new X509Certificate(env.ca.bundle().x509Authorities[1]!).publicKey) ||
-          new X509Certificate(svidB.chain[0]!).verify(new X509Certificate(env.ca.bundle().x509Authorities[0]!).publicKey),
-      );
+      assert.deepEqual(env.ca.bundle().x509Authorities, root, 'the bundle did not change: what pins the root keeps working');
+      const rootCert = new X509Certificate(root[0]!);
+      for (const svid of [svidA, svidC]) assert.ok(new X509Certificate(svid.chain[1]!).verify(rootCert.publicKey));
 
-      // the second CA reaches its own half life about now, so count the first CA, not the bundle size
+      // the first CA stays among the server's signing CAs (the anchors of its own agents) until it expires
       const firstDer = svidA.chain[1]!;
-      const published = () => env.ca.bundle().x509Authorities.some((d) => d.equals(firstDer));
+      const known = () => env.ca.caCertificates().some((c) => Buffer.from(c.rawData).equals(firstDer));
       env.clock.set(first.notAfter - 1);
       await env.ca.rotate();
-      assert.equal(published(), true, 'kept until the last moment anything it signed is valid');
+      assert.equal(known(), true, 'kept until the last moment anything it signed is valid');
       env.clock.set(first.notAfter);
       assert.equal(await env.ca.rotate(), true);
-      assert.equal(published(), false, 'dropped once everything it signed has expired');
+      assert.equal(known(), false, 'dropped once everything it signed has expired');
       assert.equal(statuses().includes('old'), false);
       assert.equal(
         (await env.ds.caKeys.list()).some((k) => k.id === first.id),
@@ -179,8 +180,12 @@ describe('CA rotation timeline (frozen clock)', () => {
       env.clock.set(T0 + 48 * H);
       assert.equal(await env.ca.rotate(), true);
       assert.deepEqual(
-        env.ca.keys().map((k) => k.status),
-        ['active', 'active'],
+        env.ca.keys().map((k) => [k.kind, k.status]),
+        [
+          ['root', 'active'],
+          ['x509', 'active'],
+          ['jwt', 'active'],
+        ],
       );
       const svid = await env.ca.signX509Svid(`spiffe://${TD}/a`, ecKey().spki);
       assert.equal(svid.notAfter, T0 + 49 * H);
@@ -234,12 +239,12 @@ describe('CA formats and upstream', () => {
   });
 
   it('signs as an intermediate under an upstream CA; the bundle is the upstream root', async () => {
-    const { createCaCert, generateSigningKey, loadUpstreamCa } = await import('../../../src/identity/server/ca/index.js');
+    const { createRootCert, generateSigningKey, loadUpstreamCa } = await import('../../../src/identity/server/ca/index.js');
     const { toPem } = await import('../../../src/crypto/x509/index.js');
     const { writeFile } = await import('node:fs/promises');
     const { join } = await import('node:path');
     const upKey = await generateSigningKey('ec-p256');
-    const upCert = await createCaCert({
+    const upCert = await createRootCert({
       trustDomain: 'corp.example',
       key: upKey,
       notBefore: new Date(T0 - H),
@@ -280,9 +285,9 @@ describe('CA key types', () => {
       const env = await caEnv({ keyType });
       try {
         const svid = await env.ca.signX509Svid(`spiffe://${TD}/k`, ecKey().spki);
-        const leaf = new X509Certificate(svid.chain[0]!);
-        const root = new X509Certificate(env.ca.bundle().x509Authorities[0]!);
-        assert.ok(leaf.checkIssued(root) && leaf.verify(root.publicKey));
+        const [leaf, ca, root] = [svid.chain[0]!, svid.chain[1]!, env.ca.bundle().x509Authorities[0]!].map((d) => new X509Certificate(d));
+        assert.ok(leaf!.checkIssued(ca!) && leaf!.verify(ca!.publicKey));
+        assert.ok(ca!.checkIssued(root!) && ca!.verify(root!.publicKey));
         assert.equal(new x509.X509Certificate(svid.chain[0]!).serialNumber, svid.serial);
       } finally {
         await env.close();

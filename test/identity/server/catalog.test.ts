@@ -80,7 +80,7 @@ describe('server catalog: node attestors by name', () => {
   });
 
   it('registering a name twice is an error, in a catalog and in the running registry alike', () => {
-    const plugin: NodeAttestorPlugin = { settings: [], build: (_s, ctx) => new JoinTokenAttestor(ctx.ds, ctx.clock) };
+    const plugin: NodeAttestorPlugin = { settings: [], selectors: [], build: (_s, ctx) => new JoinTokenAttestor(ctx.ds, ctx.clock) };
     const catalog = new Catalog('node attestor').register('join_token', plugin);
     assert.throws(() => catalog.register('join_token', plugin), usage(/^node attestor 'join_token' registered twice$/));
     const registry = new NodeAttestorRegistry().register(new JoinTokenAttestor(ds, clock));

@@ -13,7 +13,11 @@ const TD = 'e2e.example.org';
 
 /** `evident server run` as a real process, once it has logged that it is ready, and the address it bound. */
 async function startServerProcess(cmd: string[], dataDir: string): Promise<{ proc: EvidentProcess; bind: string }> {
-  const proc = startEvident(cmd, ['server', 'run', '--trust-domain', TD, '--data-dir', dataDir, '--bind', '127.0.0.1:0'], REPO_ROOT);
+  const proc = startEvident(
+    cmd,
+    ['server', 'run', '--trust-domain', TD, '--data-dir', dataDir, '--bind', '127.0.0.1:0', '--admin-socket', join(dataDir, 'admin.sock')],
+    REPO_ROOT,
+  );
   await proc.waitFor(/"server ready"/, 30_000);
   const ready = proc
     .stderr()
@@ -81,10 +85,11 @@ describe('end to end: the real server process, the CLI, and an agent API client'
     const [res] = await agent.signX509Svids([{ entry_id: entryId, key: { public_key: ecKey().spki } }]);
     agent.close();
     assert.equal(res!.error, '');
-    const leaf = new X509Certificate(res!.svid!.cert_chain[0]!);
+    const [leaf, ca] = res!.svid!.cert_chain.map((d) => new X509Certificate(d));
     const root = new X509Certificate(roots[0]!);
-    assert.equal(leaf.subjectAltName, `URI:spiffe://${TD}/ci/builder`);
-    assert.ok(leaf.checkIssued(root) && leaf.verify(root.publicKey), 'the SVID chains to the bundle');
+    assert.equal(leaf!.subjectAltName, `URI:spiffe://${TD}/ci/builder`);
+    assert.ok(leaf!.checkIssued(ca!) && leaf!.verify(ca!.publicKey), 'the SVID is signed by the signing CA it carries');
+    assert.ok(ca!.checkIssued(root) && ca!.verify(root.publicKey), 'which chains to the bundle');
 
     // graceful stop, then a restart on the same data dir
     assert.equal(await server.proc.stop(), 0);

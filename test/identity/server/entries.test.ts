@@ -100,30 +100,30 @@ describe('registration entry validation', () => {
         /spiffe_id: is required\|selectors: 'unix' is not TYPE:VALUE/,
       );
       assert.match(
-        (await fields({ spiffe_id: `spiffe://${TD}/p`, parent_id: `spiffe://${TD}/p`, selectors: ['a:b'] })).join(),
+        (await fields({ spiffe_id: `spiffe://${TD}/p`, parent_id: `spiffe://${TD}/p`, selectors: ['unix:uid:1'] })).join(),
         /own parent/,
       );
       assert.match(
-        (await fields({ spiffe_id: `spiffe://${TD}`, parent_id: `spiffe://${TD}/p`, selectors: ['a:b'] })).join(),
+        (await fields({ spiffe_id: `spiffe://${TD}`, parent_id: `spiffe://${TD}/p`, selectors: ['unix:uid:1'] })).join(),
         /has no path/,
       );
       assert.match(
-        (await fields({ spiffe_id: `spiffe://${TD}/a`, parent_id: `spiffe://${TD}/p`, selectors: ['a:b', 'a:b'] })).join(),
+        (await fields({ spiffe_id: `spiffe://${TD}/a`, parent_id: `spiffe://${TD}/p`, selectors: ['unix:uid:1', 'unix:uid:1'] })).join(),
         /repeated/,
       );
       assert.match(
-        (await fields({ spiffe_id: `spiffe://${TD}/a/../b`, parent_id: `spiffe://${TD}/p`, selectors: ['a:b'] })).join(),
+        (await fields({ spiffe_id: `spiffe://${TD}/a/../b`, parent_id: `spiffe://${TD}/p`, selectors: ['unix:uid:1'] })).join(),
         /dot segment/,
       );
       const good = await validateEntry(
-        { spiffe_id: `spiffe://${TD}/a`, parent_id: `spiffe://${TD}/p`, selectors: ['a:b', 'c:d'] },
+        { spiffe_id: `spiffe://${TD}/a`, parent_id: `spiffe://${TD}/p`, selectors: ['unix:uid:1', 'unix:gid:2'] },
         TD,
         env.ds,
         0,
       );
       await env.ds.entries.create(good);
       assert.match(
-        (await fields({ spiffe_id: `spiffe://${TD}/a`, parent_id: `spiffe://${TD}/p`, selectors: ['c:d', 'a:b'] })).join(),
+        (await fields({ spiffe_id: `spiffe://${TD}/a`, parent_id: `spiffe://${TD}/p`, selectors: ['unix:gid:2', 'unix:uid:1'] })).join(),
         /duplicate of entry/,
       );
       // updating an entry to itself is not a duplicate

@@ -28,6 +28,8 @@ export interface HandlerDeps {
   connections: PeerConnections;
   attestors: WorkloadAttestorRegistry;
   logger: Logger;
+  /** How often the agent fetches entries (ms): said to a caller no entry matches, since a new one takes that long. */
+  syncIntervalMs?: number;
 }
 
 const NO_IDENTITY = 'no identity issued';
@@ -101,9 +103,27 @@ export class WorkloadApiHandlers {
     this.deps.logger.debug({ rpc, pid: conn.cred.pid, uid: conn.cred.uid, entries: entries.map((e) => e.spiffeId) }, 'workload attested');
     if (entries.length === 0) {
       this.deps.logger.info({ rpc, pid: conn.cred.pid, uid: conn.cred.uid }, NO_IDENTITY);
-      throw permissionDenied(NO_IDENTITY);
+      throw this.noIdentity(selectors);
     }
     return { selectors, entries };
+  }
+
+  /**
+   * PermissionDenied for a caller no entry matches, saying what would match it and why a brand-new entry
+   * may not yet: the agent learns of entries when it next fetches them. The selectors are the caller's own.
+   */
+  private noIdentity(selectors: readonly Selector[]): RpcStatus {
+    const fetchedAt = this.deps.source.entriesFetchedAt?.();
+    const interval = this.deps.syncIntervalMs;
+    let when = '';
+    if (fetchedAt !== undefined) {
+      const ago = Math.max(0, Math.round((Date.now() - fetchedAt) / 1000));
+      when = `; this agent fetched its entries ${ago}s ago`;
+      if (interval !== undefined)
+        when += ` and does every ${Math.round(interval / 1000)}s, so an entry created since arrives within that: retry`;
+    }
+    const mine = selectors.map((s) => `${s.type}:${s.value}`).join(' ');
+    return permissionDenied(`${NO_IDENTITY}: no registration entry on this agent matches this process's selectors (${mine})${when}`);
   }
 
   private withBundles<M>(f: (b: TrustBundles) => M): M | undefined {
@@ -138,7 +158,7 @@ export class WorkloadApiHandlers {
           if (ended) return;
           // Entries may have changed since the call began: match the caller's selectors again.
           const entries = this.deps.source.matchEntries(selectors);
-          if (entries.length === 0) return end(permissionDenied(NO_IDENTITY));
+          if (entries.length === 0) return end(this.noIdentity(selectors));
           const msg = build(entries);
           if (msg === undefined) return; // not issued yet: the next change sends it
           const fp = fingerprint(msg);

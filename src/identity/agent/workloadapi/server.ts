@@ -17,6 +17,8 @@ export interface WorkloadApiServerOptions {
   /** Default: the catalog's default ones (`unix`). */
   attestors?: WorkloadAttestorRegistry;
   logger?: Logger;
+  /** How often the source's entries are refreshed (ms), for the hint a caller without identity gets. */
+  syncIntervalMs?: number;
 }
 
 type Injector = ReturnType<GrpcServer['createConnectionInjector']>;
@@ -53,7 +55,13 @@ export class WorkloadApiServer {
       new WorkloadAttestorRegistry(
         await workloadAttestorCatalog.build(workloadAttestorCatalog.withDefaults(DEFAULT_WORKLOAD_ATTESTORS), undefined),
       );
-    const handlers = new WorkloadApiHandlers({ source: options.source, connections, attestors, logger });
+    const handlers = new WorkloadApiHandlers({
+      source: options.source,
+      connections,
+      attestors,
+      logger,
+      ...(options.syncIntervalMs !== undefined ? { syncIntervalMs: options.syncIntervalMs } : {}),
+    });
     const grpc = new GrpcServer();
     grpc.addService(workloadApiServiceDefinition(), handlers.implementation());
     const injector = grpc.createConnectionInjector(ServerCredentials.createInsecure());

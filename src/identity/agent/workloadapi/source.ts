@@ -56,6 +56,8 @@ export interface WorkloadIdentitySource {
   /** A JWT-SVID for the entry and audience (issued by the server; cached by the agent). */
   jwtSvid(entry: ServedEntry, audience: readonly string[]): Promise<JwtToken>;
   subscribe(listener: () => void): () => void;
+  /** When the entries were last fetched from the server (ms), for the hint a caller without identity gets. */
+  entriesFetchedAt?(): number | undefined;
 }
 
 /** Whether every selector of `subset` is among `set` (a workload matches an entry this way). */

@@ -1,4 +1,5 @@
 import type { Plugin } from '../../common/catalog.js';
+import type { SelectorKind } from '../../common/selectors.js';
 import type { PeerCredentials } from '../peercred/peercred.js';
 import type { Selector } from '../../proto/selector.js';
 
@@ -40,5 +41,5 @@ export interface WorkloadAttestor {
   attest(proc: WorkloadProcess): Promise<Selector[]>;
 }
 
-/** A workload attestor's catalog entry (../catalog.ts): its settings and how to build it. */
-export type WorkloadAttestorPlugin = Plugin<undefined, WorkloadAttestor>;
+/** A workload attestor's catalog entry (../catalog.ts): its settings, the selectors it produces, and how to build it. */
+export type WorkloadAttestorPlugin = Plugin<undefined, WorkloadAttestor> & { readonly selectors: readonly SelectorKind[] };

@@ -1,4 +1,5 @@
 import { readFileSync, readlinkSync, statSync } from 'node:fs';
+import { UNIX_SELECTORS } from '../../common/selectors.js';
 import { WorkloadAttestationError } from './errors.js';
 import { ExeHasher } from './exe-hash.js';
 import { IdNames } from './names.js';
@@ -107,5 +108,6 @@ function pathInAgentView(path: string, runs: ExecutableId): string | undefined {
 /** The catalog entry: no settings; the agent runs it unless told otherwise (`--workload-attestor`). */
 export const unixPlugin: WorkloadAttestorPlugin = {
   settings: [],
+  selectors: UNIX_SELECTORS,
   build: () => new UnixAttestor(),
 };

@@ -1,5 +1,11 @@
-import { request } from 'node:http';
 import { EvidentError } from '../../../errors.js';
+
+/**
+ * Where the server serves its admin API unless told otherwise, and where the admin commands look: one
+ * place per machine, as SPIRE's /tmp/spire-server/private/api.sock, so `evident server entry create …`
+ * needs no flag next to the server. The folder is the server's alone (0700).
+ */
+export const DEFAULT_ADMIN_SOCKET = '/tmp/evident-server/private/admin.sock';
 
 export interface AdminResponse {
   status: number;
@@ -19,7 +25,9 @@ export class AdminApiError extends EvidentError {
 }
 
 /** Calls the admin API on its Unix socket; a socket nobody answers on is an ENVIRONMENT error (exit 3). */
-export function adminRequest(socketPath: string, method: string, path: string, body?: unknown): Promise<AdminResponse> {
+export async function adminRequest(socketPath: string, method: string, path: string, body?: unknown): Promise<AdminResponse> {
+  // node:http is loaded by the call, not by `evident server --help`, which imports this module too
+  const { request } = await import('node:http');
   return new Promise((resolve, reject) => {
     const data = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
     const req = request(

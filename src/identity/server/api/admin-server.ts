@@ -1,13 +1,17 @@
 import { randomUUID } from 'node:crypto';
-import { chmod, unlink } from 'node:fs/promises';
+import { chmod, mkdir, unlink } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import { createConnection } from 'node:net';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import { EvidentError, isEvidentError } from '../../../errors.js';
-import { bundleToPem, bundleToSpiffeJson, type CaManager } from '../ca/index.js';
+import { bundleToPem, bundleToSpiffeJson, type CaManager, type RootInfo } from '../ca/index.js';
 import type { Clock } from '../../../util/clock.js';
-import type { Datastore } from '../datastore/index.js';
-import { EntryValidationError, entryToJson, validateEntry, type EntryInput } from '../entries/index.js';
+import { checkSocketFolder } from '../../../util/socket-folder.js';
+import type { Datastore, RegistrationEntry } from '../datastore/index.js';
+import { EntryValidationError, entryToJson, validateEntry, type EntryInput, type SelectorKinds } from '../entries/index.js';
+import { agentsAliasedBy, AgentSyncs, entryReach, reachComplete } from '../entries/propagation.js';
+import { AGENT_SYNC_INTERVAL_MS } from '../../common/sync.js';
 import { MAX_JOIN_TOKEN_TTL_SECONDS } from '../nodeattest/join-token.js';
 import { agentSpiffeId, serverSpiffeId } from '../spiffe-id.js';
 import { JOIN_TOKEN_TYPE } from '../../common/index.js';
@@ -18,7 +22,16 @@ export interface AdminDeps {
   ca: CaManager;
   clock: Clock;
   log: Logger;
+  /** The selectors entries may require (default: those of every known attestor). */
+  selectorKinds?: SelectorKinds;
+  /** When agents last fetched their entries from this server (`entry create --wait`); none known when absent. */
+  syncs?: AgentSyncs;
 }
+
+/** The longest `GET /v1/entries/ID/reach?wait=SECONDS` waits. */
+const MAX_REACH_WAIT_SECONDS = 300;
+/** An agent that has not fetched from this server for this long is down or syncs with another server. */
+const ACTIVE_MS = 6 * AGENT_SYNC_INTERVAL_MS;
 
 /** Largest request body the admin API reads. */
 const MAX_BODY = 1 << 20;
@@ -39,6 +52,11 @@ class HttpError extends Error {
  * `curl --unix-socket`, and it needs no generated stubs; the network-facing agent API is the gRPC one.
  */
 export async function startAdminServer(socketPath: string, d: AdminDeps): Promise<Server> {
+  // The default folder is under /tmp: made 0700 here, and refused when another user could swap the socket.
+  await mkdir(dirname(socketPath), { recursive: true, mode: 0o700 }).catch((e: NodeJS.ErrnoException) => {
+    throw new EvidentError('ENVIRONMENT', `cannot listen on the admin socket: ${e.code ?? e.message}`, { file: socketPath, cause: e });
+  });
+  await checkSocketFolder(dirname(socketPath));
   await removeStaleSocket(socketPath);
   const server = createServer((req, res) => {
     route(req, d).then(
@@ -111,7 +129,7 @@ async function route(req: IncomingMessage, d: AdminDeps): Promise<{ status: numb
   const url = new URL(req.url ?? '/', 'http://admin');
   const parts = url.pathname.split('/').filter(Boolean);
   const m = req.method ?? 'GET';
-  const key = `${m} /${parts.slice(0, 2).join('/')}${parts.length > 2 ? '/:id' : ''}`;
+  const key = `${m} /${parts.slice(0, 2).join('/')}${parts.length > 2 ? '/:id' : ''}${parts.length > 3 ? `/${parts.slice(3).join('/')}` : ''}`;
   const id = parts[2] === undefined ? '' : decodeURIComponent(parts[2]);
   switch (key) {
     case 'GET /v1/health':
@@ -127,7 +145,14 @@ async function route(req: IncomingMessage, d: AdminDeps): Promise<{ status: numb
       return { status: 200, body: { entries: (await d.ds.entries.list(filter)).map(entryToJson) } };
     }
     case 'POST /v1/entries': {
-      const entry = await validateEntry((await readJson(req)) as EntryInput, d.trustDomain, d.ds, d.clock.now());
+      const entry = await validateEntry(
+        (await readJson(req)) as EntryInput,
+        d.trustDomain,
+        d.ds,
+        d.clock.now(),
+        undefined,
+        d.selectorKinds,
+      );
       const created = await d.ds.entries.create(entry);
       d.log.info({ entry: created.id, spiffe_id: created.spiffeId }, 'entry created');
       return { status: 201, body: entryToJson(created) };
@@ -135,12 +160,21 @@ async function route(req: IncomingMessage, d: AdminDeps): Promise<{ status: numb
     case 'GET /v1/entries/:id':
       return { status: 200, body: entryToJson(await mustEntry(d, id)) };
     case 'PATCH /v1/entries/:id': {
-      const entry = await validateEntry((await readJson(req)) as EntryInput, d.trustDomain, d.ds, d.clock.now(), await mustEntry(d, id));
+      const entry = await validateEntry(
+        (await readJson(req)) as EntryInput,
+        d.trustDomain,
+        d.ds,
+        d.clock.now(),
+        await mustEntry(d, id),
+        d.selectorKinds,
+      );
       const updated = await d.ds.entries.update(entry);
       if (!updated) throw new HttpError(404, `no entry ${id}`);
       d.log.info({ entry: id }, 'entry updated');
       return { status: 200, body: entryToJson(updated) };
     }
+    case 'GET /v1/entries/:id/reach':
+      return { status: 200, body: await reach(d, await mustEntry(d, id), url.searchParams.get('wait')) };
     case 'DELETE /v1/entries/:id':
       if (!(await d.ds.entries.delete(id))) throw new HttpError(404, `no entry ${id}`);
       d.log.info({ entry: id }, 'entry deleted');
@@ -153,6 +187,24 @@ async function route(req: IncomingMessage, d: AdminDeps): Promise<{ status: numb
       if (format === 'spiffe') return { status: 200, body: bundleToSpiffeJson(d.ca.bundle()) };
       throw new HttpError(400, `unknown bundle format '${format}' (pem or spiffe)`);
     }
+    case 'GET /v1/roots':
+      return { status: 200, body: { roots: d.ca.rootInfo().map(rootToJson), keys: d.ca.keys().map(keyToJson) } };
+    case 'POST /v1/roots': {
+      const root = await d.ca.prepareRoot();
+      d.log.info({ root: root.id, fingerprint: root.fingerprint }, 'root prepared');
+      return { status: 201, body: rootToJson(root) };
+    }
+    case 'PATCH /v1/roots/:id': {
+      const body = await readJson(req);
+      if (body.status !== 'active') throw new HttpError(400, 'a root can only be made active: {"status": "active"}');
+      const root = await d.ca.activateRoot(id);
+      d.log.warn({ root: root.id, fingerprint: root.fingerprint }, 'root activated: new signing CAs are signed by it');
+      return { status: 200, body: rootToJson(root) };
+    }
+    case 'DELETE /v1/roots/:id':
+      await d.ca.retireRoot(id);
+      d.log.warn({ root: id }, 'root retired: it is no longer in the trust bundle');
+      return { status: 200, body: { retired: id } };
     case 'GET /v1/agents':
       return {
         status: 200,
@@ -175,6 +227,77 @@ async function route(req: IncomingMessage, d: AdminDeps): Promise<{ status: numb
     }
     default:
       throw new HttpError(404, `no such admin API route: ${m} ${url.pathname}`);
+  }
+}
+
+function rootToJson(r: RootInfo): Record<string, unknown> {
+  return {
+    id: r.id,
+    status: r.status,
+    subject: r.subject,
+    sha256: r.fingerprint,
+    not_before: new Date(r.notBefore).toISOString(),
+    not_after: new Date(r.notAfter).toISOString(),
+  };
+}
+
+function keyToJson(k: ReturnType<CaManager['keys']>[number]): Record<string, unknown> {
+  return {
+    id: k.id,
+    kind: k.kind,
+    status: k.status,
+    not_before: new Date(k.notBefore).toISOString(),
+    not_after: new Date(k.notAfter).toISOString(),
+  };
+}
+
+/**
+ * Which agents may serve an entry and which have fetched their entries since: at once, counted from the
+ * entry's creation; or, with `wait`, counted from now and answered when every agent syncing with this
+ * server has it (reachComplete), when one sync interval has passed for agents that sync with another
+ * server (`assumed`), or after `wait` seconds.
+ */
+async function reach(d: AdminDeps, entry: RegistrationEntry, wait: string | null): Promise<Record<string, unknown>> {
+  const seconds = wait === null ? 0 : Number(wait);
+  if (!Number.isFinite(seconds) || seconds < 0 || seconds > MAX_REACH_WAIT_SECONDS)
+    throw new HttpError(400, `wait must be a number of seconds from 0 to ${MAX_REACH_WAIT_SECONDS}`);
+  if (entry.parentId === serverSpiffeId(d.trustDomain)) {
+    // a node entry is not served: it names agents, at once, for the entries parented to its ID
+    const aliased = await agentsAliasedBy(d.ds, entry, d.clock.now());
+    return {
+      entry: entry.id,
+      parent_id: entry.parentId,
+      node_entry: true,
+      complete: true,
+      agents: aliased.map((a) => ({ spiffe_id: a.spiffeId })),
+    };
+  }
+  const syncs = d.syncs ?? new AgentSyncs();
+  const since = wait === null ? entry.createdAt : d.clock.now();
+  const deadline = Date.now() + seconds * 1000;
+  for (;;) {
+    const agents = await entryReach(d.ds, d.trustDomain, entry, syncs, { since, now: d.clock.now(), activeMs: ACTIVE_MS });
+    // Agents that sync with another server sharing the datastore are out of this one's sight: for them,
+    // one sync interval (and a second for the round itself) is when they have it.
+    const unseen = wait !== null && agents.length > 0 && !agents.some((a) => a.active);
+    const assumed = unseen && d.clock.now() >= since + AGENT_SYNC_INTERVAL_MS + 1000;
+    const complete = reachComplete(agents) || assumed;
+    if (complete || Date.now() >= deadline)
+      return {
+        entry: entry.id,
+        parent_id: entry.parentId,
+        since: new Date(since).toISOString(),
+        complete,
+        ...(assumed ? { assumed: true } : {}),
+        sync_interval_seconds: AGENT_SYNC_INTERVAL_MS / 1000,
+        agents: agents.map((a) => ({
+          spiffe_id: a.spiffeId,
+          reached: a.reached,
+          active: a.active,
+          last_fetch: a.lastFetch === undefined ? null : new Date(a.lastFetch).toISOString(),
+        })),
+      };
+    await new Promise((r) => setTimeout(r, 200));
   }
 }
 

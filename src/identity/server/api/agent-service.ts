@@ -5,6 +5,7 @@ import type { CaManager } from '../ca/index.js';
 import type { Clock } from '../../../util/clock.js';
 import type { AttestedAgent, Datastore, RegistrationEntry } from '../datastore/index.js';
 import { entriesForAgent } from '../entries/index.js';
+import type { AgentSyncs } from '../entries/propagation.js';
 import { AttestationError, type NodeAttestorRegistry } from '../nodeattest/index.js';
 import { agentSpiffeId } from '../spiffe-id.js';
 import type {
@@ -35,6 +36,8 @@ export interface AgentServiceDeps {
   clock: Clock;
   attestors: NodeAttestorRegistry;
   log: Logger;
+  /** Told when an agent fetches its entries (`entry create --wait` asks it). */
+  syncs?: AgentSyncs;
 }
 
 /** Most SVIDs one SignX509Svids call may ask for. */
@@ -124,6 +127,7 @@ export function agentServiceHandlers(d: AgentServiceDeps): grpc.UntypedServiceIm
 
     FetchEntries: unary<Record<string, never>, FetchEntriesResponse>('FetchEntries', async (call) => {
       const agent = await peers.authenticate(call);
+      d.syncs?.fetching(agent.spiffeId, d.clock.now());
       return { entries: [...(await authorizedEntries(agent)).values()].map(entryToProto) };
     }),
 

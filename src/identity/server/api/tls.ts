@@ -12,8 +12,10 @@ type IdListener = experimental.IdentityCertificateUpdateListener;
 /**
  * The server's own TLS identity for the agent API: an SVID for `spiffe://td/evident/server`, signed by
  * its CA, renewed at half life and whenever the CA set changes, pushed to grpc-js as a certificate
- * provider so the listening socket picks it up without a restart. The CA list it publishes only
- * asks agents for a client certificate; agents are verified by PeerAuthenticator.
+ * provider so the listening socket picks it up without a restart. The CA list it gives TLS is the
+ * bundle's roots, not the signing CAs: grpc-js shows a client certificate to the service only when TLS
+ * verified its chain (an agent sends its SVID and the signing CA; with an upstream CA, a signing CA alone
+ * is no trust anchor to OpenSSL). PeerAuthenticator then applies the SPIFFE rules.
  */
 export class ServerTlsIdentity implements CertificateProvider {
   private identity: { certificate: Buffer; privateKey: Buffer } | undefined;
@@ -37,7 +39,7 @@ export class ServerTlsIdentity implements CertificateProvider {
       certificate: Buffer.from(certificatesToPem(svid.chain)),
       privateKey: Buffer.from(privateKey.export({ format: 'pem', type: 'pkcs8' }) as string),
     };
-    this.caPem = Buffer.from(certificatesToPem(this.ca.caCertificates()));
+    this.caPem = Buffer.from(certificatesToPem(this.ca.bundle().x509Authorities));
     this.notBefore = this.clock.now();
     this.notAfter = svid.notAfter;
     for (const l of this.caListeners) l({ caCertificate: this.caPem });

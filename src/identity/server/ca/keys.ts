@@ -1,12 +1,8 @@
 import { createHash, createPrivateKey, createPublicKey, webcrypto, type KeyObject } from 'node:crypto';
 import { badInput } from '../../../errors.js';
 import { toPem } from '../../../crypto/x509/index.js';
+import type { CaKeyType } from './constants.js';
 const subtle = webcrypto.subtle;
-
-/** Key types the CA can sign with. */
-export type CaKeyType = 'ec-p256' | 'ec-p384' | 'rsa-2048';
-
-export const CA_KEY_TYPES: readonly CaKeyType[] = ['ec-p256', 'ec-p384', 'rsa-2048'];
 
 interface Algo {
   gen: webcrypto.EcKeyGenParams | webcrypto.RsaHashedKeyGenParams;

@@ -1,19 +1,19 @@
-import { createPublicKey, randomUUID, webcrypto } from 'node:crypto';
+import { createHash, createPublicKey, randomUUID, webcrypto, type KeyObject } from 'node:crypto';
 import { SignJWT } from 'jose';
 import { EvidentError, badInput } from '../../../errors.js';
 import type { X509Certificate } from '../../../crypto/x509/x509.js';
-import { certificatesToPem, parseCertificateDer, pemCertificates } from '../../../crypto/x509/index.js';
+import { certificatesToPem, issuedBy, parseCertificateDer, pemCertificates } from '../../../crypto/x509/index.js';
 import { SpiffeId, TrustDomain } from '../../../spiffe/spiffeid/index.js';
 import { BACKDATE_MS } from '../../../spiffe/x509svid/index.js';
 import type { Clock } from '../../../util/clock.js';
 import type { CaKey, CaKeyKind, Datastore } from '../datastore/index.js';
+import type { CaAuthority } from './authority.js';
 import type { TrustBundle } from './bundle.js';
-import { generateSigningKey, keyIdOf, loadSigningKey, type CaKeyType, type SigningKey } from './keys.js';
-import { rotationStep } from './rotation.js';
+import { DEFAULT_ROOT_TTL_SECONDS, type CaKeyType } from './constants.js';
+import { generateSigningKey, keyIdOf, loadSigningKey, type SigningKey } from './keys.js';
+import { rootStep, rotationStep, type RotationStep } from './rotation.js';
 import type { UpstreamCa } from './upstream.js';
-import { createCaCert, LeafSigner } from './x509.js';
-
-/** How far back NotBefore goes, so a peer whose clock is a little behind accepts a fresh cert. */
+import { createCaCert, createRootCert, createTsaCert, LeafSigner } from './x509.js';
 
 export interface CaOptions {
   trustDomain: string;
@@ -21,6 +21,8 @@ export interface CaOptions {
   clock: Clock;
   /** Lifetimes in seconds. */
   caTtl: number;
+  /** The lifetime of the trust domain's own root (unused with an upstream CA); ten years when not given. */
+  rootTtl?: number;
   x509SvidTtl: number;
   jwtSvidTtl: number;
   keyType: CaKeyType;
@@ -34,6 +36,23 @@ interface LoadedX509 {
   /** The CA cert and any upstream intermediates, DER, as they follow a leaf. */
   chain: Buffer[];
   signer: LeafSigner;
+}
+
+interface LoadedRoot {
+  record: CaKey;
+  key: SigningKey;
+  cert: X509Certificate;
+}
+
+/** A root of the trust domain as `server root list` shows it. */
+export interface RootInfo {
+  id: string;
+  status: CaKey['status'];
+  subject: string;
+  /** SHA-256 of the certificate (DER), hex: what an operator compares with the PEM a layout pins. */
+  fingerprint: string;
+  notBefore: number;
+  notAfter: number;
 }
 
 interface LoadedJwt {
@@ -57,11 +76,18 @@ export interface IssuedJwtSvid {
 }
 
 /**
- * The server's CA: X.509 and JWT signing keys kept in the datastore, rotated with overlap
- * (see rotation.ts), signing SVIDs with the active keys. Several servers sharing one PostgreSQL
- * datastore share the keys; `rotate()` re-reads them so each sees what the others did.
+ * The server's CA: a long-lived root (its own, or an upstream CA), X.509 signing CAs under it and JWT
+ * signing keys, all kept in the datastore; the signing CAs and JWT keys rotate with overlap (rotation.ts),
+ * the root only when an operator says so (`prepareRoot`, `activateRoot`, `retireRoot`). The bundle holds
+ * the roots, so what pins it (a layout's rootcas, an agent) outlives every rotation of the signing CAs.
+ * Several servers sharing one PostgreSQL datastore share the keys; `rotate()` re-reads them so each sees
+ * what the others did.
  */
+
+const STATUS_ORDER = { active: 0, prepared: 1, old: 2 } as const;
+
 export class CaManager {
+  private roots: LoadedRoot[] = [];
   private x509: LoadedX509[] = [];
   private jwt: LoadedJwt[] = [];
   private readonly listeners: (() => void)[] = [];
@@ -76,6 +102,9 @@ export class CaManager {
   static async open(opts: CaOptions): Promise<CaManager> {
     if (opts.caTtl <= opts.x509SvidTtl) {
       throw badInput(`CA TTL (${opts.caTtl}s) must be longer than the X509-SVID TTL (${opts.x509SvidTtl}s)`);
+    }
+    if (!opts.upstream && (opts.rootTtl ?? DEFAULT_ROOT_TTL_SECONDS) <= opts.caTtl) {
+      throw badInput(`root TTL (${opts.rootTtl}s) must be longer than the CA TTL (${opts.caTtl}s)`);
     }
     const ca = new CaManager(opts);
     await ca.rotate();
@@ -103,16 +132,13 @@ export class CaManager {
     const ds = this.opts.datastore;
     const now = this.opts.clock.now();
     await ds.caKeys.prune(now + 1); // a key whose NotAfter is now is already unusable
-    for (const kind of ['x509', 'jwt'] as const) {
-      for (let attempt = 0; attempt < 3; attempt++) {
-        const step = rotationStep(await ds.caKeys.list(kind), now);
-        if (step.action === 'none') break;
-        if (step.action === 'activate') await ds.caKeys.activate(kind, step.id);
-        else await ds.caKeys.create(await this.newKey(kind, step.action === 'create-active' ? 'active' : 'prepared', now));
-        // a create that lost a race to another server returns undefined: the next pass sees its key
-      }
-    }
     const before = this.fingerprint();
+    if (!this.opts.upstream) await this.converge('root', (keys) => rootStep(keys, now), now);
+    await this.load(); // the signing CAs below are made under the active root
+    const authority = this.authority();
+    const underAuthority = (k: CaKey): boolean => issuedBy(parseCertificateDer(pemCertificates(k.certPem)[0]!), authority.cert);
+    await this.converge('x509', (keys) => rotationStep(keys, now, underAuthority), now);
+    await this.converge('jwt', (keys) => rotationStep(keys, now), now);
     await this.load();
     const changed = before !== this.fingerprint();
     if (changed) {
@@ -125,8 +151,21 @@ export class CaManager {
     return changed;
   }
 
+  /** Runs the steps `next` asks for on the keys of one kind until it asks for none (a few at most). */
+  private async converge(kind: CaKeyKind, next: (keys: CaKey[]) => RotationStep, now: number): Promise<void> {
+    const ds = this.opts.datastore;
+    for (let attempt = 0; attempt < 4; attempt++) {
+      const step = next(await ds.caKeys.list(kind));
+      if (step.action === 'none') return;
+      if (step.action === 'activate') await ds.caKeys.activate(kind, step.id);
+      else if (step.action === 'drop') await ds.caKeys.delete(step.id);
+      else await ds.caKeys.create(await this.newKey(kind, step.action === 'create-active' ? 'active' : 'prepared', now));
+      // a create that lost a race to another server returns undefined: the next pass sees its key
+    }
+  }
+
   private fingerprint(): string {
-    return [...this.x509, ...this.jwt].map((k) => `${k.record.id}:${k.record.status}`).join(',');
+    return [...this.roots, ...this.x509, ...this.jwt].map((k) => `${k.record.id}:${k.record.status}`).join(',');
   }
 
   private bundleKeys(): { x509: string[]; jwt: string[] } {
@@ -134,25 +173,20 @@ export class CaManager {
   }
 
   private async newKey(kind: CaKeyKind, status: 'active' | 'prepared', now: number): Promise<CaKey> {
-    const up = this.opts.upstream;
     const notBefore = now - BACKDATE_MS;
-    let notAfter = now + this.opts.caTtl * 1000;
-    if (up) notAfter = Math.min(notAfter, up.cert.notAfter.getTime());
-    if (notAfter <= now) throw new EvidentError('ENVIRONMENT', 'upstream CA certificate has expired');
+    let notAfter = now + (kind === 'root' ? (this.opts.rootTtl ?? DEFAULT_ROOT_TTL_SECONDS) : this.opts.caTtl) * 1000;
+    const authority = kind === 'x509' ? this.authority() : undefined;
+    // a signing CA never outlives what signed it: its SVIDs would outlive their chain
+    if (authority) notAfter = Math.min(notAfter, authority.cert.notAfter.getTime());
+    if (notAfter <= now)
+      throw new EvidentError('ENVIRONMENT', `the ${this.opts.upstream ? 'upstream CA' : 'root'} certificate has expired`);
     const key = await generateSigningKey(kind === 'jwt' ? 'ec-p256' : this.opts.keyType);
     const spki = Buffer.from(await webcrypto.subtle.exportKey('spki', key.publicKey));
     const jwk = createPublicKey({ key: spki, format: 'der', type: 'spki' }).export({ format: 'jwk' }) as Record<string, unknown>;
+    const validity = { trustDomain: this.opts.trustDomain, key, notBefore: new Date(notBefore), notAfter: new Date(notAfter) };
     let certPem = '';
-    if (kind === 'x509') {
-      const cert = await createCaCert({
-        trustDomain: this.opts.trustDomain,
-        key,
-        notBefore: new Date(notBefore),
-        notAfter: new Date(notAfter),
-        ...(up ? { upstream: { cert: up.cert, key: up.key } } : {}),
-      });
-      certPem = certificatesToPem([cert, ...(up?.chain ?? [])]);
-    }
+    if (kind === 'root') certPem = certificatesToPem([await createRootCert(validity)]);
+    if (authority) certPem = certificatesToPem([await createCaCert({ ...validity, issuer: authority }), ...authority.chain]);
     return {
       id: randomUUID(),
       kind,
@@ -166,16 +200,33 @@ export class CaManager {
     };
   }
 
+  /** What signs the signing CAs: the upstream CA, or the active root. */
+  private authority(): CaAuthority {
+    if (this.opts.upstream) return this.opts.upstream;
+    const root = this.roots.find((r) => r.record.status === 'active');
+    if (!root) throw new EvidentError('INTERNAL', 'ca: no active root (rotation has not run)');
+    return { cert: root.cert, key: root.key, chain: [] };
+  }
+
   /** Refreshes the loaded keys from the datastore, parsing only keys not seen before. */
   private async load(): Promise<void> {
     const now = this.opts.clock.now();
     const rows = (await this.opts.datastore.caKeys.list()).filter((k) => k.notAfter > now);
+    const oldR = new Map(this.roots.map((k) => [k.record.id, k]));
     const oldX = new Map(this.x509.map((k) => [k.record.id, k]));
     const oldJ = new Map(this.jwt.map((k) => [k.record.id, k]));
+    const roots: LoadedRoot[] = [];
     const x: LoadedX509[] = [];
     const j: LoadedJwt[] = [];
     for (const r of rows) {
-      if (r.kind === 'x509') {
+      if (r.kind === 'root') {
+        const prev = oldR.get(r.id);
+        roots.push(
+          prev
+            ? { ...prev, record: r }
+            : { record: r, key: await loadSigningKey(r.privateKeyPem), cert: parseCertificateDer(pemCertificates(r.certPem)[0]!) },
+        );
+      } else if (r.kind === 'x509') {
         const prev = oldX.get(r.id);
         if (prev) {
           x.push({ ...prev, record: r });
@@ -195,6 +246,7 @@ export class CaManager {
         j.push({ record: r, key: await loadSigningKey(r.privateKeyPem), kid, jwk });
       }
     }
+    this.roots = roots.sort((a, b) => STATUS_ORDER[a.record.status] - STATUS_ORDER[b.record.status]);
     this.x509 = x;
     this.jwt = j;
   }
@@ -205,16 +257,15 @@ export class CaManager {
     return a;
   }
 
-  /** The X.509 CA certs the server knows (active first), for verifying agents' client certs. */
+  /** The signing CAs the server knows (active first): the anchors its own agents' SVIDs chain to. */
   caCertificates(): X509Certificate[] {
-    const order = { active: 0, prepared: 1, old: 2 } as const;
-    return [...this.x509].sort((a, b) => order[a.record.status] - order[b.record.status]).map((k) => k.cert);
+    return [...this.x509].sort((a, b) => STATUS_ORDER[a.record.status] - STATUS_ORDER[b.record.status]).map((k) => k.cert);
   }
 
   /** Status and lifetime of every published key (for `bundle show --json` and tests). */
   keys(): { id: string; kind: CaKeyKind; status: CaKey['status']; notBefore: number; notAfter: number; kid?: string }[] {
     return [
-      ...this.x509.map((k) => ({
+      ...[...this.roots, ...this.x509].map((k) => ({
         id: k.record.id,
         kind: k.record.kind,
         status: k.record.status,
@@ -232,16 +283,87 @@ export class CaManager {
     ];
   }
 
-  /** The trust bundle: every unexpired CA (prepared, active, old) or the upstream roots, and JWT keys. */
+  /**
+   * The trust bundle: the roots (the upstream CA's, or every unexpired root of the trust domain: active,
+   * prepared, and old ones not yet retired), any self-signed signing CA still alive from before the server
+   * kept a root (they were their own roots then), and the JWT keys.
+   */
   bundle(): TrustBundle {
-    const x509Authorities = this.opts.upstream ? this.opts.upstream.roots : this.caCertificates().map((c) => Buffer.from(c.rawData));
+    const roots = this.opts.upstream ? this.opts.upstream.roots : this.roots.map((r) => Buffer.from(r.cert.rawData));
+    const legacy = this.x509.filter((k) => k.cert.subject === k.cert.issuer).map((k) => Buffer.from(k.cert.rawData));
     return {
       trustDomain: this.opts.trustDomain,
-      x509Authorities,
+      x509Authorities: [...roots, ...legacy],
       jwtAuthorities: this.jwt.map((k) => ({ kid: k.kid, jwk: k.jwk, expiresAt: k.record.notAfter })),
       sequence: this.sequence,
       refreshHint: Math.max(60, Math.floor(this.opts.caTtl / 12)),
     };
+  }
+
+  /** The trust domain's roots, active first; empty with an upstream CA (its roots are the upstream's business). */
+  rootInfo(): RootInfo[] {
+    return this.roots.map((r) => ({
+      id: r.record.id,
+      status: r.record.status,
+      subject: r.cert.subject,
+      fingerprint: createHash('sha256').update(Buffer.from(r.cert.rawData)).digest('hex'),
+      notBefore: r.record.notBefore,
+      notAfter: r.record.notAfter,
+    }));
+  }
+
+  /**
+   * Root rotation, step 1: a new root, published in the bundle next to the active one but signing nothing
+   * yet, so agents and layouts can learn it first. Refused with an upstream CA, or while one is prepared.
+   */
+  async prepareRoot(): Promise<RootInfo> {
+    this.refuseWithUpstream();
+    const now = this.opts.clock.now();
+    if (this.roots.some((r) => r.record.status === 'prepared'))
+      throw badInput('a prepared root already exists: activate it (server root activate) or retire it first');
+    const created = await this.opts.datastore.caKeys.create(await this.newKey('root', 'prepared', now));
+    if (!created) throw badInput('another server prepared a root at the same moment: list the roots and try again');
+    await this.rotate();
+    return this.rootInfo().find((r) => r.id === created.id)!;
+  }
+
+  /**
+   * Root rotation, step 2: the prepared root becomes the active one; the signing CA is replaced at once by
+   * one under it. The old root stays in the bundle, so what it signed keeps verifying, until it is retired.
+   */
+  async activateRoot(id: string): Promise<RootInfo> {
+    this.refuseWithUpstream();
+    await this.rotate();
+    const root = this.roots.find((r) => r.record.id === id);
+    if (!root) throw new EvidentError('NOT_FOUND', `no root ${id}`);
+    if (root.record.status !== 'prepared') throw badInput(`root ${id} is ${root.record.status}, not prepared`);
+    if (!(await this.opts.datastore.caKeys.activate('root', id))) throw badInput(`root ${id} is no longer prepared`);
+    await this.rotate();
+    return this.rootInfo().find((r) => r.id === id)!;
+  }
+
+  /**
+   * Root rotation, step 3: an old (or an abandoned prepared) root leaves the bundle for good. Refused for
+   * the active root, and while a signing CA it signed is still alive (SVIDs under it would stop verifying).
+   */
+  async retireRoot(id: string): Promise<void> {
+    this.refuseWithUpstream();
+    await this.rotate();
+    const root = this.roots.find((r) => r.record.id === id);
+    if (!root) throw new EvidentError('NOT_FOUND', `no root ${id}`);
+    if (root.record.status === 'active') throw badInput(`root ${id} is the active root: prepare and activate its successor first`);
+    const alive = this.x509.filter((k) => issuedBy(k.cert, root.cert));
+    if (alive.length > 0) {
+      const until = new Date(Math.max(...alive.map((k) => k.record.notAfter))).toISOString();
+      throw badInput(`root ${id} still signs a live signing CA: retire it after ${until}, when the last SVID under it has expired`);
+    }
+    await this.opts.datastore.caKeys.delete(id);
+    await this.rotate();
+  }
+
+  private refuseWithUpstream(): void {
+    if (this.opts.upstream)
+      throw badInput("the trust domain's root is the upstream CA's: rotate it there, then give the server the new one");
   }
 
   /**
@@ -265,6 +387,31 @@ export class CaManager {
       throw badInput(`ca: cannot sign for this public key: ${(e as Error).message}`);
     }
     return { spiffeId: id, chain: [leaf.der, ...ca.chain], serial: leaf.serial, notAfter: Math.floor(notAfter / 1000) * 1000 };
+  }
+
+  /**
+   * A certificate for the server's time-stamping authority over `publicKey`, signed by the root (or the
+   * upstream CA) rather than a signing CA, so tokens chain to the bundle's roots. NotBefore a few seconds
+   * back; NotAfter (ms) never past the authority's. Returns the DER chain a token carries: the TSA
+   * certificate, then the authority's chain without the root (an upstream's intermediates, if any).
+   *
+   * @throws EvidentError ENVIRONMENT when the authority has expired
+   */
+  async issueTsaCertificate(publicKey: KeyObject, notAfter: number): Promise<Buffer[]> {
+    const authority = this.authority();
+    const now = this.opts.clock.now();
+    const until = Math.min(notAfter, authority.cert.notAfter.getTime());
+    if (until <= now) throw new EvidentError('ENVIRONMENT', `the ${this.opts.upstream ? 'upstream CA' : 'root'} certificate has expired`);
+    const cert = await createTsaCert({ publicKey, issuer: authority, notBefore: new Date(now - BACKDATE_MS), notAfter: new Date(until) });
+    return [Buffer.from(cert.rawData), ...authority.chain];
+  }
+
+  /**
+   * Whether `cert` was issued by what issues certificates under the roots now (the active root, or the
+   * upstream CA): false once a root rotation made another root the active one.
+   */
+  issuedByAuthority(cert: X509Certificate): boolean {
+    return issuedBy(cert, this.authority().cert);
   }
 
   /** A SPIFFE ID this CA may sign for: a SpiffeId, or a string parsed as one, in its trust domain. */

@@ -3,18 +3,15 @@ import { readFile } from 'node:fs/promises';
 import { EvidentError, badInput } from '../../../errors.js';
 import { isCa, parseCertificateDer, pemCertificates } from '../../../crypto/x509/index.js';
 import type { X509Certificate } from '../../../crypto/x509/x509.js';
-import { loadSigningKey, type SigningKey } from './keys.js';
+import type { CaAuthority } from './authority.js';
+import { loadSigningKey } from './keys.js';
 
 /**
  * An upstream CA the server's CA is an intermediate of. The cert file holds the upstream signing cert
  * first, then its chain; the last cert is the trust anchor published in the bundle (with a single cert,
  * that cert is both).
  */
-export interface UpstreamCa {
-  cert: X509Certificate;
-  key: SigningKey;
-  /** Certs sent after the server's CA in every SVID chain (upstream intermediates, not the anchor). */
-  chain: Buffer[];
+export interface UpstreamCa extends CaAuthority {
   /** The bundle's X.509 authorities. */
   roots: Buffer[];
 }

@@ -1,10 +1,11 @@
 import type { X509Certificate } from '../../../crypto/x509/x509.js';
 import { SpiffeId, TrustDomain } from '../../../spiffe/spiffeid/index.js';
-import { createCertificate, KeyUsageFlags, PreparedIssuer, randomSerial } from '../../../spiffe/x509svid/index.js';
+import type { KeyObject } from 'node:crypto';
+import { createCertificate, ExtendedKeyUsage, KeyUsageFlags, PreparedIssuer, randomSerial } from '../../../spiffe/x509svid/index.js';
 import type { SigningKey } from './keys.js';
 
 /**
- * What the server's certificates say (docs/ARCHITECTURE.md, file formats): its CA certificates and the
+ * What the server's certificates say (docs/ARCHITECTURE.md, file formats): its root, its signing CAs and the
  * X509-SVIDs it issues. How a certificate is built and signed is src/spiffe/x509svid/issue.ts's business.
  */
 export interface CaCertParams {
@@ -12,30 +13,72 @@ export interface CaCertParams {
   key: SigningKey;
   notBefore: Date;
   notAfter: Date;
-  /** Signs as this upstream CA instead of self-signing. */
-  upstream?: { cert: X509Certificate; key: SigningKey };
 }
 
 /**
- * A CA certificate for the trust domain, self-signed root or intermediate under an upstream CA:
- * basicConstraints cA (critical), keyCertSign + cRLSign (critical), the URI SAN `spiffe://<td>`, its own
- * key identifier, and the upstream's key identifier when there is an upstream (a root's would be its own).
+ * The trust domain's own root: self-signed, long-lived, what layouts and agents pin. It signs only the
+ * server's signing CAs (never an SVID), so it can stay put while they rotate.
  */
-export async function createCaCert(p: CaCertParams): Promise<X509Certificate> {
+export async function createRootCert(p: CaCertParams): Promise<X509Certificate> {
+  return caCertificate(p, 'evident root', undefined);
+}
+
+/**
+ * A signing CA of the trust domain, an intermediate under `issuer` (its own root or an upstream CA): what
+ * signs X509-SVIDs, rotated with overlap.
+ */
+export async function createCaCert(p: CaCertParams & { issuer: { cert: X509Certificate; key: SigningKey } }): Promise<X509Certificate> {
+  return caCertificate(p, 'evident CA', p.issuer);
+}
+
+/**
+ * basicConstraints cA (critical), keyCertSign + cRLSign (critical), the URI SAN `spiffe://<td>`, its own key
+ * identifier, and its issuer's key identifier when it has an issuer (a root's would be its own).
+ */
+function caCertificate(
+  p: CaCertParams,
+  name: string,
+  issuer: { cert: X509Certificate; key: SigningKey } | undefined,
+): Promise<X509Certificate> {
   const serialNumber = randomSerial();
   return createCertificate({
-    subject: `CN=evident CA ${serialNumber.slice(0, 12)}, O=evident`,
+    subject: `CN=${name} ${serialNumber.slice(0, 12)}, O=evident`,
     serialNumber,
     publicKey: p.key.keyObject,
-    ...(p.upstream === undefined
+    ...(issuer === undefined
       ? { selfSignKey: p.key.keyObject }
-      : { issuer: { certificate: p.upstream.cert, privateKey: p.upstream.key.keyObject } }),
+      : { issuer: { certificate: issuer.cert, privateKey: issuer.key.keyObject } }),
     notBefore: p.notBefore,
     notAfter: p.notAfter,
     uris: [TrustDomain.parse(p.trustDomain).idString()],
     ca: true,
     keyUsages: KeyUsageFlags.keyCertSign | KeyUsageFlags.cRLSign,
-    authorityKeyIdentifier: p.upstream !== undefined,
+    authorityKeyIdentifier: issuer !== undefined,
+  });
+}
+
+/**
+ * The server's time-stamping authority (docs/trusted-time.md): a leaf under the root or the upstream CA, not
+ * under a signing CA, so its tokens chain to what the bundle pins and outlive any one signing CA. RFC 3161
+ * §2.3 asks for the extended key usage timeStamping alone, critical; key usage digitalSignature (critical);
+ * no SAN, as it names no SPIFFE ID.
+ */
+export async function createTsaCert(p: {
+  publicKey: KeyObject;
+  issuer: { cert: X509Certificate; key: SigningKey };
+  notBefore: Date;
+  notAfter: Date;
+}): Promise<X509Certificate> {
+  return createCertificate({
+    subject: 'CN=evident TSA, O=evident',
+    publicKey: p.publicKey,
+    issuer: { certificate: p.issuer.cert, privateKey: p.issuer.key.keyObject },
+    notBefore: p.notBefore,
+    notAfter: p.notAfter,
+    ca: false,
+    keyUsages: KeyUsageFlags.digitalSignature,
+    extKeyUsages: [ExtendedKeyUsage.timeStamping],
+    extKeyUsageCritical: true,
   });
 }
 

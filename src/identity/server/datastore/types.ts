@@ -49,7 +49,8 @@ export interface JoinToken {
   usedAt: number | null;
 }
 
-export type CaKeyKind = 'x509' | 'jwt';
+/** root: the trust domain's own root, which signs the x509 signing CAs; x509: a signing CA; jwt: a JWT-SVID key. */
+export type CaKeyKind = 'root' | 'x509' | 'jwt';
 /** prepared: published, not signing yet; active: signing; old: published until it expires. */
 export type CaKeyStatus = 'prepared' | 'active' | 'old';
 
@@ -59,7 +60,7 @@ export interface CaKey {
   status: CaKeyStatus;
   notBefore: number;
   notAfter: number;
-  /** PEM chain for x509 keys (the CA cert first, then upstream intermediates); '' for jwt keys. */
+  /** PEM chain for root and x509 keys (the CA cert first, then an upstream's intermediates); '' for jwt keys. */
   certPem: string;
   /** PKCS#8 PEM. */
   privateKeyPem: string;

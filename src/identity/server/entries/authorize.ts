@@ -1,5 +1,6 @@
 import type { AttestedAgent, Datastore, RegistrationEntry, Selector } from '../datastore/index.js';
 import { serverSpiffeId } from '../spiffe-id.js';
+import { AGENT_ID_SELECTOR } from '../../common/selectors.js';
 
 /** Whether every selector of `subset` is in `set`. */
 export function selectorsSubset(subset: Selector[], set: Selector[]): boolean {
@@ -12,7 +13,7 @@ export function selectorsSubset(subset: Selector[], set: Selector[]): boolean {
  * can name one agent exactly (that is what `token generate --spiffe-id` creates).
  */
 export function agentNodeSelectors(agent: AttestedAgent): Selector[] {
-  return [...agent.selectors, { type: 'spiffe_id', value: agent.spiffeId }];
+  return [...agent.selectors, { type: AGENT_ID_SELECTOR.prefix, value: agent.spiffeId }];
 }
 
 /**

@@ -3,7 +3,9 @@ import { EvidentError } from '../../../errors.js';
 import type { Datastore, RegistrationEntry, Selector } from '../datastore/index.js';
 import { selectorsKey } from '../datastore/index.js';
 import type { SpiffeId } from '../../../spiffe/spiffeid/index.js';
-import { parseSpiffeId } from '../spiffe-id.js';
+import { parseSpiffeId, serverSpiffeId } from '../spiffe-id.js';
+import { selectorProblem } from '../../common/selectors.js';
+import { selectorKindsFor, type SelectorKinds } from './selector-kinds.js';
 
 /** What a caller supplies to create or update an entry (snake_case, as on the admin API). */
 export interface EntryInput {
@@ -100,7 +102,8 @@ function idField(v: unknown, field: string, trustDomain: string, problems: Field
 /**
  * Turns input into an entry, checking every field and, against the datastore, that no other entry has
  * the same spiffe_id, parent_id and selectors. Throws one EntryValidationError listing every problem.
- * With `existing`, fields left out keep their current values (an update).
+ * With `existing`, fields left out keep their current values (an update). Selectors must be of the
+ * `kinds` some attestor produces: by default every known attestor's; the server passes its own.
  */
 export async function validateEntry(
   input: EntryInput,
@@ -108,6 +111,7 @@ export async function validateEntry(
   ds: Datastore,
   now: number,
   existing?: RegistrationEntry,
+  kinds: SelectorKinds = selectorKindsFor(),
 ): Promise<RegistrationEntry> {
   const problems: FieldProblem[] = [];
   const merged: EntryInput = existing
@@ -127,6 +131,16 @@ export async function validateEntry(
   const parentId = idField(merged.parent_id, 'parent_id', trustDomain, problems);
   if (spiffeId !== '' && spiffeId === parentId) problems.push({ field: 'parent_id', message: 'an entry cannot be its own parent' });
   const selectors = selectorList(merged.selectors, problems);
+  // Checked only when selectors are given: an update of another field keeps what was accepted before.
+  if (input.selectors !== undefined && parentId !== '') {
+    const node = parentId === serverSpiffeId(trustDomain);
+    for (const sel of selectors) {
+      const problem = node
+        ? selectorProblem(sel, kinds.node, `node attestor of this server (a node entry, parented to ${parentId})`)
+        : selectorProblem(sel, kinds.workload, 'workload attestor');
+      if (problem !== undefined) problems.push({ field: 'selectors', message: problem });
+    }
+  }
   const x509SvidTtl = ttl(merged.x509_svid_ttl, 'x509_svid_ttl', problems);
   const jwtSvidTtl = ttl(merged.jwt_svid_ttl, 'jwt_svid_ttl', problems);
   let dnsNames: string[] = [];

@@ -41,5 +41,6 @@ export class JoinTokenAttestor implements NodeAttestor {
 /** The catalog entry: no settings (tokens are made with `evident server token generate`). */
 export const joinTokenPlugin: NodeAttestorPlugin = {
   settings: [],
+  selectors: [], // a token names no property of the node: name the agent by its ID (spiffe_id) or alias it
   build: (_settings, ctx) => new JoinTokenAttestor(ctx.ds, ctx.clock),
 };

@@ -4,6 +4,7 @@ import { Registry } from '../../common/registry.js';
 import type { Selector } from '../../proto/selector.js';
 import type { Clock } from '../../../util/clock.js';
 import type { Datastore } from '../datastore/index.js';
+import type { SelectorKind } from '../../common/selectors.js';
 
 /** Lets an attestor ask the agent to prove something (x509pop's nonce) and read the answer. */
 export interface ChallengeChannel {
@@ -42,7 +43,8 @@ export interface NodeAttestorContext {
 }
 
 /** A node attestor's catalog entry: its settings and how to build it. */
-export type NodeAttestorPlugin = Plugin<NodeAttestorContext, NodeAttestor>;
+/** A node attestor's catalog entry: its settings, the node selectors it produces, and how to build it. */
+export type NodeAttestorPlugin = Plugin<NodeAttestorContext, NodeAttestor> & { readonly selectors: readonly SelectorKind[] };
 
 /** The node attestors a running server accepts, by type; a type registered twice is an error. */
 export class NodeAttestorRegistry {

@@ -14,7 +14,7 @@ import type { X509Certificate } from '../../../crypto/x509/x509.js';
 import { parseX509popPayload, verifyX509popAnswer, X509POP_TYPE } from '../../common/index.js';
 import type { Selector } from '../../proto/selector.js';
 import type { Clock } from '../../../util/clock.js';
-import { AttestationError, type AttestationResult, type ChallengeChannel, type NodeAttestor, type NodeAttestorPlugin } from './types.js';
+import { AttestationError, type AttestationResult, type ChallengeChannel, type NodeAttestor } from './types.js';
 
 // The payload and the challenge signature are the agent's as much as the server's (identity/common).
 export { answerX509popChallenge, x509popPayload, type X509popPayload } from '../../common/index.js';
@@ -39,6 +39,13 @@ export class X509popAttestor implements NodeAttestor {
     private readonly clock: Clock,
   ) {
     this.roots = trustedCas.map((d) => parseCertificateDer(d)).filter(isCa);
+  }
+
+  /** The attestor trusting the CA certificates of a PEM file (`--x509pop-ca-bundle FILE`). */
+  static async fromBundleFile(file: string, clock: Clock): Promise<X509popAttestor> {
+    const cas = pemCertificates(await readFile(file, 'utf8'));
+    if (cas.length === 0) throw new EvidentError('BAD_INPUT', 'no PEM certificate', { file });
+    return new X509popAttestor(cas, clock);
   }
 
   async attest(payload: Buffer, channel: ChallengeChannel): Promise<AttestationResult> {
@@ -84,22 +91,3 @@ export class X509popAttestor implements NodeAttestor {
     }
   }
 }
-
-/** The catalog entry: `node_attestors: {x509pop: {ca_bundle: FILE}}`, or `--x509pop-ca-bundle FILE`. */
-export const x509popPlugin: NodeAttestorPlugin = {
-  settings: [
-    {
-      name: 'ca_bundle',
-      type: 'path',
-      arg: 'FILE',
-      required: true,
-      doc: 'CA certificates (PEM) that node certificates chain to (enables x509pop)',
-    },
-  ],
-  async build(settings, ctx) {
-    const file = String(settings.ca_bundle);
-    const cas = pemCertificates(await readFile(file, 'utf8'));
-    if (cas.length === 0) throw new EvidentError('BAD_INPUT', 'no PEM certificate', { file });
-    return new X509popAttestor(cas, ctx.clock);
-  },
-};

@@ -1,0 +1,216 @@
+// Layouts survive CA rotation, end to end with the real processes: `evident server run` with short TTLs
+// (its signing CA rotates every ~10 s), `evident agent run`, `evident run --spiffe-socket` signing a step,
+// and `evident verify` against a layout made at the start from `evident server bundle show`. The same with
+// an upstream CA (made by openssl, a tool no one here wrote), whose root the layout pins.
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { X509Certificate } from 'node:crypto';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { adminRequest } from '../../src/identity/server/index.js';
+import { sha256File } from '../identity/agent/helpers.js';
+import { ensureBuilt, evidentCommand, runEvident, startEvident, type EvidentProcess } from '../helpers/evident-process.js';
+import { freePort } from '../helpers/identity-server.js';
+
+let cmd: string[];
+let work: string;
+const processes: EvidentProcess[] = [];
+
+before(async () => {
+  ensureBuilt();
+  cmd = evidentCommand();
+  work = await mkdtemp(join(tmpdir(), 'evident-rotation-'));
+});
+
+after(async () => {
+  await Promise.all(processes.map((p) => p.stop('SIGKILL')));
+  await rm(work, { recursive: true, force: true });
+});
+
+async function must(args: string[], cwd: string): Promise<string> {
+  const r = await runEvident(cmd, args, cwd);
+  assert.equal(r.code, 0, `evident ${args.join(' ')}: ${r.stderr}`);
+  return r.stdout;
+}
+
+interface Plane {
+  dir: string;
+  td: string;
+  admin: string;
+  socket: string;
+}
+
+/** A server with a 12 s signing CA and 4 s SVIDs, one agent, and an entry for this test's `evident run` (uid + node binary). */
+async function identityPlane(name: string, serverFlags: string[]): Promise<Plane> {
+  const dir = join(work, name);
+  await mkdir(dir, { recursive: true });
+  const td = `${name}.example`;
+  const port = await freePort();
+  const admin = join(dir, 'server', 'admin.sock');
+  const server = startEvident(
+    cmd,
+    [
+      'server',
+      'run',
+      '--trust-domain',
+      td,
+      '--data-dir',
+      join(dir, 'server'),
+      '--admin-socket',
+      admin,
+      '--bind',
+      `127.0.0.1:${port}`,
+      '--ca-ttl',
+      '12s',
+      '--x509-svid-ttl',
+      '4s',
+      ...serverFlags,
+    ],
+    dir,
+  );
+  processes.push(server);
+  await server.waitFor(/server ready/);
+  await writeFile(join(dir, 'bundle.pem'), await must(['server', 'bundle', 'show', '--admin-socket', admin], dir));
+  const token = (await must(['server', 'token', 'generate', '--admin-socket', admin], dir)).trim();
+  const socket = join(dir, 'agent.sock');
+  const agent = startEvident(
+    cmd,
+    [
+      'agent',
+      'run',
+      '--server',
+      `127.0.0.1:${port}`,
+      '--trust-domain',
+      td,
+      '--trust-bundle',
+      'bundle.pem',
+      '--join-token',
+      token,
+      '--socket',
+      socket,
+      '--data-dir',
+      join(dir, 'agent'),
+    ],
+    dir,
+  );
+  processes.push(agent);
+  await agent.waitFor(/agent ready/);
+  const selectors = [`unix:uid:${process.getuid!()}`, `unix:sha256:${await sha256File(process.execPath)}`];
+  await adminRequest(admin, 'POST', '/v1/entries', {
+    spiffe_id: `spiffe://${td}/ci/builder`,
+    parent_id: `spiffe://${td}/evident/agent/join_token/${token}`,
+    selectors,
+  });
+  return { dir, td, admin, socket };
+}
+
+/** The layout, made once from the bundle the server showed at the start. */
+async function makeLayout(p: Plane): Promise<void> {
+  await must(['keygen', 'owner'], p.dir);
+  const spec = [
+    'expires: 1d',
+    'roots: {corp: bundle.pem}',
+    'steps:',
+    '  - name: build',
+    `    functionaries: [{spiffe: "spiffe://${p.td}/ci/builder", roots: [corp]}]`,
+    '    products: [CREATE out.txt, DISALLOW *]',
+    '',
+  ].join('\n');
+  await writeFile(join(p.dir, 'layout.yaml'), spec);
+  await must(['layout', 'create', 'layout.yaml', '-k', 'owner', '-o', 'root.layout'], p.dir);
+}
+
+/** One build in a fresh folder, signed with the SVID the agent serves now; verified with the layout of the start. Returns the signing CA's fingerprint. */
+async function buildAndVerify(p: Plane, round: string): Promise<string> {
+  const dir = join(p.dir, round);
+  await mkdir(dir);
+  const uri = `unix://${p.socket}`;
+  // the workload SVID may be a moment from renewal: retry a refused signing once the agent has a fresh one
+  for (let attempt = 0; ; attempt++) {
+    const r = await runEvident(
+      cmd,
+      ['run', '-n', 'build', '--spiffe-socket', uri, '-p', 'out.txt', '--', 'sh', '-c', `echo ${round} > out.txt`],
+      dir,
+    );
+    if (r.code === 0) break;
+    assert.ok(attempt < 10, `evident run: ${r.stderr}`);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+  const v = await runEvident(cmd, ['verify', '-l', '../root.layout', '-k', '../owner.pub'], dir);
+  assert.equal(v.code, 0, `${round}: ${v.stdout}${v.stderr}`);
+  assert.match(v.stdout, new RegExp(`build: 1 of 1 link signed by spiffe://${p.td.replace('.', '\\.')}/ci/builder`));
+  const link = JSON.parse(
+    await readFile(
+      join(
+        dir,
+        (await readdir(dir)).find((f) => f.endsWith('.link'))!,
+      ),
+      'utf8',
+    ),
+  ) as {
+    signatures: { cert: string }[];
+  };
+  const [, signingCa] = link.signatures[0]!.cert.split(/(?=-----BEGIN CERTIFICATE-----)/);
+  return new X509Certificate(signingCa!).fingerprint256;
+}
+
+/** Waits until the server's signing CA has been replaced twice since `first`. */
+async function twoRotations(p: Plane): Promise<void> {
+  const seen = new Set<string>();
+  const deadline = Date.now() + 60_000;
+  while (seen.size < 3) {
+    assert.ok(Date.now() < deadline, `the signing CA did not rotate twice within 60 s (${seen.size - 1} rotations)`);
+    const body = (await adminRequest(p.admin, 'GET', '/v1/roots')).body as { keys: { id: string; kind: string; status: string }[] };
+    for (const k of body.keys) if (k.kind === 'x509' && k.status === 'active') seen.add(k.id);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+}
+
+async function scenario(p: Plane): Promise<void> {
+  await makeLayout(p);
+  const first = await buildAndVerify(p, 'round-1');
+  await twoRotations(p);
+  const third = await buildAndVerify(p, 'round-2');
+  assert.notEqual(third, first, 'signed under another signing CA than the first build');
+}
+
+test(
+  'a layout made at the start verifies SVID-signed links made after two CA rotations, with the server root and with an upstream CA',
+  { timeout: 120_000 },
+  async () => {
+    const upstreamDir = join(work, 'upstream-ca');
+    await mkdir(upstreamDir);
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'ec',
+        '-pkeyopt',
+        'ec_paramgen_curve:P-256',
+        '-nodes',
+        '-keyout',
+        'up.key',
+        '-out',
+        'up.pem',
+        '-days',
+        '30',
+        '-subj',
+        '/CN=corp upstream CA',
+      ],
+      { cwd: upstreamDir, stdio: 'ignore' },
+    );
+    const [own, upstream] = await Promise.all([
+      identityPlane('own-root', []),
+      identityPlane('upstream', ['--upstream-ca-cert', join(upstreamDir, 'up.pem'), '--upstream-ca-key', join(upstreamDir, 'up.key')]),
+    ]);
+    assert.match(
+      await readFile(join(upstream.dir, 'bundle.pem'), 'utf8'),
+      new RegExp((await readFile(join(upstreamDir, 'up.pem'), 'utf8')).split('\n')[1]!),
+    );
+    await Promise.all([scenario(own), scenario(upstream)]);
+  },
+);
