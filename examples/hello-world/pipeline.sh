@@ -13,6 +13,10 @@
 # not exist is an error as well (exit 2), unless `--allow-missing`.
 set -eu
 EVIDENT=${EVIDENT:-evident}
+# Every SVID signature gets an RFC 3161 token from the identity server's time-stamping authority
+# (`evident server run --tsa-bind`): the layout checks each SVID at that time, so the links verify long
+# after their hour-long SVIDs expired.
+TSA=${EVIDENT_TIMESTAMP_SERVER:?set EVIDENT_TIMESTAMP_SERVER to the identity server TSA, http://HOST:PORT/tsa}
 export SOURCE_DATE_EPOCH=0   # reproducible image: same input, same digest
 
 # 0. Once, by people: the owner's and the developer's keys, and the owner's signed policy.
@@ -24,12 +28,12 @@ $EVIDENT layout create layout.yaml -k keys/owner -o root.layout
 $EVIDENT run -n code -k keys/developer -x -p src/hello.c image.yaml vendor
 
 # 2. Build runner (SPIFFE_ENDPOINT_SOCKET = its agent): compile, then package into an OCI image + SBOM.
-$EVIDENT run -n build --spiffe-socket -m src/hello.c -p hello -- cc -o hello src/hello.c
-$EVIDENT run -n package --spiffe-socket -m hello image.yaml vendor -p hello-image.tar sbom.cdx.json -- \
+$EVIDENT run -n build --spiffe-socket --timestamp-server "$TSA" -m src/hello.c -p hello -- cc -o hello src/hello.c
+$EVIDENT run -n package --spiffe-socket --timestamp-server "$TSA" -m hello image.yaml vendor -p hello-image.tar sbom.cdx.json -- \
   evident image build --config image.yaml -o hello-image.tar --sbom sbom.cdx.json
 
 # 3. Scan runner (SPIFFE_ENDPOINT_SOCKET = its agent): match the SBOM against the advisory feed.
-$EVIDENT run -n scan --spiffe-socket --format dsse -m sbom.cdx.json advisories -p scan-report.json -- \
+$EVIDENT run -n scan --spiffe-socket --timestamp-server "$TSA" --format dsse -m sbom.cdx.json advisories -p scan-report.json -- \
   evident scan run sbom.cdx.json --advisories advisories -o scan-report.json
 
 # 4. The deployer verifies what was delivered against the owner's policy: signatures and identities,

@@ -20,7 +20,7 @@ export function registerDemo(program: Command, ctx: CliContext): void {
         });
         if (flags.json) ctx.out(JSON.stringify(result, null, 2));
         if (flags.keep && flags.workdir === undefined) ctx.err(`evident: kept ${result.workdir}`);
-        return result.honestPassed && result.attacks.every((a) => a.caught) ? 0 : 1;
+        return result.honestPassed && result.honestLaterPassed && result.attacks.every((a) => a.caught) ? 0 : 1;
       }),
     );
 }

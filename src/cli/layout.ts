@@ -4,8 +4,9 @@ import type { PrivateKey } from '../crypto/keys.js';
 import { EvidentError } from '../errors.js';
 import type { CliContext } from './context.js';
 import { addPasswordOptions, keyPasswords, loadSigningKey, type PasswordFlags } from './key-password.js';
+import { addTimestampOptions, signatureTimestamping, takeTrailingFile, type TimestampFlags } from './timestamp-options.js';
 
-interface CreateOptions extends PasswordFlags {
+interface CreateOptions extends PasswordFlags, TimestampFlags {
   key?: string[];
   output: string;
   json?: boolean;
@@ -25,25 +26,30 @@ export function registerLayout(program: Command, ctx: CliContext): void {
     .option('-k, --key <files...>', "the layout owners' private keys (PEM or securesystemslib JSON)")
     .option('-o, --output <file>', 'where to write the signed layout', 'root.layout')
     .option('--json', 'print the result as JSON');
+  addTimestampOptions(create, 'layout');
   addPasswordOptions(create, { purpose: 'decrypt' }).action(
     ctx.action(async (specArg: string | undefined, opts: CreateOptions) => {
       // loaded here, not by `--help`: the YAML and X.509 libraries are most of this command's start-up
-      const [{ compileLayoutSpec }, { signMetablock, writeMetadataFile }, { rootExpiryNotices }] = await Promise.all([
-        import('../intoto/layout-spec/compile.js'),
-        import('../intoto/models/metablock.js'),
-        import('../intoto/models/root-expiry.js'),
-      ]);
+      const [{ compileLayoutSpec }, { signMetablock, writeMetadataFile }, { rootExpiryNotices }, { timestampSignatures }] =
+        await Promise.all([
+          import('../intoto/layout-spec/compile.js'),
+          import('../intoto/models/metablock.js'),
+          import('../intoto/models/root-expiry.js'),
+          import('../intoto/runlib/timestamp-signatures.js'),
+        ]);
       const keyFiles = [...(opts.key ?? [])];
-      const spec = specArg ?? (keyFiles.length > 1 ? keyFiles.pop() : undefined);
+      const spec = specArg ?? takeTrailingFile(opts) ?? (keyFiles.length > 1 ? keyFiles.pop() : undefined);
       if (spec === undefined)
         throw new EvidentError('BAD_USAGE', 'layout create: give the spec: evident layout create SPEC.yaml -k OWNER_KEY…');
       if (keyFiles.length === 0) throw new EvidentError('BAD_USAGE', 'layout create: give at least one owner key with -k');
+      const timestamps = signatureTimestamping(opts, ctx);
       const compiled = await compileLayoutSpec(resolve(ctx.io.cwd, spec), { displayName: spec });
       const passwords = await keyPasswords(opts, ctx);
       const keys: PrivateKey[] = [];
       for (const keyFile of keyFiles) keys.push(await loadSigningKey(ctx, keyFile, passwords));
       for (const notice of rootExpiryNotices(compiled, new Date())) ctx.warn(notice);
-      const metablock = signMetablock(compiled, keys);
+      const signed = signMetablock(compiled, keys);
+      const metablock = timestamps ? await timestampSignatures(signed, timestamps, { consequence: `${opts.output} not written` }) : signed;
       await writeMetadataFile(resolve(ctx.io.cwd, opts.output), metablock);
       const summary = {
         file: opts.output,

@@ -4,6 +4,7 @@ import { EvidentError } from '../errors.js';
 import { parseDurationSeconds } from '../identity/server/duration.js';
 import type { CliContext } from './context.js';
 import { addStepOptions, collectOptions, linkFormat, shownPath, stepIdentity, type StepFlags } from './step-options.js';
+import { addTimestampOptions, signatureTimestamping, type TimestampFlags } from './timestamp-options.js';
 
 // the recorder is loaded by the actions, not by `--help`
 const recorder = () => import('../intoto/runlib/record-step.js');
@@ -47,9 +48,10 @@ export function registerRecord(program: Command, ctx: CliContext): void {
       'with --spiffe-socket: the longest the step may have taken since record start (default 24h); a preliminary link signed by an SVID that expired longer ago is refused',
     )
     .addHelpText('after', SVID_RENEWAL_HELP);
-  addStepOptions(stop).action(
-    ctx.action(async (flags: StepFlags & { products?: string[]; maxStepDuration?: string; allowMissing?: boolean }) => {
+  addTimestampOptions(addStepOptions(stop), 'link').action(
+    ctx.action(async (flags: StepFlags & TimestampFlags & { products?: string[]; maxStepDuration?: string; allowMissing?: boolean }) => {
       const maxStep = maxStepDurationMs(flags.maxStepDuration);
+      const timestamps = signatureTimestamping(flags, ctx, flags.quiet);
       const { signer, identity } = await stepIdentity(flags, ctx);
       if (maxStep !== undefined && identity === undefined) {
         throw new EvidentError('BAD_USAGE', '--max-step-duration bounds how old an earlier SVID may be: it needs --spiffe-socket');
@@ -67,6 +69,7 @@ export function registerRecord(program: Command, ctx: CliContext): void {
         metadataDirectory: flags.metadataDirectory,
         format: linkFormat(flags),
         allowMissing: flags.allowMissing ?? false,
+        timestamps,
       });
       if (!flags.quiet) ctx.err(`evident: wrote ${shownPath(ctx, path)}`);
       return 0;

@@ -3,8 +3,9 @@ import { constants } from 'node:os';
 import { EvidentError } from '../errors.js';
 import type { CliContext } from './context.js';
 import { addStepOptions, collectOptions, linkFormat, shownPath, stepIdentity, type StepFlags } from './step-options.js';
+import { addTimestampOptions, signatureTimestamping, type TimestampFlags } from './timestamp-options.js';
 
-interface RunFlags extends StepFlags {
+interface RunFlags extends StepFlags, TimestampFlags {
   materials?: string[];
   products?: string[];
   recordStreams?: boolean;
@@ -31,7 +32,7 @@ export function registerRun(program: Command, ctx: CliContext): void {
     .option('--timeout <seconds>', 'stop the command after this many seconds')
     .option('--ignore-exit-code', 'exit 0 when the command fails, as in-toto-run does (its exit code is still recorded in the link)')
     .option('--allow-missing', 'record the step even if a -m or -p path does not exist, as in-toto-run does (default: exit 2)');
-  addStepOptions(command).action(
+  addTimestampOptions(addStepOptions(command), 'link').action(
     ctx.action(async (argv: string[], flags: RunFlags) => {
       // loaded here, not by `--help`: the recorder is most of this command's start-up
       const { runStep } = await import('../intoto/runlib/run-step.js');
@@ -43,10 +44,14 @@ export function registerRun(program: Command, ctx: CliContext): void {
       const timeoutMs = flags.timeout === undefined ? undefined : Number(flags.timeout) * 1000;
       if (timeoutMs !== undefined && !(timeoutMs > 0))
         throw new EvidentError('BAD_USAGE', `run: --timeout must be a positive number of seconds`);
+      const timestamps = signatureTimestamping(flags, ctx, flags.quiet);
+      // asked before the command runs, so a missing identity stops the step before it does anything
       const { signer } = await stepIdentity(flags, ctx);
       const result = await runStep({
         name: flags.stepName,
-        signer,
+        // an SVID is asked for again when the command is done: the agent renews it at half its lifetime,
+        // and one taken before a long step could have expired by the time the link is signed
+        signer: flags.spiffeSocket === undefined ? signer : async () => (await stepIdentity({ ...flags, verbose: false }, ctx)).signer,
         materials: flags.materials ?? [],
         products: flags.products ?? [],
         command: argv,
@@ -57,6 +62,7 @@ export function registerRun(program: Command, ctx: CliContext): void {
         collect: collectOptions(flags, ctx),
         timeoutMs,
         allowMissing: flags.allowMissing ?? false,
+        timestamps,
       });
       if (!flags.quiet) ctx.err(`evident: wrote ${shownPath(ctx, result.path)}`);
       if (flags.verbose) {

@@ -6,11 +6,13 @@ import { EvidentError } from '../errors.js';
 import { linkFileName } from '../intoto/models/link.js';
 import type { MetadataFile } from '../intoto/models/metablock.js';
 import type { Metablock } from '../intoto/models/types.js';
+import type { SignatureTimestamping } from '../intoto/runlib/timestamp-signatures.js';
 import { asGiven, type CliContext } from './context.js';
 import { addPasswordOptions, keyPasswords, loadSigningKey, type KeyPasswords, type PasswordFlags } from './key-password.js';
 import { keyTypesOption, noteKeyTypes } from './key-types-note.js';
+import { addTimestampOptions, signatureTimestamping, takeTrailingFile, type TimestampFlags } from './timestamp-options.js';
 
-interface SignOptions extends PasswordFlags {
+interface SignOptions extends PasswordFlags, TimestampFlags {
   key?: string[];
   file?: string;
   output?: string;
@@ -44,6 +46,7 @@ export function registerSign(program: Command, ctx: CliContext): void {
     .addOption(keyTypesOption('--key-type'))
     .addOption(new Option('-v, --verbose', 'name each key and its full keyid').conflicts('quiet'))
     .option('-q, --quiet', 'print nothing but errors (with --verify: only the keys that did not sign)');
+  addTimestampOptions(command, 'file');
   addPasswordOptions(command, { purpose: 'decrypt', promptFlag: true }).action(
     ctx.action(async (fileArg: string | undefined, opts: SignOptions) => {
       if (fileArg !== undefined && opts.file !== undefined)
@@ -53,13 +56,16 @@ export function registerSign(program: Command, ctx: CliContext): void {
       const passwords = opts.verify ? undefined : await keyPasswords(opts, ctx);
       const keys = [...(opts.key ?? [])];
       // `-k a.key b.key root.layout`: commander gives the file to -k; the last word is the file then
-      const file = fileArg ?? opts.file ?? (keys.length > 1 ? keys.pop() : undefined);
+      const file = fileArg ?? opts.file ?? takeTrailingFile(opts) ?? (keys.length > 1 ? keys.pop() : undefined);
       if (file === undefined) throw new EvidentError('BAD_USAGE', 'sign: give the file to sign: evident sign -k KEY… FILE');
       if (keys.length === 0) throw new EvidentError('BAD_USAGE', 'sign: give at least one key with -k');
+      if (opts.verify && opts.timestampServer !== undefined)
+        throw new EvidentError('BAD_USAGE', 'sign: --timestamp-server time-stamps new signatures; --verify makes none');
+      const timestamps = signatureTimestamping(opts, ctx, opts.quiet);
       const { loadMetadataFile } = await metadata();
       const loaded = await loadMetadataFile(resolve(ctx.io.cwd, file), { displayName: file });
       if (passwords === undefined) return verify(ctx, loaded, keys, file, opts);
-      return sign(ctx, loaded, keys, file, opts, passwords);
+      return sign(ctx, loaded, keys, file, opts, passwords, timestamps);
     }),
   );
 }
@@ -89,6 +95,7 @@ async function sign(
   file: string,
   opts: SignOptions,
   passwords: KeyPasswords,
+  timestamps: SignatureTimestamping | undefined,
 ): Promise<number> {
   const { signedOf, signMetablock, writeMetadataFile } = await metadata();
   const signed = signedOf(loaded);
@@ -115,6 +122,11 @@ async function sign(
   }
   const last = keys[keys.length - 1] as PrivateKey;
   const out = opts.output ?? (signed._type === 'link' ? linkFileName(signed.name, last.keyid) : file);
+  if (timestamps) {
+    // the new signatures are the last ones (signMetablock and addEnvelopeSignature append them); those kept keep their tokens
+    const { timestampSignatures } = await import('../intoto/runlib/timestamp-signatures.js');
+    result = await timestampSignatures(result, timestamps, { newSignatures: keys.length, consequence: `${out} not written` });
+  }
   await writeMetadataFile(resolve(ctx.io.cwd, out), result);
   if (opts.json) ctx.out(JSON.stringify({ file: out, type: signed._type, signatures: count, keyids: keys.map((k) => k.keyid) }));
   else if (opts.quiet) return 0;

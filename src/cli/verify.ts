@@ -44,7 +44,7 @@ export function registerVerify(program: Command, ctx: CliContext): void {
     .option('--max-link-size <bytes>', 'refuse link files larger than this (default 268435456, 256 MiB)')
     .option(
       '--verify-time <rfc3339>',
-      "check signers' certificates at this time instead of now, e.g. 2026-01-31T12:00:00Z (not the layout's expiry)",
+      "check signers' certificates at this time instead of now when no trusted timestamp dates them, e.g. 2026-01-31T12:00:00Z (not the layout's expiry; timestamps made after it do not count)",
     )
     .option('--layout-time <rfc3339>', "check the layout's expiry at this time instead of now (default: now, or a later --verify-time)")
     .option('--inspection-timeout <seconds>', 'time limit for each inspection command (default 10)')

@@ -95,6 +95,23 @@ export function verifyEnvelope(envelope: DsseEnvelope, trusted: PublicKey[]): Pu
   return [...accepted.values()];
 }
 
+/**
+ * The signature entries of the envelope that `key` made and that `wanted` picks, in order: each is
+ * checked (the keyid, when given, must be the key's; the signature must verify). At most `limit` picked
+ * entries are checked, so a crafted envelope repeating one entry costs a bounded number of verifications.
+ */
+export function envelopeSignaturesBy(
+  envelope: DsseEnvelope,
+  key: PublicKey,
+  wanted: (signature: DsseSignature) => boolean,
+  limit: number,
+): DsseSignature[] {
+  const candidates = envelope.signatures.filter((s) => (s.keyid === '' || s.keyid === key.keyid) && wanted(s)).slice(0, limit);
+  if (candidates.length === 0) return [];
+  const { message } = signedMessage(envelope);
+  return candidates.filter((s) => key.verifyRaw(message, Buffer.from(s.sig, 'base64')));
+}
+
 /** Validates the envelope's shape (strict: unknown fields are refused), for files read from disk. */
 export function parseEnvelope(value: unknown, file?: string): DsseEnvelope {
   const bad = (msg: string) => new EvidentError('BAD_INPUT', `dsse: ${msg}`, { file });

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { cp, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -6,8 +7,9 @@ import { EvidentError } from '../errors.js';
 import { loadPrivateKey } from '../crypto/key-files.js';
 import { compileLayoutSpec } from '../intoto/layout-spec/compile.js';
 import { signMetablock, writeMetadataFile } from '../intoto/models/metablock.js';
+import { BackdatingAttacker } from './backdating-attacker.js';
 import { runEvident, runProcess, type ProcessResult } from './evident-process.js';
-import { DEMO_TRUST_DOMAIN, IdentityPlane } from './identity-plane.js';
+import { DEMO_SVID_TTL_SECONDS, DEMO_TRUST_DOMAIN, IdentityPlane } from './identity-plane.js';
 
 /** The example project the demo secures, shipped with the package. */
 const EXAMPLE_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'examples', 'hello-world');
@@ -28,6 +30,8 @@ export interface AttackOutcome {
 
 export interface DemoResult {
   honestPassed: boolean;
+  /** The honest evidence verified again once every SVID that signed it had expired. */
+  honestLaterPassed: boolean;
   attacks: AttackOutcome[];
   workdir: string;
 }
@@ -39,6 +43,8 @@ interface Signers {
   scanner: string[];
   /** A workload that is not the builder, doing the build. */
   rogue: string[];
+  /** Someone who copied the builder's SVID and key at the start, and keeps them after the SVID expired. */
+  thief: BackdatingAttacker;
 }
 
 type Stage = 'code' | 'build' | 'package' | 'scan';
@@ -55,7 +61,7 @@ interface Tampering {
   /** After the build, before the build runner packages the image. */
   beforePackage?: (dir: string) => Promise<void>;
   /** After delivery, before the deployer verifies. */
-  beforeVerify?: (deliverDir: string) => Promise<void>;
+  beforeVerify?: (deliverDir: string, signers: Signers) => Promise<void>;
   /** The layout the deployer verifies against. */
   layout?: string;
 }
@@ -87,9 +93,10 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     const honestDir = join(workdir, 'honest');
     await cp(base, honestDir, { recursive: true });
     await runStages(honestDir, 'code', {}, signers, log);
-    const honest = await deliverAndVerify(honestDir, {}, log);
+    const honest = await deliverAndVerify(honestDir, {}, signers, log);
     log(indent(honest.stdout.trimEnd()));
     const honestPassed = honest.code === 0;
+    const stepsSignedBy = Date.now();
     log(
       honestPassed
         ? '✓ verification PASSED: the product followed its layout'
@@ -105,19 +112,23 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
       // a step a runner refuses to record leaves no link behind, which the deployer then notices
       const refused: string[] = [];
       if (attack.from !== 'deliver') await runStages(dir, attack.from, attack.tampering, signers, () => undefined, refused);
-      const result = await deliverAndVerify(dir, attack.tampering, () => undefined);
+      const result = await deliverAndVerify(dir, attack.tampering, signers, () => undefined);
       const reason = [...refused, firstFailure(result)].join('\n     then the deployer: ');
       const caught = result.code === 1;
       attacks.push({ attack: attack.name, caught, reason });
       log(caught ? `   caught: ${reason}` : `   NOT CAUGHT (exit ${result.code}) ${reason}`);
     }
-    printSummary(honestPassed, attacks, log);
-    return { honestPassed, attacks, workdir };
+    const honestLaterPassed = await verifyAfterSvidsExpired(honestDir, stepsSignedBy, signers, log);
+    printSummary(honestPassed, honestLaterPassed, attacks, log);
+    return { honestPassed, honestLaterPassed, attacks, workdir };
   } finally {
     await identity.stop();
     if (options.workdir === undefined && !options.keep) await rm(workdir, { recursive: true, force: true });
   }
 }
+
+/** What the attackers would rather ship than hello. */
+const EVIL_BINARY = '#!/bin/sh\necho pwned\n';
 
 const BUILDER = `spiffe://${DEMO_TRUST_DOMAIN}/ci/builder`;
 const SCANNER = `spiffe://${DEMO_TRUST_DOMAIN}/ci/scanner`;
@@ -129,12 +140,18 @@ async function startIdentityPlane(identity: IdentityPlane, log: (line: string) =
   await identity.register(BUILDER, 'build-runner');
   await identity.register(SCANNER, 'scan-runner');
   log(`✓ entries: ${BUILDER} on build-runner, ${SCANNER} on scan-runner (selectors: this uid, this node binary's sha256)`);
+  log(
+    `✓ SVIDs live ${DEMO_SVID_TTL_SECONDS} s here (an hour by default); every SVID signature is time-stamped by the server's TSA, so the evidence outlives them`,
+  );
+  // the back-dating attack's thief copies the builder's identity now, while it is valid
+  const thief = await BackdatingAttacker.steal(identity.socketUri('build-runner'), BUILDER);
   return {
     developer: ['-k', 'keys/developer'],
     builder: identity.signWith('build-runner'),
     scanner: identity.signWith('scan-runner'),
     // a build run on the scan runner: whatever it signs with, it is not the builder's identity
     rogue: identity.signWith('scan-runner'),
+    thief,
   };
 }
 
@@ -153,7 +170,7 @@ const ATTACKS: Attack[] = [
         const evil = join(deliver, '..', 'evil');
         await cp(join(deliver, '..', 'image.yaml'), join(evil, 'image.yaml'));
         await cp(join(deliver, '..', 'vendor'), join(evil, 'vendor'), { recursive: true });
-        await writeFile(join(evil, 'hello'), '#!/bin/sh\necho pwned\n', { mode: 0o755 });
+        await writeFile(join(evil, 'hello'), EVIL_BINARY, { mode: 0o755 });
         await must(runEvident(['image', 'build', '--config', 'image.yaml', '-o', join(deliver, 'hello-image.tar')], evil));
       },
     },
@@ -171,6 +188,19 @@ const ATTACKS: Attack[] = [
     },
   },
   { name: 'an expired layout', from: 'deliver', tampering: { layout: 'expired.layout' } },
+  {
+    name: 'a build link signed with a stolen builder key after its SVID expired, back-dated',
+    from: 'deliver',
+    tampering: {
+      beforeVerify: async (deliver, signers) => {
+        const thief = signers.thief;
+        // the theft was at the start; the attack comes once the stolen SVID is dead
+        await new Promise((resolve) => setTimeout(resolve, Math.max(0, thief.expiresAt.getTime() - Date.now() + 500)));
+        const file = (await readdir(deliver)).find((f) => f.startsWith('build.') && f.endsWith('.link'))!;
+        await thief.forgeBuildLink(join(deliver, file), createHash('sha256').update(EVIL_BINARY).digest('hex'));
+      },
+    },
+  },
   {
     name: 'a backdoored library behind a backslash-named decoy of it',
     from: 'package',
@@ -289,14 +319,14 @@ async function runStages(
 }
 
 /** Hands the image, the scan report, the links and the layout to the deployer, who verifies them. */
-async function deliverAndVerify(dir: string, tampering: Tampering, log: (line: string) => void): Promise<ProcessResult> {
+async function deliverAndVerify(dir: string, tampering: Tampering, signers: Signers, log: (line: string) => void): Promise<ProcessResult> {
   const deliver = join(dir, 'deliver');
   await rm(deliver, { recursive: true, force: true });
   await mkdir(deliver);
   await cp(join(dir, tampering.layout ?? 'root.layout'), join(deliver, 'root.layout'));
   for (const f of ['hello-image.tar', 'scan-report.json']) await cp(join(dir, f), join(deliver, f));
   for (const f of await readdir(dir)) if (f.endsWith('.link')) await cp(join(dir, f), join(deliver, f));
-  await tampering.beforeVerify?.(deliver);
+  await tampering.beforeVerify?.(deliver, signers);
   log('✓ delivered hello-image.tar with its scan report, layout and links; the deployer verifies:');
   return runEvident(['verify', '-l', 'root.layout', '-k', join(dir, 'keys', 'owner.pub')], deliver);
 }
@@ -334,9 +364,33 @@ function indent(text: string): string {
     .join('\n');
 }
 
-function printSummary(honestPassed: boolean, attacks: AttackOutcome[], log: (line: string) => void): void {
-  const width = Math.max(...attacks.map((a) => a.attack.length), 'honest pipeline'.length);
+/**
+ * The deployer verifies the honest delivery again once every SVID that signed it has expired, as an
+ * audit would months later: the timestamps carry the evidence past its signers' lifetimes.
+ */
+async function verifyAfterSvidsExpired(
+  honestDir: string,
+  signedBy: number,
+  signers: Signers,
+  log: (line: string) => void,
+): Promise<boolean> {
+  log('\n== later: every SVID that signed the honest pipeline has expired');
+  await new Promise((resolve) => setTimeout(resolve, Math.max(0, signedBy + DEMO_SVID_TTL_SECONDS * 1000 + 500 - Date.now())));
+  const later = await deliverAndVerify(honestDir, {}, signers, () => undefined);
+  const passed = later.code === 0;
+  const timestamped = later.stdout.split('\n').filter((l) => l.includes('(timestamped '));
+  for (const line of timestamped) log(`   ${line.trim()}`);
+  log(
+    passed ? '✓ verification PASSED again: each certificate was checked at its timestamp' : `✗ verification FAILED: ${firstFailure(later)}`,
+  );
+  return passed;
+}
+
+function printSummary(honestPassed: boolean, honestLaterPassed: boolean, attacks: AttackOutcome[], log: (line: string) => void): void {
+  const later = 'honest pipeline, after its SVIDs expired';
+  const width = Math.max(...attacks.map((a) => a.attack.length), later.length);
   log('\n== summary');
   log(`${'honest pipeline'.padEnd(width)}  ${honestPassed ? 'passed ✓' : 'FAILED ✗'}`);
+  log(`${later.padEnd(width)}  ${honestLaterPassed ? 'passed ✓' : 'FAILED ✗'}`);
   for (const a of attacks) log(`${a.attack.padEnd(width)}  ${a.caught ? 'caught ✓' : 'MISSED ✗'}`);
 }

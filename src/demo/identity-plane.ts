@@ -8,6 +8,9 @@ import { EVIDENT_BIN_DIR, runEvident } from './evident-process.js';
 
 export const DEMO_TRUST_DOMAIN = 'demo.evident';
 
+/** The demo's X509-SVIDs live this long (an hour by default): less than the demo takes. */
+export const DEMO_SVID_TTL_SECONDS = 10;
+
 /** One CI runner: a node agent serving the Workload API on its own socket. */
 export interface Runner {
   name: string;
@@ -24,6 +27,8 @@ export class IdentityPlane {
   private readonly processes: ChildProcess[] = [];
   private adminSocket = '';
   private serverAddress = '';
+  /** The identity server's RFC 3161 time-stamping authority, which every SVID signature asks for a token. */
+  tsaUrl = '';
   readonly runners = new Map<string, Runner>();
   bundlePath = '';
 
@@ -45,10 +50,18 @@ export class IdentityPlane {
         '127.0.0.1:0',
         '--admin-socket',
         this.adminSocket,
+        '--tsa-bind',
+        '127.0.0.1:0',
+        // short-lived on purpose: every SVID that signed is dead by the time the deployer verifies, and
+        // the evidence still holds, on the strength of its timestamps
+        '--x509-svid-ttl',
+        `${DEMO_SVID_TTL_SECONDS}s`,
       ],
       (line) => line.includes('"server ready"'),
     );
-    this.serverAddress = (JSON.parse(ready) as { bind: string }).bind;
+    const { bind, tsa_bind } = JSON.parse(ready) as { bind: string; tsa_bind: string };
+    this.serverAddress = bind;
+    this.tsaUrl = `http://${tsa_bind}/tsa`;
     this.bundlePath = join(this.dir, 'identity-bundle.pem');
     await writeFile(this.bundlePath, await this.admin(['bundle', 'show', '--format', 'pem']));
     for (const name of runnerNames) {
@@ -127,9 +140,13 @@ export class IdentityPlane {
     }
   }
 
-  /** The flags `evident run` gets to sign with the SVID this runner issues. */
+  /** The flags `evident run` gets to sign with the SVID this runner issues, time-stamped by the server's TSA. */
   signWith(runner: string): string[] {
-    return ['--spiffe-socket', `unix://${this.runners.get(runner)!.socket}`];
+    return ['--spiffe-socket', this.socketUri(runner), '--timestamp-server', this.tsaUrl];
+  }
+
+  socketUri(runner: string): string {
+    return `unix://${this.runners.get(runner)!.socket}`;
   }
 
   async stop(): Promise<void> {

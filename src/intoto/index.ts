@@ -1,6 +1,7 @@
 /**
  * in-toto, wire-compatible with the references: metadata models (parse, validate, sign, serialize), the
- * layout spec compiler, recording a step (`runStep`, `recordStart`/`recordStop`, `collectArtifacts`), the
+ * layout spec compiler, recording a step (`runStep`, `recordStart`/`recordStop`, `collectArtifacts`; RFC 3161
+ * tokens on new signatures with `timestampSignatures` or their `timestamps` option), the
  * artifact-rule engine, and verification of a supply chain against its layout with its report.
  *
  * @example
@@ -65,6 +66,7 @@ export { runStep, type RunStepOptions, type StepResult } from './runlib/run-step
 export { recordStart, recordStop } from './runlib/record-step.js';
 export type { SignerIdentity } from './runlib/record-preliminary.js';
 export { writeSignedLink, type LinkFormat } from './runlib/link-output.js';
+export { timestampSignatures, type SignatureTimestamping } from './runlib/timestamp-signatures.js';
 
 export { applyArtifactRules, compileFnmatch, fnmatch, indexArtifacts, sameHashes } from './rules/index.js';
 export type {

@@ -7,19 +7,12 @@
  * 3161 says 5; only `badAlg` is right), so failure bits are set and read through `FAILURE_BITS` below,
  * never through its `PKIFailureInfoFlags` or `toJSON`.
  *
- * What a TSA writes has its own types (asn1-write.ts), and so has what a verifier reads (asn1-read.ts),
- * where the library's types would cost too much or lose the bytes a signature covers.
+ * What a verifier reads has its own types (asn1-read.ts), where the library's would lose the bytes a
+ * signature covers. What a TSA writes per request is DER written by hand (der.ts), from pieces encoded here once.
  */
-import {
-  AsnIntegerArrayBufferConverter,
-  AsnProp,
-  AsnPropTypes,
-  AsnSerializer,
-  OctetString,
-  type IAsnConvertible,
-} from '@peculiar/asn1-schema';
+import { AsnIntegerArrayBufferConverter, AsnProp, AsnPropTypes, OctetString, type IAsnConvertible } from '@peculiar/asn1-schema';
 import * as asn1js from 'asn1js';
-import { asn1, AsnConvert } from '../crypto/x509/x509.js';
+import { asn1 } from '../crypto/x509/x509.js';
 
 export * as tsp from '@peculiar/asn1-tsp';
 export * as cms from '@peculiar/asn1-cms';
@@ -97,19 +90,6 @@ export class PreEncoded implements IAsnConvertible<asn1js.AsnType> {
     const parsed = asn1js.fromBER(der);
     if (parsed.offset === -1 || parsed.offset !== der.byteLength) throw new Error('PreEncoded: not one BER value');
     this.keep(parsed.result);
-  }
-
-  /** `value` (an object of a schema) encoded once by the library, for a value written again and again. */
-  static of(value: object): PreEncoded {
-    return new PreEncoded(new Uint8Array(AsnConvert.serialize(value)));
-  }
-
-  /** `value` encoded, for a value written once more: the library's blocks are kept as made, nothing is parsed. */
-  static encoded(value: object): PreEncoded {
-    const out = new PreEncoded();
-    out.block = AsnSerializer.toASN(value);
-    out.der = Buffer.from(out.block.toBER(false));
-    return out;
   }
 
   /**

@@ -1,12 +1,14 @@
 import { systemClock, type Clock } from '../util/clock.js';
 import { AsnConvert, type X509Certificate } from '../crypto/x509/x509.js';
 import { tsp } from './asn1.js';
+import { objectIdentifier } from './der.js';
 import { DEFAULT_TSA_POLICY } from './policy.js';
 import { readTimestampRequest } from './request.js';
 import { randomSerialNumber } from './serial.js';
 import { grantedResponse, rejectionResponse } from './response.js';
 import { TokenSigner, type TsaSigner } from './token-signer.js';
 import { tsaSigner } from './tsa-certificate.js';
+import { tstInfoDer } from './tst-info.js';
 
 export { DEFAULT_TSA_POLICY };
 
@@ -38,7 +40,9 @@ export class TimestampAuthority {
   readonly certificate: X509Certificate;
   private readonly clock: Clock;
   private readonly tokens: TokenSigner;
-  private readonly accuracy: tsp.Accuracy | undefined;
+  /** The policy's OID and the Accuracy, encoded once. */
+  private readonly policyDer: Buffer;
+  private readonly accuracy: Buffer | undefined;
   private readonly onError: ((error: unknown) => void) | undefined;
 
   /** @throws EvidentError BAD_INPUT when the certificate may not sign time-stamps or is not the key's */
@@ -48,32 +52,31 @@ export class TimestampAuthority {
     this.policy = options.policy ?? DEFAULT_TSA_POLICY;
     this.clock = options.clock ?? systemClock;
     this.tokens = new TokenSigner(signer);
-    this.accuracy = options.accuracy === undefined ? undefined : new tsp.Accuracy(options.accuracy);
+    this.policyDer = objectIdentifier(this.policy);
+    this.accuracy = options.accuracy === undefined ? undefined : Buffer.from(AsnConvert.serialize(new tsp.Accuracy(options.accuracy)));
     this.onError = options.onError;
   }
 
   /** The DER TimeStampResp answering the DER TimeStampReq `request`. Never throws. */
   respond(request: Uint8Array): Buffer {
     try {
-      const reading = readTimestampRequest(request, this.policy);
+      const reading = readTimestampRequest(request, this.policy, this.policyDer);
       if (!reading.ok) return rejectionResponse(reading.failure, reading.text);
       const genTime = new Date(this.clock.now());
       // a token its own certificate does not cover would fail every verification
       if (genTime < this.certificate.notBefore || genTime > this.certificate.notAfter) {
         return rejectionResponse('systemFailure', `the TSA certificate is not valid at ${genTime.toISOString()}`);
       }
-      const req = reading.request;
-      const tstInfo = new tsp.TSTInfo({
-        version: tsp.TSTInfoVersion.v1,
-        policy: this.policy,
-        messageImprint: req.messageImprint,
-        serialNumber: randomSerialNumber(),
+      const { request: req, messageImprint } = reading;
+      const tstInfo = tstInfoDer({
+        policy: this.policyDer,
+        messageImprint,
+        serialNumber: new Uint8Array(randomSerialNumber()),
         genTime,
         ...(this.accuracy !== undefined ? { accuracy: this.accuracy } : {}),
-        ...(req.nonce !== undefined ? { nonce: req.nonce } : {}),
+        ...(req.nonce !== undefined ? { nonce: new Uint8Array(req.nonce) } : {}),
       });
-      const token = this.tokens.sign(new Uint8Array(AsnConvert.serialize(tstInfo)), req.certReq);
-      return grantedResponse(token);
+      return grantedResponse(this.tokens.sign(tstInfo, req.certReq));
     } catch (e) {
       // a bug, not the client's doing; the client still gets an answer it can read
       this.onError?.(e);

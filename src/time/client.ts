@@ -6,6 +6,7 @@ import { tsp } from './asn1.js';
 import { TimeStampRespIn } from './asn1-read.js';
 import { TIMESTAMP_QUERY, TIMESTAMP_REPLY } from './http.js';
 import { failureNames } from './response.js';
+import { oneLine, shownUrl, timestampServerUrl } from './server-url.js';
 import { readToken } from './token.js';
 
 export interface TimestampRequestOptions {
@@ -31,15 +32,7 @@ const MAX_REPLY_BYTES = 1 << 20;
  *   the TSA cannot be reached, answers with an HTTP error, refuses the request or sends something else
  */
 export async function requestTimestamp(url: string, data: Uint8Array, options: TimestampRequestOptions = {}): Promise<Buffer> {
-  let parsed: URL;
-  try {
-    parsed = new URL(url);
-  } catch {
-    throw new EvidentError('BAD_USAGE', `timestamp server '${oneLine(url)}' is not a URL`);
-  }
-  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
-    throw new EvidentError('BAD_USAGE', `timestamp server ${shown(parsed)}: only http and https URLs are supported`);
-  }
+  const parsed = timestampServerUrl(url);
   const hash = options.hash ?? 'sha256';
   const imprint = new tsp.MessageImprint({
     hashAlgorithm: hashAlgorithm(hash),
@@ -52,16 +45,8 @@ export async function requestTimestamp(url: string, data: Uint8Array, options: T
     certReq: true,
     ...(options.policy !== undefined ? { reqPolicy: options.policy } : {}),
   });
-  const body = await post(url, shown(parsed), Buffer.from(AsnConvert.serialize(request)), options.timeoutMs ?? 10_000);
-  return tokenOf(shown(parsed), body, imprint, nonce);
-}
-
-/** The URL as messages show it: without a password it may carry. */
-function shown(url: URL): string {
-  if (url.password === '') return url.href;
-  const copy = new URL(url.href);
-  copy.password = '***';
-  return copy.href;
+  const body = await post(url, shownUrl(parsed), Buffer.from(AsnConvert.serialize(request)), options.timeoutMs ?? 10_000);
+  return tokenOf(shownUrl(parsed), body, imprint, nonce);
 }
 
 /** A random 64-bit nonce as a positive DER INTEGER's octets (top bit clear, no leading zero byte). */
@@ -156,10 +141,4 @@ function tokenOf(url: string, body: Buffer, imprint: tsp.MessageImprint, nonce: 
 
 function sameInteger(a: ArrayBuffer, b: ArrayBuffer): boolean {
   return Buffer.from(a).equals(Buffer.from(b));
-}
-
-/** A server's words (its statusString) as part of one line: line breaks become spaces, other control characters `?`. */
-function oneLine(text: string): string {
-  // eslint-disable-next-line no-control-regex -- control characters are what must not reach the terminal
-  return text.replace(/[\r\n\t]+/g, ' ').replace(/[\x00-\x1f\x7f]/g, '?');
 }

@@ -1,6 +1,6 @@
 import { AsnConvert } from '../crypto/x509/x509.js';
 import { FAILURE_BITS, tsp, type FailureInfo } from './asn1.js';
-import { TimeStampRespOut, type TimeStampTokenOut } from './asn1-write.js';
+import { sequence } from './der.js';
 
 /** The DER TimeStampResp of a refused request: status rejection, one failure bit, and `text` as its statusString. */
 export function rejectionResponse(failure: FailureInfo, text: string): Buffer {
@@ -12,11 +12,13 @@ export function rejectionResponse(failure: FailureInfo, text: string): Buffer {
   return Buffer.from(AsnConvert.serialize(new tsp.TimeStampResp({ status })));
 }
 
-/** The DER TimeStampResp granting a token. */
-export function grantedResponse(token: TimeStampTokenOut): Buffer {
-  const response = new TimeStampRespOut({ status: new tsp.PKIStatusInfo({ status: tsp.PKIStatus.granted }), timeStampToken: token });
-  return Buffer.from(AsnConvert.serialize(response));
+/** The DER TimeStampResp granting `token`, a DER TimeStampToken. */
+export function grantedResponse(token: Uint8Array): Buffer {
+  return sequence(GRANTED, token);
 }
+
+/** PKIStatusInfo { status granted }, nothing else. */
+const GRANTED = Buffer.from(AsnConvert.serialize(new tsp.PKIStatusInfo({ status: tsp.PKIStatus.granted })));
 
 /** The names of the failure bits set in a PKIFailureInfo (RFC 3161 numbering, see asn1.ts). */
 export function failureNames(info: tsp.PKIFailureInfo | undefined): FailureInfo[] {

@@ -18,7 +18,9 @@ const authority = new TimestampAuthority({
 });
 parentPort!.on('message', (m: WorkerRequest) => {
   at = m.at;
-  const body = authority.respond(m.request);
-  parentPort!.postMessage({ id: m.id, body } satisfies WorkerReply, [body.buffer as ArrayBuffer]);
+  // a small Buffer is a slice of the thread's shared pool, which cannot move to another thread: the
+  // answer is copied into a buffer of its own (a kilobyte or two), and that one moved
+  const body = new Uint8Array(authority.respond(m.request));
+  parentPort!.postMessage({ id: m.id, body } satisfies WorkerReply, [body.buffer]);
 });
 parentPort!.postMessage({ ready: true } satisfies WorkerReply);

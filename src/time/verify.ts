@@ -1,4 +1,4 @@
-import { createHash, createPublicKey, verify } from 'node:crypto';
+import { createHash, createPublicKey, verify, type KeyObject } from 'node:crypto';
 import { checkValidity, verifyCertificateChain } from '../crypto/x509/chain.js';
 import { parseCertificateDer } from '../crypto/x509/pem.js';
 import { asn1, AsnConvert, SubjectKeyIdentifierExtension, type X509Certificate } from '../crypto/x509/x509.js';
@@ -88,6 +88,22 @@ export function verifyTimestampToken(
   data: Uint8Array,
   trustedRoots: readonly X509Certificate[],
   options: TimestampVerifyOptions = {},
+): TimestampVerification {
+  try {
+    return checkToken(token, data, trustedRoots, options);
+  } catch (e) {
+    // The checks compare parts of the token by encoding them again with the ASN.1 library, which throws
+    // on some values it parsed (a name with a character its string type forbids): bytes the token's
+    // maker chose. Such a token is malformed, and the contract is a failure, never an exception.
+    return fail('MALFORMED', `the token cannot be read: ${(e as Error).message.split('\n')[0]}`);
+  }
+}
+
+function checkToken(
+  token: Uint8Array,
+  data: Uint8Array,
+  trustedRoots: readonly X509Certificate[],
+  options: TimestampVerifyOptions,
 ): TimestampVerification {
   const reading = readToken(token);
   if (!reading.ok) return fail(reading.reason, reading.message);
@@ -242,7 +258,13 @@ function signatureCheck(
   digest: HashName,
   signer: X509Certificate,
 ): { reason: 'ALGORITHM' | 'SIGNATURE'; message: string } | undefined {
-  const key = createPublicKey({ key: Buffer.from(signer.publicKey.rawData), format: 'der', type: 'spki' });
+  let key: KeyObject;
+  try {
+    key = createPublicKey({ key: Buffer.from(signer.publicKey.rawData), format: 'der', type: 'spki' });
+  } catch {
+    // a token carries its TSA certificate: whoever made the token chose its bytes
+    return { reason: 'SIGNATURE', message: "the TSA certificate's public key cannot be read" };
+  }
   const alg = signerInfo.signatureAlgorithm.algorithm;
   const verifyWith = verifyDigest(alg, digest, key.asymmetricKeyType);
   if (verifyWith === undefined)

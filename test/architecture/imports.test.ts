@@ -15,7 +15,7 @@ const MAY_IMPORT: Record<string, readonly string[]> = {
   errors: [],
   util: ['errors'],
   crypto: BASE,
-  intoto: [...BASE, 'crypto'],
+  intoto: [...BASE, 'crypto', 'time'],
   attestation: [...BASE, 'crypto', 'intoto'],
   spiffe: [...BASE, 'crypto'],
   time: [...BASE, 'crypto'],
@@ -27,7 +27,7 @@ const MAY_IMPORT: Record<string, readonly string[]> = {
   sbom: [...BASE, 'oci'],
   scan: [...BASE, 'crypto', 'intoto', 'attestation', 'oci', 'sbom'],
   index: [...BASE, 'crypto', 'intoto', 'attestation', 'spiffe', 'identity/server', 'identity/agent', 'oci', 'sbom', 'scan'],
-  demo: [...BASE, 'crypto', 'intoto', 'attestation', 'spiffe', 'identity/server', 'identity/agent', 'oci', 'sbom', 'scan'],
+  demo: [...BASE, 'crypto', 'intoto', 'attestation', 'spiffe', 'identity/server', 'identity/agent', 'oci', 'sbom', 'scan', 'time'],
   cli: [
     ...BASE,
     'crypto',

@@ -39,6 +39,7 @@ test('pipeline.sh stops at a failed step: the build link is written, nothing aft
           ...process.env,
           PATH: `${EVIDENT_BIN_DIR}${delimiter}${dirname(process.execPath)}${delimiter}${process.env.PATH ?? ''}`,
           SPIFFE_ENDPOINT_SOCKET: `unix://${plane.runners.get('build-runner')!.socket}`,
+          EVIDENT_TIMESTAMP_SERVER: plane.tsaUrl,
           EVIDENT_KEY_PASSWORD: '',
         },
       },

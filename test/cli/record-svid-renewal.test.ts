@@ -14,7 +14,14 @@ import type { Link, Metablock } from '../../src/intoto/models/types.js';
 import { svidSigner } from '../../src/spiffe/x509svid/signer.js';
 import { fetchX509Context } from '../../src/spiffe/workloadapi/client.js';
 import { runCli, type CliResult } from '../helpers/cli.js';
-import { ensureBuilt, evidentCommand, runEvident, startEvident, type EvidentProcess } from '../helpers/evident-process.js';
+import {
+  ensureBuilt,
+  evidentCommand,
+  runEvident,
+  startEvident,
+  startJoinedAgent,
+  type EvidentProcess,
+} from '../helpers/evident-process.js';
 import { freePort } from '../helpers/identity-server.js';
 import { makeCa, makeSvid } from '../helpers/pki.js';
 import { openTempDir, sha256File } from '../identity/agent/helpers.js';
@@ -59,25 +66,7 @@ describe('record start/stop --spiffe-socket across an SVID renewal (real server 
       await admin('POST', '/v1/entries', { spiffe_id: id, parent_id: parentId, selectors, x509_svid_ttl: SVID_TTL_S });
     const socket = join(tmp.dir, 'agent', 'api.sock');
     address = `unix://${socket}`;
-    agent = startEvident(
-      cmd,
-      [
-        'agent',
-        'run',
-        '--server',
-        `127.0.0.1:${port}`,
-        '--trust-bundle',
-        'bundle.pem',
-        '--join-token',
-        token,
-        '--socket',
-        socket,
-        '--data-dir',
-        join(tmp.dir, 'agent', 'data'),
-      ],
-      tmp.dir,
-    );
-    await agent.waitFor(/agent ready/);
+    agent = await startJoinedAgent(cmd, { port, token, socket, dataDir: join(tmp.dir, 'agent', 'data') }, tmp.dir);
     // the agent learns of the entries at its next sync
     const deadline = Date.now() + 30_000;
     while (!(await served([EDITOR, OTHER]))) {

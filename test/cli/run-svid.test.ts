@@ -138,3 +138,29 @@ test('a certificate signer refuses to sign once its certificate has expired', ()
       e.code === 'ENVIRONMENT' && /expired at 2026-01-01T00:10:00.000Z, before the step finished/.test(e.message),
   );
 });
+
+test('run --spiffe-socket signs with the SVID the agent serves when the command is done, not the one it had at the start', async (t) => {
+  // the agent renews an SVID at half its life: one taken before a long step could have expired by the end
+  const now = new Date();
+  const ca = await makeCa('corp.example', now);
+  const before = await makeSvid(ca, '/ci/builder', { now });
+  const renewed = await makeSvid(ca, '/ci/builder', { now });
+  api.setX509(x509Response([{ svid: before, bundle: ca.bundle }]));
+  const out = await mkdtemp(join(dir, 'out-'));
+  t.after(() => rm(out, { recursive: true }));
+  const started = join(out, 'started');
+  const running = runCli(['run', '-n', 'build', '--spiffe-socket', api.address, '-d', out, '--', 'sh', '-c', `touch ${started}; sleep 1`]);
+  // the command has begun (so the first SVID was fetched): now the agent renews
+  for (let i = 0; !(await readdir(out)).includes('started'); i++) {
+    assert.ok(i < 200, 'the command did not start');
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+  api.setX509(x509Response([{ svid: renewed, bundle: ca.bundle }]));
+  const r = await running;
+  assert.equal(r.code, 0, r.stderr);
+  const [file] = await linksIn(out);
+  const mb = JSON.parse(await readFile(join(out, file!), 'utf8')) as Metablock<Link>;
+  const leaf = new X509Certificate(mb.signatures[0]!.cert!);
+  assert.equal(leaf.fingerprint256, new X509Certificate(Buffer.from(renewed.certificates[0]!.rawData)).fingerprint256);
+  assert.notEqual(leaf.fingerprint256, new X509Certificate(Buffer.from(before.certificates[0]!.rawData)).fingerprint256);
+});

@@ -35,7 +35,7 @@ test('each class of bad input: exit 2 and one line naming the file and the field
     [
       'unknown field',
       (l) => (l.stepz = 1),
-      'evident: root.layout: stepz: unknown field (expected one of: _type, expires, readme, keys, steps, inspect, rootcas, intermediatecas)',
+      'evident: root.layout: stepz: unknown field (expected one of: _type, expires, readme, keys, steps, inspect, rootcas, intermediatecas, timestampauthorities)',
     ],
     [
       'malformed rule',

@@ -12,6 +12,7 @@ test('the demo: the honest pipeline passes and every attack is caught, each for 
   const result = await runDemo({ workdir, log: (l) => lines.push(l) });
   const output = lines.join('\n');
   assert.ok(result.honestPassed, output);
+  assert.ok(result.honestLaterPassed, output);
   const byName = new Map(result.attacks.map((a) => [a.attack, a]));
   const expectations: [string, RegExp][] = [
     [
@@ -25,6 +26,10 @@ test('the demo: the honest pipeline passes and every attack is caught, each for 
     ],
     ['a link edited after signing (the build product hash replaced)', /build: .*signature does not verify/],
     ['an expired layout', /layout expired 2020-01-31/],
+    [
+      'a build link signed with a stolen builder key after its SVID expired, back-dated',
+      /build: .*timestamp 1 of signature by spiffe:\/\/demo\.evident\/ci\/builder: not signed by a TSA the layout trusts/,
+    ],
     [
       'a backdoored library behind a backslash-named decoy of it',
       /refused to record the package step: .*vendor\/zlib-1\.3\.1\\libz\.so\.1: cannot be recorded: .*backslash[^]*then the deployer: ✗ package: 0 of 1 link/,
@@ -41,7 +46,8 @@ test('the demo: the honest pipeline passes and every attack is caught, each for 
     assert.ok(outcome.caught, `attack '${name}' was caught\n${output}`);
     assert.match(outcome.reason, reason, `attack '${name}' reason`);
   }
+  assert.match(output, /== later: every SVID that signed the honest pipeline has expired\n.*build: 1 of 1 link signed by .*\(timestamped /);
   assert.match(output, /== summary/);
-  assert.match(output, /✓ build: 1 of 1 link signed by spiffe:\/\/demo\.evident\/ci\/builder/);
+  assert.match(output, /✓ build: 1 of 1 link signed by spiffe:\/\/demo\.evident\/ci\/builder \(timestamped \S+ by CN=evident TSA/);
   assert.match(output, /✓ scan: 1 of 1 link signed by spiffe:\/\/demo\.evident\/ci\/scanner/);
 });

@@ -100,3 +100,53 @@ export function runEvident(cmd: string[], args: string[], cwd: string): Promise<
   const p = startEvident(cmd, args, cwd);
   return p.exit.then((code) => ({ code, stdout: p.stdout(), stderr: p.stderr() }));
 }
+
+/** Runs a short evident command that must succeed; its stdout. */
+export async function mustRunEvident(cmd: string[], args: string[], cwd: string): Promise<string> {
+  const r = await runEvident(cmd, args, cwd);
+  if (r.code !== 0) throw new Error(`evident ${args.join(' ')} exited with ${r.code}: ${r.stderr}`);
+  return r.stdout;
+}
+
+export interface JoinedAgentOptions {
+  /** The server's agent API port on 127.0.0.1. */
+  port: number;
+  token: string;
+  /** The Workload API socket the agent serves. */
+  socket: string;
+  dataDir: string;
+  /** The trust bundle file (relative to `cwd`) the agent trusts the server with. */
+  bundle?: string;
+  /** For a server under an upstream CA, whose root names no trust domain. */
+  trustDomain?: string;
+}
+
+/** `evident agent run`, attested with a join token; resolves once it says it is ready. */
+export async function startJoinedAgent(cmd: string[], o: JoinedAgentOptions, cwd: string): Promise<EvidentProcess> {
+  const agent = startEvident(
+    cmd,
+    [
+      'agent',
+      'run',
+      '--server',
+      `127.0.0.1:${o.port}`,
+      ...(o.trustDomain !== undefined ? ['--trust-domain', o.trustDomain] : []),
+      '--trust-bundle',
+      o.bundle ?? 'bundle.pem',
+      '--join-token',
+      o.token,
+      '--socket',
+      o.socket,
+      '--data-dir',
+      o.dataDir,
+    ],
+    cwd,
+  );
+  try {
+    await agent.waitFor(/agent ready/);
+  } catch (e) {
+    await agent.stop('SIGKILL');
+    throw e;
+  }
+  return agent;
+}

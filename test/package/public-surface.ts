@@ -110,6 +110,7 @@ export const PUBLIC_SURFACE: Readonly<Record<string, readonly string[]>> = {
     'signMetablock',
     'signableBytes',
     'signedOf',
+    'timestampSignatures',
     'verify',
     'verifyMetablockSignature',
     'verifyMetadataSignature',

@@ -2,7 +2,7 @@
 // the answer to each kind of request.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { createHash } from 'node:crypto';
+import { createHash, generateKeyPairSync } from 'node:crypto';
 import * as asn1js from 'asn1js';
 import { AsnConvert, asn1, KeyUsageFlags, OctetString } from '../../src/crypto/x509/x509.js';
 import { cms, FAILURE_BITS, SigningCertificateV2, id_aa_signingCertificateV2, tsp } from '../../src/time/asn1.js';
@@ -12,7 +12,7 @@ import { readToken } from '../../src/time/token.js';
 import { verifyTimestampToken } from '../../src/time/verify.js';
 import { TimestampAuthority } from '../../src/time/authority.js';
 import { ManualClock } from '../../src/util/clock.js';
-import { ecKey, HOUR, makeCert, T0 } from '../helpers/pki.js';
+import { ecKey, HOUR, makeCert, makeTsaCert, T0 } from '../helpers/pki.js';
 import { statusOf, tsaPki } from './helpers.js';
 
 const DATA = Buffer.from('the signature bytes');
@@ -92,6 +92,60 @@ describe('TimestampAuthority: tokens', () => {
     const bare = tokenOf(tsa.respond(request({ certReq: false })));
     assert.equal((verifyTimestampToken(bare, DATA, [pki.root.cert]) as { reason: string }).reason, 'SIGNER');
     assert.ok(verifyTimestampToken(bare, DATA, [pki.root.cert], { intermediates: [pki.tsa.cert, pki.intermediate.cert] }).ok);
+  });
+
+  it('writes its replies in DER: the ASN.1 library reads them and writes back the same bytes, layer by layer', async () => {
+    const pki = await tsaPki(T0);
+    // Ed25519 as well as P-256: its own algorithm identifiers, a digest of SHA-512
+    const ed = generateKeyPairSync('ed25519');
+    const edTsa = await makeTsaCert(pki.intermediate, { key: { ...ed, spki: ed.publicKey.export({ format: 'der', type: 'spki' }) } });
+    const signers = [
+      { privateKey: pki.tsa.key.privateKey, chain: [pki.tsa.cert, pki.intermediate.cert] },
+      { privateKey: ed.privateKey, chain: [edTsa.cert, pki.intermediate.cert] },
+    ];
+    const again = <T extends object>(der: Uint8Array, type: new () => T, what: string) =>
+      assert.deepEqual(Buffer.from(AsnConvert.serialize(AsnConvert.parse(der, type))), Buffer.from(der), what);
+    for (const signer of signers) {
+      // milliseconds 0, 120 and 123: GeneralizedTime without a fraction, and with one of two and of three digits
+      for (const ms of [0, 120, 123]) {
+        for (const accuracy of [undefined, { seconds: 1, millis: 500 }]) {
+          const clock = new ManualClock(T0.getTime() + ms);
+          const tsa = new TimestampAuthority({ signer, clock, ...(accuracy ? { accuracy } : {}) });
+          for (const req of [
+            request(),
+            request({ nonce: Buffer.from('0a1b2c3d4e5f6071', 'hex'), certReq: true }),
+            request({ nonce: Buffer.from('00ff', 'hex'), policy: tsa.policy }),
+            request({ hash: '2.16.840.1.101.3.4.2.3', digest: createHash('sha512').update(DATA).digest(), certReq: true }),
+          ]) {
+            const what = `${signer.privateKey.asymmetricKeyType}, ${ms} ms, accuracy ${accuracy !== undefined}, request ${req.toString('hex')}`;
+            const reply = tsa.respond(req);
+            again(reply, tsp.TimeStampResp, `TimeStampResp: ${what}`);
+            const token = tokenOf(reply);
+            again(token, cms.ContentInfo, `ContentInfo: ${what}`);
+            const content = new Uint8Array(AsnConvert.parse(token, cms.ContentInfo).content);
+            again(content, cms.SignedData, `SignedData: ${what}`);
+            // the round trip keeps the order of a SET OF as read: DER's order (by encoding) is checked here
+            const signedData = AsnConvert.parse(content, cms.SignedData);
+            for (const [set, members] of [
+              ['signed attributes', signedData.signerInfos[0]!.signedAttrs ?? []],
+              ['certificates', signedData.certificates ?? []],
+            ] as const) {
+              const encoded = Array.from(members as readonly object[], (m) => Buffer.from(AsnConvert.serialize(m)));
+              assert.deepEqual(encoded, [...encoded].sort(Buffer.compare), `${set} in DER's order: ${what}`);
+            }
+            const { parts } = readToken(token) as { ok: true; parts: { tstInfoDer: Buffer; tstInfo: tsp.TSTInfo } };
+            again(parts.tstInfoDer, tsp.TSTInfo, `TSTInfo: ${what}`);
+            assert.equal(parts.tstInfo.genTime.getTime(), T0.getTime() + ms, what);
+            assert.deepEqual(
+              parts.tstInfo.accuracy && AsnConvert.serialize(parts.tstInfo.accuracy),
+              accuracy && AsnConvert.serialize(new tsp.Accuracy(accuracy)),
+            );
+            const r = verifyTimestampToken(token, DATA, [pki.root.cert], { intermediates: signer.chain });
+            assert.ok(r.ok, !r.ok ? `${what}: ${r.message}` : '');
+          }
+        }
+      }
+    }
   });
 
   it('accepts SHA-384 and SHA-512 message imprints', async () => {

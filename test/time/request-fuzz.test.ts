@@ -7,7 +7,9 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { AsnConvert, asn1, OctetString } from '../../src/crypto/x509/x509.js';
 import { tsp } from '../../src/time/asn1.js';
+import { objectIdentifier } from '../../src/time/der.js';
 import { startTsaServer, TIMESTAMP_QUERY } from '../../src/time/http.js';
+import { timestampRequestDer } from '../../src/time/request-der.js';
 import { failureNames } from '../../src/time/response.js';
 import { readToken } from '../../src/time/token.js';
 import { verifyTimestampToken } from '../../src/time/verify.js';
@@ -113,6 +115,35 @@ describe('TSA request parser fuzz', () => {
     }
     // some mutations leave a valid request (a changed hash byte): both branches are exercised
     assert.ok(granted > 0, 'no mutated request was granted');
+  });
+
+  it('writes back every mutated request it reads as the library would, so both take the same bytes for DER', () => {
+    // the TSA checks a request is DER by writing what it read back by hand (request-der.ts) and comparing
+    const policy = '1.2.3.4.5';
+    const policyDer = objectIdentifier(policy);
+    const random = seededRandom(5816);
+    const withNull = seeds(policy).map((der) => {
+      // the same requests with NULL hash parameters, which RFC 5754 allows
+      const req = AsnConvert.parse(der, tsp.TimeStampReq);
+      req.messageImprint.hashAlgorithm.parameters = null;
+      return Buffer.from(AsnConvert.serialize(req));
+    });
+    const starts = [...seeds(policy), ...withNull];
+    let compared = 0;
+    for (let i = 0; i < 20_000; i++) {
+      const request = mutate(starts[i % starts.length]!, random);
+      let read: tsp.TimeStampReq;
+      try {
+        read = AsnConvert.parse(request, tsp.TimeStampReq);
+      } catch {
+        continue;
+      }
+      const ours = timestampRequestDer(read, policy, policyDer);
+      if (ours === undefined) continue;
+      compared++;
+      assert.deepEqual(ours, Buffer.from(AsnConvert.serialize(read)), `written differently from the library: ${request.toString('hex')}`);
+    }
+    assert.ok(compared > 2000, `only ${compared} mutated requests were written back by hand`);
   });
 
   it('answers 500 mutated requests over HTTP, none left without a reply', async (t) => {

@@ -8,11 +8,11 @@ import { parseLayout } from '../models/layout.js';
 import { ValidationError } from '../models/problems.js';
 import type { Layout } from '../models/types.js';
 import { compileExpires, defaultExpires } from './expires.js';
-import { rootEntries } from './roots.js';
+import { rootEntries, timestampAuthorityEntries } from './roots.js';
 import { SpecReader, type At } from './spec-reader.js';
 import { compileItems, type ItemContext } from './items.js';
 
-const TOP_KEYS = ['expires', 'readme', 'keys', 'roots', 'steps', 'inspections'] as const;
+const TOP_KEYS = ['expires', 'readme', 'keys', 'roots', 'timestamp_authorities', 'steps', 'inspections'] as const;
 /**
  * A spec is policy written by hand: 256 KiB is a thousand steps. The limit bounds the work hostile YAML
  * can cause (yaml's composer makes an error object per stray token: a second and 250 MB at this size).
@@ -64,8 +64,15 @@ async function compileSpec(reader: SpecReader, baseDir: string, now: Date): Prom
   const readmeAt = top.get('readme');
   const readme = readmeAt ? reader.string(readmeAt, 'text') : '';
   const keys = await loadKeys(reader, top.get('keys'), baseDir);
-  const roots = await loadRoots(reader, top.get('roots'), baseDir);
-  const context: ItemContext = { keys, roots: new Map([...roots].map(([name, dicts]) => [name, dicts.map((d) => d.keyid as string)])) };
+  const roots = await loadRoots(reader, top.get('roots'), baseDir, rootEntries);
+  const beforeTsas = reader.problemCount;
+  const tsas = await loadRoots(reader, top.get('timestamp_authorities'), baseDir, timestampAuthorityEntries);
+  const context: ItemContext = {
+    keys,
+    roots: new Map([...roots].map(([name, dicts]) => [name, dicts.map((d) => d.keyid as string)])),
+    // a bundle already refused is one mistake: require_timestamps is not reported again for it
+    timestampAuthorities: tsas.size > 0 || reader.problemCount > beforeTsas,
+  };
   const { steps, inspections } = compileItems(reader, top.get('steps'), top.get('inspections'), context);
   if (reader.problemCount > 0) throw new ValidationError(reader.sortedProblems());
 
@@ -77,7 +84,8 @@ async function compileSpec(reader: SpecReader, baseDir: string, now: Date): Prom
     steps,
     inspect: inspections,
   };
-  if (roots.size > 0) layout.rootcas = Object.fromEntries([...roots.values()].flat().map((dict) => [dict.keyid as string, dict]));
+  if (roots.size > 0) layout.rootcas = byKeyid(roots);
+  if (tsas.size > 0) layout.timestampauthorities = byKeyid(tsas);
   // The compiled layout must pass the same strict validation any loaded layout does.
   return parseLayout(layout);
 }
@@ -97,10 +105,21 @@ async function loadKeys(reader: SpecReader, at: At | undefined, baseDir: string)
   return out;
 }
 
-async function loadRoots(reader: SpecReader, at: At | undefined, baseDir: string): Promise<Map<string, KeyDict[]>> {
+/** The CA entries of every named bundle, by keyid (a certificate in two bundles is one entry). */
+function byKeyid(bundles: Map<string, KeyDict[]>): Record<string, KeyDict> {
+  return Object.fromEntries([...bundles.values()].flat().map((dict) => [dict.keyid as string, dict]));
+}
+
+/** `roots` or `timestamp_authorities`: name → PEM bundle file, each certificate turned into a CA entry by `entries`. */
+async function loadRoots(
+  reader: SpecReader,
+  at: At | undefined,
+  baseDir: string,
+  entries: (pem: string) => KeyDict[] | string,
+): Promise<Map<string, KeyDict[]>> {
   const out = new Map<string, KeyDict[]>();
-  const entries = at ? reader.map(at, [], 'root name → PEM bundle file') : undefined;
-  for (const [name, fileAt] of entries ?? []) {
+  const named = at ? reader.map(at, [], 'name → PEM bundle file') : undefined;
+  for (const [name, fileAt] of named ?? []) {
     const file = reader.string(fileAt, 'the path of a PEM certificate bundle');
     if (file === undefined) continue;
     let read;
@@ -117,7 +136,7 @@ async function loadRoots(reader: SpecReader, at: At | undefined, baseDir: string
       );
       continue;
     }
-    const result = rootEntries(read.bytes.toString('utf8'));
+    const result = entries(read.bytes.toString('utf8'));
     if (typeof result === 'string') reader.report(fileAt, `${file} ${result}`);
     else out.set(name, result);
   }

@@ -5,7 +5,7 @@ import { shellSplit } from '../models/shell-split.js';
 import type { CertificateConstraint, Inspection, RuleTokens, Step } from '../models/types.js';
 import type { At, SpecReader } from './spec-reader.js';
 
-const STEP_KEYS = ['name', 'functionaries', 'threshold', 'command', 'materials', 'products'] as const;
+const STEP_KEYS = ['name', 'functionaries', 'threshold', 'command', 'materials', 'products', 'require_timestamps'] as const;
 const INSPECTION_KEYS = ['name', 'run', 'materials', 'products'] as const;
 const SPIFFE_KEYS = ['spiffe', 'roots'] as const;
 const SPIFFE_ID = /^spiffe:\/\/[a-z0-9._-]+(\/[A-Za-z0-9._-]+)*$/;
@@ -15,6 +15,8 @@ export interface ItemContext {
   keys: Map<string, PublicKey>;
   /** Root name → keyids of its CA certificates, from the spec's `roots`. */
   roots: Map<string, string[]>;
+  /** Whether the spec names any time-stamping authority (`timestamp_authorities`), which `require_timestamps` needs. */
+  timestampAuthorities: boolean;
 }
 
 /** Compiles `steps` and `inspections`; problems go to the reader, with lines. */
@@ -52,7 +54,7 @@ function compileStep(
   targets: { at: At; step: string }[],
 ): Step | undefined {
   const before = reader.problemCount;
-  const fields = reader.map(at, STEP_KEYS, 'a step: name, functionaries, threshold, command, materials, products');
+  const fields = reader.map(at, STEP_KEYS, 'a step: name, functionaries, threshold, command, materials, products, require_timestamps');
   if (!fields) return undefined;
   const name = compileName(reader, at, fields.get('name'), names);
   const pubkeys: string[] = [];
@@ -88,6 +90,7 @@ function compileStep(
   const command = compileCommand(reader, fields.get('command'));
   const materials = compileRules(reader, fields.get('materials'), targets);
   const products = compileRules(reader, fields.get('products'), targets);
+  const requireTimestamps = compileRequireTimestamps(reader, fields.get('require_timestamps'), context);
   if (reader.problemCount > before) return undefined;
   const step: Step = {
     _type: 'step',
@@ -99,7 +102,18 @@ function compileStep(
     expected_command: command,
   };
   if (constraints.length > 0) step.cert_constraints = constraints;
+  if (requireTimestamps) step.require_timestamps = true;
   return step;
+}
+
+/** `require_timestamps: true`: only signatures with a token from one of the spec's `timestamp_authorities` count. */
+function compileRequireTimestamps(reader: SpecReader, at: At | undefined, context: ItemContext): boolean {
+  if (at === undefined) return false;
+  const value = reader.boolean(at, 'true or false');
+  if (value === true && !context.timestampAuthorities) {
+    reader.report(at, 'the spec names no timestamp_authorities to check the tokens against');
+  }
+  return value === true;
 }
 
 /**

@@ -211,6 +211,15 @@ export class SpecReader {
     return value;
   }
 
+  boolean(at: At, what: string): boolean | undefined {
+    const value = this.scalar(at);
+    if (typeof value !== 'boolean') {
+      this.report(at, `must be ${what}, not ${this.describe(this.deref(at.node))}`);
+      return undefined;
+    }
+    return value;
+  }
+
   isScalarString(at: At): boolean {
     return typeof this.scalar(at) === 'string';
   }

@@ -1,19 +1,33 @@
+import { X509Certificate } from 'node:crypto';
 import type { Inspection, Layout, Step } from './types.js';
 import type { KeyDict } from '../../crypto/key-dict.js';
 import { checkStep } from './step.js';
 import { checkInspection } from './inspection.js';
 import { checkKeyDicts } from './layout-keys.js';
+import { timestampAuthorityProblem } from './timestamp-authorities.js';
 import { expiresProblem } from './expires.js';
 import { checkKnownFields, describeType, isHex, isObject, join, Problems, stringField } from './problems.js';
 
-const LAYOUT_FIELDS = ['_type', 'expires', 'readme', 'keys', 'steps', 'inspect', 'rootcas', 'intermediatecas'] as const;
+const LAYOUT_FIELDS = [
+  '_type',
+  'expires',
+  'readme',
+  'keys',
+  'steps',
+  'inspect',
+  'rootcas',
+  'intermediatecas',
+  'timestampauthorities',
+] as const;
 
 /**
  * Validates a layout's `signed` part strictly: unknown fields, wrong types, a malformed rule or
  * `expires`, a threshold below 1, duplicate step/inspection names, a step naming a key that is not in
  * `keys`, a key listed under a keyid that is not its own. Defaults are the reference's (`keys` {},
  * `readme` ""); `steps`, `inspect` and `expires` are required. in-toto-golang's `rootcas`,
- * `intermediatecas` and `cert_constraints` are accepted and kept only when present.
+ * `intermediatecas` and `cert_constraints`, and evident's `timestampauthorities` (CA certificates, each
+ * able to issue a TSA's) and steps' `require_timestamps` (only with time-stamping authorities to check
+ * the tokens against), are accepted and kept only when present.
  *
  * @throws ValidationError (code BAD_INPUT) listing every problem, one per line:
  *   `steps[1].expected_materials[0]: MATCH needs WITH MATERIALS|PRODUCTS …`
@@ -46,10 +60,19 @@ export function checkLayout(value: unknown, where: string, problems: Problems): 
     value.intermediatecas === undefined
       ? undefined
       : checkKeyDicts(value.intermediatecas, join(where, 'intermediatecas'), problems, { certificates: true });
+  const timestampauthorities =
+    value.timestampauthorities === undefined
+      ? undefined
+      : checkTimestampAuthorities(value.timestampauthorities, join(where, 'timestampauthorities'), problems);
   const steps = checkList(value.steps, join(where, 'steps'), 'steps', problems, checkStep);
   const inspect = checkList(value.inspect, join(where, 'inspect'), 'inspections', problems, checkInspection);
   checkNames(value, where, problems);
   if (Array.isArray(value.steps) && keys !== undefined) checkPubkeys(value.steps, keys, join(where, 'steps'), problems);
+  const trustsNoTsa =
+    value.timestampauthorities === undefined || (timestampauthorities !== undefined && Object.keys(timestampauthorities).length === 0);
+  if (Array.isArray(value.steps) && trustsNoTsa) {
+    checkTimestampsCanBeChecked(value.steps, join(where, 'steps'), problems);
+  }
   if (problems.size > before) return undefined;
   const layout: Layout = {
     _type: 'layout',
@@ -61,7 +84,33 @@ export function checkLayout(value: unknown, where: string, problems: Problems): 
   };
   if (rootcas !== undefined) layout.rootcas = rootcas;
   if (intermediatecas !== undefined) layout.intermediatecas = intermediatecas;
+  if (timestampauthorities !== undefined) layout.timestampauthorities = timestampauthorities;
   return layout;
+}
+
+/** As `rootcas`, and each certificate a CA that may issue a TSA's certificate (timestamp-authorities.ts). */
+function checkTimestampAuthorities(value: unknown, where: string, problems: Problems): Record<string, KeyDict> | undefined {
+  const dicts = checkKeyDicts(value, where, problems, { certificates: true });
+  if (dicts === undefined) return undefined;
+  const before = problems.size;
+  for (const [keyid, dict] of Object.entries(dicts)) {
+    // checkKeyDicts has parsed it: a certificate that cannot be read is already a problem
+    const problem = timestampAuthorityProblem(new X509Certificate(dict.keyval.certificate!));
+    if (problem !== undefined) problems.add(join(`${where}[${JSON.stringify(keyid)}]`, 'keyval.certificate'), problem);
+  }
+  return problems.size > before ? undefined : dicts;
+}
+
+/** A step that requires timestamps in a layout trusting no TSA could never be signed off: refused when written. */
+function checkTimestampsCanBeChecked(steps: unknown[], where: string, problems: Problems): void {
+  steps.forEach((step, i) => {
+    if (isObject(step) && step.require_timestamps === true) {
+      problems.add(
+        join(join(where, i), 'require_timestamps'),
+        'the layout trusts no time-stamping authority (timestampauthorities) to check the tokens against',
+      );
+    }
+  });
 }
 
 function checkList<T>(

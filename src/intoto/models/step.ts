@@ -11,13 +11,15 @@ const STEP_FIELDS = [
   'expected_command',
   'threshold',
   'cert_constraints',
+  'require_timestamps',
 ] as const;
 const CONSTRAINT_FIELDS = ['common_name', 'dns_names', 'emails', 'organizations', 'roots', 'uris'] as const;
 
 /**
  * Validates one step of a layout; defaults as the reference's: rules [], `pubkeys` [],
  * `expected_command` [], `threshold` 1. `cert_constraints` is in-toto-golang's extension (kept only when
- * present). Whether each pubkey is in the layout's `keys` is checked by the layout.
+ * present), as is evident's `require_timestamps` (a boolean). Whether each pubkey is in the layout's
+ * `keys`, and whether the layout trusts a TSA when a step requires timestamps, is checked by the layout.
  */
 export function checkStep(value: unknown, where: string, problems: Problems): Step | undefined {
   if (!isObject(value)) {
@@ -41,6 +43,9 @@ export function checkStep(value: unknown, where: string, problems: Problems): St
   }
   const constraints =
     value.cert_constraints === undefined ? undefined : checkConstraints(value.cert_constraints, join(where, 'cert_constraints'), problems);
+  const requireTimestamps = value.require_timestamps;
+  if (requireTimestamps !== undefined && typeof requireTimestamps !== 'boolean')
+    problems.add(join(where, 'require_timestamps'), `must be true or false, not ${describeType(requireTimestamps)}`);
   if (problems.size > before) return undefined;
   const step: Step = {
     _type: 'step',
@@ -52,6 +57,8 @@ export function checkStep(value: unknown, where: string, problems: Problems): St
     expected_command: command as string[],
   };
   if (constraints !== undefined) step.cert_constraints = constraints;
+  // kept as written, false too: the layout is signed over it
+  if (requireTimestamps !== undefined) step.require_timestamps = requireTimestamps as boolean;
   return step;
 }
 

@@ -69,6 +69,11 @@ export interface Step {
   pubkeys: string[];
   expected_command: string[];
   cert_constraints?: CertificateConstraint[];
+  /**
+   * evident's extension: a signature counts for this step only with a valid RFC 3161 token from one of
+   * the layout's `timestampauthorities` (docs/trusted-time.md). Kept only when present.
+   */
+  require_timestamps?: boolean;
 }
 
 export interface Inspection {
@@ -89,6 +94,12 @@ export interface Layout {
   inspect: Inspection[];
   rootcas?: Record<string, KeyDict>;
   intermediatecas?: Record<string, KeyDict>;
+  /**
+   * evident's extension, shaped as `rootcas`: the CA certificates (keyid → key dict with
+   * `keyval.certificate`) that time-stamping authorities' certificates must chain to for their tokens on
+   * signatures to count (Witness's policy calls its list `timestampauthorities` too).
+   */
+  timestampauthorities?: Record<string, KeyDict>;
 }
 
 /** A signed document: `{"signed": …, "signatures": […]}`; signatures are over canonical JSON of `signed`. */

@@ -3,15 +3,26 @@ import type { Signer } from '../../crypto/signer.js';
 import { linkFileName } from '../models/link.js';
 import { signLinkEnvelope, signMetablock, writeMetadataFile } from '../models/metablock.js';
 import type { Link } from '../models/types.js';
+import { timestampSignatures, type SignatureTimestamping } from './timestamp-signatures.js';
 
 export type LinkFormat = 'link' | 'dsse';
 
 /**
  * Signs a link and writes it, atomically, as `<dir>/<step>.<keyid[:8]>.link`: a classic in-toto metablock
  * (what the reference reads) or a DSSE envelope holding an in-toto Statement with the link predicate.
+ * With `timestamps`, the signature carries a token from each TSA; a TSA that fails (unless optional)
+ * stops it before anything is written, and `consequence` ends that error's message.
  */
-export async function writeSignedLink(link: Link, signer: Signer, options: { directory: string; format: LinkFormat }): Promise<string> {
+export async function writeSignedLink(
+  link: Link,
+  signer: Signer,
+  options: { directory: string; format: LinkFormat; timestamps?: SignatureTimestamping; consequence?: string },
+): Promise<string> {
   const path = join(options.directory, linkFileName(link.name, signer.keyid));
-  await writeMetadataFile(path, options.format === 'dsse' ? signLinkEnvelope(link, [signer]) : signMetablock(link, [signer]));
+  const signed = options.format === 'dsse' ? signLinkEnvelope(link, [signer]) : signMetablock(link, [signer]);
+  const stamped = options.timestamps
+    ? await timestampSignatures(signed, options.timestamps, { consequence: options.consequence ?? 'no link written' })
+    : signed;
+  await writeMetadataFile(path, stamped);
   return path;
 }

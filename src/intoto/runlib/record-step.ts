@@ -15,6 +15,7 @@ import {
 } from './record-preliminary.js';
 import { checkStepName } from './step-name.js';
 import { missingPaths, missingPathsError } from './missing-paths.js';
+import { checkTimestampServers, preloadTimestampClient, type SignatureTimestamping } from './timestamp-signatures.js';
 
 /** A path given that names nothing stops the recording (as `evident run` does) unless `allowMissing`, as the reference records it. */
 async function checkPathsExist(paths: readonly string[], base: string, role: 'material' | 'product', consequence: string, allow?: boolean) {
@@ -76,10 +77,19 @@ export async function recordStop(options: {
   format?: LinkFormat;
   /** Record even when a product path does not exist, as the reference does. */
   allowMissing?: boolean;
+  /**
+   * Time-stamp the final link's signature with a token from each of these TSAs (RFC 3161). A TSA that
+   * fails, unless `optional`, means no link is written and the preliminary link is kept, to try again.
+   */
+  timestamps?: SignatureTimestamping;
   /** Now (tests freeze it). */
   now?: () => Date;
 }): Promise<string> {
   checkStepName(options.name);
+  if (options.timestamps) {
+    checkTimestampServers(options.timestamps.servers);
+    if (options.timestamps.servers.length > 0) preloadTimestampClient();
+  }
   const cwd = options.cwd ?? process.cwd();
   const unfinished = unfinishedLinkName(options.name, options.preliminaryKeyid ?? options.signer.keyid);
   const unfinishedPath = join(cwd, unfinished);
@@ -106,6 +116,8 @@ export async function recordStop(options: {
   const path = await writeSignedLink(link, options.signer, {
     directory: resolve(cwd, options.metadataDirectory ?? '.'),
     format: options.format ?? 'link',
+    timestamps: options.timestamps,
+    consequence: 'no link written, the preliminary link is kept',
   });
   await unlink(unfinishedPath);
   return path;

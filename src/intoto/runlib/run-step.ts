@@ -7,12 +7,16 @@ import type { Link } from '../models/types.js';
 import { writeSignedLink, type LinkFormat } from './link-output.js';
 import { missingPaths, missingPathsError } from './missing-paths.js';
 import { checkStepName } from './step-name.js';
+import { checkTimestampServers, preloadTimestampClient, type SignatureTimestamping } from './timestamp-signatures.js';
 
 /** What to record around a step; each field mirrors an `in-toto-run` flag. */
 export interface RunStepOptions {
   name: string;
-  /** A static key, or an SVID's key with its certificate. */
-  signer: Signer;
+  /**
+   * A static key, or an SVID's key with its certificate. A function is called once the command has
+   * finished: a short-lived certificate fetched then is valid when it signs, however long the step took.
+   */
+  signer: Signer | (() => Promise<Signer>);
   materials: string[];
   products: string[];
   /** The command and its arguments; empty for `--no-command`. */
@@ -36,6 +40,11 @@ export interface RunStepOptions {
    * After a command that failed, missing products are expected: the link, the evidence of the failure, is written.
    */
   allowMissing?: boolean;
+  /**
+   * Time-stamp the link's signature with a token from each of these TSAs (RFC 3161). A TSA that fails,
+   * unless `optional`, means no link is written (after the command has run).
+   */
+  timestamps?: SignatureTimestamping;
 }
 
 export interface StepResult {
@@ -54,6 +63,11 @@ export async function runStep(options: RunStepOptions): Promise<StepResult> {
   checkStepName(options.name);
   if (options.command.length === 0 && options.materials.length === 0 && options.products.length === 0) {
     throw new EvidentError('BAD_USAGE', 'nothing to record: give a command, or -x with materials or products');
+  }
+  // a TSA address that cannot work is refused before the command runs
+  if (options.timestamps) {
+    checkTimestampServers(options.timestamps.servers);
+    if (options.timestamps.servers.length > 0) preloadTimestampClient();
   }
   const cwd = options.cwd ?? process.cwd();
   const collect = { ...options.collect, basePath: resolve(cwd, options.collect.basePath ?? '.') };
@@ -83,9 +97,12 @@ export async function runStep(options: RunStepOptions): Promise<StepResult> {
     command: options.command,
     environment: options.recordEnvironment ? { workdir: cwd.replaceAll('\\', '/') } : {},
   };
-  const path = await writeSignedLink(link, options.signer, {
+  const signer = typeof options.signer === 'function' ? await options.signer() : options.signer;
+  const path = await writeSignedLink(link, signer, {
     directory: resolve(cwd, options.metadataDirectory ?? '.'),
     format: options.format ?? 'link',
+    timestamps: options.timestamps,
+    consequence: ran ? 'the command ran, but no link was written' : 'no link written',
   });
   return { link, path, exitCode };
 }

@@ -12,6 +12,8 @@ import {
 import type { Layout, Step } from '../models/types.js';
 import { constraintProblem } from './cert-constraints.js';
 import type { LoadedMetadata } from './metadata.js';
+import type { SignatureTimestamps, TimestampEvidence } from './signature-time.js';
+import { missingTimestamp } from './timestamp-requirement.js';
 
 /** The CAs a layout trusts for certificate signers. */
 export interface LayoutCas {
@@ -34,7 +36,8 @@ export function layoutCas(layout: Layout): LayoutCas {
   };
 }
 
-function certificateOf(dict: KeyDict): X509Certificate {
+/** The certificate of a CA entry of the layout (`rootcas`, `intermediatecas`, `timestampauthorities`), parsed once per dict. */
+export function certificateOf(dict: KeyDict): X509Certificate {
   return dictCertificates.get(dict, (d) => parseCertificatesPem(d.keyval.certificate ?? '')[0]!);
 }
 
@@ -48,6 +51,29 @@ export interface CertificateSigner {
   /** The keyid (in `rootcas`) of the root its chain ends at. */
   readonly root: string;
   readonly notAfter: Date;
+  /** The instant its chain was checked at: a token's genTime, or the verification time. */
+  readonly checkedAt: Date;
+  /** The token whose genTime that is; absent when it is the verification time. */
+  readonly timestamp?: TimestampEvidence;
+}
+
+/** The instants a certificate signer may be checked at. */
+export interface SignerClock {
+  /** The verification time (VerifyOptions.verifyTime, or now). */
+  readonly time: Date;
+  /** Whether a signature counts only at a token's genTime (the step's `require_timestamps`). */
+  readonly required: boolean;
+  /**
+   * What the tokens on the signatures `key` made say (signature-time.ts); absent when none is to be looked
+   * at (the signature has none, or the layout trusts no time-stamping authority).
+   */
+  readonly timestamps?: (key: PublicKey, who: string) => SignatureTimestamps;
+}
+
+/** One instant to check a chain at, and the token it comes from. */
+interface Moment {
+  readonly time: Date;
+  readonly timestamp?: TimestampEvidence;
 }
 
 export type CertificateVerdict =
@@ -58,15 +84,19 @@ export type CertificateVerdict =
  * functionary of `step`, as in-toto-golang's VerifyLinkSignatureThesholds does for a keyid that is not
  * among the step's pubkeys: the leaf's key is the signature's key and verifies it; the leaf chains to
  * one of the layout's root CAs through the intermediates carried after it or the layout's, every
- * certificate valid at `time`; and the leaf satisfies one of the step's `cert_constraints`. The reason
- * for a refusal names the signer, so a person knows which identity did what.
+ * certificate valid at one instant; and the leaf satisfies one of the step's `cert_constraints`. The
+ * instant is the genTime of a valid token on the signature (the first at which the chain holds), else
+ * the verification time unless the step requires timestamps: a token can only add a time the signature
+ * is known to have existed at, never take the verification time away (stripping it would do that). The
+ * reason for a refusal names the signer, and each token that did not count, so a person knows which
+ * identity did what.
  */
 export function checkCertificateSigner(
   metadata: LoadedMetadata,
   signature: { readonly keyid: string; readonly cert: string },
   step: Step,
   cas: LayoutCas,
-  time: Date,
+  clock: SignerClock,
 ): CertificateVerdict {
   let chain: X509Certificate[];
   try {
@@ -99,30 +129,70 @@ export function checkCertificateSigner(
       reason: `signature does not verify with the key of its certificate (${identity}): the link was altered or signed by another key`,
     };
 
-  let paths: X509Certificate[][];
-  try {
-    if (cas.roots.length === 0) throw new X509ChainError('UNKNOWN_AUTHORITY', 'the layout trusts no root CA (rootcas)');
-    paths = verifyCertificateChain(leaf, { intermediates: [...carried, ...cas.intermediates], roots: cas.roots.map((r) => r.cert), time });
-  } catch (e) {
-    if (!(e instanceof X509ChainError)) throw e;
-    const at = `certificates checked at ${iso(time)}`;
-    if (e.reason === 'UNKNOWN_AUTHORITY')
-      return { ok: false, reason: `certificate of ${identity} does not chain to a trusted root (${e.message})` };
-    if (e.reason === 'CERT_EXPIRED' || e.reason === 'CERT_NOT_YET_VALID')
-      return { ok: false, reason: `certificate of ${identity} is not valid: ${e.message} (${at})` };
-    return { ok: false, reason: `certificate of ${identity} does not chain to a trusted root: ${e.message}` };
+  const stamps = clock.timestamps?.(key, identity) ?? { valid: [], problems: [] };
+  const moments: Moment[] = [
+    ...stamps.valid.map((timestamp) => ({ time: timestamp.genTime, timestamp })),
+    ...(clock.required ? [] : [{ time: clock.time }]),
+  ];
+  const tokenProblems = stamps.problems.length > 0 ? `; ${stamps.problems.join('; ')}` : '';
+  if (moments.length === 0) return { ok: false, reason: missingTimestamp(step.name, identity, stamps) };
+  let paths: X509Certificate[][] | undefined;
+  let used: Moment | undefined;
+  const failures: { moment: Moment; error: X509ChainError }[] = [];
+  for (const moment of moments) {
+    try {
+      if (cas.roots.length === 0) throw new X509ChainError('UNKNOWN_AUTHORITY', 'the layout trusts no root CA (rootcas)');
+      const intermediates = [...carried, ...cas.intermediates];
+      paths = verifyCertificateChain(leaf, { intermediates, roots: cas.roots.map((r) => r.cert), time: moment.time });
+      used = moment;
+      break;
+    } catch (e) {
+      if (!(e instanceof X509ChainError)) throw e;
+      failures.push({ moment, error: e });
+    }
   }
+  if (paths === undefined || used === undefined) return { ok: false, reason: chainFailure(identity, failures) + tokenProblems };
   const roots = [...new Set(paths.map((p) => cas.roots.find((r) => r.cert === p[p.length - 1])!.keyid))];
 
   const problems: string[] = [];
   for (const constraint of step.cert_constraints ?? []) {
     const problem = constraintProblem(constraint, attributes, roots);
     if (problem === undefined) {
-      return { ok: true, signer: { identity, key, subject: attributes.subject, root: roots[0]!, notAfter: leaf.notAfter } };
+      const signer: CertificateSigner = {
+        identity,
+        key,
+        subject: attributes.subject,
+        root: roots[0]!,
+        notAfter: leaf.notAfter,
+        checkedAt: used.time,
+        ...(used.timestamp !== undefined ? { timestamp: used.timestamp } : {}),
+      };
+      return { ok: true, signer };
     }
     problems.push(problem);
   }
   return { ok: false, reason: `link by ${identity} does not satisfy ${step.name}'s constraints (${problems.join('; or ')})` };
+}
+
+const TIME_REASONS = new Set(['CERT_EXPIRED', 'CERT_NOT_YET_VALID']);
+
+/**
+ * Why the chain holds at none of the instants tried: the first failure that has nothing to do with time
+ * (no path to a root) as it is; else, when every instant finds a certificate out of its validity, each
+ * instant with what was out of date then (`… (certificates checked at T, the genTime of timestamp 1 by TSA)`).
+ */
+function chainFailure(identity: string, failures: readonly { moment: Moment; error: X509ChainError }[]): string {
+  const timeless = failures.find((f) => !TIME_REASONS.has(f.error.reason));
+  if (timeless !== undefined) {
+    const e = timeless.error;
+    if (e.reason === 'UNKNOWN_AUTHORITY') return `certificate of ${identity} does not chain to a trusted root (${e.message})`;
+    return `certificate of ${identity} does not chain to a trusted root: ${e.message}`;
+  }
+  const each = failures.map(({ moment, error }) => {
+    const token = moment.timestamp === undefined ? '' : `, the genTime of timestamp ${moment.timestamp.index} by ${moment.timestamp.tsa}`;
+    return `${error.message} (certificates checked at ${iso(moment.time)}${token})`;
+  });
+  return `certificate of ${identity} is not valid: ${each.join('; nor: ')}`;
 }
 
 function iso(time: Date): string {

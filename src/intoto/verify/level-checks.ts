@@ -101,9 +101,13 @@ export async function checkStepLinks(ctx: VerifyContext, layout: Layout, level: 
   let ok = true;
   prefetchStepLinks(layout, ctx.source, level.dir);
   for (const s of layout.steps) {
-    if (s.cert_constraints !== undefined && s.cert_constraints.length > 0) reportCertificateTime(ctx);
+    if (s.cert_constraints !== undefined && s.cert_constraints.length > 0) reportCertificateTime(ctx, layout);
     ctx.progress(`reading the links of ${level.prefix}${s.name}`);
-    const found = await loadStepLinks(layout, s, ctx.source, level.dir, { maxLinkBytes: ctx.maxLinkBytes, time: ctx.now });
+    const found = await loadStepLinks(layout, s, ctx.source, level.dir, {
+      maxLinkBytes: ctx.maxLinkBytes,
+      time: ctx.now,
+      timeGiven: ctx.timeGiven,
+    });
     out.set(s.name, found);
     const count = found.links.size;
     const stepOk = count >= s.threshold && found.errors.length === 0;
@@ -112,7 +116,7 @@ export async function checkStepLinks(ctx: VerifyContext, layout: Layout, level: 
     const byCertificate = signers.some((x) => x.certificate !== undefined) || (s.cert_constraints?.length ?? 0) > 0;
     const problems = [...found.errors, ...found.ignored].map((x) => `${x.file}: ${x.reason}`);
     const plural = s.threshold === 1 ? '' : 's';
-    const names = signers.map((x) => x.shown).join(', ');
+    const names = signers.map(signerText).join(', ');
     ctx.report.add({
       id: 'step-links',
       ok: stepOk,
@@ -126,6 +130,7 @@ export async function checkStepLinks(ctx: VerifyContext, layout: Layout, level: 
         threshold: s.threshold,
         signers: signers.map((x) => x.id),
         ...(byCertificate ? { certificates: signers.filter((x) => x.certificate).map(certificateDetails) } : {}),
+        ...(signers.some((x) => x.timestamp) ? { timestamps: signers.filter((x) => x.timestamp).map(timestampDetails) } : {}),
         errors: found.errors,
         ignored: found.ignored,
       },
@@ -143,19 +148,59 @@ function certificateDetails(signer: LinkSigner): Record<string, unknown> {
     root: c.root,
     notAfter: c.notAfter.toISOString(),
     file: signer.file,
+    checkedAt: c.checkedAt.toISOString(),
   };
 }
 
-/** Once per verification, before the first step that certificates may sign: the time they were checked at. */
-function reportCertificateTime(ctx: VerifyContext): void {
-  if (ctx.report.checks.some((c) => c.id === 'certificate-time')) return;
-  const at = ctx.now.toISOString().replace(/\.\d{3}Z$/, 'Z');
+/** The token that vouches for a signer's signature, for the JSON report. */
+function timestampDetails(signer: LinkSigner): Record<string, unknown> {
+  const t = signer.timestamp!;
+  return {
+    signer: signer.id,
+    timestamp: t.index,
+    genTime: t.genTime.toISOString(),
+    tsa: t.tsa,
+    root: t.root,
+    serial: t.serial,
+    policy: t.policy,
+    file: signer.file,
+  };
+}
+
+/**
+ * How the step line names a signer: as before, and when a token vouches for its signature, when and by
+ * which TSA (`spiffe://corp.example/ci/builder (timestamped 2026-03-01T12:00:05Z by O=corp, CN=TSA)`).
+ */
+function signerText(signer: LinkSigner): string {
+  const t = signer.timestamp;
+  return t === undefined ? signer.shown : `${signer.shown} (timestamped ${iso(t.genTime)} by ${t.tsa})`;
+}
+
+function iso(time: Date): string {
+  return time.toISOString().replace(/\.\d{3}Z$/, 'Z');
+}
+
+/**
+ * Before the first step that certificates may sign: the time they are checked at. Once per verification,
+ * and once more for a sublayout that trusts time-stamping authorities when the line said otherwise.
+ */
+function reportCertificateTime(ctx: VerifyContext, layout: Layout): void {
+  const at = iso(ctx.now);
   const source = ctx.timeGiven ? '--verify-time' : 'verification time';
+  const tsas = Object.keys(layout.timestampauthorities ?? {}).length > 0;
+  const message = tsas
+    ? `certificates checked at the genTime of a valid timestamp on their signature, else at ${at} (${source})`
+    : `certificates checked at ${at} (${source}); links carry no attested signing time`;
+  if (ctx.report.checks.some((c) => c.id === 'certificate-time' && (c.message === message || !tsas))) return;
   ctx.report.add({
     id: 'certificate-time',
     ok: true,
-    message: `certificates checked at ${at} (${source}); links carry no attested signing time`,
-    details: { time: ctx.now.toISOString(), source: ctx.timeGiven ? 'verify-time' : 'verification-time' },
+    message,
+    details: {
+      time: ctx.now.toISOString(),
+      source: ctx.timeGiven ? 'verify-time' : 'verification-time',
+      ...(tsas ? { timestamps: true } : {}),
+    },
   });
 }
 

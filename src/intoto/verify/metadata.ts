@@ -1,3 +1,4 @@
+import { envelopeSignaturesBy } from '../../crypto/dsse.js';
 import type { PublicKey } from '../../crypto/keys.js';
 import { parseStrictJson } from '../../util/strict-json.js';
 import {
@@ -18,13 +19,48 @@ import { indexedLink, type IndexedLink } from './indexed-link.js';
 export interface SignedMetadata<T extends Link | Layout = Link | Layout> {
   readonly signed: T;
   readonly format: MetadataFile['format'];
-  /** The signature entries as written: who claims to have signed, and the certificate chain (PEM) if any. */
-  readonly signatures: readonly { readonly keyid: string; readonly cert?: string }[];
+  /** The signature entries as written: who claims to have signed, the certificate chain (PEM) if any, its RFC 3161 tokens if any. */
+  readonly signatures: readonly Signature[];
   /**
    * Whether `key` made a valid signature over it. For a metablock this is the reference's rule: the
    * FIRST signature carrying the key's keyid decides. A DSSE envelope accepts any signature by the key.
    */
   signedBy(key: PublicKey): boolean;
+  /**
+   * The entries by `key` that carry RFC 3161 tokens (`timestamps`), each checked to be a valid signature
+   * by the key, in file order: for a metablock the one that decides (the first with the key's keyid),
+   * for a DSSE envelope any by the key (at most MAX_TIMESTAMPED_ENTRIES examined). Their tokens
+   * time-stamp their `sig`: hex in a metablock, base64 in an envelope (`format` says which).
+   */
+  timestampedBy(key: PublicKey): readonly Signature[];
+}
+
+/** DSSE entries with tokens examined per key: one key signs an envelope once, a crafted one may repeat it. */
+export const MAX_TIMESTAMPED_ENTRIES = 4;
+
+const hasTimestamps = (s: Signature): boolean => (s.timestamps?.length ?? 0) > 0;
+
+/**
+ * `signedBy` answering once per key object: timestampedBy asks again about the key whose signature was
+ * just checked, and over a large link a signature costs a hash of all its bytes. The document must not
+ * change after it was parsed (crypto/identity-cache.ts), so the answer cannot either.
+ */
+function remembered(signedBy: (key: PublicKey) => boolean): (key: PublicKey) => boolean {
+  const answers = new WeakMap<PublicKey, boolean>();
+  return (key) => {
+    let answer = answers.get(key);
+    if (answer === undefined) {
+      answer = signedBy(key);
+      answers.set(key, answer);
+    }
+    return answer;
+  };
+}
+
+/** The metablock rule of timestampedBy: the first entry with the key's keyid, when it carries tokens and verifies. */
+function metablockTimestampedBy(signatures: readonly Signature[], signedBy: (key: PublicKey) => boolean, key: PublicKey): Signature[] {
+  const first = signatures.find((s) => s.keyid === key.keyid);
+  return first !== undefined && hasTimestamps(first) && signedBy(key) ? [first] : [];
 }
 
 /**
@@ -43,8 +79,24 @@ export interface LoadedMetadata extends Omit<SignedMetadata, 'signed'> {
  */
 export function parseSignedMetadata(value: unknown, file?: string): SignedMetadata {
   const parsed = parseMetadata(value, file);
-  const signatures = parsed.format === 'metablock' ? parsed.metablock.signatures : parsed.envelope.signatures;
-  return { signed: signedOf(parsed), format: parsed.format, signatures, signedBy: (key) => verifyMetadataSignature(parsed, key) };
+  if (parsed.format === 'metablock') {
+    const signedBy = remembered((key) => verifyMetadataSignature(parsed, key));
+    const signatures = parsed.metablock.signatures;
+    return {
+      signed: signedOf(parsed),
+      format: parsed.format,
+      signatures,
+      signedBy,
+      timestampedBy: (key) => metablockTimestampedBy(signatures, signedBy, key),
+    };
+  }
+  return {
+    signed: signedOf(parsed),
+    format: parsed.format,
+    signatures: parsed.envelope.signatures,
+    signedBy: (key) => verifyMetadataSignature(parsed, key),
+    timestampedBy: (key) => envelopeSignaturesBy(parsed.envelope, key, hasTimestamps, MAX_TIMESTAMPED_ENTRIES),
+  };
 }
 
 /**
@@ -58,7 +110,8 @@ export function parseSignedMetadataText(text: string, file?: string): SignedMeta
   const { link, materials, products, signatures, signedBytes } = read;
   const signed: Link = { ...link, materials: materials.toDict(), products: products.toDict() };
   primeSignableBytes(signed, signedBytes);
-  return { signed, format: 'metablock', signatures, signedBy: (key) => verifySignedBytes(signedBytes, signatures, key) };
+  const signedBy = remembered((key) => verifySignedBytes(signedBytes, signatures, key));
+  return { signed, format: 'metablock', signatures, signedBy, timestampedBy: (key) => metablockTimestampedBy(signatures, signedBy, key) };
 }
 
 /** As parseSignedMetadata, for verification: a link's dictionaries are indexed where they are. */
@@ -78,11 +131,13 @@ export function loadSignedMetadataBytes(bytes: Buffer, file?: string): LoadedMet
   const read = readMetadataBytes(bytes, file);
   if (read.kind === 'value') return loadSignedMetadata(read.value, file);
   const { link, materials, products, signatures, signedBytes } = read;
+  const signedBy = remembered((key) => verifySignedBytes(signedBytes, signatures, key));
   return {
     signed: indexedLink(link, { materials, products }),
     format: 'metablock',
     signatures,
-    signedBy: (key) => verifySignedBytes(signedBytes, signatures, key),
+    signedBy,
+    timestampedBy: (key) => metablockTimestampedBy(signatures, signedBy, key),
   };
 }
 

@@ -3,9 +3,11 @@ import { isEvidentError } from '../../errors.js';
 import { checkJsonDepth } from '../../util/strict-json.js';
 import { layoutKey } from '../models/layout-keys.js';
 import { linkFileName } from '../models/link.js';
-import type { Layout, Step } from '../models/types.js';
-import type { CertificateSigner, LayoutCas } from './cert-signer.js';
+import type { Layout, Signature, Step } from '../models/types.js';
+import type { CertificateSigner, LayoutCas, SignerClock } from './cert-signer.js';
 import { loadSignedMetadata, loadSignedMetadataBytes, type LoadedMetadata } from './metadata.js';
+import type { SignatureTimestamps, TimestampEvidence } from './signature-time.js';
+import { missingTimestamp } from './timestamp-requirement.js';
 import { within, type LinkSource } from './source.js';
 
 /** Who a counted link is by: a functionary key of the layout, or a certificate the step's constraints accept. */
@@ -21,6 +23,11 @@ export interface LinkSigner {
   readonly key: PublicKey;
   readonly file: string;
   readonly certificate?: CertificateSigner;
+  /**
+   * The RFC 3161 token that vouches for when the signature was made: the one a certificate was checked
+   * at, or for a static key in a step that requires timestamps, the first valid one.
+   */
+  readonly timestamp?: TimestampEvidence;
 }
 
 /** The links of one step that count: validly signed by an authorized functionary, one per signer identity. */
@@ -37,8 +44,10 @@ export interface StepLinks {
 
 export interface LoadOptions {
   readonly maxLinkBytes: number;
-  /** The instant certificates must be valid at. */
+  /** The instant certificates must be valid at when their signature has no valid token (the verification time). */
   readonly time: Date;
+  /** Whether `time` was given (--verify-time) rather than taken from the clock, for messages. */
+  readonly timeGiven: boolean;
 }
 
 type Loaded =
@@ -54,6 +63,7 @@ type Loaded =
  */
 export async function loadStepLinks(layout: Layout, step: Step, source: LinkSource, dir: string, options: LoadOptions): Promise<StepLinks> {
   const result: StepLinks = { links: new Map(), signers: new Map(), ignored: [], errors: [] };
+  const stamps = new TimestampChecks(layout, options, result);
   const readByKey = new Set<string>();
   const byKey: SignersByKey = new Map();
   for (const keyid of new Set(step.pubkeys)) {
@@ -87,22 +97,79 @@ export async function loadStepLinks(layout: Layout, step: Step, source: LinkSour
       result.ignored.push({ file: shown, reason: `is the link of step '${signed.name}', not of ${step.name}` });
       continue;
     }
+    // a static key has no validity to check at a time: its tokens matter only when the step requires them
+    let timestamp: TimestampEvidence | undefined;
+    if (step.require_timestamps === true) {
+      const tokens = await stamps.of(loaded.metadata, key, keyid.slice(0, 8));
+      timestamp = tokens.valid[0];
+      if (timestamp === undefined) {
+        result.ignored.push({ file: shown, reason: missingTimestamp(step.name, `key ${keyid.slice(0, 8)}`, tokens) });
+        continue;
+      }
+    }
     // a layout listing one key under two keyids is refused when parsed; this holds for any Layout object
     const same = byKey.get(key.fingerprint);
     if (same !== undefined) {
       result.ignored.push({ file: shown, reason: countedOnce(same) });
       continue;
     }
-    const signer: LinkSigner = { id: keyid, shown: keyid.slice(0, 8), key, file: shown };
+    const signer: LinkSigner = { id: keyid, shown: keyid.slice(0, 8), key, file: shown, ...(timestamp ? { timestamp } : {}) };
     result.links.set(keyid, loaded.metadata);
     result.signers.set(keyid, signer);
     byKey.set(key.fingerprint, signer);
   }
   if (step.cert_constraints !== undefined && step.cert_constraints.length > 0) {
-    await loadCertificateLinks(layout, step, source, dir, options, { readByKey, byKey }, result);
+    await loadCertificateLinks(layout, step, source, dir, options, { readByKey, byKey, stamps }, result);
   }
   return result;
 }
+
+/**
+ * The tokens on signatures, checked against the layout's time-stamping authorities (signature-time.ts):
+ * that module, and the ASN.1 libraries under it, are loaded at the first signature that carries tokens
+ * and needs them, never for a layout that trusts no TSA.
+ */
+class TimestampChecks {
+  private check?: (metadata: LoadedMetadata, key: PublicKey, who: string) => SignatureTimestamps;
+  private readonly trusted: boolean;
+
+  constructor(
+    private readonly layout: Layout,
+    private readonly options: LoadOptions,
+    private readonly result: StepLinks,
+  ) {
+    this.trusted = Object.keys(layout.timestampauthorities ?? {}).length > 0;
+  }
+
+  /** What the tokens on `key`'s signatures in `metadata` say; nothing when it has none or the layout trusts no TSA. */
+  async of(metadata: LoadedMetadata, key: PublicKey, who: string): Promise<SignatureTimestamps> {
+    const checker = await this.checkerFor(metadata);
+    return checker?.(metadata, key, who) ?? NO_TOKENS;
+  }
+
+  /** The checker when `metadata` has tokens to look at (loaded on first need); undefined otherwise. */
+  async checkerFor(
+    metadata: LoadedMetadata,
+  ): Promise<((metadata: LoadedMetadata, key: PublicKey, who: string) => SignatureTimestamps) | undefined> {
+    if (!this.trusted || !metadata.signatures.some((s) => (s.timestamps?.length ?? 0) > 0)) return undefined;
+    if (this.check === undefined) {
+      const { layoutTimestampTrust, signatureTimestamps } = await import('./signature-time.js');
+      const at = { time: this.options.time, given: this.options.timeGiven };
+      let trust;
+      try {
+        trust = layoutTimestampTrust(this.layout);
+      } catch (e) {
+        // the layout was validated with OpenSSL; a certificate only the X.509 parser refuses ends up here
+        this.result.errors.push({ file: 'layout', reason: `its timestampauthorities cannot be used: ${(e as Error).message}` });
+        trust = undefined;
+      }
+      this.check = (m, key, who) => signatureTimestamps(m, key, who, trust, at);
+    }
+    return this.check;
+  }
+}
+
+const NO_TOKENS: SignatureTimestamps = { valid: [], problems: [] };
 
 /** The signers counted so far, by the fingerprint of their key. */
 type SignersByKey = Map<string, LinkSigner>;
@@ -128,10 +195,10 @@ async function loadCertificateLinks(
   source: LinkSource,
   dir: string,
   options: LoadOptions,
-  seen: { readonly readByKey: ReadonlySet<string>; readonly byKey: SignersByKey },
+  seen: { readonly readByKey: ReadonlySet<string>; readonly byKey: SignersByKey; readonly stamps: TimestampChecks },
   result: StepLinks,
 ): Promise<void> {
-  const { readByKey, byKey } = seen;
+  const { readByKey, byKey, stamps } = seen;
   // the X.509 library is loaded only for layouts that need it: it costs half a second of start-up
   const { checkCertificateSigner, layoutCas } = await import('./cert-signer.js');
   let cas: LayoutCas;
@@ -157,7 +224,7 @@ async function loadCertificateLinks(
       continue;
     }
     const metadata = loaded.metadata;
-    const withCert = metadata.signatures.filter((s): s is { keyid: string; cert: string } => s.cert !== undefined);
+    const withCert = metadata.signatures.filter((s): s is Signature & { cert: string } => s.cert !== undefined);
     if (withCert.length === 0) {
       if (readByKey.has(path)) continue;
       const keyids = [...new Set(metadata.signatures.map((s) => s.keyid.slice(0, 8)))];
@@ -186,10 +253,16 @@ async function loadCertificateLinks(
         reason: `carries ${withCert.length} signatures with certificates; only the first ${examined.length} distinct ones are examined`,
       });
     }
+    const checker = await stamps.checkerFor(metadata);
+    const clock: SignerClock = {
+      time: options.time,
+      required: step.require_timestamps === true,
+      ...(checker !== undefined ? { timestamps: (key: PublicKey, who: string) => checker(metadata, key, who) } : {}),
+    };
     for (const signature of examined) {
       // a functionary key that also has a certificate is one signer, already counted by its keyid
       if (result.signers.has(signature.keyid)) continue;
-      const verdict = checkCertificateSigner(metadata, signature, step, cas, options.time);
+      const verdict = checkCertificateSigner(metadata, signature, step, cas, clock);
       if (!verdict.ok) {
         result.ignored.push({ file: shown, reason: verdict.reason });
         continue;
@@ -205,7 +278,14 @@ async function loadCertificateLinks(
         if (same.file !== shown) result.ignored.push({ file: shown, reason: countedOnce(same) });
         continue;
       }
-      const counted: LinkSigner = { id: signer.identity, shown: signer.identity, key: signer.key, file: shown, certificate: signer };
+      const counted: LinkSigner = {
+        id: signer.identity,
+        shown: signer.identity,
+        key: signer.key,
+        file: shown,
+        certificate: signer,
+        ...(signer.timestamp !== undefined ? { timestamp: signer.timestamp } : {}),
+      };
       result.links.set(signer.identity, metadata);
       result.signers.set(signer.identity, counted);
       byKey.set(signer.key.fingerprint, counted);

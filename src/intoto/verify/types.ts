@@ -16,9 +16,12 @@ export interface VerifyOptions {
    */
   readonly links?: Readonly<Record<string, string | Uint8Array | object>>;
   /**
-   * The time signers' certificates must be valid at (default: now; links carry no attested signing time,
-   * so this may be when the steps ran). The report says which was used. It does not move the layouts'
-   * expiry into the past: see `layoutTime`.
+   * The verification time (default: now): signers' certificates must be valid at it, unless their
+   * signature carries an RFC 3161 token from a TSA the layout trusts (`timestampauthorities`), which has
+   * them checked at the token's genTime instead (docs/trusted-time.md). Given, it replays the verdict as
+   * of that time (when the steps ran, for links without tokens): tokens whose genTime is after it did not
+   * exist then and do not count. The report says which time was used for each signer. It does not move
+   * the layouts' expiry into the past: see `layoutTime`.
    */
   readonly verifyTime?: Date;
   /**

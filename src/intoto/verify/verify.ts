@@ -19,8 +19,10 @@ export const DEFAULT_INSPECTION_TIMEOUT_MS = 10_000;
  * any certificate (carried in a signature's `cert`, e.g. an X509-SVID) that chains to the layout's
  * `rootcas` and satisfies one of its `cert_constraints`; thresholds count distinct keys (key material, not
  * keyids, which differ with the text of a key) and distinct certificate identities (SPIFFE IDs). Certificates
- * are checked at `verifyTime` (default: now); layouts' expiry at `layoutTime` (default: now, or a later
- * `verifyTime`), so that back-dating the certificates' clock does not revive an expired layout.
+ * are checked at the genTime of an RFC 3161 token on their signature from a TSA the layout trusts
+ * (`timestampauthorities`; a step with `require_timestamps` counts no signature without one), else at
+ * `verifyTime` (default: now); layouts' expiry at `layoutTime` (default: now, or a later `verifyTime`),
+ * so that back-dating the certificates' clock does not revive an expired layout.
  *
  * Order: layout signatures → expiration → each step's links (signatures, thresholds) → sublayouts →
  * command alignment (warnings) → threshold agreement → step rules; then, only when all of that passed,

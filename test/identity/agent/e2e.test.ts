@@ -9,7 +9,14 @@ import { credentials, Metadata, status, type Client, type ClientReadableStream, 
 import { adminRequest } from '../../../src/identity/server/index.js';
 import { WorkloadApiClient, workloadApiClientConstructor } from '../../../src/spiffe/workloadapi/index.js';
 import { runWorkload, type WorkloadRun } from './child.js';
-import { ensureBuilt, evidentCommand, runEvident, startEvident, type EvidentProcess } from '../../helpers/evident-process.js';
+import {
+  ensureBuilt,
+  evidentCommand,
+  runEvident,
+  startEvident,
+  startJoinedAgent,
+  type EvidentProcess,
+} from '../../helpers/evident-process.js';
 import { freePort } from '../../helpers/identity-server.js';
 import { canSwitchUser, NOBODY, openTempDir, sha256File } from './helpers.js';
 
@@ -65,25 +72,7 @@ describe('identity end to end: evident server run + evident agent run', { timeou
     const nodeHash = await sha256File(process.execPath);
     await entry('/workload/main', ['unix:uid:0', `unix:sha256:${nodeHash}`]);
     await entry('/workload/rotating', ['unix:uid:0', `unix:sha256:${nodeHash}`], 6);
-    agent = startEvident(
-      cmd,
-      [
-        'agent',
-        'run',
-        '--server',
-        `127.0.0.1:${port}`,
-        '--trust-bundle',
-        'bundle.pem',
-        '--join-token',
-        token,
-        '--socket',
-        socket,
-        '--data-dir',
-        join(tmp.dir, 'agent', 'data'),
-      ],
-      tmp.dir,
-    );
-    await agent.waitFor(/agent ready/);
+    agent = await startJoinedAgent(cmd, { port, token, socket, dataDir: join(tmp.dir, 'agent', 'data') }, tmp.dir);
     // The rotation watcher runs alongside the next tests: a 6 s SVID rotates after ~3 s.
     rotation = runWorkload(['watch-x509', address, '2']);
     await copying;

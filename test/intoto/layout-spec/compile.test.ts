@@ -7,7 +7,9 @@ import { generatePrivateKey, saveKeyPair } from '../../../src/crypto/key-files.j
 import { compileLayoutSpec } from '../../../src/intoto/layout-spec/compile.js';
 import { compileExpires, defaultExpires } from '../../../src/intoto/layout-spec/expires.js';
 import { ValidationError } from '../../../src/intoto/models/problems.js';
+import { X509Certificate } from 'node:crypto';
 import { openSslCa } from '../../helpers/pki.js';
+import { tsaPki } from '../../time/helpers.js';
 
 const NOW = new Date('2026-01-31T10:20:30.456Z');
 
@@ -159,12 +161,12 @@ test('every mistake is reported with its YAML line, all at once', async (t) => {
   const expected = [
     /^root\.yaml:1: expires: "next year" is neither a duration \(90d, 12h\) nor an RFC 3339 date/,
     /^root\.yaml:4: keys\.bob: missing\.pub: no such file \(paths are relative to the spec\)$/,
-    /^root\.yaml:5: colour: unknown key \(expected one of: expires, readme, keys, roots, steps, inspections\)$/,
+    /^root\.yaml:5: colour: unknown key \(expected one of: expires, readme, keys, roots, timestamp_authorities, steps, inspections\)$/,
     /^root\.yaml:8: steps\[0\]\.functionaries\[1\]: no key named 'carol' in keys \(known: alice\)$/,
     /^root\.yaml:9: steps\[0\]\.threshold: must be at least 1, not 0$/,
     /^root\.yaml:14: steps\[1\]\.materials\[1\]: MATCH needs WITH MATERIALS\|PRODUCTS \(found 'BAR'\)/,
     /^root\.yaml:15: steps\[1\]\.products\[0\]: CREATE takes exactly one pattern/,
-    /^root\.yaml:16: steps\[1\]\.comand: unknown key \(expected one of: name, functionaries, threshold, command, materials, products\)$/,
+    /^root\.yaml:16: steps\[1\]\.comand: unknown key \(expected one of: name, functionaries, threshold, command, materials, products, require_timestamps\)$/,
     /^root\.yaml:17: steps\[2\]\.name: 'code' is already the name of steps\[0\]; step and inspection names must be unique$/,
     /^root\.yaml:19: steps\[2\]\.threshold: 2 signers are needed, but only 1 functionary is listed$/,
     /^root\.yaml:20: steps\[3\]\.name: '\.\.\/escape' must not contain '\/'/,
@@ -178,6 +180,75 @@ test('every mistake is reported with its YAML line, all at once', async (t) => {
       `${re} in:\n${problems.join('\n')}`,
     );
   assert.equal(problems.length, expected.length, problems.join('\n'));
+});
+
+test('timestamp_authorities: the TSA chain file compiles into timestampauthorities; require_timestamps into its step', async (t) => {
+  const dir = await tempDir(t);
+  const pki = await tsaPki();
+  await writeFile(join(dir, 'tsa-chain.pem'), pki.root.pem + pki.intermediate.pem);
+  await writeFile(join(dir, 'corp.pem'), openSslCa(dir).pem);
+  await writeFile(
+    join(dir, 'root.yaml'),
+    [
+      'roots: {corp: corp.pem}',
+      'timestamp_authorities: {corp-tsa: tsa-chain.pem}',
+      'steps:',
+      '  - name: build',
+      '    functionaries: [{spiffe: "spiffe://corp.example/ci/builder"}]',
+      '    require_timestamps: true',
+      '  - name: test',
+      '    functionaries: [{spiffe: "spiffe://corp.example/ci/tester"}]',
+      '    require_timestamps: false',
+      '',
+    ].join('\n'),
+  );
+  const layout = await compileLayoutSpec(join(dir, 'root.yaml'), { now: NOW });
+  const tsas = Object.values(layout.timestampauthorities ?? {}).map((d) => d.keyval.certificate);
+  assert.deepEqual(
+    tsas.map((pem) => new X509Certificate(pem!).subject),
+    [pki.root.cert.subject, pki.intermediate.cert.subject].map((s) => s.split(', ').join('\n')),
+  );
+  // the TSA's root is not a root for signers
+  assert.equal(Object.keys(layout.rootcas ?? {}).length, 1);
+  assert.equal(layout.steps[0]!.require_timestamps, true);
+  assert.equal('require_timestamps' in layout.steps[1]!, false);
+});
+
+test('timestamp_authorities: a file that is no TSA chain, or require_timestamps without one, is refused with its line', async (t) => {
+  const dir = await tempDir(t);
+  const pki = await tsaPki();
+  await writeFile(join(dir, 'tsa.pem'), pki.tsa.pem + pki.intermediate.pem);
+  await writeFile(
+    join(dir, 'web.pem'),
+    openSslCa(dir, { name: 'web', extensions: ['basicConstraints=critical,CA:TRUE', 'extendedKeyUsage=serverAuth'] }).pem,
+  );
+  await writeFile(join(dir, 'text.pem'), 'not a certificate\n');
+  await writeFile(
+    join(dir, 'a.yaml'),
+    [
+      /* 1 */ 'timestamp_authorities:',
+      /* 2 */ '  leaf: tsa.pem',
+      /* 3 */ '  web: web.pem',
+      /* 4 */ '  text: text.pem',
+      /* 5 */ '  gone: missing.pem',
+      /* 6 */ 'steps:',
+      /* 7 */ '  - name: build',
+      /* 8 */ '    functionaries: []',
+      /* 9 */ '    require_timestamps: "yes"',
+      '',
+    ].join('\n'),
+  );
+  assert.deepEqual(await problemsOf(join(dir, 'a.yaml')), [
+    "root.yaml:2: timestamp_authorities.leaf: tsa.pem certificate 1 (O=evident, CN=test TSA) is a TSA's own certificate, not a CA certificate: give the CA that issues it (the root of the TSA's chain)",
+    "root.yaml:3: timestamp_authorities.web: web.pem certificate 1 (CN=web root) is a CA restricted to other extended key usages (1.3.6.1.5.5.7.3.1), which cannot issue a TSA's certificate",
+    'root.yaml:4: timestamp_authorities.text: text.pem holds no PEM certificate (-----BEGIN CERTIFICATE-----)',
+    'root.yaml:5: timestamp_authorities.gone: missing.pem: no such file (paths are relative to the spec)',
+    'root.yaml:9: steps[0].require_timestamps: must be true or false, not the text "yes"',
+  ]);
+  await writeFile(join(dir, 'b.yaml'), 'steps:\n  - name: build\n    functionaries: []\n    require_timestamps: true\n');
+  assert.deepEqual(await problemsOf(join(dir, 'b.yaml')), [
+    'root.yaml:4: steps[0].require_timestamps: the spec names no timestamp_authorities to check the tokens against',
+  ]);
 });
 
 test('YAML syntax errors and duplicate keys carry their line', async (t) => {

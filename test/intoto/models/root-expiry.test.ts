@@ -42,6 +42,12 @@ describe('pinned root expiry', () => {
       rootExpiryNotices(pinning([gone], '2030-06-05T00:00:00Z'), NOW)[0]!,
       /expired at 2030-05-31T00:00:00Z: no certificate under it verifies/,
     );
+    // a layout that trusts time-stamps keeps links time-stamped while the root was valid
+    const stamped = { ...pinning([gone], '2030-06-05T00:00:00Z'), timestampauthorities: pinning([soon], '2030-06-05T00:00:00Z').rootcas };
+    assert.match(
+      rootExpiryNotices(stamped, NOW)[0]!,
+      /expired at 2030-05-31T00:00:00Z: only links under it time-stamped before then verify/,
+    );
   });
 
   it('verify reports it as a warning, which does not fail verification', async () => {
