@@ -1,6 +1,5 @@
 import type { PublicKey } from '../../crypto/keys.js';
 import { parseExpires } from '../models/expires.js';
-import { rootExpiryNotices } from '../models/root-expiry.js';
 import { nameProblem } from '../models/problems.js';
 import { parseRule } from '../models/rule.js';
 import type { ArtifactRule, Inspection, Layout, RuleTokens, Step } from '../models/types.js';
@@ -71,7 +70,10 @@ export function checkExpiration(ctx: VerifyContext, layout: Layout, level: Level
 }
 
 /** A warning for each pinned root that has expired, expires before the layout, or soon (models/root-expiry.ts). */
-export function checkRootExpiry(ctx: VerifyContext, layout: Layout, level: Level): void {
+export async function checkRootExpiry(ctx: VerifyContext, layout: Layout, level: Level): Promise<void> {
+  // the X.509 library is loaded only for a layout that pins roots: a static-key verify starts without it
+  if (Object.keys(layout.rootcas ?? {}).length === 0) return;
+  const { rootExpiryNotices } = await import('../models/root-expiry.js');
   for (const notice of rootExpiryNotices(layout, ctx.layoutClock.time)) {
     ctx.report.add({ id: 'root-expiry', ok: true, warning: true, ...stepOf(level), message: notice });
   }

@@ -65,7 +65,7 @@ export async function verifyLevel(
   const layout = metadata.signed;
   if (!checkLayoutSignatures(ctx, metadata, keys, level)) return undefined;
   checkExpiration(ctx, layout, level);
-  checkRootExpiry(ctx, layout, level);
+  await checkRootExpiry(ctx, layout, level);
   if (!checkNames(ctx, layout, level)) return undefined;
   const found = await checkStepLinks(ctx, layout, level);
   if (found === undefined) return undefined;
