@@ -83,6 +83,11 @@ export const COMMANDS: Readonly<Record<string, CommandEntry>> = {
     description: 'secure a Hello World pipeline with evident, verify it, and show that attacks are caught',
     load: async () => (await import('./demo.js')).registerDemo,
   },
+  store: {
+    term: 'store',
+    description: 'the evidence store: keep links, layouts and attestations in one place, find them by digest',
+    load: async () => (await import('./store.js')).registerStore,
+  },
   tsa: {
     term: 'tsa',
     description: 'an RFC 3161 time-stamping authority',

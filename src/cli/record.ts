@@ -4,6 +4,7 @@ import { EvidentError } from '../errors.js';
 import { parseDurationSeconds } from '../identity/server/duration.js';
 import type { CliContext } from './context.js';
 import { addStepOptions, collectOptions, linkFormat, shownPath, stepIdentity, type StepFlags } from './step-options.js';
+import { addStoreOptions, storeClient, storeUrlOf, uploadWrittenLink, type StoreFlags } from './store-options.js';
 import { addTimestampOptions, signatureTimestamping, type TimestampFlags } from './timestamp-options.js';
 
 // the recorder is loaded by the actions, not by `--help`
@@ -48,32 +49,41 @@ export function registerRecord(program: Command, ctx: CliContext): void {
       'with --spiffe-socket: the longest the step may have taken since record start (default 24h); a preliminary link signed by an SVID that expired longer ago is refused',
     )
     .addHelpText('after', SVID_RENEWAL_HELP);
-  addTimestampOptions(addStepOptions(stop), 'link').action(
-    ctx.action(async (flags: StepFlags & TimestampFlags & { products?: string[]; maxStepDuration?: string; allowMissing?: boolean }) => {
-      const maxStep = maxStepDurationMs(flags.maxStepDuration);
-      const timestamps = signatureTimestamping(flags, ctx, flags.quiet);
-      const { signer, identity } = await stepIdentity(flags, ctx);
-      if (maxStep !== undefined && identity === undefined) {
-        throw new EvidentError('BAD_USAGE', '--max-step-duration bounds how old an earlier SVID may be: it needs --spiffe-socket');
-      }
-      const { recordStop } = await recorder();
-      const path = await recordStop({
-        name: flags.stepName,
-        signer,
-        identity,
-        maxStepDurationMs: maxStep,
-        preliminaryKeyid: identity ? await preliminaryKeyid(ctx.io.cwd, flags.stepName) : undefined,
-        cwd: ctx.io.cwd,
-        products: flags.products ?? [],
-        collect: collectOptions(flags, ctx),
-        metadataDirectory: flags.metadataDirectory,
-        format: linkFormat(flags),
-        allowMissing: flags.allowMissing ?? false,
-        timestamps,
-      });
-      if (!flags.quiet) ctx.err(`evident: wrote ${shownPath(ctx, path)}`);
-      return 0;
-    }),
+  addStoreOptions(addTimestampOptions(addStepOptions(stop), 'link'), { spiffeSocket: false, purpose: 'upload the link to' }).action(
+    ctx.action(
+      async (
+        flags: StepFlags &
+          TimestampFlags &
+          Omit<StoreFlags, 'spiffeSocket'> & { products?: string[]; maxStepDuration?: string; allowMissing?: boolean },
+      ) => {
+        const maxStep = maxStepDurationMs(flags.maxStepDuration);
+        const timestamps = signatureTimestamping(flags, ctx, flags.quiet);
+        const { signer, identity } = await stepIdentity(flags, ctx);
+        if (maxStep !== undefined && identity === undefined) {
+          throw new EvidentError('BAD_USAGE', '--max-step-duration bounds how old an earlier SVID may be: it needs --spiffe-socket');
+        }
+        const storeUrl = storeUrlOf(flags, ctx);
+        const store = storeUrl === undefined ? undefined : await storeClient(flags, ctx, storeUrl);
+        const { recordStop } = await recorder();
+        const path = await recordStop({
+          name: flags.stepName,
+          signer,
+          identity,
+          maxStepDurationMs: maxStep,
+          preliminaryKeyid: identity ? await preliminaryKeyid(ctx.io.cwd, flags.stepName) : undefined,
+          cwd: ctx.io.cwd,
+          products: flags.products ?? [],
+          collect: collectOptions(flags, ctx),
+          metadataDirectory: flags.metadataDirectory,
+          format: linkFormat(flags),
+          allowMissing: flags.allowMissing ?? false,
+          timestamps,
+        });
+        if (!flags.quiet) ctx.err(`evident: wrote ${shownPath(ctx, path)}`);
+        if (store !== undefined) await uploadWrittenLink(store, path, shownPath(ctx, path), ctx, flags.quiet ?? false);
+        return 0;
+      },
+    ),
   );
 }
 

@@ -3,9 +3,10 @@ import { constants } from 'node:os';
 import { EvidentError } from '../errors.js';
 import type { CliContext } from './context.js';
 import { addStepOptions, collectOptions, linkFormat, shownPath, stepIdentity, type StepFlags } from './step-options.js';
+import { addStoreOptions, storeClient, storeUrlOf, uploadWrittenLink, type StoreFlags } from './store-options.js';
 import { addTimestampOptions, signatureTimestamping, type TimestampFlags } from './timestamp-options.js';
 
-interface RunFlags extends StepFlags, TimestampFlags {
+interface RunFlags extends StepFlags, TimestampFlags, Omit<StoreFlags, 'spiffeSocket'> {
   materials?: string[];
   products?: string[];
   recordStreams?: boolean;
@@ -32,7 +33,7 @@ export function registerRun(program: Command, ctx: CliContext): void {
     .option('--timeout <seconds>', 'stop the command after this many seconds')
     .option('--ignore-exit-code', 'exit 0 when the command fails, as in-toto-run does (its exit code is still recorded in the link)')
     .option('--allow-missing', 'record the step even if a -m or -p path does not exist, as in-toto-run does (default: exit 2)');
-  addTimestampOptions(addStepOptions(command), 'link').action(
+  addStoreOptions(addTimestampOptions(addStepOptions(command), 'link'), { spiffeSocket: false, purpose: 'upload the link to' }).action(
     ctx.action(async (argv: string[], flags: RunFlags) => {
       // loaded here, not by `--help`: the recorder is most of this command's start-up
       const { runStep } = await import('../intoto/runlib/run-step.js');
@@ -47,6 +48,9 @@ export function registerRun(program: Command, ctx: CliContext): void {
       const timestamps = signatureTimestamping(flags, ctx, flags.quiet);
       // asked before the command runs, so a missing identity stops the step before it does anything
       const { signer } = await stepIdentity(flags, ctx);
+      // so is a bad store URL or token file; an SVID signing the link is presented to an https store
+      const storeUrl = storeUrlOf(flags, ctx);
+      const store = storeUrl === undefined ? undefined : await storeClient(flags, ctx, storeUrl);
       const result = await runStep({
         name: flags.stepName,
         // an SVID is asked for again when the command is done: the agent renews it at half its lifetime,
@@ -65,6 +69,8 @@ export function registerRun(program: Command, ctx: CliContext): void {
         timestamps,
       });
       if (!flags.quiet) ctx.err(`evident: wrote ${shownPath(ctx, result.path)}`);
+      // the failed command's link too: it is the evidence of the failure
+      if (store !== undefined) await uploadWrittenLink(store, result.path, shownPath(ctx, result.path), ctx, flags.quiet ?? false);
       if (flags.verbose) {
         const count = (n: number, noun: string) => `${n} ${noun}${n === 1 ? '' : 's'}`;
         const { materials, products } = result.link;

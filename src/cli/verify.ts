@@ -5,11 +5,13 @@ import type { PublicKey } from '../crypto/keys.js';
 import { EvidentError } from '../errors.js';
 // the verifier (and the X.509 library under it) is loaded by the action, not by `--help`
 import type { formatReport as FormatReport, VerificationReport } from '../intoto/verify/index.js';
+import type { Layout } from '../intoto/models/types.js';
 import { asGiven, type CliContext } from './context.js';
 import { keyTypesOption, noteKeyTypes } from './key-types-note.js';
 import { stageReporter } from './progress.js';
+import { addStoreOptions, artifactDigest, storeClient, storeUrlOf, type StoreFlags } from './store-options.js';
 
-interface VerifyFlags {
+interface VerifyFlags extends StoreFlags {
   layout: string;
   layoutKeys: string[];
   linkDir?: string;
@@ -21,6 +23,8 @@ interface VerifyFlags {
   keyTypes?: string[];
   verbose?: boolean;
   quiet?: boolean;
+  product?: string;
+  maxStoreLinks?: string;
 }
 
 /** A layout is policy, not evidence: anything this big is not one. */
@@ -34,7 +38,7 @@ const RFC3339 = /^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:[Zz]|[+-]\
  * for unusable input. The report goes to stdout, one line per check, or as JSON with --json.
  */
 export function registerVerify(program: Command, ctx: CliContext): void {
-  program
+  const command = program
     .command('verify')
     .description('verify that a product followed its signed layout (in-toto final product verification)')
     .requiredOption('-l, --layout <file>', 'the signed root layout')
@@ -51,50 +55,100 @@ export function registerVerify(program: Command, ctx: CliContext): void {
     .addOption(keyTypesOption('--key-types'))
     .addOption(new Option('-v, --verbose', 'say each stage on stderr as it begins').conflicts('quiet'))
     .option('-q, --quiet', 'print only the failed checks (nothing when verification passes)')
-    .action(
-      ctx.action(async (flags: VerifyFlags) => {
-        const [{ loadPublicKey }, { loadMetadataFile }, { formatReport, reportToJson, verify }] = await Promise.all([
-          import('../crypto/key-files.js'),
-          import('../intoto/models/metablock.js'),
-          import('../intoto/verify/index.js'),
-        ]);
-        const cwd = ctx.io.cwd;
-        noteKeyTypes(ctx, flags.keyTypes, flags.quiet);
-        const options = parseFlags(flags);
-        const loaded = await loadMetadataFile(resolve(cwd, flags.layout), { maxBytes: MAX_LAYOUT_BYTES, displayName: flags.layout });
-        if (loaded.format !== 'metablock' || loaded.metablock.signed._type !== 'layout') {
-          throw new EvidentError('BAD_INPUT', 'this is not a layout (signed._type must be "layout")', { file: flags.layout });
-        }
-        const keys: PublicKey[] = [];
-        for (const file of flags.layoutKeys) {
-          // named as the user wrote it, not as resolved
-          keys.push(await asGiven(loadPublicKey(resolve(cwd, file)), file));
-        }
-        const linkDir = resolve(cwd, flags.linkDir ?? '.');
-        // a mistyped folder would otherwise read as "no links" (exit 1); it is the user's input (exit 2)
-        const info = await stat(linkDir).catch(() => undefined);
-        if (!info?.isDirectory()) throw new EvidentError('BAD_INPUT', 'no such folder of links', { file: flags.linkDir ?? '.' });
-        const progress = flags.verbose
-          ? { stage: (text: string) => ctx.err(`evident: verify: ${text}`), clear: () => {} }
-          : stageReporter(ctx, 'verify');
-        let report;
-        try {
-          report = await verify({
-            layout: loaded.metablock,
-            layoutFile: flags.layout,
-            layoutKeys: keys,
-            linkDir,
-            workDir: cwd,
-            ...options,
-            ...(progress ? { onProgress: progress.stage } : {}),
-          });
-        } finally {
-          progress?.clear();
-        }
-        ctx.io.stdout.write(flags.json ? reportToJson(report) : flags.quiet ? quietReport(report, formatReport) : formatReport(report));
-        return report.ok ? 0 : 1;
-      }),
-    );
+    .option(
+      '--product <sha256:hex|file>',
+      'with --store: the product to verify, by digest or as a file to hash; its links are found in the store',
+    )
+    .option('--max-store-links <n>', 'with --store: fetch at most this many links (default 1000)');
+  addStoreOptions(command, { spiffeSocket: true, purpose: 'fetch the links from, instead of --link-dir' }).action(
+    ctx.action(async (flags: VerifyFlags) => {
+      const [{ loadPublicKey }, { loadMetadataFile }, { formatReport, reportToJson, verify }] = await Promise.all([
+        import('../crypto/key-files.js'),
+        import('../intoto/models/metablock.js'),
+        import('../intoto/verify/index.js'),
+      ]);
+      const cwd = ctx.io.cwd;
+      noteKeyTypes(ctx, flags.keyTypes, flags.quiet);
+      const options = parseFlags(flags);
+      const loaded = await loadMetadataFile(resolve(cwd, flags.layout), { maxBytes: MAX_LAYOUT_BYTES, displayName: flags.layout });
+      if (loaded.format !== 'metablock' || loaded.metablock.signed._type !== 'layout') {
+        throw new EvidentError('BAD_INPUT', 'this is not a layout (signed._type must be "layout")', { file: flags.layout });
+      }
+      const keys: PublicKey[] = [];
+      for (const file of flags.layoutKeys) {
+        // named as the user wrote it, not as resolved
+        keys.push(await asGiven(loadPublicKey(resolve(cwd, file)), file));
+      }
+      const links = await linksFrom(flags, ctx, loaded.metablock.signed as Layout);
+      const progress = flags.verbose
+        ? { stage: (text: string) => ctx.err(`evident: verify: ${text}`), clear: () => {} }
+        : stageReporter(ctx, 'verify');
+      let report;
+      try {
+        report = await verify({
+          layout: loaded.metablock,
+          layoutFile: flags.layout,
+          layoutKeys: keys,
+          ...links,
+          workDir: cwd,
+          ...options,
+          ...(progress ? { onProgress: progress.stage } : {}),
+        });
+      } finally {
+        progress?.clear();
+      }
+      ctx.io.stdout.write(flags.json ? reportToJson(report) : flags.quiet ? quietReport(report, formatReport) : formatReport(report));
+      return report.ok ? 0 : 1;
+    }),
+  );
+}
+
+/**
+ * Where the links are: the folder (--link-dir, default the current one), or with --store, the links the
+ * store holds for --product, found by walking the chain back from it (store/chain.ts) and handed to the
+ * verifier under the names they would have in a folder, so the report is the one a folder gives.
+ */
+async function linksFrom(
+  flags: VerifyFlags,
+  ctx: CliContext,
+  layout: Layout,
+): Promise<{ linkDir: string } | { links: Record<string, Buffer> }> {
+  const url = storeUrlOf(flags, ctx);
+  if (url === undefined) {
+    if (flags.product !== undefined || flags.maxStoreLinks !== undefined) {
+      throw new EvidentError(
+        'BAD_USAGE',
+        `verify: ${flags.product !== undefined ? '--product' : '--max-store-links'} is for links from a store: it needs --store URL`,
+      );
+    }
+    const linkDir = resolve(ctx.io.cwd, flags.linkDir ?? '.');
+    // a mistyped folder would otherwise read as "no links" (exit 1); it is the user's input (exit 2)
+    const info = await stat(linkDir).catch(() => undefined);
+    if (!info?.isDirectory()) throw new EvidentError('BAD_INPUT', 'no such folder of links', { file: flags.linkDir ?? '.' });
+    return { linkDir };
+  }
+  if (flags.linkDir !== undefined) throw new EvidentError('BAD_USAGE', 'verify: the links come from --link-dir or from --store, not both');
+  if (flags.product === undefined)
+    throw new EvidentError('BAD_USAGE', 'verify: with --store, say which product: --product sha256:HEX or --product FILE');
+  const maxLinks = flags.maxStoreLinks === undefined ? undefined : Number(flags.maxStoreLinks);
+  if (maxLinks !== undefined && (!Number.isSafeInteger(maxLinks) || maxLinks < 1)) {
+    throw new EvidentError('BAD_USAGE', `verify: --max-store-links must be a positive number, not '${flags.maxStoreLinks}'`);
+  }
+  const product = await artifactDigest(flags.product, ctx, '--product');
+  const store = await storeClient(flags, ctx, url);
+  const { walkChain } = await import('../store/chain.js');
+  const walk = await walkChain(store, layout, product, maxLinks !== undefined ? { maxLinks } : {});
+  if (!flags.quiet) {
+    const n = walk.links.size;
+    ctx.err(`evident: verify: ${n} link${n === 1 ? '' : 's'} for ${product} from ${store.shown}`);
+    if (flags.verbose) {
+      for (const link of walk.links.values()) ctx.err(`evident: verify:   ${link.path} = ${link.digest}`);
+      for (const s of walk.skipped) ctx.err(`evident: verify:   not used: ${s.digest} ${s.reason}`);
+    }
+  }
+  const links: Record<string, Buffer> = {};
+  for (const link of walk.links.values()) links[link.path] = link.bytes;
+  return { links };
 }
 
 /** -q: the failed checks and the verdict, or nothing when it passed (the exit code says so). */

@@ -19,13 +19,15 @@ const MAY_IMPORT: Record<string, readonly string[]> = {
   attestation: [...BASE, 'crypto', 'intoto'],
   spiffe: [...BASE, 'crypto'],
   time: [...BASE, 'crypto'],
+  sql: BASE,
   'identity/proto': [...BASE, 'crypto', 'spiffe'],
   'identity/common': [...BASE, 'crypto', 'spiffe', 'identity/proto'],
-  'identity/server': [...BASE, 'crypto', 'spiffe', 'time', 'identity/proto', 'identity/common'],
+  'identity/server': [...BASE, 'sql', 'crypto', 'spiffe', 'time', 'identity/proto', 'identity/common'],
   'identity/agent': [...BASE, 'crypto', 'spiffe', 'identity/proto', 'identity/common'],
   oci: [...BASE, 'crypto'],
   sbom: [...BASE, 'oci'],
   scan: [...BASE, 'crypto', 'intoto', 'attestation', 'oci', 'sbom'],
+  store: [...BASE, 'sql', 'crypto', 'intoto', 'attestation', 'spiffe', 'time'],
   index: [...BASE, 'crypto', 'intoto', 'attestation', 'spiffe', 'identity/server', 'identity/agent', 'oci', 'sbom', 'scan'],
   demo: [...BASE, 'crypto', 'intoto', 'attestation', 'spiffe', 'identity/server', 'identity/agent', 'oci', 'sbom', 'scan', 'time'],
   cli: [
@@ -42,6 +44,7 @@ const MAY_IMPORT: Record<string, readonly string[]> = {
     'sbom',
     'scan',
     'demo',
+    'store',
   ],
 };
 

@@ -6,7 +6,9 @@ import { ReportBuilder } from './report.js';
 import { folderSource, memorySource } from './source.js';
 import type { VerificationReport, VerifyOptions } from './types.js';
 
-export const DEFAULT_MAX_LINK_BYTES = 256 * 1024 * 1024;
+import { DEFAULT_MAX_LINK_BYTES } from './limits.js';
+
+export { DEFAULT_MAX_LINK_BYTES };
 /** The reference's LINK_CMD_EXEC_TIMEOUT. */
 export const DEFAULT_INSPECTION_TIMEOUT_MS = 10_000;
 

@@ -1,38 +1,14 @@
-import pg from 'pg';
-import { EvidentError } from '../../../errors.js';
-import { migration } from './migrate.js';
-import { PostgresDialect } from './postgres-dialect.js';
+import { openPostgresDialect, type PostgresOptions } from '../../../sql/open-postgres.js';
+import { MIGRATIONS } from './schema.js';
 import { datastoreOn } from './stores.js';
 import type { Datastore } from './types.js';
 
-export interface PostgresOptions {
-  /** A schema to use (created if missing); tests use one per run. Default: the connection's default. */
-  schema?: string;
-  /** Pool size. */
-  max?: number;
-}
+export type { PostgresOptions };
 
 /**
  * The PostgreSQL datastore: several servers can share one, which is how a trust domain gets more than
  * one server. Opening migrates the database to the current schema.
  */
 export async function openPostgresDatastore(url: string, options: PostgresOptions = {}): Promise<Datastore> {
-  if (options.schema !== undefined && !/^[a-z_][a-z0-9_]*$/.test(options.schema)) {
-    throw new EvidentError('BAD_INPUT', `postgres: invalid schema name '${options.schema}'`);
-  }
-  const pool = new pg.Pool({
-    connectionString: url,
-    max: options.max ?? 10,
-    ...(options.schema !== undefined ? { options: `-c search_path=${options.schema}` } : {}),
-  });
-  pool.on('error', () => undefined); // an idle client dying must not crash the server; the next query reconnects
-  const dialect = new PostgresDialect(pool);
-  try {
-    if (options.schema !== undefined) await pool.query(`CREATE SCHEMA IF NOT EXISTS ${options.schema}`);
-    await dialect.transaction(migration(dialect));
-  } catch (e) {
-    await pool.end().catch(() => undefined);
-    throw new EvidentError('ENVIRONMENT', `cannot open PostgreSQL datastore: ${(e as Error).message}`, { cause: e });
-  }
-  return datastoreOn(dialect);
+  return datastoreOn(await openPostgresDialect(url, MIGRATIONS, options));
 }

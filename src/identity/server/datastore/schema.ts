@@ -1,47 +1,14 @@
 import { EvidentError } from '../../../errors.js';
+import type { Migration, TableDef } from '../../../sql/schema.js';
 
 /**
  * The datastore's schema, once for both backends: tables, columns of a logical type, keys and indexes,
- * as the ordered migration steps that build them. `ddl.ts` renders a step in a dialect's SQL types.
+ * as the ordered migration steps that build them (sql/schema.ts). `sql/ddl.ts` renders a step in a dialect's SQL types.
  * `schema_version` counts the migrations a database has had. Append only: a released migration is never
  * edited (existing databases were built by it), a change is a new one.
  */
 
-/** What a column holds; each dialect names the SQL type it is stored as (`Dialect.types`). */
-export type ColumnType = 'text' | 'int32' | 'int64' | 'bool';
-
-/** A column's type, with `?` when it may be NULL (all others are NOT NULL). */
-export type ColumnSpec = ColumnType | `${ColumnType}?`;
-
-export interface TableDef {
-  name: string;
-  primaryKey: string;
-  /** Column name to type, in table order; the primary key among them. */
-  columns: Record<string, ColumnSpec>;
-  /** Column sets whose values no two rows share. */
-  unique?: string[][];
-}
-
-export interface IndexDef {
-  name: string;
-  table: string;
-  columns: string[];
-  unique?: boolean;
-  /** A partial index's condition (SQL both dialects read alike). */
-  where?: string;
-}
-
-/** A NOT NULL column added to an existing table; existing rows get `default`. */
-export interface AddedColumn {
-  table: string;
-  name: string;
-  type: ColumnType;
-  default: string | number;
-}
-
-export type Step = { createTable: TableDef } | { createIndex: IndexDef } | { addColumn: AddedColumn };
-
-export const MIGRATIONS: readonly (readonly Step[])[] = [
+export const MIGRATIONS: readonly Migration[] = [
   // 1: the first release
   [
     {
@@ -125,9 +92,12 @@ export const MIGRATIONS: readonly (readonly Step[])[] = [
 ];
 
 /** The definition of a table (as its migration created it): where the verbs learn its key. */
-export function tableDef(name: string): TableDef {
+export function tableDef(name: string): TableDef & { primaryKey: string } {
   for (const migration of MIGRATIONS) {
-    for (const step of migration) if ('createTable' in step && step.createTable.name === name) return step.createTable;
+    for (const step of migration) {
+      const t = 'createTable' in step ? step.createTable : undefined;
+      if (t?.name === name && t.primaryKey !== undefined) return { ...t, primaryKey: t.primaryKey };
+    }
   }
   throw new EvidentError('INTERNAL', `datastore schema: no table '${name}'`);
 }

@@ -1,4 +1,4 @@
-import type { Dialect } from './dialect.js';
+import type { Dialect } from '../../../sql/dialect.js';
 import { agentStore } from './tables/agents.js';
 import { bundleStore } from './tables/bundles.js';
 import { caKeyStore } from './tables/ca-keys.js';

@@ -1,4 +1,4 @@
-import { sql, type Dialect, type Row, type Statement } from './dialect.js';
+import { sql, type Dialect, type Row, type Statement } from '../../../sql/dialect.js';
 import { tableDef } from './schema.js';
 
 /**

@@ -1,4 +1,4 @@
-import { sql, type Dialect, type Row } from '../dialect.js';
+import { sql, type Dialect, type Row } from '../../../../sql/dialect.js';
 import { selectorsFromJson, selectorsKey } from '../selectors.js';
 import { bool, Table } from '../table.js';
 import type { AgentStore, AttestedAgent } from '../types.js';

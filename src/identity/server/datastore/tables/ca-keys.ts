@@ -1,4 +1,4 @@
-import { sql, type Dialect, type Row, type TxBody } from '../dialect.js';
+import { sql, type Dialect, type Row, type TxBody } from '../../../../sql/dialect.js';
 import { Table } from '../table.js';
 import type { CaKey, CaKeyKind, CaKeyStore } from '../types.js';
 

@@ -1,5 +1,5 @@
 import { EvidentError } from '../../../../errors.js';
-import type { Dialect, Row } from '../dialect.js';
+import type { Dialect, Row } from '../../../../sql/dialect.js';
 import { selectorsFromJson, selectorsKey } from '../selectors.js';
 import { bool, Table } from '../table.js';
 import type { EntryFilter, EntryStore, RegistrationEntry } from '../types.js';

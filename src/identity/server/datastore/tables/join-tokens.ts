@@ -1,4 +1,4 @@
-import { sql, type Dialect, type Row } from '../dialect.js';
+import { sql, type Dialect, type Row } from '../../../../sql/dialect.js';
 import { Table } from '../table.js';
 import type { JoinToken, JoinTokenStore, JoinTokenUse } from '../types.js';
 

@@ -21,8 +21,8 @@ export function sql(text: string, ...args: unknown[]): Statement {
 export type TxBody<T> = Generator<Statement, T, Row[]>;
 
 /**
- * What the two backends differ in. The schema, the migrations and every store's verbs are written once
- * over it (stores.ts); sqlite-dialect.ts and postgres-dialect.ts implement it.
+ * What the two backends differ in. A datastore's schema, migrations and verbs are written once over it
+ * (identity/server/datastore, store/); sqlite-dialect.ts and postgres-dialect.ts implement it.
  */
 export interface Dialect {
   readonly kind: 'sqlite' | 'postgres';

@@ -2,7 +2,7 @@ import type pg from 'pg';
 import type { ColumnTypes } from './ddl.js';
 import { sql, type Dialect, type Row, type Statement, type TxBody } from './dialect.js';
 
-export const POSTGRES_TYPES: ColumnTypes = { text: 'TEXT', int32: 'INTEGER', int64: 'BIGINT', bool: 'BOOLEAN' };
+export const POSTGRES_TYPES: ColumnTypes = { text: 'TEXT', int32: 'INTEGER', int64: 'BIGINT', bool: 'BOOLEAN', bytes: 'BYTEA' };
 
 /**
  * A pool of connections several servers may share a database through. Single statements need no

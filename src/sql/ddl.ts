@@ -1,11 +1,11 @@
-import { MIGRATIONS, type ColumnSpec, type ColumnType, type IndexDef, type Step, type TableDef } from './schema.js';
+import type { ColumnSpec, ColumnType, IndexDef, Migration, Step, TableDef } from './schema.js';
 
 /** The SQL type a dialect stores each logical column type as. */
 export type ColumnTypes = Readonly<Record<ColumnType, string>>;
 
-/** Each migration of schema.ts as the DDL statements of a dialect, in order. */
-export function renderMigrations(types: ColumnTypes): string[][] {
-  return MIGRATIONS.map((steps) => steps.map((step) => renderStep(step, types)));
+/** Each migration as the DDL statements of a dialect, in order. */
+export function renderMigrations(migrations: readonly Migration[], types: ColumnTypes): string[][] {
+  return migrations.map((steps) => steps.map((step) => renderStep(step, types)));
 }
 
 function renderStep(step: Step, types: ColumnTypes): string {

@@ -3,7 +3,7 @@ import type { ColumnTypes } from './ddl.js';
 import type { Dialect, Row, Statement, TxBody } from './dialect.js';
 
 /** SQLite has no BIGINT or BOOLEAN: its INTEGER holds 64 bits, and booleans are 0 and 1. */
-export const SQLITE_TYPES: ColumnTypes = { text: 'TEXT', int32: 'INTEGER', int64: 'INTEGER', bool: 'INTEGER' };
+export const SQLITE_TYPES: ColumnTypes = { text: 'TEXT', int32: 'INTEGER', int64: 'INTEGER', bool: 'INTEGER', bytes: 'BLOB' };
 
 /**
  * better-sqlite3 is synchronous and each statement is short, so the async methods only wrap it. One

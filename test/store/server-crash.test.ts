@@ -1,0 +1,105 @@
+/**
+ * An acknowledged upload survives `kill -9` of `evident store serve` in the middle of concurrent uploads:
+ * the store answers 201 only after the commit (SQLite: WAL synced at every commit; PostgreSQL: its own
+ * commit), so every digest a client was told is stored is there after a restart.
+ */
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
+import pg from 'pg';
+import { dropSchema, PG_URL, pgSchemaOrSkip } from '../identity/server/pg-fixture.js';
+import { call, edKey, hex, link, linkFile, tokenDir } from './server-fixtures.js';
+
+const BIN = join(import.meta.dirname, '..', '..', 'bin', 'evident');
+const TOKEN = 'crash-test-token';
+
+/** `evident store serve` on a free port; its URL once it says it is serving. */
+function serve(args: string[]): Promise<{ child: ChildProcess; url: string }> {
+  const child = spawn(process.execPath, [BIN, 'store', 'serve', '--bind', '127.0.0.1:0', ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
+  return new Promise((resolve, reject) => {
+    let err = '';
+    child.stderr!.on('data', (c: Buffer) => {
+      err += c.toString();
+      const m = /evident store: serving (http:\/\/\S+)/.exec(err);
+      if (m) resolve({ child, url: m[1]! });
+    });
+    child.on('exit', (code) => reject(new Error(`store serve exited ${code}: ${err}`)));
+  });
+}
+
+async function crashDuringUploads(args: string[]): Promise<void> {
+  const alice = edKey();
+  const first = await serve(args);
+  const acknowledged = new Map<string, Buffer>();
+  let refused = 0;
+  let n = 0;
+  const uploader = async () => {
+    for (;;) {
+      const i = n++;
+      const bytes = linkFile(link(`step${i}`, {}, { [`out${i}`]: hex(`crash${i}`) }), [alice]);
+      try {
+        const r = await call(first.url, '/v1/evidence', { body: bytes, token: TOKEN });
+        if (r.status === 201) acknowledged.set((r.json() as { digest: string }).digest, bytes);
+        else refused++;
+      } catch {
+        return; // the server is gone
+      }
+    }
+  };
+  const uploaders = Array.from({ length: 8 }, uploader);
+  await new Promise((r) => setTimeout(r, 700));
+  first.child.kill('SIGKILL');
+  await Promise.all(uploaders);
+  assert.equal(refused, 0);
+  assert.ok(acknowledged.size >= 20, `only ${acknowledged.size} uploads were acknowledged before the kill`);
+
+  const second = await serve(args);
+  try {
+    let missing = 0;
+    for (const [digest, bytes] of acknowledged) {
+      const r = await call(second.url, `/v1/evidence/${digest}`);
+      if (r.status !== 200 || !r.body.equals(bytes)) missing++;
+    }
+    assert.equal(missing, 0, `${missing} of ${acknowledged.size} acknowledged uploads were lost`);
+    // and the index rows came with them: one transaction per upload
+    const some = [...acknowledged.values()][0]!;
+    const name = (JSON.parse(some.toString()) as { signed: { name: string } }).signed.name;
+    const items = (await call(second.url, `/v1/evidence?step=${name}`)).json().items as unknown[];
+    assert.equal(items.length, 1);
+    process.stderr.write(`# store crash test: ${acknowledged.size} acknowledged uploads, all there after kill -9 and restart\n`);
+  } finally {
+    second.child.kill('SIGTERM');
+    await new Promise((r) => second.child.once('exit', r));
+  }
+}
+
+describe('evidence store: kill -9 during concurrent uploads loses no acknowledged upload', () => {
+  it('with SQLite', async () => {
+    const { dir, tokenFile } = tokenDir([TOKEN]);
+    try {
+      await crashDuringUploads(['--data-dir', dir, '--token-file', tokenFile]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('with PostgreSQL', async (t) => {
+    const schema = await pgSchemaOrSkip();
+    if (schema === undefined) return t.skip('no PostgreSQL');
+    const client = new pg.Client({ connectionString: PG_URL });
+    await client.connect();
+    await client.query(`CREATE SCHEMA ${schema}`);
+    await client.end();
+    const url = new URL(PG_URL);
+    url.searchParams.set('options', `-c search_path=${schema}`);
+    const { dir, tokenFile } = tokenDir([TOKEN]);
+    try {
+      await crashDuringUploads(['--datastore', url.toString(), '--token-file', tokenFile]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+      await dropSchema(schema);
+    }
+  });
+});

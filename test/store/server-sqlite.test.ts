@@ -1,0 +1,3 @@
+import { runStoreContract } from './server-contract.js';
+
+runStoreContract('sqlite', async () => ({ options: {}, cleanup: async () => undefined }));
