@@ -1,4 +1,4 @@
-import { parseCertificatesPem } from '../../crypto/x509/index.js';
+import { certificateOf } from './ca-certificate.js';
 import { parseExpires } from './expires.js';
 import type { Layout } from './types.js';
 
@@ -21,8 +21,7 @@ export function rootExpiryNotices(layout: Pick<Layout, 'rootcas' | 'expires' | '
       ? 'only links under it time-stamped before then verify'
       : 'no certificate under it verifies';
   for (const [keyid, dict] of Object.entries(layout.rootcas ?? {})) {
-    const [cert] = parseCertificatesPem(dict.keyval.certificate ?? '');
-    if (cert === undefined) continue;
+    const cert = certificateOf(dict);
     const root = `root CA ${cert.subject} (keyid ${keyid.slice(0, 8)})`;
     const at = cert.notAfter.toISOString().replace(/\.\d{3}Z$/, 'Z');
     const advice = 'rotate the root (docs/identity.md) and re-sign the layout';

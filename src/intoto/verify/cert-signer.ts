@@ -1,6 +1,4 @@
 import { createPublicKey } from 'node:crypto';
-import { dictCertificates } from '../../crypto/identity-cache.js';
-import type { KeyDict } from '../../crypto/key-dict.js';
 import { PublicKey } from '../../crypto/keys.js';
 import {
   certificateAttributes,
@@ -9,6 +7,7 @@ import {
   X509ChainError,
   type X509Certificate,
 } from '../../crypto/x509/index.js';
+import { certificateOf } from '../models/ca-certificate.js';
 import type { Layout, Step } from '../models/types.js';
 import { constraintProblem } from './cert-constraints.js';
 import type { LoadedMetadata } from './metadata.js';
@@ -34,11 +33,6 @@ export function layoutCas(layout: Layout): LayoutCas {
     roots: Object.entries(layout.rootcas ?? {}).map(([keyid, dict]) => ({ keyid, cert: certificateOf(dict) })),
     intermediates: Object.values(layout.intermediatecas ?? {}).map(certificateOf),
   };
-}
-
-/** The certificate of a CA entry of the layout (`rootcas`, `intermediatecas`, `timestampauthorities`), parsed once per dict. */
-export function certificateOf(dict: KeyDict): X509Certificate {
-  return dictCertificates.get(dict, (d) => parseCertificatesPem(d.keyval.certificate ?? '')[0]!);
 }
 
 /** A certificate signer the step accepts. */

@@ -6,7 +6,7 @@ import { MAX_TIMESTAMPS_PER_SIGNATURE, timestampedBytes } from '../../crypto/sig
 import type { X509Certificate } from '../../crypto/x509/index.js';
 import { verifyTimestampToken, type TimestampFailure } from '../../time/verify.js';
 import type { Layout } from '../models/types.js';
-import { certificateOf } from './cert-signer.js';
+import { certificateOf } from '../models/ca-certificate.js';
 import type { LoadedMetadata } from './metadata.js';
 
 /**

@@ -103,8 +103,9 @@ export class CaManager {
     if (opts.caTtl <= opts.x509SvidTtl) {
       throw badInput(`CA TTL (${opts.caTtl}s) must be longer than the X509-SVID TTL (${opts.x509SvidTtl}s)`);
     }
-    if (!opts.upstream && (opts.rootTtl ?? DEFAULT_ROOT_TTL_SECONDS) <= opts.caTtl) {
-      throw badInput(`root TTL (${opts.rootTtl}s) must be longer than the CA TTL (${opts.caTtl}s)`);
+    const rootTtl = opts.rootTtl ?? DEFAULT_ROOT_TTL_SECONDS;
+    if (!opts.upstream && rootTtl <= opts.caTtl) {
+      throw badInput(`root TTL (${rootTtl}s) must be longer than the CA TTL (${opts.caTtl}s)`);
     }
     const ca = new CaManager(opts);
     await ca.rotate();
@@ -178,8 +179,7 @@ export class CaManager {
     const authority = kind === 'x509' ? this.authority() : undefined;
     // a signing CA never outlives what signed it: its SVIDs would outlive their chain
     if (authority) notAfter = Math.min(notAfter, authority.cert.notAfter.getTime());
-    if (notAfter <= now)
-      throw new EvidentError('ENVIRONMENT', `the ${this.opts.upstream ? 'upstream CA' : 'root'} certificate has expired`);
+    if (notAfter <= now) throw this.authorityExpired();
     const key = await generateSigningKey(kind === 'jwt' ? 'ec-p256' : this.opts.keyType);
     const spki = Buffer.from(await webcrypto.subtle.exportKey('spki', key.publicKey));
     const jwk = createPublicKey({ key: spki, format: 'der', type: 'spki' }).export({ format: 'jwk' }) as Record<string, unknown>;
@@ -206,6 +206,10 @@ export class CaManager {
     const root = this.roots.find((r) => r.record.status === 'active');
     if (!root) throw new EvidentError('INTERNAL', 'ca: no active root (rotation has not run)');
     return { cert: root.cert, key: root.key, chain: [] };
+  }
+
+  private authorityExpired(): EvidentError {
+    return new EvidentError('ENVIRONMENT', `the ${this.opts.upstream ? 'upstream CA' : 'root'} certificate has expired`);
   }
 
   /** Refreshes the loaded keys from the datastore, parsing only keys not seen before. */
@@ -401,7 +405,7 @@ export class CaManager {
     const authority = this.authority();
     const now = this.opts.clock.now();
     const until = Math.min(notAfter, authority.cert.notAfter.getTime());
-    if (until <= now) throw new EvidentError('ENVIRONMENT', `the ${this.opts.upstream ? 'upstream CA' : 'root'} certificate has expired`);
+    if (until <= now) throw this.authorityExpired();
     const cert = await createTsaCert({ publicKey, issuer: authority, notBefore: new Date(now - BACKDATE_MS), notAfter: new Date(until) });
     return [Buffer.from(cert.rawData), ...authority.chain];
   }
