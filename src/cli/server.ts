@@ -6,6 +6,7 @@ import { adminRequest, DEFAULT_ADMIN_SOCKET } from '../identity/server/api/admin
 import { unixSocketPath } from '../util/unix-socket.js';
 import { parseDurationSeconds } from '../identity/server/duration.js';
 import type { CliContext } from './context.js';
+import { untilStopSignal } from './stop-signal.js';
 import { addSettingOptionsWhenUsed, settingLayers } from './settings-options.js';
 
 const serverSettings = async () => (await import('../identity/server/config.js')).SERVER_SETTINGS;
@@ -43,8 +44,8 @@ interface EntryJson {
  * The admin socket a client command talks to: the flag, else EVIDENT_SERVER_ADMIN_SOCKET (the server's own
  * setting), else the one `server run` listens on by default; a path or a unix:// URI.
  */
-export function socketFor(opts: AdminOpts, env: NodeJS.ProcessEnv, cwd: string = process.cwd()): string {
-  return unixSocketPath(opts.adminSocket ?? (env.EVIDENT_SERVER_ADMIN_SOCKET || DEFAULT_ADMIN_SOCKET), cwd);
+function socketFor(opts: AdminOpts, ctx: CliContext): string {
+  return unixSocketPath(opts.adminSocket ?? (ctx.io.env.EVIDENT_SERVER_ADMIN_SOCKET || DEFAULT_ADMIN_SOCKET), ctx.io.cwd);
 }
 
 function ttlFlag(v: string | undefined, what: string): number | undefined {
@@ -189,10 +190,7 @@ export function registerServer(program: Command, ctx: CliContext): void {
         },
         'server ready',
       );
-      const signal = await new Promise<string>((resolve) => {
-        process.once('SIGTERM', () => resolve('SIGTERM'));
-        process.once('SIGINT', () => resolve('SIGINT'));
-      });
+      const signal = await untilStopSignal();
       log.info({ signal }, 'shutting down');
       await srv.stop();
       log.info('stopped');
@@ -202,7 +200,7 @@ export function registerServer(program: Command, ctx: CliContext): void {
 
   adminOption(server.command('healthcheck').description('exit 0 when the server answers on its admin socket, 3 when not')).action(
     ctx.action(async (o: AdminOpts) => {
-      const res = await adminRequest(socketFor(o, ctx.io.env, ctx.io.cwd), 'GET', '/v1/health');
+      const res = await adminRequest(socketFor(o, ctx), 'GET', '/v1/health');
       ctx.out(o.json ? JSON.stringify(res.body) : 'server is healthy');
       return 0;
     }),
@@ -214,7 +212,7 @@ export function registerServer(program: Command, ctx: CliContext): void {
     .action(
       ctx.action(async (o: EntryOpts & { wait?: string | true }) => {
         const wait = waitSeconds(o.wait);
-        const socket = socketFor(o, ctx.io.env, ctx.io.cwd);
+        const socket = socketFor(o, ctx);
         const res = await adminRequest(socket, 'POST', '/v1/entries', entryBody(o));
         const created = res.body as EntryJson;
         if (o.json) ctx.out(JSON.stringify(res.body));
@@ -232,7 +230,7 @@ export function registerServer(program: Command, ctx: CliContext): void {
         const q = new URLSearchParams();
         if (o.spiffeId) q.set('spiffe_id', o.spiffeId);
         if (o.parentId) q.set('parent_id', o.parentId);
-        const res = await adminRequest(socketFor(o, ctx.io.env, ctx.io.cwd), 'GET', `/v1/entries${q.size ? `?${q}` : ''}`);
+        const res = await adminRequest(socketFor(o, ctx), 'GET', `/v1/entries${q.size ? `?${q}` : ''}`);
         const entries = (res.body as { entries: EntryJson[] }).entries;
         if (o.json) ctx.out(JSON.stringify(res.body));
         else if (entries.length === 0) ctx.out('No entries');
@@ -246,7 +244,7 @@ export function registerServer(program: Command, ctx: CliContext): void {
     );
   adminOption(entry.command('show').argument('<id>', 'entry ID').description('show one registration entry')).action(
     ctx.action(async (id: string, o: AdminOpts) => {
-      const res = await adminRequest(socketFor(o, ctx.io.env, ctx.io.cwd), 'GET', `/v1/entries/${encodeURIComponent(id)}`);
+      const res = await adminRequest(socketFor(o, ctx), 'GET', `/v1/entries/${encodeURIComponent(id)}`);
       if (o.json) ctx.out(JSON.stringify(res.body));
       else printEntry(ctx, res.body as EntryJson);
       return 0;
@@ -256,12 +254,7 @@ export function registerServer(program: Command, ctx: CliContext): void {
     .option('--no-admin', 'the workload may no longer use the admin API')
     .action(
       ctx.action(async (id: string, o: EntryOpts) => {
-        const res = await adminRequest(
-          socketFor(o, ctx.io.env, ctx.io.cwd),
-          'PATCH',
-          `/v1/entries/${encodeURIComponent(id)}`,
-          entryBody(o),
-        );
+        const res = await adminRequest(socketFor(o, ctx), 'PATCH', `/v1/entries/${encodeURIComponent(id)}`, entryBody(o));
         if (o.json) ctx.out(JSON.stringify(res.body));
         else printEntry(ctx, res.body as EntryJson);
         return 0;
@@ -269,7 +262,7 @@ export function registerServer(program: Command, ctx: CliContext): void {
     );
   adminOption(entry.command('delete').argument('<id>', 'entry ID').description('delete a registration entry')).action(
     ctx.action(async (id: string, o: AdminOpts) => {
-      const res = await adminRequest(socketFor(o, ctx.io.env, ctx.io.cwd), 'DELETE', `/v1/entries/${encodeURIComponent(id)}`);
+      const res = await adminRequest(socketFor(o, ctx), 'DELETE', `/v1/entries/${encodeURIComponent(id)}`);
       ctx.out(o.json ? JSON.stringify(res.body) : `Deleted entry ${id}`);
       return 0;
     }),
@@ -283,7 +276,7 @@ export function registerServer(program: Command, ctx: CliContext): void {
         const { MAX_JOIN_TOKEN_TTL_SECONDS } = await import('../identity/server/nodeattest/join-token.js');
         const ttl = parseDurationSeconds(o.ttl, '--ttl', { seconds: MAX_JOIN_TOKEN_TTL_SECONDS, name: 'one year' });
         const body = { ttl, ...(o.spiffeId ? { spiffe_id: o.spiffeId } : {}) };
-        const res = await adminRequest(socketFor(o, ctx.io.env, ctx.io.cwd), 'POST', '/v1/join-tokens', body);
+        const res = await adminRequest(socketFor(o, ctx), 'POST', '/v1/join-tokens', body);
         ctx.out(o.json ? JSON.stringify(res.body) : (res.body as { token: string }).token);
         return 0;
       }),
@@ -295,7 +288,7 @@ export function registerServer(program: Command, ctx: CliContext): void {
       ctx.action(async (o: AdminOpts & { format: string }) => {
         if (o.format !== 'pem' && o.format !== 'spiffe')
           throw new EvidentError('BAD_USAGE', `--format must be pem or spiffe, not '${o.format}'`);
-        const res = await adminRequest(socketFor(o, ctx.io.env, ctx.io.cwd), 'GET', `/v1/bundle?format=${o.format}`);
+        const res = await adminRequest(socketFor(o, ctx), 'GET', `/v1/bundle?format=${o.format}`);
         ctx.io.stdout.write(typeof res.body === 'string' ? res.body : `${JSON.stringify(res.body, null, 2)}\n`);
         return 0;
       }),
@@ -306,7 +299,7 @@ export function registerServer(program: Command, ctx: CliContext): void {
   const agent = server.command('agent').description('attested agents');
   adminOption(agent.command('list').description('list attested agents')).action(
     ctx.action(async (o: AdminOpts) => {
-      const res = await adminRequest(socketFor(o, ctx.io.env, ctx.io.cwd), 'GET', '/v1/agents');
+      const res = await adminRequest(socketFor(o, ctx), 'GET', '/v1/agents');
       const agents = (res.body as { agents: { spiffe_id: string; attestation_type: string; expires_at: string; selectors: string[] }[] })
         .agents;
       if (o.json) ctx.out(JSON.stringify(res.body));
@@ -323,7 +316,7 @@ export function registerServer(program: Command, ctx: CliContext): void {
     agent.command('evict').argument('<spiffe-id>', 'the agent').description('forget an attested agent; it must attest again'),
   ).action(
     ctx.action(async (id: string, o: AdminOpts) => {
-      const res = await adminRequest(socketFor(o, ctx.io.env, ctx.io.cwd), 'DELETE', `/v1/agents?id=${encodeURIComponent(id)}`);
+      const res = await adminRequest(socketFor(o, ctx), 'DELETE', `/v1/agents?id=${encodeURIComponent(id)}`);
       ctx.out(o.json ? JSON.stringify(res.body) : `Evicted ${id}`);
       return 0;
     }),
@@ -347,7 +340,7 @@ function registerRootCommands(server: Command, ctx: CliContext): void {
   const printRoot = (r: RootJson): void => ctx.out(`${r.id}  ${r.status.padEnd(8)}  expires ${r.not_after}  sha256 ${r.sha256}`);
   adminOption(root.command('show').description('list the roots and the signing CAs and JWT keys that rotate under them')).action(
     ctx.action(async (o: AdminOpts) => {
-      const res = await adminRequest(socketFor(o, ctx.io.env), 'GET', '/v1/roots');
+      const res = await adminRequest(socketFor(o, ctx), 'GET', '/v1/roots');
       const body = res.body as { roots: RootJson[]; keys: { id: string; kind: string; status: string; not_after: string }[] };
       if (o.json) {
         ctx.out(JSON.stringify(body));
@@ -366,7 +359,7 @@ function registerRootCommands(server: Command, ctx: CliContext): void {
       .description('step 1 of root rotation: make a new root and publish it in the bundle next to the active one (it signs nothing yet)'),
   ).action(
     ctx.action(async (o: AdminOpts) => {
-      const r = (await adminRequest(socketFor(o, ctx.io.env), 'POST', '/v1/roots')).body as RootJson;
+      const r = (await adminRequest(socketFor(o, ctx), 'POST', '/v1/roots')).body as RootJson;
       if (o.json) {
         ctx.out(JSON.stringify(r));
         return 0;
@@ -385,7 +378,7 @@ function registerRootCommands(server: Command, ctx: CliContext): void {
       .description('step 2: the prepared root signs from now on; the old one stays in the bundle until retired'),
   ).action(
     ctx.action(async (id: string, o: AdminOpts) => {
-      const r = (await adminRequest(socketFor(o, ctx.io.env), 'PATCH', `/v1/roots/${encodeURIComponent(id)}`, { status: 'active' })).body;
+      const r = (await adminRequest(socketFor(o, ctx), 'PATCH', `/v1/roots/${encodeURIComponent(id)}`, { status: 'active' })).body;
       if (o.json) ctx.out(JSON.stringify(r));
       else printRoot(r as RootJson);
       return 0;
@@ -398,7 +391,7 @@ function registerRootCommands(server: Command, ctx: CliContext): void {
       .description('step 3: remove a root from the bundle, once nothing it signed is still valid'),
   ).action(
     ctx.action(async (id: string, o: AdminOpts) => {
-      const r = await adminRequest(socketFor(o, ctx.io.env), 'DELETE', `/v1/roots/${encodeURIComponent(id)}`);
+      const r = await adminRequest(socketFor(o, ctx), 'DELETE', `/v1/roots/${encodeURIComponent(id)}`);
       ctx.out(o.json ? JSON.stringify(r.body) : `Retired root ${id}`);
       return 0;
     }),

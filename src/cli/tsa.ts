@@ -4,6 +4,7 @@ import type { Command } from 'commander';
 import { EvidentError } from '../errors.js';
 import { DEFAULT_TSA_POLICY } from '../time/policy.js';
 import type { CliContext } from './context.js';
+import { untilStopSignal } from './stop-signal.js';
 
 interface ServeOpts {
   key: string;
@@ -50,10 +51,7 @@ export function registerTsa(program: Command, ctx: CliContext): void {
           throw e;
         });
         ctx.err(`evident: tsa: serving ${server.url} (policy ${authority.policy}, certificate ${authority.certificate.subject})`);
-        const signal = await new Promise<string>((done) => {
-          process.once('SIGTERM', () => done('SIGTERM'));
-          process.once('SIGINT', () => done('SIGINT'));
-        });
+        const signal = await untilStopSignal();
         await server.close();
         await pool?.close();
         ctx.err(`evident: tsa: stopped (${signal})`);

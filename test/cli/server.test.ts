@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { runCli } from '../helpers/cli.js';
 import { startServer, TD, type TestServer } from '../helpers/identity-server.js';
@@ -125,6 +125,15 @@ describe('evident server (CLI against a running server)', () => {
     assert.equal(evict.code, 2);
     const health = await runCli(['server', 'healthcheck'], { env: { EVIDENT_SERVER_ADMIN_SOCKET: sock } });
     assert.equal(health.code, 0);
+  });
+
+  it('a relative --admin-socket is relative to the folder the command runs in, for every admin command', async () => {
+    // the root commands once resolved it against the process's folder instead
+    const cwd = dirname(sock);
+    for (const args of [['healthcheck'], ['root', 'show'], ['bundle', 'show'], ['agent', 'list']]) {
+      const res = await runCli(['server', ...args, '--admin-socket', basename(sock)], { cwd });
+      assert.equal(res.code, 0, `server ${args.join(' ')}: ${res.stderr}`);
+    }
   });
 });
 

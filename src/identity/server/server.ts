@@ -148,7 +148,8 @@ export class IdentityServer {
         'CA keys changed',
       );
     if (!changed && tls.needsRenewal()) await tls.renew();
-    if (this.tsa?.needsRenewal()) await this.tsa.renew();
+    // renew() looks itself whether the certificate is at half life or under a root no longer active
+    await this.tsa?.renew();
   }
 
   /**
@@ -196,9 +197,7 @@ async function startTsa(bind: string, ca: CaManager, clock: Clock, ttl: number, 
   const { ServerTsa } = await import('./tsa.js');
   const tsa = new ServerTsa(ca, clock, ttl, log);
   await tsa.start(bind);
-  ca.onChange(() => {
-    if (tsa.needsRenewal()) void tsa.renew().catch((e: unknown) => log.error({ err: e }, 'TSA certificate renewal failed'));
-  });
+  ca.onChange(() => void tsa.renew().catch((e: unknown) => log.error({ err: e }, 'TSA certificate renewal failed')));
   log.info({ tsa: tsa.url }, 'tsa listening');
   return tsa;
 }

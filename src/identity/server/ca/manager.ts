@@ -137,7 +137,10 @@ export class CaManager {
     if (!this.opts.upstream) await this.converge('root', (keys) => rootStep(keys, now), now);
     await this.load(); // the signing CAs below are made under the active root
     const authority = this.authority();
-    const underAuthority = (k: CaKey): boolean => issuedBy(parseCertificateDer(pemCertificates(k.certPem)[0]!), authority.cert);
+    // the loaded signing CAs are parsed already; only one another server made since needs parsing
+    const parsed = new Map(this.x509.map((k) => [k.record.id, k.cert]));
+    const underAuthority = (k: CaKey): boolean =>
+      issuedBy(parsed.get(k.id) ?? parseCertificateDer(pemCertificates(k.certPem)[0]!), authority.cert);
     await this.converge('x509', (keys) => rotationStep(keys, now, underAuthority), now);
     await this.converge('jwt', (keys) => rotationStep(keys, now), now);
     await this.load();
