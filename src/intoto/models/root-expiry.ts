@@ -1,5 +1,5 @@
 import { certificateOf } from './ca-certificate.js';
-import { parseExpires } from './expires.js';
+import { formatExpires, parseExpires } from './expires.js';
 import type { Layout } from './types.js';
 
 /** How long before a pinned root expires evident starts saying so. */
@@ -23,7 +23,7 @@ export function rootExpiryNotices(layout: Pick<Layout, 'rootcas' | 'expires' | '
   for (const [keyid, dict] of Object.entries(layout.rootcas ?? {})) {
     const cert = certificateOf(dict);
     const root = `root CA ${cert.subject} (keyid ${keyid.slice(0, 8)})`;
-    const at = cert.notAfter.toISOString().replace(/\.\d{3}Z$/, 'Z');
+    const at = formatExpires(cert.notAfter);
     const advice = 'rotate the root (docs/identity.md) and re-sign the layout';
     if (cert.notAfter.getTime() <= now.getTime()) notices.push(`${root} expired at ${at}: ${expiredMeans}; ${advice}`);
     else if (cert.notAfter.getTime() < layoutExpires.getTime())

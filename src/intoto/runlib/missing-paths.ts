@@ -7,7 +7,7 @@ import { EvidentError } from '../../errors.js';
  * The reference records the step without them and says nothing; a mistyped `-p hello` then yields a
  * link with no product, found out only at verification.
  */
-export async function missingPaths(paths: readonly string[], base: string): Promise<string[]> {
+async function missingPaths(paths: readonly string[], base: string): Promise<string[]> {
   const missing: string[] = [];
   for (const path of paths) {
     try {
@@ -20,8 +20,23 @@ export async function missingPaths(paths: readonly string[], base: string): Prom
   return missing;
 }
 
-/** The error for given material or product paths that are not there: one line, naming the first. */
-export function missingPathsError(missing: readonly string[], role: 'material' | 'product', consequence: string): EvidentError {
+/**
+ * Refuses material or product paths (relative to `base`) that are not there: one line, naming the first
+ * and what the refusal means for the step (`consequence`).
+ *
+ * @throws EvidentError BAD_INPUT
+ */
+export async function requirePaths(
+  paths: readonly string[],
+  base: string,
+  role: 'material' | 'product',
+  consequence: string,
+): Promise<void> {
+  const missing = await missingPaths(paths, base);
+  if (missing.length > 0) throw missingPathsError(missing, role, consequence);
+}
+
+function missingPathsError(missing: readonly string[], role: 'material' | 'product', consequence: string): EvidentError {
   const others = missing.length > 1 ? ` (and ${missing.slice(1).join(', ')})` : '';
   return new EvidentError(
     'BAD_INPUT',

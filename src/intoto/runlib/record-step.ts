@@ -14,15 +14,8 @@ import {
   type SignerIdentity,
 } from './record-preliminary.js';
 import { checkStepName } from './step-name.js';
-import { missingPaths, missingPathsError } from './missing-paths.js';
-import { checkTimestampServers, preloadTimestampClient, type SignatureTimestamping } from './timestamp-signatures.js';
-
-/** A path given that names nothing stops the recording (as `evident run` does) unless `allowMissing`, as the reference records it. */
-async function checkPathsExist(paths: readonly string[], base: string, role: 'material' | 'product', consequence: string, allow?: boolean) {
-  if (allow) return;
-  const missing = await missingPaths(paths, base);
-  if (missing.length > 0) throw missingPathsError(missing, role, consequence);
-}
+import { requirePaths } from './missing-paths.js';
+import { prepareTimestamping, type SignatureTimestamping } from './timestamp-signatures.js';
 
 /** `in-toto-record start`: hashes the materials into a signed preliminary link. */
 export async function recordStart(options: {
@@ -37,7 +30,8 @@ export async function recordStart(options: {
   checkStepName(options.name);
   const cwd = options.cwd ?? process.cwd();
   const collect = { ...options.collect, basePath: resolve(cwd, options.collect.basePath ?? '.') };
-  await checkPathsExist(options.materials, collect.basePath, 'material', 'no preliminary link written', options.allowMissing);
+  // a path given that names nothing stops the recording, as in `evident run`, unless allowMissing
+  if (!options.allowMissing) await requirePaths(options.materials, collect.basePath, 'material', 'no preliminary link written');
   const link: Link = {
     _type: 'link',
     name: options.name,
@@ -86,10 +80,7 @@ export async function recordStop(options: {
   now?: () => Date;
 }): Promise<string> {
   checkStepName(options.name);
-  if (options.timestamps) {
-    checkTimestampServers(options.timestamps.servers);
-    if (options.timestamps.servers.length > 0) preloadTimestampClient();
-  }
+  prepareTimestamping(options.timestamps);
   const cwd = options.cwd ?? process.cwd();
   const unfinished = unfinishedLinkName(options.name, options.preliminaryKeyid ?? options.signer.keyid);
   const unfinishedPath = join(cwd, unfinished);
@@ -105,13 +96,8 @@ export async function recordStop(options: {
     unfinished,
   );
   const collect = { ...options.collect, basePath: resolve(cwd, options.collect.basePath ?? '.') };
-  await checkPathsExist(
-    options.products,
-    collect.basePath,
-    'product',
-    'no link written, the preliminary link is kept',
-    options.allowMissing,
-  );
+  if (!options.allowMissing)
+    await requirePaths(options.products, collect.basePath, 'product', 'no link written, the preliminary link is kept');
   const link: Link = { ...metablock.signed, products: await collectArtifacts(options.products, collect) };
   const path = await writeSignedLink(link, options.signer, {
     directory: resolve(cwd, options.metadataDirectory ?? '.'),

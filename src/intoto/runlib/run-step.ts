@@ -5,9 +5,9 @@ import { collectArtifacts, runCommand } from '../record/index.js';
 import type { CollectOptions } from '../record/index.js';
 import type { Link } from '../models/types.js';
 import { writeSignedLink, type LinkFormat } from './link-output.js';
-import { missingPaths, missingPathsError } from './missing-paths.js';
+import { requirePaths } from './missing-paths.js';
 import { checkStepName } from './step-name.js';
-import { checkTimestampServers, preloadTimestampClient, type SignatureTimestamping } from './timestamp-signatures.js';
+import { prepareTimestamping, type SignatureTimestamping } from './timestamp-signatures.js';
 
 /** What to record around a step; each field mirrors an `in-toto-run` flag. */
 export interface RunStepOptions {
@@ -65,27 +65,25 @@ export async function runStep(options: RunStepOptions): Promise<StepResult> {
     throw new EvidentError('BAD_USAGE', 'nothing to record: give a command, or -x with materials or products');
   }
   // a TSA address that cannot work is refused before the command runs
-  if (options.timestamps) {
-    checkTimestampServers(options.timestamps.servers);
-    if (options.timestamps.servers.length > 0) preloadTimestampClient();
-  }
+  prepareTimestamping(options.timestamps);
   const cwd = options.cwd ?? process.cwd();
   const collect = { ...options.collect, basePath: resolve(cwd, options.collect.basePath ?? '.') };
   const ran = options.command.length > 0;
-  if (!options.allowMissing) {
-    const missing = await missingPaths(options.materials, collect.basePath);
-    if (missing.length > 0)
-      throw missingPathsError(missing, 'material', ran ? 'the command was not run, no link written' : 'no link written');
-  }
+  if (!options.allowMissing)
+    await requirePaths(
+      options.materials,
+      collect.basePath,
+      'material',
+      ran ? 'the command was not run, no link written' : 'no link written',
+    );
   const materials = await collectArtifacts(options.materials, collect);
   const byproducts = ran
     ? await runCommand(options.command, { recordStreams: options.recordStreams, timeout: options.timeoutMs, cwd })
     : undefined;
   const exitCode = byproducts?.['return-value'] ?? 0;
   if (!options.allowMissing && exitCode === 0) {
-    const missing = await missingPaths(options.products, collect.basePath);
-    if (missing.length > 0)
-      throw missingPathsError(missing, 'product', ran ? 'the command succeeded without making it, no link written' : 'no link written');
+    const consequence = ran ? 'the command succeeded without making it, no link written' : 'no link written';
+    await requirePaths(options.products, collect.basePath, 'product', consequence);
   }
   const products = await collectArtifacts(options.products, collect);
   const link: Link = {

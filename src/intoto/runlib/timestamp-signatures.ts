@@ -35,11 +35,16 @@ export function checkTimestampServers(servers: readonly string[]): void {
 }
 
 /**
- * Starts loading the TSA client, whose ASN.1 libraries take a few hundred milliseconds, so that a step
- * loads it while its command runs rather than after. A failure to load is left to timestampSignatures to report.
+ * What a step does with its timestamping before it starts: refuses a TSA address that cannot work, and
+ * starts loading the TSA client (its ASN.1 libraries take a few hundred milliseconds) so that it loads
+ * while the step's command runs rather than after. A failure to load is left to timestampSignatures to report.
+ *
+ * @throws EvidentError BAD_USAGE
  */
-export function preloadTimestampClient(): void {
-  import('../../time/client.js').catch(() => undefined);
+export function prepareTimestamping(timestamping: SignatureTimestamping | undefined): void {
+  if (timestamping === undefined) return;
+  checkTimestampServers(timestamping.servers);
+  if (timestamping.servers.length > 0) import('../../time/client.js').catch(() => undefined);
 }
 
 type SignatureEntry = Signature | DsseSignature;

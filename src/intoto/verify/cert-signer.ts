@@ -8,6 +8,7 @@ import {
   type X509Certificate,
 } from '../../crypto/x509/index.js';
 import { certificateOf } from '../models/ca-certificate.js';
+import { formatExpires } from '../models/expires.js';
 import type { Layout, Step } from '../models/types.js';
 import { constraintProblem } from './cert-constraints.js';
 import type { LoadedMetadata } from './metadata.js';
@@ -184,11 +185,7 @@ function chainFailure(identity: string, failures: readonly { moment: Moment; err
   }
   const each = failures.map(({ moment, error }) => {
     const token = moment.timestamp === undefined ? '' : `, the genTime of timestamp ${moment.timestamp.index} by ${moment.timestamp.tsa}`;
-    return `${error.message} (certificates checked at ${iso(moment.time)}${token})`;
+    return `${error.message} (certificates checked at ${formatExpires(moment.time)}${token})`;
   });
   return `certificate of ${identity} is not valid: ${each.join('; nor: ')}`;
-}
-
-function iso(time: Date): string {
-  return time.toISOString().replace(/\.\d{3}Z$/, 'Z');
 }

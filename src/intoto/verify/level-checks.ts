@@ -1,5 +1,5 @@
 import type { PublicKey } from '../../crypto/keys.js';
-import { parseExpires } from '../models/expires.js';
+import { formatExpires, parseExpires } from '../models/expires.js';
 import { nameProblem } from '../models/problems.js';
 import { parseRule } from '../models/rule.js';
 import type { ArtifactRule, Inspection, Layout, RuleTokens, Step } from '../models/types.js';
@@ -57,7 +57,7 @@ const LAYOUT_CLOCK_NAMES = { 'layout-time': '--layout-time', 'verify-time': '--v
 export function checkExpiration(ctx: VerifyContext, layout: Layout, level: Level): boolean {
   const { time, source } = ctx.layoutClock;
   const expired = parseExpires(layout.expires).getTime() < time.getTime();
-  const at = time.toISOString().replace(/\.\d{3}Z$/, 'Z');
+  const at = formatExpires(time);
   const when = expired || source !== 'current-time' ? ` (checked at ${at}, ${LAYOUT_CLOCK_NAMES[source]})` : '';
   ctx.report.add({
     id: 'layout-expiration',
@@ -175,11 +175,7 @@ function timestampDetails(signer: LinkSigner): Record<string, unknown> {
  */
 function signerText(signer: LinkSigner): string {
   const t = signer.timestamp;
-  return t === undefined ? signer.shown : `${signer.shown} (timestamped ${iso(t.genTime)} by ${t.tsa})`;
-}
-
-function iso(time: Date): string {
-  return time.toISOString().replace(/\.\d{3}Z$/, 'Z');
+  return t === undefined ? signer.shown : `${signer.shown} (timestamped ${formatExpires(t.genTime)} by ${t.tsa})`;
 }
 
 /**
@@ -187,7 +183,7 @@ function iso(time: Date): string {
  * and once more for a sublayout that trusts time-stamping authorities when the line said otherwise.
  */
 function reportCertificateTime(ctx: VerifyContext, layout: Layout): void {
-  const at = iso(ctx.now);
+  const at = formatExpires(ctx.now);
   const source = ctx.timeGiven ? '--verify-time' : 'verification time';
   const tsas = Object.keys(layout.timestampauthorities ?? {}).length > 0;
   const message = tsas

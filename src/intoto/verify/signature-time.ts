@@ -5,6 +5,7 @@ import type { PublicKey } from '../../crypto/keys.js';
 import { MAX_TIMESTAMPS_PER_SIGNATURE, timestampedBytes } from '../../crypto/signature-timestamps.js';
 import type { X509Certificate } from '../../crypto/x509/index.js';
 import { verifyTimestampToken, type TimestampFailure } from '../../time/verify.js';
+import { formatExpires } from '../models/expires.js';
 import type { Layout } from '../models/types.js';
 import { certificateOf } from '../models/ca-certificate.js';
 import type { LoadedMetadata } from './metadata.js';
@@ -120,7 +121,7 @@ export function signatureTimestamps(
     if (!verdict.ok) problems.push(`${name}: ${verdict.problem}`);
     else if (verdict.genTime.getTime() > at.time.getTime()) {
       problems.push(
-        `${name}: its genTime ${iso(verdict.genTime)} is after the verification time ${iso(at.time)}${at.given ? ' (--verify-time)' : ''}, when it did not exist yet`,
+        `${name}: its genTime ${formatExpires(verdict.genTime)} is after the verification time ${formatExpires(at.time)}${at.given ? ' (--verify-time)' : ''}, when it did not exist yet`,
       );
     } else {
       const { genTime, tsa, root, serial, policy } = verdict;
@@ -174,8 +175,4 @@ function problemOf(failure: TimestampFailure): string {
       // SIGNATURE, MESSAGE_DIGEST, SIGNING_CERTIFICATE, SIGNER, CONTENT_TYPE, ALGORITHM: the token itself is not sound
       return `is not a valid token, it may have been altered (${failure.message})`;
   }
-}
-
-function iso(time: Date): string {
-  return time.toISOString().replace(/\.\d{3}Z$/, 'Z');
 }
