@@ -1,7 +1,9 @@
 import type { Command } from 'commander';
 import { resolve } from 'node:path';
+import { EvidentError } from '../errors.js';
 import { DEFAULT_MAX_EVIDENCE_BYTES } from '../store/limits.js';
 import type { CliContext } from './context.js';
+import { untilStopSignal } from './stop-signal.js';
 
 interface ServeFlags {
   dataDir?: string;
@@ -31,7 +33,6 @@ export function registerStoreServe(store: Command, ctx: CliContext): void {
     .option('--max-evidence-bytes <n>', 'the largest upload accepted', String(DEFAULT_MAX_EVIDENCE_BYTES))
     .action(
       ctx.action(async (f: ServeFlags) => {
-        const { EvidentError } = await import('../errors.js');
         const { parseHostPort } = await import('../time/http.js');
         const { startEvidenceStore } = await import('../store/server.js');
         const { host, port } = parseHostPort(f.bind);
@@ -58,10 +59,7 @@ export function registerStoreServe(store: Command, ctx: CliContext): void {
           log: (line) => ctx.err(`evident store: ${line}`),
         });
         ctx.err(`evident store: serving ${server.url}`);
-        const signal = await new Promise<string>((done) => {
-          process.once('SIGTERM', () => done('SIGTERM'));
-          process.once('SIGINT', () => done('SIGINT'));
-        });
+        const signal = await untilStopSignal();
         await server.close();
         ctx.err(`evident store: stopped (${signal})`);
         return 0;

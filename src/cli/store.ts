@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { resolve } from 'node:path';
 import { EvidentError } from '../errors.js';
+import { DEFAULT_MAX_LINK_BYTES } from '../intoto/verify/limits.js';
 import type { EvidenceItem, EvidenceQuery } from '../store/client.js';
 import { asGiven, type CliContext } from './context.js';
 import { registerStoreServe } from './store-serve.js';
@@ -14,9 +15,6 @@ export function registerStore(program: Command, ctx: CliContext): void {
   registerStoreServe(store, ctx);
   registerStoreClientCommands(store, ctx);
 }
-
-/** Evidence is at most what verify reads as a link. */
-const MAX_EVIDENCE_BYTES = 256 * 1024 * 1024;
 
 /** `store push`, `store query`, `store get`: the clients of a running store. */
 export function registerStoreClientCommands(store: Command, ctx: CliContext): void {
@@ -33,7 +31,7 @@ export function registerStoreClientCommands(store: Command, ctx: CliContext): vo
       const { readRegularFile } = await import('../util/regular-file.js');
       const answers = [];
       for (const file of files) {
-        const read = await asGiven(readRegularFile(resolve(ctx.io.cwd, file), MAX_EVIDENCE_BYTES), file);
+        const read = await asGiven(readRegularFile(resolve(ctx.io.cwd, file), DEFAULT_MAX_LINK_BYTES), file);
         if (read.kind === 'not-regular') throw new EvidentError('BAD_INPUT', read.problem, { file });
         if (read.kind === 'too-large') throw new EvidentError('TOO_LARGE', `is ${read.size} bytes, more than evidence may have`, { file });
         // the store's answer names the store, not the file: say which file it was about

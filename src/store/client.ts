@@ -5,6 +5,7 @@ import { EvidentError, type EvidentErrorCode } from '../errors.js';
 import { DEFAULT_MAX_LINK_BYTES } from '../intoto/verify/limits.js';
 import { oneLine } from '../time/server-url.js';
 import { digestOf, isStoreDigest, type StoreDigest } from './digest.js';
+import type { ArtifactRole, EvidenceKind } from './evidence.js';
 
 /** How a client proves it may write, and how it knows the store is the store. */
 export interface StoreClientOptions {
@@ -24,7 +25,7 @@ export interface StoreClientOptions {
   readonly maxEvidenceBytes?: number;
 }
 
-export type EvidenceKind = 'link' | 'layout' | 'dsse';
+export type { EvidenceKind };
 
 export interface PushResult {
   readonly digest: StoreDigest;
@@ -36,7 +37,7 @@ export interface PushResult {
 /** The search parameters of `GET /v1/evidence` (all optional but the digest, and narrowing). */
 export interface EvidenceQuery {
   readonly digest?: StoreDigest;
-  readonly role?: 'subject' | 'material' | 'product';
+  readonly role?: ArtifactRole;
   readonly step?: string;
   readonly signer?: string;
   readonly since?: string;
@@ -53,7 +54,8 @@ export interface EvidenceItem {
   readonly predicateType?: string;
   readonly signers: readonly { readonly keyid: string; readonly spiffeId?: string }[];
   readonly storedAt: string;
-  readonly timestamps?: unknown;
+  /** How many time-stamp tokens its signatures carry. */
+  readonly timestamps: number;
 }
 
 export interface EvidencePage {

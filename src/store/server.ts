@@ -6,16 +6,13 @@ import { EvidentError, isEvidentError } from '../errors.js';
 import type { PostgresOptions } from '../sql/open-postgres.js';
 import { oneLine } from '../time/server-url.js';
 import { TokenList, UploaderBundle } from './auth.js';
-import { digestOf } from './digest.js';
+import { digestOf, isStoreDigest } from './digest.js';
 import { openEvidenceDb, type EvidenceDb } from './evidence-db.js';
 import { parseEvidence, type EvidenceKind } from './evidence.js';
 import { gitoidSha256 } from './gitoid.js';
 import { openApiDocument } from './openapi.js';
 import { encodeCursor, parseSearchQuery } from './search-query.js';
-
 import { DEFAULT_MAX_EVIDENCE_BYTES } from './limits.js';
-
-export { DEFAULT_MAX_EVIDENCE_BYTES };
 
 export interface EvidenceStoreOptions {
   /** Where the default SQLite database lives (`evidence.sqlite3`). */
@@ -186,7 +183,7 @@ function routes(app: FastifyInstance, db: EvidenceDb, access: Access): void {
   app.get('/v1/evidence/:digest', async (req, reply) => {
     reader(req);
     const { digest } = req.params as { digest: string };
-    if (!/^sha256:[0-9a-f]{64}$/.test(digest))
+    if (!isStoreDigest(digest))
       throw new HttpError(400, `a content digest is sha256: and 64 lowercase hex digits, not '${digest.slice(0, 80)}'`);
     return sendEvidence(reply, await db.get(digest), digest);
   });

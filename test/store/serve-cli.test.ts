@@ -1,11 +1,15 @@
-import { it } from 'node:test';
+import { before, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { ensureBuilt, REPO_ROOT } from '../helpers/evident-process.js';
 import { tokenDir } from './server-fixtures.js';
 
-const BIN = join(import.meta.dirname, '..', '..', 'bin', 'evident');
+const BIN = join(REPO_ROOT, 'bin', 'evident');
+
+// a real process, as an operator starts it: its exit code and the one line it prints, nothing more
+before(() => ensureBuilt());
 
 it('evident store serve: a configuration that cannot work is one line and exit 2', () => {
   const { dir, tokenFile } = tokenDir(['t']);

@@ -3,30 +3,24 @@
  * the store answers 201 only after the commit (SQLite: WAL synced at every commit; PostgreSQL: its own
  * commit), so every digest a client was told is stored is there after a restart.
  */
-import { describe, it } from 'node:test';
+import { before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
 import { dropSchema, PG_URL, pgSchemaOrSkip } from '../identity/server/pg-fixture.js';
+import { ensureBuilt, REPO_ROOT, startEvident, type EvidentProcess } from '../helpers/evident-process.js';
 import { call, edKey, hex, link, linkFile, tokenDir } from './server-fixtures.js';
 
-const BIN = join(import.meta.dirname, '..', '..', 'bin', 'evident');
 const TOKEN = 'crash-test-token';
 
-/** `evident store serve` on a free port; its URL once it says it is serving. */
-function serve(args: string[]): Promise<{ child: ChildProcess; url: string }> {
-  const child = spawn(process.execPath, [BIN, 'store', 'serve', '--bind', '127.0.0.1:0', ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
-  return new Promise((resolve, reject) => {
-    let err = '';
-    child.stderr!.on('data', (c: Buffer) => {
-      err += c.toString();
-      const m = /evident store: serving (http:\/\/\S+)/.exec(err);
-      if (m) resolve({ child, url: m[1]! });
-    });
-    child.on('exit', (code) => reject(new Error(`store serve exited ${code}: ${err}`)));
-  });
+before(() => ensureBuilt());
+
+/** `evident store serve` on a free port; its URL once it says it is serving (or a failure after 20 s). */
+async function serve(args: string[]): Promise<{ store: EvidentProcess; url: string }> {
+  const store = startEvident([join(REPO_ROOT, 'bin', 'evident')], ['store', 'serve', '--bind', '127.0.0.1:0', ...args], REPO_ROOT);
+  await store.waitFor(/evident store: serving http:\/\/\S+/);
+  return { store, url: /evident store: serving (http:\/\/\S+)/.exec(store.stderr())![1]! };
 }
 
 async function crashDuringUploads(args: string[]): Promise<void> {
@@ -50,7 +44,7 @@ async function crashDuringUploads(args: string[]): Promise<void> {
   };
   const uploaders = Array.from({ length: 8 }, uploader);
   await new Promise((r) => setTimeout(r, 700));
-  first.child.kill('SIGKILL');
+  await first.store.stop('SIGKILL');
   await Promise.all(uploaders);
   assert.equal(refused, 0);
   assert.ok(acknowledged.size >= 20, `only ${acknowledged.size} uploads were acknowledged before the kill`);
@@ -70,8 +64,7 @@ async function crashDuringUploads(args: string[]): Promise<void> {
     assert.equal(items.length, 1);
     process.stderr.write(`# store crash test: ${acknowledged.size} acknowledged uploads, all there after kill -9 and restart\n`);
   } finally {
-    second.child.kill('SIGTERM');
-    await new Promise((r) => second.child.once('exit', r));
+    await second.store.stop();
   }
 }
 
