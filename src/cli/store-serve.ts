@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { resolve } from 'node:path';
 import { EvidentError } from '../errors.js';
 import { DEFAULT_MAX_EVIDENCE_BYTES } from '../store/limits.js';
+import { parseHostPort } from '../util/host-port.js';
 import type { CliContext } from './context.js';
 import { untilStopSignal } from './stop-signal.js';
 
@@ -33,7 +34,6 @@ export function registerStoreServe(store: Command, ctx: CliContext): void {
     .option('--max-evidence-bytes <n>', 'the largest upload accepted', String(DEFAULT_MAX_EVIDENCE_BYTES))
     .action(
       ctx.action(async (f: ServeFlags) => {
-        const { parseHostPort } = await import('../time/http.js');
         const { startEvidenceStore } = await import('../store/server.js');
         const { host, port } = parseHostPort(f.bind);
         const maxEvidenceBytes = Number(f.maxEvidenceBytes);

@@ -3,6 +3,9 @@ import type { AddressInfo } from 'node:net';
 import { EvidentError } from '../errors.js';
 import { rejectionResponse } from './response.js';
 import type { TimestampResponder } from './worker-pool.js';
+import { formatHostPort, parseHostPort } from '../util/host-port.js';
+
+export { parseHostPort };
 
 /** RFC 3161 §3.4: the media types of a time-stamp query and of its reply. */
 export const TIMESTAMP_QUERY = 'application/timestamp-query';
@@ -126,14 +129,16 @@ export async function startTsaServer(options: TsaServerOptions): Promise<TsaServ
   await new Promise<void>((resolve, reject) => {
     server.once('error', (e: NodeJS.ErrnoException) =>
       reject(
-        new EvidentError('ENVIRONMENT', `cannot listen on ${hostPort(host, options.port ?? 0)}: ${e.code ?? e.message}`, { cause: e }),
+        new EvidentError('ENVIRONMENT', `cannot listen on ${formatHostPort(host, options.port ?? 0)}: ${e.code ?? e.message}`, {
+          cause: e,
+        }),
       ),
     );
     server.listen(options.port ?? 0, host, () => resolve());
   });
   const port = (server.address() as AddressInfo).port;
   return {
-    url: `http://${hostPort(host, port)}${TSA_PATH}`,
+    url: `http://${formatHostPort(host, port)}${TSA_PATH}`,
     host,
     port,
     close: () =>
@@ -142,20 +147,4 @@ export async function startTsaServer(options: TsaServerOptions): Promise<TsaServ
         server.closeAllConnections();
       }),
   };
-}
-
-function hostPort(host: string, port: number): string {
-  return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
-}
-
-/**
- * `HOST:PORT` (`[::1]:3161` for an IPv6 address) as a host and a port.
- *
- * @throws EvidentError BAD_USAGE when it is not one
- */
-export function parseHostPort(bind: string): { host: string; port: number } {
-  const m = /^(?:\[([0-9a-fA-F:.]+)\]|([^:\s[\]]+)):(\d{1,5})$/.exec(bind);
-  const port = Number(m?.[3]);
-  if (m === null || port > 65535) throw new EvidentError('BAD_USAGE', `bind address '${bind}' is not HOST:PORT`);
-  return { host: m[1] ?? m[2]!, port };
 }

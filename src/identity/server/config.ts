@@ -6,6 +6,7 @@ import { CA_KEY_TYPES, DEFAULT_ROOT_TTL_SECONDS, type CaKeyType } from './ca/con
 import { nodeAttestorCatalog } from './catalog.js';
 import { parseDurationSeconds } from './duration.js';
 import { parseTrustDomain } from './spiffe-id.js';
+import { parseHostPort } from '../../util/host-port.js';
 
 /** Everything `evident server run` can be told, resolved. TTLs in seconds. */
 export interface ServerConfig {
@@ -140,6 +141,6 @@ export function resolveServerConfig(layers: { flags: Settings; file: Settings; e
 
 /** `address` when it is `HOST:PORT` (`[::1]:8081` for an IPv6 address). */
 function hostPort(address: string, name: string): string {
-  if (!/^(\[[0-9a-fA-F:]+\]|[^:\s]+):\d{1,5}$/.test(address)) throw badInput(`${name} address '${address}' is not HOST:PORT`);
+  parseHostPort(address, name);
   return address;
 }

@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import { parseCertificateDer } from '../../crypto/x509/index.js';
 import type { Clock } from '../../util/clock.js';
 import { parseHostPort, startTsaServer, TimestampAuthority, tsaSigner, type TimestampResponder, type TsaServer } from '../../time/index.js';
+import { formatHostPort } from '../../util/host-port.js';
 import type { CaManager } from './ca/index.js';
 
 /**
@@ -35,7 +36,7 @@ export class ServerTsa implements TimestampResponder {
   /** `HOST:PORT` it listens on (the real port when the bind asked for 0). */
   get address(): string | undefined {
     const s = this.server;
-    return s && `${s.host.includes(':') ? `[${s.host}]` : s.host}:${s.port}`;
+    return s && formatHostPort(s.host, s.port);
   }
 
   /** The certificate new tokens are signed under. */

@@ -189,5 +189,10 @@ describe('identity server TSA', () => {
       () => resolveServerConfig({ flags: { ...base, tsa_bind: 'localhost' }, file: {}, env: {} }, '/'),
       /tsa_bind address 'localhost' is not HOST:PORT/,
     );
+    // refused as the setting is read, not once the datastore and the CA are up and the TSA tries to listen
+    assert.throws(
+      () => resolveServerConfig({ flags: { ...base, tsa_bind: '127.0.0.1:99999' }, file: {}, env: {} }, '/'),
+      /tsa_bind address '127\.0\.0\.1:99999' is not HOST:PORT/,
+    );
   });
 });
