@@ -134,11 +134,12 @@ export function checkCertificateSigner(
   let paths: X509Certificate[][] | undefined;
   let used: Moment | undefined;
   const failures: { moment: Moment; error: X509ChainError }[] = [];
+  // the same chain at each moment: only the time changes
+  const anchors = { intermediates: [...carried, ...cas.intermediates], roots: cas.roots.map((r) => r.cert) };
   for (const moment of moments) {
     try {
       if (cas.roots.length === 0) throw new X509ChainError('UNKNOWN_AUTHORITY', 'the layout trusts no root CA (rootcas)');
-      const intermediates = [...carried, ...cas.intermediates];
-      paths = verifyCertificateChain(leaf, { intermediates, roots: cas.roots.map((r) => r.cert), time: moment.time });
+      paths = verifyCertificateChain(leaf, { ...anchors, time: moment.time });
       used = moment;
       break;
     } catch (e) {

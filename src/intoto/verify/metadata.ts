@@ -57,10 +57,21 @@ function remembered(signedBy: (key: PublicKey) => boolean): (key: PublicKey) => 
   };
 }
 
-/** The metablock rule of timestampedBy: the first entry with the key's keyid, when it carries tokens and verifies. */
-function metablockTimestampedBy(signatures: readonly Signature[], signedBy: (key: PublicKey) => boolean, key: PublicKey): Signature[] {
-  const first = signatures.find((s) => s.keyid === key.keyid);
-  return first !== undefined && hasTimestamps(first) && signedBy(key) ? [first] : [];
+/**
+ * A metablock's signatures with the checks verification asks of them: `signedBy` (each key's answer
+ * remembered, so a large link is not verified again for its timestamps), and `timestampedBy`, the first
+ * entry with the key's keyid, when it carries tokens and verifies.
+ */
+function metablockSigning(
+  signatures: readonly Signature[],
+  verify: (key: PublicKey) => boolean,
+): Pick<SignedMetadata, 'signatures' | 'signedBy' | 'timestampedBy'> {
+  const signedBy = remembered(verify);
+  const timestampedBy = (key: PublicKey): Signature[] => {
+    const first = signatures.find((s) => s.keyid === key.keyid);
+    return first !== undefined && hasTimestamps(first) && signedBy(key) ? [first] : [];
+  };
+  return { signatures, signedBy, timestampedBy };
 }
 
 /**
@@ -80,14 +91,10 @@ export interface LoadedMetadata extends Omit<SignedMetadata, 'signed'> {
 export function parseSignedMetadata(value: unknown, file?: string): SignedMetadata {
   const parsed = parseMetadata(value, file);
   if (parsed.format === 'metablock') {
-    const signedBy = remembered((key) => verifyMetadataSignature(parsed, key));
-    const signatures = parsed.metablock.signatures;
     return {
       signed: signedOf(parsed),
       format: parsed.format,
-      signatures,
-      signedBy,
-      timestampedBy: (key) => metablockTimestampedBy(signatures, signedBy, key),
+      ...metablockSigning(parsed.metablock.signatures, (key) => verifyMetadataSignature(parsed, key)),
     };
   }
   return {
@@ -110,8 +117,7 @@ export function parseSignedMetadataText(text: string, file?: string): SignedMeta
   const { link, materials, products, signatures, signedBytes } = read;
   const signed: Link = { ...link, materials: materials.toDict(), products: products.toDict() };
   primeSignableBytes(signed, signedBytes);
-  const signedBy = remembered((key) => verifySignedBytes(signedBytes, signatures, key));
-  return { signed, format: 'metablock', signatures, signedBy, timestampedBy: (key) => metablockTimestampedBy(signatures, signedBy, key) };
+  return { signed, format: 'metablock', ...metablockSigning(signatures, (key) => verifySignedBytes(signedBytes, signatures, key)) };
 }
 
 /** As parseSignedMetadata, for verification: a link's dictionaries are indexed where they are. */
@@ -131,13 +137,10 @@ export function loadSignedMetadataBytes(bytes: Buffer, file?: string): LoadedMet
   const read = readMetadataBytes(bytes, file);
   if (read.kind === 'value') return loadSignedMetadata(read.value, file);
   const { link, materials, products, signatures, signedBytes } = read;
-  const signedBy = remembered((key) => verifySignedBytes(signedBytes, signatures, key));
   return {
     signed: indexedLink(link, { materials, products }),
     format: 'metablock',
-    signatures,
-    signedBy,
-    timestampedBy: (key) => metablockTimestampedBy(signatures, signedBy, key),
+    ...metablockSigning(signatures, (key) => verifySignedBytes(signedBytes, signatures, key)),
   };
 }
 
