@@ -3,41 +3,18 @@
 // and `evident verify` against a layout made at the start from `evident server bundle show`. The same with
 // an upstream CA (made by openssl, a tool no one here wrote), whose root the layout pins.
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
-import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import { adminRequest } from '../../src/identity/server/index.js';
 import { sha256File } from '../identity/agent/helpers.js';
-import {
-  ensureBuilt,
-  evidentCommand,
-  mustRunEvident,
-  runEvident,
-  startEvident,
-  startJoinedAgent,
-  type EvidentProcess,
-} from '../helpers/evident-process.js';
+import { endToEnd, runEvident, startJoinedAgent } from '../helpers/evident-process.js';
 import { freePort } from '../helpers/identity-server.js';
+import { openSslCa } from '../helpers/pki.js';
 
-let cmd: string[];
-let work: string;
-const processes: EvidentProcess[] = [];
-
-before(async () => {
-  ensureBuilt();
-  cmd = evidentCommand();
-  work = await mkdtemp(join(tmpdir(), 'evident-rotation-'));
-});
-
-after(async () => {
-  await Promise.all(processes.map((p) => p.stop('SIGKILL')));
-  await rm(work, { recursive: true, force: true });
-});
-
-const must = (args: string[], cwd: string) => mustRunEvident(cmd, args, cwd);
+const e2e = endToEnd('evident-rotation-');
+const must = e2e.must;
 
 interface Plane {
   dir: string;
@@ -50,14 +27,13 @@ interface Plane {
 
 /** A server with a 12 s signing CA and 4 s SVIDs, one agent, and an entry for this test's `evident run` (uid + node binary). */
 async function identityPlane(name: string, serverFlags: string[]): Promise<Plane> {
-  const dir = join(work, name);
+  const dir = join(e2e.work, name);
   await mkdir(dir, { recursive: true });
   const td = `${name}.example`;
   const port = await freePort();
   const tsaPort = await freePort();
   const admin = join(dir, 'server', 'admin.sock');
-  const server = startEvident(
-    cmd,
+  const server = e2e.start(
     [
       'server',
       'run',
@@ -79,13 +55,11 @@ async function identityPlane(name: string, serverFlags: string[]): Promise<Plane
     ],
     dir,
   );
-  processes.push(server);
   await server.waitFor(/server ready/);
   await writeFile(join(dir, 'bundle.pem'), await must(['server', 'bundle', 'show', '--admin-socket', admin], dir));
   const token = (await must(['server', 'token', 'generate', '--admin-socket', admin], dir)).trim();
   const socket = join(dir, 'agent.sock');
-  const agent = await startJoinedAgent(cmd, { port, token, socket, dataDir: join(dir, 'agent'), trustDomain: td }, dir);
-  processes.push(agent);
+  e2e.track(await startJoinedAgent(e2e.cmd, { port, token, socket, dataDir: join(dir, 'agent'), trustDomain: td }, dir));
   const selectors = [`unix:uid:${process.getuid!()}`, `unix:sha256:${await sha256File(process.execPath)}`];
   await adminRequest(admin, 'POST', '/v1/entries', {
     spiffe_id: `spiffe://${td}/ci/builder`,
@@ -121,7 +95,7 @@ async function buildAndVerify(p: Plane, round: string): Promise<string> {
   // the workload SVID may be a moment from renewal: retry a refused signing once the agent has a fresh one
   for (let attempt = 0; ; attempt++) {
     const r = await runEvident(
-      cmd,
+      e2e.cmd,
       [
         'run',
         '-n',
@@ -143,7 +117,7 @@ async function buildAndVerify(p: Plane, round: string): Promise<string> {
     assert.ok(attempt < 10, `evident run: ${r.stderr}`);
     await new Promise((resolve) => setTimeout(resolve, 500));
   }
-  const v = await runEvident(cmd, ['verify', '-l', '../root.layout', '-k', '../owner.pub'], dir);
+  const v = await runEvident(e2e.cmd, ['verify', '-l', '../root.layout', '-k', '../owner.pub'], dir);
   assert.equal(v.code, 0, `${round}: ${v.stdout}${v.stderr}`);
   assert.match(v.stdout, new RegExp(`build: 1 of 1 link signed by spiffe://${p.td.replace('.', '\\.')}/ci/builder \\(timestamped `));
   const link = JSON.parse(
@@ -185,34 +159,15 @@ test(
   'a layout made at the start verifies SVID-signed links made after two CA rotations, with the server root and with an upstream CA',
   { timeout: 120_000 },
   async () => {
-    const upstreamDir = join(work, 'upstream-ca');
+    const upstreamDir = join(e2e.work, 'upstream-ca');
     await mkdir(upstreamDir);
-    execFileSync(
-      'openssl',
-      [
-        'req',
-        '-x509',
-        '-newkey',
-        'ec',
-        '-pkeyopt',
-        'ec_paramgen_curve:P-256',
-        '-nodes',
-        '-keyout',
-        'up.key',
-        '-out',
-        'up.pem',
-        '-days',
-        '30',
-        '-subj',
-        '/CN=corp upstream CA',
-      ],
-      { cwd: upstreamDir, stdio: 'ignore' },
-    );
+    // an upstream CA made by openssl, a tool no one here wrote (openssl's default CA extensions)
+    const upstreamCa = openSslCa(upstreamDir, { name: 'up', subject: '/CN=corp upstream CA', extensions: [] });
     const [own, upstream] = await Promise.all([
       identityPlane('own-root', []),
-      identityPlane('upstream', ['--upstream-ca-cert', join(upstreamDir, 'up.pem'), '--upstream-ca-key', join(upstreamDir, 'up.key')]),
+      identityPlane('upstream', ['--upstream-ca-cert', join(upstreamDir, 'up-ca.pem'), '--upstream-ca-key', upstreamCa.keyPath]),
     ]);
-    const upstreamRoot = (await readFile(join(upstreamDir, 'up.pem'), 'utf8')).trim();
+    const upstreamRoot = upstreamCa.pem.trim();
     assert.ok((await readFile(join(upstream.dir, 'bundle.pem'), 'utf8')).includes(upstreamRoot), 'the bundle is the upstream root');
     await Promise.all([scenario(own), scenario(upstream)]);
   },

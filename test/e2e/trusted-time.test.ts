@@ -5,46 +5,17 @@
 // TSA the layout does not trust (a standalone `evident tsa serve` of its own PKI).
 import assert from 'node:assert/strict';
 import { X509Certificate } from 'node:crypto';
-import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import { adminRequest } from '../../src/identity/server/index.js';
 import { sha256File } from '../identity/agent/helpers.js';
-import {
-  ensureBuilt,
-  evidentCommand,
-  mustRunEvident,
-  runEvident,
-  startEvident,
-  startJoinedAgent,
-  type EvidentProcess,
-} from '../helpers/evident-process.js';
+import { endToEnd, runEvident, startJoinedAgent } from '../helpers/evident-process.js';
 import { freePort } from '../helpers/identity-server.js';
 import { tsaPki, writePki } from '../time/helpers.js';
 
-let cmd: string[];
-let work: string;
-const processes: EvidentProcess[] = [];
-
-before(async () => {
-  ensureBuilt();
-  cmd = evidentCommand();
-  work = await mkdtemp(join(tmpdir(), 'evident-trusted-time-'));
-});
-
-after(async () => {
-  await Promise.all(processes.map((p) => p.stop('SIGKILL')));
-  await rm(work, { recursive: true, force: true });
-});
-
-const must = (args: string[], cwd: string) => mustRunEvident(cmd, args, cwd);
-
-function start(args: string[], cwd: string): EvidentProcess {
-  const p = startEvident(cmd, args, cwd);
-  processes.push(p);
-  return p;
-}
+const e2e = endToEnd('evident-trusted-time-');
+const must = e2e.must;
 
 interface Signed {
   dir: string;
@@ -54,7 +25,7 @@ interface Signed {
 
 /** `evident run` in a fresh folder, signed with the builder's SVID and time-stamped by `tsa`. */
 async function build(name: string, socket: string, tsa: string): Promise<Signed> {
-  const dir = join(work, name);
+  const dir = join(e2e.work, name);
   await mkdir(dir);
   await must(
     [
@@ -88,7 +59,7 @@ async function editLink(s: Signed, edit: (signature: { timestamps?: { type: stri
   await writeFile(s.link, JSON.stringify(doc));
 }
 
-const verify = (s: Signed) => runEvident(cmd, ['verify', '-l', '../root.layout', '-k', '../owner.pub'], s.dir);
+const verify = (s: Signed) => runEvident(e2e.cmd, ['verify', '-l', '../root.layout', '-k', '../owner.pub'], s.dir);
 
 test(
   'an SVID-signed, time-stamped link verifies after its SVID expired; without, altered or untrusted tokens it does not',
@@ -97,15 +68,15 @@ test(
     const td = 'time.example';
     const port = await freePort();
     const tsaPort = await freePort();
-    const admin = join(work, 'server', 'admin.sock');
-    const server = start(
+    const admin = join(e2e.work, 'server', 'admin.sock');
+    const server = e2e.start(
       [
         'server',
         'run',
         '--trust-domain',
         td,
         '--data-dir',
-        join(work, 'server'),
+        join(e2e.work, 'server'),
         '--admin-socket',
         admin,
         '--bind',
@@ -115,35 +86,35 @@ test(
         '--tsa-bind',
         `127.0.0.1:${tsaPort}`,
       ],
-      work,
+      e2e.work,
     );
     await server.waitFor(/server ready/);
     const trustedTsa = `http://127.0.0.1:${tsaPort}/tsa`;
-    await writeFile(join(work, 'bundle.pem'), await must(['server', 'bundle', 'show', '--admin-socket', admin], work));
+    await writeFile(join(e2e.work, 'bundle.pem'), await must(['server', 'bundle', 'show', '--admin-socket', admin], e2e.work));
 
     // a TSA of another PKI: a real one, which the layout does not trust
-    const rogueDir = join(work, 'rogue-tsa');
+    const rogueDir = join(e2e.work, 'rogue-tsa');
     await mkdir(rogueDir);
     writePki(rogueDir, await tsaPki());
-    const rogue = start(
+    const rogue = e2e.start(
       ['tsa', 'serve', '--key', 'tsa.key', '--cert', 'tsa-chain.pem', '--bind', '127.0.0.1:0', '--threads', '0'],
       rogueDir,
     );
     await rogue.waitFor(/serving http:\/\/127\.0\.0\.1:\d+\/tsa/);
     const rogueTsa = /serving (http:\/\/\S+)/.exec(rogue.stderr())![1]!;
 
-    const token = (await must(['server', 'token', 'generate', '--admin-socket', admin], work)).trim();
-    const socket = join(work, 'agent.sock');
-    processes.push(await startJoinedAgent(cmd, { port, token, socket, dataDir: join(work, 'agent') }, work));
+    const token = (await must(['server', 'token', 'generate', '--admin-socket', admin], e2e.work)).trim();
+    const socket = join(e2e.work, 'agent.sock');
+    e2e.track(await startJoinedAgent(e2e.cmd, { port, token, socket, dataDir: join(e2e.work, 'agent') }, e2e.work));
     await adminRequest(admin, 'POST', '/v1/entries', {
       spiffe_id: `spiffe://${td}/ci/builder`,
       parent_id: `spiffe://${td}/evident/agent/join_token/${token}`,
       selectors: [`unix:uid:${process.getuid!()}`, `unix:sha256:${await sha256File(process.execPath)}`],
     });
 
-    await must(['keygen', 'owner'], work);
+    await must(['keygen', 'owner'], e2e.work);
     await writeFile(
-      join(work, 'layout.yaml'),
+      join(e2e.work, 'layout.yaml'),
       [
         'expires: 1d',
         'roots: {corp: bundle.pem}',
@@ -155,7 +126,7 @@ test(
         '',
       ].join('\n'),
     );
-    await must(['layout', 'create', 'layout.yaml', '-k', 'owner', '-o', 'root.layout'], work);
+    await must(['layout', 'create', 'layout.yaml', '-k', 'owner', '-o', 'root.layout'], e2e.work);
 
     // the entry reaches the agent at its next sync: wait until it signs
     const deadline = Date.now() + 30_000;

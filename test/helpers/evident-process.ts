@@ -2,8 +2,11 @@
 // log lines, stop. In-process CLI tests use runCli (./cli.ts); test/cli/cli-runner.ts runs the CLI from source.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { after, before } from 'node:test';
 
 export const REPO_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
@@ -149,4 +152,51 @@ export async function startJoinedAgent(cmd: string[], o: JoinedAgentOptions, cwd
     throw e;
   }
   return agent;
+}
+
+/** An end-to-end test file's evident: the command, a scratch folder, and the processes it starts there. */
+export interface EndToEnd {
+  /** `node bin/evident` (after the build): valid from the file's `before` on. */
+  readonly cmd: string[];
+  readonly work: string;
+  /** `evident ARGS` as a long-running process, killed after the file's tests. */
+  start(args: string[], cwd: string): EvidentProcess;
+  /** A process started otherwise (startJoinedAgent), killed after the file's tests. */
+  track(process: EvidentProcess): EvidentProcess;
+  /** A short evident command that must succeed; its stdout. */
+  must(args: string[], cwd: string): Promise<string>;
+}
+
+/**
+ * Registers the file's `before` (build, a scratch folder named `prefix…`) and `after` (every process it
+ * started killed, the folder removed) with node:test, and returns what the tests use.
+ */
+export function endToEnd(prefix: string): EndToEnd {
+  let cmd: string[] = [];
+  let work = '';
+  const processes: EvidentProcess[] = [];
+  before(async () => {
+    ensureBuilt();
+    cmd = evidentCommand();
+    work = await mkdtemp(join(tmpdir(), prefix));
+  });
+  after(async () => {
+    await Promise.all(processes.map((p) => p.stop('SIGKILL')));
+    if (work !== '') await rm(work, { recursive: true, force: true });
+  });
+  const track = (p: EvidentProcess): EvidentProcess => {
+    processes.push(p);
+    return p;
+  };
+  return {
+    get cmd() {
+      return cmd;
+    },
+    get work() {
+      return work;
+    },
+    start: (args, cwd) => track(startEvident(cmd, args, cwd)),
+    track,
+    must: (args, cwd) => mustRunEvident(cmd, args, cwd),
+  };
 }
