@@ -1,3 +1,5 @@
+import { DEFAULT_PAGE, MAX_PAGE } from './search-query.js';
+
 /** The store's API as OpenAPI 3.1, served at `/openapi.json`; docs/store.md says the same in prose. */
 export function openApiDocument(): Record<string, unknown> {
   const error = { $ref: '#/components/responses/Error' };
@@ -21,6 +23,38 @@ export function openApiDocument(): Record<string, unknown> {
     content: { 'application/json': { schema: { type: 'object' } } },
   };
   const writeSecurity = [{ bearer: [] }, { svid: [] }];
+  const upload = {
+    post: {
+      summary: 'Archivista-compatible upload of a DSSE envelope',
+      security: writeSecurity,
+      requestBody: evidenceBody,
+      responses: {
+        '200': {
+          description: 'Stored (or already stored)',
+          content: {
+            'application/json': {
+              schema: {
+                type: 'object',
+                required: ['gitoid'],
+                properties: { gitoid: { type: 'string', description: 'git blob object id of the bytes, sha256 object format, hex' } },
+              },
+            },
+          },
+        },
+        '400': error,
+        '401': error,
+        '413': error,
+        '415': error,
+      },
+    },
+  };
+  const download = {
+    get: {
+      summary: 'Archivista-compatible download by gitoid',
+      parameters: [{ name: 'gitoid', in: 'path', required: true, schema: { type: 'string', pattern: '^[0-9a-f]{64}$' } }],
+      responses: { '200': { description: 'The envelope', content: { 'application/json': {} } }, '404': error },
+    },
+  };
   return {
     openapi: '3.1.0',
     info: {
@@ -54,7 +88,11 @@ export function openApiDocument(): Record<string, unknown> {
             query('signer', 'A signature keyid, or the SPIFFE ID of a signing certificate'),
             query('since', 'Stored at or after (ISO 8601)', { type: 'string', format: 'date-time' }),
             query('until', 'Stored before (ISO 8601)', { type: 'string', format: 'date-time' }),
-            query('limit', 'Items per page', { type: 'integer', minimum: 1, maximum: 500, default: 100 }),
+            query('limit', `Items per page; a page holds at most ${MAX_PAGE}, so a larger limit is served in pages of ${MAX_PAGE}`, {
+              type: 'integer',
+              minimum: 1,
+              default: DEFAULT_PAGE,
+            }),
             query('cursor', 'The `next` of the previous page'),
           ],
           responses: {
@@ -71,38 +109,11 @@ export function openApiDocument(): Record<string, unknown> {
           responses: { '200': { description: 'The evidence', content: { 'application/json': {} } }, '400': error, '404': error },
         },
       },
-      '/upload': {
-        post: {
-          summary: 'Archivista-compatible upload of a DSSE envelope',
-          security: writeSecurity,
-          requestBody: evidenceBody,
-          responses: {
-            '200': {
-              description: 'Stored (or already stored)',
-              content: {
-                'application/json': {
-                  schema: {
-                    type: 'object',
-                    required: ['gitoid'],
-                    properties: { gitoid: { type: 'string', description: 'git blob object id of the bytes, sha256 object format, hex' } },
-                  },
-                },
-              },
-            },
-            '400': error,
-            '401': error,
-            '413': error,
-            '415': error,
-          },
-        },
-      },
-      '/download/{gitoid}': {
-        get: {
-          summary: 'Archivista-compatible download by gitoid',
-          parameters: [{ name: 'gitoid', in: 'path', required: true, schema: { type: 'string', pattern: '^[0-9a-f]{64}$' } }],
-          responses: { '200': { description: 'The envelope', content: { 'application/json': {} } }, '404': error },
-        },
-      },
+      // Archivista's client posts to /upload; /v1/upload is the same (Archivista serves both)
+      '/upload': upload,
+      '/v1/upload': upload,
+      '/download/{gitoid}': download,
+      '/v1/download/{gitoid}': download,
       '/openapi.json': { get: { summary: 'This document', responses: { '200': { description: 'OpenAPI 3.1' } } } },
       '/healthz': {
         get: { summary: 'Liveness, and that the database answers', responses: { '200': { description: 'OK' }, '503': error } },

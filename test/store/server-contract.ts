@@ -268,7 +268,17 @@ export function runStoreContract(name: string, backend: Backend): void {
     live('serves its OpenAPI document and a health check', async () => {
       const doc = (await call(url(), '/openapi.json')).json() as { openapi: string; paths: Record<string, unknown> };
       assert.equal(doc.openapi, '3.1.0');
-      for (const p of ['/v1/evidence', '/v1/evidence/{digest}', '/upload', '/download/{gitoid}', '/healthz']) assert.ok(p in doc.paths, p);
+      // every route the server answers, the /v1/ spellings of Archivista's included
+      for (const p of [
+        '/v1/evidence',
+        '/v1/evidence/{digest}',
+        '/upload',
+        '/v1/upload',
+        '/download/{gitoid}',
+        '/v1/download/{gitoid}',
+        '/healthz',
+      ])
+        assert.ok(p in doc.paths, p);
       assert.deepEqual((await call(url(), '/healthz')).json(), { status: 'ok' });
     });
   });
