@@ -80,7 +80,7 @@ export const COMMANDS: Readonly<Record<string, CommandEntry>> = {
   },
   demo: {
     term: 'demo [options]',
-    description: 'secure a Hello World pipeline with evident, verify it, and show that attacks are caught',
+    description: 'secure a Hello World pipeline with evident, verify it from an evidence store, and show that attacks are caught',
     load: async () => (await import('./demo.js')).registerDemo,
   },
   store: {

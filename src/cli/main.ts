@@ -1,7 +1,7 @@
 import { CliContext, type CliIo } from './context.js';
 import { nestedHelpAsFlag, registerCommands } from './commands.js';
 
-const VERSION = '0.1.0';
+export const VERSION = '0.1.0';
 
 /**
  * Runs the evident CLI with the given arguments and returns the exit code (docs/ARCHITECTURE.md, CLI contract):

@@ -14,6 +14,7 @@ interface RunFlags extends StepFlags, TimestampFlags, Omit<StoreFlags, 'spiffeSo
   timeout?: string;
   ignoreExitCode?: boolean;
   allowMissing?: boolean;
+  provenance?: boolean;
 }
 
 /**
@@ -32,7 +33,11 @@ export function registerRun(program: Command, ctx: CliContext): void {
     .option('-x, --no-command', 'record materials and products without running a command')
     .option('--timeout <seconds>', 'stop the command after this many seconds')
     .option('--ignore-exit-code', 'exit 0 when the command fails, as in-toto-run does (its exit code is still recorded in the link)')
-    .option('--allow-missing', 'record the step even if a -m or -p path does not exist, as in-toto-run does (default: exit 2)');
+    .option('--allow-missing', 'record the step even if a -m or -p path does not exist, as in-toto-run does (default: exit 2)')
+    .option(
+      '--provenance',
+      'also write SLSA provenance v1 for the products beside the link (<step>.<keyid[:8]>.provenance.json), signed, time-stamped and uploaded as the link is',
+    );
   addStoreOptions(addTimestampOptions(addStepOptions(command), 'link'), { spiffeSocket: false, purpose: 'upload the link to' }).action(
     ctx.action(async (argv: string[], flags: RunFlags) => {
       // loaded here, not by `--help`: the recorder is most of this command's start-up
@@ -51,6 +56,7 @@ export function registerRun(program: Command, ctx: CliContext): void {
       // so is a bad store URL or token file; an SVID signing the link is presented to an https store
       const storeUrl = storeUrlOf(flags, ctx);
       const store = storeUrl === undefined ? undefined : await storeClient(flags, ctx, storeUrl);
+      const startedOn = new Date();
       const result = await runStep({
         name: flags.stepName,
         // an SVID is asked for again when the command is done: the agent renews it at half its lifetime,
@@ -68,9 +74,32 @@ export function registerRun(program: Command, ctx: CliContext): void {
         allowMissing: flags.allowMissing ?? false,
         timestamps,
       });
+      const finishedOn = new Date();
       if (!flags.quiet) ctx.err(`evident: wrote ${shownPath(ctx, result.path)}`);
+      const written = [result.path];
+      if (flags.provenance) {
+        const [{ writeStepProvenance }, { VERSION }] = await Promise.all([
+          import('../attestation/provenance-output.js'),
+          import('./main.js'),
+        ]);
+        const path = await writeStepProvenance({
+          ...result,
+          linkPath: result.path,
+          startedOn,
+          finishedOn,
+          workdir: ctx.io.cwd,
+          evidentVersion: VERSION,
+          timestamps,
+        });
+        if (!flags.quiet) ctx.err(`evident: wrote ${shownPath(ctx, path)}`);
+        written.push(path);
+      }
       // the failed command's link too: it is the evidence of the failure
-      if (store !== undefined) await uploadWrittenLink(store, result.path, shownPath(ctx, result.path), ctx, flags.quiet ?? false);
+      if (store !== undefined) {
+        // as the signer: the SVID presented to the store is asked for again, one taken before a long step may have expired
+        const uploader = flags.spiffeSocket === undefined ? store : await storeClient(flags, ctx, storeUrl!);
+        for (const path of written) await uploadWrittenLink(uploader, path, shownPath(ctx, path), ctx, flags.quiet ?? false);
+      }
       if (flags.verbose) {
         const count = (n: number, noun: string) => `${n} ${noun}${n === 1 ? '' : 's'}`;
         const { materials, products } = result.link;

@@ -13,6 +13,7 @@ import { WORKLOAD_API_SOCKET_HELP } from './workload-api-socket.js';
 export interface StoreFlags {
   store?: string;
   storeTokenFile?: string;
+  storeCa?: string;
   spiffeSocket?: string | boolean;
   spiffeId?: string;
 }
@@ -24,7 +25,11 @@ export interface StoreFlags {
 export function addStoreOptions(command: Command, options: { spiffeSocket: boolean; purpose: string }): Command {
   command
     .option('--store <url>', `the evidence store (http(s)://HOST:PORT; or EVIDENT_STORE_URL) to ${options.purpose}`)
-    .option('--store-token-file <file>', "the store's bearer token, in a file (or EVIDENT_STORE_TOKEN)");
+    .option('--store-token-file <file>', "the store's bearer token, in a file (or EVIDENT_STORE_TOKEN)")
+    .option(
+      '--store-ca <file>',
+      "trust an https store's certificate by these CAs (PEM), e.g. the trust bundle of a store serving its X509-SVID (default: the system's CAs, or with --spiffe-socket the SPIFFE bundles)",
+    );
   if (options.spiffeSocket) {
     command
       .option(
@@ -45,7 +50,8 @@ export function storeUrlOf(flags: StoreFlags, ctx: CliContext): string | undefin
 /**
  * A client of the store the flags name, with its credentials: the token from --store-token-file or
  * EVIDENT_STORE_TOKEN, and with --spiffe-socket against an https store, the workload's X509-SVID (mTLS,
- * the store trusted by the SPIFFE bundle). Checked before any work is done (exit 2 for a bad URL or token file).
+ * the store trusted by the SPIFFE bundle); --store-ca FILE names the CAs the store is trusted by instead.
+ * Checked before any work is done (exit 2 for a bad URL, token or CA file).
  */
 export async function storeClient(flags: StoreFlags, ctx: CliContext, url: string): Promise<StoreClient> {
   const { StoreClient, storeUrl } = await import('../store/client.js');
@@ -58,6 +64,11 @@ export async function storeClient(flags: StoreFlags, ctx: CliContext, url: strin
     const address = typeof flags.spiffeSocket === 'string' ? flags.spiffeSocket : undefined;
     const context = await fetchX509Context({ address, env: ctx.io.env, cwd: ctx.io.cwd });
     tls = svidTls(pickSvid(context.svids, { spiffeId: flags.spiffeId }), context.bundles);
+  }
+  if (flags.storeCa !== undefined) {
+    if (base.protocol !== 'https:') throw new EvidentError('BAD_USAGE', `--store-ca is for an https:// store, not ${base.origin}`);
+    const { withStoreCa } = await import('../store/store-ca.js');
+    tls = withStoreCa(await asGiven(readFile(resolve(ctx.io.cwd, flags.storeCa), 'utf8'), flags.storeCa), flags.storeCa, tls);
   }
   return new StoreClient({ url, ...(token !== undefined ? { token } : {}), ...(tls !== undefined ? { tls } : {}) });
 }

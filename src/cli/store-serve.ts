@@ -5,6 +5,7 @@ import { DEFAULT_MAX_EVIDENCE_BYTES } from '../store/limits.js';
 import { parseHostPort } from '../util/host-port.js';
 import type { CliContext } from './context.js';
 import { untilStopSignal } from './stop-signal.js';
+import { WORKLOAD_API_SOCKET_HELP } from './workload-api-socket.js';
 
 interface ServeFlags {
   dataDir?: string;
@@ -14,8 +15,13 @@ interface ServeFlags {
   trustBundle?: string;
   tlsCert?: string;
   tlsKey?: string;
+  spiffeSocket?: string | boolean;
+  spiffeId?: string;
+  spiffeTimeout: string;
   readsNeedToken?: boolean;
   maxEvidenceBytes?: string;
+  layout?: string;
+  layoutKey: string[];
 }
 
 /** `evident store serve`: the evidence store's server (docs/store.md), until SIGTERM or SIGINT. */
@@ -30,8 +36,21 @@ export function registerStoreServe(store: Command, ctx: CliContext): void {
     .option('--trust-bundle <file>', 'CAs (PEM) whose X509-SVIDs may upload over mTLS (needs --tls-cert and --tls-key)')
     .option('--tls-cert <file>', 'serve HTTPS with this certificate (PEM, then its intermediates)')
     .option('--tls-key <file>', "the HTTPS certificate's private key (PEM)")
+    .option(
+      '--spiffe-socket [path]',
+      `serve HTTPS with this workload's X509-SVID, renewed on every rotation; client X509-SVIDs chaining to its bundles may upload: ${WORKLOAD_API_SOCKET_HELP}`,
+    )
+    .option('--spiffe-id <id>', 'which SVID to serve, when the Workload API gives several')
+    .option('--spiffe-timeout <seconds>', 'with --spiffe-socket: give up (exit 3) when no X509-SVID came within this time', '30')
     .option('--reads-need-token', 'searches and downloads need a token or an SVID too (default: open)')
     .option('--max-evidence-bytes <n>', 'the largest upload accepted', String(DEFAULT_MAX_EVIDENCE_BYTES))
+    .option('--layout <file>', 'the signed layout whose verdict the artifact pages show (without it they show the chain, unverified)')
+    .option(
+      '--layout-key <file>',
+      "a layout owner's public key (repeat for each)",
+      (v: string, all: string[]) => [...all, v],
+      [] as string[],
+    )
     .action(
       ctx.action(async (f: ServeFlags) => {
         const { startEvidenceStore } = await import('../store/server.js');
@@ -44,6 +63,7 @@ export function registerStoreServe(store: Command, ctx: CliContext): void {
           );
         }
         const path = (p: string | undefined) => (p === undefined ? undefined : resolve(ctx.io.cwd, p));
+        const tlsSource = await svidSource(f, ctx);
         const datastore = f.datastore?.startsWith('sqlite:') ? `sqlite:${path(f.datastore.slice('sqlite:'.length))}` : f.datastore;
         const server = await startEvidenceStore({
           ...(f.dataDir !== undefined ? { dataDir: path(f.dataDir) } : {}),
@@ -54,7 +74,10 @@ export function registerStoreServe(store: Command, ctx: CliContext): void {
           ...(f.trustBundle !== undefined ? { trustBundle: path(f.trustBundle) } : {}),
           ...(f.tlsCert !== undefined ? { tlsCert: path(f.tlsCert) } : {}),
           ...(f.tlsKey !== undefined ? { tlsKey: path(f.tlsKey) } : {}),
+          ...(tlsSource !== undefined ? { tlsSource } : {}),
           readsNeedToken: f.readsNeedToken === true,
+          ...(f.layout !== undefined ? { layout: path(f.layout) } : {}),
+          layoutKeys: f.layoutKey.map((k) => path(k)!),
           limits: { maxEvidenceBytes },
           log: (line) => ctx.err(`evident store: ${line}`),
         });
@@ -65,4 +88,27 @@ export function registerStoreServe(store: Command, ctx: CliContext): void {
         return 0;
       }),
     );
+}
+
+/** With --spiffe-socket, the store's own X509-SVID from the Workload API (store/workload-tls.ts); nothing is asked of it yet. */
+async function svidSource(f: ServeFlags, ctx: CliContext) {
+  if (f.spiffeSocket === undefined) {
+    if (f.spiffeId !== undefined) {
+      throw new EvidentError('BAD_USAGE', 'store serve: --spiffe-id chooses among SVIDs: it needs --spiffe-socket');
+    }
+    return undefined;
+  }
+  const seconds = Number(f.spiffeTimeout);
+  if (!(seconds > 0 && seconds <= 3600)) {
+    throw new EvidentError('BAD_USAGE', `store serve: --spiffe-timeout takes a number of seconds up to 3600, not '${f.spiffeTimeout}'`);
+  }
+  const { workloadTls } = await import('../store/workload-tls.js');
+  return workloadTls({
+    ...(typeof f.spiffeSocket === 'string' ? { address: f.spiffeSocket } : {}),
+    env: ctx.io.env,
+    cwd: ctx.io.cwd,
+    ...(f.spiffeId !== undefined ? { spiffeId: f.spiffeId } : {}),
+    firstWithinMs: seconds * 1000,
+    log: (line) => ctx.err(`evident store: ${line}`),
+  });
 }

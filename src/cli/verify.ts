@@ -10,8 +10,9 @@ import { asGiven, type CliContext } from './context.js';
 import { keyTypesOption, noteKeyTypes } from './key-types-note.js';
 import { stageReporter } from './progress.js';
 import { addStoreOptions, artifactDigest, storeClient, storeUrlOf, type StoreFlags } from './store-options.js';
+import { addVsaOptions, vsaSigner, writeVsa, type VsaFlags } from './verify-vsa.js';
 
-interface VerifyFlags extends StoreFlags {
+interface VerifyFlags extends StoreFlags, Omit<VsaFlags, 'layout'> {
   layout: string;
   layoutKeys: string[];
   linkDir?: string;
@@ -26,9 +27,6 @@ interface VerifyFlags extends StoreFlags {
   product?: string;
   maxStoreLinks?: string;
 }
-
-/** A layout is policy, not evidence: anything this big is not one. */
-const MAX_LAYOUT_BYTES = 64 * 1024 * 1024;
 
 const RFC3339 = /^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:[Zz]|[+-]\d{2}:\d{2})$/;
 
@@ -57,36 +55,34 @@ export function registerVerify(program: Command, ctx: CliContext): void {
     .option('-q, --quiet', 'print only the failed checks (nothing when verification passes)')
     .option(
       '--product <sha256:hex|file>',
-      'with --store: the product to verify, by digest or as a file to hash; its links are found in the store',
+      'with --store: the product to verify, by digest or as a file to hash; its links are found in the store. With --vsa: the subject of the VSA',
     )
     .option('--max-store-links <n>', 'with --store: fetch at most this many links (default 1000)');
-  addStoreOptions(command, { spiffeSocket: true, purpose: 'fetch the links from, instead of --link-dir' }).action(
+  addVsaOptions(addStoreOptions(command, { spiffeSocket: true, purpose: 'fetch the links from, instead of --link-dir' })).action(
     ctx.action(async (flags: VerifyFlags) => {
-      const [{ loadPublicKey }, { loadMetadataFile }, { formatReport, reportToJson, verify }] = await Promise.all([
+      const [{ loadPublicKey }, { loadLayoutFile }, { formatReport, reportToJson, verify }] = await Promise.all([
         import('../crypto/key-files.js'),
-        import('../intoto/models/metablock.js'),
+        import('../intoto/models/layout-file.js'),
         import('../intoto/verify/index.js'),
       ]);
       const cwd = ctx.io.cwd;
       noteKeyTypes(ctx, flags.keyTypes, flags.quiet);
       const options = parseFlags(flags);
-      const loaded = await loadMetadataFile(resolve(cwd, flags.layout), { maxBytes: MAX_LAYOUT_BYTES, displayName: flags.layout });
-      if (loaded.format !== 'metablock' || loaded.metablock.signed._type !== 'layout') {
-        throw new EvidentError('BAD_INPUT', 'this is not a layout (signed._type must be "layout")', { file: flags.layout });
-      }
+      const vsa = await vsaSigner(flags, ctx);
+      const layout = await loadLayoutFile(resolve(cwd, flags.layout), flags.layout);
       const keys: PublicKey[] = [];
       for (const file of flags.layoutKeys) {
         // named as the user wrote it, not as resolved
         keys.push(await asGiven(loadPublicKey(resolve(cwd, file)), file));
       }
-      const links = await linksFrom(flags, ctx, loaded.metablock.signed as Layout);
+      const links = await linksFrom(flags, ctx, layout.signed);
       const progress = flags.verbose
         ? { stage: (text: string) => ctx.err(`evident: verify: ${text}`), clear: () => {} }
         : stageReporter(ctx, 'verify');
       let report;
       try {
         report = await verify({
-          layout: loaded.metablock,
+          layout,
           layoutFile: flags.layout,
           layoutKeys: keys,
           ...links,
@@ -98,6 +94,13 @@ export function registerVerify(program: Command, ctx: CliContext): void {
         progress?.clear();
       }
       ctx.io.stdout.write(flags.json ? reportToJson(report) : flags.quiet ? quietReport(report, formatReport) : formatReport(report));
+      if (vsa !== undefined) {
+        await writeVsa({ ...flags, vsa: flags.vsa!, product: flags.product! }, vsa, ctx, {
+          ok: report.ok,
+          verifiedAt: new Date(report.verifiedAt),
+          links,
+        });
+      }
       return report.ok ? 0 : 1;
     }),
   );
@@ -115,7 +118,8 @@ async function linksFrom(
 ): Promise<{ linkDir: string } | { links: Record<string, Buffer> }> {
   const url = storeUrlOf(flags, ctx);
   if (url === undefined) {
-    if (flags.product !== undefined || flags.maxStoreLinks !== undefined) {
+    // --product without a store names what a --vsa is about
+    if ((flags.product !== undefined && flags.vsa === undefined) || flags.maxStoreLinks !== undefined) {
       throw new EvidentError(
         'BAD_USAGE',
         `verify: ${flags.product !== undefined ? '--product' : '--max-store-links'} is for links from a store: it needs --store URL`,
@@ -136,7 +140,7 @@ async function linksFrom(
   }
   const product = await artifactDigest(flags.product, ctx, '--product');
   const store = await storeClient(flags, ctx, url);
-  const { walkChain } = await import('../store/chain.js');
+  const { walkChain, DEFAULT_MAX_STORE_LINKS } = await import('../store/chain.js');
   const walk = await walkChain(store, layout, product, maxLinks !== undefined ? { maxLinks } : {});
   if (!flags.quiet) {
     const n = walk.links.size;
@@ -148,6 +152,18 @@ async function linksFrom(
   }
   const links: Record<string, Buffer> = {};
   for (const link of walk.links.values()) links[link.path] = link.bytes;
+  if ([...layout.steps, ...layout.inspect].some((item) => item.expected_predicates !== undefined)) {
+    // the attestations the layout's rules are about, beside the links as a folder would hold them (docs/policy.md)
+    const { findChainAttestations } = await import('../store/chain-attestations.js');
+    const found = await findChainAttestations(store, layout, walk, product, maxLinks ?? DEFAULT_MAX_STORE_LINKS);
+    for (const a of found.attestations) links[a.path] = a.bytes;
+    if (!flags.quiet) {
+      const n = found.attestations.length;
+      const cut = found.unsearched > 0 ? ` (${found.unsearched} artifacts of the steps past the first ${found.searches} not searched)` : '';
+      ctx.err(`evident: verify: ${n} attestation${n === 1 ? '' : 's'} about the chain's artifacts from ${store.shown}${cut}`);
+      if (flags.verbose) for (const a of found.attestations) ctx.err(`evident: verify:   ${a.path}`);
+    }
+  }
   return { links };
 }
 

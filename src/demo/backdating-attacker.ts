@@ -1,9 +1,9 @@
 import { generateKeyPairSync } from 'node:crypto';
-import { readFile, rm } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { mkdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { ExtendedKeyUsage, KeyUsageFlags } from '../crypto/x509/x509.js';
 import { signMetablock, writeMetadataFile } from '../intoto/models/metablock.js';
-import type { Link, Metablock } from '../intoto/models/types.js';
+import type { ArtifactDict, Link, Metablock } from '../intoto/models/types.js';
 import { createCertificate } from '../spiffe/x509svid/issue.js';
 import { svidSigner } from '../spiffe/x509svid/signer.js';
 import type { X509Svid } from '../spiffe/x509svid/svid.js';
@@ -16,10 +16,11 @@ import { ManualClock } from '../util/clock.js';
 /**
  * The attacker of the demo's back-dating attack. They copied the builder's SVID and its key from a
  * runner (a disk image, a core dump) early on, and hold it after it expired: keys of dead certificates
- * are guarded less than live ones. They sign a build link for their own binary with it. A verifier
- * checks a certificate at the time a trusted timestamp vouches for, so they back-date: a TSA of their
- * own, its clock set to a moment the SVID was valid, vouches for a time it never saw. What stops them:
- * the layout trusts only the identity server's TSA, which stamps the present.
+ * are guarded less than live ones. They sign the build and package links of their own image with it
+ * (and upload them to the store with a stolen token). A verifier checks a certificate at the time a
+ * trusted timestamp vouches for, so they back-date: a TSA of their own, its clock set to a moment the
+ * SVID was valid, vouches for a time it never saw. What stops them: the layout trusts only the identity
+ * server's TSA, which stamps the present.
  */
 export class BackdatingAttacker {
   private constructor(private readonly stolen: X509Svid) {}
@@ -38,21 +39,31 @@ export class BackdatingAttacker {
   }
 
   /**
-   * Rewrites the build link at `path` so its product `hello` is the attacker's binary (`sha256`), signs
-   * it with the stolen key as if at a time the SVID was valid, and stamps it with the attacker's TSA.
+   * Forges the link at `path` for the attacker's artifacts: every material and product digest in `swap`
+   * replaced by its value; signs it with the stolen key as if at a time the SVID was valid, stamps it
+   * with the attacker's TSA, and writes it in `outDir`, named as `evident run` names a link (by the
+   * signing key). The path of the forged link.
    */
-  async forgeBuildLink(path: string, sha256: string): Promise<void> {
+  async forgeLink(path: string, swap: ReadonlyMap<string, string>, outDir: string): Promise<string> {
     const honest = JSON.parse(await readFile(path, 'utf8')) as Metablock<Link>;
-    const link: Link = { ...honest.signed, products: { ...honest.signed.products, hello: { sha256 } } };
+    const swapped = (artifacts: ArtifactDict): ArtifactDict =>
+      Object.fromEntries(
+        Object.entries(artifacts).map(([name, hashes]) => {
+          const theirs = hashes.sha256 === undefined ? undefined : swap.get(hashes.sha256);
+          return [name, theirs === undefined ? hashes : { ...hashes, sha256: theirs }];
+        }),
+      );
+    const link: Link = { ...honest.signed, materials: swapped(honest.signed.materials), products: swapped(honest.signed.products) };
     const leaf = this.stolen.certificates[0]!;
     const backdated = new Date((leaf.notBefore.getTime() + leaf.notAfter.getTime()) / 2);
     const forged = signMetablock(link, [svidSigner(this.stolen, () => backdated)]);
     const signature = forged.signatures[0]!;
     const token = await backdatedToken(Buffer.from(signature.sig, 'hex'), backdated);
     signature.timestamps = [{ type: 'tsp', data: token.toString('base64') }];
-    // named as `evident run` names a link: by the signing key
-    await rm(path);
-    await writeMetadataFile(join(dirname(path), `${link.name}.${signature.keyid.slice(0, 8)}.link`), forged);
+    await mkdir(outDir, { recursive: true });
+    const out = join(outDir, `${link.name}.${signature.keyid.slice(0, 8)}.link`);
+    await writeMetadataFile(out, forged);
+    return out;
   }
 }
 

@@ -8,8 +8,10 @@ import { loadPrivateKey } from '../crypto/key-files.js';
 import { compileLayoutSpec } from '../intoto/layout-spec/compile.js';
 import { signMetablock, writeMetadataFile } from '../intoto/models/metablock.js';
 import { BackdatingAttacker } from './backdating-attacker.js';
+import { DemoStores, type DemoStore } from './evidence-store.js';
 import { runEvident, runProcess, type ProcessResult } from './evident-process.js';
 import { DEMO_SVID_TTL_SECONDS, DEMO_TRUST_DOMAIN, IdentityPlane } from './identity-plane.js';
+import { sha256File } from './sha256-file.js';
 
 /** The example project the demo secures, shipped with the package. */
 const EXAMPLE_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'examples', 'hello-world');
@@ -19,6 +21,13 @@ export interface DemoOptions {
   workdir?: string;
   /** Keep the work folder afterwards (always kept when `workdir` is given). */
   keep?: boolean;
+  /** Attest the runners with TPM 2.0 simulators (swtpm) instead of join tokens (`evident demo --tpm`). */
+  tpm?: boolean;
+  /**
+   * Called once the demo is done, while the honest pipeline's evidence store (and the identity plane)
+   * still run; they stop when it resolves. `evident demo --keep` waits here for Ctrl-C.
+   */
+  whileUp?: (result: DemoResult) => Promise<void>;
   log: (line: string) => void;
 }
 
@@ -34,6 +43,12 @@ export interface DemoResult {
   honestLaterPassed: boolean;
   attacks: AttackOutcome[];
   workdir: string;
+  /** The honest pipeline's evidence store, where every signer uploaded its link (it stops with the demo). */
+  storeUrl: string;
+  /** The image the deployer verified from the store alone, `sha256:HEX`. */
+  image: string;
+  /** The store's page for that image. */
+  imagePage: string;
 }
 
 /** How a pipeline identity signs its step: the flags `evident run` gets. */
@@ -61,9 +76,34 @@ interface Tampering {
   /** After the build, before the build runner packages the image. */
   beforePackage?: (dir: string) => Promise<void>;
   /** After delivery, before the deployer verifies. */
-  beforeVerify?: (deliverDir: string, signers: Signers) => Promise<void>;
+  beforeVerify?: (delivery: Delivery) => Promise<void>;
   /** The layout the deployer verifies against. */
   layout?: string;
+  /** `beforeVerify` uploads to the store (the attack then gets a store of its own). */
+  uploads?: boolean;
+}
+
+/** Where an attack stands once the image is delivered: what its `beforeVerify` may change. */
+interface Delivery {
+  /** The deployer's folder: the image, its scan report and the layout (the links are in the store). */
+  deliver: string;
+  /** The pipeline's folder, with its links and build products. */
+  dir: string;
+  signers: Signers;
+  /** The store the deployer verifies from: the attack's own when it uploads (with the stolen token), else the honest one. */
+  store: DemoStore;
+  /** The attacker's look-alike image, built once for every attack that ships it. */
+  evilImage: () => Promise<EvilImage>;
+  /** Prints a line under the attack's name. */
+  say: (line: string) => void;
+}
+
+/** An image like hello-image.tar around the attacker's binary. */
+interface EvilImage {
+  path: string;
+  /** SHA-256 (hex) of the binary, and of the image. */
+  binary: string;
+  image: string;
 }
 
 interface Attack {
@@ -74,57 +114,161 @@ interface Attack {
 }
 
 /**
- * The seed's demonstration: a Hello World pipeline recorded with evident, verified against its layout,
- * then each attack replayed on a fresh copy and shown to be caught.
+ * The seed's demonstration: a Hello World pipeline recorded with evident, each link uploaded to an
+ * evidence store, the image verified by its digest from the store alone against its layout; then each
+ * attack replayed on a fresh copy of the pipeline and of its store, and shown to be caught.
  */
 export async function runDemo(options: DemoOptions): Promise<DemoResult> {
   const workdir = options.workdir ?? (await mkdtemp(join(tmpdir(), 'evident-demo-')));
   await mkdir(workdir, { recursive: true });
   const log = options.log;
-  const identity = new IdentityPlane(join(workdir, 'identity'));
+  const identity = new IdentityPlane(join(workdir, 'identity'), { tpm: options.tpm === true });
+  const stores = new DemoStores(join(workdir, 'stores'));
   try {
     await checkTools();
     log(`evident demo: the Hello World supply chain, in ${workdir}`);
-    const signers = await startIdentityPlane(identity, log);
+    // the honest store starts with the identity plane, the attacks' stores while its agents wait for their
+    // first entries (idle time); an attack that uploads evidence has a store of its own, so that no other
+    // verification sees what it uploaded
+    let attackStores: (Promise<DemoStore> | undefined)[] = [];
+    const startAttackStores = () => {
+      attackStores = ATTACKS.map((attack, i) => (uploadsEvidence(attack) ? settledLater(stores.start(`attack-${i + 1}`)) : undefined));
+    };
+    const [signers, honestStore] = await both(startIdentityPlane(identity, log, startAttackStores), stores.start('honest'));
+    log(
+      `✓ evidence store at ${honestStore.url} (SQLite in stores/honest): every signer uploads its link there, with a token the demo made`,
+    );
     const base = join(workdir, 'base');
     await prepareBase(base, identity, log);
 
     log('\n== the honest pipeline');
     const honestDir = join(workdir, 'honest');
     await cp(base, honestDir, { recursive: true });
-    await runStages(honestDir, 'code', {}, signers, log);
-    const honest = await deliverAndVerify(honestDir, {}, signers, log);
-    log(indent(honest.stdout.trimEnd()));
-    const honestPassed = honest.code === 0;
+    await runStages(honestDir, 'code', {}, signers, honestStore, log);
+    // the first attack's store is given the honest links it needs while the deployer verifies
+    let nextStore = seeded(attackStores, 0, honestDir);
+    log('✓ delivered hello-image.tar with its scan report and the signed layout; the links stay in the store');
+    const honest = await deliverAndVerify(honestDir, honestStore);
+    log(`✓ the deployer verifies the image by its digest, ${honest.image}, with the links the store holds for it:`);
+    log(`   ${honest.found}`);
+    log(indent(honest.result.stdout.trimEnd()));
+    const honestPassed = honest.result.code === 0 && honest.links > 0;
     const stepsSignedBy = Date.now();
     log(
       honestPassed
-        ? '✓ verification PASSED: the product followed its layout'
-        : `✗ verification FAILED (exit ${honest.code}): ${honest.stderr.trim()}`,
+        ? '✓ verification PASSED: the product followed its layout, on the evidence in the store alone'
+        : `✗ verification FAILED (exit ${honest.result.code}): ${firstFailure(honest.result)}`,
     );
+    // the pages judge against the layout: a second server over the honest store's database, given it
+    const pages = await stores.start('honest', { layout: join(honestDir, 'root.layout'), layoutKey: join(honestDir, 'keys', 'owner.pub') });
+    const imagePage = pages.pageUrl(honest.image);
+    log(`✓ the store's page for the verified image, its chain drawn with the layout's verdict: ${imagePage}`);
+    if (options.whileUp === undefined) log('   (the store stops when the demo ends: `evident demo --keep` keeps it up)');
 
-    log('\n== attacks, each on a fresh copy');
+    log('\n== attacks, each on a fresh copy of the pipeline (and of its store, when the attack uploads evidence)');
+    const evilImage = once(() => buildEvilImage(base, join(workdir, 'evil')));
     const attacks: AttackOutcome[] = [];
-    for (const attack of ATTACKS) {
+    for (const [i, attack] of ATTACKS.entries()) {
       log(`-- ${attack.name}`);
-      const dir = join(workdir, `attack-${attacks.length + 1}`);
-      await cp(attack.from === 'code' ? base : honestDir, dir, { recursive: true, filter: (src) => !src.endsWith('/deliver') });
-      // a step a runner refuses to record leaves no link behind, which the deployer then notices
-      const refused: string[] = [];
-      if (attack.from !== 'deliver') await runStages(dir, attack.from, attack.tampering, signers, () => undefined, refused);
-      const result = await deliverAndVerify(dir, attack.tampering, signers, () => undefined);
-      const reason = [...refused, firstFailure(result)].join('\n     then the deployer: ');
-      const caught = result.code === 1;
-      attacks.push({ attack: attack.name, caught, reason });
-      log(caught ? `   caught: ${reason}` : `   NOT CAUGHT (exit ${result.code}) ${reason}`);
+      const own = await nextStore;
+      // the next attack's store is given its links while this one runs
+      if (i + 1 < ATTACKS.length) nextStore = seeded(attackStores, i + 1, honestDir);
+      try {
+        const store = own ?? honestStore;
+        attacks.push(await replay(attack, join(workdir, `attack-${i + 1}`), { base, honestDir, signers, store, evilImage, log }));
+      } finally {
+        await own?.stop();
+      }
     }
-    const honestLaterPassed = await verifyAfterSvidsExpired(honestDir, stepsSignedBy, signers, log);
+    const honestLaterPassed = await verifyAfterSvidsExpired(honestDir, stepsSignedBy, honestStore, log);
     printSummary(honestPassed, honestLaterPassed, attacks, log);
-    return { honestPassed, honestLaterPassed, attacks, workdir };
+    const result: DemoResult = {
+      honestPassed,
+      honestLaterPassed,
+      attacks,
+      workdir,
+      storeUrl: honestStore.url,
+      image: honest.image,
+      imagePage,
+    };
+    await options.whileUp?.(result);
+    return result;
   } finally {
+    await stores.stop();
     await identity.stop();
     if (options.workdir === undefined && !options.keep) await rm(workdir, { recursive: true, force: true });
   }
+}
+
+/** Both, and when one fails, only once the other has settled too: nothing may go on starting after the demo stopped. */
+async function both<A, B>(a: Promise<A>, b: Promise<B>): Promise<[A, B]> {
+  const [ra, rb] = await Promise.allSettled([a, b]);
+  if (ra.status === 'rejected') throw ra.reason;
+  if (rb.status === 'rejected') throw rb.reason;
+  return [ra.value, rb.value];
+}
+
+function once<T>(make: () => Promise<T>): () => Promise<T> {
+  let made: Promise<T> | undefined;
+  return () => (made ??= make());
+}
+
+/** A promise whose failure surfaces where it is awaited, and nowhere else (not as an unhandled rejection). */
+function settledLater<T>(pending: Promise<T>): Promise<T> {
+  pending.catch(() => undefined);
+  return pending;
+}
+
+/** Whether the attack uploads evidence (its runners or the attacker): then it gets a store of its own. */
+function uploadsEvidence(attack: Attack): boolean {
+  return attack.from !== 'deliver' || attack.tampering.uploads === true;
+}
+
+/**
+ * The own store of attack `index` (none when it reads the honest one), holding the links of the stages
+ * the attack takes from the honest run, as their signers uploaded them.
+ */
+function seeded(attackStores: (Promise<DemoStore> | undefined)[], index: number, honestDir: string): Promise<DemoStore | undefined> {
+  const pending = attackStores[index];
+  if (pending === undefined) return Promise.resolve(undefined);
+  const from = ATTACKS[index]!.from;
+  const kept = from === 'deliver' ? STAGES : STAGES.slice(0, STAGES.indexOf(from));
+  return settledLater(
+    pending.then(async (store) => {
+      const links = (await readdir(honestDir)).filter((f) => f.endsWith('.link') && kept.some((stage) => f.startsWith(`${stage}.`)));
+      await store.copy(links.map((f) => join(honestDir, f)));
+      return store;
+    }),
+  );
+}
+
+interface ReplayContext {
+  base: string;
+  honestDir: string;
+  signers: Signers;
+  store: DemoStore;
+  evilImage: () => Promise<EvilImage>;
+  log: (line: string) => void;
+}
+
+/** One attack in `dir`: the pipeline from its first changed stage on, uploading to its store, then the deployer. */
+async function replay(attack: Attack, dir: string, c: ReplayContext): Promise<AttackOutcome> {
+  await cp(attack.from === 'code' ? c.base : c.honestDir, dir, { recursive: true, filter: (src) => !src.endsWith('/deliver') });
+  // a step a runner refuses to record leaves no link behind, which the deployer then notices
+  const refused: string[] = [];
+  if (attack.from !== 'deliver') await runStages(dir, attack.from, attack.tampering, c.signers, c.store, () => undefined, refused);
+  const hook = attack.tampering.beforeVerify;
+  const say = (line: string) => c.log(`   ${line}`);
+  const verdict = await deliverAndVerify(
+    dir,
+    c.store,
+    attack.tampering.layout,
+    hook && ((deliver) => hook({ deliver, dir, signers: c.signers, store: c.store, evilImage: c.evilImage, say })),
+  );
+  const reason = [...refused, deployerSaw(verdict)].join('\n     then the deployer: ');
+  const caught = verdict.result.code === 1;
+  c.log(caught ? `   caught: ${reason}` : `   NOT CAUGHT (exit ${verdict.result.code}) ${reason}`);
+  return { attack: attack.name, caught, reason };
 }
 
 /** What the attackers would rather ship than hello. */
@@ -133,10 +277,14 @@ const EVIL_BINARY = '#!/bin/sh\necho pwned\n';
 const BUILDER = `spiffe://${DEMO_TRUST_DOMAIN}/ci/builder`;
 const SCANNER = `spiffe://${DEMO_TRUST_DOMAIN}/ci/scanner`;
 
-/** The identity server and two runners; each pipeline identity is issued on its own runner only. */
-async function startIdentityPlane(identity: IdentityPlane, log: (line: string) => void): Promise<Signers> {
+/**
+ * The identity server and two runners; each pipeline identity is issued on its own runner only.
+ * `whileSyncing` is called once the agents run, while they wait to learn of their entries.
+ */
+async function startIdentityPlane(identity: IdentityPlane, log: (line: string) => void, whileSyncing: () => void): Promise<Signers> {
   await identity.start(['build-runner', 'scan-runner']);
-  log(`✓ identity server for ${DEMO_TRUST_DOMAIN}; agents on build-runner and scan-runner, each attested with its own join token`);
+  whileSyncing();
+  log(`✓ identity server for ${DEMO_TRUST_DOMAIN}; agents on build-runner and scan-runner, each attested with ${identity.attestation}`);
   await identity.register(BUILDER, 'build-runner');
   await identity.register(SCANNER, 'scan-runner');
   log(`✓ entries: ${BUILDER} on build-runner, ${SCANNER} on scan-runner (selectors: this uid, this node binary's sha256)`);
@@ -165,39 +313,55 @@ const ATTACKS: Attack[] = [
     name: 'a swapped binary inside the delivered image',
     from: 'deliver',
     tampering: {
-      beforeVerify: async (deliver) => {
-        // the attacker builds a look-alike image around their own binary and ships it instead
-        const evil = join(deliver, '..', 'evil');
-        await cp(join(deliver, '..', 'image.yaml'), join(evil, 'image.yaml'));
-        await cp(join(deliver, '..', 'vendor'), join(evil, 'vendor'), { recursive: true });
-        await writeFile(join(evil, 'hello'), EVIL_BINARY, { mode: 0o755 });
-        await must(runEvident(['image', 'build', '--config', 'image.yaml', '-o', join(deliver, 'hello-image.tar')], evil));
-      },
+      // the attacker builds a look-alike image around their own binary and ships it instead: the deployer
+      // looks up the image it was given, and nothing in the store made it
+      beforeVerify: async ({ deliver, evilImage }) => cp((await evilImage()).path, join(deliver, 'hello-image.tar')),
     },
   },
   { name: 'a build performed by a workload without the builder identity (a rogue runner)', from: 'build', tampering: { rogueBuild: true } },
   {
-    name: 'a link edited after signing (the build product hash replaced)',
+    name: 'links edited after signing to vouch for another image, uploaded with a stolen store token',
     from: 'deliver',
     tampering: {
-      beforeVerify: async (deliver) => {
-        const file = (await readdir(deliver)).find((f) => f.startsWith('build.') && f.endsWith('.link'))!;
-        const text = await readFile(join(deliver, file), 'utf8');
-        await writeFile(join(deliver, file), text.replace(/("hello": \{\s*"sha256": ")[0-9a-f]{64}/, `$1${'e'.repeat(64)}`));
+      uploads: true,
+      beforeVerify: async ({ deliver, dir, store, evilImage, say }) => {
+        const evil = await evilImage();
+        await cp(evil.path, join(deliver, 'hello-image.tar'));
+        // the build and package links made to say the attacker's binary and image, byte for byte otherwise
+        const swap = await swapFor(dir, evil);
+        const edited = join(dir, 'edited');
+        await mkdir(edited, { recursive: true });
+        const files: string[] = [];
+        for (const step of ['build', 'package']) {
+          const file = await linkOf(dir, step);
+          let text = await readFile(join(dir, file), 'utf8');
+          for (const [honest, theirs] of swap) text = text.replaceAll(honest, theirs);
+          await writeFile(join(edited, file), text);
+          files.push(join(edited, file));
+        }
+        say(
+          `the store took them (it checks no signatures: trust is the verifier's decision): ${(await store.push(files, dir)).join(', ')}`,
+        );
       },
     },
   },
   { name: 'an expired layout', from: 'deliver', tampering: { layout: 'expired.layout' } },
   {
-    name: 'a build link signed with a stolen builder key after its SVID expired, back-dated',
+    name: 'build and package links signed with a stolen builder key after its SVID expired, back-dated',
     from: 'deliver',
     tampering: {
-      beforeVerify: async (deliver, signers) => {
+      uploads: true,
+      beforeVerify: async ({ deliver, dir, signers, store, evilImage, say }) => {
         const thief = signers.thief;
         // the theft was at the start; the attack comes once the stolen SVID is dead
         await new Promise((resolve) => setTimeout(resolve, Math.max(0, thief.expiresAt.getTime() - Date.now() + 500)));
-        const file = (await readdir(deliver)).find((f) => f.startsWith('build.') && f.endsWith('.link'))!;
-        await thief.forgeBuildLink(join(deliver, file), createHash('sha256').update(EVIL_BINARY).digest('hex'));
+        const evil = await evilImage();
+        await cp(evil.path, join(deliver, 'hello-image.tar'));
+        const swap = await swapFor(dir, evil);
+        const forged: string[] = [];
+        for (const step of ['build', 'package'])
+          forged.push(await thief.forgeLink(join(dir, await linkOf(dir, step)), swap, join(dir, 'forged')));
+        say(`uploaded with a stolen store token: ${(await store.push(forged, dir)).join(', ')}`);
       },
     },
   },
@@ -253,22 +417,28 @@ async function runStages(
   from: Stage,
   tampering: Tampering,
   signers: Signers,
+  store: DemoStore,
   log: (line: string) => void,
   refused?: string[],
 ): Promise<void> {
+  // whoever signs a link uploads it: the developer, each runner (a rogue one too: it has the runners' token)
+  const upload = store.uploadFlags();
   const todo = STAGES.slice(STAGES.indexOf(from));
   // links of the stages about to run again must not linger from the run this one was copied from
   for (const f of await readdir(dir)) if (todo.some((stage) => f.startsWith(`${stage}.`) && f.endsWith('.link'))) await rm(join(dir, f));
   if (todo.includes('code')) {
     await tampering.beforeSignOff?.(dir);
-    await evident(['run', '-n', 'code', ...signers.developer, '-x', '-p', 'src/hello.c', 'image.yaml', 'vendor'], dir);
-    log('✓ code: the developer signed off the source, the image description and the vendored library');
+    await evident(['run', '-n', 'code', ...signers.developer, ...upload, '-x', '-p', 'src/hello.c', 'image.yaml', 'vendor'], dir);
+    log('✓ code: the developer signed off the source, the image description and the vendored library, and uploaded the link');
   }
   if (todo.includes('build')) {
     await tampering.afterSignOff?.(dir);
     const builder = tampering.rogueBuild ? signers.rogue : signers.builder;
-    await evident(['run', '-n', 'build', ...builder, '-m', 'src/hello.c', '-p', 'hello', '--', 'cc', '-o', 'hello', 'src/hello.c'], dir);
-    log('✓ build: the build runner compiled hello');
+    await evident(
+      ['run', '-n', 'build', ...builder, ...upload, '-m', 'src/hello.c', '-p', 'hello', '--', 'cc', '-o', 'hello', 'src/hello.c'],
+      dir,
+    );
+    log('✓ build: the build runner compiled hello (each runner uploads its link too)');
   }
   if (todo.includes('package')) {
     await tampering.beforePackage?.(dir);
@@ -278,6 +448,7 @@ async function runStages(
       '-n',
       'package',
       ...signers.builder,
+      ...upload,
       '-m',
       'hello',
       'image.yaml',
@@ -302,6 +473,7 @@ async function runStages(
         '-n',
         'scan',
         ...signers.scanner,
+        ...upload,
         '--format',
         'dsse',
         '-m',
@@ -318,17 +490,71 @@ async function runStages(
   }
 }
 
-/** Hands the image, the scan report, the links and the layout to the deployer, who verifies them. */
-async function deliverAndVerify(dir: string, tampering: Tampering, signers: Signers, log: (line: string) => void): Promise<ProcessResult> {
+/** What the deployer found and concluded. */
+interface Verdict {
+  result: ProcessResult;
+  /** The delivered image it looked up, `sha256:HEX`. */
+  image: string;
+  /** How many links the store gave for it, and verify's line saying so. */
+  links: number;
+  found: string;
+}
+
+/**
+ * Hands the image, its scan report and the layout to the deployer (the inspections read the first two;
+ * no link travels with them), who verifies the image by its digest with the links the store holds for it.
+ */
+async function deliverAndVerify(
+  dir: string,
+  store: DemoStore,
+  layout = 'root.layout',
+  tamper?: (deliver: string) => Promise<void>,
+): Promise<Verdict> {
   const deliver = join(dir, 'deliver');
   await rm(deliver, { recursive: true, force: true });
   await mkdir(deliver);
-  await cp(join(dir, tampering.layout ?? 'root.layout'), join(deliver, 'root.layout'));
+  await cp(join(dir, layout), join(deliver, 'root.layout'));
   for (const f of ['hello-image.tar', 'scan-report.json']) await cp(join(dir, f), join(deliver, f));
-  for (const f of await readdir(dir)) if (f.endsWith('.link')) await cp(join(dir, f), join(deliver, f));
-  await tampering.beforeVerify?.(deliver, signers);
-  log('✓ delivered hello-image.tar with its scan report, layout and links; the deployer verifies:');
-  return runEvident(['verify', '-l', 'root.layout', '-k', join(dir, 'keys', 'owner.pub')], deliver);
+  await tamper?.(deliver);
+  const image = `sha256:${await sha256File(join(deliver, 'hello-image.tar'))}`;
+  const result = await runEvident(
+    ['verify', '-l', 'root.layout', '-k', join(dir, 'keys', 'owner.pub'), ...store.readFlags(), '--product', image],
+    deliver,
+  );
+  const found = /^evident: verify: ((\d+) links? for .*)$/m.exec(result.stderr);
+  return { result, image, links: found ? Number(found[2]) : 0, found: found?.[1] ?? 'no links from the store' };
+}
+
+/** Why the deployer refused: verify's first failure, after the store's silence when it had nothing for the image. */
+function deployerSaw(v: Verdict): string {
+  const first = firstFailure(v.result);
+  return v.links === 0 && v.result.code === 1 ? `the store holds no link that made ${v.image}: ${first}` : first;
+}
+
+/** The attacker's image, built in `dir` from the project's image description and vendored library. */
+async function buildEvilImage(base: string, dir: string): Promise<EvilImage> {
+  await mkdir(dir, { recursive: true });
+  await cp(join(base, 'image.yaml'), join(dir, 'image.yaml'));
+  await cp(join(base, 'vendor'), join(dir, 'vendor'), { recursive: true });
+  await writeFile(join(dir, 'hello'), EVIL_BINARY, { mode: 0o755 });
+  await evident(['image', 'build', '--config', 'image.yaml', '-o', 'hello-image.tar'], dir);
+  const path = join(dir, 'hello-image.tar');
+  return { path, binary: createHash('sha256').update(EVIL_BINARY).digest('hex'), image: await sha256File(path) };
+}
+
+/** The honest binary's and image's digests (hex) in `dir`, each to be replaced by the attacker's. */
+async function swapFor(dir: string, evil: EvilImage): Promise<Map<string, string>> {
+  return new Map([
+    [await sha256File(join(dir, 'hello')), evil.binary],
+    [await sha256File(join(dir, 'hello-image.tar')), evil.image],
+  ]);
+}
+
+/** The file name of the link of `step` in `dir`. */
+async function linkOf(dir: string, step: string): Promise<string> {
+  const file = (await readdir(dir)).find((f) => f.startsWith(`${step}.`) && f.endsWith('.link'));
+  if (file === undefined) throw new EvidentError('INTERNAL', `demo: no ${step} link in ${dir}`);
+  return file;
 }
 
 async function evident(args: string[], cwd: string): Promise<void> {
@@ -365,19 +591,20 @@ function indent(text: string): string {
 }
 
 /**
- * The deployer verifies the honest delivery again once every SVID that signed it has expired, as an
- * audit would months later: the timestamps carry the evidence past its signers' lifetimes.
+ * The deployer verifies the honest image again, from the store, once every SVID that signed its links has
+ * expired, as an audit would months later: the timestamps carry the evidence past its signers' lifetimes.
  */
 async function verifyAfterSvidsExpired(
   honestDir: string,
   signedBy: number,
-  signers: Signers,
+  store: DemoStore,
   log: (line: string) => void,
 ): Promise<boolean> {
   log('\n== later: every SVID that signed the honest pipeline has expired');
   await new Promise((resolve) => setTimeout(resolve, Math.max(0, signedBy + DEMO_SVID_TTL_SECONDS * 1000 + 500 - Date.now())));
-  const later = await deliverAndVerify(honestDir, {}, signers, () => undefined);
-  const passed = later.code === 0;
+  const verdict = await deliverAndVerify(honestDir, store);
+  const later = verdict.result;
+  const passed = later.code === 0 && verdict.links > 0;
   const timestamped = later.stdout.split('\n').filter((l) => l.includes('(timestamped '));
   for (const line of timestamped) log(`   ${line.trim()}`);
   log(

@@ -1,10 +1,11 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
-import { access, mkdir, writeFile } from 'node:fs/promises';
+import { access, appendFile, mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { EvidentError } from '../errors.js';
 import { EVIDENT_BIN_DIR, runEvident } from './evident-process.js';
+import { sha256File } from './sha256-file.js';
+import { swtpmInstalled } from './swtpm.js';
+import { startTpmMachine, type TpmMachine } from './tpm-machine.js';
 
 export const DEMO_TRUST_DOMAIN = 'demo.evident';
 
@@ -20,7 +21,7 @@ export interface Runner {
 
 /**
  * The identity plane of the demo: one identity server (SQLite in the work folder) and one agent per CI
- * runner, each node-attested with its own join token; registration entries give each pipeline identity
+ * runner, each node-attested with its own join token (with `--tpm`, its own TPM simulator); registration entries give each pipeline identity
  * to workloads of this user running this Node binary, on its runner only.
  */
 export class IdentityPlane {
@@ -31,12 +32,33 @@ export class IdentityPlane {
   tsaUrl = '';
   readonly runners = new Map<string, Runner>();
   bundlePath = '';
+  /** `evident demo --tpm`: each runner's TPM simulator. */
+  private readonly tpms: TpmMachine[] = [];
 
-  constructor(private readonly dir: string) {}
+  /** With `tpm`, each runner attests with a TPM simulator of its own, enrolled in the server's allow-list, instead of a join token. */
+  constructor(
+    private readonly dir: string,
+    private readonly options: { tpm?: boolean } = {},
+  ) {}
+
+  /** How the runners' agents attest, for the demo's narration. */
+  get attestation(): string {
+    return this.options.tpm
+      ? "its own TPM (a swtpm simulator), enrolled by its endorsement key's hash in the server's allow-list"
+      : 'its own join token';
+  }
 
   async start(runnerNames: readonly string[]): Promise<void> {
+    if (this.options.tpm && !swtpmInstalled())
+      throw new EvidentError(
+        'ENVIRONMENT',
+        'demo --tpm: swtpm is not installed (apt-get install swtpm); without --tpm the demo needs only Node',
+      );
     const serverDir = join(this.dir, 'server');
     await mkdir(serverDir, { recursive: true });
+    // the machines allowed to attest with their TPM: none yet, each runner's is added before its agent starts
+    const allowList = join(this.dir, 'tpm-allowed-hashes');
+    if (this.options.tpm) await writeFile(allowList, '# the EK hashes of the runners allowed to attest\n');
     this.adminSocket = join(serverDir, 'admin.sock');
     const ready = await this.spawnUntil(
       [
@@ -56,6 +78,7 @@ export class IdentityPlane {
         // the evidence still holds, on the strength of its timestamps
         '--x509-svid-ttl',
         `${DEMO_SVID_TTL_SECONDS}s`,
+        ...(this.options.tpm ? ['--tpm-allowed-hashes', allowList] : []),
       ],
       (line) => line.includes('"server ready"'),
     );
@@ -65,10 +88,10 @@ export class IdentityPlane {
     this.bundlePath = join(this.dir, 'identity-bundle.pem');
     await writeFile(this.bundlePath, await this.admin(['bundle', 'show', '--format', 'pem']));
     for (const name of runnerNames) {
-      const token = (await this.admin(['token', 'generate', '--ttl', '600'])).trim();
       const runnerDir = join(this.dir, 'runners', name);
       await mkdir(runnerDir, { recursive: true });
       const socket = join(runnerDir, 'api.sock');
+      const { attest, agentId } = await this.attestationOf(name, runnerDir, allowList);
       await this.spawnUntil(
         [
           'agent',
@@ -77,8 +100,7 @@ export class IdentityPlane {
           this.serverAddress,
           '--trust-bundle',
           this.bundlePath,
-          '--join-token',
-          token,
+          ...attest,
           '--socket',
           socket,
           '--data-dir',
@@ -93,8 +115,20 @@ export class IdentityPlane {
             () => false,
           ),
       );
-      this.runners.set(name, { name, socket, agentId: `spiffe://${DEMO_TRUST_DOMAIN}/evident/agent/join_token/${token}` });
+      this.runners.set(name, { name, socket, agentId });
     }
+  }
+
+  /** The agent's flags for attesting, and the ID it will have: a fresh join token, or a TPM enrolled by its EK hash. */
+  private async attestationOf(name: string, runnerDir: string, allowList: string): Promise<{ attest: string[]; agentId: string }> {
+    if (!this.options.tpm) {
+      const token = (await this.admin(['token', 'generate', '--ttl', '600'])).trim();
+      return { attest: ['--join-token', token], agentId: `spiffe://${DEMO_TRUST_DOMAIN}/evident/agent/join_token/${token}` };
+    }
+    const tpm = await startTpmMachine(join(runnerDir, 'tpm'));
+    this.tpms.push(tpm);
+    await appendFile(allowList, `${tpm.ekHash}  # ${name}\n`);
+    return { attest: ['--tpm', '--tpm-tcti', tpm.tcti], agentId: `spiffe://${DEMO_TRUST_DOMAIN}/evident/agent/tpm/${tpm.ekHash}` };
   }
 
   /**
@@ -161,6 +195,8 @@ export class IdentityPlane {
           }),
       ),
     );
+    // the simulators after the agents using them
+    await Promise.all(this.tpms.splice(0).map((t) => t.stop()));
   }
 
   private async admin(args: string[]): Promise<string> {
@@ -204,10 +240,4 @@ export class IdentityPlane {
       child.once('exit', (code) => fail(`exited with ${code}`));
     });
   }
-}
-
-async function sha256File(path: string): Promise<string> {
-  const hash = createHash('sha256');
-  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
-  return hash.digest('hex');
 }

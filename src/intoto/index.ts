@@ -13,6 +13,8 @@ export type {
   ArtifactDict,
   ArtifactRule,
   CertificateConstraint,
+  ExpectedAttribute,
+  ExpectedPredicate,
   HashDict,
   Inspection,
   Layout,

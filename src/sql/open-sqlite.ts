@@ -13,6 +13,8 @@ export interface SqliteOpenOptions {
    * loss; FULL: the WAL is synced at every commit, so it survives both.
    */
   synchronous?: 'NORMAL' | 'FULL';
+  /** More settings, each `PRAGMA` text (`cache_size = -65536`), set before migrating. */
+  pragmas?: readonly string[];
 }
 
 /**
@@ -36,6 +38,7 @@ export function openSqliteDialect(file: string, schema: readonly Migration[], op
     db.pragma('journal_mode = WAL');
     db.pragma('busy_timeout = 5000');
     db.pragma(`synchronous = ${options.synchronous ?? 'NORMAL'}`);
+    for (const pragma of options.pragmas ?? []) db.pragma(pragma);
     dialect.transactionSync(migration(dialect, schema, options.versionTable));
   } catch (e) {
     db.close();

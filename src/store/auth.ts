@@ -4,6 +4,7 @@ import type { TLSSocket } from 'node:tls';
 import { parseCertificateDer, parseCertificatesPem } from '../crypto/x509/pem.js';
 import type { X509Certificate } from '../crypto/x509/x509.js';
 import { EvidentError } from '../errors.js';
+import type { X509BundleSet } from '../spiffe/bundle/set.js';
 import { X509Bundle, type X509BundleSource } from '../spiffe/bundle/x509-bundle.js';
 import type { TrustDomain } from '../spiffe/spiffeid/trust-domain.js';
 import { SpiffeId } from '../spiffe/spiffeid/spiffe-id.js';
@@ -49,9 +50,10 @@ function sha256(text: string): Buffer {
 }
 
 /**
- * The CAs whose X509-SVIDs may write (`--trust-bundle`, PEM). A CA naming a trust domain (its
- * `spiffe://TD` URI SAN, as the identity server's CAs do) vouches only for SVIDs of that domain; a CA
- * naming none vouches for any.
+ * The CAs whose X509-SVIDs may write: `--trust-bundle` (PEM), or the Workload API's bundles when the
+ * store serves its own X509-SVID (`--spiffe-socket`). A CA naming a trust domain (its `spiffe://TD` URI
+ * SAN, as the identity server's CAs do) vouches only for SVIDs of that domain; a CA naming none vouches
+ * for any.
  */
 export class UploaderBundle implements X509BundleSource {
   private constructor(
@@ -75,6 +77,19 @@ export class UploaderBundle implements X509BundleSource {
       return { cert, trustDomain: uri === undefined ? undefined : SpiffeId.parse(uri).trustDomain.name };
     });
     return new UploaderBundle(authorities, pem);
+  }
+
+  /**
+   * The bundles the Workload API gives (own and federated trust domains), each vouching only for SVIDs
+   * of its own trust domain. A store serving its X509-SVID makes one of every update: the bundles
+   * change as the trust domains' CAs rotate, and each request is judged by those of the moment.
+   */
+  static of(bundles: X509BundleSet): UploaderBundle {
+    const all = bundles.bundles();
+    return new UploaderBundle(
+      all.flatMap((b) => b.authorities.map((cert) => ({ cert, trustDomain: b.trustDomain.name }))),
+      all.map((b) => b.marshal()).join(''),
+    );
   }
 
   getX509BundleForTrustDomain(td: TrustDomain): X509Bundle {

@@ -6,6 +6,9 @@ import { parseStrictJson } from '../util/strict-json.js';
 import type { EvidenceItem, StoreClient } from './client.js';
 import type { StoreDigest } from './digest.js';
 
+/** What the walk reads: a store over HTTP (StoreClient), or the store's own database for its pages. */
+export type EvidenceReader = Pick<StoreClient, 'shown' | 'queryAll' | 'get'>;
+
 /** A link fetched from the store, under the file name a folder would hold it as. */
 export interface FetchedLink {
   /** `<step>.<keyid[:8]>.link`, the name verification looks for. */
@@ -28,6 +31,11 @@ export interface ChainWalkOptions {
   readonly maxLinks?: number;
   /** At most this many searches are made (default 10 000): a link has one per distinct material digest. */
   readonly maxSearches?: number;
+  /**
+   * Links of any step count, not only the layout's: the walk backwards from the product finds whatever
+   * made it (what the store's pages show when no layout is configured); nothing is looked for forwards.
+   */
+  readonly anyStep?: boolean;
 }
 
 export const DEFAULT_MAX_STORE_LINKS = 1000;
@@ -47,8 +55,8 @@ const DEFAULT_MAX_SEARCHES = 10_000;
  * Sublayouts are not followed: a step that is a sublayout finds no link here (verification then says so).
  */
 export async function walkChain(
-  store: StoreClient,
-  layout: Layout,
+  store: EvidenceReader,
+  layout: Pick<Layout, 'steps'>,
   product: StoreDigest,
   options: ChainWalkOptions = {},
 ): Promise<ChainWalk> {
@@ -136,7 +144,9 @@ export async function walkChain(
     }
   };
 
-  await backwards([product], (step) => steps.has(step));
+  const inChain = options.anyStep === true ? () => true : (step: string) => steps.has(step);
+  await backwards([product], inChain);
+  if (options.anyStep === true) return { links, skipped, searches };
   // forwards, only for the steps still missing, and each newly found link walked backwards again
   for (let progress = true; progress;) {
     progress = false;
@@ -150,7 +160,7 @@ export async function walkChain(
         const before = stepsFound.size;
         const added = await take(item, missing);
         if (stepsFound.size > before) progress = true;
-        await backwards(added, (step) => steps.has(step));
+        await backwards(added, inChain);
       }
     }
   }

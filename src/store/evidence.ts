@@ -17,6 +17,8 @@ export type ArtifactRole = 'subject' | 'material' | 'product';
 export interface IndexedArtifact {
   readonly role: ArtifactRole;
   readonly digest: string;
+  /** The file name the evidence gives it (a link's path, a subject's name), when it gives one. */
+  readonly name?: string;
 }
 
 export interface EvidenceSigner {
@@ -109,7 +111,7 @@ function dsseFacts(value: object): EvidenceFacts {
   }
   checkJsonDepth(payload);
   const statement = parseStatement(payload);
-  const artifacts = statement.subject.flatMap((d) => digests(d.digest, 'subject'));
+  const artifacts = statement.subject.flatMap((d) => digests(d.digest, 'subject', d.name));
   return { ...facts, predicateType: statement.predicateType, artifacts };
 }
 
@@ -131,12 +133,16 @@ function linkArtifacts(link: Link): IndexedArtifact[] {
 }
 
 function artifactDigests(artifacts: ArtifactDict, role: ArtifactRole): IndexedArtifact[] {
-  return Object.values(artifacts).flatMap((hashes) => digests(hashes, role));
+  return Object.entries(artifacts).flatMap(([name, hashes]) => digests(hashes, role, name));
 }
 
 /** Each algorithm's digest of one artifact, as `alg:hex` (both lowercase: digests are compared as text). */
-function digests(hashes: Record<string, string>, role: ArtifactRole): IndexedArtifact[] {
-  return Object.entries(hashes).map(([alg, hex]) => ({ role, digest: `${alg.toLowerCase()}:${hex.toLowerCase()}` }));
+function digests(hashes: Record<string, string>, role: ArtifactRole, name: string | undefined): IndexedArtifact[] {
+  return Object.entries(hashes).map(([alg, hex]) => ({
+    role,
+    digest: `${alg.toLowerCase()}:${hex.toLowerCase()}`,
+    ...(name !== undefined && name !== '' ? { name } : {}),
+  }));
 }
 
 function signer(keyid: string, cert: string | undefined, where: string): EvidenceSigner {

@@ -122,7 +122,11 @@ export function openApiDocument(): Record<string, unknown> {
     components: {
       securitySchemes: {
         bearer: { type: 'http', scheme: 'bearer', description: 'A token from the server’s --token-file' },
-        svid: { type: 'mutualTLS', description: 'An X509-SVID chaining to the server’s --trust-bundle' },
+        svid: {
+          type: 'mutualTLS',
+          description:
+            'An X509-SVID chaining to the server’s --trust-bundle, or, when the store serves its own X509-SVID (--spiffe-socket), to the Workload API’s bundles (own and federated trust domains)',
+        },
       },
       responses: {
         Error: {

@@ -11,6 +11,8 @@ export const STORE_VERSION_TABLE = 'store_schema_version';
  * - `evidence_artifacts`: every artifact digest (`alg:hex`) the evidence names, and in which role.
  * - `evidence_signers`: every signer's keyid and SPIFFE ID (one row each; a SPIFFE ID starts `spiffe://`,
  *   a keyid is hex, so the two never collide in one column).
+ * - `evidence_names` (2): every artifact's file name (`name`, as the evidence writes it) and its last
+ *   part (`base`), so the pages find `app.tar.gz` or `src/main.c` by name.
  */
 export const STORE_MIGRATIONS: readonly Migration[] = [
   [
@@ -50,5 +52,15 @@ export const STORE_MIGRATIONS: readonly Migration[] = [
         columns: { signer: 'text', evidence: 'text' },
       },
     },
+  ],
+  [
+    {
+      createTable: {
+        name: 'evidence_names',
+        unique: [['name', 'artifact', 'role', 'evidence']],
+        columns: { name: 'text', base: 'text', artifact: 'text', role: 'text', evidence: 'text' },
+      },
+    },
+    { createIndex: { name: 'evidence_names_base', table: 'evidence_names', columns: ['base'] } },
   ],
 ];

@@ -1,5 +1,7 @@
 import { EvidentError } from '../errors.js';
 import type { EvidenceSearch, EvidenceSummary } from './evidence-db.js';
+import type { EvidenceItem } from './client.js';
+import type { StoreDigest } from './digest.js';
 import type { ArtifactRole } from './evidence.js';
 
 export const DEFAULT_PAGE = 100;
@@ -54,6 +56,19 @@ function time(text: string | undefined, name: string): number | undefined {
   const ms = /^\d{4}-\d{2}-\d{2}/.test(text) ? Date.parse(text) : NaN;
   if (Number.isNaN(ms)) throw bad(`${name} must be an ISO 8601 time (2025-01-31T12:00:00Z), not '${text.slice(0, 40)}'`);
   return ms;
+}
+
+/** How a search answers one item (`GET /v1/evidence`): a summary with its time in ISO 8601. */
+export function evidenceItem(s: EvidenceSummary): EvidenceItem {
+  return {
+    digest: s.digest as StoreDigest,
+    kind: s.kind,
+    ...(s.step !== undefined ? { step: s.step } : {}),
+    ...(s.predicateType !== undefined ? { predicateType: s.predicateType } : {}),
+    signers: s.signers,
+    storedAt: new Date(s.storedAt).toISOString(),
+    timestamps: s.timestamps,
+  };
 }
 
 /** The cursor of the page after `last`: where it ended, opaque to clients. */

@@ -1,7 +1,6 @@
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
-import { readFile } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
-import type { TLSSocket } from 'node:tls';
+import type { Server as TlsServer, TLSSocket } from 'node:tls';
 import { EvidentError, isEvidentError } from '../errors.js';
 import type { PostgresOptions } from '../sql/open-postgres.js';
 import { oneLine } from '../time/server-url.js';
@@ -11,8 +10,12 @@ import { openEvidenceDb, type EvidenceDb } from './evidence-db.js';
 import { parseEvidence, type EvidenceKind } from './evidence.js';
 import { gitoidSha256 } from './gitoid.js';
 import { openApiDocument } from './openapi.js';
-import { encodeCursor, parseSearchQuery } from './search-query.js';
+import { encodeCursor, evidenceItem, parseSearchQuery } from './search-query.js';
 import { DEFAULT_MAX_EVIDENCE_BYTES } from './limits.js';
+import type { VerdictPolicy } from './web/artifact-chain.js';
+import { registerPages } from './web/pages.js';
+import { loadVerdictPolicy } from './web/verdict-policy.js';
+import { httpsOptionsOf, readTlsFiles, secureContextOf, type StoreTls, type StoreTlsSource } from './tls-source.js';
 
 export interface EvidenceStoreOptions {
   /** Where the default SQLite database lives (`evidence.sqlite3`). */
@@ -32,8 +35,17 @@ export interface EvidenceStoreOptions {
   /** Serve HTTPS with this certificate chain (PEM) and key (PEM). */
   readonly tlsCert?: string;
   readonly tlsKey?: string;
+  /**
+   * Serve HTTPS with what this source gives, taking each new one for new connections (workload-tls.ts:
+   * the workload's X509-SVID, renewed on every rotation; client X509-SVIDs chaining to the Workload API's
+   * bundles may write). Not with tlsCert/tlsKey or trustBundle. The store owns it: closed with the store.
+   */
+  readonly tlsSource?: StoreTlsSource;
   /** Reads need a token or an SVID too; by default they are open. */
   readonly readsNeedToken?: boolean;
+  /** The layout whose verdict the artifact pages show (docs/store.md, "Pages"), with its owners' keys. */
+  readonly layout?: string;
+  readonly layoutKeys?: readonly string[];
   readonly limits?: { readonly maxEvidenceBytes?: number };
   /** Told about each stored upload and each server error, one line (the CLI logs them). */
   readonly log?: (line: string) => void;
@@ -61,31 +73,77 @@ class HttpError extends Error {
  * by artifact digest, step, signer and time, and speaks Archivista's upload/download.
  *
  * @throws EvidentError BAD_USAGE for a configuration that cannot work; ENVIRONMENT when the database or
- *   the address cannot be opened
+ *   the address cannot be opened, or the tlsSource gives nothing to serve
  */
 export async function startEvidenceStore(options: EvidenceStoreOptions): Promise<RunningEvidenceStore> {
-  const tls = options.tlsCert !== undefined || options.tlsKey !== undefined;
-  if (tls && (options.tlsCert === undefined || options.tlsKey === undefined)) {
-    throw new EvidentError('BAD_USAGE', 'store: --tls-cert and --tls-key go together');
+  const source = options.tlsSource;
+  try {
+    return await start(options, source);
+  } catch (e) {
+    source?.close();
+    throw e;
   }
-  if (options.trustBundle !== undefined && !tls) {
-    throw new EvidentError('BAD_USAGE', 'store: --trust-bundle (client X509-SVIDs) needs HTTPS: give --tls-cert and --tls-key');
-  }
-  if (options.tokenFile === undefined && options.trustBundle === undefined) {
+}
+
+async function start(options: EvidenceStoreOptions, source: StoreTlsSource | undefined): Promise<RunningEvidenceStore> {
+  const files = options.tlsCert !== undefined || options.tlsKey !== undefined;
+  if (files && source !== undefined) {
     throw new EvidentError(
       'BAD_USAGE',
-      'store: nobody could upload: give --token-file FILE or --trust-bundle FILE (writes are authenticated)',
+      "store: serve HTTPS with --spiffe-socket (the Workload API's X509-SVID) or with --tls-cert/--tls-key (files), not both",
+    );
+  }
+  if (files && (options.tlsCert === undefined || options.tlsKey === undefined)) {
+    throw new EvidentError('BAD_USAGE', 'store: --tls-cert and --tls-key go together');
+  }
+  if (options.trustBundle !== undefined && source !== undefined) {
+    throw new EvidentError(
+      'BAD_USAGE',
+      "store: --trust-bundle is for --tls-cert/--tls-key: with --spiffe-socket, client X509-SVIDs are judged by the Workload API's bundles (federate to trust another domain)",
+    );
+  }
+  if (options.trustBundle !== undefined && !files) {
+    throw new EvidentError('BAD_USAGE', 'store: --trust-bundle (client X509-SVIDs) needs HTTPS: give --tls-cert and --tls-key');
+  }
+  if (options.tokenFile === undefined && options.trustBundle === undefined && source === undefined) {
+    throw new EvidentError(
+      'BAD_USAGE',
+      'store: nobody could upload: give --token-file FILE or --trust-bundle FILE (writes are authenticated), or --spiffe-socket',
     );
   }
   const tokens = options.tokenFile === undefined ? undefined : await TokenList.load(options.tokenFile);
   const bundle = options.trustBundle === undefined ? undefined : await UploaderBundle.load(options.trustBundle);
-  const https = tls ? await tlsOptions(options, bundle) : undefined;
+  const policy = await loadVerdictPolicy(options.layout, options.layoutKeys ?? []);
+  const fixed = files ? await readTlsFiles(options.tlsCert!, options.tlsKey!, bundle) : undefined;
   const db = await openEvidenceDb(options.datastore, options.dataDir, options.postgres);
+  let tls: StoreTls | undefined;
+  try {
+    // after the database: a store that cannot open it says so at once, not after waiting for an SVID
+    tls = fixed ?? (await source?.first());
+  } catch (e) {
+    await db.close().catch(() => undefined);
+    throw e;
+  }
   const maxEvidenceBytes = options.limits?.maxEvidenceBytes ?? DEFAULT_MAX_EVIDENCE_BYTES;
   const app = (
-    https === undefined ? Fastify({ bodyLimit: maxEvidenceBytes }) : Fastify({ https, bodyLimit: maxEvidenceBytes })
+    tls === undefined ? Fastify({ bodyLimit: maxEvidenceBytes }) : Fastify({ https: httpsOptionsOf(tls), bodyLimit: maxEvidenceBytes })
   ) as FastifyInstance;
-  routes(app, db, { tokens, bundle, readsNeedToken: options.readsNeedToken === true, maxEvidenceBytes, log: options.log });
+  // a rotated SVID (and bundle) serves every new connection; those open finish with the one they began with
+  source?.onChange((next) => {
+    tls = next;
+    (app.server as unknown as TlsServer).setSecureContext(secureContextOf(next));
+  });
+  const access = {
+    tokens,
+    // the uploaders of the moment: a client SVID is judged by the bundles the Workload API gives now
+    get bundle() {
+      return tls?.uploaders;
+    },
+    readsNeedToken: options.readsNeedToken === true,
+    maxEvidenceBytes,
+    log: options.log,
+  };
+  routes(app, db, access, policy);
   const host = options.host ?? '127.0.0.1';
   try {
     await app.listen({ host, port: options.port ?? 0 });
@@ -94,32 +152,14 @@ export async function startEvidenceStore(options: EvidenceStoreOptions): Promise
     throw new EvidentError('ENVIRONMENT', `store: cannot listen on ${host}:${options.port ?? 0}: ${(e as Error).message}`, { cause: e });
   }
   const { port } = app.server.address() as AddressInfo;
-  const url = `${tls ? 'https' : 'http'}://${host.includes(':') ? `[${host}]` : host}:${port}`;
+  const url = `${tls !== undefined ? 'https' : 'http'}://${host.includes(':') ? `[${host}]` : host}:${port}`;
   return {
     url,
     async close() {
+      source?.close();
       await app.close();
       await db.close();
     },
-  };
-}
-
-async function tlsOptions(options: EvidenceStoreOptions, bundle: UploaderBundle | undefined) {
-  const read = async (file: string, what: string) => {
-    try {
-      return await readFile(file);
-    } catch (e) {
-      throw new EvidentError('BAD_USAGE', `cannot read the ${what}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, {
-        file,
-      });
-    }
-  };
-  return {
-    cert: await read(options.tlsCert!, 'TLS certificate'),
-    key: await read(options.tlsKey!, 'TLS key'),
-    // a client certificate is asked for, not required: token holders and readers connect without one, and
-    // whether a presented one may write is decided per request (UploaderBundle.callerOf)
-    ...(bundle !== undefined ? { ca: bundle.pem, requestCert: true, rejectUnauthorized: false } : {}),
   };
 }
 
@@ -134,7 +174,7 @@ interface Access {
 /** A JSON body, kept as the exact bytes received: `application/json` or any `application/…+json`. */
 const JSON_TYPE = /^application\/([a-z0-9.-]+\+)?json\s*(;|$)/i;
 
-function routes(app: FastifyInstance, db: EvidenceDb, access: Access): void {
+function routes(app: FastifyInstance, db: EvidenceDb, access: Access, policy: VerdictPolicy | undefined): void {
   app.removeAllContentTypeParsers();
   app.addContentTypeParser(JSON_TYPE, { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
 
@@ -193,15 +233,7 @@ function routes(app: FastifyInstance, db: EvidenceDb, access: Access): void {
     const query = parseSearchQuery(req.query as Record<string, unknown>);
     const found = await db.search(query);
     const page = found.slice(0, query.limit);
-    const items = page.map((s) => ({
-      digest: s.digest,
-      kind: s.kind,
-      ...(s.step !== undefined ? { step: s.step } : {}),
-      ...(s.predicateType !== undefined ? { predicateType: s.predicateType } : {}),
-      signers: s.signers,
-      storedAt: new Date(s.storedAt).toISOString(),
-      timestamps: s.timestamps,
-    }));
+    const items = page.map(evidenceItem);
     return found.length > query.limit ? { items, next: encodeCursor(page[page.length - 1]!) } : { items };
   });
 
@@ -217,6 +249,8 @@ function routes(app: FastifyInstance, db: EvidenceDb, access: Access): void {
       return sendEvidence(reply, await db.getByGitoid(gitoid), `with gitoid ${gitoid}`);
     });
   }
+
+  registerPages(app, { db, ...(policy !== undefined ? { policy } : {}), checkRead: reader });
 
   const openapi = openApiDocument();
   app.get('/openapi.json', async () => openapi);

@@ -1,6 +1,6 @@
 import { HASH_OIDS } from './algorithms.js';
 import type { tsp } from './asn1.js';
-import { integer, objectIdentifier, octetString, sequence, smallInteger } from './der.js';
+import { integer, objectIdentifier, octetString, sequence, smallInteger } from '../crypto/der.js';
 
 const DER_NULL = Buffer.from([0x05, 0x00]);
 

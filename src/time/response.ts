@@ -1,6 +1,6 @@
 import { AsnConvert } from '../crypto/x509/x509.js';
 import { FAILURE_BITS, tsp, type FailureInfo } from './asn1.js';
-import { sequence } from './der.js';
+import { sequence } from '../crypto/der.js';
 
 /** The DER TimeStampResp of a refused request: status rejection, one failure bit, and `text` as its statusString. */
 export function rejectionResponse(failure: FailureInfo, text: string): Buffer {

@@ -1,4 +1,5 @@
-import { AsnConvert } from '../crypto/x509/x509.js';
+import { parseCertificateDer } from '../crypto/x509/pem.js';
+import { asn1, AsnConvert, SubjectKeyIdentifierExtension, type X509Certificate } from '../crypto/x509/x509.js';
 import { cms, tsp } from './asn1.js';
 import { SignedDataIn, type SignerInfoIn } from './asn1-read.js';
 
@@ -46,6 +47,60 @@ export function readToken(der: Uint8Array): TokenReading {
     return { ok: true, parts: { signedData, signerInfo, tstInfoDer, tstInfo: AsnConvert.parse(tstInfoDer, tsp.TSTInfo) } };
   } catch (e) {
     return { ok: false, reason: 'MALFORMED', message: `its TSTInfo cannot be read (${firstLine(e)})` };
+  }
+}
+
+/** The certificates the token carries; other kinds of CertificateChoices and unreadable ones are skipped. */
+export function carriedCertificates(parts: TokenParts): X509Certificate[] {
+  const out: X509Certificate[] = [];
+  for (const c of parts.signedData.certificates ?? []) {
+    try {
+      out.push(parseCertificateDer(c.der));
+    } catch {
+      // an attribute certificate, or a broken one: it cannot be in the TSA's path either way
+    }
+  }
+  return out;
+}
+
+/** Whether the SignerInfo's identifier names `cert`: its issuer and serial, or its subject key identifier. */
+export function identifies(signerInfo: SignerInfoIn, cert: X509Certificate): boolean {
+  const sid = signerInfo.sid;
+  if (sid.issuerAndSerialNumber !== undefined) {
+    const tbs = AsnConvert.parse(cert.rawData, asn1.Certificate).tbsCertificate;
+    return (
+      sameDer(AsnConvert.serialize(sid.issuerAndSerialNumber.issuer), AsnConvert.serialize(tbs.issuer)) &&
+      sameDer(sid.issuerAndSerialNumber.serialNumber, tbs.serialNumber)
+    );
+  }
+  if (sid.subjectKeyIdentifier !== undefined) {
+    const ski = cert.getExtension(SubjectKeyIdentifierExtension)?.keyId;
+    return ski !== undefined && Buffer.from(ski, 'hex').equals(Buffer.from(sid.subjectKeyIdentifier.buffer));
+  }
+  return false;
+}
+
+/** Whether two DER encodings are the same bytes. */
+export function sameDer(a: ArrayBuffer, b: ArrayBuffer): boolean {
+  return Buffer.from(a).equals(Buffer.from(b));
+}
+
+/** What a token claims, read without checking it (verification is time/verify.ts's): when, and which TSA. */
+export interface TimestampClaim {
+  readonly genTime: Date;
+  /** The subject of the certificate that signed it, when the token carries it. */
+  readonly tsa?: string;
+}
+
+/** The claim of a DER TimeStampToken, for showing it; undefined when it cannot be taken apart. Never throws. */
+export function timestampClaim(der: Uint8Array): TimestampClaim | undefined {
+  const reading = readToken(der);
+  if (!reading.ok) return undefined;
+  try {
+    const signer = carriedCertificates(reading.parts).find((c) => identifies(reading.parts.signerInfo, c));
+    return { genTime: reading.parts.tstInfo.genTime, ...(signer !== undefined ? { tsa: signer.subject } : {}) };
+  } catch {
+    return { genTime: reading.parts.tstInfo.genTime };
   }
 }
 

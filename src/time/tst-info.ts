@@ -1,4 +1,4 @@
-import { generalizedTime, integer, sequence, smallInteger } from './der.js';
+import { generalizedTime, integer, sequence, smallInteger } from '../crypto/der.js';
 
 /** What a TSTInfo (RFC 3161 §2.4.2) holds, each part as DER (or INTEGER content octets) ready to be written. */
 export interface TstInfoParts {

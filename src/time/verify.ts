@@ -1,11 +1,10 @@
 import { createHash, createPublicKey, verify, type KeyObject } from 'node:crypto';
 import { checkValidity, verifyCertificateChain } from '../crypto/x509/chain.js';
-import { parseCertificateDer } from '../crypto/x509/pem.js';
-import { asn1, AsnConvert, SubjectKeyIdentifierExtension, type X509Certificate } from '../crypto/x509/x509.js';
+import { asn1, AsnConvert, type X509Certificate } from '../crypto/x509/x509.js';
 import { hashOf, verifyDigest, type HashName } from './algorithms.js';
 import { id_aa_signingCertificateV2, pkcs9, PreEncoded, SigningCertificateV2, tsp } from './asn1.js';
 import type { SignerInfoIn } from './asn1-read.js';
-import { readToken, type TokenParts } from './token.js';
+import { carriedCertificates, identifies, readToken, sameDer } from './token.js';
 import { tsaCertificateProblem } from './tsa-certificate.js';
 
 /** What failed, one reason per check (stable, for callers to switch on). */
@@ -201,36 +200,6 @@ function readValue<T>(value: ArrayBuffer, type: new () => T): T | undefined {
   }
 }
 
-/** The certificates the token carries; other kinds of CertificateChoices and unreadable ones are skipped. */
-function carriedCertificates(parts: TokenParts): X509Certificate[] {
-  const out: X509Certificate[] = [];
-  for (const c of parts.signedData.certificates ?? []) {
-    try {
-      out.push(parseCertificateDer(c.der));
-    } catch {
-      // an attribute certificate, or a broken one: it cannot be in the TSA's path either way
-    }
-  }
-  return out;
-}
-
-/** Whether the SignerInfo's identifier names `cert`: its issuer and serial, or its subject key identifier. */
-function identifies(signerInfo: SignerInfoIn, cert: X509Certificate): boolean {
-  const sid = signerInfo.sid;
-  if (sid.issuerAndSerialNumber !== undefined) {
-    const tbs = AsnConvert.parse(cert.rawData, asn1.Certificate).tbsCertificate;
-    return (
-      sameDer(AsnConvert.serialize(sid.issuerAndSerialNumber.issuer), AsnConvert.serialize(tbs.issuer)) &&
-      sameDer(sid.issuerAndSerialNumber.serialNumber, tbs.serialNumber)
-    );
-  }
-  if (sid.subjectKeyIdentifier !== undefined) {
-    const ski = cert.getExtension(SubjectKeyIdentifierExtension)?.keyId;
-    return ski !== undefined && Buffer.from(ski, 'hex').equals(Buffer.from(sid.subjectKeyIdentifier.buffer));
-  }
-  return false;
-}
-
 /** Why the signing-certificate-v2 attribute does not name `signer` (its first ESSCertIDv2 is the signer's, RFC 5035 §5.4), or undefined. */
 function signingCertificateProblem(value: ArrayBuffer | undefined, signer: X509Certificate): string | undefined {
   if (value === undefined) return 'the signing-certificate-v2 attribute (ESSCertIDv2) is missing';
@@ -280,7 +249,3 @@ function signatureCheck(
 }
 
 const SET_TAG = 17;
-
-function sameDer(a: ArrayBuffer, b: ArrayBuffer): boolean {
-  return Buffer.from(a).equals(Buffer.from(b));
-}

@@ -226,10 +226,11 @@ export class SettingsSchema {
         continue;
       }
       const own = all.filter((x) => x.owner?.choice.name === s.name);
+      // a plugin's boolean set to false (`EVIDENT_SERVER_TPM=false`) does not turn the plugin on
       const names = choosePlugins(
         s,
         given(s),
-        own.filter((x) => given(x) !== undefined).map((x) => x.owner!.plugin),
+        own.filter((x) => given(x) !== undefined && given(x) !== false).map((x) => x.owner!.plugin),
       );
       chosen.set(
         s.name,

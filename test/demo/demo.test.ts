@@ -1,53 +1,137 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runDemo } from '../../src/demo/hello-world.js';
+import { StoreClient } from '../../src/store/client.js';
+import { answers, processesMentioning } from './processes.js';
 
-test('the demo: the honest pipeline passes and every attack is caught, each for its own reason', { timeout: 300_000 }, async (t) => {
-  const workdir = await mkdtemp(join(tmpdir(), 'evident-demo-test-'));
-  t.after(() => rm(workdir, { recursive: true, force: true }));
-  const lines: string[] = [];
-  const result = await runDemo({ workdir, log: (l) => lines.push(l) });
-  const output = lines.join('\n');
-  assert.ok(result.honestPassed, output);
-  assert.ok(result.honestLaterPassed, output);
-  const byName = new Map(result.attacks.map((a) => [a.attack, a]));
-  const expectations: [string, RegExp][] = [
-    [
-      'a one-line change to the source after the sign-off',
-      /build: materials: MATCH src\/hello\.c WITH PRODUCTS FROM code: src\/hello\.c sha256/,
-    ],
-    ['a swapped binary inside the delivered image', /unpack: materials: MATCH hello-image\.tar WITH PRODUCTS FROM package/],
-    [
-      'a build performed by a workload without the builder identity (a rogue runner)',
-      /build: .*spiffe:\/\/demo\.evident\/ci\/scanner does not satisfy build's constraints/,
-    ],
-    ['a link edited after signing (the build product hash replaced)', /build: .*signature does not verify/],
-    ['an expired layout', /layout expired 2020-01-31/],
-    [
-      'a build link signed with a stolen builder key after its SVID expired, back-dated',
-      /build: .*timestamp 1 of signature by spiffe:\/\/demo\.evident\/ci\/builder: not signed by a TSA the layout trusts/,
-    ],
-    [
-      'a backdoored library behind a backslash-named decoy of it',
-      /refused to record the package step: .*vendor\/zlib-1\.3\.1\\libz\.so\.1: cannot be recorded: .*backslash[^]*then the deployer: ✗ package: 0 of 1 link/,
-    ],
-    [
-      'a library with a known critical advisory added to the image',
-      /scan-policy: .*exited with 1.*at or above high.*\n.*│ ✗ zlib 1\.2\.11: EVD-2022-0001 \[CVE-2022-37434\] \(critical\)/,
-    ],
-  ];
-  assert.equal(result.attacks.length, expectations.length);
-  for (const [name, reason] of expectations) {
-    const outcome = byName.get(name);
-    assert.ok(outcome, `attack '${name}' ran`);
-    assert.ok(outcome.caught, `attack '${name}' was caught\n${output}`);
-    assert.match(outcome.reason, reason, `attack '${name}' reason`);
-  }
-  assert.match(output, /== later: every SVID that signed the honest pipeline has expired\n.*build: 1 of 1 link signed by .*\(timestamped /);
-  assert.match(output, /== summary/);
-  assert.match(output, /✓ build: 1 of 1 link signed by spiffe:\/\/demo\.evident\/ci\/builder \(timestamped \S+ by CN=evident TSA/);
-  assert.match(output, /✓ scan: 1 of 1 link signed by spiffe:\/\/demo\.evident\/ci\/scanner/);
-});
+const sha256 = (bytes: Buffer) => `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
+
+test(
+  'the demo: runners upload to the store, the deployer verifies the image from the store alone, and every attack is caught, each for its own reason',
+  { timeout: 420_000 },
+  async (t) => {
+    const workdir = await mkdtemp(join(tmpdir(), 'evident-demo-test-'));
+    t.after(() => rm(workdir, { recursive: true, force: true }));
+    const lines: string[] = [];
+    const honest = join(workdir, 'honest');
+    /** What the honest store held while it was up, by step: the digests of its links. */
+    const stored = new Map<string, string[]>();
+    let healthy = false;
+    let page = '';
+    const result = await runDemo({
+      workdir,
+      log: (l) => lines.push(l),
+      whileUp: async (r) => {
+        healthy = ((await (await fetch(`${r.storeUrl}/healthz`)).json()) as { status?: string }).status === 'ok';
+        page = (await (await fetch(r.imagePage)).text()).replace(/\s+/g, ' ');
+        const client = new StoreClient({ url: r.storeUrl });
+        for (const step of ['code', 'build', 'package', 'scan']) {
+          stored.set(
+            step,
+            (await client.queryAll({ step }, 100)).map((i) => i.digest),
+          );
+        }
+      },
+    });
+    const output = lines.join('\n');
+    assert.ok(result.honestPassed, output);
+    assert.ok(result.honestLaterPassed, output);
+
+    // each signer uploaded its link to the honest store: exactly the links in the honest folder, and nothing of the attacks'
+    assert.ok(healthy, 'the store answered /healthz while the demo held it up');
+    for (const step of ['code', 'build', 'package', 'scan']) {
+      const file = (await readdir(honest)).find((f) => f.startsWith(`${step}.`) && f.endsWith('.link'));
+      assert.ok(file, `the honest ${step} link was written`);
+      assert.deepEqual(
+        stored.get(step),
+        [sha256(await readFile(join(honest, file)))],
+        `the store holds the honest ${step} link, and only it`,
+      );
+    }
+
+    // the deployer had the image, its scan report and the layout, no link: the links came from the store, by the image's digest
+    assert.deepEqual((await readdir(join(honest, 'deliver'))).sort(), ['hello-image.tar', 'root.layout', 'scan-report.json']);
+    assert.equal(result.image, sha256(await readFile(join(honest, 'deliver', 'hello-image.tar'))));
+    assert.match(result.storeUrl, /^http:\/\/127\.0\.0\.1:\d+$/);
+    const found = `4 links for ${result.image} from ${result.storeUrl}`;
+    assert.ok(output.includes(`\n   ${found}\n`), `the deployer's verify says where its links came from\n${output}`);
+    assert.match(output, /✓ verification PASSED: the product followed its layout, on the evidence in the store alone/);
+    assert.match(result.imagePage, new RegExp(`^http://127\\.0\\.0\\.1:\\d+/artifacts/${result.image}$`));
+    assert.ok(
+      output.includes(`✓ the store's page for the verified image, its chain drawn with the layout's verdict: ${result.imagePage}\n`),
+      output,
+    );
+    // the page shows the chain of the image, and the layout's verdict on it, as the deployer's verify gave it
+    assert.match(page, /class="verdict passed"[^>]*>\s*PASSED: the supply chain of this artifact followed layout root\.layout/);
+    for (const step of ['code', 'build', 'package']) assert.match(page, new RegExp(`<section class="step passed"[^>]*data-step="${step}"`));
+
+    const byName = new Map(result.attacks.map((a) => [a.attack, a]));
+    const noLink = (image: string) => new RegExp(`the store holds no link that made ${image}: ✗ code: 0 of 1`);
+    const expectations: [string, RegExp][] = [
+      [
+        'a one-line change to the source after the sign-off',
+        /^✗ build: materials: MATCH src\/hello\.c WITH PRODUCTS FROM code: src\/hello\.c sha256/,
+      ],
+      // the swapped image is not the one the store has evidence for
+      ['a swapped binary inside the delivered image', noLink('sha256:(?!' + result.image.slice(7) + ')[0-9a-f]{64}')],
+      [
+        'a build performed by a workload without the builder identity (a rogue runner)',
+        /^✗ build: .*spiffe:\/\/demo\.evident\/ci\/scanner does not satisfy build's constraints/,
+      ],
+      [
+        'links edited after signing to vouch for another image, uploaded with a stolen store token',
+        /^✗ build: .*signature does not verify/,
+      ],
+      ['an expired layout', /layout expired 2020-01-31/],
+      [
+        'build and package links signed with a stolen builder key after its SVID expired, back-dated',
+        /^✗ build: .*timestamp 1 of signature by spiffe:\/\/demo\.evident\/ci\/builder: not signed by a TSA the layout trusts/,
+      ],
+      [
+        'a backdoored library behind a backslash-named decoy of it',
+        new RegExp(
+          `refused to record the package step: .*vendor/zlib-1\\.3\\.1\\\\libz\\.so\\.1: cannot be recorded: .*backslash[^]*then the deployer: ${noLink(result.image).source}`,
+        ),
+      ],
+      [
+        'a library with a known critical advisory added to the image',
+        /scan-policy: .*exited with 1.*at or above high.*\n.*│ ✗ zlib 1\.2\.11: EVD-2022-0001 \[CVE-2022-37434\] \(critical\)/,
+      ],
+    ];
+    assert.equal(result.attacks.length, expectations.length);
+    for (const [name, reason] of expectations) {
+      const outcome = byName.get(name);
+      assert.ok(outcome, `attack '${name}' ran`);
+      assert.ok(outcome.caught, `attack '${name}' was caught\n${output}`);
+      assert.match(outcome.reason, reason, `attack '${name}' reason`);
+    }
+    // the forged links reached the deployer through the store: uploaded with the stolen token, and kept
+    assert.match(
+      output,
+      /-- links edited after signing[^\n]*\n {3}the store took them \(it checks no signatures[^\n]*: sha256:[0-9a-f]{64}, sha256:[0-9a-f]{64}\n/,
+    );
+    assert.match(
+      output,
+      /-- build and package links signed with a stolen[^\n]*\n {3}uploaded with a stolen store token: sha256:[0-9a-f]{64}, sha256:[0-9a-f]{64}\n/,
+    );
+
+    assert.match(
+      output,
+      /== later: every SVID that signed the honest pipeline has expired\n.*build: 1 of 1 link signed by .*\(timestamped /,
+    );
+    assert.match(output, /== summary/);
+    assert.match(
+      output,
+      /✓ build: 1 of 1 link signed by spiffe:\/\/demo\.evident\/ci\/builder \(timestamped \S+ by CN=evident TSA, O=evident/,
+    );
+    assert.match(output, /✓ scan: 1 of 1 link signed by spiffe:\/\/demo\.evident\/ci\/scanner/);
+
+    // without --keep, nothing is left: the store's port is closed, no server, agent or store runs
+    assert.equal(await answers(`${result.storeUrl}/healthz`), false, 'the store stopped with the demo');
+    assert.deepEqual(await processesMentioning(workdir), []);
+  },
+);

@@ -144,10 +144,13 @@ describe('server configuration', () => {
 describe('evident server run / agent run: attestors by name', () => {
   const cases = [
     { argv: ['agent', 'run', '--workload-attestor', 'nope'], line: /^evident: unknown workload attestor 'nope' \(known: unix\)\n$/ },
-    { argv: ['agent', 'run', '--node-attestor', 'nope'], line: /^evident: unknown node attestor 'nope' \(known: join_token, x509pop\)\n$/ },
+    {
+      argv: ['agent', 'run', '--node-attestor', 'nope'],
+      line: /^evident: unknown node attestor 'nope' \(known: join_token, x509pop, tpm\)\n$/,
+    },
     {
       argv: ['server', 'run', '--node-attestor', 'nope'],
-      line: /^evident: unknown node attestor 'nope' \(known: join_token, x509pop\)\n$/,
+      line: /^evident: unknown node attestor 'nope' \(known: join_token, x509pop, tpm\)\n$/,
     },
   ];
   for (const c of cases) {
@@ -162,10 +165,10 @@ describe('evident server run / agent run: attestors by name', () => {
   it('a config file names an unknown attestor: exit 2, one line naming the file', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'evident-config-'));
     try {
-      await writeFile(join(dir, 'server.yaml'), 'node_attestors:\n  tpm: {}\n');
+      await writeFile(join(dir, 'server.yaml'), 'node_attestors:\n  aws_iid: {}\n');
       const r = await runCli(['server', 'run', '--config', 'server.yaml'], { cwd: dir });
       assert.equal(r.code, 2, r.stderr);
-      assert.match(r.stderr, /^evident: .*server\.yaml: unknown node attestor 'tpm' \(known: join_token, x509pop\)\n$/);
+      assert.match(r.stderr, /^evident: .*server\.yaml: unknown node attestor 'aws_iid' \(known: join_token, x509pop, tpm\)\n$/);
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

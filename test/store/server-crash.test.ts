@@ -57,7 +57,7 @@ async function crashDuringUploads(args: string[]): Promise<void> {
       if (r.status !== 200 || !r.body.equals(bytes)) missing++;
     }
     assert.equal(missing, 0, `${missing} of ${acknowledged.size} acknowledged uploads were lost`);
-    // and the index rows came with them: one transaction per upload
+    // and the index rows came with them: an upload's rows are in one transaction (group commit puts several uploads in it)
     const some = [...acknowledged.values()][0]!;
     const name = (JSON.parse(some.toString()) as { signed: { name: string } }).signed.name;
     const items = (await call(second.url, `/v1/evidence?step=${name}`)).json().items as unknown[];

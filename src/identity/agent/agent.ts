@@ -78,7 +78,7 @@ export class Agent {
     readonly trustDomain: string,
     private identity: AgentIdentity,
   ) {
-    this.cache = new SvidCache({ clock });
+    this.cache = new SvidCache({ clock, onListenerError: (err) => log.error({ err }, 'a Workload API stream could not be updated') });
     this.cache.setJwtSigner(async (entry, audience) => {
       const res = await this.link.signJwtSvid({ entry_id: entry.id, audience: [...audience] });
       return { token: res.token, expiresAt: new Date(res.expires_at * 1000) };
@@ -221,6 +221,10 @@ export class Agent {
   }
 
   private async renewAgentSvid(): Promise<void> {
+    if (this.o.attestor.renewsByAttesting) {
+      await this.adopt(await attestNode(this.link, this.o.attestor, this.data, this.clock, this.log));
+      return;
+    }
     const { publicKey, privateKey } = await generateKeyPair('ec', { namedCurve: 'P-256' });
     const svid = await this.link.renew(publicKey.export({ type: 'spki', format: 'der' }));
     await this.adopt(toIdentity(svid, privateKey, this.clock.now()));
@@ -228,6 +232,9 @@ export class Agent {
   }
 
   private async adopt(identity: AgentIdentity): Promise<void> {
+    // an attestation by what the machine is (a TPM's EK) names another agent when the machine changed: said loudly
+    if (identity.spiffeId !== this.identity.spiffeId)
+      this.log.warn({ before: this.identity.spiffeId, agent: identity.spiffeId }, 'the node attested under another agent ID');
     await this.data.saveIdentity(identity);
     this.identity = identity;
     this.link.update({ identity });
@@ -317,6 +324,8 @@ async function attestNode(
         { cause: e },
       );
     throw e;
+  } finally {
+    await attestor.close?.();
   }
   if (!result.svid) throw new EvidentError('INTERNAL', 'agent: the server attested the node but sent no SVID');
   const identity = toIdentity(result.svid, privateKey, clock.now());

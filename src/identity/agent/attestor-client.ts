@@ -13,8 +13,16 @@ import { pemCertificates } from '../../crypto/x509/index.js';
 export interface NodeAttestorClient {
   readonly type: string;
   readonly canReattest: boolean;
+  /**
+   * Renew the agent SVID by attesting again rather than with the current SVID (RenewAgent), so that each
+   * renewal proves the node anew (a TPM: the machine is still the one whose EK names the agent), as
+   * SPIRE's re-attestable attestors do.
+   */
+  readonly renewsByAttesting?: boolean;
   payload(): Promise<Buffer>;
   answer?(challenge: Buffer): Promise<Buffer>;
+  /** Releases what payload() took (a TPM's loaded keys) once the attestation is over, whatever its outcome. */
+  close?(): Promise<void>;
 }
 
 export class JoinTokenAttestorClient implements NodeAttestorClient {

@@ -16,6 +16,8 @@ export interface SvidCacheOptions {
   jwtSigner?: JwtSigner;
   /** Decides expiry and JWT-SVID reuse (default: the system clock). */
   clock?: Clock;
+  /** Told when a subscriber threw (the agent logs it); the other subscribers are told of the change regardless. */
+  onListenerError?: (e: unknown) => void;
 }
 
 /**
@@ -31,6 +33,7 @@ export class SvidCache implements WorkloadIdentitySource {
   private readonly listeners = new Set<() => void>();
   private jwtSigner: JwtSigner | undefined;
   private readonly clock: Clock;
+  private readonly onListenerError: (e: unknown) => void;
   private depth = 0;
   private dirty = false;
   private entriesAt: number | undefined;
@@ -38,6 +41,7 @@ export class SvidCache implements WorkloadIdentitySource {
   constructor(options: SvidCacheOptions = {}) {
     this.jwtSigner = options.jwtSigner;
     this.clock = options.clock ?? systemClock;
+    this.onListenerError = options.onListenerError ?? (() => undefined);
   }
 
   setJwtSigner(signer: JwtSigner): void {
@@ -53,7 +57,15 @@ export class SvidCache implements WorkloadIdentitySource {
       this.depth--;
       if (this.depth === 0 && this.dirty) {
         this.dirty = false;
-        for (const l of [...this.listeners]) l();
+        // every open stream must hear of a rotation: one that throws (its client gone mid-write) must not
+        // keep the streams after it from being pushed their new SVIDs
+        for (const l of [...this.listeners]) {
+          try {
+            l();
+          } catch (e) {
+            this.onListenerError(e);
+          }
+        }
       }
     }
   }

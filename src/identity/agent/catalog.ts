@@ -30,12 +30,41 @@ const x509popClientPlugin: NodeAttestorClientPlugin = {
 };
 
 /**
+ * `--tpm [--tpm-tcti TCTI] [--tpm-ek rsa|ecc]`: the machine's TPM 2.0, through the kernel's resource manager
+ * or a simulator. Loaded when built: `agent run --help` must not load the TPM code.
+ */
+const tpmClientPlugin: NodeAttestorClientPlugin = {
+  settings: [
+    { name: 'enabled', flatName: 'tpm', type: 'boolean', doc: "attest with this machine's TPM 2.0: the agent ID is its EK's SHA-256" },
+    {
+      name: 'tcti',
+      type: 'string',
+      arg: 'TCTI',
+      default: 'device:/dev/tpmrm0',
+      doc: 'the TPM: device:PATH (a character device) or swtpm:host=HOST,port=PORT (a simulator)',
+    },
+    {
+      name: 'ek',
+      type: 'string',
+      arg: 'TYPE',
+      default: 'rsa',
+      doc: 'the endorsement key: rsa (RSA 2048, where EK certificates usually are) or ecc (P-256, faster); part of the ID',
+    },
+  ],
+  build: async (settings) => {
+    const { TpmAttestorClient } = await import('./tpm-attestor-client.js');
+    return new TpmAttestorClient({ tcti: String(settings.tcti), ek: String(settings.ek) as 'rsa' | 'ecc' });
+  },
+};
+
+/**
  * The agent's plugins by the names configuration uses. A new attestor is its own file exporting its
  * catalog entry (as workloadattest/unix.ts does), and one line here.
  */
 export const nodeAttestorClientCatalog = new Catalog<undefined, NodeAttestorClient>('node attestor')
   .register('join_token', joinTokenClientPlugin)
-  .register('x509pop', x509popClientPlugin);
+  .register('x509pop', x509popClientPlugin)
+  .register('tpm', tpmClientPlugin);
 
 /** The workload attestors the agent runs unless told otherwise. */
 export const DEFAULT_WORKLOAD_ATTESTORS: readonly string[] = ['unix'];

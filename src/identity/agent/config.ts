@@ -112,13 +112,23 @@ export function resolveAgentConfig(layers: { flags: AgentSettings; file: AgentSe
   };
 }
 
-/** `--join-token TOKEN or --x509pop-cert FILE --x509pop-key FILE`: each node attestor's required settings, from the catalog. */
+/**
+ * `--join-token TOKEN or --x509pop-cert FILE --x509pop-key FILE or --tpm`: each node attestor's required
+ * settings, or the switch that turns it on, from the catalog.
+ */
 function howToAttest(): string {
   const settings = AGENT_SETTINGS.settings();
-  const required = (plugin: string): string[] =>
-    settings.filter((s) => s.owner?.choice.name === 'node_attestor' && s.owner.plugin === plugin && s.required).map(flagWithArg);
+  const own = (plugin: string) => settings.filter((s) => s.owner?.choice.name === 'node_attestor' && s.owner.plugin === plugin);
   return nodeAttestorClientCatalog
     .names()
-    .map((name) => required(name).join(' ') || `--node-attestor ${name}`)
+    .map(
+      (name) =>
+        own(name)
+          .filter((s) => s.required)
+          .map(flagWithArg)
+          .join(' ') ||
+        own(name).find((s) => s.type === 'boolean')?.flag ||
+        `--node-attestor ${name}`,
+    )
     .join(' or ');
 }

@@ -6,6 +6,7 @@
  */
 export { Agent, type AgentOptions } from './agent.js';
 export { JoinTokenAttestorClient, X509popAttestorClient, type NodeAttestorClient } from './attestor-client.js';
+export { TpmAttestorClient, type TpmAttestorClientOptions } from './tpm-attestor-client.js';
 export { SvidCache, type JwtSigner, type SvidCacheOptions } from './cache.js';
 export { checkAgentHealth, type HealthResult } from './healthcheck.js';
 export { AgentDataDir, type AgentIdentity } from './identity-store.js';

@@ -12,10 +12,12 @@ export {
   x509popPayload,
   type X509popPayload,
 } from './x509pop.js';
+export { parseTpmChallenge, parseTpmPayload, TPM_TYPE, tpmChallenge, tpmPayload, type TpmPayload } from './tpm.js';
 export {
   AGENT_ID_SELECTOR,
   kindOf,
   selectorProblem,
+  TPM_SELECTORS,
   UNIX_SELECTORS,
   WORKLOAD_SELECTORS,
   X509POP_SELECTORS,

@@ -78,6 +78,33 @@ export const X509POP_SELECTORS: readonly SelectorKind[] = [
   },
 ];
 
+/**
+ * What TPM node attestation says of a node: the hash of its endorsement key, and, when the EK certificate
+ * chains to the server's `--tpm-ek-ca-bundle`, who issued it (an unchecked certificate names nothing).
+ */
+export const TPM_SELECTORS: readonly SelectorKind[] = [
+  {
+    prefix: 'tpm:pub_hash',
+    placeholder: 'SHA256',
+    example: 'tpm:pub_hash:1b0e…(64 hex digits)',
+    doc: "the SHA-256 of the TPM's endorsement public key (DER SubjectPublicKeyInfo), as in the agent ID",
+    value: { pattern: /^[0-9a-f]{64}$/, expected: '64 lowercase hex digits' },
+  },
+  {
+    prefix: 'tpm:ek_cert_issuer_cn',
+    placeholder: 'CN',
+    example: 'tpm:ek_cert_issuer_cn:Infineon OPTIGA(TM) RSA Manufacturing CA 003',
+    doc: "the issuer common name of the EK certificate, when it chains to the server's --tpm-ek-ca-bundle",
+  },
+  {
+    prefix: 'tpm:ek_cert_serial',
+    placeholder: 'HEX',
+    example: 'tpm:ek_cert_serial:4f1a09c2',
+    doc: 'the serial number of that EK certificate, lowercase hex',
+    value: { pattern: /^[0-9a-f]+$/, expected: 'lowercase hex digits' },
+  },
+];
+
 /** The one node selector the server gives every agent, whatever attested it: its own ID. */
 export const AGENT_ID_SELECTOR: SelectorKind = {
   prefix: 'spiffe_id',

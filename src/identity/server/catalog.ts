@@ -1,5 +1,6 @@
 import { Catalog } from '../common/catalog.js';
 import { joinTokenPlugin } from './nodeattest/join-token.js';
+import { tpmPlugin } from './nodeattest/tpm-plugin.js';
 import type { NodeAttestor, NodeAttestorContext } from './nodeattest/types.js';
 import { x509popPlugin } from './nodeattest/x509pop-plugin.js';
 
@@ -9,4 +10,5 @@ import { x509popPlugin } from './nodeattest/x509pop-plugin.js';
  */
 export const nodeAttestorCatalog = new Catalog<NodeAttestorContext, NodeAttestor>('node attestor')
   .register('join_token', joinTokenPlugin)
-  .register('x509pop', x509popPlugin);
+  .register('x509pop', x509popPlugin)
+  .register('tpm', tpmPlugin);

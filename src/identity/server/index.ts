@@ -1,6 +1,6 @@
 /**
  * The SPIFFE identity server: a CA that rotates its keys, registration entries (which workload on which node
- * gets which SPIFFE ID), node attestation (join tokens, x509pop; plugins chosen from `nodeAttestorCatalog`),
+ * gets which SPIFFE ID), node attestation (join tokens, x509pop, TPM 2.0; plugins chosen from `nodeAttestorCatalog`),
  * a datastore (SQLite file or PostgreSQL), the mTLS gRPC API agents call and the admin API on a Unix socket.
  * The agent side is `evident/identity/agent`; what both speak is in identity/common and identity/proto.
  */
@@ -55,6 +55,7 @@ export {
   answerX509popChallenge,
   JoinTokenAttestor,
   NodeAttestorRegistry,
+  TpmAttestor,
   X509popAttestor,
   x509popPayload,
   type AttestationResult,

@@ -11,6 +11,7 @@ import { compileExpires, defaultExpires } from './expires.js';
 import { rootEntries, timestampAuthorityEntries } from './roots.js';
 import { SpecReader, type At } from './spec-reader.js';
 import { compileItems, type ItemContext } from './items.js';
+import type { SpecRule } from './predicates.js';
 
 const TOP_KEYS = ['expires', 'readme', 'keys', 'roots', 'timestamp_authorities', 'steps', 'inspections'] as const;
 /**
@@ -72,8 +73,10 @@ async function compileSpec(reader: SpecReader, baseDir: string, now: Date): Prom
     roots: new Map([...roots].map(([name, dicts]) => [name, dicts.map((d) => d.keyid as string)])),
     // a bundle already refused is one mistake: require_timestamps is not reported again for it
     timestampAuthorities: tsas.size > 0 || reader.problemCount > beforeTsas,
+    rules: [],
   };
   const { steps, inspections } = compileItems(reader, top.get('steps'), top.get('inspections'), context);
+  await checkRules(reader, context.rules);
   if (reader.problemCount > 0) throw new ValidationError(reader.sortedProblems());
 
   const layout: Layout = {
@@ -103,6 +106,22 @@ async function loadKeys(reader: SpecReader, at: At | undefined, baseDir: string)
     }
   }
   return out;
+}
+
+/**
+ * Parses and type-checks every attestation rule (policy/compile-rule.ts) against the variables rules see,
+ * reporting each bad one at its line: a layout is signed once and verified often, so a typo must not wait
+ * for the first verification. CEL is loaded only for a spec that has rules.
+ */
+async function checkRules(reader: SpecReader, rules: readonly SpecRule[]): Promise<void> {
+  if (rules.length === 0) return;
+  const { compileRule } = await import('../policy/compile-rule.js');
+  for (const { at, rule } of rules) {
+    const result = compileRule(rule);
+    if ('problem' in result) {
+      reader.report(at, `the rule ${result.problem}${result.column !== undefined ? ` (column ${result.column} of the rule)` : ''}`);
+    }
+  }
 }
 
 /** The CA entries of every named bundle, by keyid (a certificate in two bundles is one entry). */

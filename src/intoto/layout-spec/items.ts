@@ -4,9 +4,19 @@ import { nameProblem, Problems } from '../models/problems.js';
 import { shellSplit } from '../models/shell-split.js';
 import type { CertificateConstraint, Inspection, RuleTokens, Step } from '../models/types.js';
 import type { At, SpecReader } from './spec-reader.js';
+import { compilePredicates, type SpecRule } from './predicates.js';
 
-const STEP_KEYS = ['name', 'functionaries', 'threshold', 'command', 'materials', 'products', 'require_timestamps'] as const;
-const INSPECTION_KEYS = ['name', 'run', 'materials', 'products'] as const;
+const STEP_KEYS = [
+  'name',
+  'functionaries',
+  'threshold',
+  'command',
+  'materials',
+  'products',
+  'require_timestamps',
+  'expected_predicates',
+] as const;
+const INSPECTION_KEYS = ['name', 'run', 'materials', 'products', 'expected_predicates'] as const;
 const SPIFFE_KEYS = ['spiffe', 'roots'] as const;
 const SPIFFE_ID = /^spiffe:\/\/[a-z0-9._-]+(\/[A-Za-z0-9._-]+)*$/;
 
@@ -17,6 +27,8 @@ export interface ItemContext {
   roots: Map<string, string[]>;
   /** Whether the spec names any time-stamping authority (`timestamp_authorities`), which `require_timestamps` needs. */
   timestampAuthorities: boolean;
+  /** Every attestation rule of the spec, with its place, collected to be type-checked (compile.ts). */
+  rules: SpecRule[];
 }
 
 /** Compiles `steps` and `inspections`; problems go to the reader, with lines. */
@@ -36,7 +48,7 @@ export function compileItems(
     if (step) steps.push(step);
   }
   for (const at of (inspectionsAt && reader.seq(inspectionsAt, 'of inspections')) ?? []) {
-    const inspection = compileInspection(reader, at, names, matchTargets);
+    const inspection = compileInspection(reader, at, context, names, matchTargets);
     if (inspection) inspections.push(inspection);
   }
   for (const { at, step } of matchTargets) {
@@ -54,7 +66,11 @@ function compileStep(
   targets: { at: At; step: string }[],
 ): Step | undefined {
   const before = reader.problemCount;
-  const fields = reader.map(at, STEP_KEYS, 'a step: name, functionaries, threshold, command, materials, products, require_timestamps');
+  const fields = reader.map(
+    at,
+    STEP_KEYS,
+    'a step: name, functionaries, threshold, command, materials, products, require_timestamps, expected_predicates',
+  );
   if (!fields) return undefined;
   const name = compileName(reader, at, fields.get('name'), names);
   const pubkeys: string[] = [];
@@ -91,6 +107,8 @@ function compileStep(
   const materials = compileRules(reader, fields.get('materials'), targets);
   const products = compileRules(reader, fields.get('products'), targets);
   const requireTimestamps = compileRequireTimestamps(reader, fields.get('require_timestamps'), context);
+  const predicatesAt = fields.get('expected_predicates');
+  const predicates = predicatesAt && compilePredicates(reader, predicatesAt, context.keys, context.rules, { inspection: false });
   if (reader.problemCount > before) return undefined;
   const step: Step = {
     _type: 'step',
@@ -103,6 +121,7 @@ function compileStep(
   };
   if (constraints.length > 0) step.cert_constraints = constraints;
   if (requireTimestamps) step.require_timestamps = true;
+  if (predicates !== undefined) step.expected_predicates = predicates;
   return step;
 }
 
@@ -157,11 +176,12 @@ function compileSpiffe(reader: SpecReader, at: At, context: ItemContext): Certif
 function compileInspection(
   reader: SpecReader,
   at: At,
+  context: ItemContext,
   names: Map<string, At>,
   targets: { at: At; step: string }[],
 ): Inspection | undefined {
   const before = reader.problemCount;
-  const fields = reader.map(at, INSPECTION_KEYS, 'an inspection: name, run, materials, products');
+  const fields = reader.map(at, INSPECTION_KEYS, 'an inspection: name, run, materials, products, expected_predicates');
   if (!fields) return undefined;
   const name = compileName(reader, at, fields.get('name'), names);
   const runAt = fields.get('run');
@@ -169,8 +189,18 @@ function compileInspection(
   const run = compileCommand(reader, runAt);
   const materials = compileRules(reader, fields.get('materials'), targets);
   const products = compileRules(reader, fields.get('products'), targets);
+  const predicatesAt = fields.get('expected_predicates');
+  const predicates = predicatesAt && compilePredicates(reader, predicatesAt, context.keys, context.rules, { inspection: true });
   if (reader.problemCount > before) return undefined;
-  return { _type: 'inspection', name: name as string, expected_materials: materials, expected_products: products, run };
+  const inspection: Inspection = {
+    _type: 'inspection',
+    name: name as string,
+    expected_materials: materials,
+    expected_products: products,
+    run,
+  };
+  if (predicates !== undefined) inspection.expected_predicates = predicates;
+  return inspection;
 }
 
 function compileName(reader: SpecReader, item: At, at: At | undefined, names: Map<string, At>): string | undefined {

@@ -4,6 +4,7 @@ import type { KeyDict } from '../../crypto/key-dict.js';
 import { checkStep } from './step.js';
 import { checkInspection } from './inspection.js';
 import { checkKeyDicts } from './layout-keys.js';
+import { checkPredicateFunctionaries } from './expected-predicates.js';
 import { timestampAuthorityProblem } from './timestamp-authorities.js';
 import { expiresProblem } from './expires.js';
 import { checkKnownFields, describeType, isHex, isObject, join, Problems, stringField } from './problems.js';
@@ -27,7 +28,8 @@ const LAYOUT_FIELDS = [
  * `readme` ""); `steps`, `inspect` and `expires` are required. in-toto-golang's `rootcas`,
  * `intermediatecas` and `cert_constraints`, and evident's `timestampauthorities` (CA certificates, each
  * able to issue a TSA's) and steps' `require_timestamps` (only with time-stamping authorities to check
- * the tokens against), are accepted and kept only when present.
+ * the tokens against), and steps' and inspections' `expected_predicates` (attestation rules, whose
+ * functionaries must be among `keys`), are accepted and kept only when present.
  *
  * @throws ValidationError (code BAD_INPUT) listing every problem, one per line:
  *   `steps[1].expected_materials[0]: MATCH needs WITH MATERIALS|PRODUCTS …`
@@ -68,6 +70,10 @@ export function checkLayout(value: unknown, where: string, problems: Problems): 
   const inspect = checkList(value.inspect, join(where, 'inspect'), 'inspections', problems, checkInspection);
   checkNames(value, where, problems);
   if (Array.isArray(value.steps) && keys !== undefined) checkPubkeys(value.steps, keys, join(where, 'steps'), problems);
+  for (const field of ['steps', 'inspect'] as const) {
+    const items = value[field];
+    if (Array.isArray(items) && keys !== undefined) checkPredicateFunctionaries(items, keys, join(where, field), problems);
+  }
   const trustsNoTsa =
     value.timestampauthorities === undefined || (timestampauthorities !== undefined && Object.keys(timestampauthorities).length === 0);
   if (Array.isArray(value.steps) && trustsNoTsa) {

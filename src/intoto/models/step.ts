@@ -1,5 +1,6 @@
 import type { CertificateConstraint, Step } from './types.js';
 import { checkItemCommon, checkType } from './supply-chain-item.js';
+import { checkExpectedPredicates } from './expected-predicates.js';
 import { checkKnownFields, describeType, isHex, isObject, join, Problems, stringList } from './problems.js';
 
 const STEP_FIELDS = [
@@ -12,13 +13,15 @@ const STEP_FIELDS = [
   'threshold',
   'cert_constraints',
   'require_timestamps',
+  'expected_predicates',
 ] as const;
 const CONSTRAINT_FIELDS = ['common_name', 'dns_names', 'emails', 'organizations', 'roots', 'uris'] as const;
 
 /**
  * Validates one step of a layout; defaults as the reference's: rules [], `pubkeys` [],
  * `expected_command` [], `threshold` 1. `cert_constraints` is in-toto-golang's extension (kept only when
- * present), as is evident's `require_timestamps` (a boolean). Whether each pubkey is in the layout's
+ * present), as are evident's `require_timestamps` (a boolean) and `expected_predicates` (attestation rules,
+ * expected-predicates.ts). Whether each pubkey is in the layout's
  * `keys`, and whether the layout trusts a TSA when a step requires timestamps, is checked by the layout.
  */
 export function checkStep(value: unknown, where: string, problems: Problems): Step | undefined {
@@ -46,6 +49,10 @@ export function checkStep(value: unknown, where: string, problems: Problems): St
   const requireTimestamps = value.require_timestamps;
   if (requireTimestamps !== undefined && typeof requireTimestamps !== 'boolean')
     problems.add(join(where, 'require_timestamps'), `must be true or false, not ${describeType(requireTimestamps)}`);
+  const predicates =
+    value.expected_predicates === undefined
+      ? undefined
+      : checkExpectedPredicates(value.expected_predicates, join(where, 'expected_predicates'), problems, { inspection: false });
   if (problems.size > before) return undefined;
   const step: Step = {
     _type: 'step',
@@ -59,6 +66,7 @@ export function checkStep(value: unknown, where: string, problems: Problems): St
   if (constraints !== undefined) step.cert_constraints = constraints;
   // kept as written, false too: the layout is signed over it
   if (requireTimestamps !== undefined) step.require_timestamps = requireTimestamps as boolean;
+  if (predicates !== undefined) step.expected_predicates = predicates;
   return step;
 }
 

@@ -74,6 +74,11 @@ export interface Step {
    * the layout's `timestampauthorities` (docs/trusted-time.md). Kept only when present.
    */
   require_timestamps?: boolean;
+  /**
+   * evident's extension, in the vocabulary of the in-toto attestation verifier (ITE-10/11): attestations
+   * about this step's artifacts that must exist and satisfy CEL rules (docs/policy.md). Kept only when present.
+   */
+  expected_predicates?: ExpectedPredicate[];
 }
 
 export interface Inspection {
@@ -82,6 +87,30 @@ export interface Inspection {
   expected_materials: RuleTokens[];
   expected_products: RuleTokens[];
   run: string[];
+  /** As a step's; each entry names its `functionaries` (an inspection has no pubkeys to default to). */
+  expected_predicates?: ExpectedPredicate[];
+}
+
+/**
+ * An attestation a step or inspection expects: a DSSE-signed in-toto Statement of `predicate_type`, signed by
+ * one of `functionaries` (default: the step's pubkeys and certificate constraints), whose subjects share a
+ * digest with the item's materials or products, and for which every rule of `expected_attributes` holds.
+ */
+export interface ExpectedPredicate {
+  predicate_type: string;
+  /** Kept only when present; absent, the attestation need only exist. */
+  expected_attributes?: ExpectedAttribute[];
+  /** Keyids of the layout's `keys`; kept only when present. */
+  functionaries?: string[];
+}
+
+/** One CEL rule over an attestation (docs/policy.md); the flags are kept as written, false too. */
+export interface ExpectedAttribute {
+  rule: string;
+  /** The rule holds when the attestation lacks a field it reads, or when there is no attestation at all. */
+  allow_if_no_claim?: boolean;
+  /** A rule that does not hold is a warning, not a failure. */
+  warn?: boolean;
 }
 
 export interface Layout {

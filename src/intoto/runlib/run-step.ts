@@ -52,6 +52,8 @@ export interface StepResult {
   path: string;
   /** The command's exit code (minus the signal number when a signal killed it); 0 without a command. */
   exitCode: number;
+  /** Who signed the link (the SVID fetched once the command was done): what signs its provenance too. */
+  signer: Signer;
 }
 
 /**
@@ -102,5 +104,5 @@ export async function runStep(options: RunStepOptions): Promise<StepResult> {
     timestamps: options.timestamps,
     consequence: ran ? 'the command ran, but no link was written' : 'no link written',
   });
-  return { link, path, exitCode };
+  return { link, path, exitCode, signer };
 }

@@ -87,7 +87,7 @@ export type CertificateVerdict =
  * identity did what.
  */
 export function checkCertificateSigner(
-  metadata: LoadedMetadata,
+  metadata: Pick<LoadedMetadata, 'signedBy'>,
   signature: { readonly keyid: string; readonly cert: string },
   step: Step,
   cas: LayoutCas,

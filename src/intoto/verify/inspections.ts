@@ -78,7 +78,8 @@ export interface InspectionSettings {
 /**
  * Runs one level's inspections, as the reference's `run_all_inspections` does (materials and products
  * are everything under the folder, default excludes applied; a non-zero exit fails), then applies the
- * rules of every inspection against the step links and the inspections' own links.
+ * rules of every inspection against the step links and the inspections' own links, and the attestations
+ * each expects (attestations.ts).
  */
 export async function runInspections(ctx: VerifyContext, level: DeferredInspections, settings: InspectionSettings): Promise<boolean> {
   const links = new Map<string, LinkArtifacts>(level.stepLinks);
@@ -136,6 +137,13 @@ export async function runInspections(ctx: VerifyContext, level: DeferredInspecti
   }
   let ok = true;
   for (const inspection of level.inspections) ok = checkItemRules(ctx, `${level.prefix}${inspection.name}`, inspection, links) && ok;
+  const expecting = level.inspections.filter((i) => i.expected_predicates !== undefined);
+  if (expecting.length > 0) {
+    // an inspection's attestations are about what it found in the workspace: its materials and products
+    const { checkAttestations } = await import('./attestations.js');
+    const items = expecting.map((i) => ({ item: i, shown: `${level.prefix}${i.name}`, artifacts: links.get(i.name)! }));
+    ok = (await checkAttestations(ctx, level.layout, level.dir, items)) && ok;
+  }
   return ok;
 }
 

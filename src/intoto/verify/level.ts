@@ -46,12 +46,16 @@ export interface DeferredInspections {
   readonly prefix: string;
   readonly inspections: readonly Inspection[];
   readonly stepLinks: ReadonlyMap<string, LinkArtifacts>;
+  /** The level's layout and folder, where the attestations its inspections expect are (attestations.ts). */
+  readonly layout: Layout;
+  readonly dir: string;
 }
 
 export type { Level };
 
 /**
- * Verifies one layout (the root, or a sublayout standing for a step) in the reference's order. Each
+ * Verifies one layout (the root, or a sublayout standing for a step) in the reference's order, then the
+ * attestations its steps expect (evident's `expected_predicates`, attestations.ts). Each
  * stage reports its checks; a stage whose failure leaves nothing trustworthy to go on ends the level.
  * Inspections are queued on the context, not run. Returns the link summarizing the level (the first
  * step's materials, the last step's products), or undefined when its links could not be established.
@@ -79,7 +83,15 @@ export async function verifyLevel(
   const stepLinks = new Map<string, LinkArtifacts>();
   for (const [name, link] of reduced) stepLinks.set(name, link.artifacts);
   for (const s of layout.steps) checkItemRules(ctx, `${level.prefix}${s.name}`, s, stepLinks);
-  if (layout.inspect.length > 0) ctx.deferred.push({ prefix: level.prefix, inspections: layout.inspect, stepLinks });
+  const expecting = layout.steps.filter((s) => s.expected_predicates !== undefined);
+  if (expecting.length > 0) {
+    // CEL and the attestation checks are loaded only for a layout whose steps expect attestations
+    const { checkAttestations } = await import('./attestations.js');
+    const items = expecting.map((s) => ({ item: s, shown: `${level.prefix}${s.name}`, artifacts: stepLinks.get(s.name)! }));
+    await checkAttestations(ctx, layout, level.dir, items);
+  }
+  if (layout.inspect.length > 0)
+    ctx.deferred.push({ prefix: level.prefix, inspections: layout.inspect, stepLinks, layout, dir: level.dir });
   return summarize(layout, reduced, level.name ?? '');
 }
 

@@ -98,7 +98,7 @@ export function layoutTimestampTrust(layout: Layout): TimestampTrust | undefined
  * that did not exist at T. `who` names the signer in the problems.
  */
 export function signatureTimestamps(
-  metadata: LoadedMetadata,
+  metadata: Pick<LoadedMetadata, 'format' | 'timestampedBy'>,
   key: PublicKey,
   who: string,
   trust: TimestampTrust | undefined,

@@ -56,6 +56,7 @@ export type CheckId =
   | 'command-alignment'
   | 'threshold-agreement'
   | 'rules'
+  | 'attestations'
   | 'inspection';
 
 /** One line of the report. */

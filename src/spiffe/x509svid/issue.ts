@@ -1,4 +1,16 @@
 import { createHash, KeyObject, randomBytes, sign } from 'node:crypto';
+import { canonicalSpki } from '../../crypto/spki.js';
+import {
+  bitString,
+  certificateTime,
+  context,
+  integer,
+  objectIdentifier,
+  octetString,
+  sequence,
+  smallInteger,
+  tlv,
+} from '../../crypto/der.js';
 import {
   AlgorithmProvider,
   asn1,
@@ -11,7 +23,6 @@ import {
   KeyUsageFlags,
   KeyUsagesExtension,
   Name,
-  OctetString,
   SubjectKeyIdentifierExtension,
   X509Certificate,
 } from '../../crypto/x509/x509.js';
@@ -109,17 +120,21 @@ export async function createCertificate(p: CertificateParams): Promise<X509Certi
  * const { der, serialNumber } = issuer.issueX509Svid({ id, publicKey: spki, notAfter });
  */
 export class PreparedIssuer {
-  private akid: asn1.Extension | undefined;
+  private akid: Buffer | undefined;
+  /** The signature algorithm's AlgorithmIdentifier, as DER. */
+  private readonly algorithmDer: Buffer;
 
   private constructor(
-    /** The issuer's subject, exactly as encoded in its certificate (Go matches the bytes). */
-    private readonly issuerName: asn1.Name,
+    /** The issuer's subject as encoded in its certificate (Go matches the bytes), as DER. */
+    private readonly issuerNameDer: Buffer,
     /** The issuer's key identifier, or undefined for a self-signed certificate (it is the certificate's own). */
     private readonly issuerKeyId: ArrayBuffer | undefined,
     private readonly scheme: SignatureScheme,
     /** The issuer's validity, which default validities of what it signs stay within. */
     readonly validity: { notBefore: Date; notAfter: Date } | undefined,
-  ) {}
+  ) {
+    this.algorithmDer = Buffer.from(AsnConvert.serialize(scheme.algorithm));
+  }
 
   /** The issuer prepared for `issuer`; the last one prepared for a certificate is kept and reused with the same key. */
   static of(issuer: CertificateIssuer): PreparedIssuer {
@@ -132,10 +147,10 @@ export class PreparedIssuer {
 
   private static prepare(issuer: CertificateIssuer): PreparedIssuer {
     const cert = issuer.certificate;
-    const name = AsnConvert.parse(cert.rawData, asn1.Certificate).tbsCertificate.subject;
+    const name = Buffer.from(AsnConvert.serialize(AsnConvert.parse(cert.rawData, asn1.Certificate).tbsCertificate.subject));
     // its own subject key ID when it has one (so the two always match), else one from its key
     const keyId = cert.getExtension(SubjectKeyIdentifierExtension)?.keyId;
-    const id = keyId !== undefined ? hexBytes(keyId) : keyIdentifier(AsnConvert.parse(cert.publicKey.rawData, asn1.SubjectPublicKeyInfo));
+    const id = keyId !== undefined ? hexBytes(keyId) : keyIdentifier(cert.publicKey.rawData);
     return new PreparedIssuer(name, id, signatureScheme(issuer.privateKey), { notBefore: cert.notBefore, notAfter: cert.notAfter });
   }
 
@@ -144,28 +159,28 @@ export class PreparedIssuer {
     return new PreparedIssuer(nameOf(subject), undefined, signatureScheme(key), undefined);
   }
 
-  /** Signs a certificate with these fields. */
+  /**
+   * Signs a certificate with these fields. The TBSCertificate is put together from DER pieces (crypto/der.ts):
+   * those every certificate of this issuer shares were encoded once by the ASN.1 library, the rest are
+   * written here; test/spiffe/x509svid/issue-der.test.ts checks the library re-encodes the result byte for byte.
+   */
   sign(f: CertificateFields): IssuedCertificate {
     const spki = subjectPublicKeyInfo(f.publicKey);
     const serial = positiveInteger(f.serialNumber ?? randomSerial());
-    const tbs = new asn1.TBSCertificate({
-      version: asn1.Version.v3,
-      serialNumber: arrayBuffer(serial),
-      signature: this.scheme.algorithm,
-      issuer: this.issuerName,
-      subject: nameOf(f.subject),
-      validity: new asn1.Validity({ notBefore: f.notBefore, notAfter: f.notAfter }),
-      subjectPublicKeyInfo: spki,
-    });
     const extensions = this.extensions(f, spki);
-    if (extensions.length > 0) tbs.extensions = new asn1.Extensions(extensions);
-    const signature = sign(this.scheme.digest, new Uint8Array(AsnConvert.serialize(tbs)), this.scheme.key);
-    const cert = new asn1.Certificate({
-      tbsCertificate: tbs,
-      signatureAlgorithm: this.scheme.algorithm,
-      signatureValue: arrayBuffer(signature),
-    });
-    return { der: Buffer.from(AsnConvert.serialize(cert)), serialNumber: serial.toString('hex').replace(/^00(?=[89a-f])/, '') };
+    const tbs = sequence(
+      VERSION_3,
+      integer(serial),
+      this.algorithmDer,
+      this.issuerNameDer,
+      sequence(certificateTime(f.notBefore), certificateTime(f.notAfter)),
+      nameOf(f.subject),
+      spki,
+      ...(extensions.length > 0 ? [context(3, sequence(...extensions))] : []),
+    );
+    const signature = sign(this.scheme.digest, tbs, this.scheme.key);
+    const der = sequence(tbs, this.algorithmDer, bitString(signature));
+    return { der, serialNumber: serial.toString('hex').replace(/^00(?=[89a-f])/, '') };
   }
 
   /** An X509-SVID leaf as `createX509Svid` describes it, as DER: the hot path of a CA. */
@@ -173,9 +188,9 @@ export class PreparedIssuer {
     return this.sign(x509SvidFields(o, this.validity));
   }
 
-  /** In the order X509CertificateGenerator users wrote them: BC, KU, EKU, SAN, SKI, AKID. */
-  private extensions(f: CertificateFields, spki: asn1.SubjectPublicKeyInfo): asn1.Extension[] {
-    const out: asn1.Extension[] = [];
+  /** In the order X509CertificateGenerator users wrote them: BC, KU, EKU, SAN, SKI, AKID; each as DER. */
+  private extensions(f: CertificateFields, spki: Buffer): Buffer[] {
+    const out: Buffer[] = [];
     if (f.ca !== undefined)
       out.push(constantExtension(`bc:${f.ca}:${f.pathLength}`, () => new BasicConstraintsExtension(f.ca === true, f.pathLength, true)));
     if (f.keyUsages !== undefined) out.push(constantExtension(`ku:${f.keyUsages}`, () => new KeyUsagesExtension(f.keyUsages!, true)));
@@ -187,18 +202,21 @@ export class PreparedIssuer {
     if ((f.uris?.length ?? 0) + (f.dnsNames?.length ?? 0) > 0) out.push(subjectAltName(f.uris ?? [], f.dnsNames ?? []));
     const ownKeyId = f.subjectKeyIdentifier !== false || this.issuerKeyId === undefined ? keyIdentifier(spki) : undefined;
     if (f.subjectKeyIdentifier !== false)
-      out.push(asnExtension(new SubjectKeyIdentifierExtension(Buffer.from(ownKeyId!).toString('hex'), false)));
+      out.push(extensionDer(new SubjectKeyIdentifierExtension(Buffer.from(ownKeyId!).toString('hex'), false)));
     if (f.authorityKeyIdentifier !== false) out.push(this.authorityKeyIdentifier(ownKeyId));
     return out;
   }
 
-  private authorityKeyIdentifier(ownKeyId: ArrayBuffer | undefined): asn1.Extension {
+  private authorityKeyIdentifier(ownKeyId: ArrayBuffer | undefined): Buffer {
     if (this.issuerKeyId === undefined)
-      return asnExtension(new AuthorityKeyIdentifierExtension(Buffer.from(ownKeyId!).toString('hex'), false));
-    this.akid ??= asnExtension(new AuthorityKeyIdentifierExtension(Buffer.from(this.issuerKeyId).toString('hex'), false));
+      return extensionDer(new AuthorityKeyIdentifierExtension(Buffer.from(ownKeyId!).toString('hex'), false));
+    this.akid ??= extensionDer(new AuthorityKeyIdentifierExtension(Buffer.from(this.issuerKeyId).toString('hex'), false));
     return this.akid;
   }
 }
+
+/** TBSCertificate.version: [0] EXPLICIT INTEGER 2 (v3). */
+const VERSION_3 = context(0, smallInteger(2));
 
 const prepared = new WeakMap<X509Certificate, { privateKey: AnyKey; issuer: PreparedIssuer }>();
 
@@ -242,53 +260,68 @@ function signatureScheme(privateKey: AnyKey): SignatureScheme {
   };
 }
 
-function subjectPublicKeyInfo(key: CertifiedKey): asn1.SubjectPublicKeyInfo {
-  const der = key instanceof Uint8Array ? key : spkiDer(toKeyObject(key));
-  return AsnConvert.parse(der, asn1.SubjectPublicKeyInfo);
+/**
+ * The certified key's SubjectPublicKeyInfo as DER. Given as DER (an API request's), it is read by
+ * node:crypto and written again: what goes into a certificate is canonical DER of a key that parses,
+ * whatever encoding was sent.
+ */
+function subjectPublicKeyInfo(key: CertifiedKey): Buffer {
+  if (!(key instanceof Uint8Array)) return spkiDer(toKeyObject(key));
+  try {
+    return canonicalSpki(key);
+  } catch (e) {
+    throw new X509SvidError('BAD_KEY', `not a DER SubjectPublicKeyInfo: ${(e as Error).message}`);
+  }
 }
 
 /** RFC 5280 §4.2.1.2 method 1, as @peculiar/x509 computes it: SHA-1 of the subjectPublicKey bits. */
-function keyIdentifier(spki: asn1.SubjectPublicKeyInfo): ArrayBuffer {
-  return arrayBuffer(createHash('sha1').update(new Uint8Array(spki.subjectPublicKey)).digest());
+function keyIdentifier(spki: ArrayBuffer | Uint8Array): ArrayBuffer {
+  const info = AsnConvert.parse(spki, asn1.SubjectPublicKeyInfo);
+  return arrayBuffer(createHash('sha1').update(new Uint8Array(info.subjectPublicKey)).digest());
 }
 
 /** Extensions every certificate of a kind shares (basic constraints, key usages) are encoded once. */
-const constants = new Map<string, asn1.Extension>();
+const constants = new Map<string, Buffer>();
 
-function constantExtension(key: string, make: () => Extension): asn1.Extension {
+function constantExtension(key: string, make: () => Extension): Buffer {
   let ext = constants.get(key);
   if (ext === undefined) {
-    ext = asnExtension(make());
+    ext = extensionDer(make());
     constants.set(key, ext);
   }
   return ext;
 }
 
-function asnExtension(ext: Extension): asn1.Extension {
-  return AsnConvert.parse(ext.rawData, asn1.Extension);
+function extensionDer(ext: Extension): Buffer {
+  return Buffer.from(ext.rawData);
 }
 
+/** id-ce-subjectAltName (2.5.29.17). */
+const SUBJECT_ALT_NAME = objectIdentifier('2.5.29.17');
+
 /**
- * The subjectAltName extension (URIs first, then DNS names), made of the ASN.1 types @peculiar/x509's
- * SubjectAlternativeNameExtension makes it of, minus that builder's three encode/decode rounds: it is
- * the one extension that differs in every leaf, and through the builder it was a fifth of a leaf's cost.
+ * The subjectAltName extension (URIs first, then DNS names), non-critical: the one extension that differs
+ * in every leaf, written here (GeneralName [6] uniformResourceIdentifier and [2] dNSName, IA5String).
  */
-function subjectAltName(uris: readonly string[], dnsNames: readonly string[]): asn1.Extension {
-  const names = [
-    ...uris.map((uri) => new asn1.GeneralName({ uniformResourceIdentifier: uri })),
-    ...dnsNames.map((dns) => new asn1.GeneralName({ dNSName: dns })),
-  ];
-  const value = new OctetString(AsnConvert.serialize(new asn1.SubjectAlternativeName(names)));
-  return new asn1.Extension({ extnID: asn1.id_ce_subjectAltName, critical: false, extnValue: value });
+function subjectAltName(uris: readonly string[], dnsNames: readonly string[]): Buffer {
+  const names = [...uris.map((uri) => ia5(0x86, uri, 'URI')), ...dnsNames.map((dns) => ia5(0x82, dns, 'DNS name'))];
+  return sequence(SUBJECT_ALT_NAME, octetString(sequence(...names)));
+}
+
+/** An IA5String under an IMPLICIT tag: printable ASCII only (IA5 allows control characters too; a name has none). */
+function ia5(tag: number, text: string, what: string): Buffer {
+  if (/[^\x20-\x7e]/.test(text))
+    throw new X509SvidError('BAD_CERTIFICATE', `the ${what} '${text.slice(0, 80)}' is not printable ASCII (IA5String)`);
+  return tlv(tag, Buffer.from(text, 'latin1'));
 }
 
 /** Subject names met before (a CA issues the same few again and again), encoded once; bounded. */
-const names = new Map<string, asn1.Name>();
+const names = new Map<string, Buffer>();
 
-function nameOf(dn: string): asn1.Name {
+function nameOf(dn: string): Buffer {
   let name = names.get(dn);
   if (name === undefined) {
-    name = AsnConvert.parse(new Name(dn).toArrayBuffer(), asn1.Name);
+    name = Buffer.from(new Name(dn).toArrayBuffer());
     if (names.size >= 1000) names.clear();
     names.set(dn, name);
   }

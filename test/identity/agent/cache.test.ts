@@ -21,6 +21,20 @@ const entry = (id: string, selectors: string[], createdAt = 0): ServedEntry => (
 });
 
 describe('SvidCache', () => {
+  it('a subscriber that throws does not keep the others from being told of a change, and is reported', () => {
+    const errors: unknown[] = [];
+    const c = new SvidCache({ onListenerError: (e) => errors.push(e) });
+    const told: string[] = [];
+    c.subscribe(() => told.push('first'));
+    c.subscribe(() => {
+      throw new Error('a stream whose client went away');
+    });
+    c.subscribe(() => told.push('third'));
+    c.setEntries([entry('a', ['uid:0'])]);
+    assert.deepEqual(told, ['first', 'third']);
+    assert.equal((errors[0] as Error).message, 'a stream whose client went away');
+  });
+
   it("matches an entry when all its selectors are the workload's, oldest entry first; no selectors matches nobody", () => {
     assert.equal(selectorsSubsetOf(sel('uid:0'), sel('uid:0', 'gid:0')), true);
     assert.equal(selectorsSubsetOf(sel('uid:0', 'gid:1'), sel('uid:0', 'gid:0')), false);

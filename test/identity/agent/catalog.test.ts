@@ -10,6 +10,7 @@ import {
   UnixAttestor,
   workloadAttestorCatalog,
   WorkloadAttestorRegistry,
+  TpmAttestorClient,
   X509popAttestorClient,
   type WorkloadAttestorPlugin,
 } from '../../../src/identity/agent/index.js';
@@ -32,11 +33,11 @@ describe('agent catalog: node attestor clients and workload attestors by name', 
   });
   after(() => tmp.cleanup());
 
-  const config = (flags: Record<string, string | string[]>) =>
+  const config = (flags: Record<string, string | string[] | boolean>) =>
     resolveAgentConfig({ flags: { server: '127.0.0.1:1', trust_bundle: 'b.pem', ...flags }, file: {}, env: {} }, tmp.dir);
 
   it('builds every known name from its settings; the unix workload attestor by default', async () => {
-    assert.deepEqual(nodeAttestorClientCatalog.names(), ['join_token', 'x509pop']);
+    assert.deepEqual(nodeAttestorClientCatalog.names(), ['join_token', 'x509pop', 'tpm']);
     assert.deepEqual(workloadAttestorCatalog.names(), ['unix']);
     const jt = config({ join_token: 'tok' });
     assert.deepEqual(jt.nodeAttestor, { name: 'join_token', settings: { token: 'tok' } });
@@ -56,12 +57,34 @@ describe('agent catalog: node attestor clients and workload attestors by name', 
     assert.ok(unix instanceof UnixAttestor);
   });
 
+  it('tpm: --tpm alone uses /dev/tpmrm0 and the RSA EK; --tpm-tcti and --tpm-ek choose; a false switch is no choice', async () => {
+    const dflt = config({ tpm: true });
+    assert.deepEqual(dflt.nodeAttestor, { name: 'tpm', settings: { enabled: true, tcti: 'device:/dev/tpmrm0', ek: 'rsa' } });
+    const sim = config({ tpm_tcti: 'swtpm:host=127.0.0.1,port=2321', tpm_ek: 'ecc' });
+    assert.equal(sim.nodeAttestor.name, 'tpm');
+    const [client] = await nodeAttestorClientCatalog.build([sim.nodeAttestor], undefined);
+    assert.ok(client instanceof TpmAttestorClient);
+    assert.deepEqual([client.tcti, client.ekKind], [{ kind: 'swtpm', host: '127.0.0.1', port: 2321 }, 'ecc']);
+    await assert.rejects(
+      nodeAttestorClientCatalog.build([config({ tpm_ek: 'dsa' }).nodeAttestor], undefined),
+      usage(/^--tpm-ek 'dsa': the EK is rsa or ecc$/),
+    );
+    await assert.rejects(
+      nodeAttestorClientCatalog.build([config({ tpm_tcti: 'mssim:port=1' }).nodeAttestor], undefined),
+      usage(/^--tpm-tcti 'mssim:port=1': unsupported TCTI 'mssim'/),
+    );
+    assert.equal(config({ tpm: false, join_token: 't' }).nodeAttestor.name, 'join_token');
+  });
+
   it('an unknown name is a usage error naming the known ones', async () => {
     assert.throws(
       () => config({ join_token: 't', workload_attestors: ['docker'] }),
       usage(/^unknown workload attestor 'docker' \(known: unix\)$/),
     );
-    assert.throws(() => config({ node_attestor: 'tpm' }), usage(/^unknown node attestor 'tpm' \(known: join_token, x509pop\)$/));
+    assert.throws(
+      () => config({ node_attestor: 'aws_iid' }),
+      usage(/^unknown node attestor 'aws_iid' \(known: join_token, x509pop, tpm\)$/),
+    );
     await assert.rejects(
       workloadAttestorCatalog.build([{ name: 'docker', settings: {} }], undefined),
       usage(/unknown workload attestor 'docker'/),

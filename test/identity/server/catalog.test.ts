@@ -12,6 +12,7 @@ import {
   nodeAttestorCatalog,
   openSqliteDatastore,
   resolveServerConfig,
+  TpmAttestor,
   X509popAttestor,
   type Datastore,
   type NodeAttestorPlugin,
@@ -39,11 +40,11 @@ describe('server catalog: node attestors by name', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  const config = (flags: Record<string, string | string[]>) =>
+  const config = (flags: Record<string, string | string[] | boolean>) =>
     resolveServerConfig({ flags: { trust_domain: 'example.org', data_dir: dir, ...flags }, file: {}, env: {} }, dir);
 
   it('builds every known name from its settings; by default join_token, and x509pop once its CA bundle is given (as before)', async () => {
-    assert.deepEqual(nodeAttestorCatalog.names(), ['join_token', 'x509pop']);
+    assert.deepEqual(nodeAttestorCatalog.names(), ['join_token', 'x509pop', 'tpm']);
     assert.deepEqual(
       config({}).nodeAttestors.map((a) => a.name),
       ['join_token'],
@@ -64,10 +65,44 @@ describe('server catalog: node attestors by name', () => {
 
   it('an unknown name is a usage error naming the known ones', async () => {
     assert.throws(
-      () => config({ node_attestors: ['join_token', 'tpm'] }),
-      usage(/^unknown node attestor 'tpm' \(known: join_token, x509pop\)$/),
+      () => config({ node_attestors: ['join_token', 'aws_iid'] }),
+      usage(/^unknown node attestor 'aws_iid' \(known: join_token, x509pop, tpm\)$/),
     );
-    await assert.rejects(nodeAttestorCatalog.build([{ name: 'tpm', settings: {} }], { ds, clock }), usage(/unknown node attestor 'tpm'/));
+    await assert.rejects(
+      nodeAttestorCatalog.build([{ name: 'aws_iid', settings: {} }], { ds, clock }),
+      usage(/unknown node attestor 'aws_iid'/),
+    );
+  });
+
+  it('tpm: --tpm, or either of its files, turns it on beside join_token; a false switch does not; bad files are refused at start', async () => {
+    assert.deepEqual(config({ tpm: true }).nodeAttestors, [
+      { name: 'join_token', settings: {} },
+      { name: 'tpm', settings: { enabled: true, ek_ca_bundle: undefined, allowed_hashes: undefined } },
+    ]);
+    assert.deepEqual(
+      config({ tpm: false }).nodeAttestors.map((a) => a.name),
+      ['join_token'],
+    );
+    const list = join(dir, 'allowed');
+    await writeFile(list, `${'ab'.repeat(32)}\n`);
+    const chosen = config({ node_attestors: ['tpm'], tpm_allowed_hashes: list, tpm_ek_ca_bundle: bundle }).nodeAttestors;
+    assert.deepEqual(chosen, [{ name: 'tpm', settings: { enabled: undefined, ek_ca_bundle: bundle, allowed_hashes: list } }]);
+    const [tpm] = await nodeAttestorCatalog.build(chosen, { ds, clock });
+    assert.ok(tpm instanceof TpmAttestor);
+    await writeFile(list, `${'ab'.repeat(32)}\nabc\n`);
+    await assert.rejects(
+      nodeAttestorCatalog.build(chosen, { ds, clock }),
+      (e: unknown) =>
+        e instanceof EvidentError &&
+        e.code === 'BAD_INPUT' &&
+        e.file === list &&
+        /^TPM allow-list line 2: 'abc' is not the SHA-256 of an EK/.test(e.message),
+    );
+    await writeFile(list, 'nothing');
+    await assert.rejects(
+      nodeAttestorCatalog.build([{ name: 'tpm', settings: { ek_ca_bundle: list } }], { ds, clock }),
+      (e: unknown) => e instanceof EvidentError && e.code === 'BAD_INPUT' && e.file === list && /no PEM certificate/.test(e.message),
+    );
   });
 
   it('a chosen attestor without its required setting says how to give it', () => {

@@ -164,7 +164,12 @@ export class WorkloadApiHandlers {
           const fp = fingerprint(msg);
           if (fp === last) return;
           last = fp;
-          call.write(msg);
+          try {
+            call.write(msg);
+          } catch (e) {
+            // a stream whose client went away between its last event and this write: it ends here, alone
+            end(this.toStatus(e, rpc));
+          }
         };
         unsubscribe = this.deps.source.subscribe(push);
         push();

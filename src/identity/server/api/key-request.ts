@@ -1,4 +1,4 @@
-import { createPublicKey } from 'node:crypto';
+import { canonicalSpki } from '../../../crypto/spki.js';
 import { badInput } from '../../../errors.js';
 import { Pkcs10CertificateRequest, X509_CRYPTO } from '../../../crypto/x509/x509.js';
 import type { KeyRequest } from '../../proto/index.js';
@@ -11,9 +11,8 @@ import type { KeyRequest } from '../../proto/index.js';
 export async function spkiFromKeyRequest(req: KeyRequest | null | undefined): Promise<Buffer> {
   if (req?.public_key && req.public_key.length > 0) {
     try {
-      // parsing checks it is a real key (a point on the curve); the DER itself goes into the cert as sent
-      createPublicKey({ key: req.public_key, format: 'der', type: 'spki' });
-      return Buffer.from(req.public_key);
+      // a real key (a point on its curve), as canonical DER: what the certificate will hold
+      return canonicalSpki(req.public_key);
     } catch (e) {
       throw badInput(`public_key is not an SPKI DER public key: ${(e as Error).message}`);
     }
