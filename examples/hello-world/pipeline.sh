@@ -22,21 +22,29 @@ export SOURCE_DATE_EPOCH=0   # reproducible image: same input, same digest
 # 0. Once, by people: the owner's and the developer's keys, and the owner's signed policy.
 $EVIDENT keygen keys/owner
 $EVIDENT keygen keys/developer
+$EVIDENT keygen keys/deployer
 $EVIDENT layout create layout.yaml -k keys/owner -o root.layout
 
 # 1. The developer signs off the source, the image description and the vendored library.
 $EVIDENT run -n code -k keys/developer -x -p src/hello.c image.yaml vendor
 
 # 2. Build runner (SPIFFE_ENDPOINT_SOCKET = its agent): compile, then package into an OCI image + SBOM.
-$EVIDENT run -n build --spiffe-socket --timestamp-server "$TSA" -m src/hello.c -p hello -- cc -o hello src/hello.c
+#    --provenance also writes SLSA provenance for hello (build.<keyid>.provenance.json), signed by the same SVID.
+$EVIDENT run -n build --spiffe-socket --timestamp-server "$TSA" --provenance -m src/hello.c -p hello -- cc -o hello src/hello.c
 $EVIDENT run -n package --spiffe-socket --timestamp-server "$TSA" -m hello image.yaml vendor -p hello-image.tar sbom.cdx.json -- \
   evident image build --config image.yaml -o hello-image.tar --sbom sbom.cdx.json
 
-# 3. Scan runner (SPIFFE_ENDPOINT_SOCKET = its agent): match the SBOM against the advisory feed.
-$EVIDENT run -n scan --spiffe-socket --timestamp-server "$TSA" --format dsse -m sbom.cdx.json advisories -p scan-report.json -- \
-  evident scan run sbom.cdx.json --advisories advisories -o scan-report.json
+# 3. Scan runner (SPIFFE_ENDPOINT_SOCKET = its agent): match the SBOM against the advisory feed, and sign the
+#    findings as an in-toto vulnerability attestation about the SBOM, with the same SVID.
+$EVIDENT run -n scan --spiffe-socket --timestamp-server "$TSA" --format dsse -m sbom.cdx.json advisories -p scan.vulns.json -- \
+  evident scan run sbom.cdx.json --advisories advisories --attest --spiffe-socket --timestamp-server "$TSA" \
+  --subject sbom.cdx.json -o scan.vulns.json
 
 # 4. The deployer verifies what was delivered against the owner's policy: signatures and identities,
-#    artifact flow, the scan policy (no finding at or above high) and the binary inside the image.
-mkdir -p deliver && cp root.layout hello-image.tar scan-report.json *.link deliver/
-cd deliver && $EVIDENT verify -l root.layout -k ../keys/owner.pub
+#    artifact flow, the rules over the attestations (the builder named in the provenance; no scan finding at
+#    or above high) and the binary inside the image; and signs a verification summary (SLSA VSA) of it.
+#    (`evident demo` uploads each link and attestation to an evidence store and verifies from there:
+#    `evident run --store URL`, `evident store push --store URL scan.vulns.json`, `evident verify --store URL --product sha256:…`.)
+mkdir -p deliver evidence && cp root.layout hello-image.tar deliver/ && cp *.link *.provenance.json scan.vulns.json evidence/
+cd deliver && $EVIDENT verify -l root.layout -k ../keys/owner.pub --link-dir ../evidence \
+  --product hello-image.tar --vsa ../hello-image.vsa.json --vsa-key ../keys/deployer

@@ -88,6 +88,11 @@ export const COMMANDS: Readonly<Record<string, CommandEntry>> = {
     description: 'the evidence store: keep links, layouts and attestations in one place, find them by digest',
     load: async () => (await import('./store.js')).registerStore,
   },
+  gate: {
+    term: 'gate',
+    description: 'the deployment gate: admit only artifacts whose evidence in the store verifies',
+    load: async () => (await import('./gate.js')).registerGate,
+  },
   tsa: {
     term: 'tsa',
     description: 'an RFC 3161 time-stamping authority',

@@ -13,6 +13,7 @@ interface BuildFlags {
   config: string;
   output: string;
   sbom?: string;
+  manifest?: string;
   json?: boolean;
 }
 
@@ -35,6 +36,10 @@ export function registerImage(program: Command, ctx: CliContext): void {
     .requiredOption('-c, --config <file>', 'the image spec: name, tag, files, packages, entrypoint, env (paths relative to it)')
     .requiredOption('-o, --output <file>', 'the OCI image-layout tarball to write')
     .option('--sbom <file>', 'also write the CycloneDX 1.5 SBOM of the image')
+    .option(
+      '--manifest <file>',
+      "also write the image manifest's exact bytes: recorded as a product, its sha256 is the digest a registry and a cluster name the image by",
+    )
     .option('--json', 'print the result as JSON')
     .action(
       ctx.action(async (flags: BuildFlags) => {
@@ -43,6 +48,8 @@ export function registerImage(program: Command, ctx: CliContext): void {
         const { loadImageSpec } = await import('../oci/image-spec.js');
         const spec = await loadImageSpec(resolve(ctx.io.cwd, flags.config), flags.config);
         const built = await buildImage(spec, { sourceDateEpoch });
+        // the manifest first: a folder it cannot be written to leaves no image behind
+        if (flags.manifest !== undefined) await writeFileAtomic(resolve(ctx.io.cwd, flags.manifest), built.manifestBytes);
         await writeFileAtomic(resolve(ctx.io.cwd, flags.output), built.tarball);
         if (flags.sbom !== undefined) {
           const bom = imageSbom(readImageLayout(built.tarball), { sourceDateEpoch });
@@ -57,9 +64,16 @@ export function registerImage(program: Command, ctx: CliContext): void {
               manifestDigest: digest,
               size: built.tarball.length,
               ...(flags.sbom !== undefined ? { sbom: flags.sbom } : {}),
+              ...(flags.manifest !== undefined ? { manifest: flags.manifest } : {}),
             }),
           );
-        else ctx.out(`${flags.output}: ${spec.name}:${spec.tag} ${digest}${flags.sbom !== undefined ? ` (SBOM: ${flags.sbom})` : ''}`);
+        else {
+          const also = [
+            ...(flags.sbom !== undefined ? [`SBOM: ${flags.sbom}`] : []),
+            ...(flags.manifest !== undefined ? [`manifest: ${flags.manifest}`] : []),
+          ];
+          ctx.out(`${flags.output}: ${spec.name}:${spec.tag} ${digest}${also.length > 0 ? ` (${also.join('; ')})` : ''}`);
+        }
         return 0;
       }),
     );

@@ -14,6 +14,7 @@ import { WORKLOAD_API_SOCKET_HELP } from './workload-api-socket.js';
 export interface StepFlags extends PasswordFlags {
   stepName: string;
   key?: string;
+  cert?: string;
   spiffeSocket?: string | boolean;
   spiffeId?: string;
   keyType?: string;
@@ -32,6 +33,10 @@ export function addStepOptions(command: Command): Command {
   command
     .requiredOption('-n, --step-name <name>', "the step's name in the layout; the link is written to <name>.<keyid[:8]>.link")
     .option('-k, --key <path>', 'private key to sign the link (PEM or securesystemslib JSON)')
+    .option(
+      '-c, --cert <path>',
+      "with -k: the key's certificate (PEM, then any intermediates), written into the signature (in-toto-golang's -c)",
+    )
     .option('--spiffe-socket [path]', `sign with the X509-SVID from the SPIFFE Workload API: ${WORKLOAD_API_SOCKET_HELP}`)
     .option('--spiffe-id <id>', 'which SVID to sign with, when the Workload API gives several')
     .addOption(new Option('-t, --key-type <type>', 'type of the key, checked against the key file').choices(['ed25519', 'ecdsa', 'rsa']));
@@ -43,8 +48,11 @@ export function addStepOptions(command: Command): Command {
     .option('--follow-symlink-dirs', 'record the files in symlinked folders too, as in-toto-run does (off: they may lead out of the tree)')
     .option('-d, --metadata-directory <dir>', 'write the link into this folder')
     .addOption(
-      new Option('--format <format>', 'link (in-toto metablock) or dsse (in-toto Statement in a DSSE envelope)')
-        .choices(['link', 'dsse'])
+      new Option(
+        '--format <format>',
+        'link (in-toto metablock), dsse (in-toto Statement in a DSSE envelope) or dsse-link (the link itself in a DSSE envelope, as in-toto-golang writes it)',
+      )
+        .choices(['link', 'dsse', 'dsse-link'])
         .default('link'),
     )
     .option('--use-dsse', 'the same as --format dsse (the reference in-toto-run spells it so)')
@@ -61,6 +69,8 @@ export interface StepIdentity {
 
 /** A static key (`-k`) or the workload's SVID from the SPIFFE Workload API (`--spiffe-socket`). */
 export async function stepIdentity(flags: StepFlags, ctx: CliContext): Promise<StepIdentity> {
+  if (flags.cert !== undefined && flags.key === undefined)
+    throw new EvidentError('BAD_USAGE', '--cert is the certificate of a key: it needs -k KEY');
   if (flags.key !== undefined && flags.spiffeSocket !== undefined) {
     throw new EvidentError('BAD_USAGE', 'sign with either -k KEY or --spiffe-socket, not both');
   }
@@ -84,6 +94,10 @@ export async function stepIdentity(flags: StepFlags, ctx: CliContext): Promise<S
   if (flags.keyType !== undefined && key.publicKey.keytype !== flags.keyType) {
     throw new EvidentError('BAD_KEY', `--key-type ${flags.keyType} given, but the key is ${key.publicKey.keytype}`, { file: flags.key });
   }
+  if (flags.cert !== undefined) {
+    const { certificateKeySigner } = await import('./certificate-key.js');
+    return { signer: await certificateKeySigner(key, flags.cert, ctx.io.cwd) };
+  }
   return { signer: key };
 }
 
@@ -99,6 +113,7 @@ export function collectOptions(flags: StepFlags, ctx: CliContext): CollectOption
 }
 
 export function linkFormat(flags: StepFlags): LinkFormat {
+  if (flags.format === 'dsse-link') return 'dsse-link';
   return flags.format === 'dsse' || flags.useDsse ? 'dsse' : 'link';
 }
 

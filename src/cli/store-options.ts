@@ -53,7 +53,12 @@ export function storeUrlOf(flags: StoreFlags, ctx: CliContext): string | undefin
  * the store trusted by the SPIFFE bundle); --store-ca FILE names the CAs the store is trusted by instead.
  * Checked before any work is done (exit 2 for a bad URL, token or CA file).
  */
-export async function storeClient(flags: StoreFlags, ctx: CliContext, url: string): Promise<StoreClient> {
+export async function storeClient(
+  flags: StoreFlags,
+  ctx: CliContext,
+  url: string,
+  options: { readonly timeoutMs?: number } = {},
+): Promise<StoreClient> {
   const { StoreClient, storeUrl } = await import('../store/client.js');
   const base = storeUrl(url);
   const token = await storeToken(flags, ctx);
@@ -70,7 +75,12 @@ export async function storeClient(flags: StoreFlags, ctx: CliContext, url: strin
     const { withStoreCa } = await import('../store/store-ca.js');
     tls = withStoreCa(await asGiven(readFile(resolve(ctx.io.cwd, flags.storeCa), 'utf8'), flags.storeCa), flags.storeCa, tls);
   }
-  return new StoreClient({ url, ...(token !== undefined ? { token } : {}), ...(tls !== undefined ? { tls } : {}) });
+  return new StoreClient({
+    url,
+    ...(token !== undefined ? { token } : {}),
+    ...(tls !== undefined ? { tls } : {}),
+    ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}),
+  });
 }
 
 async function storeToken(flags: StoreFlags, ctx: CliContext): Promise<string | undefined> {

@@ -7,6 +7,7 @@ import { EvidentError } from '../errors.js';
 import type { formatReport as FormatReport, VerificationReport } from '../intoto/verify/index.js';
 import type { Layout } from '../intoto/models/types.js';
 import { asGiven, type CliContext } from './context.js';
+import { readIntermediateCerts } from './intermediate-certs.js';
 import { keyTypesOption, noteKeyTypes } from './key-types-note.js';
 import { stageReporter } from './progress.js';
 import { addStoreOptions, artifactDigest, storeClient, storeUrlOf, type StoreFlags } from './store-options.js';
@@ -15,6 +16,7 @@ import { addVsaOptions, vsaSigner, writeVsa, type VsaFlags } from './verify-vsa.
 interface VerifyFlags extends StoreFlags, Omit<VsaFlags, 'layout'> {
   layout: string;
   layoutKeys: string[];
+  intermediateCerts?: string[];
   linkDir?: string;
   json?: boolean;
   maxLinkSize?: string;
@@ -42,6 +44,10 @@ export function registerVerify(program: Command, ctx: CliContext): void {
     .requiredOption('-l, --layout <file>', 'the signed root layout')
     .requiredOption('-k, --layout-keys <files...>', "the layout owners' public keys (PEM or securesystemslib JSON); each must have signed")
     .option('--link-dir <dir>', 'the folder of link files and sublayout folders (default: the current folder)')
+    .option(
+      '-i, --intermediate-certs <files...>',
+      "more intermediate CA certificates (PEM) to chain signers' certificates to the layout's rootcas with (in-toto-golang's verify -i)",
+    )
     .option('--json', 'print the report as JSON')
     .option('--max-link-size <bytes>', 'refuse link files larger than this (default 268435456, 256 MiB)')
     .option(
@@ -60,7 +66,7 @@ export function registerVerify(program: Command, ctx: CliContext): void {
     .option('--max-store-links <n>', 'with --store: fetch at most this many links (default 1000)');
   addVsaOptions(addStoreOptions(command, { spiffeSocket: true, purpose: 'fetch the links from, instead of --link-dir' })).action(
     ctx.action(async (flags: VerifyFlags) => {
-      const [{ loadPublicKey }, { loadLayoutFile }, { formatReport, reportToJson, verify }] = await Promise.all([
+      const [{ loadPublicKey }, { loadLayoutDocument }, { formatReport, reportToJson, verify }] = await Promise.all([
         import('../crypto/key-files.js'),
         import('../intoto/models/layout-file.js'),
         import('../intoto/verify/index.js'),
@@ -69,7 +75,8 @@ export function registerVerify(program: Command, ctx: CliContext): void {
       noteKeyTypes(ctx, flags.keyTypes, flags.quiet);
       const options = parseFlags(flags);
       const vsa = await vsaSigner(flags, ctx);
-      const layout = await loadLayoutFile(resolve(cwd, flags.layout), flags.layout);
+      // a metablock, or a DSSE envelope of the layout (in-toto-golang, Python in-toto 2.x)
+      const layout = await loadLayoutDocument(resolve(cwd, flags.layout), flags.layout);
       const keys: PublicKey[] = [];
       for (const file of flags.layoutKeys) {
         // named as the user wrote it, not as resolved
@@ -82,9 +89,10 @@ export function registerVerify(program: Command, ctx: CliContext): void {
       let report;
       try {
         report = await verify({
-          layout,
+          layout: layout.document,
           layoutFile: flags.layout,
           layoutKeys: keys,
+          ...(flags.intermediateCerts ? { intermediateCerts: await readIntermediateCerts(flags.intermediateCerts, cwd) } : {}),
           ...links,
           workDir: cwd,
           ...options,
@@ -140,8 +148,8 @@ async function linksFrom(
   }
   const product = await artifactDigest(flags.product, ctx, '--product');
   const store = await storeClient(flags, ctx, url);
-  const { walkChain, DEFAULT_MAX_STORE_LINKS } = await import('../store/chain.js');
-  const walk = await walkChain(store, layout, product, maxLinks !== undefined ? { maxLinks } : {});
+  const { fetchProductEvidence } = await import('../store/verify-product.js');
+  const { walk, attestations, files } = await fetchProductEvidence(store, layout, product, maxLinks !== undefined ? { maxLinks } : {});
   if (!flags.quiet) {
     const n = walk.links.size;
     ctx.err(`evident: verify: ${n} link${n === 1 ? '' : 's'} for ${product} from ${store.shown}`);
@@ -149,21 +157,18 @@ async function linksFrom(
       for (const link of walk.links.values()) ctx.err(`evident: verify:   ${link.path} = ${link.digest}`);
       for (const s of walk.skipped) ctx.err(`evident: verify:   not used: ${s.digest} ${s.reason}`);
     }
-  }
-  const links: Record<string, Buffer> = {};
-  for (const link of walk.links.values()) links[link.path] = link.bytes;
-  if ([...layout.steps, ...layout.inspect].some((item) => item.expected_predicates !== undefined)) {
     // the attestations the layout's rules are about, beside the links as a folder would hold them (docs/policy.md)
-    const { findChainAttestations } = await import('../store/chain-attestations.js');
-    const found = await findChainAttestations(store, layout, walk, product, maxLinks ?? DEFAULT_MAX_STORE_LINKS);
-    for (const a of found.attestations) links[a.path] = a.bytes;
-    if (!flags.quiet) {
-      const n = found.attestations.length;
-      const cut = found.unsearched > 0 ? ` (${found.unsearched} artifacts of the steps past the first ${found.searches} not searched)` : '';
+    if (attestations !== undefined) {
+      const n = attestations.attestations.length;
+      const cut =
+        attestations.unsearched > 0
+          ? ` (${attestations.unsearched} artifacts of the steps past the first ${attestations.searches} not searched)`
+          : '';
       ctx.err(`evident: verify: ${n} attestation${n === 1 ? '' : 's'} about the chain's artifacts from ${store.shown}${cut}`);
-      if (flags.verbose) for (const a of found.attestations) ctx.err(`evident: verify:   ${a.path}`);
+      if (flags.verbose) for (const a of attestations.attestations) ctx.err(`evident: verify:   ${a.path}`);
     }
   }
+  const links: Record<string, Buffer> = files;
   return { links };
 }
 

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, X509Certificate } from 'node:crypto';
 import { canonicalJson } from './canonical-json.js';
 
 /**
@@ -30,7 +30,7 @@ export function computeKeyid(dict: Pick<KeyDict, 'keytype' | 'scheme' | 'keyval'
     keytype: dict.keytype,
     scheme: dict.scheme,
     keyid_hash_algorithms: KEYID_HASH_ALGORITHMS,
-    keyval: { public: dict.keyval.public },
+    keyval: { public: publicValueOf(dict) },
   };
   return createHash('sha256').update(canonicalJson(publicForm), 'utf8').digest('hex');
 }
@@ -40,4 +40,16 @@ export function keytypeOf(scheme: Scheme): KeyType {
   if (scheme === 'ed25519') return 'ed25519';
   if (scheme === 'rsassa-pss-sha256') return 'rsa';
   return 'ecdsa';
+}
+
+/**
+ * The `keyval.public` a dict stands for. in-toto-golang writes CA entries (`rootcas`, `intermediatecas`)
+ * with `"public": ""` beside the certificate, and computed their keyid when it loaded the certificate, over
+ * the certificate's public key as PEM SubjectPublicKeyInfo — so that is the public value here too.
+ * Throws when the certificate cannot be read; callers name the dict.
+ */
+export function publicValueOf(dict: Pick<KeyDict, 'keyval'>): string {
+  const { public: pub, certificate } = dict.keyval;
+  if (pub !== '' || typeof certificate !== 'string') return pub;
+  return (new X509Certificate(certificate).publicKey.export({ type: 'spki', format: 'pem' }) as string).trim();
 }

@@ -1,4 +1,4 @@
-import { createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
+import { createPrivateKey, createPublicKey, generateKeyPairSync, X509Certificate, type KeyObject } from 'node:crypto';
 import { EvidentError } from '../errors.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
 import { readRegularFile } from '../util/regular-file.js';
@@ -27,6 +27,7 @@ export function parsePublicKey(text: string): PublicKey {
   if (/-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(text)) {
     throw new EvidentError('BAD_KEY', 'this is a private key; give the public key (NAME.pub) here');
   }
+  if (text.includes('-----BEGIN CERTIFICATE-----')) return certificatePublicKey(extractPem(text, 'CERTIFICATE'));
   const pem = extractPem(text, 'PUBLIC KEY');
   let key: KeyObject;
   try {
@@ -35,6 +36,26 @@ export function parsePublicKey(text: string): PublicKey {
     throw new EvidentError('BAD_KEY', `not a PEM public key (${(e as Error).message})`);
   }
   return PublicKey.fromKeyObject(key, { pemText: pem });
+}
+
+/**
+ * The public key of a certificate, as in-toto-golang's LoadKey takes one where a key is asked for: its
+ * keyid is over the key as PEM SubjectPublicKeyInfo with the key's default scheme, as for the bare key.
+ */
+function certificatePublicKey(pem: string): PublicKey {
+  let cert: X509Certificate;
+  try {
+    cert = new X509Certificate(pem);
+  } catch (e) {
+    throw new EvidentError('BAD_KEY', `not a PEM certificate (${(e as Error).message})`);
+  }
+  let key: KeyObject;
+  try {
+    key = cert.publicKey; // OpenSSL decodes the key only now: an EC point off its curve fails here
+  } catch (e) {
+    throw new EvidentError('BAD_KEY', `the certificate's public key cannot be read (${(e as Error).message})`);
+  }
+  return PublicKey.fromKeyObject(key);
 }
 
 /**

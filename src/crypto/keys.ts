@@ -8,7 +8,7 @@ import {
   type KeyObject,
 } from 'node:crypto';
 import { EvidentError } from '../errors.js';
-import { computeKeyid, KEYID_HASH_ALGORITHMS, keytypeOf, SCHEMES, type KeyDict, type Scheme } from './key-dict.js';
+import { computeKeyid, KEYID_HASH_ALGORITHMS, keytypeOf, publicValueOf, SCHEMES, type KeyDict, type Scheme } from './key-dict.js';
 
 /**
  * A verification key: the Node key object plus its securesystemslib identity (scheme, keyid, and the
@@ -49,12 +49,24 @@ export class PublicKey {
     if (!keytypeOk) {
       throw new EvidentError('BAD_KEY', `${where}: keytype '${String(dict.keytype)}' does not go with scheme '${scheme}'`);
     }
-    if (typeof dict.keyval?.public !== 'string' || dict.keyval.public === '') {
+    if (typeof dict.keyval?.public !== 'string') {
       throw new EvidentError('BAD_KEY', `${where}: keyval.public is missing`);
     }
-    const keyObject = scheme === 'ed25519' ? ed25519FromHex(dict.keyval.public, where) : publicFromPem(dict.keyval.public, where);
-    checkSchemeMatchesKey(keyObject, scheme, where);
-    return new PublicKey(keyObject, scheme, dict.keyval.public, computeKeyid({ keytype: dict.keytype, scheme, keyval: dict.keyval }));
+    if (dict.keyval.public === '' && typeof dict.keyval.certificate !== 'string') {
+      throw new EvidentError('BAD_KEY', `${where}: keyval.public is empty (give the public key, or a certificate in keyval.certificate)`);
+    }
+    let publicValue: string;
+    try {
+      publicValue = publicValueOf(dict);
+    } catch (e) {
+      throw new EvidentError('BAD_KEY', `${where}: keyval.certificate is not a PEM certificate (${(e as Error).message})`);
+    }
+    const keyObject = scheme === 'ed25519' ? ed25519FromHex(publicValue, where) : publicFromPem(publicValue, where);
+    // in-toto-golang labels every ECDSA key ecdsa-sha2-nistp256 and hashes by the curve: a P-384 key so labelled is its
+    if (!(scheme === 'ecdsa-sha2-nistp256' && keyObject.asymmetricKeyDetails?.namedCurve === 'secp384r1')) {
+      checkSchemeMatchesKey(keyObject, scheme, where);
+    }
+    return new PublicKey(keyObject, scheme, publicValue, computeKeyid({ keytype: dict.keytype, scheme, keyval: dict.keyval }));
   }
 
   /**
@@ -97,7 +109,12 @@ export class PublicKey {
   /** Checks raw signature bytes (DSSE carries them base64-encoded). */
   verifyRaw(data: Uint8Array, signature: Uint8Array): boolean {
     try {
-      return nodeVerify(digestOf(this.scheme), data, { key: this.keyObject, ...paddingOf(this.scheme, 'verify') }, signature);
+      return nodeVerify(
+        digestOf(this.scheme, this.keyObject),
+        data,
+        { key: this.keyObject, ...paddingOf(this.scheme, 'verify') },
+        signature,
+      );
     } catch {
       return false;
     }
@@ -138,7 +155,7 @@ export class PrivateKey {
   }
 
   signRaw(data: Uint8Array): Buffer {
-    return nodeSign(digestOf(this.scheme), data, { key: this.keyObject, ...paddingOf(this.scheme, 'sign') });
+    return nodeSign(digestOf(this.scheme, this.keyObject), data, { key: this.keyObject, ...paddingOf(this.scheme, 'sign') });
   }
 }
 
@@ -158,15 +175,11 @@ export function keyFingerprint(key: KeyObject): string {
     .digest('hex');
 }
 
-function digestOf(scheme: Scheme): string | null {
-  switch (scheme) {
-    case 'ed25519':
-      return null;
-    case 'ecdsa-sha2-nistp384':
-      return 'sha384';
-    default:
-      return 'sha256';
-  }
+/** ECDSA hashes by the key's curve, as securesystemslib's schemes say and in-toto-golang does whatever the label. */
+function digestOf(scheme: Scheme, key: KeyObject): string | null {
+  if (scheme === 'ed25519') return null;
+  if (scheme.startsWith('ecdsa')) return key.asymmetricKeyDetails?.namedCurve === 'secp384r1' ? 'sha384' : 'sha256';
+  return 'sha256';
 }
 
 function paddingOf(scheme: Scheme, use: 'sign' | 'verify'): { padding?: number; saltLength?: number; dsaEncoding?: 'der' } {

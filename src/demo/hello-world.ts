@@ -147,7 +147,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     await runStages(honestDir, 'code', {}, signers, honestStore, log);
     // the first attack's store is given the honest links it needs while the deployer verifies
     let nextStore = seeded(attackStores, 0, honestDir);
-    log('✓ delivered hello-image.tar with its scan report and the signed layout; the links stay in the store');
+    log('✓ delivered hello-image.tar with the signed layout; the links and attestations stay in the store');
     const honest = await deliverAndVerify(honestDir, honestStore);
     log(`✓ the deployer verifies the image by its digest, ${honest.image}, with the links the store holds for it:`);
     log(`   ${honest.found}`);
@@ -159,6 +159,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
         ? '✓ verification PASSED: the product followed its layout, on the evidence in the store alone'
         : `✗ verification FAILED (exit ${honest.result.code}): ${firstFailure(honest.result)}`,
     );
+    log(await describeVsa(join(honestDir, VSA_FILE)));
     // the pages judge against the layout: a second server over the honest store's database, given it
     const pages = await stores.start('honest', { layout: join(honestDir, 'root.layout'), layoutKey: join(honestDir, 'keys', 'owner.pub') });
     const imagePage = pages.pageUrl(honest.image);
@@ -235,7 +236,7 @@ function seeded(attackStores: (Promise<DemoStore> | undefined)[], index: number,
   const kept = from === 'deliver' ? STAGES : STAGES.slice(0, STAGES.indexOf(from));
   return settledLater(
     pending.then(async (store) => {
-      const links = (await readdir(honestDir)).filter((f) => f.endsWith('.link') && kept.some((stage) => f.startsWith(`${stage}.`)));
+      const links = (await readdir(honestDir)).filter((f) => isEvidence(f) && kept.some((stage) => f.startsWith(`${stage}.`)));
       await store.copy(links.map((f) => join(honestDir, f)));
       return store;
     }),
@@ -402,7 +403,8 @@ async function prepareBase(base: string, identity: IdentityPlane, log: (line: st
   await mkdir(join(base, 'keys'), { recursive: true });
   await evident(['keygen', 'keys/owner'], base);
   await evident(['keygen', 'keys/developer'], base);
-  log('✓ keys: the project owner and the developer (people hold keys; CI runners do not)');
+  await evident(['keygen', 'keys/deployer'], base);
+  log('✓ keys: the project owner, the developer and the deployer (people hold keys; CI runners do not)');
   await evident(['layout', 'create', 'layout.yaml', '-k', 'keys/owner', '-o', 'root.layout'], base);
   // `layout create` refuses a date in the past, so the stale layout is made as it once was: compiled on
   // a day long gone, when its 30 days were still ahead.
@@ -424,8 +426,8 @@ async function runStages(
   // whoever signs a link uploads it: the developer, each runner (a rogue one too: it has the runners' token)
   const upload = store.uploadFlags();
   const todo = STAGES.slice(STAGES.indexOf(from));
-  // links of the stages about to run again must not linger from the run this one was copied from
-  for (const f of await readdir(dir)) if (todo.some((stage) => f.startsWith(`${stage}.`) && f.endsWith('.link'))) await rm(join(dir, f));
+  // evidence of the stages about to run again must not linger from the run this one was copied from
+  for (const f of await readdir(dir)) if (todo.some((stage) => f.startsWith(`${stage}.`) && isEvidence(f))) await rm(join(dir, f));
   if (todo.includes('code')) {
     await tampering.beforeSignOff?.(dir);
     await evident(['run', '-n', 'code', ...signers.developer, ...upload, '-x', '-p', 'src/hello.c', 'image.yaml', 'vendor'], dir);
@@ -434,11 +436,28 @@ async function runStages(
   if (todo.includes('build')) {
     await tampering.afterSignOff?.(dir);
     const builder = tampering.rogueBuild ? signers.rogue : signers.builder;
+    // --provenance: SLSA provenance for hello beside the link, signed by the same SVID and uploaded after it
     await evident(
-      ['run', '-n', 'build', ...builder, ...upload, '-m', 'src/hello.c', '-p', 'hello', '--', 'cc', '-o', 'hello', 'src/hello.c'],
+      [
+        'run',
+        '-n',
+        'build',
+        ...builder,
+        ...upload,
+        '--provenance',
+        '-m',
+        'src/hello.c',
+        '-p',
+        'hello',
+        '--',
+        'cc',
+        '-o',
+        'hello',
+        'src/hello.c',
+      ],
       dir,
     );
-    log('✓ build: the build runner compiled hello (each runner uploads its link too)');
+    log('✓ build: the build runner compiled hello and signed its SLSA provenance (each runner uploads its evidence too)');
   }
   if (todo.includes('package')) {
     await tampering.beforePackage?.(dir);
@@ -465,8 +484,10 @@ async function runStages(
     log('✓ package: the build runner built the OCI image hello-image.tar and its SBOM');
   }
   if (todo.includes('scan')) {
-    const command = ['evident', 'scan', 'run', 'sbom.cdx.json', '--advisories', 'advisories', '-o', 'scan-report.json'];
-    // the scan's evidence travels as an in-toto attestation: a Statement in a DSSE envelope
+    // the scanner signs what it found, about the SBOM, as an in-toto vulnerability attestation (with its own SVID)
+    const attest = ['--attest', ...signers.scanner, '--subject', 'sbom.cdx.json', '-o', SCAN_ATTESTATION];
+    const command = ['evident', 'scan', 'run', 'sbom.cdx.json', '--advisories', 'advisories', ...attest];
+    // the scan's link travels as an in-toto attestation too: a Statement in a DSSE envelope
     await evident(
       [
         'run',
@@ -480,15 +501,28 @@ async function runStages(
         'sbom.cdx.json',
         'advisories',
         '-p',
-        'scan-report.json',
+        SCAN_ATTESTATION,
         '--',
         ...command,
       ],
       dir,
     );
-    log('✓ scan: the scan runner matched the SBOM against the advisory feed (its link is a DSSE attestation)');
+    // the attestation goes to the store with the link: the deployer's rule reads it from there
+    await store.push([SCAN_ATTESTATION], dir);
+    log(`✓ scan: the scan runner matched the SBOM against the advisory feed and uploaded its signed findings, ${SCAN_ATTESTATION}`);
   }
 }
+
+/** The scanner's vulnerability attestation, the scan step's product. */
+const SCAN_ATTESTATION = 'scan.vulns.json';
+
+/** A file a signer uploads to the store: a link, the build's provenance, the scan's attestation. */
+function isEvidence(file: string): boolean {
+  return file.endsWith('.link') || file.endsWith('.provenance.json') || file === SCAN_ATTESTATION;
+}
+
+/** Where the deployer's verification summary (VSA) is written, beside the deliver folder. */
+const VSA_FILE = 'hello-image.vsa.json';
 
 /** What the deployer found and concluded. */
 interface Verdict {
@@ -501,8 +535,8 @@ interface Verdict {
 }
 
 /**
- * Hands the image, its scan report and the layout to the deployer (the inspections read the first two;
- * no link travels with them), who verifies the image by its digest with the links the store holds for it.
+ * Hands the image and the layout to the deployer (no link or attestation travels with them), who verifies
+ * the image by its digest with the evidence the store holds for it, and signs a verification summary.
  */
 async function deliverAndVerify(
   dir: string,
@@ -514,15 +548,41 @@ async function deliverAndVerify(
   await rm(deliver, { recursive: true, force: true });
   await mkdir(deliver);
   await cp(join(dir, layout), join(deliver, 'root.layout'));
-  for (const f of ['hello-image.tar', 'scan-report.json']) await cp(join(dir, f), join(deliver, f));
+  await cp(join(dir, 'hello-image.tar'), join(deliver, 'hello-image.tar'));
   await tamper?.(deliver);
   const image = `sha256:${await sha256File(join(deliver, 'hello-image.tar'))}`;
   const result = await runEvident(
-    ['verify', '-l', 'root.layout', '-k', join(dir, 'keys', 'owner.pub'), ...store.readFlags(), '--product', image],
+    [
+      'verify',
+      '-l',
+      'root.layout',
+      '-k',
+      join(dir, 'keys', 'owner.pub'),
+      ...store.readFlags(),
+      '--product',
+      image,
+      '--vsa',
+      join(dir, VSA_FILE),
+      '--vsa-key',
+      join(dir, 'keys', 'deployer'),
+    ],
     deliver,
   );
   const found = /^evident: verify: ((\d+) links? for .*)$/m.exec(result.stderr);
   return { result, image, links: found ? Number(found[2]) : 0, found: found?.[1] ?? 'no links from the store' };
+}
+
+/** Where the deployer's signed verification summary is and what it says, for others to consume. */
+async function describeVsa(path: string): Promise<string> {
+  const envelope = JSON.parse(await readFile(path, 'utf8')) as { payload: string };
+  const statement = JSON.parse(Buffer.from(envelope.payload, 'base64').toString('utf8')) as {
+    predicate: { verifier: { id: string }; resourceUri: string; policy: { digest: { sha256: string } }; verificationResult: string };
+  };
+  const p = statement.predicate;
+  return (
+    `✓ the deployer signed a verification summary (SLSA VSA) for others to consume: ${path}\n` +
+    `   ${p.resourceUri}: ${p.verificationResult} against the layout sha256:${p.policy.digest.sha256.slice(0, 16)}…, verifier ${p.verifier.id}`
+  );
 }
 
 /** Why the deployer refused: verify's first failure, after the store's silence when it had nothing for the image. */
@@ -571,8 +631,8 @@ async function appendLine(path: string, line: string): Promise<void> {
 }
 
 /**
- * The verifier's first ✗ line, which names the step, rule and artifact, with what a failed inspection
- * printed under it (a scan policy names the package, version and advisory there).
+ * The verifier's first ✗ line, which names the step, rule and artifact (an attestation rule: the package,
+ * version and advisory it failed on), with what a failed inspection printed under it.
  */
 function firstFailure(r: ProcessResult): string {
   const lines = `${r.stdout}\n${r.stderr}`.split('\n');

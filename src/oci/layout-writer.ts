@@ -49,6 +49,8 @@ export interface AssembledImage {
   /** The OCI image layout as one tarball. */
   tarball: Buffer;
   manifestDescriptor: Descriptor;
+  /** The manifest blob's exact bytes: their sha256 is the digest a registry and a cluster name the image by. */
+  manifestBytes: Buffer;
   manifest: ImageManifest;
   config: ImageConfig;
 }
@@ -97,5 +99,5 @@ export function assembleImageLayout(input: AssembleInput): AssembledImage {
     { path: 'index.json', type: 'file', mode: 0o644, mtime, data: jsonBytes(index) },
     { path: 'oci-layout', type: 'file', mode: 0o644, mtime, data: jsonBytes({ imageLayoutVersion: '1.0.0' }) },
   ];
-  return { tarball: writeTar(entries), manifestDescriptor, manifest, config };
+  return { tarball: writeTar(entries), manifestDescriptor, manifestBytes, manifest, config };
 }

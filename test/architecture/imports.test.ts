@@ -29,6 +29,7 @@ const MAY_IMPORT: Record<string, readonly string[]> = {
   sbom: [...BASE, 'oci'],
   scan: [...BASE, 'crypto', 'intoto', 'attestation', 'oci', 'sbom'],
   store: [...BASE, 'sql', 'crypto', 'intoto', 'attestation', 'spiffe', 'time'],
+  gate: [...BASE, 'crypto', 'intoto', 'attestation', 'spiffe', 'time', 'store'],
   index: [...BASE, 'crypto', 'intoto', 'attestation', 'spiffe', 'identity/server', 'identity/agent', 'oci', 'sbom', 'scan'],
   demo: [
     ...BASE,
@@ -60,6 +61,7 @@ const MAY_IMPORT: Record<string, readonly string[]> = {
     'scan',
     'demo',
     'store',
+    'gate',
   ],
 };
 

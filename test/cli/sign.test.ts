@@ -54,11 +54,6 @@ test('each class of bad input: exit 2 and one line naming the file and the field
       "evident: root.layout: steps[1].name: 'code' is already the name of steps[0]; step and inspection names must be unique",
     ],
     [
-      'pubkey id not in keys',
-      (l) => (l.steps[0].pubkeys = ['ab'.repeat(32)]),
-      `evident: root.layout: steps[0].pubkeys[0]: keyid ${'ab'.repeat(32)} is not in the layout's keys`,
-    ],
-    [
       'name with /',
       (l) => (l.steps[0].name = 'a/b'),
       "evident: root.layout: steps[0].name: 'a/b' must not contain '/' (link files are named after it)",

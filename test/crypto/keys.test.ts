@@ -196,3 +196,58 @@ test('a wrong password is always reported as such, whatever OpenSSL says after d
     await assert.rejects(loadPrivateKey(path, { password: `wrong-${i}` }), /wrong password for this encrypted key/);
   }
 });
+
+test("a certificate where a public key is taken: its public key, with in-toto-golang's keyid for it", async () => {
+  const { openSslCa } = await import('../helpers/pki.js');
+  const { existsSync } = await import('node:fs');
+  const { execFileSync } = await import('node:child_process');
+  const dir = await mkdtemp(join(tmpdir(), 'evident-cert-key-'));
+  try {
+    const { pem, keyPath } = openSslCa(dir, { name: 'signer' });
+    await writeFile(join(dir, 'signer.cert.pem'), pem);
+    const fromCert = await loadPublicKey(join(dir, 'signer.cert.pem'));
+    const fromKey = (await loadPrivateKey(keyPath)).publicKey;
+    // in-toto-golang's LoadKey: keyval.public is the certificate's key as PEM SubjectPublicKeyInfo, default scheme
+    assert.equal(fromCert.keyid, fromKey.keyid);
+    assert.equal(fromCert.fingerprint, fromKey.fingerprint);
+    await writeFile(join(dir, 'broken.cert.pem'), '-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n');
+    await assert.rejects(loadPublicKey(join(dir, 'broken.cert.pem')), (e: Error & { file?: string }) => {
+      assert.match(e.message, /^not a PEM certificate/);
+      assert.match(e.file ?? '', /broken\.cert\.pem$/);
+      return true;
+    });
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+  // in-toto-golang's own certificate, read in place when its sources were fetched (never copied here)
+  const mirror = '/work/.mirror/in-toto+in-toto-golang/repo';
+  if (!existsSync(mirror)) {
+    console.log(`SKIPPED part: no in-toto-golang mirror at ${mirror}`);
+    return;
+  }
+  const golangDir = await mkdtemp(join(tmpdir(), 'evident-golang-cert-'));
+  try {
+    const cert = execFileSync('git', ['-C', mirror, 'show', 'HEAD:test/data/example.com.write-code.cert.pem'], { encoding: 'utf8' });
+    await writeFile(join(golangDir, 'write-code.cert.pem'), cert);
+    assert.match((await loadPublicKey(join(golangDir, 'write-code.cert.pem'))).keyid, /^4979dea7/);
+  } finally {
+    await rm(golangDir, { recursive: true, force: true });
+  }
+});
+
+test("in-toto-golang's P-384 key labelled ecdsa-sha2-nistp256: verified with SHA-384, as in-toto-golang signs", async () => {
+  const { sign } = await import('node:crypto');
+  const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-384' });
+  const pem = (publicKey.export({ type: 'spki', format: 'pem' }) as string).trim();
+  const key = PublicKey.fromDict({ keytype: 'ecdsa', scheme: 'ecdsa-sha2-nistp256', keyval: { public: pem } });
+  const data = Buffer.from('signed bytes');
+  assert.equal(key.verifyRaw(data, sign('sha384', data, privateKey)), true);
+  assert.equal(key.verifyRaw(data, sign('sha256', data, privateKey)), false);
+  assert.equal(key.verifyRaw(Buffer.from('other bytes'), sign('sha384', data, privateKey)), false);
+  // the label is still checked the other way: a P-256 key cannot claim ecdsa-sha2-nistp384
+  const p256 = (generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey.export({ type: 'spki', format: 'pem' }) as string).trim();
+  assert.throws(
+    () => PublicKey.fromDict({ keytype: 'ecdsa', scheme: 'ecdsa-sha2-nistp384', keyval: { public: p256 } }),
+    /cannot use scheme 'ecdsa-sha2-nistp384'/,
+  );
+});

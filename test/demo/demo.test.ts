@@ -53,13 +53,49 @@ test(
       );
     }
 
-    // the deployer had the image, its scan report and the layout, no link: the links came from the store, by the image's digest
-    assert.deepEqual((await readdir(join(honest, 'deliver'))).sort(), ['hello-image.tar', 'root.layout', 'scan-report.json']);
+    // the deployer had the image and the layout, no link or attestation: they came from the store, by the image's digest
+    assert.deepEqual((await readdir(join(honest, 'deliver'))).sort(), ['hello-image.tar', 'root.layout']);
     assert.equal(result.image, sha256(await readFile(join(honest, 'deliver', 'hello-image.tar'))));
     assert.match(result.storeUrl, /^http:\/\/127\.0\.0\.1:\d+$/);
     const found = `4 links for ${result.image} from ${result.storeUrl}`;
     assert.ok(output.includes(`\n   ${found}\n`), `the deployer's verify says where its links came from\n${output}`);
     assert.match(output, /✓ verification PASSED: the product followed its layout, on the evidence in the store alone/);
+    // the scan policy and the builder are rules over signed attestations, read from the store; the scan is not re-run
+    assert.match(
+      output,
+      /✓ build: 1 attestation of https:\/\/slsa\.dev\/provenance\/v1 by a functionary \(sha256:[0-9a-f]{64}\.json by spiffe:\/\/demo\.evident\/ci\/builder/,
+    );
+    assert.match(
+      output,
+      /✓ build: https:\/\/slsa\.dev\/provenance\/v1: rule "predicate\.runDetails\.builder\.id == 'spiffe:\/\/demo\.evident\/ci\/builder'" holds/,
+    );
+    assert.match(
+      output,
+      /✓ scan: 1 attestation of https:\/\/in-toto\.io\/attestation\/vulns\/v0\.2 by a functionary \(sha256:[0-9a-f]{64}\.json by spiffe:\/\/demo\.evident\/ci\/scanner/,
+    );
+    assert.match(output, /✓ scan: https:\/\/in-toto\.io\/attestation\/vulns\/v0\.2: rule .* holds/);
+    assert.doesNotMatch(output, /scan check|scan-policy/);
+    // the deployer's signed verification summary: where it is, and that it says PASSED for this image against this layout
+    const vsaFile = join(honest, 'hello-image.vsa.json');
+    assert.ok(output.includes(`✓ the deployer signed a verification summary (SLSA VSA) for others to consume: ${vsaFile}\n`), output);
+    const vsa = JSON.parse(
+      Buffer.from((JSON.parse(await readFile(vsaFile, 'utf8')) as { payload: string }).payload, 'base64').toString(),
+    ) as {
+      subject: { digest: { sha256: string } }[];
+      predicateType: string;
+      predicate: { verificationResult: string; policy: { digest: { sha256: string } } };
+    };
+    assert.equal(vsa.predicateType, 'https://slsa.dev/verification_summary/v1');
+    assert.equal(vsa.predicate.verificationResult, 'PASSED');
+    assert.deepEqual(
+      vsa.subject.map((s) => `sha256:${s.digest.sha256}`),
+      [result.image],
+    );
+    assert.equal(`sha256:${vsa.predicate.policy.digest.sha256}`, sha256(await readFile(join(honest, 'root.layout'))));
+    assert.match(
+      output,
+      new RegExp(`   ${result.image}: PASSED against the layout sha256:[0-9a-f]{16}…, verifier urn:evident:keyid:[0-9a-f]{64}\n`),
+    );
     assert.match(result.imagePage, new RegExp(`^http://127\\.0\\.0\\.1:\\d+/artifacts/${result.image}$`));
     assert.ok(
       output.includes(`✓ the store's page for the verified image, its chain drawn with the layout's verdict: ${result.imagePage}\n`),
@@ -99,7 +135,8 @@ test(
       ],
       [
         'a library with a known critical advisory added to the image',
-        /scan-policy: .*exited with 1.*at or above high.*\n.*│ ✗ zlib 1\.2\.11: EVD-2022-0001 \[CVE-2022-37434\] \(critical\)/,
+        // caught by the rule over the scanner's signed attestation, naming the advisory, the package and its version
+        /^✗ scan: https:\/\/in-toto\.io\/attestation\/vulns\/v0\.2: rule ".*" is false for the attestation in sha256:[0-9a-f]{64}\.json, signed by spiffe:\/\/demo\.evident\/ci\/scanner; .*fails at predicate\.scanner\.result\[0\] = \{"id": "EVD-2022-0001", .*"package": "zlib", "version": "1\.2\.11"/,
       ],
     ];
     assert.equal(result.attacks.length, expectations.length);

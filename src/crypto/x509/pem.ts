@@ -55,7 +55,8 @@ function readWhole(cert: X509Certificate): X509Certificate {
   } catch (e) {
     throw new Error(`${malformedExtension(cert) ?? 'an extension'} is malformed: ${(e as Error).message}`);
   }
-  openssl(cert);
+  // OpenSSL decodes the key only when it is first asked for (an EC point off its curve fails then): ask now
+  void openssl(cert).publicKey;
   return cert;
 }
 

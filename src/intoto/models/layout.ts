@@ -7,7 +7,7 @@ import { checkKeyDicts } from './layout-keys.js';
 import { checkPredicateFunctionaries } from './expected-predicates.js';
 import { timestampAuthorityProblem } from './timestamp-authorities.js';
 import { expiresProblem } from './expires.js';
-import { checkKnownFields, describeType, isHex, isObject, join, Problems, stringField } from './problems.js';
+import { checkKnownFields, describeType, isObject, join, Problems, stringField } from './problems.js';
 
 const LAYOUT_FIELDS = [
   '_type',
@@ -23,8 +23,9 @@ const LAYOUT_FIELDS = [
 
 /**
  * Validates a layout's `signed` part strictly: unknown fields, wrong types, a malformed rule or
- * `expires`, a threshold below 1, duplicate step/inspection names, a step naming a key that is not in
- * `keys`, a key listed under a keyid that is not its own. Defaults are the reference's (`keys` {},
+ * `expires`, a threshold below 1, duplicate step/inspection names, a key listed under a keyid that is not its
+ * own. A step's `pubkeys` may name a keyid missing from `keys`: both references accept that, and verification
+ * ignores it (thresholds count the keys that exist). Defaults are the reference's (`keys` {},
  * `readme` ""); `steps`, `inspect` and `expires` are required. in-toto-golang's `rootcas`,
  * `intermediatecas` and `cert_constraints`, and evident's `timestampauthorities` (CA certificates, each
  * able to issue a TSA's) and steps' `require_timestamps` (only with time-stamping authorities to check
@@ -69,7 +70,6 @@ export function checkLayout(value: unknown, where: string, problems: Problems): 
   const steps = checkList(value.steps, join(where, 'steps'), 'steps', problems, checkStep);
   const inspect = checkList(value.inspect, join(where, 'inspect'), 'inspections', problems, checkInspection);
   checkNames(value, where, problems);
-  if (Array.isArray(value.steps) && keys !== undefined) checkPubkeys(value.steps, keys, join(where, 'steps'), problems);
   for (const field of ['steps', 'inspect'] as const) {
     const items = value[field];
     if (Array.isArray(items) && keys !== undefined) checkPredicateFunctionaries(items, keys, join(where, field), problems);
@@ -153,15 +153,4 @@ function checkNames(value: Record<string, unknown>, where: string, problems: Pro
       else seen.set(item.name, at);
     });
   }
-}
-
-function checkPubkeys(steps: unknown[], keys: Record<string, KeyDict>, where: string, problems: Problems): void {
-  steps.forEach((step, i) => {
-    if (!isObject(step) || !Array.isArray(step.pubkeys)) return;
-    step.pubkeys.forEach((keyid, j) => {
-      if (isHex(keyid) && !Object.hasOwn(keys, keyid)) {
-        problems.add(join(join(join(where, i), 'pubkeys'), j), `keyid ${keyid} is not in the layout's keys`);
-      }
-    });
-  });
 }

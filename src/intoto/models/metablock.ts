@@ -20,12 +20,25 @@ export type MetadataFile =
   | { readonly format: 'metablock'; readonly metablock: Metablock }
   | { readonly format: 'dsse'; readonly envelope: DsseEnvelope; readonly link: Link };
 
+/**
+ * A DSSE envelope whose payload is a layout (in-toto-golang and Python in-toto 2.x write these). Only
+ * what reads a layout to verify asks for it (parseAnyMetadata): evidence is links, never layouts.
+ */
+export interface DsseLayoutFile {
+  readonly format: 'dsse';
+  readonly envelope: DsseEnvelope;
+  readonly layout: Layout;
+}
+
+/** Any metadata a verifier reads: a MetadataFile or a DSSE-wrapped layout. */
+export type AnyMetadataFile = MetadataFile | DsseLayoutFile;
+
 /** Larger metadata is refused before it is read: a link of 10⁶ artifacts is ~200 MB. */
 export const DEFAULT_MAX_METADATA_BYTES = 256 * 1024 * 1024;
 
 /**
  * Reads a link or layout: a metablock (`{"signed", "signatures"}`) or a DSSE envelope whose payload is
- * an in-toto Statement v1 with the link predicate v0.3. Strict: floats and unknown fields are refused,
+ * an in-toto Statement v1 with the link predicate v0.3, or the link itself. Strict: floats and unknown fields are refused,
  * every problem is reported at once, and a file above `maxBytes` is refused before it is read.
  *
  * @example const m = await loadMetadataFile('root.layout'); if (m.format === 'metablock') m.metablock.signed
@@ -48,9 +61,18 @@ export async function loadMetadataFile(path: string, options: { maxBytes?: numbe
   return parseMetadata(parseStrictJson(text, file), file);
 }
 
-/** As loadMetadataFile, for a JSON value already parsed (with parseStrictJson). */
+/** As loadMetadataFile, for a JSON value already parsed (with parseStrictJson). A DSSE-wrapped layout is refused here. */
 export function parseMetadata(value: unknown, file?: string): MetadataFile {
-  if (isObject(value) && 'payloadType' in value) return parseDsseLink(value, file);
+  const parsed = parseAnyMetadata(value, file);
+  if ('layout' in parsed) {
+    throw new EvidentError('BAD_INPUT', 'is a DSSE-wrapped layout, where a link or a metablock layout was expected', { file });
+  }
+  return parsed;
+}
+
+/** As parseMetadata, also reading a DSSE envelope whose payload is a layout (for verification). */
+export function parseAnyMetadata(value: unknown, file?: string): AnyMetadataFile {
+  if (isObject(value) && 'payloadType' in value) return parseDsse(value, file);
   const problems = new Problems();
   const metablock = checkMetablock(value, problems);
   problems.throwIfAny(file);
@@ -112,7 +134,7 @@ function checkSignatures(value: unknown, problems: Problems): Signature[] | unde
   return problems.size > before ? undefined : out;
 }
 
-function parseDsseLink(value: Record<string, unknown>, file?: string): MetadataFile {
+function parseDsse(value: Record<string, unknown>, file?: string): AnyMetadataFile {
   const envelope = parseEnvelope(value, file);
   if (envelope.payloadType !== IN_TOTO_PAYLOAD_TYPE) {
     throw new EvidentError(
@@ -128,14 +150,21 @@ function parseDsseLink(value: Record<string, unknown>, file?: string): MetadataF
     throw isEvidentError(e) ? new EvidentError('BAD_INPUT', `dsse: payload: ${e.message}`, { file }) : e;
   }
   const problems = new Problems();
+  if (isObject(payload) && payload._type === 'layout') {
+    // in-toto-golang's and Python in-toto 2.x's DSSE layout: the layout itself is the payload
+    const layout = checkLayout(payload, 'payload', problems);
+    problems.throwIfAny(file);
+    return { format: 'dsse', envelope, layout: layout as Layout };
+  }
   const link = checkPayloadLink(payload, 'payload', problems);
   problems.throwIfAny(file);
   return { format: 'dsse', envelope, link: link as Link };
 }
 
 /** The link or layout a loaded file carries. */
-export function signedOf(file: MetadataFile): Link | Layout {
-  return file.format === 'metablock' ? file.metablock.signed : file.link;
+export function signedOf(file: AnyMetadataFile): Link | Layout {
+  if (file.format === 'metablock') return file.metablock.signed;
+  return 'layout' in file ? file.layout : file.link;
 }
 
 /**
@@ -196,13 +225,18 @@ export function primeSignableBytes(signed: Link | Layout, bytes: Buffer): void {
 }
 
 /** Whether `key` signed the file, in either format. */
-export function verifyMetadataSignature(file: MetadataFile, key: PublicKey): boolean {
+export function verifyMetadataSignature(file: AnyMetadataFile, key: PublicKey): boolean {
   if (file.format === 'metablock') return verifyMetablockSignature(file.metablock, key);
   return verifyEnvelope(file.envelope, [key]).length > 0;
 }
 
-/** A DSSE envelope of `link` (Statement v1, link predicate v0.3) signed by each key. */
-export function signLinkEnvelope(link: Link, keys: readonly Signer[]): DsseEnvelope {
+/**
+ * A DSSE envelope of `link` signed by each key: its payload a Statement v1 with the link predicate v0.3
+ * (the default), or with `payload: 'link'` the link itself, as in-toto-golang and Python in-toto 2.x write
+ * it — as plain JSON, since canonical JSON leaves newlines in strings (a command's stdout) raw.
+ */
+export function signLinkEnvelope(link: Link, keys: readonly Signer[], options: { payload?: 'statement' | 'link' } = {}): DsseEnvelope {
+  if (options.payload === 'link') return signEnvelope(IN_TOTO_PAYLOAD_TYPE, Buffer.from(JSON.stringify(link), 'utf8'), [...keys]);
   return signEnvelope(IN_TOTO_PAYLOAD_TYPE, canonicalJsonBytes(linkToStatement(link)), [...keys]);
 }
 

@@ -1,4 +1,5 @@
 import { parse, plan, type CelResult } from '@bufbuild/cel';
+import { bracketDepth } from './bracket-depth.js';
 import { MAX_COMPREHENSION_NESTING, MAX_RULE_DEPTH, MAX_RULE_LENGTH, MAX_RULE_NODES } from './limits.js';
 import { RuleChecker, RuleTypeError } from './rule-check.js';
 import { ruleEnv, RULE_VARIABLES, type RuleBindings } from './rule-env.js';
@@ -30,6 +31,10 @@ let checker: RuleChecker | undefined;
 export function compileRule(text: string): CompiledRule | RuleProblem {
   if (text.length > MAX_RULE_LENGTH)
     return { problem: `is ${text.length} characters long, more than the ${MAX_RULE_LENGTH} a rule may have` };
+  // before parsing: the parser's time is cubic in nested parentheses, which the parsed expression does not show
+  const brackets = bracketDepth(text, MAX_RULE_DEPTH);
+  if (brackets.beyond !== undefined)
+    return { problem: `nests ${brackets.depth} levels deep, more than the ${MAX_RULE_DEPTH} a rule may`, column: brackets.beyond + 1 };
   let parsed: ParsedRule;
   try {
     parsed = parse(text);

@@ -5,7 +5,12 @@ import { signLinkEnvelope, signMetablock, writeMetadataFile } from '../models/me
 import type { Link } from '../models/types.js';
 import { timestampSignatures, type SignatureTimestamping } from './timestamp-signatures.js';
 
-export type LinkFormat = 'link' | 'dsse';
+/**
+ * `link`: a metablock. `dsse`: a DSSE envelope of an in-toto Statement v1 with the link predicate (evident's
+ * default DSSE form). `dsse-link`: a DSSE envelope of the link itself, the form in-toto-golang and Python
+ * in-toto 2.x write and read.
+ */
+export type LinkFormat = 'link' | 'dsse' | 'dsse-link';
 
 /**
  * Signs a link and writes it, atomically, as `<dir>/<step>.<keyid[:8]>.link`: a classic in-toto metablock
@@ -19,7 +24,10 @@ export async function writeSignedLink(
   options: { directory: string; format: LinkFormat; timestamps?: SignatureTimestamping; consequence?: string },
 ): Promise<string> {
   const path = join(options.directory, linkFileName(link.name, signer.keyid));
-  const signed = options.format === 'dsse' ? signLinkEnvelope(link, [signer]) : signMetablock(link, [signer]);
+  const signed =
+    options.format === 'link'
+      ? signMetablock(link, [signer])
+      : signLinkEnvelope(link, [signer], { payload: options.format === 'dsse-link' ? 'link' : 'statement' });
   const stamped = options.timestamps
     ? await timestampSignatures(signed, options.timestamps, { consequence: options.consequence ?? 'no link written' })
     : signed;

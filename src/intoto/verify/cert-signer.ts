@@ -29,10 +29,10 @@ const MAX_CARRIED = 8;
  * The layout's `rootcas` and `intermediatecas` as certificates (validated when the layout was parsed),
  * each parsed once per dict however many steps ask (crypto/identity-cache.ts).
  */
-export function layoutCas(layout: Layout): LayoutCas {
+export function layoutCas(layout: Layout, moreIntermediates: readonly string[] = []): LayoutCas {
   return {
     roots: Object.entries(layout.rootcas ?? {}).map(([keyid, dict]) => ({ keyid, cert: certificateOf(dict) })),
-    intermediates: Object.values(layout.intermediatecas ?? {}).map(certificateOf),
+    intermediates: [...Object.values(layout.intermediatecas ?? {}).map(certificateOf), ...moreIntermediates.flatMap(parseCertificatesPem)],
   };
 }
 

@@ -107,6 +107,7 @@ export async function checkStepLinks(ctx: VerifyContext, layout: Layout, level: 
     ctx.progress(`reading the links of ${level.prefix}${s.name}`);
     const found = await loadStepLinks(layout, s, ctx.source, level.dir, {
       maxLinkBytes: ctx.maxLinkBytes,
+      intermediateCerts: ctx.intermediateCerts,
       time: ctx.now,
       timeGiven: ctx.timeGiven,
     });

@@ -29,6 +29,8 @@ export interface VerifyContext {
   /** When layouts' expiry is checked: a clock of its own (VerifyOptions.layoutTime). */
   readonly layoutClock: LayoutClock;
   readonly maxLinkBytes: number;
+  /** VerifyOptions.intermediateCerts. */
+  readonly intermediateCerts: readonly string[];
   /** Inspections wait here until every signature of every level has been checked. */
   readonly deferred: DeferredInspections[];
   /** Says which long stage begins (VerifyOptions.onProgress). */

@@ -2,6 +2,7 @@ import { envelopeSignaturesBy } from '../../crypto/dsse.js';
 import type { PublicKey } from '../../crypto/keys.js';
 import { parseStrictJson } from '../../util/strict-json.js';
 import {
+  parseAnyMetadata,
   parseMetadata,
   primeSignableBytes,
   signedOf,
@@ -84,12 +85,12 @@ export interface LoadedMetadata extends Omit<SignedMetadata, 'signed'> {
 
 /**
  * Parses a metadata document: a metablock (`{"signed", "signatures"}`, a link or a layout) or a DSSE
- * envelope carrying a link (Statement v1 with the link predicate, or the link itself).
+ * envelope carrying a link (Statement v1 with the link predicate, or the link itself) or a layout.
  *
  * @throws EvidentError BAD_INPUT describing what is malformed
  */
 export function parseSignedMetadata(value: unknown, file?: string): SignedMetadata {
-  const parsed = parseMetadata(value, file);
+  const parsed = parseAnyMetadata(value, file);
   if (parsed.format === 'metablock') {
     return {
       signed: signedOf(parsed),

@@ -44,6 +44,8 @@ export interface StepLinks {
 
 export interface LoadOptions {
   readonly maxLinkBytes: number;
+  /** More intermediate CA certificates (PEM) for chains: VerifyOptions.intermediateCerts. */
+  readonly intermediateCerts?: readonly string[];
   /** The instant certificates must be valid at when their signature has no valid token (the verification time). */
   readonly time: Date;
   /** Whether `time` was given (--verify-time) rather than taken from the clock, for messages. */
@@ -68,11 +70,12 @@ export async function loadStepLinks(layout: Layout, step: Step, source: LinkSour
   const byKey: SignersByKey = new Map();
   for (const keyid of new Set(step.pubkeys)) {
     const dict = Object.hasOwn(layout.keys, keyid) ? layout.keys[keyid] : undefined;
+    // a keyid missing from `keys` names nobody: both references accept the layout and skip it
+    if (dict === undefined) continue;
     const path = keyedLinkPath(step, keyid, dir);
     const shown = source.describe(path);
     let key: PublicKey;
     try {
-      if (dict === undefined) throw new Error('not in the layout keys');
       key = layoutKey(dict, `keys.${keyid}`);
       if (key.keyid !== keyid) throw new Error(`the key listed under ${keyid.slice(0, 8)} has keyid ${key.keyid.slice(0, 8)}`);
     } catch (e) {
@@ -203,7 +206,7 @@ async function loadCertificateLinks(
   const { checkCertificateSigner, layoutCas } = await import('./cert-signer.js');
   let cas: LayoutCas;
   try {
-    cas = layoutCas(layout);
+    cas = layoutCas(layout, options.intermediateCerts);
   } catch (e) {
     // the layout was validated with OpenSSL; a certificate only the X.509 parser refuses ends up here
     result.errors.push({ file: 'layout', reason: `its rootcas or intermediatecas cannot be used: ${(e as Error).message}` });

@@ -8,6 +8,12 @@ export interface VerifyOptions {
   readonly layoutFile?: string;
   /** The layout owners' keys: EVERY one must have signed the layout (a key given twice counts once). */
   readonly layoutKeys: readonly PublicKey[];
+  /**
+   * More intermediate CA certificates (PEM text, each may hold several) to build certificate signers'
+   * chains with, beside the layout's `intermediatecas` and those a signature carries (in-toto-golang's
+   * `verify -i`). They add no trust: a chain must still end at one of the layout's `rootcas`.
+   */
+  readonly intermediateCerts?: readonly string[];
   /** The folder holding `<step>.<keyid[:8]>.link` files and `<step>.<keyid[:8]>/` sublayout folders. */
   readonly linkDir?: string;
   /**

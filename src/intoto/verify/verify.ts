@@ -49,6 +49,9 @@ export async function verify(options: VerifyOptions): Promise<VerificationReport
     throw new EvidentError('BAD_USAGE', 'layoutTime is not a valid date');
 
   const root = loadRootLayout(options.layout, options.layoutFile);
+  // CEL and the protobuf runtime under it take a few hundred ms to load: for a layout with attestation rules,
+  // start loading them now, while the links are read and their signatures checked, not when the rules come
+  if (hasAttestationRules(root.signed)) import('./attestations.js').catch(() => undefined);
   const workDir = options.workDir ?? process.cwd();
   const source =
     options.links !== undefined ? memorySource(options.links, maxLinkBytes) : folderSource(options.linkDir ?? workDir, maxLinkBytes);
@@ -61,6 +64,7 @@ export async function verify(options: VerifyOptions): Promise<VerificationReport
     timeGiven: options.verifyTime !== undefined,
     layoutClock: layoutClockOf(options, clock),
     maxLinkBytes,
+    intermediateCerts: options.intermediateCerts ?? [],
     deferred: [],
     progress,
   };
@@ -81,9 +85,14 @@ function layoutClockOf(options: VerifyOptions, clock: Date): LayoutClock {
   return { time: clock, source: 'current-time' };
 }
 
+function hasAttestationRules(layout: Layout): boolean {
+  const items: { expected_predicates?: unknown }[] = [...(layout.steps ?? []), ...(layout.inspect ?? [])];
+  return items.some((item) => Array.isArray(item.expected_predicates) && item.expected_predicates.length > 0);
+}
+
 function loadRootLayout(value: unknown, file: string | undefined): SignedMetadata<Layout> {
   const metadata = parseSignedMetadata(value, file);
-  if (metadata.format !== 'metablock' || metadata.signed._type !== 'layout') {
+  if (metadata.signed._type !== 'layout') {
     throw new EvidentError('BAD_INPUT', 'this is not a layout (signed._type must be "layout")', { file });
   }
   return metadata as SignedMetadata<Layout>;

@@ -1,23 +1,17 @@
-import type { PublicKey } from '../../crypto/keys.js';
 import { parseMetadata } from '../../intoto/models/metablock.js';
 import { parseRule } from '../../intoto/models/rule.js';
-import type { Layout, Link, Metablock } from '../../intoto/models/types.js';
+import type { Layout, Link } from '../../intoto/models/types.js';
 import { ruleText } from '../../intoto/verify/describe.js';
 import type { Check, VerificationReport } from '../../intoto/verify/types.js';
-import { verify } from '../../intoto/verify/verify.js';
 import { timestampClaim, type TimestampClaim } from '../../time/token.js';
 import { parseStrictJson } from '../../util/strict-json.js';
-import { walkChain, type EvidenceReader } from '../chain.js';
+import { walkChain, type ChainWalk, type EvidenceReader } from '../chain.js';
 import type { StoreDigest } from '../digest.js';
 import { parseEvidence, type EvidenceSigner } from '../evidence.js';
+import { verifyProduct, type ProductPolicy } from '../verify-product.js';
 
-/** The layout (and its owners' keys) whose verdict the pages show: `store serve --layout … --layout-key …`. */
-export interface VerdictPolicy {
-  /** How the layout is named on the page (its file name). */
-  readonly name: string;
-  readonly layout: Metablock<Layout>;
-  readonly keys: readonly PublicKey[];
-}
+/** The layout (and its owners' keys) whose verdict the pages show: `store serve --layout … --layout-key …`; `name` is its file name. */
+export type VerdictPolicy = ProductPolicy;
 
 /** One signature of a link, as the page shows it: who signed, and the times tokens claim for it. */
 export interface SignatureView extends EvidenceSigner {
@@ -61,22 +55,23 @@ export interface ArtifactChain {
  * each link consumed.
  */
 export async function artifactChain(reader: EvidenceReader, artifact: StoreDigest, policy?: VerdictPolicy): Promise<ArtifactChain> {
-  const walk = policy
-    ? await walkChain(reader, policy.layout.signed, artifact)
-    : await walkChain(reader, { steps: [] }, artifact, { anyStep: true, maxLinks: 200 });
-  // the walk went backwards from the artifact: shown forwards, in the layout's order of steps when there is one
-  const found = [...walk.links.values()].map((l) => chainLink(l.path, l.digest, l.bytes)).reverse();
-  if (policy === undefined) return { artifact, links: found, skipped: walk.skipped };
+  if (policy === undefined) {
+    const walk = await walkChain(reader, { steps: [] }, artifact, { anyStep: true, maxLinks: 200 });
+    // the walk went backwards from the artifact: shown forwards
+    return { artifact, links: found(walk).reverse(), skipped: walk.skipped };
+  }
+  // the links `evident verify --store --product` would fetch, verified as it would (inspections skipped: a store runs no commands)
+  const { evidence, report } = await verifyProduct(reader, policy, artifact, { runInspections: false });
+  const walk = evidence.walk;
   const order = policy.layout.signed.steps.map((s) => s.name);
-  const links = found.sort((a, b) => order.indexOf(a.step) - order.indexOf(b.step));
-  const report = await verify({
-    layout: policy.layout,
-    layoutFile: policy.name,
-    layoutKeys: policy.keys,
-    links: Object.fromEntries([...walk.links.values()].map((l) => [l.path, l.bytes])),
-    runInspections: false,
-  });
+  const links = found(walk)
+    .reverse()
+    .sort((a, b) => order.indexOf(a.step) - order.indexOf(b.step));
   return { artifact, links, skipped: walk.skipped, verdict: { policy: policy.name, report, steps: policySteps(policy.layout.signed) } };
+}
+
+function found(walk: ChainWalk): ChainLink[] {
+  return [...walk.links.values()].map((l) => chainLink(l.path, l.digest, l.bytes));
 }
 
 function chainLink(path: string, evidence: StoreDigest, bytes: Buffer): ChainLink {

@@ -141,6 +141,31 @@ describe('verify: links signed by certificates', () => {
     assert.equal(viaLayout.ok, true, formatReport(viaLayout));
   });
 
+  it("an intermediate given to verify (in-toto-golang's verify -i) completes the chain; it adds no root", async () => {
+    const bare = await svid(BUILDER, inter);
+    const given = await verify({
+      layout: sign(mixedLayout(), [owner()]),
+      layoutKeys: [owner().publicKey],
+      links: files(Object.fromEntries([certLink(bare)])),
+      runInspections: false,
+      verifyTime: T0,
+      intermediateCerts: [inter.pem],
+    });
+    assert.equal(given.ok, true, formatReport(given));
+    // a root given as an "intermediate" is not trusted: the chain must end at one of the layout's rootcas
+    const rogue = await svid(BUILDER, otherRoot);
+    const notTrusted = await verify({
+      layout: sign(mixedLayout(), [owner()]),
+      layoutKeys: [owner().publicKey],
+      links: files(Object.fromEntries([certLink(rogue)])),
+      runInspections: false,
+      verifyTime: T0,
+      intermediateCerts: [otherRoot.pem],
+    });
+    assert.equal(notTrusted.ok, false);
+    assert.match(failed(notTrusted)[0]!.message, /does not chain to a trusted root/);
+  });
+
   it('an expired certificate (leaf or intermediate) fails at the given time, passes before', async () => {
     const leaf = await svid(BUILDER, root, { notAfter: new Date(T0.getTime() + 60_000) });
     const links = files(Object.fromEntries([certLink(leaf)]));
@@ -277,5 +302,23 @@ describe('verify: links signed by certificates', () => {
     const rogue = certSigner(await svid('spiffe://corp.example/ci/rogue'));
     const bad = await run(mixedLayout(), files({ [`build.${rogue.keyid.slice(0, 8)}.link`]: signLinkEnvelope(buildLink(), [rogue]) }));
     assert.match(failed(bad)[0]!.message, /link by spiffe:\/\/corp\.example\/ci\/rogue does not satisfy build's constraints/);
+  });
+
+  it('in-toto-golang CA entries: "public": "" beside the certificate, the keyid over the certificate\'s key', async () => {
+    // in-toto-golang's own demo.layout writes rootcas/intermediatecas this way, and accepts it
+    const golangStyle = (c: TestCert) => {
+      const e = caEntry(c);
+      const dict = e.dict as unknown as KeyDict;
+      return [e.keyid, { ...dict, keyval: { public: '', certificate: dict.keyval.certificate! } }] as const;
+    };
+    const leaf = await svid(BUILDER, inter);
+    const l = mixedLayout();
+    l.rootcas = Object.fromEntries([golangStyle(root)]);
+    l.intermediatecas = Object.fromEntries([golangStyle(inter)]);
+    const r = await run(l, files(Object.fromEntries([certLink(leaf)])));
+    assert.equal(r.ok, true, formatReport(r));
+    // the keyid is still checked: listed under another keyid, the entry is refused
+    l.rootcas = { ['ab'.repeat(32)]: { ...golangStyle(root)[1], keyid: 'ab'.repeat(32) } };
+    await assert.rejects(run(l, files({})), /rootcas\["abab.*"\]\.keyid: is abab.*, but the key's computed keyid is /);
   });
 });

@@ -2,6 +2,11 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { existsSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { canonicalJsonBytes } from '../../../src/crypto/canonical-json.js';
+import { signEnvelope } from '../../../src/crypto/dsse.js';
+import { parseAnyMetadata, parseMetadata, signedOf } from '../../../src/intoto/models/metablock.js';
 import { serializeMetablock } from '../../../src/intoto/models/metablock.js';
 import type { Link, Metablock } from '../../../src/intoto/models/types.js';
 import { formatReport, reportToJson, verify } from '../../../src/intoto/verify/index.js';
@@ -303,3 +308,68 @@ test('verify: a DSSE link of 80 000 artifacts (a payload of over 10^7 characters
     ['step-links'],
   );
 });
+
+test('verify: a step naming a keyid missing from keys ignores it; the threshold counts keys that exist', async () => {
+  const dangling = 'ab'.repeat(32);
+  const withDangling = (threshold: number) => {
+    const l = chainLayout();
+    l.steps[1]!.pubkeys = [dangling, ...l.steps[1]!.pubkeys];
+    l.steps[1]!.threshold = threshold;
+    return l;
+  };
+  await withChain(
+    async (dir) => {
+      const report = await run(dir);
+      assert.equal(report.ok, true, formatReport(report));
+    },
+    { layout: withDangling(1) },
+  );
+  await withChain(
+    async (dir) => {
+      const report = await run(dir);
+      assert.equal(report.ok, false);
+      assert.match(failed(report)[0]!.message, /^1 of 2 required links/);
+    },
+    { layout: withDangling(2) },
+  );
+});
+
+test('verify: a DSSE-wrapped layout (payload the layout itself, as in-toto-golang and Python in-toto 2.x write it)', async () => {
+  const envelope = signEnvelope('application/vnd.in-toto+json', canonicalJsonBytes(chainLayout()), [owner()]);
+  await withChain(async (dir) => {
+    const report = await run(dir, { layout: JSON.parse(JSON.stringify(envelope)) });
+    assert.equal(report.ok, true, formatReport(report));
+    assert.match(formatReport(report), /^✓ layout signed by every given key/m);
+    // a payload changed after signing: the owner's signature no longer holds
+    const changed = chainLayout();
+    changed.steps[0]!.pubkeys = [mallory().keyid];
+    changed.keys[mallory().keyid] = mallory().publicKey.toDict();
+    const forged = { ...envelope, payload: canonicalJsonBytes(changed).toString('base64') };
+    const bad = await run(dir, { layout: forged });
+    assert.equal(bad.ok, false);
+    assert.equal(failed(bad)[0]!.id, 'layout-signature');
+  });
+  // where a link is read (the store, evidence), a DSSE layout is named as what it is
+  assert.throws(() => parseMetadata(envelope, 'x.link'), /is a DSSE-wrapped layout, where a link or a metablock layout was expected/);
+});
+
+test("verify: in-toto-golang's own DSSE layout and links, when its sources were fetched (read in place, never copied)", async (t) => {
+  const mirror = '/work/.mirror/in-toto+in-toto-golang/repo';
+  if (!existsSync(mirror)) {
+    t.skip(`SKIPPED: no in-toto-golang mirror at ${mirror}`);
+    return;
+  }
+  const show = (path: string) =>
+    JSON.parse(execFileSync('git', ['-C', mirror, 'show', `HEAD:test/data/${path}`], { encoding: 'utf8' })) as unknown;
+  for (const file of ['demo.dsse.layout', 'dsse-only.root.layout']) {
+    const parsed = parseSignedMetadataOf(show(file), file);
+    assert.equal(parsed, 'layout', file);
+  }
+  assert.equal(parseSignedMetadataOf(show('package-dsse.2f89b927.link'), 'package-dsse.2f89b927.link'), 'link');
+});
+
+function parseSignedMetadataOf(value: unknown, file: string): string {
+  const parsed = parseAnyMetadata(value, file);
+  assert.equal(parsed.format, 'dsse', file);
+  return signedOf(parsed)._type;
+}
