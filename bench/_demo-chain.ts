@@ -87,7 +87,19 @@ export async function recordDemoChain(): Promise<DemoChain> {
       ],
       dir,
     );
-    const image = ['evident', 'image', 'build', '--config', 'image.yaml', '-o', 'hello-image.tar', '--sbom', 'sbom.cdx.json'];
+    const image = [
+      'evident',
+      'image',
+      'build',
+      '--config',
+      'image.yaml',
+      '-o',
+      'hello-image.tar',
+      '--sbom',
+      'sbom.cdx.json',
+      '--manifest',
+      'hello-image.manifest.json',
+    ];
     await must(
       [
         'run',
@@ -101,6 +113,7 @@ export async function recordDemoChain(): Promise<DemoChain> {
         'vendor',
         '-p',
         'hello-image.tar',
+        'hello-image.manifest.json',
         'sbom.cdx.json',
         '--',
         ...image,

@@ -217,7 +217,15 @@ export default async function bench(flags: string[]): Promise<void> {
       const r = await send(`${store.url}/v1/evidence`, agent, body, TOKEN);
       if (r.status !== 201) throw new Error(`upload: HTTP ${r.status} ${r.body.toString()}`);
     }
-    const policy = { name: 'root.layout', layout: c.layout, keys: [c.owner.publicKey], namespaces: [], images: [], skipInspections: false };
+    const policy = {
+      name: 'root.layout',
+      layout: c.layout.signed,
+      document: c.layout,
+      keys: [c.owner.publicKey],
+      namespaces: [],
+      images: [],
+      skipInspections: false,
+    };
     const gateServer = async (cacheTtlMs: number) => {
       const metrics = new GateMetrics();
       const gate = new Gate({

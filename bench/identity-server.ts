@@ -150,8 +150,10 @@ export default async function identityServerBench(flags: string[]): Promise<void
     out(
       `floor, raw ECDSA P-256 signing of the same ${peer.tbs.length}-byte TBS: ${raw.wall.toFixed(0)}/s (${raw.cpu.toFixed(0)} per CPU-second); API ${((issued / serverCpu / raw.cpu) * 100).toFixed(0)} %, in-process CA ${((peer.cpu / raw.cpu) * 100).toFixed(0)} % of it per CPU-second (goal ≥ 25 %)`,
     );
+    const share = issued / serverCpu / raw.cpu;
+    const met = apiRate >= 5000 && share >= 0.25;
     out(
-      `target ≥ 500 SVIDs/s: ${apiRate >= 500 ? 'met' : `NOT met on this run (load average ${(await import('node:os')).loadavg()[0]!.toFixed(1)})`}`,
+      `goal (issue 20, 2 cores) ≥ 5 000 SVIDs/s over the API and ≥ 25 % of raw signing per CPU-second: ${met ? 'met' : `NOT met on this run (load average ${(await import('node:os')).loadavg()[0]!.toFixed(1)})`}`,
     );
   } finally {
     for (const c of clients) c.close();

@@ -30,9 +30,11 @@ $EVIDENT run -n code -k keys/developer -x -p src/hello.c image.yaml vendor
 
 # 2. Build runner (SPIFFE_ENDPOINT_SOCKET = its agent): compile, then package into an OCI image + SBOM.
 #    --provenance also writes SLSA provenance for hello (build.<keyid>.provenance.json), signed by the same SVID.
+#    The manifest is recorded too: its sha256 is the image digest a registry and a cluster use (hello@sha256:…).
 $EVIDENT run -n build --spiffe-socket --timestamp-server "$TSA" --provenance -m src/hello.c -p hello -- cc -o hello src/hello.c
-$EVIDENT run -n package --spiffe-socket --timestamp-server "$TSA" -m hello image.yaml vendor -p hello-image.tar sbom.cdx.json -- \
-  evident image build --config image.yaml -o hello-image.tar --sbom sbom.cdx.json
+$EVIDENT run -n package --spiffe-socket --timestamp-server "$TSA" -m hello image.yaml vendor \
+  -p hello-image.tar hello-image.manifest.json sbom.cdx.json -- \
+  evident image build --config image.yaml -o hello-image.tar --sbom sbom.cdx.json --manifest hello-image.manifest.json
 
 # 3. Scan runner (SPIFFE_ENDPOINT_SOCKET = its agent): match the SBOM against the advisory feed, and sign the
 #    findings as an in-toto vulnerability attestation about the SBOM, with the same SVID.
@@ -44,7 +46,9 @@ $EVIDENT run -n scan --spiffe-socket --timestamp-server "$TSA" --format dsse -m 
 #    artifact flow, the rules over the attestations (the builder named in the provenance; no scan finding at
 #    or above high) and the binary inside the image; and signs a verification summary (SLSA VSA) of it.
 #    (`evident demo` uploads each link and attestation to an evidence store and verifies from there:
-#    `evident run --store URL`, `evident store push --store URL scan.vulns.json`, `evident verify --store URL --product sha256:…`.)
+#    `evident run --store URL`, `evident store push --store URL scan.vulns.json`, `evident verify --store URL
+#    --product sha256:<the manifest's sha256>`; then a cluster's gate admits hello@sha256:<that digest>:
+#    `evident gate serve --store URL --layout root.layout --layout-key keys/owner.pub --skip-inspections`.)
 mkdir -p deliver evidence && cp root.layout hello-image.tar deliver/ && cp *.link *.provenance.json scan.vulns.json evidence/
 cd deliver && $EVIDENT verify -l root.layout -k ../keys/owner.pub --link-dir ../evidence \
   --product hello-image.tar --vsa ../hello-image.vsa.json --vsa-key ../keys/deployer

@@ -27,9 +27,12 @@ export interface ProvenanceInput {
   evidentVersion: string;
 }
 
-/** A link's artifacts as resource descriptors: uri and name are the recorded path, digest its digests. */
-function descriptors(artifacts: ArtifactDict): { name: string; uri: string; digest: Record<string, string> }[] {
-  return Object.entries(artifacts).map(([path, digest]) => ({ name: path, uri: path, digest: { ...digest } }));
+/**
+ * A link's artifacts as resource descriptors: name the recorded path, digest its digests. No `uri`: a
+ * recorded path is relative, not the RFC 3986 URI a ResourceURI must be (the digest identifies the artifact).
+ */
+function descriptors(artifacts: ArtifactDict): { name: string; digest: Record<string, string> }[] {
+  return Object.entries(artifacts).map(([path, digest]) => ({ name: path, digest: { ...digest } }));
 }
 
 /**

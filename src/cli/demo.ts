@@ -40,7 +40,7 @@ export function registerDemo(program: Command, ctx: CliContext): void {
         });
         print(result);
         if (flags.keep && flags.workdir === undefined) ctx.err(`evident: kept ${result.workdir}`);
-        return result.honestPassed && result.honestLaterPassed && result.attacks.every((a) => a.caught) ? 0 : 1;
+        return result.honestPassed && result.honestLaterPassed && result.attacks.every((a) => a.caught) && result.gatePassed ? 0 : 1;
       }),
     );
 }

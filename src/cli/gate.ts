@@ -1,6 +1,6 @@
 import { Option, type Command } from 'commander';
 import { resolve } from 'node:path';
-import { EvidentError } from '../errors.js';
+import { EvidentError, exitCodeFor } from '../errors.js';
 import type { GateImage, GateOptions, GateVerdict } from '../gate/gate.js';
 import type { GatePolicy } from '../gate/policy.js';
 import { parseHostPort } from '../util/host-port.js';
@@ -133,7 +133,9 @@ function registerCheck(gate: Command, ctx: CliContext): void {
   const command = addPolicyOptions(
     gate
       .command('check')
-      .description("ask the gate's question from a deploy step: may this digest run here? (exit 0 allowed, 1 refused, 2 bad input)")
+      .description(
+        "ask the gate's question from a deploy step: may this digest run here? (exit 0 allowed, 1 refused, 2 bad input, 3 store unreachable)",
+      )
       .argument('<artifact>', 'NAME@sha256:HEX or sha256:HEX')
       .option('--namespace <ns>', 'the namespace it is to run in (policies may apply to some namespaces only)')
       .option('--json', 'print the verdict as JSON'),
@@ -146,7 +148,10 @@ function registerCheck(gate: Command, ctx: CliContext): void {
       const gate = new Gate(await gateOptions(f, ctx, 'gate check'));
       const verdict = await gate.decide(image, f.namespace !== undefined ? { namespace: f.namespace } : {});
       ctx.io.stdout.write(f.json === true ? `${JSON.stringify(verdict, null, 2)}\n` : formatVerdict(image, verdict));
-      return verdict.allowed ? 0 : 1;
+      if (verdict.allowed) return 0;
+      // a store that could not be asked is an operational failure, not a verdict on the evidence: the exit
+      // code `evident verify --store` gives for it (ENVIRONMENT), so a deploy step can tell a retry from a no
+      return verdict.basis === 'unreachable' ? exitCodeFor('ENVIRONMENT') : 1;
     }),
   );
 }

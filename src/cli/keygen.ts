@@ -21,7 +21,7 @@ export function registerKeygen(program: Command, ctx: CliContext): void {
     .description('generate a signing key pair: NAME (private, mode 0600) and NAME.pub')
     .argument('<name>', 'path of the private key file; the public key goes to NAME.pub')
     .option('-t, --type <type>', 'ed25519, ecdsa or rsa', 'ed25519')
-    .option('--curve <curve>', 'ECDSA curve: P-256 or P-384', 'P-256')
+    .option('--curve <curve>', 'ECDSA curve: P-256, P-384 or P-521', 'P-256')
     .option('-b, --bits <bits>', 'RSA modulus size (at least 2048)', '3072')
     .option('--format <format>', 'pem (PKCS#8 / SPKI) or securesystemslib (the JSON files in-toto-keygen writes)', 'pem')
     .option('--json', 'print the keyid and files as JSON');
@@ -30,8 +30,9 @@ export function registerKeygen(program: Command, ctx: CliContext): void {
       const type = opts.type as KeyType;
       if (!['ed25519', 'ecdsa', 'rsa'].includes(type))
         throw new EvidentError('BAD_USAGE', `keygen: unknown key type '${opts.type}' (use ed25519, ecdsa or rsa)`);
-      if (opts.curve !== 'P-256' && opts.curve !== 'P-384')
-        throw new EvidentError('BAD_USAGE', `keygen: unknown curve '${opts.curve}' (use P-256 or P-384)`);
+      const curve = opts.curve;
+      if (curve !== 'P-256' && curve !== 'P-384' && curve !== 'P-521')
+        throw new EvidentError('BAD_USAGE', `keygen: unknown curve '${curve}' (use P-256, P-384 or P-521)`);
       if (opts.format !== 'pem' && opts.format !== 'securesystemslib')
         throw new EvidentError('BAD_USAGE', `keygen: unknown format '${opts.format}'`);
       const bits = Number(opts.bits);
@@ -44,7 +45,7 @@ export function registerKeygen(program: Command, ctx: CliContext): void {
         );
       }
       const { generatePrivateKey, saveKeyPair } = await import('../crypto/key-files.js');
-      const key = generatePrivateKey(type, { curve: opts.curve, bits });
+      const key = generatePrivateKey(type, { curve, bits });
       // relative to the folder the CLI runs in (ctx.io.cwd), as every other file a command writes
       const path = resolve(ctx.io.cwd, name);
       await mkdir(dirname(path), { recursive: true, mode: 0o700 });

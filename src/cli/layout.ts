@@ -1,12 +1,13 @@
 import type { Command } from 'commander';
 import { resolve } from 'node:path';
-import type { PrivateKey } from '../crypto/keys.js';
+import type { Signer } from '../crypto/signer.js';
 import { EvidentError } from '../errors.js';
 import type { CliContext } from './context.js';
+import { checkGpgHome, GPG_HOME_HELP, gpgKeyids, gpgSigner, type GpgFlags } from './gpg-options.js';
 import { addPasswordOptions, keyPasswords, loadSigningKey, type PasswordFlags } from './key-password.js';
 import { addTimestampOptions, signatureTimestamping, takeTrailingFile, type TimestampFlags } from './timestamp-options.js';
 
-interface CreateOptions extends PasswordFlags, TimestampFlags {
+interface CreateOptions extends PasswordFlags, TimestampFlags, GpgFlags {
   key?: string[];
   output: string;
   json?: boolean;
@@ -24,6 +25,8 @@ export function registerLayout(program: Command, ctx: CliContext): void {
     .description('compile a YAML layout spec and sign it with the owner keys')
     .argument('[spec]', 'the layout spec (YAML); key and root files in it are relative to it')
     .option('-k, --key <files...>', "the layout owners' private keys (PEM or securesystemslib JSON)")
+    .option('-g, --gpg [keyids...]', "the layout owners' OpenPGP keys of the gpg keyring to sign with (gpg's default key without a keyid)")
+    .option('--gpg-home <dir>', GPG_HOME_HELP)
     .option('-o, --output <file>', 'where to write the signed layout', 'root.layout')
     .option('--json', 'print the result as JSON');
   addTimestampOptions(create, 'layout');
@@ -38,14 +41,21 @@ export function registerLayout(program: Command, ctx: CliContext): void {
           import('../intoto/runlib/timestamp-signatures.js'),
         ]);
       const keyFiles = [...(opts.key ?? [])];
-      const spec = specArg ?? takeTrailingFile(opts) ?? (keyFiles.length > 1 ? keyFiles.pop() : undefined);
+      const gpgIds = gpgKeyids(opts);
+      // `--gpg KEYID root.yaml`: commander gives the spec to --gpg; a keyid is hex, a spec's name is not
+      const gpgSpec = gpgIds.length > 0 && !/^[0-9a-fA-F]+$/.test(gpgIds.at(-1)!) ? gpgIds.pop() : undefined;
+      const spec = specArg ?? gpgSpec ?? takeTrailingFile(opts) ?? (keyFiles.length > 1 ? keyFiles.pop() : undefined);
       if (spec === undefined)
         throw new EvidentError('BAD_USAGE', 'layout create: give the spec: evident layout create SPEC.yaml -k OWNER_KEY…');
-      if (keyFiles.length === 0) throw new EvidentError('BAD_USAGE', 'layout create: give at least one owner key with -k');
+      checkGpgHome(opts, 'layout create');
+      if (keyFiles.length === 0 && opts.gpg === undefined)
+        throw new EvidentError('BAD_USAGE', 'layout create: give at least one owner key with -k (or --gpg)');
       const timestamps = signatureTimestamping(opts, ctx);
       const compiled = await compileLayoutSpec(resolve(ctx.io.cwd, spec), { displayName: spec });
       const passwords = await keyPasswords(opts, ctx);
-      const keys: PrivateKey[] = [];
+      const keys: Signer[] = [];
+      for (const keyid of opts.gpg === undefined ? [] : gpgIds.length > 0 ? gpgIds : [undefined])
+        keys.push(await gpgSigner(keyid, opts, ctx));
       for (const keyFile of keyFiles) keys.push(await loadSigningKey(ctx, keyFile, passwords));
       for (const notice of rootExpiryNotices(compiled, new Date())) ctx.warn(notice);
       const signed = signMetablock(compiled, keys);

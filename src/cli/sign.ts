@@ -1,19 +1,21 @@
 import { Option, type Command } from 'commander';
 import { resolve } from 'node:path';
 import { addEnvelopeSignature, envelopePayload, signEnvelope, type DsseEnvelope } from '../crypto/dsse.js';
-import type { PrivateKey } from '../crypto/keys.js';
+import type { Signer } from '../crypto/signer.js';
 import { EvidentError } from '../errors.js';
 import { linkFileName } from '../intoto/models/link.js';
 import type { MetadataFile } from '../intoto/models/metablock.js';
 import type { Metablock } from '../intoto/models/types.js';
 import type { SignatureTimestamping } from '../intoto/runlib/timestamp-signatures.js';
 import { asGiven, type CliContext } from './context.js';
+import { checkGpgHome, GPG_HOME_HELP, gpgKeyids, gpgPublicKeys, gpgSigner, type GpgFlags } from './gpg-options.js';
 import { addPasswordOptions, keyPasswords, loadSigningKey, type KeyPasswords, type PasswordFlags } from './key-password.js';
 import { keyTypesOption, noteKeyTypes } from './key-types-note.js';
 import { addTimestampOptions, signatureTimestamping, takeTrailingFile, type TimestampFlags } from './timestamp-options.js';
 
-interface SignOptions extends PasswordFlags, TimestampFlags {
+interface SignOptions extends PasswordFlags, TimestampFlags, GpgFlags {
   key?: string[];
+  cert?: string;
   file?: string;
   output?: string;
   append?: boolean;
@@ -39,6 +41,15 @@ export function registerSign(program: Command, ctx: CliContext): void {
     .argument('[file]', 'the layout or link to sign (a metablock or a DSSE envelope)')
     .option('-f, --file <file>', 'the file to sign, as in-toto-sign -f (instead of the argument)')
     .option('-k, --key <files...>', 'private keys to sign with (public keys with --verify): PEM or securesystemslib JSON')
+    .option(
+      '-c, --cert <path>',
+      "with one -k: the key's certificate (PEM, then any intermediates), written into the signature as in-toto-golang does",
+    )
+    .option(
+      '-g, --gpg [keyids...]',
+      "OpenPGP keys of the gpg keyring to sign with (gpg's default key without a keyid), or with --verify to check, as in-toto-sign --gpg",
+    )
+    .option('--gpg-home <dir>', GPG_HOME_HELP)
     .option('-o, --output <file>', 'where to write (default: a layout overwrites FILE; a link goes to <step>.<keyid[:8]>.link)')
     .option('-a, --append', 'keep the existing signatures and add these (layouts only, as in-toto-sign)')
     .option('--verify', 'check that each key signed FILE instead of signing: exit 0 if all did, 1 if not')
@@ -55,10 +66,26 @@ export function registerSign(program: Command, ctx: CliContext): void {
       // how the keys' password is given is checked first: a usage error before any file is read
       const passwords = opts.verify ? undefined : await keyPasswords(opts, ctx);
       const keys = [...(opts.key ?? [])];
+      // `--gpg KEYID root.layout`: as for -k, commander gives the file to --gpg; a keyid is hex, a file name rarely
+      const gpgIds = gpgKeyids(opts);
+      const gpgFile = fileArg ?? opts.file ?? (gpgIds.length > 0 && !/^[0-9a-fA-F]+$/.test(gpgIds.at(-1)!) ? gpgIds.pop() : undefined);
+      if (gpgIds.length === 0 && opts.gpg !== undefined && opts.gpg !== true) opts.gpg = true;
+      else if (opts.gpg !== undefined && opts.gpg !== true) opts.gpg = gpgIds;
       // `-k a.key b.key root.layout`: commander gives the file to -k; the last word is the file then
-      const file = fileArg ?? opts.file ?? takeTrailingFile(opts) ?? (keys.length > 1 ? keys.pop() : undefined);
+      const file = gpgFile ?? takeTrailingFile(opts) ?? (keys.length > 1 ? keys.pop() : undefined);
       if (file === undefined) throw new EvidentError('BAD_USAGE', 'sign: give the file to sign: evident sign -k KEY… FILE');
-      if (keys.length === 0) throw new EvidentError('BAD_USAGE', 'sign: give at least one key with -k');
+      checkGpgHome(opts, 'sign');
+      if (opts.gpg !== undefined && keys.length > 0)
+        throw new EvidentError('BAD_USAGE', 'sign: give either -k KEY… or --gpg [KEYID…], not both');
+      if (opts.gpg !== undefined && opts.verify && gpgIds.length === 0)
+        throw new EvidentError('BAD_USAGE', 'sign: --verify with --gpg needs the keyids to check (--gpg KEYID…), as in-toto-sign');
+      if (keys.length === 0 && opts.gpg === undefined)
+        throw new EvidentError('BAD_USAGE', 'sign: give at least one key with -k (or --gpg)');
+      if (opts.cert !== undefined && (keys.length > 1 || opts.verify))
+        throw new EvidentError(
+          'BAD_USAGE',
+          'sign: --cert is the certificate of the one signing key: give it with exactly one -k, and not with --verify',
+        );
       if (opts.verify && opts.timestampServer !== undefined)
         throw new EvidentError('BAD_USAGE', 'sign: --timestamp-server time-stamps new signatures; --verify makes none');
       const timestamps = signatureTimestamping(opts, ctx, opts.quiet);
@@ -80,6 +107,9 @@ async function verify(ctx: CliContext, loaded: MetadataFile, keyFiles: string[],
     const key = await asGiven(loadPublicKey(resolve(ctx.io.cwd, keyFile)), keyFile);
     results.push({ key: keyFile, keyid: key.keyid, valid: verifyMetadataSignature(loaded, key) });
   }
+  for (const key of opts.gpg !== undefined ? await gpgPublicKeys(gpgKeyids(opts), opts, ctx, opts.quiet) : []) {
+    results.push({ key: 'gpg keyring', keyid: key.keyid, valid: verifyMetadataSignature(loaded, key) });
+  }
   const ok = results.every((r) => r.valid);
   if (opts.json) ctx.out(JSON.stringify({ file, valid: ok, signatures: results }));
   else
@@ -99,14 +129,25 @@ async function sign(
 ): Promise<number> {
   const { signedOf, signMetablock, writeMetadataFile } = await metadata();
   const signed = signedOf(loaded);
-  if (signed._type === 'link' && keyFiles.length > 1) {
+  const gpgIds = opts.gpg === undefined ? [] : gpgKeyids(opts).length > 0 ? gpgKeyids(opts) : [undefined];
+  if (signed._type === 'link' && keyFiles.length + gpgIds.length > 1) {
     throw new EvidentError('BAD_USAGE', 'sign: a link is evidence of one functionary and is signed by one key (<step>.<keyid[:8]>.link)');
   }
   if (signed._type === 'link' && opts.append) {
     throw new EvidentError('BAD_USAGE', 'sign: --append is for layouts; a link is signed by one key (<step>.<keyid[:8]>.link)');
   }
-  const keys: PrivateKey[] = [];
-  for (const keyFile of keyFiles) keys.push(await loadSigningKey(ctx, keyFile, passwords));
+  const keys: Signer[] = [];
+  if (gpgIds.length > 0 && loaded.format !== 'metablock') {
+    throw new EvidentError('BAD_USAGE', 'sign: --gpg signs metablocks, as the reference does, not DSSE envelopes');
+  }
+  for (const keyid of gpgIds) keys.push(await gpgSigner(keyid, opts, ctx));
+  for (const keyFile of keyFiles) {
+    const key = await loadSigningKey(ctx, keyFile, passwords);
+    // as `run -k KEY -c CERT`: the signature entry carries the certificate, so a verifier checks the signer by its chain
+    keys.push(
+      opts.cert === undefined ? key : await (await import('./certificate-key.js')).certificateKeySigner(key, opts.cert, ctx.io.cwd),
+    );
+  }
   let result: Metablock | DsseEnvelope;
   let count: number;
   if (loaded.format === 'metablock') {
@@ -120,7 +161,7 @@ async function sign(
     result = env;
     count = env.signatures.length;
   }
-  const last = keys[keys.length - 1] as PrivateKey;
+  const last = keys[keys.length - 1] as Signer;
   const out = opts.output ?? (signed._type === 'link' ? linkFileName(signed.name, last.keyid) : file);
   if (timestamps) {
     // the new signatures are the last ones (signMetablock and addEnvelopeSignature append them); those kept keep their tokens
@@ -130,7 +171,11 @@ async function sign(
   await writeMetadataFile(resolve(ctx.io.cwd, out), result);
   if (opts.json) ctx.out(JSON.stringify({ file: out, type: signed._type, signatures: count, keyids: keys.map((k) => k.keyid) }));
   else if (opts.quiet) return 0;
-  else if (opts.verbose) for (const [i, k] of keys.entries()) ctx.out(`${out}: signed by ${k.keyid} (${keyFiles[i]}, ${k.scheme})`);
+  else if (opts.verbose)
+    for (const [i, k] of keys.entries())
+      ctx.out(
+        `${out}: signed by ${k.keyid} (${keyFiles[i - gpgIds.length] ?? 'gpg keyring'}, ${k.publicKey.scheme}${k.certificate !== undefined ? ', with --cert' : ''})`,
+      );
   else
     ctx.out(
       `${out}: ${signed._type} signed by ${keys.map((k) => k.keyid.slice(0, 8)).join(', ')} (${count} signature${count === 1 ? '' : 's'})`,

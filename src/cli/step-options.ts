@@ -6,12 +6,13 @@ import type { SignerIdentity } from '../intoto/runlib/record-preliminary.js';
 import type { CollectOptions } from '../intoto/record/index.js';
 import type { LinkFormat } from '../intoto/runlib/link-output.js';
 import type { CliContext } from './context.js';
+import { addGpgSigningOption, checkGpgHome, gpgKeyids, gpgSigner, type GpgFlags } from './gpg-options.js';
 import { addPasswordOptions, keyPasswords, loadSigningKey, type PasswordFlags } from './key-password.js';
 import { progressReporter } from './progress.js';
 import { WORKLOAD_API_SOCKET_HELP } from './workload-api-socket.js';
 
 /** The flags `evident run` and `evident record` share with in-toto-run / in-toto-record. */
-export interface StepFlags extends PasswordFlags {
+export interface StepFlags extends PasswordFlags, GpgFlags {
   stepName: string;
   key?: string;
   cert?: string;
@@ -40,6 +41,7 @@ export function addStepOptions(command: Command): Command {
     .option('--spiffe-socket [path]', `sign with the X509-SVID from the SPIFFE Workload API: ${WORKLOAD_API_SOCKET_HELP}`)
     .option('--spiffe-id <id>', 'which SVID to sign with, when the Workload API gives several')
     .addOption(new Option('-t, --key-type <type>', 'type of the key, checked against the key file').choices(['ed25519', 'ecdsa', 'rsa']));
+  addGpgSigningOption(command);
   addPasswordOptions(command, { purpose: 'decrypt' });
   return command
     .option('--exclude <pattern...>', 'gitignore-style patterns of paths not to record (replace the defaults)')
@@ -71,6 +73,9 @@ export interface StepIdentity {
 export async function stepIdentity(flags: StepFlags, ctx: CliContext): Promise<StepIdentity> {
   if (flags.cert !== undefined && flags.key === undefined)
     throw new EvidentError('BAD_USAGE', '--cert is the certificate of a key: it needs -k KEY');
+  if (flags.gpg !== undefined && flags.spiffeSocket !== undefined) {
+    throw new EvidentError('BAD_USAGE', 'sign with either --gpg [KEYID] or --spiffe-socket, not both');
+  }
   if (flags.key !== undefined && flags.spiffeSocket !== undefined) {
     throw new EvidentError('BAD_USAGE', 'sign with either -k KEY or --spiffe-socket, not both');
   }
@@ -89,7 +94,19 @@ export async function stepIdentity(flags: StepFlags, ctx: CliContext): Promise<S
     };
   }
   if (flags.spiffeId !== undefined) throw new EvidentError('BAD_USAGE', '--spiffe-id chooses among SVIDs: it needs --spiffe-socket');
-  if (flags.key === undefined) throw new EvidentError('BAD_USAGE', 'a signing identity is needed: -k KEY, or --spiffe-socket for an SVID');
+  checkGpgHome(flags, '');
+  if (flags.gpg !== undefined) {
+    // as in-toto-run: either -k or --gpg; gpg's default key without a keyid
+    if (flags.key !== undefined) throw new EvidentError('BAD_USAGE', 'sign with either -k KEY or --gpg [KEYID], not both');
+    if (flags.format !== 'link' || flags.useDsse)
+      throw new EvidentError('BAD_USAGE', '--gpg signs links as the reference does, as metablocks: leave out --format/--use-dsse');
+    return { signer: await gpgSigner(gpgKeyids(flags)[0], flags, ctx) };
+  }
+  if (flags.key === undefined)
+    throw new EvidentError(
+      'BAD_USAGE',
+      'a signing identity is needed: -k KEY, or --spiffe-socket for an SVID, or --gpg [KEYID] for an OpenPGP key',
+    );
   const key = await loadSigningKey(ctx, flags.key, await keyPasswords(flags, ctx));
   if (flags.keyType !== undefined && key.publicKey.keytype !== flags.keyType) {
     throw new EvidentError('BAD_KEY', `--key-type ${flags.keyType} given, but the key is ${key.publicKey.keytype}`, { file: flags.key });

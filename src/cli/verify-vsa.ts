@@ -7,7 +7,6 @@ import { EvidentError } from '../errors.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
 import type { CliContext } from './context.js';
 import { stepIdentity } from './step-options.js';
-import { artifactDigest } from './store-options.js';
 import { WORKLOAD_API_SOCKET_HELP } from './workload-api-socket.js';
 
 /** `verify --vsa FILE --vsa-key KEY | --vsa-spiffe-socket [path]`: the signed SLSA Verification Summary of the verification. */
@@ -15,6 +14,7 @@ export interface VsaFlags {
   vsa?: string;
   vsaKey?: string;
   vsaSpiffeSocket?: string | boolean;
+  vsaResourceUri?: string;
   product?: string;
   layout: string;
   quiet?: boolean;
@@ -27,7 +27,11 @@ export function addVsaOptions(command: Command): Command {
       'write a signed SLSA Verification Summary (https://slsa.dev/verification_summary/v1) of the result, PASSED or FAILED',
     )
     .option('--vsa-key <path>', "the verifier's private key that signs the VSA (its password as for run: EVIDENT_KEY_PASSWORD or asked)")
-    .option('--vsa-spiffe-socket [path]', `sign the VSA with the X509-SVID from the SPIFFE Workload API: ${WORKLOAD_API_SOCKET_HELP}`);
+    .option('--vsa-spiffe-socket [path]', `sign the VSA with the X509-SVID from the SPIFFE Workload API: ${WORKLOAD_API_SOCKET_HELP}`)
+    .option(
+      '--vsa-resource-uri <uri>',
+      "the VSA's resourceUri, what the product is or where it goes (default: --product's digest, or pkg:generic/PATH for a file)",
+    );
 }
 
 /** The VSA's signer, asked for before verifying (exit 2 when --vsa lacks one, or one is given without --vsa). */
@@ -35,9 +39,17 @@ export async function vsaSigner(flags: VsaFlags, ctx: CliContext): Promise<Signe
   const signing = flags.vsaKey !== undefined || flags.vsaSpiffeSocket !== undefined;
   if (flags.vsa === undefined) {
     if (signing) throw new EvidentError('BAD_USAGE', 'verify: --vsa-key and --vsa-spiffe-socket sign the --vsa FILE: add --vsa');
+    if (flags.vsaResourceUri !== undefined)
+      throw new EvidentError('BAD_USAGE', 'verify: --vsa-resource-uri is for the --vsa FILE: add --vsa');
     return undefined;
   }
   if (!signing) throw new EvidentError('BAD_USAGE', 'verify: --vsa needs a signer: --vsa-key KEY or --vsa-spiffe-socket');
+  // a ResourceURI is an RFC 3986 URI, its scheme lowercase (in-toto's field types): `lib.tar` is not one
+  if (flags.vsaResourceUri !== undefined && !/^[a-z][a-z0-9+.-]*:[^\s]+$/.test(flags.vsaResourceUri))
+    throw new EvidentError(
+      'BAD_USAGE',
+      `verify: --vsa-resource-uri must be a URI with a lowercase scheme (pkg:generic/lib.tar, oci://registry/app), not '${flags.vsaResourceUri}'`,
+    );
   if (flags.product === undefined)
     throw new EvidentError('BAD_USAGE', 'verify: --vsa is about a product: say which with --product sha256:HEX or --product FILE');
   const identity = await stepIdentity({ stepName: '', format: 'link', key: flags.vsaKey, spiffeSocket: flags.vsaSpiffeSocket }, ctx);
@@ -55,8 +67,8 @@ const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest(
 async function inputFiles(
   links: { linkDir: string } | { links: Record<string, Buffer> },
   skip: string,
-): Promise<{ uri: string; sha256: string }[]> {
-  if ('links' in links) return Object.entries(links.links).map(([uri, bytes]) => ({ uri, sha256: sha256(bytes) }));
+): Promise<{ name: string; sha256: string }[]> {
+  if ('links' in links) return Object.entries(links.links).map(([name, bytes]) => ({ name, sha256: sha256(bytes) }));
   const names = (await readdir(links.linkDir, { recursive: true })).filter((n) => n.endsWith('.link') || n.endsWith('.json')).sort();
   const out = [];
   for (const name of names) {
@@ -64,7 +76,7 @@ async function inputFiles(
     if (path === skip) continue;
     const bytes = await readFile(path).catch(() => undefined);
     if (bytes === undefined || (name.endsWith('.json') && !isInTotoEnvelope(bytes))) continue;
-    out.push({ uri: relative(links.linkDir, path).replaceAll('\\', '/'), sha256: sha256(bytes) });
+    out.push({ name: relative(links.linkDir, path).replaceAll('\\', '/'), sha256: sha256(bytes) });
   }
   return out;
 }
@@ -78,27 +90,31 @@ function isInTotoEnvelope(bytes: Buffer): boolean {
   }
 }
 
-/** Writes the VSA: the product as subject and resourceUri, the layout's bytes as the policy, the verdict. */
+/**
+ * Writes the VSA: the product (`verdict.product`, its sha256 as --product gave or hashed it) as subject and
+ * resourceUri, the layout's bytes as the policy, the verdict, which fails when the product is nothing the
+ * verified chain made (verify's `product` check).
+ */
 export async function writeVsa(
   flags: VsaFlags & { vsa: string; product: string },
   signer: Signer,
   ctx: CliContext,
-  verdict: { ok: boolean; verifiedAt: Date; links: { linkDir: string } | { links: Record<string, Buffer> } },
+  verdict: { ok: boolean; verifiedAt: Date; product: string; links: { linkDir: string } | { links: Record<string, Buffer> } },
 ): Promise<void> {
-  const [{ vsaStatement }, { signStatement, envelopeText, signerUri }, { VERSION }] = await Promise.all([
+  const [{ vsaStatement, fileResourceUri }, { signStatement, envelopeText, signerUri }, { VERSION }] = await Promise.all([
     import('../attestation/vsa.js'),
     import('../attestation/sign-statement.js'),
     import('./main.js'),
   ]);
-  const product = (await artifactDigest(flags.product, ctx, '--product')).slice('sha256:'.length);
+  const product = verdict.product.slice('sha256:'.length);
   const layoutBytes = await readFile(resolve(ctx.io.cwd, flags.layout));
   const statement = vsaStatement({
     verifierId: signerUri(signer),
     verifierVersion: VERSION,
     timeVerified: verdict.verifiedAt,
     subject: [{ name: flags.product, digest: { sha256: product } }],
-    resourceUri: flags.product.startsWith('sha256:') ? flags.product : flags.product.replaceAll('\\', '/'),
-    policy: { uri: flags.layout.replaceAll('\\', '/'), sha256: sha256(layoutBytes) },
+    resourceUri: flags.vsaResourceUri ?? (flags.product.startsWith('sha256:') ? flags.product : fileResourceUri(flags.product)),
+    policy: { uri: fileResourceUri(flags.layout), sha256: sha256(layoutBytes) },
     inputAttestations: await inputFiles(verdict.links, resolve(ctx.io.cwd, flags.vsa)),
     passed: verdict.ok,
   });

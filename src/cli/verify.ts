@@ -6,16 +6,18 @@ import { EvidentError } from '../errors.js';
 // the verifier (and the X.509 library under it) is loaded by the action, not by `--help`
 import type { formatReport as FormatReport, VerificationReport } from '../intoto/verify/index.js';
 import type { Layout } from '../intoto/models/types.js';
+import type { StoreDigest } from '../store/digest.js';
 import { asGiven, type CliContext } from './context.js';
+import { checkGpgHome, GPG_HOME_HELP, gpgKeyids, gpgPublicKeys, type GpgFlags } from './gpg-options.js';
 import { readIntermediateCerts } from './intermediate-certs.js';
 import { keyTypesOption, noteKeyTypes } from './key-types-note.js';
 import { stageReporter } from './progress.js';
 import { addStoreOptions, artifactDigest, storeClient, storeUrlOf, type StoreFlags } from './store-options.js';
 import { addVsaOptions, vsaSigner, writeVsa, type VsaFlags } from './verify-vsa.js';
 
-interface VerifyFlags extends StoreFlags, Omit<VsaFlags, 'layout'> {
+interface VerifyFlags extends StoreFlags, Omit<VsaFlags, 'layout'>, GpgFlags {
   layout: string;
-  layoutKeys: string[];
+  layoutKeys?: string[];
   intermediateCerts?: string[];
   linkDir?: string;
   json?: boolean;
@@ -42,7 +44,15 @@ export function registerVerify(program: Command, ctx: CliContext): void {
     .command('verify')
     .description('verify that a product followed its signed layout (in-toto final product verification)')
     .requiredOption('-l, --layout <file>', 'the signed root layout')
-    .requiredOption('-k, --layout-keys <files...>', "the layout owners' public keys (PEM or securesystemslib JSON); each must have signed")
+    .option(
+      '-k, --layout-keys <files...>',
+      "the layout owners' public keys (PEM, securesystemslib JSON, or OpenPGP as gpg --export writes it); each must have signed",
+    )
+    .option(
+      '-g, --gpg <keyids...>',
+      "layout owners' OpenPGP keys from the gpg keyring, by keyid, as in-toto-verify --gpg; each must have signed",
+    )
+    .option('--gpg-home <dir>', GPG_HOME_HELP)
     .option('--link-dir <dir>', 'the folder of link files and sublayout folders (default: the current folder)')
     .option(
       '-i, --intermediate-certs <files...>',
@@ -73,16 +83,21 @@ export function registerVerify(program: Command, ctx: CliContext): void {
       ]);
       const cwd = ctx.io.cwd;
       noteKeyTypes(ctx, flags.keyTypes, flags.quiet);
+      // as in-toto-verify: at least one of --layout-keys and --gpg
+      if (flags.layoutKeys === undefined && flags.gpg === undefined)
+        throw new EvidentError('BAD_USAGE', "verify: give the layout owners' keys: -k KEY_FILE… and/or --gpg KEYID…");
+      checkGpgHome(flags, 'verify');
       const options = parseFlags(flags);
       const vsa = await vsaSigner(flags, ctx);
       // a metablock, or a DSSE envelope of the layout (in-toto-golang, Python in-toto 2.x)
       const layout = await loadLayoutDocument(resolve(cwd, flags.layout), flags.layout);
       const keys: PublicKey[] = [];
-      for (const file of flags.layoutKeys) {
+      for (const file of flags.layoutKeys ?? []) {
         // named as the user wrote it, not as resolved
         keys.push(await asGiven(loadPublicKey(resolve(cwd, file)), file));
       }
-      const links = await linksFrom(flags, ctx, layout.signed);
+      keys.push(...(await gpgPublicKeys(gpgKeyids(flags), flags, ctx, flags.quiet)));
+      const { product, ...links } = await linksFrom(flags, ctx, layout.signed);
       const progress = flags.verbose
         ? { stage: (text: string) => ctx.err(`evident: verify: ${text}`), clear: () => {} }
         : stageReporter(ctx, 'verify');
@@ -94,6 +109,8 @@ export function registerVerify(program: Command, ctx: CliContext): void {
           layoutKeys: keys,
           ...(flags.intermediateCerts ? { intermediateCerts: await readIntermediateCerts(flags.intermediateCerts, cwd) } : {}),
           ...links,
+          // a VSA must be about something the chain made (with --store the walk from the product already is)
+          ...(product !== undefined && vsa !== undefined ? { product } : {}),
           workDir: cwd,
           ...options,
           ...(progress ? { onProgress: progress.stage } : {}),
@@ -106,6 +123,7 @@ export function registerVerify(program: Command, ctx: CliContext): void {
         await writeVsa({ ...flags, vsa: flags.vsa!, product: flags.product! }, vsa, ctx, {
           ok: report.ok,
           verifiedAt: new Date(report.verifiedAt),
+          product: product!,
           links,
         });
       }
@@ -123,7 +141,7 @@ async function linksFrom(
   flags: VerifyFlags,
   ctx: CliContext,
   layout: Layout,
-): Promise<{ linkDir: string } | { links: Record<string, Buffer> }> {
+): Promise<({ linkDir: string } | { links: Record<string, Buffer> }) & { product?: StoreDigest }> {
   const url = storeUrlOf(flags, ctx);
   if (url === undefined) {
     // --product without a store names what a --vsa is about
@@ -137,6 +155,8 @@ async function linksFrom(
     // a mistyped folder would otherwise read as "no links" (exit 1); it is the user's input (exit 2)
     const info = await stat(linkDir).catch(() => undefined);
     if (!info?.isDirectory()) throw new EvidentError('BAD_INPUT', 'no such folder of links', { file: flags.linkDir ?? '.' });
+    // what the VSA is about must be something the verified chain made (verify's `product` check)
+    if (flags.product !== undefined) return { linkDir, product: await artifactDigest(flags.product, ctx, '--product') };
     return { linkDir };
   }
   if (flags.linkDir !== undefined) throw new EvidentError('BAD_USAGE', 'verify: the links come from --link-dir or from --store, not both');
@@ -169,7 +189,7 @@ async function linksFrom(
     }
   }
   const links: Record<string, Buffer> = files;
-  return { links };
+  return { links, product };
 }
 
 /** -q: the failed checks and the verdict, or nothing when it passed (the exit code says so). */

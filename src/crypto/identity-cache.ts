@@ -1,4 +1,5 @@
 import type { DsseEnvelope } from './dsse.js';
+import type { GpgKeyDict } from './gpg/key-dict.js';
 import type { KeyDict } from './key-dict.js';
 import type { PublicKey } from './keys.js';
 import type { X509Certificate } from './x509/index.js';
@@ -68,10 +69,10 @@ export const envelopeMessages = new IdentityCache<
 >((entry, envelope) => entry.payload === envelope.payload && entry.payloadType === envelope.payloadType);
 
 /**
- * The public key of a securesystemslib key dict (a layout's `keys` entry), and with it its fingerprint.
+ * The public key of a securesystemslib or OpenPGP key dict (a layout's `keys` entry), and with it its fingerprint.
  * Keyed on the dict. Remembered when validation copies the dict, else made on first use.
  */
-export const dictKeys = new IdentityCache<KeyDict, PublicKey>();
+export const dictKeys = new IdentityCache<KeyDict | GpgKeyDict, PublicKey>();
 
 /**
  * The certificate of a CA key dict (a layout's `rootcas` or `intermediatecas` entry, its

@@ -15,8 +15,14 @@ export interface KeyDict {
 }
 
 export type KeyType = 'ed25519' | 'ecdsa' | 'rsa';
-export type Scheme = 'ed25519' | 'ecdsa-sha2-nistp256' | 'ecdsa-sha2-nistp384' | 'rsassa-pss-sha256';
-export const SCHEMES: readonly Scheme[] = ['ed25519', 'ecdsa-sha2-nistp256', 'ecdsa-sha2-nistp384', 'rsassa-pss-sha256'];
+export type Scheme = 'ed25519' | 'ecdsa-sha2-nistp256' | 'ecdsa-sha2-nistp384' | 'ecdsa-sha2-nistp521' | 'rsassa-pss-sha256';
+export const SCHEMES: readonly Scheme[] = [
+  'ed25519',
+  'ecdsa-sha2-nistp256',
+  'ecdsa-sha2-nistp384',
+  'ecdsa-sha2-nistp521',
+  'rsassa-pss-sha256',
+];
 
 /** securesystemslib always hashes the public form with this list in it, whatever the key dict says. */
 export const KEYID_HASH_ALGORITHMS: readonly string[] = ['sha256', 'sha512'];

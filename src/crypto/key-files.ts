@@ -3,6 +3,7 @@ import { EvidentError } from '../errors.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
 import { readRegularFile } from '../util/regular-file.js';
 import { parseStrictJson } from '../util/strict-json.js';
+import { isOpenPgpKeyFile, openPgpKeyFromFile } from './gpg/key-file.js';
 import type { KeyDict, KeyType, Scheme } from './key-dict.js';
 import { ed25519PrivateFromHex, PrivateKey, PublicKey } from './keys.js';
 
@@ -11,12 +12,14 @@ const MAX_KEY_FILE_BYTES = 1 << 20;
 
 /**
  * Loads a public key from a PEM SubjectPublicKeyInfo file (what `evident keygen` and `in-toto-keygen -t
- * rsa` write) or a securesystemslib JSON key file (what `in-toto-keygen` writes for ed25519 and ecdsa).
+ * rsa` write) or a securesystemslib JSON key file (what `in-toto-keygen` writes for ed25519 and ecdsa),
+ * or an OpenPGP public key as `gpg --export [--armor] KEYID` writes it (crypto/gpg/key-file.ts).
  */
 export async function loadPublicKey(path: string): Promise<PublicKey> {
-  const text = await readKeyFile(path);
+  const bytes = await readKeyBytes(path);
   try {
-    return parsePublicKey(text);
+    if (isOpenPgpKeyFile(bytes)) return openPgpKeyFromFile(bytes);
+    return parsePublicKey(bytes.toString('utf8'));
   } catch (e) {
     throw e instanceof EvidentError ? e.inFile(path) : e;
   }
@@ -130,13 +133,13 @@ function checkSigns(key: PrivateKey): PrivateKey {
   return key;
 }
 
-/** Generates a new signing key: ed25519, ECDSA (P-256 default, or P-384) or RSA (3072 bits default, ≥ 2048). */
-export function generatePrivateKey(type: KeyType, options: { curve?: 'P-256' | 'P-384'; bits?: number } = {}): PrivateKey {
+/** Generates a new signing key: ed25519, ECDSA (P-256 default, P-384 or P-521) or RSA (3072 bits default, ≥ 2048). */
+export function generatePrivateKey(type: KeyType, options: { curve?: EcdsaCurve; bits?: number } = {}): PrivateKey {
   switch (type) {
     case 'ed25519':
       return new PrivateKey(generateKeyPairSync('ed25519').privateKey);
     case 'ecdsa':
-      return new PrivateKey(generateKeyPairSync('ec', { namedCurve: options.curve === 'P-384' ? 'secp384r1' : 'prime256v1' }).privateKey);
+      return new PrivateKey(generateKeyPairSync('ec', { namedCurve: CURVE_NAMES[options.curve ?? 'P-256'] }).privateKey);
     case 'rsa': {
       const bits = options.bits ?? 3072;
       if (bits < 2048) throw new EvidentError('BAD_USAGE', `RSA keys must have at least 2048 bits (asked for ${bits})`);
@@ -144,6 +147,11 @@ export function generatePrivateKey(type: KeyType, options: { curve?: 'P-256' | '
     }
   }
 }
+
+export type EcdsaCurve = 'P-256' | 'P-384' | 'P-521';
+
+/** The ECDSA curves keys are made on, by their NIST names (as `keygen --curve` takes them) and OpenSSL's. */
+export const CURVE_NAMES: Readonly<Record<EcdsaCurve, string>> = { 'P-256': 'prime256v1', 'P-384': 'secp384r1', 'P-521': 'secp521r1' };
 
 export function privateKeyPem(key: PrivateKey, password?: string): string {
   return key.keyObject.export(
@@ -187,10 +195,14 @@ export async function saveKeyPair(
 }
 
 async function readKeyFile(path: string): Promise<string> {
+  return (await readKeyBytes(path)).toString('utf8');
+}
+
+async function readKeyBytes(path: string): Promise<Buffer> {
   const read = await readRegularFile(path, MAX_KEY_FILE_BYTES);
   if (read.kind === 'not-regular') throw new EvidentError('BAD_KEY', read.problem, { file: path });
   if (read.kind === 'too-large') throw new EvidentError('BAD_KEY', `key file is larger than ${MAX_KEY_FILE_BYTES} bytes`, { file: path });
-  return read.bytes.toString('utf8');
+  return read.bytes;
 }
 
 function parseKeyDict(text: string): KeyDict {

@@ -17,7 +17,8 @@ import { computeKeyid, KEYID_HASH_ALGORITHMS, keytypeOf, publicValueOf, SCHEMES,
 export class PublicKey {
   private material: string | undefined;
 
-  private constructor(
+  // protected: an OpenPGP key (crypto/gpg/public-key.ts) is a PublicKey verified by its own rules
+  protected constructor(
     readonly keyObject: KeyObject,
     readonly scheme: Scheme,
     readonly publicValue: string,
@@ -62,8 +63,8 @@ export class PublicKey {
       throw new EvidentError('BAD_KEY', `${where}: keyval.certificate is not a PEM certificate (${(e as Error).message})`);
     }
     const keyObject = scheme === 'ed25519' ? ed25519FromHex(publicValue, where) : publicFromPem(publicValue, where);
-    // in-toto-golang labels every ECDSA key ecdsa-sha2-nistp256 and hashes by the curve: a P-384 key so labelled is its
-    if (!(scheme === 'ecdsa-sha2-nistp256' && keyObject.asymmetricKeyDetails?.namedCurve === 'secp384r1')) {
+    // in-toto-golang labels every ECDSA key ecdsa-sha2-nistp256 and hashes by the curve: a P-384 or P-521 key so labelled is its
+    if (!(scheme === 'ecdsa-sha2-nistp256' && GOLANG_LABELLED_CURVES.has(String(keyObject.asymmetricKeyDetails?.namedCurve)))) {
       checkSchemeMatchesKey(keyObject, scheme, where);
     }
     return new PublicKey(keyObject, scheme, publicValue, computeKeyid({ keytype: dict.keytype, scheme, keyval: dict.keyval }));
@@ -175,12 +176,20 @@ export function keyFingerprint(key: KeyObject): string {
     .digest('hex');
 }
 
-/** ECDSA hashes by the key's curve, as securesystemslib's schemes say and in-toto-golang does whatever the label. */
+/** The larger curves in-toto-golang writes as `ecdsa-sha2-nistp256` (it hashes by the curve, not the label). */
+const GOLANG_LABELLED_CURVES: ReadonlySet<string> = new Set(['secp384r1', 'secp521r1']);
+
+/**
+ * ECDSA hashes by the key's curve, as securesystemslib's schemes say (nistp521 with SHA-512) and in-toto-golang
+ * (go-securesystemslib) does whatever the label.
+ */
 function digestOf(scheme: Scheme, key: KeyObject): string | null {
   if (scheme === 'ed25519') return null;
-  if (scheme.startsWith('ecdsa')) return key.asymmetricKeyDetails?.namedCurve === 'secp384r1' ? 'sha384' : 'sha256';
+  if (scheme.startsWith('ecdsa')) return ECDSA_DIGESTS[String(key.asymmetricKeyDetails?.namedCurve)] ?? 'sha256';
   return 'sha256';
 }
+
+const ECDSA_DIGESTS: Readonly<Record<string, string>> = { prime256v1: 'sha256', secp384r1: 'sha384', secp521r1: 'sha512' };
 
 function paddingOf(scheme: Scheme, use: 'sign' | 'verify'): { padding?: number; saltLength?: number; dsaEncoding?: 'der' } {
   if (scheme === 'rsassa-pss-sha256') {
@@ -201,7 +210,8 @@ export function defaultScheme(key: KeyObject): Scheme {
       const curve = key.asymmetricKeyDetails?.namedCurve;
       if (curve === 'prime256v1') return 'ecdsa-sha2-nistp256';
       if (curve === 'secp384r1') return 'ecdsa-sha2-nistp384';
-      throw new EvidentError('BAD_KEY', `key: unsupported ECDSA curve ${String(curve)} (use P-256 or P-384)`);
+      if (curve === 'secp521r1') return 'ecdsa-sha2-nistp521';
+      throw new EvidentError('BAD_KEY', `key: unsupported ECDSA curve ${String(curve)} (use P-256, P-384 or P-521)`);
     }
     default:
       throw new EvidentError('BAD_KEY', `key: unsupported key type ${String(key.asymmetricKeyType)} (use ed25519, ecdsa or rsa)`);

@@ -1,4 +1,5 @@
 import { EvidentError } from '../errors.js';
+import type { GpgSignature } from './gpg/signature.js';
 import type { PrivateKey, PublicKey } from './keys.js';
 
 /**
@@ -13,6 +14,11 @@ export interface Signer {
   /** Hex signature, the in-toto metablock encoding. */
   sign(data: Uint8Array): string;
   signRaw(data: Uint8Array): Buffer;
+  /**
+   * Only for a signer whose metablock entry is not `{keyid, sig}`: an OpenPGP key (crypto/gpg/) makes the
+   * Python reference's `{keyid, other_headers, signature}`, and then `sign` and `signRaw` refuse.
+   */
+  metablockSignature?(data: Uint8Array): GpgSignature;
 }
 
 /**

@@ -3,7 +3,7 @@ import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ExtendedKeyUsage, KeyUsageFlags } from '../crypto/x509/x509.js';
 import { signMetablock, writeMetadataFile } from '../intoto/models/metablock.js';
-import type { ArtifactDict, Link, Metablock } from '../intoto/models/types.js';
+import type { ArtifactDict, Link, Metablock, Signature } from '../intoto/models/types.js';
 import { createCertificate } from '../spiffe/x509svid/issue.js';
 import { svidSigner } from '../spiffe/x509svid/signer.js';
 import type { X509Svid } from '../spiffe/x509svid/svid.js';
@@ -57,7 +57,7 @@ export class BackdatingAttacker {
     const leaf = this.stolen.certificates[0]!;
     const backdated = new Date((leaf.notBefore.getTime() + leaf.notAfter.getTime()) / 2);
     const forged = signMetablock(link, [svidSigner(this.stolen, () => backdated)]);
-    const signature = forged.signatures[0]!;
+    const signature = forged.signatures[0] as Signature; // an SVID's: a hex `sig`
     const token = await backdatedToken(Buffer.from(signature.sig, 'hex'), backdated);
     signature.timestamps = [{ type: 'tsp', data: token.toString('base64') }];
     await mkdir(outDir, { recursive: true });

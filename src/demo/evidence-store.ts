@@ -48,6 +48,8 @@ export class StoreAccess {
 /** One running evidence store of the demo, SQLite in its own folder. */
 export class DemoStore {
   private closed: Promise<void> | undefined;
+  /** The digests this process gave it (copy, copyAllTo): not sent twice. */
+  private readonly given = new Set<string>();
 
   constructor(
     private readonly server: RunningEvidenceStore,
@@ -82,13 +84,48 @@ export class DemoStore {
   }
 
   /**
-   * Stores evidence its signers uploaded to another store (the honest run's), byte for byte: the demo's
-   * own plumbing, so through the client here rather than a process per attack.
+   * Uploads these files, byte for byte, with the uploaders' token: the demo's own plumbing (an attack's
+   * store given the honest links it starts from; the scan runner's attestation after its link), so
+   * through the client in this process rather than a process per upload.
    */
   async copy(files: string[]): Promise<void> {
+    await this.give(await Promise.all(files.map((file) => readFile(file))));
+  }
+
+  /**
+   * Everything this store holds, uploaded to `target` as it was uploaded here, byte for byte: the
+   * evidence of an attack made against its own store, given to the store a cluster reads. What this
+   * process already gave the target is not sent again. How many pieces of evidence this store held.
+   */
+  async copyAllTo(target: DemoStore): Promise<number> {
     const { StoreClient } = await import('../store/client.js');
+    const from = new StoreClient({ url: this.url });
+    const items = await from.queryAll({}, 1000);
+    const bytes: Buffer[] = [];
+    for (const item of items) {
+      if (target.given.has(item.digest)) continue;
+      const got = await from.get(item.digest);
+      if (got !== undefined) bytes.push(got);
+    }
+    await target.give(bytes);
+    return items.length;
+  }
+
+  /** How many pieces of evidence it holds. */
+  async count(): Promise<number> {
+    const { StoreClient } = await import('../store/client.js');
+    return (await new StoreClient({ url: this.url }).queryAll({}, 10_000)).length;
+  }
+
+  private async give(evidence: readonly Buffer[]): Promise<void> {
+    const [{ StoreClient }, { digestOf }] = await Promise.all([import('../store/client.js'), import('../store/digest.js')]);
     const client = new StoreClient({ url: this.url, token: await this.access.token() });
-    for (const file of files) await client.push(await readFile(file));
+    for (const bytes of evidence) {
+      const digest = digestOf(bytes);
+      if (this.given.has(digest)) continue;
+      this.given.add(digest);
+      await client.push(bytes);
+    }
   }
 
   /** Closes it (once: the attack's end and the demo's both ask). */

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, X509Certificate } from 'node:crypto';
 import { cp, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -10,7 +10,9 @@ import { signMetablock, writeMetadataFile } from '../intoto/models/metablock.js'
 import { BackdatingAttacker } from './backdating-attacker.js';
 import { DemoStores, type DemoStore } from './evidence-store.js';
 import { runEvident, runProcess, type ProcessResult } from './evident-process.js';
+import { DemoGate } from './gate-process.js';
 import { DEMO_SVID_TTL_SECONDS, DEMO_TRUST_DOMAIN, IdentityPlane } from './identity-plane.js';
+import { imageDigest } from './image-digest.js';
 import { sha256File } from './sha256-file.js';
 
 /** The example project the demo secures, shipped with the package. */
@@ -37,15 +39,35 @@ export interface AttackOutcome {
   reason: string;
 }
 
+/** What the deployer's gate answered when a Pod with an image of the demo was to be created. */
+export interface GateOutcome {
+  /** Whose image: `honest pipeline`, or the attack's name. */
+  subject: string;
+  /** The Pod's image, `hello@sha256:HEX`, and its namespace; absent when the gate was not asked. */
+  image?: string;
+  namespace?: string;
+  /** The gate's answer; absent when it was not asked (the attack delivered the honest image itself). */
+  allowed?: boolean;
+  /** The refusal's `status.message`, as `kubectl` prints it; or why the gate was not asked. */
+  message: string;
+}
+
 export interface DemoResult {
   honestPassed: boolean;
   /** The honest evidence verified again once every SVID that signed it had expired. */
   honestLaterPassed: boolean;
   attacks: AttackOutcome[];
+  /** The gate admitted the honest image and refused every image an attack made. */
+  gatePassed: boolean;
+  /** The gate's answers: the honest image first, then each attack's. */
+  gate: GateOutcome[];
   workdir: string;
   /** The honest pipeline's evidence store, where every signer uploaded its link (it stops with the demo). */
   storeUrl: string;
-  /** The image the deployer verified from the store alone, `sha256:HEX`. */
+  /**
+   * The image the deployer verified from the store alone, by the digest of its OCI manifest (`sha256:HEX`):
+   * the digest a registry and a cluster name it by.
+   */
   image: string;
   /** The store's page for that image. */
   imagePage: string;
@@ -101,9 +123,10 @@ interface Delivery {
 /** An image like hello-image.tar around the attacker's binary. */
 interface EvilImage {
   path: string;
-  /** SHA-256 (hex) of the binary, and of the image. */
+  /** SHA-256 (hex) of the binary, of the image tarball and of its manifest. */
   binary: string;
   image: string;
+  manifest: string;
 }
 
 interface Attack {
@@ -111,12 +134,18 @@ interface Attack {
   tampering: Tampering;
   /** The first stage the attack changes; earlier stages are taken from the honest run. */
   from: Stage | 'deliver';
+  /** When the attack delivers the honest image itself: what its image is, for the gate's part. */
+  honestImage?: string;
 }
 
 /**
  * The seed's demonstration: a Hello World pipeline recorded with evident, each link uploaded to an
- * evidence store, the image verified by its digest from the store alone against its layout; then each
- * attack replayed on a fresh copy of the pipeline and of its store, and shown to be caught.
+ * evidence store, the image verified by its digest from the store alone against its layout; each attack
+ * replayed on a copy of the pipeline (and of its store), and shown to be caught; then the deployer's gate
+ * asked, as a Kubernetes API server asks it, to admit the honest image and each attack's.
+ *
+ * What does not depend on each other runs side by side (the attacks beside the honest pipeline, each from
+ * a copy of its folder taken once the stages it keeps are done); what is printed stays in order.
  */
 export async function runDemo(options: DemoOptions): Promise<DemoResult> {
   const workdir = options.workdir ?? (await mkdtemp(join(tmpdir(), 'evident-demo-')));
@@ -124,69 +153,96 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
   const log = options.log;
   const identity = new IdentityPlane(join(workdir, 'identity'), { tpm: options.tpm === true });
   const stores = new DemoStores(join(workdir, 'stores'));
+  const background = new Background();
+  let gateStarting: Promise<DemoGate> | undefined;
   try {
     await checkTools();
     log(`evident demo: the Hello World supply chain, in ${workdir}`);
-    // the honest store starts with the identity plane, the attacks' stores while its agents wait for their
-    // first entries (idle time); an attack that uploads evidence has a store of its own, so that no other
-    // verification sees what it uploaded
-    let attackStores: (Promise<DemoStore> | undefined)[] = [];
-    const startAttackStores = () => {
-      attackStores = ATTACKS.map((attack, i) => (uploadsEvidence(attack) ? settledLater(stores.start(`attack-${i + 1}`)) : undefined));
-    };
-    const [signers, honestStore] = await both(startIdentityPlane(identity, log, startAttackStores), stores.start('honest'));
+    const base = join(workdir, 'base');
+    // side by side, each mostly waiting: the identity plane, the people's keys, and the stores (in this
+    // process): the honest pipeline's, the cluster's, and one for each attack that uploads evidence, so
+    // that no other verification sees what it uploaded
+    const keys = background.add(makeKeys(base));
+    const honestStarting = stores.start('honest');
+    const clusterStarting = background.add(stores.start('cluster'));
+    const attackStores = ATTACKS.map((attack, i) =>
+      uploadsEvidence(attack) ? background.add(stores.start(`attack-${i + 1}`)) : undefined,
+    );
+    const [signers, honestStore] = await both(startIdentityPlane(identity, log), honestStarting);
     log(
       `✓ evidence store at ${honestStore.url} (SQLite in stores/honest): every signer uploads its link there, with a token the demo made`,
     );
-    const base = join(workdir, 'base');
-    await prepareBase(base, identity, log);
+    await keys;
+    log('✓ keys: the project owner, the developer and the deployer (people hold keys; CI runners do not)');
+    await makeLayouts(base, identity);
+    log("✓ layout: root.layout from layout.yaml, signed by the owner, trusting the identity server's root");
+    // wanted only later, made while the pipeline runs: the attackers' look-alike image, the deployer's gate
+    const evilImage = once(() => buildEvilImage(base, join(workdir, 'evil')));
+    background.add(evilImage());
+    gateStarting = background.add(clusterStarting.then((cluster) => startGate(base, join(workdir, 'gate'), cluster)));
 
     log('\n== the honest pipeline');
     const honestDir = join(workdir, 'honest');
     await cp(base, honestDir, { recursive: true });
-    await runStages(honestDir, 'code', {}, signers, honestStore, log);
-    // the first attack's store is given the honest links it needs while the deployer verifies
-    let nextStore = seeded(attackStores, 0, honestDir);
+    const replays: Promise<Replayed>[] = [];
+    const context: ReplayContext = { signers, honestStore, attackStores, cluster: clusterStarting, evilImage };
+    // an attack starts from a copy of the pipeline's folder as the honest run leaves it after the attack's
+    // first stage (whose evidence the attack then replaces); one that changes the source starts from scratch
+    const launch = async (after: Stage | 'base', source: string) => {
+      for (const [i, attack] of ATTACKS.entries()) {
+        if (launchedAfter(attack) !== after) continue;
+        const dir = join(workdir, `attack-${i + 1}`);
+        await cp(source, dir, { recursive: true, filter: (src) => !src.endsWith('/deliver') });
+        replays[i] = background.add(replay(attack, i, dir, context));
+      }
+    };
+    await launch('base', base);
+    await runStages(honestDir, 'code', {}, signers, honestStore, log, { afterStage: (stage) => launch(stage, honestDir) });
+    const signersExpire = await lastSvidExpiry(honestDir);
     log('✓ delivered hello-image.tar with the signed layout; the links and attestations stay in the store');
-    const honest = await deliverAndVerify(honestDir, honestStore);
-    log(`✓ the deployer verifies the image by its digest, ${honest.image}, with the links the store holds for it:`);
+    const honest = await deliverAndVerify(honestDir, honestStore, { vsa: true });
+    log(`✓ the deployer verifies the image by the digest of its OCI manifest, ${honest.image}, with the links the store holds for it:`);
     log(`   ${honest.found}`);
     log(indent(honest.result.stdout.trimEnd()));
     const honestPassed = honest.result.code === 0 && honest.links > 0;
-    const stepsSignedBy = Date.now();
     log(
       honestPassed
         ? '✓ verification PASSED: the product followed its layout, on the evidence in the store alone'
         : `✗ verification FAILED (exit ${honest.result.code}): ${firstFailure(honest.result)}`,
     );
     log(await describeVsa(join(honestDir, VSA_FILE)));
+    // what the honest signers uploaded is in the cluster's store too; printed after the attacks: the honest
+    // image verified again once every SVID that signed its evidence is dead
+    const honestCopied = background.add(clusterStarting.then((cluster) => honestStore.copyAllTo(cluster)));
+    const later = background.add(verifyAfterSvidsExpired(honestDir, signersExpire, honestStore));
     // the pages judge against the layout: a second server over the honest store's database, given it
     const pages = await stores.start('honest', { layout: join(honestDir, 'root.layout'), layoutKey: join(honestDir, 'keys', 'owner.pub') });
     const imagePage = pages.pageUrl(honest.image);
     log(`✓ the store's page for the verified image, its chain drawn with the layout's verdict: ${imagePage}`);
     if (options.whileUp === undefined) log('   (the store stops when the demo ends: `evident demo --keep` keeps it up)');
 
-    log('\n== attacks, each on a fresh copy of the pipeline (and of its store, when the attack uploads evidence)');
-    const evilImage = once(() => buildEvilImage(base, join(workdir, 'evil')));
-    const attacks: AttackOutcome[] = [];
-    for (const [i, attack] of ATTACKS.entries()) {
-      log(`-- ${attack.name}`);
-      const own = await nextStore;
-      // the next attack's store is given its links while this one runs
-      if (i + 1 < ATTACKS.length) nextStore = seeded(attackStores, i + 1, honestDir);
-      try {
-        const store = own ?? honestStore;
-        attacks.push(await replay(attack, join(workdir, `attack-${i + 1}`), { base, honestDir, signers, store, evilImage, log }));
-      } finally {
-        await own?.stop();
-      }
+    log('\n== attacks, each on a copy of the pipeline (and of its store, when the attack uploads evidence), run side by side');
+    const replayed: Replayed[] = [];
+    for (const pending of replays) {
+      const r = await pending;
+      for (const line of r.lines) log(line);
+      replayed.push(r);
     }
-    const honestLaterPassed = await verifyAfterSvidsExpired(honestDir, stepsSignedBy, honestStore, log);
-    printSummary(honestPassed, honestLaterPassed, attacks, log);
+    const attacks = replayed.map((r) => r.outcome);
+
+    const gate = await askTheGate(await gateStarting, await clusterStarting, honest.image, replayed, honestCopied, log);
+    const gatePassed = gate[0]!.allowed === true && gate.slice(1).every((g) => g.allowed !== true);
+
+    log('\n== later: every SVID that signed the honest pipeline has expired');
+    const { passed: honestLaterPassed, lines } = await later;
+    for (const line of lines) log(line);
+    printSummary(honestPassed, honestLaterPassed, attacks, gate, log);
     const result: DemoResult = {
       honestPassed,
       honestLaterPassed,
       attacks,
+      gatePassed,
+      gate,
       workdir,
       storeUrl: honestStore.url,
       image: honest.image,
@@ -195,9 +251,30 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     await options.whileUp?.(result);
     return result;
   } finally {
+    // nothing started in the background may still be running when its stores and identities stop
+    await background.settled();
+    await (await gateStarting?.catch(() => undefined))?.stop();
     await stores.stop();
     await identity.stop();
     if (options.workdir === undefined && !options.keep) await rm(workdir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * Work the demo runs beside what it narrates (attacks, uploads, the gate's start). A failure surfaces
+ * where the work is awaited, and nowhere else; all of it has settled before anything it uses stops.
+ */
+class Background {
+  private readonly pending: Promise<unknown>[] = [];
+
+  add<T>(work: Promise<T>): Promise<T> {
+    work.catch(() => undefined);
+    this.pending.push(work);
+    return work;
+  }
+
+  async settled(): Promise<void> {
+    await Promise.allSettled(this.pending);
   }
 }
 
@@ -214,62 +291,74 @@ function once<T>(make: () => Promise<T>): () => Promise<T> {
   return () => (made ??= make());
 }
 
-/** A promise whose failure surfaces where it is awaited, and nowhere else (not as an unhandled rejection). */
-function settledLater<T>(pending: Promise<T>): Promise<T> {
-  pending.catch(() => undefined);
-  return pending;
-}
-
 /** Whether the attack uploads evidence (its runners or the attacker): then it gets a store of its own. */
 function uploadsEvidence(attack: Attack): boolean {
   return attack.from !== 'deliver' || attack.tampering.uploads === true;
 }
 
 /**
- * The own store of attack `index` (none when it reads the honest one), holding the links of the stages
- * the attack takes from the honest run, as their signers uploaded them.
+ * After which stage of the honest run an attack's copy of its folder is taken: once the stage the attack
+ * begins with is done there (the attack replaces that stage's evidence with its own, and a refused step
+ * finds the honest products, as a rerun in that folder would); `base` for one that begins with the code.
  */
-function seeded(attackStores: (Promise<DemoStore> | undefined)[], index: number, honestDir: string): Promise<DemoStore | undefined> {
-  const pending = attackStores[index];
-  if (pending === undefined) return Promise.resolve(undefined);
-  const from = ATTACKS[index]!.from;
-  const kept = from === 'deliver' ? STAGES : STAGES.slice(0, STAGES.indexOf(from));
-  return settledLater(
-    pending.then(async (store) => {
-      const links = (await readdir(honestDir)).filter((f) => isEvidence(f) && kept.some((stage) => f.startsWith(`${stage}.`)));
-      await store.copy(links.map((f) => join(honestDir, f)));
-      return store;
-    }),
-  );
+function launchedAfter(attack: Attack): Stage | 'base' {
+  return attack.from === 'code' ? 'base' : attack.from === 'deliver' ? 'scan' : attack.from;
 }
 
 interface ReplayContext {
-  base: string;
-  honestDir: string;
   signers: Signers;
-  store: DemoStore;
+  honestStore: DemoStore;
+  /** Each attack's own store, when it uploads evidence. */
+  attackStores: (Promise<DemoStore> | undefined)[];
+  /** The store a cluster's gate reads: every attack's evidence is given to it once the attack is done. */
+  cluster: Promise<DemoStore>;
   evilImage: () => Promise<EvilImage>;
-  log: (line: string) => void;
 }
 
-/** One attack in `dir`: the pipeline from its first changed stage on, uploading to its store, then the deployer. */
-async function replay(attack: Attack, dir: string, c: ReplayContext): Promise<AttackOutcome> {
-  await cp(attack.from === 'code' ? c.base : c.honestDir, dir, { recursive: true, filter: (src) => !src.endsWith('/deliver') });
-  // a step a runner refuses to record leaves no link behind, which the deployer then notices
-  const refused: string[] = [];
-  if (attack.from !== 'deliver') await runStages(dir, attack.from, attack.tampering, c.signers, c.store, () => undefined, refused);
-  const hook = attack.tampering.beforeVerify;
-  const say = (line: string) => c.log(`   ${line}`);
-  const verdict = await deliverAndVerify(
-    dir,
-    c.store,
-    attack.tampering.layout,
-    hook && ((deliver) => hook({ deliver, dir, signers: c.signers, store: c.store, evilImage: c.evilImage, say })),
-  );
-  const reason = [...refused, deployerSaw(verdict)].join('\n     then the deployer: ');
-  const caught = verdict.result.code === 1;
-  c.log(caught ? `   caught: ${reason}` : `   NOT CAUGHT (exit ${verdict.result.code}) ${reason}`);
-  return { attack: attack.name, caught, reason };
+/** What an attack came to: its outcome, what it printed, and the image its deployer was given. */
+interface Replayed {
+  attack: Attack;
+  outcome: AttackOutcome;
+  lines: string[];
+  /** `sha256:HEX` of the delivered image's manifest. */
+  image: string;
+}
+
+/**
+ * One attack in `dir` (a copy of the pipeline): the pipeline from its first changed stage on, uploading to
+ * the attack's store (given first the honest evidence of the stages it keeps), then the deployer.
+ */
+async function replay(attack: Attack, index: number, dir: string, c: ReplayContext): Promise<Replayed> {
+  const lines = [`-- ${attack.name}`];
+  const say = (line: string) => lines.push(`   ${line}`);
+  const own = await c.attackStores[index];
+  try {
+    if (own !== undefined) await seed(own, attack.from, dir);
+    const store = own ?? c.honestStore;
+    // a step a runner refuses to record leaves no link behind, which the deployer then notices
+    const refused: string[] = [];
+    if (attack.from !== 'deliver') await runStages(dir, attack.from, attack.tampering, c.signers, store, () => undefined, { refused });
+    const hook = attack.tampering.beforeVerify;
+    const verdict = await deliverAndVerify(dir, store, {
+      layout: attack.tampering.layout,
+      tamper: hook && ((deliver) => hook({ deliver, dir, signers: c.signers, store, evilImage: c.evilImage, say })),
+    });
+    const reason = [...refused, deployerSaw(verdict)].join('\n     then the deployer: ');
+    const caught = verdict.result.code === 1;
+    lines.push(caught ? `   caught: ${reason}` : `   NOT CAUGHT (exit ${verdict.result.code}) ${reason}`);
+    // what the attack's signers and attacker uploaded reaches the store a cluster reads
+    if (own !== undefined) await own.copyAllTo(await c.cluster);
+    return { attack, outcome: { attack: attack.name, caught, reason }, lines, image: verdict.image };
+  } finally {
+    await own?.stop();
+  }
+}
+
+/** Gives an attack's store the honest evidence of the stages the attack keeps, as their signers uploaded it. */
+async function seed(store: DemoStore, from: Stage | 'deliver', dir: string): Promise<void> {
+  const kept = from === 'deliver' ? STAGES : STAGES.slice(0, STAGES.indexOf(from));
+  const files = (await readdir(dir)).filter((f) => isEvidence(f) && kept.some((stage) => f.startsWith(`${stage}.`)));
+  await store.copy(files.map((f) => join(dir, f)));
 }
 
 /** What the attackers would rather ship than hello. */
@@ -279,15 +368,19 @@ const BUILDER = `spiffe://${DEMO_TRUST_DOMAIN}/ci/builder`;
 const SCANNER = `spiffe://${DEMO_TRUST_DOMAIN}/ci/scanner`;
 
 /**
- * The identity server and two runners; each pipeline identity is issued on its own runner only.
- * `whileSyncing` is called once the agents run, while they wait to learn of their entries.
+ * The identity server and two runners; each pipeline identity is issued on its own runner only. The
+ * entries are made before the agents start, under the IDs the agents' attestation will give them: each
+ * agent brings them from its first sync.
  */
-async function startIdentityPlane(identity: IdentityPlane, log: (line: string) => void, whileSyncing: () => void): Promise<Signers> {
-  await identity.start(['build-runner', 'scan-runner']);
-  whileSyncing();
+async function startIdentityPlane(identity: IdentityPlane, log: (line: string) => void): Promise<Signers> {
+  await identity.start(
+    ['build-runner', 'scan-runner'],
+    [
+      { spiffeId: BUILDER, runner: 'build-runner' },
+      { spiffeId: SCANNER, runner: 'scan-runner' },
+    ],
+  );
   log(`✓ identity server for ${DEMO_TRUST_DOMAIN}; agents on build-runner and scan-runner, each attested with ${identity.attestation}`);
-  await identity.register(BUILDER, 'build-runner');
-  await identity.register(SCANNER, 'scan-runner');
   log(`✓ entries: ${BUILDER} on build-runner, ${SCANNER} on scan-runner (selectors: this uid, this node binary's sha256)`);
   log(
     `✓ SVIDs live ${DEMO_SVID_TTL_SECONDS} s here (an hour by default); every SVID signature is time-stamped by the server's TSA, so the evidence outlives them`,
@@ -319,7 +412,13 @@ const ATTACKS: Attack[] = [
       beforeVerify: async ({ deliver, evilImage }) => cp((await evilImage()).path, join(deliver, 'hello-image.tar')),
     },
   },
-  { name: 'a build performed by a workload without the builder identity (a rogue runner)', from: 'build', tampering: { rogueBuild: true } },
+  {
+    name: 'a build performed by a workload without the builder identity (a rogue runner)',
+    from: 'build',
+    tampering: { rogueBuild: true },
+    honestImage:
+      "its build made the honest binary, byte for byte, so its image is the honest one: the gate judges an image by the evidence for its bytes, and the rogue runner's link adds nothing it would accept",
+  },
   {
     name: 'links edited after signing to vouch for another image, uploaded with a stolen store token',
     from: 'deliver',
@@ -369,6 +468,8 @@ const ATTACKS: Attack[] = [
   {
     name: 'a backdoored library behind a backslash-named decoy of it',
     from: 'package',
+    honestImage:
+      'the build runner refused to package the decoy, so no image with the backdoored library was made: what it delivered is the honest image',
     tampering: {
       // `\` was recorded as `/` (as the in-toto reference does): the decoy's digest stood for the real file
       beforePackage: async (dir) => {
@@ -396,24 +497,34 @@ async function checkTools(): Promise<void> {
   if (!r || r.code !== 0) throw new EvidentError('ENVIRONMENT', 'the demo compiles C: install a C compiler (cc)');
 }
 
-/** Keys and the signed layouts, made once and copied into every run. */
-async function prepareBase(base: string, identity: IdentityPlane, log: (line: string) => void): Promise<void> {
+/** The example project and the people's keys, made once and copied into every run: each keygen in its own process, side by side. */
+async function makeKeys(base: string): Promise<void> {
   await cp(EXAMPLE_DIR, base, { recursive: true, filter: (src) => !src.endsWith('pipeline.sh') });
-  await cp(identity.bundlePath, join(base, 'identity-bundle.pem'));
   await mkdir(join(base, 'keys'), { recursive: true });
-  await evident(['keygen', 'keys/owner'], base);
-  await evident(['keygen', 'keys/developer'], base);
-  await evident(['keygen', 'keys/deployer'], base);
-  log('✓ keys: the project owner, the developer and the deployer (people hold keys; CI runners do not)');
-  await evident(['layout', 'create', 'layout.yaml', '-k', 'keys/owner', '-o', 'root.layout'], base);
-  // `layout create` refuses a date in the past, so the stale layout is made as it once was: compiled on
-  // a day long gone, when its 30 days were still ahead.
-  const stale = await compileLayoutSpec(join(base, 'layout.yaml'), { now: new Date('2020-01-01T00:00:00Z') });
-  await writeMetadataFile(join(base, 'expired.layout'), signMetablock(stale, [await loadPrivateKey(join(base, 'keys', 'owner'))]));
-  log("✓ layout: root.layout from layout.yaml, signed by the owner, trusting the identity server's root");
+  await Promise.all(['owner', 'developer', 'deployer'].map((person) => evident(['keygen', `keys/${person}`], base)));
 }
 
-/** Runs the pipeline's steps in `dir` from stage `from` on, each through `evident run`. */
+/**
+ * The owner's signed layouts, trusting the identity server's root: root.layout, and expired.layout for
+ * the attack that delivers a stale one. What `evident layout create layout.yaml -k keys/owner -o
+ * root.layout` does, here in the demo's process, where the compiler and the signer are loaded already.
+ */
+async function makeLayouts(base: string, identity: IdentityPlane): Promise<void> {
+  await cp(identity.bundlePath, join(base, 'identity-bundle.pem'));
+  const spec = join(base, 'layout.yaml');
+  const owner = await loadPrivateKey(join(base, 'keys', 'owner'));
+  await writeMetadataFile(join(base, 'root.layout'), signMetablock(await compileLayoutSpec(spec), [owner]));
+  // `layout create` refuses a date in the past, so the stale layout is made as it once was: compiled on
+  // a day long gone, when its 30 days were still ahead.
+  const stale = await compileLayoutSpec(spec, { now: new Date('2020-01-01T00:00:00Z') });
+  await writeMetadataFile(join(base, 'expired.layout'), signMetablock(stale, [owner]));
+}
+
+/**
+ * Runs the pipeline's steps in `dir` from stage `from` on, each through `evident run`. `refused` collects
+ * a step a runner refused to record (the pipeline goes on without its link); `afterStage` is called once
+ * each stage is done, before the next begins.
+ */
 async function runStages(
   dir: string,
   from: Stage,
@@ -421,8 +532,9 @@ async function runStages(
   signers: Signers,
   store: DemoStore,
   log: (line: string) => void,
-  refused?: string[],
+  hooks: { refused?: string[]; afterStage?: (stage: Stage) => Promise<void> } = {},
 ): Promise<void> {
+  const { refused, afterStage } = hooks;
   // whoever signs a link uploads it: the developer, each runner (a rogue one too: it has the runners' token)
   const upload = store.uploadFlags();
   const todo = STAGES.slice(STAGES.indexOf(from));
@@ -432,6 +544,7 @@ async function runStages(
     await tampering.beforeSignOff?.(dir);
     await evident(['run', '-n', 'code', ...signers.developer, ...upload, '-x', '-p', 'src/hello.c', 'image.yaml', 'vendor'], dir);
     log('✓ code: the developer signed off the source, the image description and the vendored library, and uploaded the link');
+    await afterStage?.('code');
   }
   if (todo.includes('build')) {
     await tampering.afterSignOff?.(dir);
@@ -458,10 +571,25 @@ async function runStages(
       dir,
     );
     log('✓ build: the build runner compiled hello and signed its SLSA provenance (each runner uploads its evidence too)');
+    await afterStage?.('build');
   }
   if (todo.includes('package')) {
     await tampering.beforePackage?.(dir);
-    const command = ['evident', 'image', 'build', '--config', 'image.yaml', '-o', 'hello-image.tar', '--sbom', 'sbom.cdx.json'];
+    // --manifest: the manifest's exact bytes, a product too, so that its digest (the image's, in a registry
+    // and a cluster) names this link in the store
+    const command = [
+      'evident',
+      'image',
+      'build',
+      '--config',
+      'image.yaml',
+      '-o',
+      'hello-image.tar',
+      '--sbom',
+      'sbom.cdx.json',
+      '--manifest',
+      MANIFEST_FILE,
+    ];
     const args = [
       'run',
       '-n',
@@ -474,6 +602,7 @@ async function runStages(
       'vendor',
       '-p',
       'hello-image.tar',
+      MANIFEST_FILE,
       'sbom.cdx.json',
       '--',
       ...command,
@@ -481,7 +610,8 @@ async function runStages(
     const r = await runEvident(args, dir);
     if (r.code === 2 && refused !== undefined) refused.push(`the build runner refused to record the package step: ${r.stderr.trim()}`);
     else await must(Promise.resolve(r), `evident ${args.join(' ')}`);
-    log('✓ package: the build runner built the OCI image hello-image.tar and its SBOM');
+    log(`✓ package: the build runner built the OCI image hello-image.tar, its manifest ${MANIFEST_FILE} and its SBOM`);
+    await afterStage?.('package');
   }
   if (todo.includes('scan')) {
     // the scanner signs what it found, about the SBOM, as an in-toto vulnerability attestation (with its own SVID)
@@ -507,11 +637,16 @@ async function runStages(
       ],
       dir,
     );
-    // the attestation goes to the store with the link: the deployer's rule reads it from there
-    await store.push([SCAN_ATTESTATION], dir);
+    // the attestation goes to the store with the link: the deployer's rule reads it from there (what
+    // `evident store push` does, made by the demo's client as the runner's upload)
+    await store.copy([join(dir, SCAN_ATTESTATION)]);
     log(`✓ scan: the scan runner matched the SBOM against the advisory feed and uploaded its signed findings, ${SCAN_ATTESTATION}`);
+    await afterStage?.('scan');
   }
 }
+
+/** The package step's image manifest: its sha256 is the image's digest. */
+const MANIFEST_FILE = 'hello-image.manifest.json';
 
 /** The scanner's vulnerability attestation, the scan step's product. */
 const SCAN_ATTESTATION = 'scan.vulns.json';
@@ -527,7 +662,7 @@ const VSA_FILE = 'hello-image.vsa.json';
 /** What the deployer found and concluded. */
 interface Verdict {
   result: ProcessResult;
-  /** The delivered image it looked up, `sha256:HEX`. */
+  /** The delivered image it looked up, by the digest of its manifest, `sha256:HEX`. */
   image: string;
   /** How many links the store gave for it, and verify's line saying so. */
   links: number;
@@ -536,36 +671,24 @@ interface Verdict {
 
 /**
  * Hands the image and the layout to the deployer (no link or attestation travels with them), who verifies
- * the image by its digest with the evidence the store holds for it, and signs a verification summary.
+ * the image by its digest (its manifest's) with the evidence the store holds for it; with `vsa`, and signs
+ * a verification summary (the honest verification: a summary of a refusal would be signed for nobody).
  */
 async function deliverAndVerify(
   dir: string,
   store: DemoStore,
-  layout = 'root.layout',
-  tamper?: (deliver: string) => Promise<void>,
+  options: { layout?: string | undefined; tamper?: ((deliver: string) => Promise<void>) | undefined; vsa?: boolean } = {},
 ): Promise<Verdict> {
   const deliver = join(dir, 'deliver');
   await rm(deliver, { recursive: true, force: true });
   await mkdir(deliver);
-  await cp(join(dir, layout), join(deliver, 'root.layout'));
+  await cp(join(dir, options.layout ?? 'root.layout'), join(deliver, 'root.layout'));
   await cp(join(dir, 'hello-image.tar'), join(deliver, 'hello-image.tar'));
-  await tamper?.(deliver);
-  const image = `sha256:${await sha256File(join(deliver, 'hello-image.tar'))}`;
+  await options.tamper?.(deliver);
+  const image = await imageDigest(join(deliver, 'hello-image.tar'));
+  const vsa = options.vsa === true ? ['--vsa', join(dir, VSA_FILE), '--vsa-key', join(dir, 'keys', 'deployer')] : [];
   const result = await runEvident(
-    [
-      'verify',
-      '-l',
-      'root.layout',
-      '-k',
-      join(dir, 'keys', 'owner.pub'),
-      ...store.readFlags(),
-      '--product',
-      image,
-      '--vsa',
-      join(dir, VSA_FILE),
-      '--vsa-key',
-      join(dir, 'keys', 'deployer'),
-    ],
+    ['verify', '-l', 'root.layout', '-k', join(dir, 'keys', 'owner.pub'), ...store.readFlags(), '--product', image, ...vsa],
     deliver,
   );
   const found = /^evident: verify: ((\d+) links? for .*)$/m.exec(result.stderr);
@@ -597,16 +720,22 @@ async function buildEvilImage(base: string, dir: string): Promise<EvilImage> {
   await cp(join(base, 'image.yaml'), join(dir, 'image.yaml'));
   await cp(join(base, 'vendor'), join(dir, 'vendor'), { recursive: true });
   await writeFile(join(dir, 'hello'), EVIL_BINARY, { mode: 0o755 });
-  await evident(['image', 'build', '--config', 'image.yaml', '-o', 'hello-image.tar'], dir);
+  await evident(['image', 'build', '--config', 'image.yaml', '-o', 'hello-image.tar', '--manifest', MANIFEST_FILE], dir);
   const path = join(dir, 'hello-image.tar');
-  return { path, binary: createHash('sha256').update(EVIL_BINARY).digest('hex'), image: await sha256File(path) };
+  return {
+    path,
+    binary: createHash('sha256').update(EVIL_BINARY).digest('hex'),
+    image: await sha256File(path),
+    manifest: await sha256File(join(dir, MANIFEST_FILE)),
+  };
 }
 
-/** The honest binary's and image's digests (hex) in `dir`, each to be replaced by the attacker's. */
+/** The honest binary's, image's and manifest's digests (hex) in `dir`, each to be replaced by the attacker's. */
 async function swapFor(dir: string, evil: EvilImage): Promise<Map<string, string>> {
   return new Map([
     [await sha256File(join(dir, 'hello')), evil.binary],
     [await sha256File(join(dir, 'hello-image.tar')), evil.image],
+    [await sha256File(join(dir, MANIFEST_FILE)), evil.manifest],
   ]);
 }
 
@@ -651,33 +780,176 @@ function indent(text: string): string {
 }
 
 /**
- * The deployer verifies the honest image again, from the store, once every SVID that signed its links has
- * expired, as an audit would months later: the timestamps carry the evidence past its signers' lifetimes.
+ * When the last SVID that signed evidence in `dir` (links, provenance, the scan's attestation) stops being
+ * valid, epoch ms: the certificate each signature carries says so.
+ */
+async function lastSvidExpiry(dir: string): Promise<number> {
+  let last = 0;
+  for (const file of await readdir(dir)) {
+    if (!isEvidence(file)) continue;
+    const signed = JSON.parse(await readFile(join(dir, file), 'utf8')) as { signatures?: { cert?: unknown }[] };
+    for (const { cert } of signed.signatures ?? []) {
+      if (typeof cert === 'string') last = Math.max(last, Date.parse(new X509Certificate(cert).validTo));
+    }
+  }
+  // none found (not expected: the runners sign with SVIDs): as long as an SVID issued now would live
+  return last > 0 ? last : Date.now() + DEMO_SVID_TTL_SECONDS * 1000;
+}
+
+/**
+ * The deployer verifies the honest image again, from the store, once every SVID that signed its evidence
+ * has expired (`expired`, epoch ms), as an audit would months later: the timestamps carry the evidence past
+ * its signers' lifetimes. Run beside the attacks; what it has to say, for the demo to print after them.
  */
 async function verifyAfterSvidsExpired(
   honestDir: string,
-  signedBy: number,
+  expired: number,
   store: DemoStore,
-  log: (line: string) => void,
-): Promise<boolean> {
-  log('\n== later: every SVID that signed the honest pipeline has expired');
-  await new Promise((resolve) => setTimeout(resolve, Math.max(0, signedBy + DEMO_SVID_TTL_SECONDS * 1000 + 500 - Date.now())));
+): Promise<{ passed: boolean; lines: string[] }> {
+  // a certificate's notAfter is to the second: one more, and it is past for sure
+  await new Promise((resolve) => setTimeout(resolve, Math.max(0, expired + 1000 - Date.now())));
   const verdict = await deliverAndVerify(honestDir, store);
   const later = verdict.result;
   const passed = later.code === 0 && verdict.links > 0;
-  const timestamped = later.stdout.split('\n').filter((l) => l.includes('(timestamped '));
-  for (const line of timestamped) log(`   ${line.trim()}`);
-  log(
+  const lines = later.stdout
+    .split('\n')
+    .filter((l) => l.includes('(timestamped '))
+    .map((l) => `   ${l.trim()}`);
+  lines.push(
     passed ? '✓ verification PASSED again: each certificate was checked at its timestamp' : `✗ verification FAILED: ${firstFailure(later)}`,
   );
-  return passed;
+  return { passed, lines };
 }
 
-function printSummary(honestPassed: boolean, honestLaterPassed: boolean, attacks: AttackOutcome[], log: (line: string) => void): void {
+/**
+ * The deployer's gate policies (docs/gate.md): every Pod's hello image must follow root.layout; namespace
+ * `legacy` is still held to the layout of January 2020, long expired (the expired-layout attack's policy).
+ */
+const GATE_POLICY = `# The deployer's gate: the first policy that applies to an image decides.
+policies:
+  # a namespace still held to the layout of January 2020, which expired after its 30 days
+  - name: expired.layout
+    layout: expired.layout
+    layoutKeys: [keys/owner.pub]
+    namespaces: [legacy]
+    images: [hello]
+    skipInspections: true   # a gate runs no commands: the layout's unpack inspection is not run
+  - name: root.layout
+    layout: root.layout
+    layoutKeys: [keys/owner.pub]
+    images: [hello]
+    skipInspections: true
+`;
+
+/** The namespace whose gate policy is the expired layout. */
+const LEGACY_NAMESPACE = 'legacy';
+
+/** `evident gate serve` in `dir`, with the owner's layouts and key and the policy file above, reading `store`. */
+async function startGate(base: string, dir: string, store: DemoStore): Promise<DemoGate> {
+  await mkdir(join(dir, 'keys'), { recursive: true });
+  for (const file of ['root.layout', 'expired.layout']) await cp(join(base, file), join(dir, file));
+  await cp(join(base, 'keys', 'owner.pub'), join(dir, 'keys', 'owner.pub'));
+  await writeFile(join(dir, 'gate.yaml'), GATE_POLICY);
+  // the policy by its full path: the process names the demo's folder, like every other one the demo starts
+  return DemoGate.start(['--store', store.url, '--policy', join(dir, 'gate.yaml')], dir);
+}
+
+/**
+ * The deployment: a Pod with the image, `hello@sha256:<manifest digest>`, as the Kubernetes API server asks
+ * a validating webhook about it. The gate reads the cluster's store, which holds everything every signer
+ * and attacker uploaded (each attack's store given to it when the attack was done). An attack that
+ * delivered the honest image itself is not asked about (the answer is the honest one's); the expired
+ * layout's is asked in the namespace held to that layout.
+ */
+async function askTheGate(
+  gate: DemoGate,
+  cluster: DemoStore,
+  honestImage: string,
+  replayed: readonly Replayed[],
+  honestCopied: Promise<unknown>,
+  log: (line: string) => void,
+): Promise<GateOutcome[]> {
+  await honestCopied;
+  const items = await cluster.count();
+  log('\n== the deployment gate: what a cluster admits');
+  log(
+    `✓ the cluster's evidence store at ${cluster.url} holds what every signer and attacker uploaded: the honest pipeline's and each attack's (${items} pieces of evidence)`,
+  );
+  log(
+    `✓ evident gate serve at ${gate.url} reads it, with the deployer's gate.yaml: images named hello must follow root.layout, and in namespace ${LEGACY_NAMESPACE} expired.layout (inspections are not run: a gate runs no commands)`,
+  );
+  log(
+    '   each deployment asked as the Kubernetes API server asks a validating webhook: POST /validate, an AdmissionReview v1 to CREATE Pod hello',
+  );
+  const pod = (image: string, namespace: string) => ({ name: 'hello', namespace, image: `hello@${image}` });
+  const ask = async (subject: string, image: string, namespace: string): Promise<GateOutcome> => {
+    const answer = await gate.admit(pod(image, namespace));
+    return { subject, image: `hello@${image}`, namespace, allowed: answer.allowed, message: answer.status?.message ?? '' };
+  };
+  const asked = await Promise.all([
+    ask('honest pipeline', honestImage, 'default'),
+    ...replayed.map(async ({ attack, image }): Promise<GateOutcome> => {
+      if (attack.tampering.layout !== undefined) return ask(attack.name, image, LEGACY_NAMESPACE);
+      if (image !== honestImage) return ask(attack.name, image, 'default');
+      const why = attack.honestImage ?? 'it delivered the honest image itself';
+      return { subject: attack.name, message: `not asked: ${why} (hello@${honestImage}, admitted above)` };
+    }),
+  ]);
+  const said = new Map<string, string>();
+  for (const outcome of asked) {
+    log(`-- ${outcome.subject}`);
+    if (outcome.allowed === undefined) {
+      log(`   ${outcome.message}`);
+      continue;
+    }
+    const where = `Pod ${outcome.namespace}/hello with ${shortImage(outcome.image!)}`;
+    if (outcome.allowed) {
+      log(`   ${where}: admitted`);
+      continue;
+    }
+    const same = said.get(outcome.message);
+    if (same !== undefined) {
+      log(`   ${where}: refused, as for "${same}" (the same image, the same answer)`);
+      continue;
+    }
+    said.set(outcome.message, outcome.subject);
+    log(`   ${where}: refused; what kubectl would print:`);
+    for (const line of outcome.message.split('\n')) log(`     ${clip(line, 400)}`);
+  }
+  return asked;
+}
+
+/** `hello@sha256:` and the digest's first 16 hex digits. */
+function shortImage(image: string): string {
+  return image.replace(/(sha256:[0-9a-f]{16})[0-9a-f]{48}/, '$1…');
+}
+
+function clip(line: string, max: number): string {
+  return line.length <= max ? line : `${line.slice(0, max - 1)}…`;
+}
+
+function printSummary(
+  honestPassed: boolean,
+  honestLaterPassed: boolean,
+  attacks: AttackOutcome[],
+  gate: GateOutcome[],
+  log: (line: string) => void,
+): void {
   const later = 'honest pipeline, after its SVIDs expired';
-  const width = Math.max(...attacks.map((a) => a.attack.length), later.length);
+  const rows: [string, string][] = [
+    ['honest pipeline', honestPassed ? 'passed ✓' : 'FAILED ✗'],
+    [later, honestLaterPassed ? 'passed ✓' : 'FAILED ✗'],
+    ...attacks.map((a): [string, string] => [a.attack, a.caught ? 'caught ✓' : 'MISSED ✗']),
+  ];
+  const [honest, ...others] = gate;
+  const asked = others.filter((g) => g.allowed !== undefined);
+  const refused = asked.filter((g) => g.allowed === false).length;
+  rows.push(['the gate, for the honest image', honest?.allowed === true ? 'admitted ✓' : 'REFUSED ✗']);
+  rows.push([
+    `the gate, for the attacks' images (${asked.length} asked)`,
+    refused === asked.length ? `all refused ✓` : `${asked.length - refused} ADMITTED ✗`,
+  ]);
+  const width = Math.max(...rows.map(([name]) => name.length));
   log('\n== summary');
-  log(`${'honest pipeline'.padEnd(width)}  ${honestPassed ? 'passed ✓' : 'FAILED ✗'}`);
-  log(`${later.padEnd(width)}  ${honestLaterPassed ? 'passed ✓' : 'FAILED ✗'}`);
-  for (const a of attacks) log(`${a.attack.padEnd(width)}  ${a.caught ? 'caught ✓' : 'MISSED ✗'}`);
+  for (const [name, verdict] of rows) log(`${name.padEnd(width)}  ${verdict}`);
 }

@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { access, appendFile, mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { EvidentError } from '../errors.js';
-import { EVIDENT_BIN_DIR, runEvident } from './evident-process.js';
+import { EVIDENT_BIN_DIR } from './evident-process.js';
 import { sha256File } from './sha256-file.js';
 import { swtpmInstalled } from './swtpm.js';
 import { startTpmMachine, type TpmMachine } from './tpm-machine.js';
@@ -11,6 +11,12 @@ export const DEMO_TRUST_DOMAIN = 'demo.evident';
 
 /** The demo's X509-SVIDs live this long (an hour by default): less than the demo takes. */
 export const DEMO_SVID_TTL_SECONDS = 10;
+
+/** A registration entry: this SPIFFE ID for this user's workloads run by this Node binary on `runner`. */
+export interface Registration {
+  spiffeId: string;
+  runner: string;
+}
 
 /** One CI runner: a node agent serving the Workload API on its own socket. */
 export interface Runner {
@@ -34,6 +40,8 @@ export class IdentityPlane {
   bundlePath = '';
   /** `evident demo --tpm`: each runner's TPM simulator. */
   private readonly tpms: TpmMachine[] = [];
+  /** This Node binary's SHA-256, an entry's selector: hashed once. */
+  private nodeHash: Promise<string> | undefined;
 
   /** With `tpm`, each runner attests with a TPM simulator of its own, enrolled in the server's allow-list, instead of a join token. */
   constructor(
@@ -48,7 +56,12 @@ export class IdentityPlane {
       : 'its own join token';
   }
 
-  async start(runnerNames: readonly string[]): Promise<void> {
+  /**
+   * Starts the server and one agent per runner. `entries` are registered before the agents start, under
+   * the agent IDs their attestation will give them, so that each agent's first sync brings them (no wait of
+   * a sync interval, as `register` has); resolved once every runner serves its identities.
+   */
+  async start(runnerNames: readonly string[], entries: readonly Registration[] = []): Promise<void> {
     if (this.options.tpm && !swtpmInstalled())
       throw new EvidentError(
         'ENVIRONMENT',
@@ -86,12 +99,17 @@ export class IdentityPlane {
     this.serverAddress = bind;
     this.tsaUrl = `http://${tsa_bind}/tsa`;
     this.bundlePath = join(this.dir, 'identity-bundle.pem');
-    await writeFile(this.bundlePath, await this.admin(['bundle', 'show', '--format', 'pem']));
-    for (const name of runnerNames) {
+    await writeFile(this.bundlePath, (await this.admin('GET', '/v1/bundle?format=pem')) as string);
+    for (const e of entries) {
+      if (!runnerNames.includes(e.runner)) throw new EvidentError('INTERNAL', `demo: no runner '${e.runner}' for ${e.spiffeId}`);
+    }
+    const startAgent = async (name: string) => {
       const runnerDir = join(this.dir, 'runners', name);
       await mkdir(runnerDir, { recursive: true });
       const socket = join(runnerDir, 'api.sock');
       const { attest, agentId } = await this.attestationOf(name, runnerDir, allowList);
+      const runner = { name, socket, agentId };
+      for (const e of entries.filter((e) => e.runner === name)) await this.createEntry(e.spiffeId, runner);
       await this.spawnUntil(
         [
           'agent',
@@ -115,14 +133,17 @@ export class IdentityPlane {
             () => false,
           ),
       );
-      this.runners.set(name, { name, socket, agentId });
-    }
+      this.runners.set(name, runner);
+      await Promise.all(entries.filter((e) => e.runner === name).map((e) => this.waitForIdentity(e.spiffeId, runner)));
+    };
+    // the agents attest side by side: each waits mostly for its server round trips
+    await Promise.all(runnerNames.map(startAgent));
   }
 
   /** The agent's flags for attesting, and the ID it will have: a fresh join token, or a TPM enrolled by its EK hash. */
   private async attestationOf(name: string, runnerDir: string, allowList: string): Promise<{ attest: string[]; agentId: string }> {
     if (!this.options.tpm) {
-      const token = (await this.admin(['token', 'generate', '--ttl', '600'])).trim();
+      const { token } = (await this.admin('POST', '/v1/join-tokens', { ttl: 600 })) as { token: string };
       return { attest: ['--join-token', token], agentId: `spiffe://${DEMO_TRUST_DOMAIN}/evident/agent/join_token/${token}` };
     }
     const tpm = await startTpmMachine(join(runnerDir, 'tpm'));
@@ -138,20 +159,16 @@ export class IdentityPlane {
   async register(spiffeId: string, runner: string): Promise<void> {
     const parent = this.runners.get(runner);
     if (parent === undefined) throw new EvidentError('INTERNAL', `demo: no runner '${runner}'`);
-    const uid = process.getuid?.() ?? 0;
-    const nodeHash = await sha256File(process.execPath);
-    await this.admin([
-      'entry',
-      'create',
-      '--spiffe-id',
-      spiffeId,
-      '--parent-id',
-      parent.agentId,
-      '--selector',
-      `unix:uid:${uid}`,
-      `unix:sha256:${nodeHash}`,
-    ]);
+    await this.createEntry(spiffeId, parent);
     await this.waitForIdentity(spiffeId, parent);
+  }
+
+  /** `evident server entry create --spiffe-id ID --parent-id AGENT --selector unix:uid:… unix:sha256:…`, through the admin API. */
+  private async createEntry(spiffeId: string, parent: Pick<Runner, 'agentId'>): Promise<void> {
+    const uid = process.getuid?.() ?? 0;
+    this.nodeHash ??= sha256File(process.execPath);
+    const selectors = [`unix:uid:${uid}`, `unix:sha256:${await this.nodeHash}`];
+    await this.admin('POST', '/v1/entries', { spiffe_id: spiffeId, parent_id: parent.agentId, selectors });
   }
 
   /**
@@ -199,11 +216,19 @@ export class IdentityPlane {
     await Promise.all(this.tpms.splice(0).map((t) => t.stop()));
   }
 
-  private async admin(args: string[]): Promise<string> {
-    const [group, ...rest] = args;
-    const r = await runEvident(['server', group!, ...rest, '--admin-socket', this.adminSocket], this.dir);
-    if (r.code !== 0) throw new EvidentError('ENVIRONMENT', `demo: evident server ${args.join(' ')} failed: ${r.stderr.trim()}`);
-    return r.stdout;
+  /**
+   * A call to the server's admin API, as `evident server …` makes it: in this process, which is the
+   * operator here (a process per call cost the demo more than the calls).
+   */
+  private async admin(method: string, path: string, body?: unknown): Promise<unknown> {
+    const { adminRequest } = await import('../identity/server/api/admin-client.js');
+    try {
+      return (await adminRequest(this.adminSocket, method, path, body)).body;
+    } catch (e) {
+      throw new EvidentError('ENVIRONMENT', `demo: the identity server's admin API refused ${method} ${path}: ${(e as Error).message}`, {
+        cause: e,
+      });
+    }
   }
 
   /** Starts a long-running evident process and waits until a log line (or a probe) says it is ready. */

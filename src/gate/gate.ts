@@ -15,8 +15,12 @@ export interface GateImage {
   readonly digest?: StoreDigest;
 }
 
-/** How a verdict was reached: verified now, a fresh cached verdict, a cached one used in a store outage, or --fail-open. */
-export type VerdictBasis = 'verified' | 'cached' | 'stale' | 'fail-open' | 'none';
+/**
+ * How a verdict was reached: verified now, a fresh cached verdict, a cached one used in a store outage,
+ * --fail-open, refused because the store could not be asked (and no cached verdict could stand in), or
+ * refused before the store was asked (no policy applies, not pinned by digest).
+ */
+export type VerdictBasis = 'verified' | 'cached' | 'stale' | 'fail-open' | 'unreachable' | 'none';
 
 export interface GateVerdict {
   readonly allowed: boolean;
@@ -152,7 +156,7 @@ export class Gate {
       skippedInspections: inspectionsOf(policy.layout),
       basis: 'verified',
     };
-    const expires = Date.parse(policy.layout.signed.expires);
+    const expires = Date.parse(policy.layout.expires);
     const bound = (t: number) => (Number.isFinite(expires) ? Math.min(t, expires) : t);
     this.cache.prune(at);
     this.cache.set(key, {
@@ -193,7 +197,7 @@ export class Gate {
       };
     }
     const expired = entry !== undefined && entry.allowed ? "; its cached verdict is past the evidence's validity" : '';
-    return refused(policy.name, [`${reason}${expired}: refused (the gate fails closed)`], 'none');
+    return refused(policy.name, [`${reason}${expired}: refused (the gate fails closed)`], 'unreachable');
   }
 }
 

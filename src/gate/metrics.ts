@@ -9,7 +9,7 @@ export class GateMetrics implements GateObserver {
   readonly registry = new Registry();
   private readonly verdicts = new Counter({
     name: 'evident_gate_verdicts_total',
-    help: 'Verdicts given, by outcome (allowed, refused) and basis (verified, cached, stale, fail-open, none)',
+    help: 'Verdicts given, by outcome (allowed, refused) and basis (verified, cached, stale, fail-open, unreachable, none)',
     labelNames: ['outcome', 'basis'] as const,
     registers: [this.registry],
   });

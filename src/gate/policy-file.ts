@@ -4,7 +4,7 @@ import { parse as parseYaml } from 'yaml';
 import { loadPublicKey } from '../crypto/key-files.js';
 import type { PublicKey } from '../crypto/keys.js';
 import { EvidentError } from '../errors.js';
-import { loadLayoutFile } from '../intoto/models/layout-file.js';
+import { loadLayoutDocument } from '../intoto/models/layout-file.js';
 import { inspectionsOf, type GatePolicy } from './policy.js';
 
 /** The largest policy file read: a list of file names and patterns, not data. */
@@ -103,7 +103,8 @@ export async function loadPolicy(
   source: PolicySource,
   bad: (field: string, problem: string) => EvidentError = (field, problem) => new EvidentError('BAD_USAGE', `${field}: ${problem}`),
 ): Promise<GatePolicy> {
-  const layout = await loadLayoutFile(source.layout.path, source.layout.shown);
+  // a metablock, or a DSSE envelope of the layout (in-toto-golang, Python in-toto 2.x), as `evident verify` reads it
+  const { signed: layout, document } = await loadLayoutDocument(source.layout.path, source.layout.shown);
   const keys: PublicKey[] = [];
   for (const key of source.layoutKeys) {
     try {
@@ -123,6 +124,7 @@ export async function loadPolicy(
   return {
     name: source.name ?? basename(source.layout.shown),
     layout,
+    document,
     keys,
     namespaces: source.namespaces,
     images: source.images,

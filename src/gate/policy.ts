@@ -1,4 +1,4 @@
-import type { Layout, Metablock } from '../intoto/models/types.js';
+import type { Layout } from '../intoto/models/types.js';
 import type { ProductPolicy } from '../store/verify-product.js';
 import { imageGlob } from './image-glob.js';
 
@@ -36,6 +36,6 @@ export class PolicyMatcher {
 }
 
 /** The names of the layout's inspections: what a gate does not run. */
-export function inspectionsOf(layout: Metablock<Layout>): string[] {
-  return layout.signed.inspect.map((i) => i.name);
+export function inspectionsOf(layout: Layout): string[] {
+  return layout.inspect.map((i) => i.name);
 }

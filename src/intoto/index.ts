@@ -15,6 +15,7 @@ export type {
   CertificateConstraint,
   ExpectedAttribute,
   ExpectedPredicate,
+  ExpectedVsa,
   HashDict,
   Inspection,
   Layout,

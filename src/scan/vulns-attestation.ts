@@ -65,11 +65,21 @@ export function vulnsStatement(
         db: {
           uri: `urn:evident:osv-feed:sha256:${report.advisories.sha256}`,
           version: `sha256:${report.advisories.sha256}`,
-          lastUpdate: times.feedUpdated ?? times.startedOn.toISOString(),
+          lastUpdate: utcTimestamp(times.feedUpdated) ?? times.startedOn.toISOString(),
         },
         result,
       },
       metadata: { scanStartedOn: times.startedOn.toISOString(), scanFinishedOn: times.finishedOn.toISOString() },
     },
   };
+}
+
+/**
+ * An advisory's `modified` as the in-toto Timestamp a vulns predicate needs (RFC 3339 in UTC, `Z`): OSV allows
+ * an offset (`2024-01-02T04:04:05+01:00`), the predicate does not. Undefined for a time that cannot be read.
+ */
+function utcTimestamp(text: string | undefined): string | undefined {
+  if (text === undefined) return undefined;
+  const time = new Date(text);
+  return Number.isNaN(time.getTime()) ? undefined : time.toISOString();
 }

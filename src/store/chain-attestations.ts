@@ -1,4 +1,5 @@
 import { EvidentError } from '../errors.js';
+import { SLSA_VSA_PREDICATE_TYPE } from '../intoto/models/expected-vsa.js';
 import { parseMetadata } from '../intoto/models/metablock.js';
 import type { Layout, Link } from '../intoto/models/types.js';
 import { parseStrictJson } from '../util/strict-json.js';
@@ -29,7 +30,9 @@ export const MAX_ATTESTATION_SEARCHES = 1000;
  * products, then materials (an attestation is about what a step used or made, and verification counts
  * only one whose subject shares a digest with them), and the product itself (what inspections look at),
  * each searched as a subject; the DSSE envelopes of an expected predicate type are fetched. Who signed
- * them is for verification to decide, as for links. At most `maxItems` are fetched (the limit on links).
+ * them is for verification to decide, as for links. A layout with a step whose evidence is a VSA has the
+ * VSAs about any link's products or materials fetched too (what such a step's next step used). At most
+ * `maxItems` are fetched (the limit on links).
  */
 export async function findChainAttestations(
   store: EvidenceReader,
@@ -46,6 +49,9 @@ export async function findChainAttestations(
       if (item._type === 'step') expecting.add(item.name);
     }
   }
+  // a VSA standing for a step is about an artifact some other step used: every link's artifacts are searched
+  const takesVsas = layout.steps.some((s) => s.expected_vsa !== undefined);
+  if (takesVsas) types.add(SLSA_VSA_PREDICATE_TYPE);
   const digests: StoreDigest[] = [product];
   const seen = new Set<string>(digests);
   const add = (hashes: Record<string, string>) => {
@@ -59,7 +65,7 @@ export async function findChainAttestations(
   };
   for (const fetched of walk.links.values()) {
     const link = linkOf(fetched.bytes);
-    if (link === undefined || !expecting.has(link.name)) continue;
+    if (link === undefined || !(takesVsas || expecting.has(link.name))) continue;
     for (const hashes of Object.values(link.products)) add(hashes);
     for (const hashes of Object.values(link.materials)) add(hashes);
   }

@@ -1,3 +1,4 @@
+import type { DsseEnvelope } from '../crypto/dsse.js';
 import type { PublicKey } from '../crypto/keys.js';
 import type { Layout, Metablock } from '../intoto/models/types.js';
 import type { VerificationReport, VerifyOptions } from '../intoto/verify/types.js';
@@ -18,15 +19,19 @@ export interface ProductEvidence {
 /** A signed layout and the keys of its owners, named for messages (the file it came from). */
 export interface ProductPolicy {
   readonly name: string;
-  readonly layout: Metablock<Layout>;
+  /** The layout: what the chain walk and the rules read. */
+  readonly layout: Layout;
+  /** The layout as signed, whose signatures verification checks: a metablock, or a DSSE envelope of it (in-toto-golang, Python in-toto 2.x). */
+  readonly document: Metablock<Layout> | DsseEnvelope;
   readonly keys: readonly PublicKey[];
 }
 
 /**
  * The evidence `evident verify --store --product` verifies, fetched from the store: the links found by
- * walking the chain back from the product (chain.ts), and, when the layout expects predicates, the
- * attestations about the chain's artifacts (chain-attestations.ts, docs/policy.md), under the names a
- * folder would hold them by. At most `maxLinks` items of each kind are fetched.
+ * walking the chain back from the product (chain.ts), and, when the layout expects predicates or takes a
+ * VSA as a step's evidence, the attestations about the chain's artifacts (chain-attestations.ts,
+ * docs/policy.md), under the names a folder would hold them by. At most `maxLinks` items of each kind are
+ * fetched.
  */
 export async function fetchProductEvidence(
   reader: EvidenceReader,
@@ -35,10 +40,13 @@ export async function fetchProductEvidence(
   options: { readonly maxLinks?: number } = {},
 ): Promise<ProductEvidence> {
   const maxLinks = options.maxLinks ?? DEFAULT_MAX_STORE_LINKS;
-  const walk = await walkChain(reader, layout, product, { maxLinks });
+  // a step whose evidence is a VSA has no link to walk to: its VSA is found by digest, below
+  const withLinks = layout.steps.filter((s) => s.expected_vsa === undefined);
+  const walk = await walkChain(reader, { steps: withLinks }, product, { maxLinks });
   const files: Record<string, Buffer> = {};
   for (const link of walk.links.values()) files[link.path] = link.bytes;
-  if (![...layout.steps, ...layout.inspect].some((item) => item.expected_predicates !== undefined)) return { walk, files };
+  const takesVsas = withLinks.length < layout.steps.length;
+  if (!takesVsas && ![...layout.steps, ...layout.inspect].some((item) => item.expected_predicates !== undefined)) return { walk, files };
   const attestations = await findChainAttestations(reader, layout, walk, product, maxLinks);
   for (const a of attestations.attestations) files[a.path] = a.bytes;
   return { walk, attestations, files };
@@ -56,9 +64,9 @@ export async function verifyProduct(
   options: { readonly maxLinks?: number } & Pick<VerifyOptions, 'runInspections' | 'verifyTime' | 'layoutTime' | 'workDir'> = {},
 ): Promise<{ readonly evidence: ProductEvidence; readonly report: VerificationReport }> {
   const { maxLinks, ...verifyOptions } = options;
-  const evidence = await fetchProductEvidence(reader, policy.layout.signed, product, maxLinks !== undefined ? { maxLinks } : {});
+  const evidence = await fetchProductEvidence(reader, policy.layout, product, maxLinks !== undefined ? { maxLinks } : {});
   const report = await verify({
-    layout: policy.layout,
+    layout: policy.document,
     layoutFile: policy.name,
     layoutKeys: policy.keys,
     links: evidence.files,

@@ -1,11 +1,12 @@
 /**
  * `evident gate check`: the gate's decision in-process from a deploy step, against a real store with real
- * signed chains. Exit 0 allowed, 1 refused (one line per reason), 2 bad input; and `gate serve`'s flag checks.
+ * signed chains. Exit 0 allowed, 1 refused (one line per reason), 2 bad input, 3 store unreachable (as `evident verify`);
+ * and `gate serve`'s flag checks.
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { rmSync, writeFileSync } from 'node:fs';
-import { spawn } from 'node:child_process';
+import { spawn } from '../helpers/child-process.js';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -62,20 +63,27 @@ describe('evident gate check', () => {
     assert.match(dev.stdout, /reason: no policy applies to sha256:[0-9a-f]{64} in namespace dev/);
   });
 
-  it('exits 1, saying the store cannot be reached, when it is not running (fail closed)', async () => {
-    const r = await cli([
-      'gate',
-      'check',
-      world.chain.honestProduct,
+  it('exits 3 as verify does for a store that is not running, refusing and saying the store cannot be reached (fail closed)', async () => {
+    const unreachable = ['--store', 'http://127.0.0.1:9', '--layout', 'root.layout', '--layout-key', 'owner.pub'];
+    const r = await cli(['gate', 'check', world.chain.honestProduct, ...unreachable]);
+    assert.match(r.stdout, /^refused: sha256:[0-9a-f]{64} by policy root\.layout\n {2}reason: the evidence store cannot be reached/);
+    // the code `evident verify --store` gives when it cannot fetch the evidence: an operational failure, not a verdict
+    const verify = await cli([
+      'verify',
+      '-l',
+      'root.layout',
+      '-k',
+      'owner.pub',
       '--store',
       'http://127.0.0.1:9',
-      '--layout',
-      'root.layout',
-      '--layout-key',
-      'owner.pub',
+      '--product',
+      world.chain.honestProduct,
     ]);
-    assert.equal(r.code, 1);
-    assert.match(r.stdout, /reason: the evidence store cannot be reached/);
+    assert.equal(verify.code, 3, verify.stderr);
+    assert.equal(r.code, verify.code);
+    const json = await cli(['gate', 'check', world.chain.honestProduct, ...unreachable, '--json']);
+    assert.equal(json.code, 3);
+    assert.equal((JSON.parse(json.stdout) as { basis: string }).basis, 'unreachable');
   });
 
   it('counts a store that does not answer within --store-timeout as unreachable', async () => {
@@ -85,7 +93,7 @@ describe('evident gate check', () => {
       const { port } = silent.address() as AddressInfo;
       const argv = ['gate', 'check', world.chain.honestProduct, '--store', `http://127.0.0.1:${port}`, '--store-timeout', '300ms'];
       const r = await cli([...argv, '--layout', 'root.layout', '--layout-key', 'owner.pub']);
-      assert.equal(r.code, 1);
+      assert.equal(r.code, 3);
       assert.match(r.stdout, /reason: the evidence store cannot be reached.*no answer within 0\.3 s/);
     } finally {
       silent.closeAllConnections();

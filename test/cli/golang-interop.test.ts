@@ -5,7 +5,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFileSync } from '../helpers/child-process.js';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -44,7 +44,12 @@ test('verify -k CERT -i INTERMEDIATE: an in-toto-golang style layout with certif
     expires: '2030-01-01T00:00:00Z',
     readme: '',
     keys: {},
-    rootcas: { [entry.keyid]: { ...(entry.dict as unknown as Layout['keys'][string]), keyval: { public: '', certificate: root.pem } } },
+    rootcas: {
+      [entry.keyid]: {
+        ...(entry.dict as unknown as NonNullable<Layout['rootcas']>[string]),
+        keyval: { public: '', certificate: root.pem },
+      },
+    },
     steps: [
       {
         _type: 'step',
@@ -215,4 +220,79 @@ test("run --format dsse-link: the link itself as the DSSE payload (the reference
   assert.equal(loaded.format === 'dsse' ? loaded.link.name : undefined, 'say');
   const bad = await runCli(['run', '-n', 'say', '-k', 'alice', '--format', 'dsse-statement', '--', 'true'], { cwd: dir });
   assert.equal(bad.code, 2);
+});
+
+test('sign -k KEY -c CERT: a link or layout signed with a certificate, for links as run -c writes them; misuse refused', async (t) => {
+  const { readFile } = await import('node:fs/promises');
+  const dir = await mkdtemp(join(tmpdir(), 'evident-sign-cert-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  const now = new Date();
+  const root = await makeRoot('example', { now });
+  const leaf = await makeCert({ subject: 'O=example', issuer: root, uris: [WRITER], now });
+  await writeFile(join(dir, 'leaf.key'), leaf.key.privateKey.export({ type: 'pkcs8', format: 'pem' }) as string);
+  await writeFile(join(dir, 'leaf.cert.pem'), leaf.pem);
+  await writeFile(join(dir, 'root.cert.pem'), root.pem);
+  const owner = (await import('../../src/crypto/key-files.js')).generatePrivateKey('ecdsa');
+  await (await import('../../src/crypto/key-files.js')).saveKeyPair(owner, join(dir, 'owner'));
+  const entry = caEntry(root);
+  const layout: Layout = {
+    _type: 'layout',
+    expires: '2030-01-01T00:00:00Z',
+    readme: '',
+    keys: {},
+    rootcas: { [entry.keyid]: entry.dict as unknown as NonNullable<Layout['rootcas']>[string] },
+    steps: [
+      {
+        _type: 'step',
+        name: 'write-code',
+        threshold: 1,
+        pubkeys: [],
+        cert_constraints: [uriConstraint(WRITER, [entry.keyid])],
+        expected_command: [],
+        expected_materials: [],
+        expected_products: [['ALLOW', '*']],
+      },
+    ],
+    inspect: [],
+  };
+  const link: Link = { _type: 'link', name: 'write-code', command: [], materials: {}, products: {}, byproducts: {}, environment: {} };
+  await writeFile(join(dir, 'unsigned.link'), JSON.stringify({ signed: link, signatures: [] }));
+  await writeFile(join(dir, 'root.layout'), serializeMetablock(signMetablock(layout, [owner])));
+
+  const signed = await runCli(['sign', 'unsigned.link', '-k', 'leaf.key', '-c', 'leaf.cert.pem', '--json'], { cwd: dir });
+  assert.equal(signed.code, 0, signed.stderr);
+  const out = (JSON.parse(signed.stdout) as { file: string }).file;
+  const written = JSON.parse(await readFile(join(dir, out), 'utf8')) as { signatures: { keyid: string; cert?: string }[] };
+  assert.equal(written.signatures[0]!.cert, leaf.pem);
+  const verified = await runCli(['verify', '-l', 'root.layout', '-k', 'owner.pub'], { cwd: dir });
+  assert.equal(verified.code, 0, verified.stdout + verified.stderr);
+  assert.match(verified.stdout, /✓ write-code: 1 of 1 link signed by spiffe:\/\/example\.com\/write-code/);
+  // signed without the certificate, the same key is no functionary of the step
+  await rm(join(dir, out));
+  const bare = await runCli(['sign', 'unsigned.link', '-k', 'leaf.key'], { cwd: dir });
+  assert.equal(bare.code, 0, bare.stderr);
+  const refused = await runCli(['verify', '-l', 'root.layout', '-k', 'owner.pub'], { cwd: dir });
+  assert.equal(refused.code, 1, refused.stdout);
+  assert.match(refused.stdout, /without a certificate; write-code requires a signer identity/);
+
+  // a layout signed with --cert verifies by the key as before; the certificate rides along
+  const layoutSigned = await runCli(['sign', 'root.layout', '-k', 'leaf.key', '-c', 'leaf.cert.pem', '-o', 'by-leaf.layout'], { cwd: dir });
+  assert.equal(layoutSigned.code, 0, layoutSigned.stderr);
+  const check = await runCli(['sign', 'by-leaf.layout', '-k', 'root.cert.pem', 'leaf.cert.pem', '--verify'], { cwd: dir });
+  assert.equal(check.code, 1, check.stdout); // the root did not sign it; the leaf's certificate names the key that did
+  assert.match(check.stdout, /signature by [0-9a-f]{64} \(leaf\.cert\.pem\): valid/);
+
+  for (const [args, message] of [
+    [
+      ['sign', 'unsigned.link', '-k', 'leaf.key', '-c', 'root.cert.pem'],
+      /root\.cert\.pem: --cert: this is not the certificate of the signing key \(-k\)$/m,
+    ],
+    [['sign', 'unsigned.link', '-k', 'leaf.key', '-c', 'missing.pem'], /missing\.pem: --cert: no such file$/m],
+    [['sign', 'root.layout', '-k', 'leaf.key', 'owner', '-c', 'leaf.cert.pem'], /--cert is the certificate of the one signing key/],
+    [['sign', 'root.layout', '-k', 'owner.pub', '-c', 'leaf.cert.pem', '--verify'], /--cert is the certificate of the one signing key/],
+  ] as const) {
+    const r = await runCli([...args], { cwd: dir });
+    assert.equal(r.code, 2, `${args.join(' ')}: ${r.stdout}${r.stderr}`);
+    assert.match(r.stderr, message);
+  }
 });

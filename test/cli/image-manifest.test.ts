@@ -4,7 +4,7 @@
  * digest the deployment gate looks up). Checked against skopeo, an OCI reader that is not ours.
  */
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFileSync } from '../helpers/child-process.js';
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';

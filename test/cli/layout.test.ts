@@ -155,3 +155,48 @@ test('layout create with an encrypted owner key needs its --password', async (t)
     /^root\.layout: layout with 1 step and 1 inspection, expires \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ, signed by [0-9a-f]{8}\n$/,
   );
 });
+
+test('interop: with run --provenance and verify --vsa files beside the links, a layout without attestation rules still passes the reference in-toto-verify', async (t) => {
+  if (skipUnlessReference(t)) return;
+  const dir = await tempDir(t);
+  await pipeline(dir, 'ed25519', 'securesystemslib');
+  assert.equal((await runCli(['layout', 'create', 'root.yaml', '-k', 'owner', '-o', 'root.layout'], { cwd: dir })).code, 0);
+  const run = await runCli(
+    [
+      'run',
+      '-n',
+      'build',
+      '-k',
+      'keys/builder',
+      '--provenance',
+      '-q',
+      '-m',
+      'src/hello.c',
+      '-p',
+      'hello',
+      '--',
+      'cp',
+      'src/hello.c',
+      'hello',
+    ],
+    { cwd: dir },
+  );
+  assert.equal(run.code, 0, run.stderr);
+  const ours = await runCli(
+    ['verify', '-l', 'root.layout', '-k', 'owner.pub', '--product', 'hello', '--vsa', 'hello.vsa.json', '--vsa-key', 'keys/builder'],
+    { cwd: dir },
+  );
+  assert.equal(ours.code, 0, ours.stdout + ours.stderr);
+  const files = await (await import('node:fs/promises')).readdir(dir);
+  assert.ok(files.some((f) => f.endsWith('.provenance.json')) && files.includes('hello.vsa.json'), files.join(', '));
+  const layout = JSON.parse(await readFile(join(dir, 'root.layout'), 'utf8')) as { signed: { steps: object[] } };
+  for (const s of layout.signed.steps) assert.ok(!('expected_predicates' in s) && !('expected_vsa' in s));
+  const theirs = await runReferenceCli(
+    'in-toto-verify',
+    ['--layout', 'root.layout', '--layout-keys', 'owner.pub', '--key-types', 'ed25519'],
+    {
+      cwd: dir,
+    },
+  );
+  assert.equal(theirs.code, 0, `in-toto-verify refused:\n${theirs.stdout}\n${theirs.stderr}`);
+});

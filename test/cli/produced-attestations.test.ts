@@ -133,7 +133,7 @@ test('run --provenance: SLSA Provenance v1 beside the link, signed by the link k
       buildType: string;
       externalParameters: { step: string; command: string[] };
       internalParameters: Record<string, string>;
-      resolvedDependencies: { uri: string }[];
+      resolvedDependencies: { name: string }[];
     };
     runDetails: { builder: { id: string }; metadata: { startedOn: string; finishedOn: string; invocationId: string } };
   };
@@ -141,7 +141,7 @@ test('run --provenance: SLSA Provenance v1 beside the link, signed by the link k
   assert.equal(p.buildDefinition.externalParameters.step, 'build');
   assert.deepEqual(p.buildDefinition.externalParameters.command.slice(2, 4), ['image', 'build']);
   assert.deepEqual(Object.keys(p.buildDefinition.internalParameters).sort(), ['arch', 'evident', 'node', 'platform', 'workdir']);
-  assert.ok(p.buildDefinition.resolvedDependencies.some((d) => d.uri === 'image.yaml'));
+  assert.ok(p.buildDefinition.resolvedDependencies.some((d) => d.name === 'image.yaml'));
   assert.equal(p.runDetails.builder.id, `urn:evident:keyid:${builderKeyid}`);
   assert.ok(Date.parse(p.runDetails.metadata.startedOn) <= Date.parse(p.runDetails.metadata.finishedOn));
   assert.deepEqual((s.subject as { name: string }[]).map((x) => x.name).sort(), ['hello-image.tar', 'sbom.cdx.json']);
@@ -194,7 +194,7 @@ test('sbom generate --attest: the CycloneDX BOM in a signed Statement about the 
   assert.equal(r.code, 0, r.stderr);
   const s = await statementOf(join(honest, 'sbom.att.json'), join(honest, 'builder.pub'));
   assert.deepEqual(statementProblems(s, 'https://cyclonedx.org/bom'), []);
-  assert.deepEqual(cyclonedxProblems(s.predicate), []);
+  assert.deepEqual(await cyclonedxProblems(s.predicate), []);
   const bom = JSON.parse(await readFile(join(honest, 'sbom.cdx.json'), 'utf8')) as unknown;
   assert.deepEqual(s.predicate, bom, 'the predicate is the very SBOM the build wrote');
   assert.equal((s.subject as { name: string }[])[0]!.name, 'hello-image.tar');
@@ -219,12 +219,13 @@ test('the layout rules pass over the honest chain, and verify --vsa writes a sig
     verificationResult: string;
     verifiedLevels: string[];
     policy: { uri: string; digest: { sha256: string } };
-    inputAttestations: { uri: string }[];
+    inputAttestations: { name: string }[];
     resourceUri: string;
   };
   assert.equal(p.verificationResult, 'PASSED');
   assert.deepEqual(p.verifiedLevels, ['EVIDENT_LAYOUT_VERIFIED']);
-  assert.equal(p.resourceUri, 'hello-image.tar');
+  assert.equal(p.resourceUri, 'pkg:generic/hello-image.tar');
+  assert.equal(p.policy.uri, 'pkg:generic/root.layout');
   const { createHash } = await import('node:crypto');
   assert.equal(
     p.policy.digest.sha256,
@@ -232,7 +233,7 @@ test('the layout rules pass over the honest chain, and verify --vsa writes a sig
       .update(await readFile(join(honest, 'root.layout')))
       .digest('hex'),
   );
-  const uris = p.inputAttestations.map((a) => a.uri);
+  const uris = p.inputAttestations.map((a) => a.name);
   assert.ok(uris.includes(`build.${builderKeyid.slice(0, 8)}.link`) && uris.includes('scan.vulns.json'), uris.join(', '));
   assert.ok(!uris.some((u) => u.startsWith('advisories/') || u === 'sbom.cdx.json'), `only evidence: ${uris.join(', ')}`);
   const image = createHash('sha256')
@@ -240,6 +241,29 @@ test('the layout rules pass over the honest chain, and verify --vsa writes a sig
     .digest('hex');
   assert.deepEqual(s.subject, [{ name: 'hello-image.tar', digest: { sha256: image } }]);
   assert.notDeepEqual(vsaProblems({ ...p, verificationResult: 'FAILED' }), [], 'FAILED with a level is refused');
+  // where the product goes, as the verifier says it
+  const named = await runCli(
+    [
+      'verify',
+      '-l',
+      'root.layout',
+      '-k',
+      'owner.pub',
+      '--product',
+      'hello-image.tar',
+      '--vsa',
+      'vsa-oci.json',
+      '--vsa-key',
+      'owner',
+      '--vsa-resource-uri',
+      'oci://registry.example/hello@sha256:' + image,
+    ],
+    { cwd: honest },
+  );
+  assert.equal(named.code, 0, named.stderr);
+  const namedStatement = await statementOf(join(honest, 'vsa-oci.json'), join(honest, 'owner.pub'));
+  assert.equal((namedStatement.predicate as { resourceUri: string }).resourceUri, `oci://registry.example/hello@sha256:${image}`);
+  assert.deepEqual(vsaProblems(namedStatement.predicate), []);
 });
 
 test('a critical advisory fails the vulns rule, naming the package, version and advisory; the VSA says FAILED', async (t) => {
@@ -272,5 +296,31 @@ test('verify --vsa: bad usage is refused before verifying (exit 2)', async () =>
   assert.match(noProduct.stderr, /--vsa is about a product/);
   const keyOnly = await runCli(['verify', '-l', 'root.layout', '-k', 'owner.pub', '--vsa-key', 'owner'], { cwd: honest });
   assert.equal(keyOnly.code, 2);
+  const relative = await runCli(
+    [
+      'verify',
+      '-l',
+      'root.layout',
+      '-k',
+      'owner.pub',
+      '--product',
+      'hello-image.tar',
+      '--vsa',
+      'v.json',
+      '--vsa-key',
+      'owner',
+      '--vsa-resource-uri',
+      'hello-image.tar',
+    ],
+    { cwd: honest },
+  );
+  assert.equal(relative.code, 2);
+  assert.match(
+    relative.stderr,
+    /--vsa-resource-uri must be a URI with a lowercase scheme \(pkg:generic\/lib\.tar, oci:\/\/registry\/app\), not 'hello-image\.tar'/,
+  );
+  const uriOnly = await runCli(['verify', '-l', 'root.layout', '-k', 'owner.pub', '--vsa-resource-uri', 'oci://r/app'], { cwd: honest });
+  assert.equal(uriOnly.code, 2);
+  assert.match(uriOnly.stderr, /--vsa-resource-uri is for the --vsa FILE/);
   assert.ok(!(await readdir(honest)).includes('v.json'));
 });

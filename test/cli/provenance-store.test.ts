@@ -58,7 +58,7 @@ steps:
       - predicate_type: https://slsa.dev/provenance/v1
         expected_attributes:
           - "predicate.runDetails.builder.id == 'urn:evident:keyid:${builder}'"
-          - "predicate.buildDefinition.resolvedDependencies.exists(d, d.uri == 'main.c' && d.digest.sha256 == materials['main.c'].sha256)"
+          - "predicate.buildDefinition.resolvedDependencies.exists(d, d.name == 'main.c' && d.digest.sha256 == materials['main.c'].sha256)"
 `,
   );
   assert.equal((await cli(['layout', 'create', 'layout.yaml', '-k', 'owner', '-o', 'root.layout'])).code, 0);
@@ -106,7 +106,7 @@ steps:
   assert.match(v.stdout, /^✓ build: 1 attestation of https:\/\/slsa\.dev\/provenance\/v1/m);
   const vsa = parseEnvelope(JSON.parse(await readFile(join(elsewhere, 'vsa.json'), 'utf8')), 'vsa.json');
   const statement = JSON.parse(envelopePayload(vsa).toString('utf8')) as {
-    predicate: { inputAttestations: { uri: string; digest: { sha256: string } }[] };
+    predicate: { inputAttestations: { name: string; digest: { sha256: string } }[] };
   };
   assert.deepEqual(statementProblems(statement, 'https://slsa.dev/verification_summary/v1'), []);
   assert.deepEqual(vsaProblems(statement.predicate), []);

@@ -70,7 +70,7 @@ test('run --spiffe-socket signs with the SVID: keyid of the leaf key, the chain 
   const leafKey = PublicKey.fromKeyObject(leaf.publicKey);
   assert.equal(mb.signatures[0]!.keyid, leafKey.keyid);
   assert.equal(file, `build.${leafKey.keyid.slice(0, 8)}.link`);
-  assert.ok(leafKey.verify(Buffer.from(canonicalJson(mb.signed)), mb.signatures[0]!.sig));
+  assert.ok(leafKey.verify(Buffer.from(canonicalJson(mb.signed)), mb.signatures[0]!.sig!));
 });
 
 test('run --spiffe-socket --format dsse puts the certificate in the DSSE signature', async (t) => {

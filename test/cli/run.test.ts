@@ -74,7 +74,7 @@ test('run records materials, runs the command, records products, and signs <step
   assert.deepEqual(mb.signed.byproducts, { 'return-value': 0, stdout: 'to-stdout\n', stderr: 'to-stderr\n' });
   assert.equal(mb.signatures.length, 1);
   assert.equal(mb.signatures[0]!.keyid, pub.keyid);
-  assert.ok(pub.verify(Buffer.from(canonicalJson(mb.signed)), mb.signatures[0]!.sig));
+  assert.ok(pub.verify(Buffer.from(canonicalJson(mb.signed)), mb.signatures[0]!.sig!));
 });
 
 test("run records a failing command's exit code, still writes the link, and exits with that code", async () => {
@@ -118,7 +118,7 @@ test('record start and stop make one link and remove the preliminary one', async
   const mb = await readLink(join(dir, `edit.${pub.keyid.slice(0, 8)}.link`));
   assert.equal(mb.signed.materials['src/main.c']!.sha256, sha256('int main(void) { return 0; }\n'));
   assert.equal(mb.signed.products['src/main.c']!.sha256, sha256('int main(void) { return 1; }\n'));
-  assert.ok(pub.verify(Buffer.from(canonicalJson(mb.signed)), mb.signatures[0]!.sig));
+  assert.ok(pub.verify(Buffer.from(canonicalJson(mb.signed)), mb.signatures[0]!.sig!));
 });
 
 test('record stop refuses a missing or altered preliminary link', async () => {

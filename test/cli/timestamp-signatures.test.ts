@@ -17,7 +17,7 @@ import { generatePrivateKey, loadPublicKey, saveKeyPair } from '../../src/crypto
 import { parseEnvelope, verifyEnvelope, type DsseEnvelope } from '../../src/crypto/dsse.js';
 import { timestampedBytes } from '../../src/crypto/signature-timestamps.js';
 import { loadMetadataFile, verifyMetablockSignature } from '../../src/intoto/models/metablock.js';
-import type { Metablock, Signature } from '../../src/intoto/models/types.js';
+import type { Metablock, MetablockSignature } from '../../src/intoto/models/types.js';
 import { startTsaServer, type TsaServer } from '../../src/time/http.js';
 import { verifyTimestampToken } from '../../src/time/verify.js';
 import { runCli } from '../helpers/cli.js';
@@ -78,7 +78,13 @@ async function onlyFile(dir: string, suffix: string): Promise<string> {
  * signature's raw bytes (verifyTimestampToken checks it against the bytes given): the bytes signed over
  * do not match it, nor does another TSA's root.
  */
-function assertTokens(signature: Signature, encoding: 'hex' | 'base64', roots: readonly X509Certificate[]): void {
+function assertTokens(
+  entry: MetablockSignature | DsseEnvelope['signatures'][number],
+  encoding: 'hex' | 'base64',
+  roots: readonly X509Certificate[],
+): void {
+  assert.ok(entry.sig !== undefined, 'a key signature, not an OpenPGP one');
+  const signature = entry as { sig: string; timestamps?: typeof entry.timestamps };
   const tokens = signature.timestamps ?? [];
   assert.equal(tokens.length, roots.length, `tokens: ${JSON.stringify(tokens).slice(0, 200)}`);
   const raw = timestampedBytes(signature.sig, encoding);

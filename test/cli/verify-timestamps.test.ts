@@ -78,7 +78,7 @@ async function writeBuildLink(folder: string, withToken: boolean): Promise<void>
   const doc: Metablock = signMetablock(link, [signer]);
   const s = doc.signatures[0]!;
   if (withToken)
-    s.timestamps = [{ type: 'tsp', data: (await requestTimestamp(server.url, timestampedBytes(s.sig, 'hex'))).toString('base64') }];
+    s.timestamps = [{ type: 'tsp', data: (await requestTimestamp(server.url, timestampedBytes(s.sig!, 'hex'))).toString('base64') }];
   await writeMetadataFile(join(dir, folder, `build.${signer.keyid.slice(0, 8)}.link`), doc);
 }
 

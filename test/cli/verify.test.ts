@@ -74,7 +74,7 @@ test('evident verify: bad input exits 2 with one line on stderr', async () => {
     [['-l', 'root.layout', '-k', 'owner.pub', '--verify-time', 'tomorrow'], /--verify-time must be an RFC 3339 time/],
     [['-l', 'root.layout', '-k', 'owner.pub', '--max-link-size', '1e3'], /--max-link-size must be a positive number of bytes/],
     [['-l', 'root.layout', '-k', 'owner.pub', '--inspection-timeout', '0'], /--inspection-timeout must be a positive number/],
-    [['-l', 'root.layout'], /required option '-k, --layout-keys/],
+    [['-l', 'root.layout'], /give the layout owners' keys: -k KEY_FILE… and\/or --gpg KEYID…/],
     [['-l', 'root.layout', '-k', 'owner.pub', '--link-dir', 'no-such-dir'], /^evident: no-such-dir: no such folder of links\n$/],
     [['-l', 'bad.layout', '-k', 'owner.pub'], /^evident: bad\.layout: /],
     [['-l', 'dots.layout', '-k', 'owner.pub'], /'\.\.'/],

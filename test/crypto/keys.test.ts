@@ -9,7 +9,7 @@ import { generatePrivateKey, loadPrivateKey, loadPublicKey, saveKeyPair } from '
 import type { KeyType } from '../../src/crypto/key-dict.js';
 import { runCli } from '../helpers/cli.js';
 import { REFERENCE_BIN, runReferencePython, skipUnlessReference } from '../helpers/reference.js';
-import { execFileSync } from 'node:child_process';
+import { execFileSync } from '../helpers/child-process.js';
 
 const TYPES: KeyType[] = ['ed25519', 'ecdsa', 'rsa'];
 const data = Buffer.from('the canonical bytes of some signed metadata ✓');

@@ -1,7 +1,7 @@
 // `evident demo --keep`, as a user runs it: the built CLI, a real Ctrl-C (SIGINT), real ports.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { spawn } from '../helpers/child-process.js';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ensureBuilt, REPO_ROOT } from '../helpers/evident-process.js';

@@ -53,9 +53,20 @@ test(
       );
     }
 
-    // the deployer had the image and the layout, no link or attestation: they came from the store, by the image's digest
+    // the deployer had the image and the layout, no link or attestation: they came from the store, by the
+    // image's digest, its OCI manifest's (what a registry and a cluster name it by), a product of the package step
     assert.deepEqual((await readdir(join(honest, 'deliver'))).sort(), ['hello-image.tar', 'root.layout']);
-    assert.equal(result.image, sha256(await readFile(join(honest, 'deliver', 'hello-image.tar'))));
+    assert.equal(result.image, sha256(await readFile(join(honest, 'hello-image.manifest.json'))));
+    const packaged = JSON.parse(
+      await readFile(
+        join(
+          honest,
+          (await readdir(honest)).find((f) => f.startsWith('package.') && f.endsWith('.link'))!,
+        ),
+        'utf8',
+      ),
+    ) as { signed: { products: Record<string, { sha256: string }> } };
+    assert.equal(`sha256:${packaged.signed.products['hello-image.manifest.json']!.sha256}`, result.image);
     assert.match(result.storeUrl, /^http:\/\/127\.0\.0\.1:\d+$/);
     const found = `4 links for ${result.image} from ${result.storeUrl}`;
     assert.ok(output.includes(`\n   ${found}\n`), `the deployer's verify says where its links came from\n${output}`);
@@ -167,7 +178,63 @@ test(
     );
     assert.match(output, /✓ scan: 1 of 1 link signed by spiffe:\/\/demo\.evident\/ci\/scanner/);
 
-    // without --keep, nothing is left: the store's port is closed, no server, agent or store runs
+    // the deployer's gate, a real `evident gate serve` asked with AdmissionReview v1 bodies for Pod hello: the
+    // honest image admitted, every image an attack made refused, with the reason a cluster would print
+    assert.ok(result.gatePassed, output);
+    assert.match(output, /\n== the deployment gate: what a cluster admits\n/);
+    assert.match(output, /✓ evident gate serve at http:\/\/127\.0\.0\.1:\d+ reads it, with the deployer's gate\.yaml/);
+    const gate = new Map(result.gate.map((g) => [g.subject, g]));
+    assert.equal(result.gate.length, 1 + expectations.length);
+    assert.deepEqual(gate.get('honest pipeline'), {
+      subject: 'honest pipeline',
+      image: `hello@${result.image}`,
+      namespace: 'default',
+      allowed: true,
+      message: '',
+    });
+    const refusedFor = (name: string, namespace = 'default') => {
+      const g = gate.get(name);
+      assert.ok(g, `the gate's part for '${name}'`);
+      assert.equal(g.allowed, false, `the gate refused the image of '${name}'\n${output}`);
+      assert.equal(g.namespace, namespace);
+      assert.notEqual(g.image, undefined);
+      const [header, line, ...more] = g.message.split('\n');
+      assert.equal(header, `evident gate refused Pod ${namespace}/hello: 1 image not admitted`);
+      assert.deepEqual(more, []);
+      assert.ok(line!.startsWith(`- ${g.image} at spec.containers[0] (hello): `), line);
+      return { image: g.image!, reasons: line! };
+    };
+    const changedSource = refusedFor('a one-line change to the source after the sign-off');
+    assert.notEqual(changedSource.image, `hello@${result.image}`);
+    assert.match(changedSource.reasons, /: build: materials: MATCH src\/hello\.c WITH PRODUCTS FROM code: src\/hello\.c sha256/);
+    // the look-alike image of attacks 2, 4 and 6: in the cluster's store, the edited links and the back-dated ones vouch for it, and neither holds
+    const lookAlike = [
+      'a swapped binary inside the delivered image',
+      'links edited after signing to vouch for another image, uploaded with a stolen store token',
+      'build and package links signed with a stolen builder key after its SVID expired, back-dated',
+    ].map((name) => refusedFor(name));
+    assert.equal(new Set(lookAlike.map((r) => r.image)).size, 1, 'one look-alike image');
+    assert.match(lookAlike[0]!.reasons, /signature does not verify with the key of its certificate/);
+    assert.match(lookAlike[0]!.reasons, /not signed by a TSA the layout trusts/);
+    assert.match(refusedFor('an expired layout', 'legacy').reasons, /: layout expired 2020-01-31T00:00:00Z/);
+    assert.equal(refusedFor('an expired layout', 'legacy').image, `hello@${result.image}`, 'the honest image, under the expired policy');
+    assert.match(
+      refusedFor('a library with a known critical advisory added to the image').reasons,
+      /: scan: https:\/\/in-toto\.io\/attestation\/vulns\/v0\.2: rule ".*" is false .*"id": "EVD-2022-0001"/,
+    );
+    // the two attacks that delivered the honest image itself: not asked, and the output says why
+    for (const name of [
+      'a build performed by a workload without the builder identity (a rogue runner)',
+      'a backdoored library behind a backslash-named decoy of it',
+    ]) {
+      const g = gate.get(name)!;
+      assert.equal(g.allowed, undefined);
+      assert.ok(g.message.startsWith('not asked: ') && g.message.includes(`(hello@${result.image}, admitted above)`), g.message);
+      assert.ok(output.includes(`-- ${name}\n   ${g.message}\n`), output);
+    }
+    assert.match(output, /the gate, for the honest image +admitted ✓\nthe gate, for the attacks' images \(6 asked\) +all refused ✓/);
+
+    // without --keep, nothing is left: the store's port is closed, no server, agent, store or gate runs
     assert.equal(await answers(`${result.storeUrl}/healthz`), false, 'the store stopped with the demo');
     assert.deepEqual(await processesMentioning(workdir), []);
   },

@@ -124,14 +124,14 @@ async function startPlane(): Promise<void> {
 }
 
 async function served(name: Workload): Promise<void> {
-  const deadline = Date.now() + 30_000;
+  const deadline = Date.now() + 90_000;
   for (;;) {
     const ids = await fetchX509Context({ address: socketOf(name), timeoutMs: 3000 }).then(
       (c) => c.svids.map((s) => s.id.toString()),
       (): string[] => [],
     );
     if (ids.includes(WORKLOADS[name])) return;
-    assert.ok(Date.now() < deadline, `the ${name} agent did not serve ${WORKLOADS[name]} within 30 s`);
+    assert.ok(Date.now() < deadline, `the ${name} agent did not serve ${WORKLOADS[name]} within 90 s`);
     await new Promise((resolve) => setTimeout(resolve, 250));
   }
 }

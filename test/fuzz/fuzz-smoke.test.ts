@@ -8,7 +8,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EvidentError } from '../../src/errors.js';
-import { fuzz, type FuzzTarget } from './engine.js';
+import { fuzz, HANG_MS, type FuzzTarget } from './engine.js';
 import { removeSeedFiles } from './seeds.js';
 import { TARGETS } from './targets.js';
 
@@ -43,8 +43,13 @@ test('the oracle reports a foreign error and a hang, each with a reproducer', as
       if (input.includes(0)) throw new TypeError('Cannot read properties of undefined');
       if (input.equals(Buffer.from('stall')) && !stalled) {
         stalled = true;
-        const until = Date.now() + 1100;
-        while (Date.now() < until);
+        // the oracle counts CPU time (a loaded machine must not make a hang), so the stall burns CPU time too
+        const start = process.cpuUsage();
+        const burned = () => {
+          const used = process.cpuUsage(start);
+          return (used.user + used.system) / 1000;
+        };
+        while (burned() < HANG_MS + 100);
       }
     },
     dictionary: ['\u0000'],

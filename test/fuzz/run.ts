@@ -3,6 +3,9 @@
  * targets (all without a name, 10 s each) and prints, per target, the inputs run, inputs/s and every
  * finding with the file its reproducer was saved to. Exits 1 when anything crashed or hung.
  * `npm run fuzz -- TARGET --replay FILE…` runs the target on saved inputs (reproducers) and says how each ends.
+ * `npm run fuzz -- reference-agreement [--iterations N] [--seed N]` verifies N mutated supply chains (default
+ * 2000) with the Python reference and with evident and lists where they disagree (reference-agreement.ts);
+ * it exits 1 when a disagreement is not one docs/interop.md explains.
  */
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,6 +14,9 @@ import { readFileSync } from 'node:fs';
 import { fuzz, outcome, type FuzzBudget } from './engine.js';
 import { removeSeedFiles } from './seeds.js';
 import { TARGETS } from './targets.js';
+
+/** The target that compares verdicts with the Python reference instead of looking for crashes. */
+const AGREEMENT = 'reference-agreement';
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
@@ -26,8 +32,11 @@ const { values, positionals } = parseArgs({
 
 if (values.list) {
   for (const t of TARGETS) console.log(`${t.name.padEnd(16)} ${t.entry}`);
+  console.log(`${AGREEMENT.padEnd(16)} the Python reference's in-toto-verify and evident verify agree on mutated supply chains`);
   process.exit(0);
 }
+if (positionals[0] === AGREEMENT)
+  process.exit(await referenceAgreement(Number(values.iterations ?? 2000), Number(values.seed ?? Date.now() % 2 ** 31)));
 if (values.replay) {
   const [name, ...files] = positionals;
   const target = TARGETS.find((t) => t.name === name);
@@ -45,6 +54,10 @@ if (values.replay) {
   process.exit(bad ? 1 : 0);
 }
 const unknown = positionals.filter((p) => !TARGETS.some((t) => t.name === p));
+if (unknown.length > 0 && positionals.includes(AGREEMENT)) {
+  console.error(`fuzz: ${AGREEMENT} runs on its own (it needs the Python reference, not the byte mutator)`);
+  process.exit(2);
+}
 if (unknown.length > 0) {
   console.error(`fuzz: unknown target ${unknown.join(', ')}; targets: ${TARGETS.map((t) => t.name).join(', ')}`);
   process.exit(2);
@@ -72,3 +85,23 @@ for (const target of chosen) {
 }
 await removeSeedFiles();
 process.exit(failed ? 1 : 0);
+
+/** Runs the reference-agreement corpus; its exit code: 1 when a disagreement is unexplained. */
+async function referenceAgreement(count: number, seed: number): Promise<number> {
+  const { mkdtemp, rm } = await import('node:fs/promises');
+  const { referenceInstalled } = await import('../helpers/reference.js');
+  const { describe, judge, makeBases, makeCases } = await import('./reference-agreement.js');
+  if (!referenceInstalled) {
+    console.error('fuzz: reference-agreement needs the Python reference (apt-get install in-toto)');
+    return 2;
+  }
+  const dir = await mkdtemp(join(tmpdir(), 'evident-agreement-'));
+  try {
+    const started = Date.now();
+    const results = await judge(makeCases(await makeBases(dir), count, seed), join(dir, 'corpus'));
+    console.log(`${describe(results)}\n(seed ${seed}, ${((Date.now() - started) / 1000).toFixed(1)} s)`);
+    return results.some((r) => r.reference.verdict !== r.evident.verdict && r.explained === undefined) ? 1 : 0;
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}

@@ -6,13 +6,21 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { rmSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { signEnvelope } from '../../src/crypto/dsse.js';
+import { canonicalJsonBytes } from '../../src/crypto/canonical-json.js';
+import { EvidentError } from '../../src/errors.js';
+import { serializeEnvelope, signLinkEnvelope } from '../../src/intoto/models/metablock.js';
+import { IN_TOTO_PAYLOAD_TYPE } from '../../src/intoto/models/statement-link.js';
+import type { Layout } from '../../src/intoto/models/types.js';
 import { Gate, type GateOptions } from '../../src/gate/gate.js';
 import { loadPolicy } from '../../src/gate/policy-file.js';
 import type { GatePolicy } from '../../src/gate/policy.js';
 import { StoreClient } from '../../src/store/client.js';
 import type { EvidenceReader } from '../../src/store/chain.js';
 import type { StoreDigest } from '../../src/store/digest.js';
+import { edKey, link } from '../store/server-fixtures.js';
 import { gateWorld, type GateWorld } from './gate-fixtures.js';
 
 const UNKNOWN = `sha256:${'ab'.repeat(32)}` as StoreDigest;
@@ -214,6 +222,7 @@ describe('gate decision', () => {
 
       const unknown = await gate.decide(image(UNKNOWN));
       assert.equal(unknown.allowed, false);
+      assert.equal(unknown.basis, 'unreachable', 'refused because the store could not be asked, not on evidence');
       assert.match(
         unknown.reasons[0]!,
         /evidence store cannot be reached, so sha256:(ab){32} could not be verified .*refused \(the gate fails closed\)/,
@@ -226,6 +235,7 @@ describe('gate decision', () => {
       clock += 24 * 60 * MINUTE; // past --stale-max
       const tooOld = await gate.decide(image(w.chain.honestProduct));
       assert.equal(tooOld.allowed, false);
+      assert.equal(tooOld.basis, 'unreachable');
       assert.match(tooOld.reasons[0]!, /cannot be reached.*past the evidence's validity/);
 
       const open = await failOpen.decide(image(UNKNOWN));
@@ -277,5 +287,51 @@ describe('gate decision', () => {
     const v = await gate.decide(image(world.chain.honestProduct));
     assert.equal(v.allowed, true, v.reasons.join('\n'));
     assert.deepEqual(v.skippedInspections, ['untar']);
+  });
+  it('reads a DSSE-wrapped layout (in-toto-golang, Python in-toto 2.x) as verify does: its owner admits, another key refuses', async () => {
+    // the chain's layout, signed by a new owner as a DSSE envelope whose payload is the layout itself
+    const layout = (JSON.parse(readFileSync(world.chain.layoutFile, 'utf8')) as { signed: Layout }).signed;
+    const owner = edKey();
+    const dsseFile = join(world.dir, 'root.dsse.layout');
+    writeFileSync(dsseFile, serializeEnvelope(signEnvelope(IN_TOTO_PAYLOAD_TYPE, canonicalJsonBytes(layout), [owner])));
+    const ownerFile = join(world.dir, 'dsse-owner.pub');
+    writeFileSync(ownerFile, owner.publicKey.keyObject.export({ type: 'spki', format: 'pem' }) as string);
+    const source = (keyFile: string) => ({
+      layout: { path: dsseFile, shown: 'root.dsse.layout' },
+      layoutKeys: [{ path: keyFile, shown: 'owner.pub' }],
+      namespaces: [],
+      images: [],
+      skipInspections: false,
+    });
+    const dsse = await loadPolicy(source(ownerFile));
+    assert.equal(dsse.name, 'root.dsse.layout');
+    assert.equal(dsse.layout.steps.length, 3);
+    const { gate } = gateOver({ policies: [dsse] });
+    const honest = await gate.decide(image(world.chain.honestProduct));
+    assert.equal(honest.allowed, true, honest.reasons.join('\n'));
+    const tampered = await gate.decide(image(world.chain.tamperedProduct));
+    assert.equal(tampered.allowed, false);
+    assert.ok(
+      tampered.reasons.some((r) => /^build: .*DISALLOW/.test(r)),
+      tampered.reasons.join('\n'),
+    );
+
+    // the envelope's signature is checked against the policy's keys, as a metablock's is
+    const other = await loadPolicy(source(world.chain.ownerKeyFile));
+    const wrongOwner = await gateOver({ policies: [other] }).gate.decide(image(world.chain.honestProduct));
+    assert.equal(wrongOwner.allowed, false);
+    assert.ok(
+      wrongOwner.reasons.some((r) => /layout/.test(r)),
+      wrongOwner.reasons.join('\n'),
+    );
+
+    // a DSSE envelope of a link is not a layout: named as what it is
+    const linkEnvelope = join(world.dir, 'a-link.dsse');
+    writeFileSync(linkEnvelope, serializeEnvelope(signLinkEnvelope(link('code', {}, {}), [owner])));
+    await assert.rejects(
+      loadPolicy({ ...source(ownerFile), layout: { path: linkEnvelope, shown: 'a-link.dsse' } }),
+      (e: unknown) =>
+        e instanceof EvidentError && e.code === 'BAD_INPUT' && e.file === 'a-link.dsse' && /envelope of a link/.test(e.message),
+    );
   });
 });

@@ -59,7 +59,7 @@ describe('gate policy file', () => {
       ],
     );
     assert.equal(policies[0]!.keys.length, 1);
-    assert.equal(policies[0]!.layout.signed._type, 'layout');
+    assert.equal(policies[0]!.layout._type, 'layout');
   });
 
   it('reads JSON too', async () => {
@@ -109,6 +109,7 @@ describe('gate policy file', () => {
     const m = new PolicyMatcher({
       name: 'p',
       layout: undefined as never,
+      document: undefined as never,
       keys: [],
       namespaces: [],
       images: ['a/*'],

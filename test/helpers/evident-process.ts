@@ -1,6 +1,6 @@
 // Real `evident` processes (the compiled bin/evident) for the end-to-end tests: build once, spawn, wait for
 // log lines, stop. In-process CLI tests use runCli (./cli.ts); test/cli/cli-runner.ts runs the CLI from source.
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from './child-process.js';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -28,7 +28,8 @@ function newestMtime(dir: string): number {
 export function ensureBuilt(): void {
   const marker = join(REPO_ROOT, 'dist', 'cli', 'agent.js');
   if (existsSync(marker) && statSync(marker).mtimeMs >= newestMtime(join(REPO_ROOT, 'src'))) return;
-  spawnSync('npx', ['tsc', '-p', 'tsconfig.build.json'], { cwd: REPO_ROOT, stdio: 'ignore' });
+  // minutes on a loaded machine (npm test builds first, so the suite rarely gets here)
+  spawnSync('npx', ['tsc', '-p', 'tsconfig.build.json'], { cwd: REPO_ROOT, stdio: 'ignore', timeout: 600_000 });
   for (const f of ['cli/agent.js', 'cli/server.js', 'identity/agent/index.js']) {
     if (!existsSync(join(REPO_ROOT, 'dist', f))) throw new Error(`build did not produce dist/${f}`);
   }
@@ -48,10 +49,25 @@ export interface EvidentProcess {
   child: ChildProcess;
   stderr(): string;
   stdout(): string;
+  /** Until a line of stderr matches; rejects with the stderr seen when the process exits first or after `timeoutMs` (default WAIT_MS). */
   waitFor(pattern: RegExp, timeoutMs?: number): Promise<void>;
   exit: Promise<number | null>;
+  /**
+   * Sends `signal` (SIGTERM by default) and waits for the exit code; a process still there STOP_MS later is
+   * killed (exit code null), and its stderr says so, for the assertion that fails on it.
+   */
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
+
+/**
+ * How long `waitFor` waits for a line by default. A start-up that takes 1–2 s on an idle machine takes 10–20 s
+ * with every core busy (test/load/cpu-hog.ts), so a deadline is for a process that is stuck, not slow.
+ */
+export const WAIT_MS = 60_000;
+/** How long a stopped process may take to go before it is killed. */
+const STOP_MS = 30_000;
+/** How long a short command (runEvident) may run before it is killed and the call fails with its output. */
+export const RUN_MS = 120_000;
 
 export function startEvident(cmd: string[], args: string[], cwd: string): EvidentProcess {
   const child = spawn(process.execPath, [...cmd, ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -74,9 +90,12 @@ export function startEvident(cmd: string[], args: string[], cwd: string): Eviden
     stderr: () => err,
     stdout: () => out,
     exit,
-    waitFor: (pattern, timeoutMs = 20_000) =>
+    waitFor: (pattern, timeoutMs = WAIT_MS) =>
       new Promise<void>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`timed out waiting for ${pattern} in: ${err}`)), timeoutMs);
+        const timer = setTimeout(
+          () => reject(new Error(`timed out after ${timeoutMs / 1000} s waiting for ${pattern} in: ${err}`)),
+          timeoutMs,
+        );
         const check = (): void => {
           if (pattern.test(err)) {
             clearTimeout(timer);
@@ -92,16 +111,46 @@ export function startEvident(cmd: string[], args: string[], cwd: string): Eviden
         check();
       }),
     stop: async (signal = 'SIGTERM') => {
-      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
-      return exit;
+      if (child.exitCode !== null || child.signalCode !== null) return exit;
+      child.kill(signal);
+      if (signal === 'SIGKILL') return exit;
+      const timer = setTimeout(() => {
+        err += `\n[test: still running ${STOP_MS / 1000} s after ${signal}; killed with SIGKILL]\n`;
+        child.kill('SIGKILL');
+      }, STOP_MS);
+      return exit.finally(() => clearTimeout(timer));
     },
   };
 }
 
-/** Runs a short evident command to completion. */
-export function runEvident(cmd: string[], args: string[], cwd: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
+/**
+ * Runs a short evident command to completion. One still running after `timeoutMs` (default RUN_MS) is killed,
+ * and the call fails with what it printed.
+ */
+export async function runEvident(
+  cmd: string[],
+  args: string[],
+  cwd: string,
+  timeoutMs = RUN_MS,
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
   const p = startEvident(cmd, args, cwd);
-  return p.exit.then((code) => ({ code, stdout: p.stdout(), stderr: p.stderr() }));
+  let timer: NodeJS.Timeout | undefined;
+  const overran = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      p.child.kill('SIGKILL');
+      reject(
+        new Error(
+          `evident ${args.join(' ')}: still running after ${timeoutMs / 1000} s, killed\n--- stdout:\n${p.stdout()}\n--- stderr:\n${p.stderr()}`,
+        ),
+      );
+    }, timeoutMs);
+  });
+  try {
+    const code = await Promise.race([p.exit, overran]);
+    return { code, stdout: p.stdout(), stderr: p.stderr() };
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /** Runs a short evident command that must succeed; its stdout. */

@@ -9,7 +9,7 @@
  * - `makeCa`, `makeSvid`: a SPIFFE trust domain's CA (with its bundle) and X509-SVIDs it issues.
  * - `certSigner`, `caEntry`: a certificate as an in-toto metadata signer and as a layout's rootcas entry.
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync } from './child-process.js';
 import { generateKeyPairSync, sign, type KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';

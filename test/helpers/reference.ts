@@ -2,7 +2,7 @@
  * Access to the Python in-toto reference (Debian package `in-toto`) for interoperability tests.
  * Tests call `skipUnlessReference(t)` so a machine without it says loudly what was not checked.
  */
-import { execFile } from 'node:child_process';
+import { execFile } from './child-process.js';
 import { existsSync } from 'node:fs';
 import { promisify } from 'node:util';
 import type { TestContext } from 'node:test';

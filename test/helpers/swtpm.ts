@@ -4,7 +4,7 @@
  * checked with. Tests call `skipUnlessSwtpm(t)` so a machine without them says loudly what was not checked
  * (`.ci/run` installs the Debian packages swtpm, swtpm-tools and tpm2-tools).
  */
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from './child-process.js';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { canConnect, freePortPair } from '../../src/util/local-ports.js';

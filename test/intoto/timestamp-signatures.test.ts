@@ -68,7 +68,7 @@ describe('timestampSignatures', () => {
     assert.deepEqual(stamped.signatures[0], both.signatures[0], 'the signature that was there gets no token');
     const tokens = stamped.signatures[1]!.timestamps!;
     assert.equal(tokens.length, 2);
-    const raw = timestampedBytes(stamped.signatures[1]!.sig, 'hex');
+    const raw = timestampedBytes(stamped.signatures[1]!.sig!, 'hex');
     assert.ok(verifyTimestampToken(Buffer.from(tokens[0]!.data, 'base64'), raw, [pkiB.root.cert]).ok, 'first token: the first TSA given');
     assert.ok(verifyTimestampToken(Buffer.from(tokens[1]!.data, 'base64'), raw, [pkiA.root.cert]).ok);
   });

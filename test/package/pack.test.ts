@@ -5,7 +5,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
+import { execFile } from '../helpers/child-process.js';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -30,9 +30,11 @@ test('npm pack, install the tarball into a scratch project, import every subpath
   await run('mkdir', [project]);
   const allowScripts = { evident: true, 'better-sqlite3': true, protobufjs: true };
   await writeFile(join(project, 'package.json'), JSON.stringify({ name: 'consumer', private: true, type: 'module', allowScripts }));
+  // it compiles the addon: minutes on a loaded machine, more than the default deadline of a test's child
   await run('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', '--loglevel=error', join(scratch, tarball)], {
     cwd: project,
     maxBuffer: 16 << 20,
+    timeout: 480_000,
   });
   assert.ok(
     existsSync(join(project, 'node_modules', 'evident', 'build', 'Release', 'peercred.node')),

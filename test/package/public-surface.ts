@@ -34,6 +34,8 @@ export const PUBLIC_SURFACE: Readonly<Record<string, readonly string[]>> = {
   ],
   'evident/crypto': [
     'CertificateSigner',
+    'GpgPublicKey',
+    'GpgSigner',
     'KEYID_HASH_ALGORITHMS',
     'PrivateKey',
     'PublicKey',
@@ -44,6 +46,7 @@ export const PUBLIC_SURFACE: Readonly<Record<string, readonly string[]>> = {
     'computeKeyid',
     'defaultScheme',
     'envelopePayload',
+    'exportGpgKey',
     'generatePrivateKey',
     'keytypeOf',
     'loadPrivateKey',

@@ -8,7 +8,6 @@ import { createPrivateKey, generateKeyPairSync, sign as nodeSign } from 'node:cr
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { performance } from 'node:perf_hooks';
 import { generatePrivateKey, saveKeyPair } from '../../src/crypto/key-files.js';
 import { toPem } from '../../src/crypto/x509/pem.js';
 import { adminRequest, AdminApiError } from '../../src/identity/server/index.js';
@@ -39,10 +38,16 @@ function assertOneLine(r: CliResult, line: RegExp, what: string): void {
   assert.doesNotMatch(r.stderr, /internal error|\n\s+at /, what);
 }
 
+/** The CLI run in-process, with the CPU time it took: wall time would fail on a machine busy with other work. */
 async function timed(argv: string[], cwd: string): Promise<CliResult & { ms: number }> {
-  const started = performance.now();
+  const started = process.cpuUsage();
   const r = await runCli(argv, { cwd, env: {} });
-  return { ...r, ms: performance.now() - started };
+  return { ...r, ms: cpuMsSince(started) };
+}
+
+function cpuMsSince(started: NodeJS.CpuUsage): number {
+  const used = process.cpuUsage(started);
+  return (used.user + used.system) / 1000;
 }
 
 describe('A. scan: an advisory with a SEMVER and an ECOSYSTEM range for one package', () => {
@@ -137,10 +142,10 @@ describe('B. layout create: hostile specs are refused quickly, with at most 50 p
   test('a mapping of 60 000 keys is checked for duplicates in linear time', { timeout: 60_000 }, () => {
     // past the spec size limit through the CLI, so straight to the reader: yaml's own check took 17 s
     const keys = Array.from({ length: 60_000 }, (_, i) => `  k${i}: 1`).join('\n');
-    const started = performance.now();
+    const started = process.cpuUsage();
     const reader = new SpecReader('keys.yaml', `colour:\n${keys}\n  k7: 2\nsteps: []\n`);
     assert.deepEqual(reader.sortedProblems(), ['keys.yaml:60002: Map keys must be unique']);
-    assert.ok(performance.now() - started < FAST_MS, `took ${Math.round(performance.now() - started)} ms`);
+    assert.ok(cpuMsSince(started) < FAST_MS, `took ${Math.round(cpuMsSince(started))} ms of CPU`);
   });
 
   test('key and root files that are devices or folders are refused without reading them', { timeout: 30_000 }, async () => {

@@ -13,7 +13,7 @@
  * attacker that connects, forks and execs a copy of /bin/sleep (the allowed binary), and a node child that
  * speaks HTTP/2 gRPC on the inherited socket.
  */
-import { spawn } from 'node:child_process';
+import { spawn } from '../helpers/child-process.js';
 import { existsSync, realpathSync } from 'node:fs';
 import { chmod, copyFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';

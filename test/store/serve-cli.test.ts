@@ -1,6 +1,6 @@
 import { before, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawnSync } from '../helpers/child-process.js';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { ensureBuilt, REPO_ROOT } from '../helpers/evident-process.js';

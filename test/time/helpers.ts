@@ -2,7 +2,7 @@
  * A time-stamping PKI for the tests of src/time/: a root, an intermediate and a TSA certificate under it
  * (test/helpers/pki.ts makes them), files of them in a scratch folder, and the openssl binary.
  */
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, spawnSync } from '../helpers/child-process.js';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

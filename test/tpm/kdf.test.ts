@@ -6,7 +6,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFileSync } from '../helpers/child-process.js';
 import { kdfa, kdfe } from '../../src/tpm/kdf.js';
 import { TPM_ALG } from '../../src/tpm/constants.js';
 

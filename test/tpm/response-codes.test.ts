@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
+import { execFile } from '../helpers/child-process.js';
 import { promisify } from 'node:util';
 import { decodeRc, describeRc, TPM_RC } from '../../src/tpm/response-codes.js';
 import { skipUnlessSwtpm } from '../helpers/swtpm.js';

@@ -1,6 +1,6 @@
 import { systemClock, type Clock } from '../../util/clock.js';
 import {
-  selectorsSubsetOf,
+  selectorKey,
   type JwtToken,
   type ServedEntry,
   type TrustBundles,
@@ -27,6 +27,12 @@ export interface SvidCacheOptions {
  */
 export class SvidCache implements WorkloadIdentitySource {
   private entries: ServedEntry[] = [];
+  /**
+   * Each entry under its first selector, with its place in `entries`: an entry matches only a caller that has
+   * all its selectors, so only the entries filed under one of the caller's are worth checking. With hundreds
+   * of entries on an agent (issue 20's soak: 300), a scan of all of them on every call was a tenth of its CPU.
+   */
+  private byFirstSelector = new Map<string, { entry: ServedEntry; order: number }[]>();
   private readonly svids = new Map<string, X509Identity>();
   private trustBundles: TrustBundles | undefined;
   private readonly jwts = new Map<string, { token: JwtToken; issuedAt: number }>();
@@ -79,6 +85,15 @@ export class SvidCache implements WorkloadIdentitySource {
   setEntries(entries: readonly ServedEntry[]): void {
     this.entriesAt = this.clock.now();
     this.entries = [...entries].sort((a, b) => (a.createdAt ?? 0) - (b.createdAt ?? 0) || a.id.localeCompare(b.id));
+    this.byFirstSelector = new Map();
+    this.entries.forEach((entry, order) => {
+      const first = entry.selectors[0];
+      if (first === undefined) return; // an entry without selectors matches nobody
+      const key = selectorKey(first);
+      const filed = this.byFirstSelector.get(key);
+      if (filed) filed.push({ entry, order });
+      else this.byFirstSelector.set(key, [{ entry, order }]);
+    });
     const ids = new Set(entries.map((e) => e.id));
     for (const id of this.svids.keys()) if (!ids.has(id)) this.svids.delete(id);
     for (const key of this.jwts.keys()) if (!ids.has(key.split('\u0000')[0] ?? '')) this.jwts.delete(key);
@@ -108,8 +123,13 @@ export class SvidCache implements WorkloadIdentitySource {
     this.changed();
   }
 
+  /** The entries whose selectors the caller all has, in the entries' order (the oldest, the default identity, first). */
   matchEntries(selectors: readonly Selector[]): ServedEntry[] {
-    return this.entries.filter((e) => selectorsSubsetOf(e.selectors, selectors));
+    const have = new Set(selectors.map(selectorKey));
+    const found: { entry: ServedEntry; order: number }[] = [];
+    for (const key of have)
+      for (const c of this.byFirstSelector.get(key) ?? []) if (c.entry.selectors.every((s) => have.has(selectorKey(s)))) found.push(c);
+    return found.sort((a, b) => a.order - b.order).map((c) => c.entry);
   }
 
   /** The entry's SVID while it is valid: an expired one (the server was down too long) is never served. */

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { dirname, resolve } from 'node:path';
 import type { KeyDict } from '../../crypto/key-dict.js';
 import { loadPublicKey } from '../../crypto/key-files.js';
@@ -8,10 +9,13 @@ import { parseLayout } from '../models/layout.js';
 import { ValidationError } from '../models/problems.js';
 import type { Layout } from '../models/types.js';
 import { compileExpires, defaultExpires } from './expires.js';
+import { layoutKeyDict } from '../models/layout-keys.js';
 import { rootEntries, timestampAuthorityEntries } from './roots.js';
 import { SpecReader, type At } from './spec-reader.js';
 import { compileItems, type ItemContext } from './items.js';
 import type { SpecRule } from './predicates.js';
+import type { SpecPolicyFile } from './vsa.js';
+import { DEFAULT_MAX_LINK_BYTES } from '../verify/limits.js';
 
 const TOP_KEYS = ['expires', 'readme', 'keys', 'roots', 'timestamp_authorities', 'steps', 'inspections'] as const;
 /**
@@ -74,16 +78,18 @@ async function compileSpec(reader: SpecReader, baseDir: string, now: Date): Prom
     // a bundle already refused is one mistake: require_timestamps is not reported again for it
     timestampAuthorities: tsas.size > 0 || reader.problemCount > beforeTsas,
     rules: [],
+    policyFiles: [],
   };
   const { steps, inspections } = compileItems(reader, top.get('steps'), top.get('inspections'), context);
   await checkRules(reader, context.rules);
+  await hashPolicyFiles(reader, context.policyFiles, baseDir);
   if (reader.problemCount > 0) throw new ValidationError(reader.sortedProblems());
 
   const layout: Layout = {
     _type: 'layout',
     expires: expires as string,
     readme: readme as string,
-    keys: Object.fromEntries([...keys.values()].map((key) => [key.keyid, key.toDict()])),
+    keys: Object.fromEntries([...keys.values()].map((key) => [key.keyid, layoutKeyDict(key)])),
     steps,
     inspect: inspections,
   };
@@ -121,6 +127,27 @@ async function checkRules(reader: SpecReader, rules: readonly SpecRule[]): Promi
     if ('problem' in result) {
       reader.report(at, `the rule ${result.problem}${result.column !== undefined ? ` (column ${result.column} of the rule)` : ''}`);
     }
+  }
+}
+
+/**
+ * The sha256 of each layout a step's `vsa: {policy}` names by its file: what the VSA's `policy.digest` must
+ * be (`evident verify --vsa` writes the sha256 of the layout file's bytes).
+ */
+async function hashPolicyFiles(reader: SpecReader, files: readonly SpecPolicyFile[], baseDir: string): Promise<void> {
+  for (const { at, file, into, index } of files) {
+    let read;
+    try {
+      read = await readRegularFile(resolve(baseDir, file), DEFAULT_MAX_LINK_BYTES);
+    } catch (e) {
+      reader.report(at, describeLoadError(e, file));
+      continue;
+    }
+    if (read.kind !== 'bytes') {
+      reader.report(at, `${file}: ${read.kind === 'too-large' ? `is larger than ${DEFAULT_MAX_LINK_BYTES} bytes` : read.problem}`);
+      continue;
+    }
+    into[index] = { sha256: createHash('sha256').update(read.bytes).digest('hex') };
   }
 }
 

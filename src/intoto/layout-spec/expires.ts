@@ -13,9 +13,8 @@ const RFC3339 = /^(\d{4})-(\d{2})-(\d{2})(?:[Tt ](\d{2}):(\d{2}):(\d{2})(?:\.\d+
  */
 export function compileExpires(text: string, now: Date): { expires: string } | { problem: string } {
   const trimmed = text.trim();
-  if (/^(\d+[wdhm])+$/.test(trimmed)) {
-    let ms = 0;
-    for (const [, n, unit] of trimmed.matchAll(/(\d+)([wdhm])/g)) ms += Number(n) * UNIT_MS[unit!]!;
+  const ms = durationMs(trimmed);
+  if (ms !== undefined) {
     if (ms === 0) return { problem: 'a duration of zero would expire the layout at once' };
     return within(now.getTime() + ms, trimmed);
   }
@@ -32,6 +31,14 @@ export function compileExpires(text: string, now: Date): { expires: string } | {
     return { problem: `${JSON.stringify(trimmed)} is not a real date` };
   }
   return { problem: `${JSON.stringify(trimmed)} is neither a duration (90d, 12h) nor an RFC 3339 date (2027-01-31, 2027-01-31T12:00:00Z)` };
+}
+
+/** A duration as a spec writes one (`90d`, `12h`, `2w`, `1d12h`; units w, d, h, m) in milliseconds; undefined when `text` is none. */
+export function durationMs(text: string): number | undefined {
+  if (!/^(\d+[wdhm])+$/.test(text)) return undefined;
+  let ms = 0;
+  for (const [, n, unit] of text.matchAll(/(\d+)([wdhm])/g)) ms += Number(n) * UNIT_MS[unit!]!;
+  return ms;
 }
 
 /** `expires` for an instant the reference can write; a duration of 999999999d overflows even a Date. */

@@ -5,6 +5,7 @@ import { shellSplit } from '../models/shell-split.js';
 import type { CertificateConstraint, Inspection, RuleTokens, Step } from '../models/types.js';
 import type { At, SpecReader } from './spec-reader.js';
 import { compilePredicates, type SpecRule } from './predicates.js';
+import { compileVsa, type SpecPolicyFile } from './vsa.js';
 
 const STEP_KEYS = [
   'name',
@@ -15,6 +16,7 @@ const STEP_KEYS = [
   'products',
   'require_timestamps',
   'expected_predicates',
+  'vsa',
 ] as const;
 const INSPECTION_KEYS = ['name', 'run', 'materials', 'products', 'expected_predicates'] as const;
 const SPIFFE_KEYS = ['spiffe', 'roots'] as const;
@@ -29,6 +31,8 @@ export interface ItemContext {
   timestampAuthorities: boolean;
   /** Every attestation rule of the spec, with its place, collected to be type-checked (compile.ts). */
   rules: SpecRule[];
+  /** The layout files steps' `vsa: {policy}` name, collected to be hashed (compile.ts). */
+  policyFiles: SpecPolicyFile[];
 }
 
 /** Compiles `steps` and `inspections`; problems go to the reader, with lines. */
@@ -69,7 +73,7 @@ function compileStep(
   const fields = reader.map(
     at,
     STEP_KEYS,
-    'a step: name, functionaries, threshold, command, materials, products, require_timestamps, expected_predicates',
+    'a step: name, functionaries, threshold, command, materials, products, require_timestamps, expected_predicates, vsa',
   );
   if (!fields) return undefined;
   const name = compileName(reader, at, fields.get('name'), names);
@@ -109,6 +113,11 @@ function compileStep(
   const requireTimestamps = compileRequireTimestamps(reader, fields.get('require_timestamps'), context);
   const predicatesAt = fields.get('expected_predicates');
   const predicates = predicatesAt && compilePredicates(reader, predicatesAt, context.keys, context.rules, { inspection: false });
+  const vsaAt = fields.get('vsa');
+  const vsa = vsaAt && compileVsa(reader, vsaAt, context.policyFiles);
+  const commandAt = fields.get('command');
+  if (vsa !== undefined && commandAt !== undefined)
+    reader.report(commandAt, 'a step whose evidence is a VSA (vsa) runs no command: leave command out');
   if (reader.problemCount > before) return undefined;
   const step: Step = {
     _type: 'step',
@@ -122,6 +131,7 @@ function compileStep(
   if (constraints.length > 0) step.cert_constraints = constraints;
   if (requireTimestamps) step.require_timestamps = true;
   if (predicates !== undefined) step.expected_predicates = predicates;
+  if (vsa !== undefined) step.expected_vsa = vsa;
   return step;
 }
 

@@ -220,6 +220,10 @@ export class SpecReader {
     return value;
   }
 
+  isMapping(at: At): boolean {
+    return isMap(this.deref(at.node));
+  }
+
   isScalarString(at: At): boolean {
     return typeof this.scalar(at) === 'string';
   }

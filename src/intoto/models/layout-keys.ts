@@ -3,7 +3,10 @@ import { dictKeys } from '../../crypto/identity-cache.js';
 import type { KeyDict } from '../../crypto/key-dict.js';
 import { computeKeyid } from '../../crypto/key-dict.js';
 import { keyFingerprint, PublicKey } from '../../crypto/keys.js';
+import { looksLikeGpgKeyDict, type GpgKeyDict } from '../../crypto/gpg/key-dict.js';
+import { GpgPublicKey } from '../../crypto/gpg/public-key.js';
 import { isEvidentError } from '../../errors.js';
+import { checkGpgKeyDict } from './gpg-layout-key.js';
 import { checkKnownFields, describeType, isHex, isObject, join, Problems, stringList } from './problems.js';
 
 const KEY_FIELDS = ['keytype', 'scheme', 'keyid', 'keyid_hash_algorithms', 'keyval', 'expires'] as const;
@@ -20,20 +23,33 @@ export function checkKeyDicts(
   value: unknown,
   where: string,
   problems: Problems,
+  options: { certificates: true },
+): Record<string, KeyDict> | undefined;
+export function checkKeyDicts(value: unknown, where: string, problems: Problems): Record<string, KeyDict | GpgKeyDict> | undefined;
+export function checkKeyDicts(
+  value: unknown,
+  where: string,
+  problems: Problems,
   options: { certificates?: boolean } = {},
-): Record<string, KeyDict> | undefined {
+): Record<string, KeyDict | GpgKeyDict> | undefined {
   if (value === undefined) return {};
   if (!isObject(value)) {
     problems.add(where, `must be an object of keyid → public key, not ${describeType(value)}`);
     return undefined;
   }
   const before = problems.size;
-  const out: Record<string, KeyDict> = {};
+  const out: Record<string, KeyDict | GpgKeyDict> = {};
   // functionary keys by key material: thresholds count functionaries, so no key may be two of them
   const listedAt = options.certificates === true ? undefined : new Map<string, string>();
   for (const [keyid, dict] of Object.entries(value)) {
     const at = `${where}[${JSON.stringify(keyid)}]`;
     if (!isHex(keyid)) problems.add(at, 'the keyid must be hex');
+    if (listedAt !== undefined && looksLikeGpgKeyDict(dict)) {
+      // the Python reference's OpenPGP key (gpg-layout-key.ts); its keyid is its fingerprint
+      const gpg = checkGpgKeyDict(dict, keyid, at, problems);
+      if (gpg !== undefined && !listedTwice(listedAt, layoutKey(gpg).fingerprint, at, problems)) out[keyid] = gpg;
+      continue;
+    }
     const key = checkKeyDict(dict, at, problems, options.certificates === true);
     if (key === undefined) continue;
     const computed = computeKeyid(key);
@@ -42,15 +58,7 @@ export function checkKeyDicts(
     } else if (keyid !== computed) {
       problems.add(at, `the key's computed keyid is ${computed}, not the keyid it is listed under`);
     } else if (listedAt !== undefined) {
-      const fingerprint = layoutKey(key).fingerprint;
-      const first = listedAt.get(fingerprint);
-      if (first !== undefined) {
-        problems.add(
-          at,
-          `is the same key as ${first}, written differently (one key under two keyids would count twice toward a threshold)`,
-        );
-      }
-      listedAt.set(fingerprint, at);
+      listedTwice(listedAt, layoutKey(key).fingerprint, at, problems);
     }
     out[keyid] = key;
   }
@@ -64,8 +72,24 @@ export function checkKeyDicts(
  *
  * @throws EvidentError BAD_KEY when the dict holds no usable key
  */
-export function layoutKey(dict: KeyDict, where = 'key'): PublicKey {
-  return dictKeys.get(dict, (d) => PublicKey.fromDict(d, where));
+export function layoutKey(dict: KeyDict | GpgKeyDict, where = 'key'): PublicKey {
+  return dictKeys.get(dict, (d) => (looksLikeGpgKeyDict(d) ? GpgPublicKey.fromGpgDict(d, where) : PublicKey.fromDict(d as KeyDict, where)));
+}
+
+/** The dict a layout's `keys` stores for `key`: an OpenPGP key's as the reference stores it, any other's securesystemslib dict. */
+export function layoutKeyDict(key: PublicKey): KeyDict | GpgKeyDict {
+  return key instanceof GpgPublicKey ? key.toGpgDict() : key.toDict();
+}
+
+/** Whether the key of fingerprint `fingerprint` (at `at`) was listed before, which is a problem; records it. */
+function listedTwice(listedAt: Map<string, string>, fingerprint: string, at: string, problems: Problems): boolean {
+  const first = listedAt.get(fingerprint);
+  if (first !== undefined) {
+    problems.add(at, `is the same key as ${first}, written differently (one key under two keyids would count twice toward a threshold)`);
+    return true;
+  }
+  listedAt.set(fingerprint, at);
+  return false;
 }
 
 function checkKeyDict(dict: unknown, at: string, problems: Problems, certificate: boolean): KeyDict | undefined {
@@ -75,7 +99,7 @@ function checkKeyDict(dict: unknown, at: string, problems: Problems, certificate
   }
   const before = problems.size;
   if ('method' in dict || 'hashes' in dict) {
-    problems.add(at, 'OpenPGP keys are not supported; use ed25519, ecdsa or rsa keys');
+    problems.add(at, 'an OpenPGP key cannot be a CA: give its PEM certificate');
     return undefined;
   }
   checkKnownFields(dict, KEY_FIELDS, at, problems);

@@ -1,6 +1,8 @@
-import type { Layout, Link, Metablock, Signature } from './types.js';
+import type { Layout, Link, Metablock, MetablockSignature, Signature } from './types.js';
 import { canonicalJsonBytes } from '../../crypto/canonical-json.js';
 import { envelopePayload, parseEnvelope, signEnvelope, verifyEnvelope, type DsseEnvelope } from '../../crypto/dsse.js';
+import { GpgPublicKey } from '../../crypto/gpg/public-key.js';
+import { copyGpgSignature, gpgSignatureProblems, isGpgSignature, type GpgSignature } from '../../crypto/gpg/signature.js';
 import { canonicalBytes } from '../../crypto/identity-cache.js';
 import type { PublicKey } from '../../crypto/keys.js';
 import type { Signer } from '../../crypto/signer.js';
@@ -101,22 +103,24 @@ function checkMetablock(value: unknown, problems: Problems): Metablock | undefin
   return { signed: parsed, signatures };
 }
 
-function checkSignatures(value: unknown, problems: Problems): Signature[] | undefined {
+function checkSignatures(value: unknown, problems: Problems): MetablockSignature[] | undefined {
   if (value === undefined) return [];
   if (!Array.isArray(value)) {
     problems.add('signatures', `must be a list, not ${describeType(value)}`);
     return undefined;
   }
   const before = problems.size;
-  const out = value.map((s, i): Signature => {
+  const out = value.map((s, i): MetablockSignature => {
     const at = join('signatures', i);
     if (!isObject(s)) {
       problems.add(at, `a signature is an object {"keyid", "sig"}, not ${describeType(s)}`);
       return s as Signature;
     }
-    if ('other_headers' in s || 'signature' in s) {
-      problems.add(at, 'OpenPGP signatures are not supported');
-      return s as unknown as Signature;
+    if (isGpgSignature(s)) {
+      // the Python reference's OpenPGP signature (crypto/gpg/signature.ts)
+      const found = gpgSignatureProblems(s);
+      for (const [field, what] of found) problems.add(join(at, field), what);
+      return found.length > 0 ? (s as GpgSignature) : copyGpgSignature(s);
     }
     checkKnownFields(s, ['keyid', 'sig', 'cert', 'timestamps'], at, problems);
     if (!isHex(s.keyid)) problems.add(join(at, 'keyid'), `must be a keyid (hex), not ${JSON.stringify(s.keyid) ?? 'missing'}`);
@@ -175,11 +179,13 @@ export function signedOf(file: AnyMetadataFile): Link | Layout {
 export function signMetablock<T extends Link | Layout>(
   signed: T,
   keys: readonly Signer[],
-  existing: readonly Signature[] = [],
+  existing: readonly MetablockSignature[] = [],
 ): Metablock<T> {
   if (keys.length === 0) throw new EvidentError('BAD_USAGE', 'signing needs at least one key');
   const bytes = canonicalJsonBytes(signed);
-  const fresh = keys.map((key): Signature => {
+  const fresh = keys.map((key): MetablockSignature => {
+    // an OpenPGP signer writes the reference's `{keyid, other_headers, signature}`
+    if (key.metablockSignature !== undefined) return key.metablockSignature(bytes);
     const signature: Signature = { keyid: key.keyid, sig: key.sign(bytes) };
     // in-toto-golang's extension: a certificate signer names itself by its certificate
     if (key.certificate !== undefined) signature.cert = key.certificate;
@@ -201,9 +207,15 @@ export function verifyMetablockSignature(metablock: Metablock, key: PublicKey): 
  * The rule of verifyMetablockSignature, over the signed bytes: given, for a link file read canonical as
  * written (the link itself is not at hand as an object), or made only when a signature asks for them.
  */
-export function verifySignedBytes(signedBytes: Buffer | (() => Buffer), signatures: readonly Signature[], key: PublicKey): boolean {
+export function verifySignedBytes(
+  signedBytes: Buffer | (() => Buffer),
+  signatures: readonly MetablockSignature[],
+  key: PublicKey,
+): boolean {
+  // an OpenPGP key: its own signature or a subkey's, in the OpenPGP form, by a key not expired
+  if (key instanceof GpgPublicKey) return key.signedMetablock(signatures, signedBytes);
   const signature = signatures.find((s) => s.keyid === key.keyid);
-  if (signature === undefined) return false;
+  if (signature === undefined || signature.sig === undefined) return false;
   return key.verify(typeof signedBytes === 'function' ? signedBytes() : signedBytes, signature.sig);
 }
 
@@ -233,11 +245,13 @@ export function verifyMetadataSignature(file: AnyMetadataFile, key: PublicKey): 
 /**
  * A DSSE envelope of `link` signed by each key: its payload a Statement v1 with the link predicate v0.3
  * (the default), or with `payload: 'link'` the link itself, as in-toto-golang and Python in-toto 2.x write
- * it — as plain JSON, since canonical JSON leaves newlines in strings (a command's stdout) raw.
+ * it. Either payload is plain JSON, as Python in-toto writes it: OLPC canonical JSON escapes only `"` and
+ * `\`, so a command's stdout with a newline or another control character would make the payload JSON no
+ * reader accepts. DSSE signs the payload's bytes as they are, so nothing needs them canonical.
  */
 export function signLinkEnvelope(link: Link, keys: readonly Signer[], options: { payload?: 'statement' | 'link' } = {}): DsseEnvelope {
-  if (options.payload === 'link') return signEnvelope(IN_TOTO_PAYLOAD_TYPE, Buffer.from(JSON.stringify(link), 'utf8'), [...keys]);
-  return signEnvelope(IN_TOTO_PAYLOAD_TYPE, canonicalJsonBytes(linkToStatement(link)), [...keys]);
+  const payload = options.payload === 'link' ? link : linkToStatement(link);
+  return signEnvelope(IN_TOTO_PAYLOAD_TYPE, Buffer.from(JSON.stringify(payload), 'utf8'), [...keys]);
 }
 
 /** The exact bytes the reference's `Metablock.dump` writes (Python json.dumps, indent 1, sorted keys). */

@@ -1,6 +1,7 @@
 import type { CertificateConstraint, Step } from './types.js';
 import { checkItemCommon, checkType } from './supply-chain-item.js';
 import { checkExpectedPredicates } from './expected-predicates.js';
+import { checkExpectedVsa } from './expected-vsa.js';
 import { checkKnownFields, describeType, isHex, isObject, join, Problems, stringList } from './problems.js';
 
 const STEP_FIELDS = [
@@ -14,14 +15,15 @@ const STEP_FIELDS = [
   'cert_constraints',
   'require_timestamps',
   'expected_predicates',
+  'expected_vsa',
 ] as const;
 const CONSTRAINT_FIELDS = ['common_name', 'dns_names', 'emails', 'organizations', 'roots', 'uris'] as const;
 
 /**
  * Validates one step of a layout; defaults as the reference's: rules [], `pubkeys` [],
  * `expected_command` [], `threshold` 1. `cert_constraints` is in-toto-golang's extension (kept only when
- * present), as are evident's `require_timestamps` (a boolean) and `expected_predicates` (attestation rules,
- * expected-predicates.ts). Whether each pubkey is in the layout's
+ * present), as are evident's `require_timestamps` (a boolean), `expected_predicates` (attestation rules,
+ * expected-predicates.ts) and `expected_vsa` (a VSA as the step's evidence, expected-vsa.ts). Whether each pubkey is in the layout's
  * `keys`, and whether the layout trusts a TSA when a step requires timestamps, is checked by the layout.
  */
 export function checkStep(value: unknown, where: string, problems: Problems): Step | undefined {
@@ -53,6 +55,9 @@ export function checkStep(value: unknown, where: string, problems: Problems): St
     value.expected_predicates === undefined
       ? undefined
       : checkExpectedPredicates(value.expected_predicates, join(where, 'expected_predicates'), problems, { inspection: false });
+  const vsa = value.expected_vsa === undefined ? undefined : checkExpectedVsa(value.expected_vsa, join(where, 'expected_vsa'), problems);
+  if (vsa !== undefined && command !== undefined && command.length > 0)
+    problems.add(join(where, 'expected_command'), 'must be empty: a step whose evidence is a VSA (expected_vsa) runs no command');
   if (problems.size > before) return undefined;
   const step: Step = {
     _type: 'step',
@@ -67,6 +72,7 @@ export function checkStep(value: unknown, where: string, problems: Problems): St
   // kept as written, false too: the layout is signed over it
   if (requireTimestamps !== undefined) step.require_timestamps = requireTimestamps as boolean;
   if (predicates !== undefined) step.expected_predicates = predicates;
+  if (vsa !== undefined) step.expected_vsa = vsa;
   return step;
 }
 

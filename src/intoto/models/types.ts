@@ -3,6 +3,8 @@
  * the same canonical bytes it was signed over). Parsing and validation live beside this file.
  */
 import type { KeyDict } from '../../crypto/key-dict.js';
+import type { GpgKeyDict } from '../../crypto/gpg/key-dict.js';
+import type { GpgSignature } from '../../crypto/gpg/signature.js';
 import type { SignatureTimestamp } from '../../crypto/signature-timestamps.js';
 
 /** A rule as written in a layout: the tokens of one rule, e.g. ["MATCH", "src/*", "WITH", "PRODUCTS", "FROM", "code"]. */
@@ -29,6 +31,12 @@ export type ArtifactRule =
 /** Digests of one artifact: algorithm name → lowercase hex. */
 export type HashDict = Record<string, string>;
 export type ArtifactDict = Record<string, HashDict>;
+
+/**
+ * A metablock's signature entry: a key's (`{keyid, sig}`, Signature), or the Python reference's OpenPGP
+ * form (`{keyid, other_headers, signature}`, crypto/gpg/signature.ts), which has no `sig`.
+ */
+export type MetablockSignature = Signature | GpgSignature;
 
 export interface Signature {
   keyid: string;
@@ -79,6 +87,29 @@ export interface Step {
    * about this step's artifacts that must exist and satisfy CEL rules (docs/policy.md). Kept only when present.
    */
   expected_predicates?: ExpectedPredicate[];
+  /**
+   * evident's extension: the step's evidence is a signed SLSA Verification Summary (another team's
+   * verification of its own chain) instead of links; its subjects become the step's products
+   * (docs/policy.md, "A VSA as a step's evidence"). Kept only when present.
+   */
+  expected_vsa?: ExpectedVsa;
+}
+
+/**
+ * What a VSA standing for a step must say, each field a pin the layout may leave out: it is signed by one
+ * of the step's functionaries, says PASSED, and names its signer as verifier (or `verifier_id`) anyway.
+ */
+export interface ExpectedVsa {
+  /** Digest sets of the policies (layouts) the verification may have followed: the VSA's `policy.digest` must match one. */
+  policy?: HashDict[];
+  /** The VSA's `verifier.id`, exactly. */
+  verifier_id?: string;
+  /** The VSA's `resourceUri`, exactly. */
+  resource_uri?: string;
+  /** Each must be among the VSA's `verifiedLevels`. */
+  verified_levels?: string[];
+  /** Seconds the VSA stays good after its `timeVerified` (which it must then carry). */
+  max_age?: number;
 }
 
 export interface Inspection {
@@ -118,7 +149,8 @@ export interface Layout {
   /** ISO 8601 UTC, `YYYY-MM-DDTHH:MM:SSZ` as the reference writes it. */
   expires: string;
   readme: string;
-  keys: Record<string, KeyDict>;
+  /** Functionary keys by keyid: securesystemslib key dicts, or the Python reference's OpenPGP key dicts (crypto/gpg/). */
+  keys: Record<string, KeyDict | GpgKeyDict>;
   steps: Step[];
   inspect: Inspection[];
   rootcas?: Record<string, KeyDict>;
@@ -134,5 +166,5 @@ export interface Layout {
 /** A signed document: `{"signed": …, "signatures": […]}`; signatures are over canonical JSON of `signed`. */
 export interface Metablock<T extends Link | Layout = Link | Layout> {
   signed: T;
-  signatures: Signature[];
+  signatures: MetablockSignature[];
 }

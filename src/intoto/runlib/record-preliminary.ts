@@ -1,9 +1,10 @@
 import { access } from 'node:fs/promises';
 import { EvidentError } from '../../errors.js';
+import { GpgPublicKey } from '../../crypto/gpg/public-key.js';
 import type { PublicKey } from '../../crypto/keys.js';
 import type { Signer } from '../../crypto/signer.js';
-import { loadMetadataFile, signableBytes } from '../models/metablock.js';
-import type { Link, Metablock, Signature } from '../models/types.js';
+import { loadMetadataFile, signableBytes, verifySignedBytes } from '../models/metablock.js';
+import type { Link, Metablock, MetablockSignature } from '../models/types.js';
 
 /** The preliminary link `record start` leaves in the working folder, as the reference names it. */
 export function unfinishedLinkName(step: string, keyid: string): string {
@@ -69,16 +70,18 @@ export function checkPreliminarySigner(metablock: Metablock<Link>, expected: Pre
   throw new EvidentError('BAD_SIGNATURE', why, { file: shown });
 }
 
-function keyRefusal(signature: Signature, metablock: Metablock<Link>, key: PublicKey): string | undefined {
-  if (signature.keyid !== key.keyid)
+function keyRefusal(signature: MetablockSignature, metablock: Metablock<Link>, key: PublicKey): string | undefined {
+  // an OpenPGP key signs by itself or by a subkey (crypto/gpg/)
+  const keyids = key instanceof GpgPublicKey ? key.keyids : [key.keyid];
+  if (!keyids.includes(signature.keyid))
     return `the preliminary link is not signed by this key (${key.keyid.slice(0, 8)}) but by ${signature.keyid.slice(0, 8)}`;
-  return key.verify(signableBytes(metablock.signed), signature.sig)
+  return verifySignedBytes(() => signableBytes(metablock.signed), [signature], key)
     ? undefined
     : 'the preliminary link was changed after record start: its signature does not verify with this key';
 }
 
 function identityRefusal(
-  signature: Signature,
+  signature: MetablockSignature,
   metablock: Metablock<Link>,
   identity: SignerIdentity,
   window: { maxStepDurationMs: number; now: Date },

@@ -1,4 +1,5 @@
 import type { DsseEnvelope, DsseSignature } from '../../crypto/dsse.js';
+import { isGpgSignature, type GpgSignature } from '../../crypto/gpg/signature.js';
 import { MAX_TIMESTAMPS_PER_SIGNATURE, timestampedBytes, type SignatureTimestamp } from '../../crypto/signature-timestamps.js';
 import { EvidentError, isEvidentError } from '../../errors.js';
 import { timestampServerUrl } from '../../time/server-url.js';
@@ -69,7 +70,7 @@ export async function timestampSignatures<T extends Metablock | DsseEnvelope>(
 ): Promise<T> {
   const { servers } = timestamping;
   checkTimestampServers(servers);
-  const all: readonly SignatureEntry[] = metadata.signatures;
+  const all: readonly (SignatureEntry | GpgSignature)[] = metadata.signatures;
   const count = options.newSignatures ?? all.length;
   if (!Number.isInteger(count) || count < 0 || count > all.length) {
     throw new EvidentError('BAD_USAGE', `newSignatures must be a whole number from 0 to ${all.length}, not ${count}`);
@@ -79,7 +80,11 @@ export async function timestampSignatures<T extends Metablock | DsseEnvelope>(
   const encoding = 'payloadType' in metadata ? 'base64' : 'hex';
   // loaded only here: the ASN.1 libraries are most of a signing command's start-up, and most runs ask no TSA
   const { requestTimestamp } = await import('../../time/client.js');
-  const fresh = all.slice(first);
+  const fresh = all.slice(first).filter((entry): entry is SignatureEntry => !isGpgSignature(entry));
+  if (fresh.length < count) {
+    // the reference's OpenPGP signature has no place for tokens: its schema is three fields
+    throw new EvidentError('BAD_USAGE', 'OpenPGP signatures (--gpg) cannot carry RFC 3161 time-stamps; leave out --timestamp-server');
+  }
   // per TSA, per new signature: the token, or why there is none
   const answers = await Promise.all(
     servers.map((server) =>
@@ -106,8 +111,8 @@ export async function timestampSignatures<T extends Metablock | DsseEnvelope>(
     }
     timestamping.onWarning?.(`${failed.error.message}; the signature goes without its token (--timestamp-optional)`);
   }
-  const signatures = all.map((entry, i): SignatureEntry => {
-    if (i < first) return entry;
+  const signatures = all.map((entry, i): SignatureEntry | GpgSignature => {
+    if (i < first || isGpgSignature(entry)) return entry;
     const tokens: SignatureTimestamp[] = answers.flatMap((perSignature) => {
       const answer = perSignature[i - first]!;
       return 'token' in answer ? [{ type: 'tsp', data: answer.token.toString('base64') }] : [];

@@ -22,6 +22,29 @@ export interface Attestation {
   readonly digests: ReadonlySet<string>;
 }
 
+const pools = new WeakMap<object, Map<string, Promise<AttestationPool>>>();
+
+/**
+ * The attestations of a level's folder, read once per verification (`ctx`) however many steps look at them:
+ * the attestations items expect (attestations.ts) and the VSAs steps take as evidence (vsa-evidence.ts).
+ */
+export function levelAttestations(
+  ctx: { readonly source: LinkSource; readonly maxLinkBytes: number },
+  dir: string,
+): Promise<AttestationPool> {
+  let byDir = pools.get(ctx);
+  if (byDir === undefined) {
+    byDir = new Map();
+    pools.set(ctx, byDir);
+  }
+  let pool = byDir.get(dir);
+  if (pool === undefined) {
+    pool = loadAttestations(ctx.source, dir, ctx.maxLinkBytes);
+    byDir.set(dir, pool);
+  }
+  return pool;
+}
+
 /** The attestations of one folder of links, and the files that looked like attestations but could not be read. */
 export interface AttestationPool {
   readonly attestations: readonly Attestation[];

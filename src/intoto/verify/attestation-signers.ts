@@ -11,6 +11,10 @@ import { missingTimestamp } from './timestamp-requirement.js';
 /** The functionary whose signature makes an attestation count, as rules see it (`signer`, `timestamp`). */
 export interface AttestationSigner {
   readonly keyid: string;
+  /** The key that made the signature. */
+  readonly key: PublicKey;
+  /** What thresholds count, once each (step-links.ts' LinkSigner.id): the keyid of a layout key, a certificate's identity. */
+  readonly identity: string;
   /** The SPIFFE ID of a certificate signer; null for a key of the layout. */
   readonly spiffeId: string | null;
   /** How the report names it: the short keyid, or the certificate's identity. */
@@ -38,7 +42,8 @@ const MAX_CERTIFICATE_SIGNATURES = 16;
  * none and the step takes certificate signers (`cert_constraints`), a certificate signature that chains to
  * the layout's roots and satisfies a constraint, as a link's would (cert-signer.ts). As for links, a step
  * that requires timestamps counts only a signature with a valid token. Anyone else's signature makes it
- * count for nothing: the reason says who signed it.
+ * count for nothing: the reason says who signed it. `intermediateCerts` (PEM, VerifyOptions.intermediateCerts)
+ * complete certificate signers' chains as they do for links.
  */
 export async function attestationSigner(
   attestation: Attestation,
@@ -46,6 +51,7 @@ export async function attestationSigner(
   item: Step | Inspection,
   layout: Layout,
   at: SignerTime,
+  intermediateCerts: readonly string[] = [],
 ): Promise<SignerVerdict> {
   const envelope = attestation.envelope;
   const signing: Pick<LoadedMetadata, 'format' | 'signedBy' | 'timestampedBy'> = {
@@ -75,15 +81,22 @@ export async function attestationSigner(
     } catch {
       continue; // the step's links say so; an attestation has nothing to add
     }
-    if (!signing.signedBy(key)) continue;
     const short = keyid.slice(0, 8);
+    if (!signing.signedBy(key)) {
+      if (envelope.signatures.some((sig) => sig.keyid === keyid))
+        problems.push(`its signature by ${short} does not verify: the statement was changed after it was signed, or another key signed it`);
+      continue;
+    }
     const stamps = tokens(key, short);
     const timestamp = stamps.valid[0];
     if (required && timestamp === undefined) {
       problems.push(missingTimestamp(item.name, `key ${short}`, stamps));
       continue;
     }
-    return { ok: true, signer: { keyid, spiffeId: null, shown: short, ...(timestamp !== undefined ? { timestamp } : {}) } };
+    return {
+      ok: true,
+      signer: { keyid, key, identity: keyid, spiffeId: null, shown: short, ...(timestamp !== undefined ? { timestamp } : {}) },
+    };
   }
 
   if (predicate.functionaries === undefined && step !== undefined && (step.cert_constraints?.length ?? 0) > 0) {
@@ -91,7 +104,7 @@ export async function attestationSigner(
     if (withCert.length > 0) {
       // the X.509 library is loaded only for attestations signed with certificates
       const { checkCertificateSigner, layoutCas } = await import('./cert-signer.js');
-      const cas = layoutCas(layout);
+      const cas = layoutCas(layout, intermediateCerts);
       for (const signature of withCert) {
         const verdict = checkCertificateSigner(signing, signature, step, cas, { time: at.time, required, timestamps: tokens });
         if (!verdict.ok) {
@@ -102,11 +115,21 @@ export async function attestationSigner(
         const spiffeId = s.identity.split(' ').find((u) => u.startsWith('spiffe://')) ?? null;
         return {
           ok: true,
-          signer: { keyid: s.key.keyid, spiffeId, shown: s.identity, ...(s.timestamp !== undefined ? { timestamp: s.timestamp } : {}) },
+          signer: {
+            keyid: s.key.keyid,
+            key: s.key,
+            identity: s.identity,
+            spiffeId,
+            shown: s.identity,
+            ...(s.timestamp !== undefined ? { timestamp: s.timestamp } : {}),
+          },
         };
       }
     }
   }
+  // a functionary's keyid on a signature that does not verify: say that first, it is the one to look into
+  const forged = problems.filter((p) => p.startsWith('its signature by '));
+  if (forged.length > 0 && forged.length === problems.length) return { ok: false, reason: forged.join('; ') };
   const by = [...new Set(envelope.signatures.map((s) => (s.keyid === '' ? 'a signature without keyid' : s.keyid.slice(0, 8))))];
   const who = keyids.map((k) => k.slice(0, 8));
   if (predicate.functionaries === undefined) for (const c of step?.cert_constraints ?? []) who.push(...c.uris);

@@ -9,7 +9,7 @@ import { EVALUATION_BUDGET } from '../policy/limits.js';
 import type { RuleBindings } from '../policy/rule-env.js';
 import { valuesSeen } from '../policy/seen.js';
 import type { ArtifactIndex, LinkArtifacts } from '../rules/types.js';
-import { loadAttestations, type Attestation, type AttestationPool } from './attestation-pool.js';
+import { levelAttestations, type Attestation } from './attestation-pool.js';
 import { attestationSigner, type AttestationSigner } from './attestation-signers.js';
 import type { VerifyContext } from './level.js';
 
@@ -62,7 +62,7 @@ async function checkPredicate(
   entry: AttestationItem,
   predicate: ExpectedPredicate,
 ): Promise<boolean> {
-  const pool = await poolFor(ctx, dir);
+  const pool = await levelAttestations(ctx, dir);
   const type = predicate.predicate_type;
   const attributes = predicate.expected_attributes ?? [];
   const counted: Counted[] = [];
@@ -78,7 +78,8 @@ async function checkPredicate(
       });
       continue;
     }
-    const verdict = await attestationSigner(attestation, predicate, entry.item, layout, { time: ctx.now, given: ctx.timeGiven });
+    const at = { time: ctx.now, given: ctx.timeGiven };
+    const verdict = await attestationSigner(attestation, predicate, entry.item, layout, at, ctx.intermediateCerts);
     if (verdict.ok) counted.push({ attestation, signer: verdict.signer });
     else ignored.push({ file: attestation.file, reason: verdict.reason });
   }
@@ -270,23 +271,6 @@ function compiledRule(text: string): CompiledRule | RuleProblem {
     compiled.set(text, rule);
   }
   return rule;
-}
-
-const pools = new WeakMap<VerifyContext, Map<string, Promise<AttestationPool>>>();
-
-/** The attestations of a level's folder, read once per verification however many items expect some. */
-function poolFor(ctx: VerifyContext, dir: string): Promise<AttestationPool> {
-  let byDir = pools.get(ctx);
-  if (byDir === undefined) {
-    byDir = new Map();
-    pools.set(ctx, byDir);
-  }
-  let pool = byDir.get(dir);
-  if (pool === undefined) {
-    pool = loadAttestations(ctx.source, dir, ctx.maxLinkBytes);
-    byDir.set(dir, pool);
-  }
-  return pool;
 }
 
 function functionariesText(predicate: ExpectedPredicate, item: Step | Inspection): string {

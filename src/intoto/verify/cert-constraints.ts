@@ -6,11 +6,12 @@ export const ALLOW_ALL = '*';
 
 /**
  * Why the certificate does not satisfy `constraint`, or undefined when it does, with in-toto-golang's
- * rule for each attribute: `"*"` alone allows anything; an empty list (or `""`) requires the certificate
- * to have none; otherwise the certificate's values and the listed ones must be the same set (every
- * listed value present, nothing else). `roots` is satisfied when a verified chain ends at a listed root
- * CA (by keyid) — in-toto-golang compares the list to all of the layout's roots instead, which lets a
- * constraint name a root its chain does not end at.
+ * rule for each attribute (checkCertConstraint): `"*"` alone allows anything; an empty list, or a list of
+ * one `""`, requires the certificate to have none; otherwise the certificate's values and the listed ones
+ * must be the same set (every listed value present, nothing else). A `""` beside other values is a value
+ * like any other, which a certificate cannot have: such a constraint is never met, as in in-toto-golang.
+ * `roots` is satisfied when a verified chain ends at a listed root CA (by keyid) — in-toto-golang requires
+ * the list to be all of the layout's roots instead (docs/interop.md).
  *
  * @param rootKeyids the keyids of the roots the certificate's verified chains end at
  */
@@ -31,14 +32,19 @@ export function constraintProblem(
 
 function attributeProblem(name: string, allowed: readonly string[], actual: readonly string[]): string | undefined {
   if (allowed.length === 1 && allowed[0] === ALLOW_ALL) return undefined;
-  const want = allowed.filter((v) => v !== '');
-  const have = actual.filter((v) => v !== '');
+  const want = noneIfBlank(allowed);
+  const have = noneIfBlank(actual);
   const unmet = new Set(want);
   const same = have.every((v) => unmet.delete(v)) && unmet.size === 0;
   if (same) return undefined;
   if (want.length === 0) return `${name} must be empty, not ${show(have)}`;
   // the identity (a URI) is already named in the message; other attributes show what the certificate has
   return name === 'uris' ? `${name} must be ${show(want)}` : `${name} must be ${show(want)}, not ${show(have)}`;
+}
+
+/** `[""]` is in-toto-golang's spelling of "none" (a missing common name is `""` too); `""` among other values is kept. */
+function noneIfBlank(values: readonly string[]): readonly string[] {
+  return values.length === 1 && values[0] === '' ? [] : values;
 }
 
 function rootsProblem(allowed: readonly string[], chainRoots: readonly string[]): string | undefined {
@@ -49,5 +55,5 @@ function rootsProblem(allowed: readonly string[], chainRoots: readonly string[])
 }
 
 function show(values: readonly string[]): string {
-  return `[${values.join(', ')}]`;
+  return `[${values.map((v) => (v === '' ? '""' : v)).join(', ')}]`;
 }

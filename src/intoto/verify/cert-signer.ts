@@ -2,6 +2,7 @@ import { createPublicKey } from 'node:crypto';
 import { PublicKey } from '../../crypto/keys.js';
 import {
   certificateAttributes,
+  chainUsageProblem,
   parseCertificatesPem,
   verifyCertificateChain,
   X509ChainError,
@@ -79,7 +80,8 @@ export type CertificateVerdict =
  * functionary of `step`, as in-toto-golang's VerifyLinkSignatureThesholds does for a keyid that is not
  * among the step's pubkeys: the leaf's key is the signature's key and verifies it; the leaf chains to
  * one of the layout's root CAs through the intermediates carried after it or the layout's, every
- * certificate valid at one instant; and the leaf satisfies one of the step's `cert_constraints`. The
+ * certificate valid at one instant and, where it restricts extended key usage, allowing serverAuth (Go's
+ * default, which in-toto-golang verifies with); and the leaf satisfies one of the step's `cert_constraints`. The
  * instant is the genTime of a valid token on the signature (the first at which the chain holds), else
  * the verification time unless the step requires timestamps: a token can only add a time the signature
  * is known to have existed at, never take the verification time away (stripping it would do that). The
@@ -148,7 +150,11 @@ export function checkCertificateSigner(
     }
   }
   if (paths === undefined || used === undefined) return { ok: false, reason: chainFailure(identity, failures) + tokenProblems };
-  const roots = [...new Set(paths.map((p) => cas.roots.find((r) => r.cert === p[p.length - 1])!.keyid))];
+  // in-toto-golang verifies chains with Go's default key usage, serverAuth: a certificate on the path that
+  // restricts its extended key usage must allow that (or any); one without the extension allows everything
+  const usable = paths.filter((p) => chainUsageProblem(p, SIGNER_USAGE) === undefined);
+  if (usable.length === 0) return { ok: false, reason: usageFailure(identity, leaf, chainUsageProblem(paths[0]!, SIGNER_USAGE)!) };
+  const roots = [...new Set(usable.map((p) => cas.roots.find((r) => r.cert === p[p.length - 1])!.keyid))];
 
   const problems: string[] = [];
   for (const constraint of step.cert_constraints ?? []) {
@@ -171,6 +177,14 @@ export function checkCertificateSigner(
 }
 
 const TIME_REASONS = new Set(['CERT_EXPIRED', 'CERT_NOT_YET_VALID']);
+
+/** The extended key usage a signer's chain must allow: Go's x509 default, which in-toto-golang verifies with. */
+const SIGNER_USAGE = 'serverAuth';
+
+function usageFailure(identity: string, leaf: X509Certificate, problem: { cert: X509Certificate; usages: string[] }): string {
+  const which = problem.cert === leaf ? `certificate of ${identity}` : `issuer (${problem.cert.subject}) of the certificate of ${identity}`;
+  return `${which} is restricted to extended key usage ${problem.usages.join(', ')}; a signer's chain must allow ${SIGNER_USAGE} or any usage, as in-toto-golang requires`;
+}
 
 /**
  * Why the chain holds at none of the instants tried: the first failure that has nothing to do with time

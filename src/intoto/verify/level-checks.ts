@@ -103,6 +103,8 @@ export async function checkStepLinks(ctx: VerifyContext, layout: Layout, level: 
   let ok = true;
   prefetchStepLinks(layout, ctx.source, level.dir);
   for (const s of layout.steps) {
+    // a step whose evidence is a VSA comes after the links: which VSA counts may depend on what they name
+    if (s.expected_vsa !== undefined) continue;
     if (s.cert_constraints !== undefined && s.cert_constraints.length > 0) reportCertificateTime(ctx, layout);
     ctx.progress(`reading the links of ${level.prefix}${s.name}`);
     const found = await loadStepLinks(layout, s, ctx.source, level.dir, {
@@ -139,7 +141,37 @@ export async function checkStepLinks(ctx: VerifyContext, layout: Layout, level: 
       },
     });
   }
-  return ok ? out : undefined;
+  const vsaSteps = layout.steps.filter((s) => s.expected_vsa !== undefined);
+  if (vsaSteps.length === 0) return ok ? out : undefined;
+  // loaded only for a layout that takes VSAs as evidence
+  const { checkStepVsas } = await import('./vsa-evidence.js');
+  let digests: Set<string> | undefined;
+  const chain = () => (digests ??= chainDigests(out));
+  for (const s of vsaSteps) {
+    if (s.cert_constraints !== undefined && s.cert_constraints.length > 0) reportCertificateTime(ctx, layout);
+    ctx.progress(`reading the VSAs of ${level.prefix}${s.name}`);
+    const checked = await checkStepVsas(ctx, layout, s, level, chain);
+    out.set(s.name, checked.found);
+    ok = ok && checked.ok;
+  }
+  // in layout order again, as the rest of the verification reads them
+  return ok ? new Map(layout.steps.map((s) => [s.name, out.get(s.name)!])) : undefined;
+}
+
+/** Every digest (`alg:hex`, lowercase) of the materials and products of the links loaded so far. */
+function chainDigests(found: StepLinkSets): Set<string> {
+  const out = new Set<string>();
+  for (const set of found.values()) {
+    for (const item of set.links.values()) {
+      if (item.signed._type !== 'link') continue;
+      for (const index of [item.signed.artifacts.materials, item.signed.artifacts.products]) {
+        for (const path of index.keys()) {
+          for (const [alg, hex] of Object.entries(index.get(path)!)) out.add(`${alg.toLowerCase()}:${hex.toLowerCase()}`);
+        }
+      }
+    }
+  }
+  return out;
 }
 
 function certificateDetails(signer: LinkSigner): Record<string, unknown> {
@@ -279,4 +311,32 @@ export function checkItemRules(
     });
   }
   return ok;
+}
+
+/**
+ * The final product (VerifyOptions.product, a sha256) is one of the products of the root layout's steps:
+ * what the verification vouches for, a VSA above all, must be something the verified chain made. The last
+ * step that made it is named.
+ */
+export function checkProduct(ctx: VerifyContext, layout: Layout, links: ReadonlyMap<string, LinkArtifacts>, sha256: string): boolean {
+  for (const s of [...layout.steps].reverse()) {
+    const products = links.get(s.name)!.products;
+    for (const path of products.keys()) {
+      if (products.get(path)!.sha256?.toLowerCase() !== sha256) continue;
+      ctx.report.add({
+        id: 'product',
+        ok: true,
+        message: `the product sha256:${sha256.slice(0, 12)}… is ${path}, made by ${s.name}`,
+        details: { sha256, path, step: s.name },
+      });
+      return true;
+    }
+  }
+  ctx.report.add({
+    id: 'product',
+    ok: false,
+    message: `the product sha256:${sha256.slice(0, 12)}… is none of the products of the layout's steps: the links say nothing of it`,
+    details: { sha256 },
+  });
+  return false;
 }

@@ -9,6 +9,7 @@ import {
   checkItemRules,
   checkLayoutSignatures,
   checkNames,
+  checkProduct,
   checkStepLinks,
   checkThresholdAgreement,
   type Level,
@@ -35,6 +36,8 @@ export interface VerifyContext {
   readonly deferred: DeferredInspections[];
   /** Says which long stage begins (VerifyOptions.onProgress). */
   readonly progress: (stage: string) => void;
+  /** The sha256 (hex) of the final product, which a root step must have made (VerifyOptions.product). */
+  readonly product?: string;
 }
 
 /** The time layouts' expiry is checked at, and where it came from (the report says). */
@@ -85,6 +88,7 @@ export async function verifyLevel(
   const stepLinks = new Map<string, LinkArtifacts>();
   for (const [name, link] of reduced) stepLinks.set(name, link.artifacts);
   for (const s of layout.steps) checkItemRules(ctx, `${level.prefix}${s.name}`, s, stepLinks);
+  if (level.name === undefined && ctx.product !== undefined) checkProduct(ctx, layout, stepLinks, ctx.product);
   const expecting = layout.steps.filter((s) => s.expected_predicates !== undefined);
   if (expecting.length > 0) {
     // CEL and the attestation checks are loaded only for a layout whose steps expect attestations

@@ -12,7 +12,7 @@ import {
 } from '../models/metablock.js';
 import { LINK_FIELDS } from '../models/link.js';
 import { canonicalizeMetadataInPlace, type CanonicalMetadata } from '../models/link-spans.js';
-import type { Layout, Link, Signature } from '../models/types.js';
+import type { Layout, Link, MetablockSignature, Signature } from '../models/types.js';
 import { PackedArtifacts } from '../rules/packed-artifacts.js';
 import { indexedLink, type IndexedLink } from './indexed-link.js';
 
@@ -20,8 +20,11 @@ import { indexedLink, type IndexedLink } from './indexed-link.js';
 export interface SignedMetadata<T extends Link | Layout = Link | Layout> {
   readonly signed: T;
   readonly format: MetadataFile['format'];
-  /** The signature entries as written: who claims to have signed, the certificate chain (PEM) if any, its RFC 3161 tokens if any. */
-  readonly signatures: readonly Signature[];
+  /**
+   * The signature entries as written: who claims to have signed, the certificate chain (PEM) if any, its
+   * RFC 3161 tokens if any; in a metablock, also the Python reference's OpenPGP entries (crypto/gpg/).
+   */
+  readonly signatures: readonly MetablockSignature[];
   /**
    * Whether `key` made a valid signature over it. For a metablock this is the reference's rule: the
    * FIRST signature carrying the key's keyid decides. A DSSE envelope accepts any signature by the key.
@@ -39,7 +42,7 @@ export interface SignedMetadata<T extends Link | Layout = Link | Layout> {
 /** DSSE entries with tokens examined per key: one key signs an envelope once, a crafted one may repeat it. */
 export const MAX_TIMESTAMPED_ENTRIES = 4;
 
-const hasTimestamps = (s: Signature): boolean => (s.timestamps?.length ?? 0) > 0;
+const hasTimestamps = (s: MetablockSignature): boolean => (s.timestamps?.length ?? 0) > 0;
 
 /**
  * `signedBy` answering once per key object: timestampedBy asks again about the key whose signature was
@@ -64,13 +67,13 @@ function remembered(signedBy: (key: PublicKey) => boolean): (key: PublicKey) => 
  * entry with the key's keyid, when it carries tokens and verifies.
  */
 function metablockSigning(
-  signatures: readonly Signature[],
+  signatures: readonly MetablockSignature[],
   verify: (key: PublicKey) => boolean,
 ): Pick<SignedMetadata, 'signatures' | 'signedBy' | 'timestampedBy'> {
   const signedBy = remembered(verify);
   const timestampedBy = (key: PublicKey): Signature[] => {
     const first = signatures.find((s) => s.keyid === key.keyid);
-    return first !== undefined && hasTimestamps(first) && signedBy(key) ? [first] : [];
+    return first !== undefined && first.sig !== undefined && hasTimestamps(first) && signedBy(key) ? [first] : [];
   };
   return { signatures, signedBy, timestampedBy };
 }
@@ -155,7 +158,7 @@ type ReadMetadata =
       readonly link: Link;
       readonly materials: PackedArtifacts;
       readonly products: PackedArtifacts;
-      readonly signatures: readonly Signature[];
+      readonly signatures: readonly MetablockSignature[];
       readonly signedBytes: Buffer;
     }
   | { readonly kind: 'value'; readonly value: unknown };

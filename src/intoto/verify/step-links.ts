@@ -1,3 +1,4 @@
+import { GpgPublicKey } from '../../crypto/gpg/public-key.js';
 import type { PublicKey } from '../../crypto/keys.js';
 import { isEvidentError } from '../../errors.js';
 import { checkJsonDepth } from '../../util/strict-json.js';
@@ -5,6 +6,7 @@ import { layoutKey } from '../models/layout-keys.js';
 import { linkFileName } from '../models/link.js';
 import type { Layout, Signature, Step } from '../models/types.js';
 import type { CertificateSigner, LayoutCas, SignerClock } from './cert-signer.js';
+import { functionaryFiles } from './functionary-files.js';
 import { loadSignedMetadata, loadSignedMetadataBytes, type LoadedMetadata } from './metadata.js';
 import type { SignatureTimestamps, TimestampEvidence } from './signature-time.js';
 import { missingTimestamp } from './timestamp-requirement.js';
@@ -68,11 +70,11 @@ export async function loadStepLinks(layout: Layout, step: Step, source: LinkSour
   const stamps = new TimestampChecks(layout, options, result);
   const readByKey = new Set<string>();
   const byKey: SignersByKey = new Map();
-  for (const keyid of new Set(step.pubkeys)) {
-    const dict = Object.hasOwn(layout.keys, keyid) ? layout.keys[keyid] : undefined;
-    // a keyid missing from `keys` names nobody: both references accept the layout and skip it
-    if (dict === undefined) continue;
-    const path = keyedLinkPath(step, keyid, dir);
+  // a keyid missing from `keys` names nobody: both references accept the layout and skip it; an OpenPGP
+  // key's links may be named after its subkeys (functionary-files.ts)
+  for (const { keyid, fileKeyid } of functionaryFiles(layout, step)) {
+    const dict = layout.keys[keyid]!;
+    const path = keyedLinkPath(step, fileKeyid, dir);
     const shown = source.describe(path);
     let key: PublicKey;
     try {
@@ -90,7 +92,8 @@ export async function loadStepLinks(layout: Layout, step: Step, source: LinkSour
       continue;
     }
     if (!loaded.metadata.signedBy(key)) {
-      result.ignored.push({ file: shown, reason: `has no valid signature by ${keyid.slice(0, 8)}` });
+      const expired = key instanceof GpgPublicKey ? key.expiryProblem(loaded.metadata.signatures) : undefined;
+      result.ignored.push({ file: shown, reason: expired ?? `has no valid signature by ${keyid.slice(0, 8)}` });
       continue;
     }
     // Stricter than the reference: a functionary of two steps must not have one step's link pass for the
@@ -184,7 +187,8 @@ function countedOnce(same: LinkSigner): string {
 
 /** Starts reading every file loadStepLinks will look for by key in `dir`, for all the layout's steps at once. */
 export function prefetchStepLinks(layout: Layout, source: LinkSource, dir: string): void {
-  source.prefetch?.(layout.steps.flatMap((s) => [...new Set(s.pubkeys)].map((keyid) => keyedLinkPath(s, keyid, dir))));
+  const withLinks = layout.steps.filter((s) => s.expected_vsa === undefined);
+  source.prefetch?.(withLinks.flatMap((s) => functionaryFiles(layout, s).map((f) => keyedLinkPath(s, f.fileKeyid, dir))));
 }
 
 /** `<step>.<keyid[:8]>.link` in the folder `dir`. */

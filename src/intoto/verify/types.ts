@@ -36,6 +36,12 @@ export interface VerifyOptions {
    * only this separate, explicit option checks expiry at an earlier time.
    */
   readonly layoutTime?: Date;
+  /**
+   * The final product the verification is about, `sha256:HEX` (what `verify --product` names, and a VSA
+   * written of the verification is about): it must be among the products of the root layout's steps, or
+   * the verification fails (check `product`): a verdict must not pass for an artifact the chain never made.
+   */
+  readonly product?: string;
   /** Run inspections (default true). When false they are reported as skipped, not failed. */
   readonly runInspections?: boolean;
   /** Time limit per inspection command (default 10 000 ms, the reference's LINK_CMD_EXEC_TIMEOUT). */
@@ -62,6 +68,7 @@ export type CheckId =
   | 'command-alignment'
   | 'threshold-agreement'
   | 'rules'
+  | 'product'
   | 'attestations'
   | 'inspection';
 

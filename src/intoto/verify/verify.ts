@@ -47,11 +47,10 @@ export async function verify(options: VerifyOptions): Promise<VerificationReport
   if (Number.isNaN(now.getTime())) throw new EvidentError('BAD_USAGE', 'verifyTime is not a valid date');
   if (options.layoutTime !== undefined && Number.isNaN(options.layoutTime.getTime()))
     throw new EvidentError('BAD_USAGE', 'layoutTime is not a valid date');
+  if (options.product !== undefined && !/^sha256:[0-9a-f]{64}$/.test(options.product))
+    throw new EvidentError('BAD_USAGE', `product must be sha256: and 64 lowercase hex digits, not ${JSON.stringify(options.product)}`);
 
   const root = loadRootLayout(options.layout, options.layoutFile);
-  // CEL and the protobuf runtime under it take a few hundred ms to load: for a layout with attestation rules,
-  // start loading them now, while the links are read and their signatures checked, not when the rules come
-  if (hasAttestationRules(root.signed)) import('./attestations.js').catch(() => undefined);
   const workDir = options.workDir ?? process.cwd();
   const source =
     options.links !== undefined ? memorySource(options.links, maxLinkBytes) : folderSource(options.linkDir ?? workDir, maxLinkBytes);
@@ -67,6 +66,7 @@ export async function verify(options: VerifyOptions): Promise<VerificationReport
     intermediateCerts: options.intermediateCerts ?? [],
     deferred: [],
     progress,
+    ...(options.product !== undefined ? { product: options.product.slice('sha256:'.length) } : {}),
   };
 
   await verifyLevel(ctx, root, options.layoutKeys, { dir: '', prefix: '' });
@@ -83,11 +83,6 @@ function layoutClockOf(options: VerifyOptions, clock: Date): LayoutClock {
   if (options.verifyTime !== undefined && options.verifyTime.getTime() > clock.getTime())
     return { time: options.verifyTime, source: 'verify-time' };
   return { time: clock, source: 'current-time' };
-}
-
-function hasAttestationRules(layout: Layout): boolean {
-  const items: { expected_predicates?: unknown }[] = [...(layout.steps ?? []), ...(layout.inspect ?? [])];
-  return items.some((item) => Array.isArray(item.expected_predicates) && item.expected_predicates.length > 0);
 }
 
 function loadRootLayout(value: unknown, file: string | undefined): SignedMetadata<Layout> {

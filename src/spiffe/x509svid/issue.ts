@@ -1,4 +1,5 @@
-import { createHash, KeyObject, randomBytes, sign } from 'node:crypto';
+import { createHash, KeyObject, sign } from 'node:crypto';
+import { randomOctets } from '../../crypto/random-pool.js';
 import { canonicalSpki } from '../../crypto/spki.js';
 import {
   bitString,
@@ -330,7 +331,7 @@ function nameOf(dn: string): Buffer {
 
 /** A positive, random 128-bit serial number (hex), as RFC 5280 asks; its top byte is never 0, so it is always 16 bytes. */
 export function randomSerial(): string {
-  const b = randomBytes(16);
+  const b = randomOctets(16);
   b[0] = ((b[0] ?? 0) & 0x7f) | 0x01;
   return b.toString('hex');
 }

@@ -63,11 +63,11 @@ export async function artifactChain(reader: EvidenceReader, artifact: StoreDiges
   // the links `evident verify --store --product` would fetch, verified as it would (inspections skipped: a store runs no commands)
   const { evidence, report } = await verifyProduct(reader, policy, artifact, { runInspections: false });
   const walk = evidence.walk;
-  const order = policy.layout.signed.steps.map((s) => s.name);
+  const order = policy.layout.steps.map((s) => s.name);
   const links = found(walk)
     .reverse()
     .sort((a, b) => order.indexOf(a.step) - order.indexOf(b.step));
-  return { artifact, links, skipped: walk.skipped, verdict: { policy: policy.name, report, steps: policySteps(policy.layout.signed) } };
+  return { artifact, links, skipped: walk.skipped, verdict: { policy: policy.name, report, steps: policySteps(policy.layout) } };
 }
 
 function found(walk: ChainWalk): ChainLink[] {

@@ -2,7 +2,7 @@ import { basename } from 'node:path';
 import { loadPublicKey } from '../../crypto/key-files.js';
 import type { PublicKey } from '../../crypto/keys.js';
 import { EvidentError } from '../../errors.js';
-import { loadLayoutFile } from '../../intoto/models/layout-file.js';
+import { loadLayoutDocument } from '../../intoto/models/layout-file.js';
 import type { VerdictPolicy } from './artifact-chain.js';
 
 /**
@@ -19,9 +19,10 @@ export async function loadVerdictPolicy(layoutFile: string | undefined, keyFiles
   }
   if (keyFiles.length === 0)
     throw new EvidentError('BAD_USAGE', "store: --layout needs the layout owners' keys: --layout-key FILE (repeat for each)");
-  const layout = await loadLayoutFile(layoutFile);
+  // a metablock, or a DSSE envelope of the layout
+  const { signed, document } = await loadLayoutDocument(layoutFile);
   const keys: PublicKey[] = [];
   // each error names its file (key-files.ts)
   for (const file of keyFiles) keys.push(await loadPublicKey(file));
-  return { name: basename(layoutFile), layout, keys };
+  return { name: basename(layoutFile), layout: signed, document, keys };
 }

@@ -2,7 +2,7 @@
 // application's to set (src/crypto/x509/x509.ts passes Node's WebCrypto explicitly where it needs one).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFileSync } from '../../helpers/child-process.js';
 import { join } from 'node:path';
 
 const ROOT = join(import.meta.dirname, '..', '..', '..');

@@ -48,6 +48,29 @@ describe('SvidCache', () => {
     );
   });
 
+  it('finds through its index exactly what a scan of every entry finds, in the same order (hundreds of entries, other types, no selectors)', () => {
+    const pool = ['uid:0', 'uid:1', 'gid:0', 'gid:7', 'path:/bin/x', 'sha256:ab', 'user:root'];
+    let seed = 7;
+    const pick = (): string => pool[(seed = (seed * 1103515245 + 12345) % 2 ** 31) % pool.length]!;
+    const entries = Array.from({ length: 400 }, (_, i) => {
+      const e = entry(`e${i}`, Array.from({ length: i % 4 }, pick), (i * 37) % 101);
+      return i % 9 === 0 ? { ...e, selectors: [{ type: 'docker', value: pick() }, ...e.selectors] } : e;
+    });
+    const c = new SvidCache();
+    c.setEntries(entries);
+    const byAge = c.listEntries();
+    for (let n = 0; n < 200; n++) {
+      const caller = [...new Set(Array.from({ length: 1 + (n % 5) }, pick))].map((value) => ({ type: 'unix', value }));
+      if (n % 7 === 0) caller.push({ type: 'docker', value: pick() });
+      const scanned = byAge.filter((e) => selectorsSubsetOf(e.selectors, caller)).map((e) => e.id);
+      assert.deepEqual(
+        c.matchEntries(caller).map((e) => e.id),
+        scanned,
+        JSON.stringify(caller),
+      );
+    }
+  });
+
   it('batches changes into one notification, drops SVIDs of removed entries, never serves an expired SVID', async () => {
     const ca = await testAuthority();
     let now = Date.now();

@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { spawn } from '../../helpers/child-process.js';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { REPO_ROOT } from '../../helpers/evident-process.js';
@@ -22,8 +22,17 @@ export interface WorkloadRun {
   kill(): void;
 }
 
-/** Runs workload-child.ts as a separate process (optionally another user, or another node executable). */
-export function runWorkload(args: string[], opts: { uid?: number; gid?: number; node?: string } = {}): WorkloadRun {
+/**
+ * How long a workload child may run: its calls have their own deadlines (10 s), but a watch waits for
+ * rotations, and without this a rotation that never came would hold the test until the suite's timeout.
+ */
+const WORKLOAD_MS = 120_000;
+
+/**
+ * Runs workload-child.ts as a separate process (optionally another user, or another node executable). One
+ * still running after `deadlineMs` is killed, and `done` and `line` fail with the lines and stderr it gave.
+ */
+export function runWorkload(args: string[], opts: { uid?: number; gid?: number; node?: string; deadlineMs?: number } = {}): WorkloadRun {
   const child = spawn(opts.node ?? process.execPath, ['--import', 'tsx', CHILD, ...args], {
     cwd: REPO_ROOT,
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -54,11 +63,20 @@ export function runWorkload(args: string[], opts: { uid?: number; gid?: number; 
     flush();
   });
   child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+  const deadlineMs = opts.deadlineMs ?? WORKLOAD_MS;
+  let overran = false;
+  const timer = setTimeout(() => {
+    overran = true;
+    child.kill('SIGKILL');
+  }, deadlineMs);
+  const seen = (): string =>
+    `${overran ? `still running after ${deadlineMs / 1000} s, killed; ` : ''}it printed ${JSON.stringify(lines)}; stderr: ${err}`;
   const done = new Promise<ChildResult[]>((resolve, reject) => {
     child.on('exit', (code) => {
-      for (const w of waiters.splice(0)) w.reject(new Error(`workload exited (${code}) before line ${w.n}: ${err}`));
+      clearTimeout(timer);
+      for (const w of waiters.splice(0)) w.reject(new Error(`workload ${args.join(' ')} exited (${code}) before line ${w.n}: ${seen()}`));
       if (code === 0) resolve(lines);
-      else reject(new Error(`workload exited with ${code}: ${err}`));
+      else reject(new Error(`workload ${args.join(' ')} exited with ${code}: ${seen()}`));
     });
   });
   done.catch(() => undefined);

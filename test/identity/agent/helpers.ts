@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from '../../helpers/child-process.js';
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { chmod, mkdtemp, rm } from 'node:fs/promises';
@@ -28,11 +28,21 @@ export async function spawnConnector(socketPath: string, as?: { uid: number; gid
   const child = spawn(process.execPath, ['-e', code, socketPath], { stdio: ['ignore', 'pipe', 'pipe'], ...(as ?? {}) });
   await new Promise<void>((resolve, reject) => {
     let err = '';
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`connector to ${socketPath} did not connect within 60 s: ${err}`));
+    }, 60_000);
     child.stderr?.on('data', (d: Buffer) => (err += d.toString()));
     child.stdout?.on('data', (d: Buffer) => {
-      if (d.toString().includes('connected')) resolve();
+      if (d.toString().includes('connected')) {
+        clearTimeout(timer);
+        resolve();
+      }
     });
-    child.on('exit', (code) => reject(new Error(`connector exited with ${code}: ${err}`)));
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`connector exited with ${code}: ${err}`));
+    });
   });
   return child;
 }

@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from '../../helpers/child-process.js';
 import { createHash } from 'node:crypto';
 import { closeSync, readFileSync, realpathSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';

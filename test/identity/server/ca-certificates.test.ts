@@ -1,7 +1,7 @@
 // What the server's CA certificates say, and how its leaves name them (docs/ARCHITECTURE.md, formats).
 // Leaves themselves: ca.test.ts.
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFileSync } from '../../helpers/child-process.js';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';

@@ -166,7 +166,7 @@ test('every mistake is reported with its YAML line, all at once', async (t) => {
     /^root\.yaml:9: steps\[0\]\.threshold: must be at least 1, not 0$/,
     /^root\.yaml:14: steps\[1\]\.materials\[1\]: MATCH needs WITH MATERIALS\|PRODUCTS \(found 'BAR'\)/,
     /^root\.yaml:15: steps\[1\]\.products\[0\]: CREATE takes exactly one pattern/,
-    /^root\.yaml:16: steps\[1\]\.comand: unknown key \(expected one of: name, functionaries, threshold, command, materials, products, require_timestamps, expected_predicates\)$/,
+    /^root\.yaml:16: steps\[1\]\.comand: unknown key \(expected one of: name, functionaries, threshold, command, materials, products, require_timestamps, expected_predicates, vsa\)$/,
     /^root\.yaml:17: steps\[2\]\.name: 'code' is already the name of steps\[0\]; step and inspection names must be unique$/,
     /^root\.yaml:19: steps\[2\]\.threshold: 2 signers are needed, but only 1 functionary is listed$/,
     /^root\.yaml:20: steps\[3\]\.name: '\.\.\/escape' must not contain '\/'/,

@@ -1,5 +1,5 @@
 import { test } from 'node:test';
-import { execFile } from 'node:child_process';
+import { execFile } from '../../helpers/child-process.js';
 import { promisify } from 'node:util';
 import assert from 'node:assert/strict';
 import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';

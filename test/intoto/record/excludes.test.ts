@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFileSync } from '../../helpers/child-process.js';
 import { test } from 'node:test';
 import { isEvidentError } from '../../../src/errors.js';
 import { DEFAULT_EXCLUDE_PATTERNS, compileExcludes } from '../../../src/intoto/record/excludes.js';

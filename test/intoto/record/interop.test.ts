@@ -3,7 +3,7 @@
  * a tree with awkward names, symlinks, excludes, lstrip and a base path. Skips loudly without the reference.
  */
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFileSync } from '../../helpers/child-process.js';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';

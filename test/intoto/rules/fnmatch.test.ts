@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawnSync } from '../../helpers/child-process.js';
 import { existsSync } from 'node:fs';
 import { compileFnmatch, fnmatch, fnmatchRegExp } from '../../../src/intoto/rules/fnmatch.js';
 

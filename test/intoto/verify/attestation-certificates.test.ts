@@ -85,3 +85,29 @@ test('attestations by certificate: another identity of the same CA is not a func
     /is false .*signer\.spiffeId = "spiffe:\/\/corp\.example\/ci\/builder"; predicate\.runDetails\.builder\.id = "https:\/\/github\.com\/evil"/,
   );
 });
+
+test('attestations by certificate: an intermediate given to verify (-i) completes the chain of an attestation, as of a link', async () => {
+  const { makeIntermediate } = await import('../../helpers/pki.js');
+  const inter = await makeIntermediate(root, 'corp ci');
+  const leaf = await makeCert({ subject: 'O=corp', issuer: inter, uris: [BUILDER], carried: [inter] });
+  // the link carries the intermediate; the provenance does not, so only -i completes its chain
+  const bare: TestCert = { ...leaf, chainPem: leaf.pem };
+  const s = certSigner(leaf);
+  const verifyWith = (intermediateCerts: string[]) =>
+    verify({
+      layout: sign(certLayout(), [owner()]),
+      layoutKeys: [owner().publicKey],
+      links: {
+        [`build.${s.keyid.slice(0, 8)}.link`]: signMetablock(link('build', { products: PRODUCT }), [s]),
+        'build.provenance.json': provenance(bare),
+      },
+      runInspections: false,
+      verifyTime: T0,
+      intermediateCerts,
+    });
+  const without = await verifyWith([]);
+  assert.equal(without.ok, false);
+  assert.match(without.checks.find((c) => c.id === 'attestations')!.message, /does not chain to a trusted root/);
+  const given = await verifyWith([inter.pem]);
+  assert.equal(given.ok, true, formatReport(given));
+});

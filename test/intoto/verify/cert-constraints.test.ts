@@ -79,4 +79,16 @@ describe('certificate constraints (in-toto-golang rules)', () => {
   it('"*" is a wildcard only alone; as one value among others it is a literal', () => {
     assert.ok(check({ dns_names: ['*', 'ci.corp.example'] }));
   });
+
+  it('"" alone means none; beside other values it is a value that must be met, as in-toto-golang keeps it', () => {
+    assert.equal(check({ emails: [''] }, { emails: [] }), undefined);
+    assert.equal(check({ emails: [''] }), 'emails must be empty, not [ci@corp.example]');
+    // in-toto-golang: ["ci@corp.example", ""] leaves "" unmet, so the constraint fails
+    assert.equal(check({ emails: ['ci@corp.example', ''] }), 'emails must be [ci@corp.example, ""], not [ci@corp.example]');
+    assert.equal(check({ uris: ['spiffe://corp.example/ci/builder', ''] }), 'uris must be [spiffe://corp.example/ci/builder, ""]');
+    assert.ok(check({ roots: [ROOT, ''] }) === undefined, 'roots: a listed root reached is enough, whatever else is listed');
+    // a certificate's value "" counts as none only when it is its only one
+    assert.equal(check({ organizations: [] }, { organizations: [''] }), undefined);
+    assert.equal(check({ organizations: ['Corp'] }, { organizations: ['Corp', ''] }), 'organizations must be [Corp], not [Corp, ""]');
+  });
 });

@@ -294,6 +294,53 @@ describe('verify: links signed by certificates', () => {
     assert.match(failed(r)[0]!.message, /roots must include the root it chains to/);
   });
 
+  it("roots: listing the chain's own root is enough; in-toto-golang would ask for all of the layout's roots", async () => {
+    const links = files(Object.fromEntries([certLink(await svid(BUILDER))]));
+    // in-toto-golang refuses this one ("cert has an unexpected root"): its roots must be exactly the layout's rootcas
+    const own = await run(mixedLayout({ roots: [root, otherRoot], constraints: [spiffe(BUILDER, [caEntry(root).keyid])] }), links);
+    assert.equal(own.ok, true, formatReport(own));
+    // both accept a list of every root of the layout
+    const all = await run(
+      mixedLayout({ roots: [root, otherRoot], constraints: [spiffe(BUILDER, [caEntry(root).keyid, caEntry(otherRoot).keyid])] }),
+      links,
+    );
+    assert.equal(all.ok, true, formatReport(all));
+  });
+
+  it("extended key usage as in-toto-golang verifies it: a restricted chain must allow serverAuth (Go's default) or any", async () => {
+    const withUsage = async (leafUsages: string[] | undefined, issuer: TestCert = root, carried: TestCert[] = []) =>
+      run(mixedLayout(), files(Object.fromEntries([certLink(await svid(BUILDER, issuer, { extKeyUsages: leafUsages, carried }))])));
+    const SERVER_AUTH = '1.3.6.1.5.5.7.3.1';
+    const CLIENT_AUTH = '1.3.6.1.5.5.7.3.2';
+    const CODE_SIGNING = '1.3.6.1.5.5.7.3.3';
+    const ANY = '2.5.29.37.0';
+    // no extension, an X509-SVID's serverAuth + clientAuth, anyExtendedKeyUsage: accepted
+    for (const usages of [undefined, [SERVER_AUTH, CLIENT_AUTH], [ANY], [CODE_SIGNING, ANY]]) {
+      const r = await withUsage(usages);
+      assert.equal(r.ok, true, `${String(usages)}: ${formatReport(r)}`);
+    }
+    // codeSigning alone, clientAuth alone: refused, as Go's x509.Verify refuses them with in-toto-golang's options
+    for (const [usages, shown] of [
+      [[CODE_SIGNING], 'codeSigning'],
+      [[CLIENT_AUTH], 'clientAuth'],
+      [['1.2.3.4'], '1.2.3.4'],
+    ] as const) {
+      const r = await withUsage([...usages]);
+      assert.equal(r.ok, false, shown);
+      const message = failed(r)[0]!.message;
+      const expected = `certificate of ${BUILDER} is restricted to extended key usage ${shown}; a signer's chain must allow serverAuth or any usage, as in-toto-golang requires`;
+      assert.ok(message.includes(expected), message);
+    }
+    // an intermediate restricted to codeSigning restricts the leaves below it too
+    const codeCa = await makeIntermediate(root, 'code signing', { extKeyUsages: [CODE_SIGNING] });
+    const below = await withUsage(undefined, codeCa, [codeCa]);
+    assert.equal(below.ok, false);
+    assert.match(
+      failed(below)[0]!.message,
+      /issuer \(.*code signing intermediate CA\) of the certificate of .* is restricted to extended key usage codeSigning/,
+    );
+  });
+
   it('a DSSE envelope signed by an SVID verifies the same way', async () => {
     const s = certSigner(await svid(BUILDER));
     const env = signLinkEnvelope(buildLink(), [s]);

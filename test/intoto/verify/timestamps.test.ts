@@ -98,7 +98,7 @@ async function buildLink(times: Array<Date | { at: Date; from: typeof tsa }> = [
   s.timestamps = [];
   for (const t of times) {
     const { at, from } = t instanceof Date ? { at: t, from: tsa } : t;
-    s.timestamps.push({ type: 'tsp', data: await token(s.sig, 'hex', at, from) });
+    s.timestamps.push({ type: 'tsp', data: await token(s.sig!, 'hex', at, from) });
   }
   if (s.timestamps.length === 0) delete s.timestamps;
   return doc;
@@ -108,7 +108,7 @@ function codeLink(withToken?: { at: Date; from?: typeof tsa }): Promise<Metabloc
   const doc = sign(chainLinks().code!, [alice()]);
   if (withToken === undefined) return doc;
   const s = doc.signatures[0]!;
-  return token(s.sig, 'hex', withToken.at, withToken.from).then((data) => {
+  return token(s.sig!, 'hex', withToken.at, withToken.from).then((data) => {
     s.timestamps = [{ type: 'tsp', data }];
     return doc;
   });

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { existsSync } from 'node:fs';
-import { execFileSync } from 'node:child_process';
+import { execFileSync } from '../../helpers/child-process.js';
 import { canonicalJsonBytes } from '../../../src/crypto/canonical-json.js';
 import { signEnvelope } from '../../../src/crypto/dsse.js';
 import { parseAnyMetadata, parseMetadata, signedOf } from '../../../src/intoto/models/metablock.js';

@@ -60,9 +60,14 @@ export interface WorkloadIdentitySource {
   entriesFetchedAt?(): number | undefined;
 }
 
+/** A selector as one string, for sets of them (`type` cannot hold the NUL between). */
+export function selectorKey(s: Selector): string {
+  return `${s.type}\u0000${s.value}`;
+}
+
 /** Whether every selector of `subset` is among `set` (a workload matches an entry this way). */
 export function selectorsSubsetOf(subset: readonly Selector[], set: readonly Selector[]): boolean {
   if (subset.length === 0) return false; // an entry without selectors matches nobody
-  const have = new Set(set.map((s) => `${s.type}\u0000${s.value}`));
-  return subset.every((s) => have.has(`${s.type}\u0000${s.value}`));
+  const have = new Set(set.map(selectorKey));
+  return subset.every((s) => have.has(selectorKey(s)));
 }
