@@ -157,7 +157,8 @@ async function scenario(p: Plane): Promise<void> {
 
 test(
   'a layout made at the start verifies SVID-signed links made after two CA rotations, with the server root and with an upstream CA',
-  { timeout: 120_000 },
+  // for a hang, not for speed: ~50 s with every core busy (npm run test:under-load), several times that on a machine loaded on top
+  { timeout: 240_000 },
   async () => {
     const upstreamDir = join(e2e.work, 'upstream-ca');
     await mkdir(upstreamDir);

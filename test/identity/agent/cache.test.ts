@@ -1,5 +1,5 @@
 import { generateKeyPairSync } from 'node:crypto';
-import { readFile, stat, writeFile } from 'node:fs/promises';
+import { readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -147,6 +147,48 @@ describe('agent data dir and trust bundle', () => {
       await store.saveBundle(ca.cas.map((c) => Buffer.from(c.cert.rawData)));
       assert.equal((await store.loadBundle())?.length, 1);
       assert.match(await readFile(join(store.dir, 'bundle.pem'), 'utf8'), /BEGIN CERTIFICATE/);
+    } finally {
+      await d.cleanup();
+    }
+  });
+
+  it('an agent killed while it saves a renewed SVID (the new key written, the SVID not yet) comes back with the SVID before', async () => {
+    const d = await openTempDir('evident-agent-renewal-');
+    try {
+      const ca = await testAuthority('example.org');
+      const { createPrivateKey } = await import('node:crypto');
+      const identity = async () => {
+        const issued = await ca.issue(entry('agent', ['x:y']));
+        const privateKey = createPrivateKey({ key: issued.privateKey, format: 'der', type: 'pkcs8' });
+        return {
+          spiffeId: issued.spiffeId,
+          certChain: [issued.certChain],
+          privateKey,
+          notAfter: issued.expiresAt.getTime(),
+          issuedAt: Date.now(),
+        };
+      };
+      const store = new AgentDataDir(join(d.dir, 'data'));
+      await store.init();
+      const before = await identity();
+      await store.saveIdentity(before);
+      // the renewal's steps up to the kill: the current key moved aside, the new key in its place, the SVID still the old one
+      const renewed = await identity();
+      await rename(join(store.dir, 'agent-svid.key'), join(store.dir, 'agent-svid.previous.key'));
+      await writeFile(join(store.dir, 'agent-svid.key'), renewed.privateKey.export({ type: 'pkcs8', format: 'pem' }));
+      const back = await store.loadIdentity(Date.now());
+      assert.deepEqual(back?.certChain, before.certChain, 'the stored SVID, with the key that is its own');
+      assert.deepEqual(
+        back?.privateKey.export({ type: 'pkcs8', format: 'der' }),
+        before.privateKey.export({ type: 'pkcs8', format: 'der' }),
+      );
+      // killed right after the key was moved aside: the same
+      await rm(join(store.dir, 'agent-svid.key'));
+      assert.deepEqual((await store.loadIdentity(Date.now()))?.certChain, before.certChain);
+      // a save that completes leaves the renewed pair and nothing aside
+      await store.saveIdentity(renewed);
+      assert.deepEqual((await store.loadIdentity(Date.now()))?.certChain, renewed.certChain);
+      await assert.rejects(stat(join(store.dir, 'agent-svid.previous.key')), /ENOENT/);
     } finally {
       await d.cleanup();
     }

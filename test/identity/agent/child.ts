@@ -23,7 +23,7 @@ export interface WorkloadRun {
 }
 
 /**
- * How long a workload child may run: its calls have their own deadlines (10 s), but a watch waits for
+ * How long a workload child may run: its calls have their own deadlines (30 s), but a watch waits for
  * rotations, and without this a rotation that never came would hold the test until the suite's timeout.
  */
 const WORKLOAD_MS = 120_000;

@@ -10,7 +10,9 @@ const [mode, address, arg] = process.argv.slice(2);
 const print = (o: unknown): void => {
   process.stdout.write(`${JSON.stringify(o)}\n`);
 };
-const client = WorkloadApiClient.create({ address, timeoutMs: 10_000 });
+// the client's default deadline: on a loaded machine the agent's first look at a new executable (hashing its
+// ~100 MB) took more than the 10 s this had, and the test saw UNAVAILABLE instead of the agent's answer
+const client = WorkloadApiClient.create({ address, timeoutMs: 30_000 });
 
 try {
   if (mode === 'fetch-x509') {
