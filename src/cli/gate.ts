@@ -5,6 +5,7 @@ import type { GateImage, GateOptions, GateVerdict } from '../gate/gate.js';
 import type { GatePolicy } from '../gate/policy.js';
 import { parseHostPort } from '../util/host-port.js';
 import type { CliContext } from './context.js';
+import { servedSvidSource } from './served-svid.js';
 import { untilStopSignal } from './stop-signal.js';
 import { addStoreOptions, storeClient, storeUrlOf, type StoreFlags } from './store-options.js';
 
@@ -104,7 +105,7 @@ function registerServe(gate: Command, ctx: CliContext): void {
       const metrics = new GateMetrics();
       const gate = new Gate({ ...options, ...timing, failOpen: f.failOpen === true, observer: metrics, log });
       const path = (p: string | undefined) => (p === undefined ? undefined : resolve(ctx.io.cwd, p));
-      const tlsSource = await svidSource(f, ctx, log);
+      const tlsSource = await servedSvidSource('gate serve', f, ctx, log);
       const server = await startGateServer({
         gate,
         metrics,
@@ -222,22 +223,4 @@ function duration(text: string, flag: string, command = 'gate serve'): number {
   if (m === null) throw new EvidentError('BAD_USAGE', `${command}: ${flag} takes a duration such as 30s, 5m or 24h, not '${text}'`);
   const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[(m[2] ?? 's') as 'ms' | 's' | 'm' | 'h'];
   return Math.round(Number(m[1]) * unit);
-}
-
-/** With --spiffe-socket, the gate's own X509-SVID from the Workload API, renewed on rotation (store/workload-tls.ts). */
-async function svidSource(f: ServeFlags, ctx: CliContext, log: (line: string) => void) {
-  if (f.spiffeSocket === undefined) return undefined;
-  const seconds = Number(f.spiffeTimeout);
-  if (!(seconds > 0 && seconds <= 3600)) {
-    throw new EvidentError('BAD_USAGE', `gate serve: --spiffe-timeout takes a number of seconds up to 3600, not '${f.spiffeTimeout}'`);
-  }
-  const { workloadTls } = await import('../store/workload-tls.js');
-  return workloadTls({
-    ...(typeof f.spiffeSocket === 'string' ? { address: f.spiffeSocket } : {}),
-    env: ctx.io.env,
-    cwd: ctx.io.cwd,
-    ...(f.spiffeId !== undefined ? { spiffeId: f.spiffeId } : {}),
-    firstWithinMs: seconds * 1000,
-    log,
-  });
 }

@@ -4,6 +4,7 @@ import { EvidentError } from '../errors.js';
 import { DEFAULT_MAX_EVIDENCE_BYTES } from '../store/limits.js';
 import { parseHostPort } from '../util/host-port.js';
 import type { CliContext } from './context.js';
+import { servedSvidSource } from './served-svid.js';
 import { untilStopSignal } from './stop-signal.js';
 import { WORKLOAD_API_SOCKET_HELP } from './workload-api-socket.js';
 
@@ -90,25 +91,10 @@ export function registerStoreServe(store: Command, ctx: CliContext): void {
     );
 }
 
-/** With --spiffe-socket, the store's own X509-SVID from the Workload API (store/workload-tls.ts); nothing is asked of it yet. */
+/** With --spiffe-socket, the store's own X509-SVID (served-svid.ts); nothing is asked of it yet. */
 async function svidSource(f: ServeFlags, ctx: CliContext) {
-  if (f.spiffeSocket === undefined) {
-    if (f.spiffeId !== undefined) {
-      throw new EvidentError('BAD_USAGE', 'store serve: --spiffe-id chooses among SVIDs: it needs --spiffe-socket');
-    }
-    return undefined;
+  if (f.spiffeSocket === undefined && f.spiffeId !== undefined) {
+    throw new EvidentError('BAD_USAGE', 'store serve: --spiffe-id chooses among SVIDs: it needs --spiffe-socket');
   }
-  const seconds = Number(f.spiffeTimeout);
-  if (!(seconds > 0 && seconds <= 3600)) {
-    throw new EvidentError('BAD_USAGE', `store serve: --spiffe-timeout takes a number of seconds up to 3600, not '${f.spiffeTimeout}'`);
-  }
-  const { workloadTls } = await import('../store/workload-tls.js');
-  return workloadTls({
-    ...(typeof f.spiffeSocket === 'string' ? { address: f.spiffeSocket } : {}),
-    env: ctx.io.env,
-    cwd: ctx.io.cwd,
-    ...(f.spiffeId !== undefined ? { spiffeId: f.spiffeId } : {}),
-    firstWithinMs: seconds * 1000,
-    log: (line) => ctx.err(`evident store: ${line}`),
-  });
+  return servedSvidSource('store serve', f, ctx, (line) => ctx.err(`evident store: ${line}`));
 }
