@@ -30,6 +30,9 @@ import { JwtSvid } from '../../src/spiffe/jwtsvid/svid.js';
 import { SpiffeId } from '../../src/spiffe/spiffeid/spiffe-id.js';
 import { TrustDomain } from '../../src/spiffe/spiffeid/trust-domain.js';
 import { parseEvidence } from '../../src/store/evidence.js';
+import { reviewAdmission, type DecideImage } from '../../src/gate/admission-review.js';
+import { admitRequest } from '../../src/gate/admit-request.js';
+import { podAdmissionReview } from '../../src/demo/pod-admission-review.js';
 import { readTimestampRequest } from '../../src/time/request.js';
 import { DEFAULT_TSA_POLICY } from '../../src/time/policy.js';
 import { readToken } from '../../src/time/token.js';
@@ -417,6 +420,79 @@ const celRule: FuzzTarget = {
   },
 };
 
+/**
+ * A gate request body as the server hands it on: fastify answers 400 itself when the body is not JSON, so
+ * only what parses reaches evident's code.
+ */
+function gateBody(input: Buffer): { parsed: true; body: unknown } | { parsed: false } {
+  try {
+    return { parsed: true, body: JSON.parse(utf8(input)) };
+  } catch {
+    return { parsed: false };
+  }
+}
+
+const HEX = 'ab'.repeat(32);
+const GATE_WORDS = [
+  '"containers"',
+  '"initContainers"',
+  '"ephemeralContainers"',
+  '"template"',
+  '"jobTemplate"',
+  '"spec"',
+  '"image"',
+  '"Deployment"',
+  '"CronJob"',
+  '"StatefulSet"',
+  '"UPDATE"',
+  '"DELETE"',
+  '"kube-system"',
+  '@sha256:',
+  `sha256:${HEX}`,
+  ':latest',
+];
+
+/** Allows half the digests and refuses the rest with a reason, so both answers are built. */
+const decideByDigest: DecideImage = async (image) =>
+  image.digest !== undefined && image.digest.charCodeAt(7) % 2 === 0
+    ? { allowed: true, reasons: [] }
+    : { allowed: false, reasons: [`no verified evidence for ${image.text}`] };
+
+const admissionReview: FuzzTarget = {
+  name: 'admission-review',
+  entry: 'reviewAdmission (POST /validate, AdmissionReview v1)',
+  dictionary: GATE_WORDS,
+  seeds: async () =>
+    [
+      { name: 'hello', namespace: 'default', image: `hello@sha256:${HEX}` },
+      { name: 'migrate', namespace: 'payments', image: `registry.example/team/migrate@sha256:${'0c'.repeat(32)}` },
+      { name: 'tagged', namespace: 'legacy', image: 'hello:1.2' },
+      { name: 'system', namespace: 'kube-system', image: `pause@sha256:${HEX}` },
+    ].map((pod) => Buffer.from(JSON.stringify(podAdmissionReview(pod)))),
+  async run(input) {
+    const body = gateBody(input);
+    if (!body.parsed) return;
+    // warn mode on odd-length inputs: the admitting-with-warnings answer is built too
+    await reviewAdmission(body.body, decideByDigest, { warnOnly: input.length % 2 === 1, exemptNamespaces: ['kube-system'] });
+  },
+};
+
+const gateAdmit: FuzzTarget = {
+  name: 'admit-request',
+  entry: 'admitRequest (POST /v1/admit)',
+  dictionary: GATE_WORDS,
+  seeds: async () =>
+    [
+      { artifact: `sha256:${HEX}` },
+      { artifact: `hello@sha256:${HEX}`, context: { namespace: 'payments' } },
+      { artifact: 'registry.example:5000/team/app:1.0' },
+    ].map((b) => Buffer.from(JSON.stringify(b))),
+  run(input) {
+    const body = gateBody(input);
+    if (body.parsed) admitRequest(body.body);
+  },
+};
+
 export const TARGETS: readonly FuzzTarget[] = [
   metablock,
   dsse,
@@ -438,4 +514,6 @@ export const TARGETS: readonly FuzzTarget[] = [
   tpm,
   storeUpload,
   celRule,
+  admissionReview,
+  gateAdmit,
 ];
