@@ -151,7 +151,8 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
   const workdir = options.workdir ?? (await mkdtemp(join(tmpdir(), 'evident-demo-')));
   await mkdir(workdir, { recursive: true });
   const log = options.log;
-  const identity = new IdentityPlane(join(workdir, 'identity'), { tpm: options.tpm === true });
+  // a server or agent lost mid-demo is said at once: the steps that then fail would say only that a socket is gone
+  const identity = new IdentityPlane(join(workdir, 'identity'), { tpm: options.tpm === true, onExit: log });
   const stores = new DemoStores(join(workdir, 'stores'));
   const background = new Background();
   let gateStarting: Promise<DemoGate> | undefined;
@@ -250,6 +251,10 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     };
     await options.whileUp?.(result);
     return result;
+  } catch (e) {
+    // an identity process that died is the cause to report, not the socket error a step met after it
+    identity.assertRunning();
+    throw e;
   } finally {
     // nothing started in the background may still be running when its stores and identities stop
     await background.settled();

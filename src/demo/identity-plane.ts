@@ -43,10 +43,19 @@ export class IdentityPlane {
   /** This Node binary's SHA-256, an entry's selector: hashed once. */
   private nodeHash: Promise<string> | undefined;
 
-  /** With `tpm`, each runner attests with a TPM simulator of its own, enrolled in the server's allow-list, instead of a join token. */
+  /** Set by stop(): from then on a process exiting is expected. */
+  private stopping = false;
+  /** What a server or agent said as it exited while the demo still needed it; a later use of the plane reports it. */
+  private lost: string | undefined;
+
+  /**
+   * With `tpm`, each runner attests with a TPM simulator of its own, enrolled in the server's allow-list, instead of a join token.
+   * `onExit` hears at once of a server or agent that exits after it was ready (with its last log lines): a step
+   * that then fails for want of its Workload API socket would otherwise say only ENOENT.
+   */
   constructor(
     private readonly dir: string,
-    private readonly options: { tpm?: boolean } = {},
+    private readonly options: { tpm?: boolean; onExit?: (line: string) => void } = {},
   ) {}
 
   /** How the runners' agents attest, for the demo's narration. */
@@ -74,6 +83,7 @@ export class IdentityPlane {
     if (this.options.tpm) await writeFile(allowList, '# the EK hashes of the runners allowed to attest\n');
     this.adminSocket = join(serverDir, 'admin.sock');
     const ready = await this.spawnUntil(
+      'the identity server',
       [
         'server',
         'run',
@@ -111,6 +121,7 @@ export class IdentityPlane {
       const runner = { name, socket, agentId };
       for (const e of entries.filter((e) => e.runner === name)) await this.createEntry(e.spiffeId, runner);
       await this.spawnUntil(
+        `the ${name} agent`,
         [
           'agent',
           'run',
@@ -197,10 +208,17 @@ export class IdentityPlane {
   }
 
   socketUri(runner: string): string {
+    this.assertRunning();
     return `unix://${this.runners.get(runner)!.socket}`;
   }
 
+  /** @throws EvidentError ENVIRONMENT naming the server or agent that exited, and what it said last */
+  assertRunning(): void {
+    if (this.lost !== undefined) throw new EvidentError('ENVIRONMENT', `demo: ${this.lost}`);
+  }
+
   async stop(): Promise<void> {
+    this.stopping = true;
     await Promise.all(
       this.processes.reverse().map(
         (p) =>
@@ -232,17 +250,31 @@ export class IdentityPlane {
   }
 
   /** Starts a long-running evident process and waits until a log line (or a probe) says it is ready. */
-  private spawnUntil(args: string[], readyLine?: (line: string) => boolean, probe?: () => Promise<boolean>): Promise<string> {
+  private spawnUntil(
+    label: string,
+    args: string[],
+    readyLine?: (line: string) => boolean,
+    probe?: () => Promise<boolean>,
+  ): Promise<string> {
     const child = spawn(process.execPath, [join(EVIDENT_BIN_DIR, 'evident'), ...args], {
       cwd: this.dir,
       stdio: ['ignore', 'ignore', 'pipe'],
     });
     this.processes.push(child);
     let log = '';
+    const lastLines = () => log.trim().split('\n').slice(-3).join(' | ');
+    let ready = false;
+    child.once('exit', (code, signal) => {
+      if (!ready || this.stopping) return;
+      const what = `${label} (evident ${args.slice(0, 2).join(' ')}) exited (${signal ?? `code ${code}`}) after it was ready: ${lastLines() || 'it logged nothing'}`;
+      this.lost ??= what;
+      this.options.onExit?.(`✗ ${what}`);
+    });
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => fail(`did not become ready in 30 s`), 30_000);
       const poll = probe ? setInterval(() => void probe().then((ok) => ok && done('')), 100) : undefined;
       const done = (line: string) => {
+        ready = true;
         clearTimeout(timer);
         if (poll) clearInterval(poll);
         resolve(line);
@@ -250,12 +282,7 @@ export class IdentityPlane {
       const fail = (why: string) => {
         clearTimeout(timer);
         if (poll) clearInterval(poll);
-        reject(
-          new EvidentError(
-            'ENVIRONMENT',
-            `demo: evident ${args.slice(0, 2).join(' ')} ${why}: ${log.trim().split('\n').slice(-3).join(' | ')}`,
-          ),
-        );
+        reject(new EvidentError('ENVIRONMENT', `demo: evident ${args.slice(0, 2).join(' ')} ${why}: ${lastLines()}`));
       };
       child.stderr!.setEncoding('utf8').on('data', (chunk: string) => {
         log += chunk;

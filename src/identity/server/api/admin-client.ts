@@ -24,12 +24,41 @@ export class AdminApiError extends EvidentError {
   }
 }
 
-/** Calls the admin API on its Unix socket; a socket nobody answers on is an ENVIRONMENT error (exit 3). */
-export async function adminRequest(socketPath: string, method: string, path: string, body?: unknown): Promise<AdminResponse> {
+/** A call the server has not answered in this long is given up: a stopped or wedged server must not hang the operator's command. */
+export const ADMIN_TIMEOUT_MS = 30_000;
+
+/**
+ * Calls the admin API on its Unix socket; a socket nobody answers on, or a server that does not answer
+ * within `timeoutMs`, is an ENVIRONMENT error (exit 3).
+ */
+export async function adminRequest(
+  socketPath: string,
+  method: string,
+  path: string,
+  body?: unknown,
+  options: { readonly timeoutMs?: number } = {},
+): Promise<AdminResponse> {
   // node:http is loaded by the call, not by `evident server --help`, which imports this module too
   const { request } = await import('node:http');
-  return new Promise((resolve, reject) => {
+  const timeoutMs = options.timeoutMs ?? ADMIN_TIMEOUT_MS;
+  return new Promise((resolveCall, rejectCall) => {
     const data = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
+    const timer = setTimeout(() => {
+      req.destroy();
+      rejectCall(
+        new EvidentError('ENVIRONMENT', `the server's admin API did not answer ${method} ${path} within ${timeoutMs / 1000} s`, {
+          file: socketPath,
+        }),
+      );
+    }, timeoutMs);
+    const resolve = (r: AdminResponse) => {
+      clearTimeout(timer);
+      resolveCall(r);
+    };
+    const reject = (e: Error) => {
+      clearTimeout(timer);
+      rejectCall(e);
+    };
     const req = request(
       { socketPath, method, path, headers: data ? { 'content-type': 'application/json', 'content-length': data.length } : {} },
       (res) => {
