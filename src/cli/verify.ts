@@ -7,6 +7,7 @@ import { EvidentError } from '../errors.js';
 import type { formatReport as FormatReport, VerificationReport } from '../intoto/verify/index.js';
 import type { Layout } from '../intoto/models/types.js';
 import type { StoreDigest } from '../store/digest.js';
+import type { LinkJudgeOptions } from '../store/link-judge.js';
 import { asGiven, type CliContext } from './context.js';
 import { checkGpgHome, GPG_HOME_HELP, gpgKeyids, gpgPublicKeys, type GpgFlags } from './gpg-options.js';
 import { readIntermediateCerts } from './intermediate-certs.js';
@@ -97,7 +98,12 @@ export function registerVerify(program: Command, ctx: CliContext): void {
         keys.push(await asGiven(loadPublicKey(resolve(cwd, file)), file));
       }
       keys.push(...(await gpgPublicKeys(gpgKeyids(flags), flags, ctx, flags.quiet)));
-      const { product, ...links } = await linksFrom(flags, ctx, layout.signed);
+      const intermediateCerts = flags.intermediateCerts ? await readIntermediateCerts(flags.intermediateCerts, cwd) : undefined;
+      const { product, ...links } = await linksFrom(flags, ctx, layout.signed, {
+        ...(options.verifyTime !== undefined ? { verifyTime: options.verifyTime } : {}),
+        ...(options.maxLinkBytes !== undefined ? { maxLinkBytes: options.maxLinkBytes } : {}),
+        ...(intermediateCerts !== undefined ? { intermediateCerts } : {}),
+      });
       const progress = flags.verbose
         ? { stage: (text: string) => ctx.err(`evident: verify: ${text}`), clear: () => {} }
         : stageReporter(ctx, 'verify');
@@ -107,7 +113,7 @@ export function registerVerify(program: Command, ctx: CliContext): void {
           layout: layout.document,
           layoutFile: flags.layout,
           layoutKeys: keys,
-          ...(flags.intermediateCerts ? { intermediateCerts: await readIntermediateCerts(flags.intermediateCerts, cwd) } : {}),
+          ...(intermediateCerts !== undefined ? { intermediateCerts } : {}),
           ...links,
           // a VSA must be about something the chain made (with --store the walk from the product already is)
           ...(product !== undefined && vsa !== undefined ? { product } : {}),
@@ -141,6 +147,7 @@ async function linksFrom(
   flags: VerifyFlags,
   ctx: CliContext,
   layout: Layout,
+  judging: LinkJudgeOptions,
 ): Promise<({ linkDir: string } | { links: Record<string, Buffer> }) & { product?: StoreDigest }> {
   const url = storeUrlOf(flags, ctx);
   if (url === undefined) {
@@ -169,12 +176,18 @@ async function linksFrom(
   const product = await artifactDigest(flags.product, ctx, '--product');
   const store = await storeClient(flags, ctx, url);
   const { fetchProductEvidence } = await import('../store/verify-product.js');
-  const { walk, attestations, files } = await fetchProductEvidence(store, layout, product, maxLinks !== undefined ? { maxLinks } : {});
+  const { walk, attestations, files } = await fetchProductEvidence(store, layout, product, {
+    ...(maxLinks !== undefined ? { maxLinks } : {}),
+    ...judging,
+  });
   if (!flags.quiet) {
     const n = walk.links.size;
     ctx.err(`evident: verify: ${n} link${n === 1 ? '' : 's'} for ${product} from ${store.shown}`);
     if (flags.verbose) {
-      for (const link of walk.links.values()) ctx.err(`evident: verify:   ${link.path} = ${link.digest}`);
+      for (const link of walk.links.values()) {
+        const unsound = walk.unsound.get(link.path);
+        ctx.err(`evident: verify:   ${link.path} = ${link.digest}${unsound !== undefined ? ` (does not count: ${unsound})` : ''}`);
+      }
       for (const s of walk.skipped) ctx.err(`evident: verify:   not used: ${s.digest} ${s.reason}`);
     }
     // the attestations the layout's rules are about, beside the links as a folder would hold them (docs/policy.md)

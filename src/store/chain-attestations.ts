@@ -64,6 +64,8 @@ export async function findChainAttestations(
     }
   };
   for (const fetched of walk.links.values()) {
+    // a link that does not count says nothing about what the chain made (a decoy may list any digest)
+    if (walk.unsound.has(fetched.path)) continue;
     const link = linkOf(fetched.bytes);
     if (link === undefined || !(takesVsas || expecting.has(link.name))) continue;
     for (const hashes of Object.values(link.products)) add(hashes);

@@ -5,6 +5,7 @@ import type { VerificationReport, VerifyOptions } from '../intoto/verify/types.j
 import { verify } from '../intoto/verify/verify.js';
 import { findChainAttestations, type AttestationSearch } from './chain-attestations.js';
 import { DEFAULT_MAX_STORE_LINKS, walkChain, type ChainWalk, type EvidenceReader } from './chain.js';
+import { linkJudge, type LinkJudgeOptions } from './link-judge.js';
 import type { StoreDigest } from './digest.js';
 
 /** What the store holds about one product for a layout: its chain of links and the attestations the layout's rules are about. */
@@ -37,12 +38,13 @@ export async function fetchProductEvidence(
   reader: EvidenceReader,
   layout: Layout,
   product: StoreDigest,
-  options: { readonly maxLinks?: number } = {},
+  options: { readonly maxLinks?: number } & LinkJudgeOptions = {},
 ): Promise<ProductEvidence> {
-  const maxLinks = options.maxLinks ?? DEFAULT_MAX_STORE_LINKS;
+  const { maxLinks = DEFAULT_MAX_STORE_LINKS, ...judging } = options;
   // a step whose evidence is a VSA has no link to walk to: its VSA is found by digest, below
   const withLinks = layout.steps.filter((s) => s.expected_vsa === undefined);
-  const walk = await walkChain(reader, { steps: withLinks }, product, { maxLinks });
+  // each link judged as verification will judge it (at the same time), so that only evidence that counts directs the walk
+  const walk = await walkChain(reader, { steps: withLinks }, product, { maxLinks, judge: linkJudge(layout, judging) });
   const files: Record<string, Buffer> = {};
   for (const link of walk.links.values()) files[link.path] = link.bytes;
   const takesVsas = withLinks.length < layout.steps.length;
@@ -64,7 +66,10 @@ export async function verifyProduct(
   options: { readonly maxLinks?: number } & Pick<VerifyOptions, 'runInspections' | 'verifyTime' | 'layoutTime' | 'workDir'> = {},
 ): Promise<{ readonly evidence: ProductEvidence; readonly report: VerificationReport }> {
   const { maxLinks, ...verifyOptions } = options;
-  const evidence = await fetchProductEvidence(reader, policy.layout, product, maxLinks !== undefined ? { maxLinks } : {});
+  const evidence = await fetchProductEvidence(reader, policy.layout, product, {
+    ...(maxLinks !== undefined ? { maxLinks } : {}),
+    ...(options.verifyTime !== undefined ? { verifyTime: options.verifyTime } : {}),
+  });
   const report = await verify({
     layout: policy.document,
     layoutFile: policy.name,
