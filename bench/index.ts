@@ -1,5 +1,6 @@
 /**
- * Runs the benchmarks named on the command line (`npm run bench -- record verify`), or all of them.
+ * Runs the benchmarks named on the command line (`npm run bench -- record verify`), or all of them but
+ * the soak (`identity-soak` runs for minutes with processes killed on purpose: only when named).
  * Each benchmark is a file `bench/<name>.ts` whose default export runs it and prints its own ratios
  * against a peer measured in the same run.
  */
@@ -17,7 +18,9 @@ const args = process.argv.slice(2);
 const names = args.filter((a) => !a.startsWith('-'));
 const flags = args.filter((a) => a.startsWith('-'));
 // `identity` runs both identity benchmarks; run on its own, the whole set would run them twice
-const chosen = names.length > 0 ? names : available.filter((n) => n !== 'identity');
+const ONLY_WHEN_NAMED = new Set(['identity', 'identity-soak']);
+const chosen = names.length > 0 ? names : available.filter((n) => !ONLY_WHEN_NAMED.has(n));
+if (names.length === 0) process.stdout.write(`bench: all but ${[...ONLY_WHEN_NAMED].join(', ')} (name them to run them)\n`);
 for (const name of chosen) {
   if (!available.includes(name)) {
     process.stderr.write(`bench: no benchmark '${name}' (have: ${available.join(', ')})\n`);
