@@ -9,6 +9,7 @@ import {
 } from 'node:crypto';
 import { EvidentError } from '../errors.js';
 import { computeKeyid, KEYID_HASH_ALGORITHMS, keytypeOf, publicValueOf, SCHEMES, type KeyDict, type Scheme } from './key-dict.js';
+import { describeCurve, namedCurveOf } from './ec-curve.js';
 
 /**
  * A verification key: the Node key object plus its securesystemslib identity (scheme, keyid, and the
@@ -64,7 +65,7 @@ export class PublicKey {
     }
     const keyObject = scheme === 'ed25519' ? ed25519FromHex(publicValue, where) : publicFromPem(publicValue, where);
     // in-toto-golang labels every ECDSA key ecdsa-sha2-nistp256 and hashes by the curve: a P-384 or P-521 key so labelled is its
-    if (!(scheme === 'ecdsa-sha2-nistp256' && GOLANG_LABELLED_CURVES.has(String(keyObject.asymmetricKeyDetails?.namedCurve)))) {
+    if (!(scheme === 'ecdsa-sha2-nistp256' && GOLANG_LABELLED_CURVES.has(String(namedCurveOf(keyObject))))) {
       checkSchemeMatchesKey(keyObject, scheme, where);
     }
     return new PublicKey(keyObject, scheme, publicValue, computeKeyid({ keytype: dict.keytype, scheme, keyval: dict.keyval }));
@@ -185,7 +186,7 @@ const GOLANG_LABELLED_CURVES: ReadonlySet<string> = new Set(['secp384r1', 'secp5
  */
 function digestOf(scheme: Scheme, key: KeyObject): string | null {
   if (scheme === 'ed25519') return null;
-  if (scheme.startsWith('ecdsa')) return ECDSA_DIGESTS[String(key.asymmetricKeyDetails?.namedCurve)] ?? 'sha256';
+  if (scheme.startsWith('ecdsa')) return ECDSA_DIGESTS[String(namedCurveOf(key))] ?? 'sha256';
   return 'sha256';
 }
 
@@ -207,11 +208,11 @@ export function defaultScheme(key: KeyObject): Scheme {
     case 'rsa':
       return 'rsassa-pss-sha256';
     case 'ec': {
-      const curve = key.asymmetricKeyDetails?.namedCurve;
+      const curve = namedCurveOf(key);
       if (curve === 'prime256v1') return 'ecdsa-sha2-nistp256';
       if (curve === 'secp384r1') return 'ecdsa-sha2-nistp384';
       if (curve === 'secp521r1') return 'ecdsa-sha2-nistp521';
-      throw new EvidentError('BAD_KEY', `key: unsupported ECDSA curve ${String(curve)} (use P-256, P-384 or P-521)`);
+      throw new EvidentError('BAD_KEY', `key: unsupported ECDSA curve ${describeCurve(key)} (use P-256, P-384 or P-521)`);
     }
     default:
       throw new EvidentError('BAD_KEY', `key: unsupported key type ${String(key.asymmetricKeyType)} (use ed25519, ecdsa or rsa)`);
@@ -228,7 +229,7 @@ function checkSchemeMatchesKey(key: KeyObject, scheme: Scheme, where: string): v
 }
 
 function describe(key: KeyObject): string {
-  return key.asymmetricKeyType === 'ec' ? `ECDSA ${key.asymmetricKeyDetails?.namedCurve}` : String(key.asymmetricKeyType);
+  return key.asymmetricKeyType === 'ec' ? `ECDSA ${describeCurve(key)}` : String(key.asymmetricKeyType);
 }
 
 function ed25519FromHex(hex: string, where: string): KeyObject {

@@ -1,6 +1,7 @@
 import type { KeyObject } from 'node:crypto';
 import { badInput } from '../errors.js';
 import { AlgorithmProvider, asn1 } from '../crypto/x509/x509.js';
+import { namedCurveOf } from '../crypto/ec-curve.js';
 
 /** A hash a message imprint, a message digest or an ESSCertIDv2 may use: node:crypto's name for it. */
 export type HashName = 'sha256' | 'sha384' | 'sha512';
@@ -60,8 +61,9 @@ const CURVE_HASHES: Readonly<Record<string, HashName>> = { prime256v1: 'sha256',
 export function signatureScheme(key: KeyObject): SignatureScheme {
   switch (key.asymmetricKeyType) {
     case 'ec': {
-      const hash = CURVE_HASHES[key.asymmetricKeyDetails?.namedCurve ?? ''];
-      if (hash === undefined) throw badInput(`a TSA key on curve ${key.asymmetricKeyDetails?.namedCurve ?? '?'} is not supported`);
+      const curve = namedCurveOf(key);
+      const hash = CURVE_HASHES[curve ?? ''];
+      if (hash === undefined) throw badInput(`a TSA key on curve ${curve ?? '(not a named curve evident supports)'} is not supported`);
       return { signDigest: hash, digest: hash, signatureAlgorithm: webAlgorithm({ name: 'ECDSA', hash: webHash(hash) }) };
     }
     case 'rsa':

@@ -1,5 +1,6 @@
 import type { KeyObject } from 'node:crypto';
 import { JwtSvidError } from './errors.js';
+import { namedCurveOf } from '../../crypto/ec-curve.js';
 
 /** JWT-SVID §3: RS, ES and PS families only; never `none`, never HMAC. */
 export const ALLOWED_ALGORITHMS = ['RS256', 'RS384', 'RS512', 'ES256', 'ES384', 'ES512', 'PS256', 'PS384', 'PS512'] as const;
@@ -13,7 +14,7 @@ export function isAllowedAlgorithm(alg: unknown): alg is JwtSvidAlgorithm {
 export function defaultAlgorithm(key: KeyObject): JwtSvidAlgorithm {
   switch (key.asymmetricKeyType) {
     case 'ec':
-      switch (key.asymmetricKeyDetails?.namedCurve) {
+      switch (namedCurveOf(key)) {
         case 'prime256v1':
           return 'ES256';
         case 'secp384r1':

@@ -31,6 +31,7 @@ import type { SpiffeId } from '../spiffeid/spiffe-id.js';
 import type { TrustDomain } from '../spiffeid/trust-domain.js';
 import { spkiDer, toKeyObject, type AnyKey } from '../internal/keys.js';
 import { X509SvidError } from './errors.js';
+import { namedCurveOf } from '../../crypto/ec-curve.js';
 
 export type { AnyKey } from '../internal/keys.js';
 export { KeyUsageFlags, ExtendedKeyUsage } from '../../crypto/x509/x509.js';
@@ -239,8 +240,9 @@ function signatureScheme(privateKey: AnyKey): SignatureScheme {
   let web: { name: string; hash?: string };
   switch (key.asymmetricKeyType) {
     case 'ec': {
-      const hash = CURVE_HASHES[key.asymmetricKeyDetails?.namedCurve ?? ''];
-      if (hash === undefined) throw new X509SvidError('BAD_KEY', `unsupported curve ${key.asymmetricKeyDetails?.namedCurve ?? '?'}`);
+      const curve = namedCurveOf(key);
+      const hash = CURVE_HASHES[curve ?? ''];
+      if (hash === undefined) throw new X509SvidError('BAD_KEY', `unsupported curve ${curve ?? '(not a named curve)'}`);
       web = { name: 'ECDSA', hash };
       break;
     }

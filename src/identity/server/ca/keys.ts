@@ -2,6 +2,7 @@ import { createHash, createPrivateKey, createPublicKey, webcrypto, type KeyObjec
 import { badInput } from '../../../errors.js';
 import { toPem } from '../../../crypto/x509/index.js';
 import type { CaKeyType } from './constants.js';
+import { namedCurveOf } from '../../../crypto/ec-curve.js';
 const subtle = webcrypto.subtle;
 
 interface Algo {
@@ -67,13 +68,12 @@ export async function loadSigningKey(pem: string, what = 'CA key'): Promise<Sign
 
 /** The CA key type of a key object; other kinds of key are refused. */
 export function keyTypeOf(key: KeyObject): CaKeyType {
-  const d = key.asymmetricKeyDetails;
-  if (key.asymmetricKeyType === 'ec' && d?.namedCurve === 'prime256v1') return 'ec-p256';
-  if (key.asymmetricKeyType === 'ec' && d?.namedCurve === 'secp384r1') return 'ec-p384';
-  if (key.asymmetricKeyType === 'rsa' && (d?.modulusLength ?? 0) >= 2048) return 'rsa-2048';
-  throw badInput(
-    `unsupported CA key (${key.asymmetricKeyType} ${d?.namedCurve ?? d?.modulusLength ?? ''}): use ECDSA P-256/P-384 or RSA ≥ 2048`,
-  );
+  const curve = namedCurveOf(key);
+  if (curve === 'prime256v1') return 'ec-p256';
+  if (curve === 'secp384r1') return 'ec-p384';
+  const bits = key.asymmetricKeyType === 'rsa' ? (key.asymmetricKeyDetails?.modulusLength ?? 0) : undefined;
+  if (bits !== undefined && bits >= 2048) return 'rsa-2048';
+  throw badInput(`unsupported CA key (${key.asymmetricKeyType} ${curve ?? bits ?? ''}): use ECDSA P-256/P-384 or RSA ≥ 2048`);
 }
 
 /** A stable key id for a public key: base64url of its SPKI's SHA-256, first 32 characters. */
