@@ -10,6 +10,9 @@ const ALGORITHMS: readonly { readonly curve: NamedCurve; readonly der: Buffer }[
   { curve: 'secp521r1', der: Buffer.from('301006072a8648ce3d020106052b81040023', 'hex') },
 ];
 
+/** OBJECT IDENTIFIER id-ecPublicKey (1.2.840.10045.2.1) in DER. */
+const ID_EC_PUBLIC_KEY = Buffer.from('06072a8648ce3d0201', 'hex');
+
 const known = new WeakMap<KeyObject, NamedCurve | null>();
 
 /**
@@ -42,9 +45,16 @@ export function describeCurve(key: KeyObject): string {
   const named = namedCurveOf(key);
   if (named !== undefined) return named;
   const algorithm = algorithmOf(key);
-  // SEQUENCE { OID id-ecPublicKey (9 bytes), parameters }: a named curve's parameters are an OID
-  const parameters = algorithm?.subarray(2 + 9);
-  if (parameters === undefined || parameters[0] !== 0x06 || parameters.length < 2 + (parameters[1] ?? 0))
+  // SEQUENCE { OID id-ecPublicKey, parameters }: a named curve's parameters are an OID
+  const at = algorithm === undefined ? 0 : headerLength(algorithm);
+  const parameters = algorithm?.subarray(at).subarray(ID_EC_PUBLIC_KEY.length);
+  if (
+    algorithm === undefined ||
+    !algorithm.subarray(at, at + ID_EC_PUBLIC_KEY.length).equals(ID_EC_PUBLIC_KEY) ||
+    parameters === undefined ||
+    parameters[0] !== 0x06 ||
+    parameters.length < 2 + (parameters[1] ?? 0)
+  )
     return 'with explicit or malformed parameters';
   const oid = dottedOid(parameters.subarray(2, 2 + parameters[1]!));
   return OTHER_CURVES[oid] ?? `OID ${oid}`;

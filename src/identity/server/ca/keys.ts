@@ -2,7 +2,7 @@ import { createHash, createPrivateKey, createPublicKey, webcrypto, type KeyObjec
 import { badInput } from '../../../errors.js';
 import { toPem } from '../../../crypto/x509/index.js';
 import type { CaKeyType } from './constants.js';
-import { namedCurveOf } from '../../../crypto/ec-curve.js';
+import { describeCurve, namedCurveOf } from '../../../crypto/ec-curve.js';
 const subtle = webcrypto.subtle;
 
 interface Algo {
@@ -73,7 +73,8 @@ export function keyTypeOf(key: KeyObject): CaKeyType {
   if (curve === 'secp384r1') return 'ec-p384';
   const bits = key.asymmetricKeyType === 'rsa' ? (key.asymmetricKeyDetails?.modulusLength ?? 0) : undefined;
   if (bits !== undefined && bits >= 2048) return 'rsa-2048';
-  throw badInput(`unsupported CA key (${key.asymmetricKeyType} ${curve ?? bits ?? ''}): use ECDSA P-256/P-384 or RSA ≥ 2048`);
+  const what = key.asymmetricKeyType === 'ec' ? describeCurve(key) : (bits ?? '');
+  throw badInput(`unsupported CA key (${key.asymmetricKeyType} ${what}): use ECDSA P-256/P-384 or RSA ≥ 2048`);
 }
 
 /** A stable key id for a public key: base64url of its SPKI's SHA-256, first 32 characters. */
