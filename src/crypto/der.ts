@@ -41,6 +41,14 @@ export const octetString = (bytes: Uint8Array): Buffer => tlv(0x04, bytes);
 /** An INTEGER whose content octets are given, already minimal (the caller's job). */
 export const integer = (content: Uint8Array): Buffer => tlv(0x02, content);
 
+/** A non-negative INTEGER from its big-endian magnitude: leading zeros dropped, one added where the high bit is set. */
+export function unsignedInteger(magnitude: Uint8Array): Buffer {
+  let start = 0;
+  while (start < magnitude.length - 1 && magnitude[start] === 0) start++;
+  const octets = magnitude.subarray(start);
+  return octets.length === 0 || (octets[0]! & 0x80) !== 0 ? tlv(0x02, Buffer.from([0]), octets) : tlv(0x02, octets);
+}
+
 /** A small non-negative INTEGER (below 128: one content octet). */
 export function smallInteger(n: number): Buffer {
   if (!Number.isInteger(n) || n < 0 || n > 127) throw new RangeError(`smallInteger: ${n}`);

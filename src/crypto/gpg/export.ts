@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { EvidentError } from '../../errors.js';
 import { ED25519_OID, gpgKeyObject } from './key-material.js';
 import { GPG_HASHES, GPG_KEY_TYPES, type GpgKeyDict } from './key-dict.js';
-import { malformed, PACKET, readMpi, readPackets, SUBPACKET, type Packet } from './packets.js';
+import { keyPacketAsHashed, malformed, PACKET, readMpi, readPackets, SUBPACKET, type Packet } from './packets.js';
 import { gpgKeyTypeOf, readSignaturePacket, verifySelfSignature, type GpgVerificationKey, type ParsedSignature } from './signature.js';
 
 /**
@@ -68,7 +68,7 @@ export function exportedKeyDict(data: Buffer, keyid?: string): ExportedKey {
   }
   const key = keyDictOf(first.body, 'the primary key');
   const signer: GpgVerificationKey = { dict: key, keyObject: gpgKeyObject(key) };
-  const primaryHashed = hashedKey(first.body);
+  const primaryHashed = keyPacketAsHashed(first.body);
   if (validSignatures(primary.signatures, [SIGNATURE_TYPE.keyRevocation], signer, primaryHashed).length > 0) {
     throw new EvidentError('BAD_KEY', `OpenPGP key ${key.keyid} is revoked`);
   }
@@ -87,7 +87,7 @@ export function exportedKeyDict(data: Buffer, keyid?: string): ExportedKey {
       notes.push(`subkey ${sub.keyid} left out: an ${sub.type} subkey of an ${key.type} key is not a key the reference's layouts can hold`);
       continue;
     }
-    const content = Buffer.concat([primaryHashed, hashedKey(node.packet.body)]);
+    const content = Buffer.concat([primaryHashed, keyPacketAsHashed(node.packet.body)]);
     const bindings = parsedSignatures(node.signatures, [SIGNATURE_TYPE.subkeyBinding]);
     if (bindings.length !== 1 || !verifySelfSignature(bindings[0]!, signer, content)) continue; // as the reference: exactly one, valid
     if (validSignatures(node.signatures, [SIGNATURE_TYPE.subkeyRevocation], signer, content).length > 0) {
@@ -125,7 +125,7 @@ function keyDictOf(body: Buffer, what: string): GpgKeyDict {
     type,
     hashes: [GPG_HASHES],
     creation_time: body.readUInt32BE(1),
-    keyid: createHash('sha1').update(hashedKey(body)).digest('hex'),
+    keyid: createHash('sha1').update(keyPacketAsHashed(body)).digest('hex'),
     keyval: { private: '', public: pub },
   };
 }
@@ -146,14 +146,6 @@ function publicFields(type: 'rsa' | 'dsa' | 'eddsa', data: Buffer): Record<strin
   }
   const [a, b, c, d] = values as [string, string, string, string];
   return type === 'rsa' ? { e: b, n: a } : { g: c, p: a, q: b, y: d };
-}
-
-/** A key packet's body as signatures hash it: 0x99, its length in two octets, the body. */
-function hashedKey(body: Buffer): Buffer {
-  const head = Buffer.alloc(3);
-  head[0] = 0x99;
-  head.writeUInt16BE(body.length, 1);
-  return Buffer.concat([head, body]);
 }
 
 /** The signatures among `packets` of the given types that can be read; the others are skipped, as the reference skips them. */

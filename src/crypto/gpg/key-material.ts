@@ -1,7 +1,8 @@
 import { createHash, createPublicKey, type KeyObject } from 'node:crypto';
 import { EvidentError } from '../../errors.js';
-import { der, derInteger } from './der.js';
+import { sequence, tlv, unsignedInteger } from '../der.js';
 import { GPG_KEY_TYPES, type GpgKeyDict } from './key-dict.js';
+import { keyPacketAsHashed } from './packets.js';
 
 /**
  * What an OpenPGP key dictionary stands for: the key OpenSSL verifies with, and the v4 fingerprint
@@ -47,11 +48,9 @@ export function gpgFingerprint(dict: GpgKeyDict & { creation_time: number }): st
   head[0] = 4;
   head.writeUInt32BE(dict.creation_time, 1);
   head[5] = GPG_KEY_TYPES[dict.type].algorithm;
-  const body = Buffer.concat([head, ...mpis]);
-  const length = Buffer.alloc(3);
-  length[0] = 0x99;
-  length.writeUInt16BE(body.length, 1);
-  return createHash('sha1').update(length).update(body).digest('hex');
+  return createHash('sha1')
+    .update(keyPacketAsHashed(Buffer.concat([head, ...mpis])))
+    .digest('hex');
 }
 
 const hex = (value: string | undefined): Buffer => Buffer.from(value ?? '', 'hex');
@@ -71,6 +70,6 @@ function mpi(value: Buffer): Buffer {
 /** SubjectPublicKeyInfo of a DSA key (RFC 3279 §2.3.2): Node reads DSA keys only from DER or PEM. */
 function dsaSpki(pub: Record<string, string>): Buffer {
   const dsaOid = Buffer.from('06072a8648ce380401', 'hex');
-  const parameters = der(0x30, derInteger(hex(pub.p)), derInteger(hex(pub.q)), derInteger(hex(pub.g)));
-  return der(0x30, der(0x30, dsaOid, parameters), der(0x03, Buffer.from([0]), derInteger(hex(pub.y))));
+  const parameters = sequence(unsignedInteger(hex(pub.p)), unsignedInteger(hex(pub.q)), unsignedInteger(hex(pub.g)));
+  return sequence(sequence(dsaOid, parameters), tlv(0x03, Buffer.from([0]), unsignedInteger(hex(pub.y))));
 }

@@ -50,6 +50,14 @@ export function readPacket(data: Buffer, at: number): Packet {
   return { tag, packet: data.subarray(at, end), body: data.subarray(at + headerLength, end) };
 }
 
+/** A key packet's body as signatures and fingerprints hash it (RFC 4880 §5.2.4, §12.2): 0x99, its length in two octets, the body. */
+export function keyPacketAsHashed(body: Buffer): Buffer {
+  const head = Buffer.alloc(3);
+  head[0] = 0x99;
+  head.writeUInt16BE(body.length, 1);
+  return Buffer.concat([head, body]);
+}
+
 /** Every packet of `data`, in order. */
 export function readPackets(data: Buffer): Packet[] {
   const out: Packet[] = [];

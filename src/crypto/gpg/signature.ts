@@ -1,5 +1,5 @@
 import { constants, createHash, createVerify, verify as nodeVerify, type KeyObject } from 'node:crypto';
-import { der, derInteger } from './der.js';
+import { sequence, unsignedInteger } from '../der.js';
 import { GPG_KEY_TYPES, type GpgKeyDict, type GpgKeyType } from './key-dict.js';
 import { malformed, PACKET, readMpi, readPacket, readSubpackets, SUBPACKET, uint16 } from './packets.js';
 
@@ -203,7 +203,7 @@ function signatureValues(type: GpgKeyType, data: Buffer): Buffer {
   if (type === 'rsa') return readMpi(data, 0).value;
   const r = readMpi(data, 0);
   const s = readMpi(data, r.next);
-  if (type === 'dsa') return der(0x30, derInteger(r.value), derInteger(s.value));
+  if (type === 'dsa') return sequence(unsignedInteger(r.value), unsignedInteger(s.value));
   if (r.value.length > 32 || s.value.length > 32) throw malformed('an EdDSA signature value is longer than 32 octets');
   return Buffer.concat([Buffer.alloc(32 - r.value.length), r.value, Buffer.alloc(32 - s.value.length), s.value]);
 }
