@@ -1,6 +1,7 @@
 import { EvidentError, isEvidentError } from '../errors.js';
 import { parseImageReference, type ImageReference } from './image-reference.js';
 import { podImagesOf, type FoundImage } from './pod-images.js';
+import { isObject } from '../util/json-object.js';
 
 /** The gate's answer for one image. `reasons` say why it was refused (or, when allowed, what to warn about). */
 export interface ImageVerdict {
@@ -181,8 +182,4 @@ function nameOf(request: Record<string, unknown>): string {
   if (typeof metadata.name === 'string' && metadata.name !== '') return metadata.name;
   if (typeof metadata.generateName === 'string') return `${metadata.generateName}*`;
   return '(unnamed)';
-}
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }

@@ -1,4 +1,5 @@
 import { EvidentError } from '../errors.js';
+import { isObject } from '../util/json-object.js';
 
 /** One container's image as the object names it, and where in the object it was found. */
 export interface FoundImage {
@@ -97,8 +98,4 @@ function walk(node: unknown, at: string, depth: number, found: FoundImage[]): vo
     if ((CONTAINER_LISTS as readonly string[]).includes(key) && Array.isArray(value)) collectList(value, here, found);
     else if (key !== 'metadata' || depth > 0) walk(value, here, depth + 1, found);
   }
-}
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }

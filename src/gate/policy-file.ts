@@ -6,6 +6,7 @@ import type { PublicKey } from '../crypto/keys.js';
 import { EvidentError } from '../errors.js';
 import { loadLayoutDocument } from '../intoto/models/layout-file.js';
 import { inspectionsOf, type GatePolicy } from './policy.js';
+import { isObject } from '../util/json-object.js';
 
 /** The largest policy file read: a list of file names and patterns, not data. */
 const MAX_POLICY_FILE_BYTES = 1024 * 1024;
@@ -130,10 +131,6 @@ export async function loadPolicy(
     images: source.images,
     skipInspections: source.skipInspections,
   };
-}
-
-function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
 function strings(v: unknown, field: string, bad: (field: string, problem: string) => EvidentError): string[] {

@@ -1,3 +1,5 @@
+import { isObject } from '../../util/json-object.js';
+
 /**
  * The OpenPGP public key dictionary the Python reference stores in a layout's `keys` (securesystemslib's
  * GPG_PUBKEY_SCHEMA, as `securesystemslib.gpg.functions.export_pubkey` makes it):
@@ -104,8 +106,4 @@ export function gpgKeyDictProblems(value: unknown, at: string, subkey = false): 
       }
   }
   return problems;
-}
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }

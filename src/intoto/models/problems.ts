@@ -1,4 +1,7 @@
 import { EvidentError } from '../../errors.js';
+import { isObject, type JsonObject } from '../../util/json-object.js';
+
+export { isObject, type JsonObject };
 
 /** Problems kept per document; past it they are only counted (a hostile file can hold millions). */
 export const MAX_PROBLEMS = 50;
@@ -77,12 +80,6 @@ export function errorLines(e: EvidentError): string[] {
 export function join(where: string, field: string | number): string {
   if (typeof field === 'number') return `${where}[${field}]`;
   return where === '' ? field : `${where}.${field}`;
-}
-
-export type JsonObject = Record<string, unknown>;
-
-export function isObject(value: unknown): value is JsonObject {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 /** The JSON type of a value, for messages: "a number", "a list", "null" … */
