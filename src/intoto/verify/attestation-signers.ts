@@ -1,4 +1,4 @@
-import { envelopeSignaturesBy, verifyEnvelope, type DsseSignature } from '../../crypto/dsse.js';
+import { envelopeSignaturesBy, verifyEnvelope, type DsseEnvelope, type DsseSignature } from '../../crypto/dsse.js';
 import type { PublicKey } from '../../crypto/keys.js';
 import { layoutKey } from '../models/layout-keys.js';
 import type { ExpectedPredicate, Inspection, Layout, Step } from '../models/types.js';
@@ -36,6 +36,15 @@ const NO_TOKENS: SignatureTimestamps = { valid: [], problems: [] };
 /** Certificate signatures examined per attestation (as for links, step-links.ts: each costs a chain check). */
 const MAX_CERTIFICATE_SIGNATURES = 16;
 
+/** What verification asks of a DSSE envelope's signatures, as of a link's: whether a key signed it, and its entries by that key that carry tokens. */
+export function envelopeSigning(envelope: DsseEnvelope): Pick<LoadedMetadata, 'format' | 'signedBy' | 'timestampedBy'> {
+  return {
+    format: 'dsse',
+    signedBy: (key) => verifyEnvelope(envelope, [key]).length > 0,
+    timestampedBy: (key) => envelopeSignaturesBy(envelope, key, (s) => (s.timestamps?.length ?? 0) > 0, MAX_TIMESTAMPED_ENTRIES),
+  };
+}
+
 /**
  * Who, among the functionaries of `predicate`, signed the attestation: the keys its `functionaries` name
  * (default: the step's `pubkeys`), in that order, the first whose signature verifies; else, when it names
@@ -51,14 +60,10 @@ export async function attestationSigner(
   item: Step | Inspection,
   layout: Layout,
   at: SignerTime,
-  intermediateCerts: readonly string[] = [],
+  intermediateCerts: readonly string[],
 ): Promise<SignerVerdict> {
   const envelope = attestation.envelope;
-  const signing: Pick<LoadedMetadata, 'format' | 'signedBy' | 'timestampedBy'> = {
-    format: 'dsse',
-    signedBy: (key) => verifyEnvelope(envelope, [key]).length > 0,
-    timestampedBy: (key) => envelopeSignaturesBy(envelope, key, (s) => (s.timestamps?.length ?? 0) > 0, MAX_TIMESTAMPED_ENTRIES),
-  };
+  const signing = envelopeSigning(envelope);
   const step = item._type === 'step' ? item : undefined;
   const required = step?.require_timestamps === true;
   const trusted = Object.keys(layout.timestampauthorities ?? {}).length > 0;

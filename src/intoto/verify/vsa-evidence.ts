@@ -1,16 +1,16 @@
-import { envelopeSignaturesBy, verifyEnvelope } from '../../crypto/dsse.js';
 import { setOwnEntry } from '../../util/own-entry.js';
 import { artifactNameProblem } from '../models/artifact-name.js';
 import { formatExpires } from '../models/expires.js';
 import { SLSA_VSA_PREDICATE_TYPE } from '../models/expected-vsa.js';
 import type { ArtifactDict, ExpectedVsa, HashDict, Layout, Step } from '../models/types.js';
 import { levelAttestations, type Attestation } from './attestation-pool.js';
-import { attestationSigner, type AttestationSigner } from './attestation-signers.js';
+import { attestationSigner, envelopeSigning, type AttestationSigner } from './attestation-signers.js';
 import { indexedLink } from './indexed-link.js';
 import type { Level } from './level-checks.js';
 import type { VerifyContext } from './level.js';
-import { MAX_TIMESTAMPED_ENTRIES, type LoadedMetadata } from './metadata.js';
+import type { LoadedMetadata } from './metadata.js';
 import type { LinkSigner, StepLinks } from './step-links.js';
+import { isObject } from '../../util/json-object.js';
 
 /**
  * How far in the future of the verification time a `timeVerified` may be: the verifier's clock and ours
@@ -73,7 +73,14 @@ export async function checkStepVsas(
   for (const attestation of pool.attestations) {
     if (attestation.statement.predicateType !== SLSA_VSA_PREDICATE_TYPE) continue;
     seen++;
-    const verdict = await attestationSigner(attestation, predicate, step, layout, { time: ctx.now, given: ctx.timeGiven });
+    const verdict = await attestationSigner(
+      attestation,
+      predicate,
+      step,
+      layout,
+      { time: ctx.now, given: ctx.timeGiven },
+      ctx.intermediateCerts,
+    );
     if (!verdict.ok) {
       found.ignored.push({ file: attestation.file, reason: verdict.reason });
       continue;
@@ -128,8 +135,8 @@ export async function checkStepVsas(
 /** What a VSA says, checked against the step's pins and its signer; or why it does not count. */
 function readVsa(attestation: Attestation, signer: AttestationSigner, expected: ExpectedVsa, now: Date): VsaSummary | string {
   const p = attestation.statement.predicate;
-  if (!isRecord(p)) return 'its predicate is not a JSON object';
-  const verifierId = isRecord(p.verifier) && typeof p.verifier.id === 'string' ? p.verifier.id : '';
+  if (!isObject(p)) return 'its predicate is not a JSON object';
+  const verifierId = isObject(p.verifier) && typeof p.verifier.id === 'string' ? p.verifier.id : '';
   if (verifierId === '') return 'names no verifier (predicate.verifier.id)';
   const resourceUri = typeof p.resourceUri === 'string' ? p.resourceUri : undefined;
   if (p.verificationResult !== 'PASSED') {
@@ -208,9 +215,9 @@ function verifierProblem(verifierId: string, signer: AttestationSigner, pinned: 
 }
 
 function policyOf(value: unknown): { uri?: string; digest: HashDict } | undefined {
-  if (!isRecord(value)) return undefined;
+  if (!isObject(value)) return undefined;
   const digest: HashDict = {};
-  if (isRecord(value.digest)) {
+  if (isObject(value.digest)) {
     for (const [alg, hex] of Object.entries(value.digest)) if (typeof hex === 'string') setOwnEntry(digest, alg, hex.toLowerCase());
   }
   return { ...(typeof value.uri === 'string' ? { uri: value.uri } : {}), digest };
@@ -287,13 +294,7 @@ function asLink(step: Step, vsa: CountedVsa): LoadedMetadata {
     byproducts: {},
     environment: {},
   };
-  return {
-    signed: indexedLink(link),
-    format: 'dsse',
-    signatures: envelope.signatures,
-    signedBy: (key) => verifyEnvelope(envelope, [key]).length > 0,
-    timestampedBy: (key) => envelopeSignaturesBy(envelope, key, (s) => (s.timestamps?.length ?? 0) > 0, MAX_TIMESTAMPED_ENTRIES),
-  };
+  return { signed: indexedLink(link), signatures: envelope.signatures, ...envelopeSigning(envelope) };
 }
 
 function signerOf(vsa: CountedVsa): LinkSigner {
@@ -391,10 +392,6 @@ function age(seconds: number): string {
     if (seconds % size === 0) return `${seconds / size}${unit}`;
   }
   return `${seconds}s`;
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 /** A value in a message: JSON, cut when long. */

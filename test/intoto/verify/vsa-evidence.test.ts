@@ -440,3 +440,31 @@ test('vsa evidence: a VSA signed by an SVID counts when its certificate satisfie
   assert.equal(late.ok, false);
   assert.match(libCheck(late).message, /lib\.vsa\.json: .*expired/);
 });
+
+test('vsa evidence: an intermediate given to verify (-i) completes the chain of a VSA signer, as of a link or an attestation', async () => {
+  const { makeIntermediate } = await import('../../helpers/pki.js');
+  const at = new Date('2026-03-10T00:00:00Z');
+  const inter = await makeIntermediate(root, 'team-a ci', { now: at });
+  // the VSA's signature carries the leaf alone: only -i completes its chain
+  const leaf = await makeCert({ subject: 'O=team-a', issuer: inter, uris: [VERIFIER], now: at });
+  const verifyWith = (intermediateCerts: string[]) =>
+    verify({
+      layout: sign(svidLayout(), [owner()]),
+      layoutKeys: [owner().publicKey],
+      links: {
+        [`build.${builderB().keyid.slice(0, 8)}.link`]: sign(
+          link('build', { materials: artifacts({ 'lib.tar': LIB }), products: artifacts({ 'app.tar': 'app\n' }) }),
+          [builderB()],
+        ),
+        'lib.vsa.json': vsa(predicate(VERIFIER), [certSigner(leaf)]),
+      },
+      runInspections: false,
+      verifyTime: NOW,
+      intermediateCerts,
+    });
+  const without = await verifyWith([]);
+  assert.equal(without.ok, false);
+  assert.match(libCheck(without).message, /does not chain to a trusted root/);
+  const given = await verifyWith([inter.pem]);
+  assert.equal(given.ok, true, formatReport(given));
+});
