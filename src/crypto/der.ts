@@ -6,7 +6,6 @@
  * two thirds of a leaf (`npm run bench -- identity-server`). This writes only values this code builds
  * itself; what others send is read with the library.
  */
-import * as asn1js from 'asn1js';
 
 /** A tag-length-value: `tag` (one octet: class, constructed bit and a number below 31), DER's definite length, then `content`. */
 export function tlv(tag: number, ...content: readonly Uint8Array[]): Buffer {
@@ -57,11 +56,6 @@ export function smallInteger(n: number): Buffer {
 
 /** `[n]` EXPLICIT, or an IMPLICIT one of a constructed type: context-specific, constructed. */
 export const context = (n: number, ...content: readonly Uint8Array[]): Buffer => tlv(0xa0 | n, ...content);
-
-/** An OBJECT IDENTIFIER, encoded by the library (once, for the constants that are written again and again). */
-export function objectIdentifier(dotted: string): Buffer {
-  return Buffer.from(new asn1js.ObjectIdentifier({ value: dotted }).toBER(false));
-}
 
 /**
  * A GeneralizedTime in UTC as DER has it (X.690 §11.7): YYYYMMDDHHMMSS, then the milliseconds as a

@@ -1,7 +1,7 @@
 import type { KeyObject } from 'node:crypto';
 import { badInput } from '../errors.js';
 import { AlgorithmProvider, asn1 } from '../crypto/x509/x509.js';
-import { namedCurveOf } from '../crypto/ec-curve.js';
+import { CURVE_HASH, namedCurveOf } from '../crypto/ec-curve.js';
 
 /** A hash a message imprint, a message digest or an ESSCertIDv2 may use: node:crypto's name for it. */
 export type HashName = 'sha256' | 'sha384' | 'sha512';
@@ -50,8 +50,6 @@ export interface SignatureScheme {
   readonly signatureAlgorithm: asn1.AlgorithmIdentifier;
 }
 
-const CURVE_HASHES: Readonly<Record<string, HashName>> = { prime256v1: 'sha256', secp384r1: 'sha384', secp521r1: 'sha512' };
-
 /**
  * ECDSA with its curve's hash, RSA PKCS #1 v1.5 with SHA-256, or Ed25519 with SHA-512 as the content
  * digest (RFC 8419 §3); the signature algorithm identifiers are @peculiar/x509's, as certificates use.
@@ -62,7 +60,7 @@ export function signatureScheme(key: KeyObject): SignatureScheme {
   switch (key.asymmetricKeyType) {
     case 'ec': {
       const curve = namedCurveOf(key);
-      const hash = CURVE_HASHES[curve ?? ''];
+      const hash: HashName | undefined = curve === undefined ? undefined : CURVE_HASH[curve];
       if (hash === undefined) throw badInput(`a TSA key on curve ${curve ?? '(not a named curve evident supports)'} is not supported`);
       return { signDigest: hash, digest: hash, signatureAlgorithm: webAlgorithm({ name: 'ECDSA', hash: webHash(hash) }) };
     }

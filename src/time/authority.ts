@@ -1,7 +1,7 @@
 import { systemClock, type Clock } from '../util/clock.js';
 import { AsnConvert, type X509Certificate } from '../crypto/x509/x509.js';
 import { tsp } from './asn1.js';
-import { objectIdentifier } from '../crypto/der.js';
+import { objectIdentifier } from '../crypto/object-identifier.js';
 import { DEFAULT_TSA_POLICY } from './policy.js';
 import { readTimestampRequest } from './request.js';
 import { randomSerialNumber } from './serial.js';

@@ -1,6 +1,7 @@
 import { HASH_OIDS } from './algorithms.js';
 import type { tsp } from './asn1.js';
-import { integer, objectIdentifier, octetString, sequence, smallInteger } from '../crypto/der.js';
+import { integer, octetString, sequence, smallInteger } from '../crypto/der.js';
+import { objectIdentifier } from '../crypto/object-identifier.js';
 
 const DER_NULL = Buffer.from([0x05, 0x00]);
 

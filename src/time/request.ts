@@ -1,7 +1,7 @@
 import { AsnConvert } from '../crypto/x509/x509.js';
 import { HASH_LENGTHS, hashOf } from './algorithms.js';
 import { tsp, type FailureInfo } from './asn1.js';
-import { objectIdentifier } from '../crypto/der.js';
+import { objectIdentifier } from '../crypto/object-identifier.js';
 import { messageImprintDer, timestampRequestDer } from './request-der.js';
 
 /**

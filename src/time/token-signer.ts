@@ -2,7 +2,8 @@ import { createHash, sign, type KeyObject } from 'node:crypto';
 import { asn1, AsnConvert, OctetString, type X509Certificate } from '../crypto/x509/x509.js';
 import { hashAlgorithm, signatureScheme, type SignatureScheme } from './algorithms.js';
 import { cms, EssCertIdV2, id_aa_signingCertificateV2, IssuerSerial, pkcs9, SigningCertificateV2, tsp } from './asn1.js';
-import { context, objectIdentifier, octetString, sequence, setOrder, smallInteger, tlv } from '../crypto/der.js';
+import { context, octetString, sequence, setOrder, smallInteger, tlv } from '../crypto/der.js';
+import { objectIdentifier } from '../crypto/object-identifier.js';
 
 /** A time-stamping authority's key and the certificates that name it. */
 export interface TsaSigner {

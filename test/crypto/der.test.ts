@@ -2,16 +2,8 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import * as asn1js from 'asn1js';
-import {
-  context,
-  generalizedTime,
-  integer,
-  objectIdentifier,
-  octetString,
-  sequence,
-  setOrder,
-  smallInteger,
-} from '../../src/crypto/der.js';
+import { context, generalizedTime, integer, octetString, sequence, setOrder, smallInteger } from '../../src/crypto/der.js';
+import { objectIdentifier } from '../../src/crypto/object-identifier.js';
 
 const asn1jsDer = (block: asn1js.BaseBlock): Buffer => Buffer.from(block.toBER(false));
 

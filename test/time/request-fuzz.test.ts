@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { AsnConvert, asn1, OctetString } from '../../src/crypto/x509/x509.js';
 import { tsp } from '../../src/time/asn1.js';
-import { objectIdentifier } from '../../src/crypto/der.js';
+import { objectIdentifier } from '../../src/crypto/object-identifier.js';
 import { startTsaServer, TIMESTAMP_QUERY } from '../../src/time/http.js';
 import { timestampRequestDer } from '../../src/time/request-der.js';
 import { failureNames } from '../../src/time/response.js';

@@ -1,17 +1,8 @@
 import { createHash, KeyObject, sign } from 'node:crypto';
 import { randomOctets } from '../../crypto/random-pool.js';
 import { canonicalSpki } from '../../crypto/spki.js';
-import {
-  bitString,
-  certificateTime,
-  context,
-  integer,
-  objectIdentifier,
-  octetString,
-  sequence,
-  smallInteger,
-  tlv,
-} from '../../crypto/der.js';
+import { bitString, certificateTime, context, integer, octetString, sequence, smallInteger, tlv } from '../../crypto/der.js';
+import { objectIdentifier } from '../../crypto/object-identifier.js';
 import {
   AlgorithmProvider,
   asn1,
