@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { EvidentError } from '../errors.js';
-import { EVIDENT_BIN_DIR } from './evident-process.js';
+import { EVIDENT_BIN_DIR, stopProcess } from './evident-process.js';
 import { admissionAnswerOf, podAdmissionReview, type AdmissionAnswer, type PodRequest } from './pod-admission-review.js';
 
 /** How long `evident gate serve` may take to load its policies and listen. */
@@ -64,11 +64,6 @@ export class DemoGate {
 
   /** SIGTERM, as a cluster stops it; resolved once the process is gone. */
   stop(): Promise<void> {
-    return new Promise((resolve) => {
-      if (this.child.exitCode !== null || this.child.signalCode !== null) return resolve();
-      this.child.once('exit', () => resolve());
-      this.child.kill('SIGTERM');
-      setTimeout(() => this.child.kill('SIGKILL'), 5000).unref();
-    });
+    return stopProcess(this.child);
   }
 }

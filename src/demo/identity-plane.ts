@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { access, appendFile, mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { EvidentError } from '../errors.js';
-import { EVIDENT_BIN_DIR } from './evident-process.js';
+import { EVIDENT_BIN_DIR, stopProcess } from './evident-process.js';
 import { sha256File } from './sha256-file.js';
 import { swtpmInstalled } from './swtpm.js';
 import { startTpmMachine, type TpmMachine } from './tpm-machine.js';
@@ -219,17 +219,7 @@ export class IdentityPlane {
 
   async stop(): Promise<void> {
     this.stopping = true;
-    await Promise.all(
-      this.processes.reverse().map(
-        (p) =>
-          new Promise<void>((resolve) => {
-            if (p.exitCode !== null || p.signalCode !== null) return resolve();
-            p.once('exit', () => resolve());
-            p.kill('SIGTERM');
-            setTimeout(() => p.kill('SIGKILL'), 5000).unref();
-          }),
-      ),
-    );
+    await Promise.all(this.processes.reverse().map(stopProcess));
     // the simulators after the agents using them
     await Promise.all(this.tpms.splice(0).map((t) => t.stop()));
   }
