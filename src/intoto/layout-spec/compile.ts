@@ -136,19 +136,40 @@ async function checkRules(reader: SpecReader, rules: readonly SpecRule[]): Promi
  */
 async function hashPolicyFiles(reader: SpecReader, files: readonly SpecPolicyFile[], baseDir: string): Promise<void> {
   for (const { at, file, into, index } of files) {
-    let read;
-    try {
-      read = await readRegularFile(resolve(baseDir, file), DEFAULT_MAX_LINK_BYTES);
-    } catch (e) {
-      reader.report(at, describeLoadError(e, file));
-      continue;
-    }
-    if (read.kind !== 'bytes') {
-      reader.report(at, `${file}: ${read.kind === 'too-large' ? `is larger than ${DEFAULT_MAX_LINK_BYTES} bytes` : read.problem}`);
-      continue;
-    }
-    into[index] = { sha256: createHash('sha256').update(read.bytes).digest('hex') };
+    const bytes = await readSpecFile(
+      reader,
+      at,
+      resolve(baseDir, file),
+      file,
+      DEFAULT_MAX_LINK_BYTES,
+      `is larger than ${DEFAULT_MAX_LINK_BYTES} bytes`,
+    );
+    if (bytes !== undefined) into[index] = { sha256: createHash('sha256').update(bytes).digest('hex') };
   }
+}
+
+/**
+ * A file the spec names, read as a regular file of at most `maxBytes`; or undefined, with the problem
+ * reported at `at` (`FILE: <tooLarge>` past the limit, else why it cannot be read).
+ */
+async function readSpecFile(
+  reader: SpecReader,
+  at: At,
+  path: string,
+  file: string,
+  maxBytes: number,
+  tooLarge: string,
+): Promise<Buffer | undefined> {
+  let read;
+  try {
+    read = await readRegularFile(path, maxBytes);
+  } catch (e) {
+    reader.report(at, describeLoadError(e, file));
+    return undefined;
+  }
+  if (read.kind === 'bytes') return read.bytes;
+  reader.report(at, `${file}: ${read.kind === 'too-large' ? tooLarge : read.problem}`);
+  return undefined;
 }
 
 /** The CA entries of every named bundle, by keyid (a certificate in two bundles is one entry). */
@@ -168,21 +189,16 @@ async function loadRoots(
   for (const [name, fileAt] of named ?? []) {
     const file = reader.string(fileAt, 'the path of a PEM certificate bundle');
     if (file === undefined) continue;
-    let read;
-    try {
-      read = await readRegularFile(resolve(baseDir, file), MAX_ROOTS_BYTES);
-    } catch (e) {
-      reader.report(fileAt, describeLoadError(e, file));
-      continue;
-    }
-    if (read.kind !== 'bytes') {
-      reader.report(
-        fileAt,
-        `${file}: ${read.kind === 'too-large' ? `is larger than ${MAX_ROOTS_BYTES} bytes, more than a certificate bundle has` : read.problem}`,
-      );
-      continue;
-    }
-    const result = entries(read.bytes.toString('utf8'));
+    const bytes = await readSpecFile(
+      reader,
+      fileAt,
+      resolve(baseDir, file),
+      file,
+      MAX_ROOTS_BYTES,
+      `is larger than ${MAX_ROOTS_BYTES} bytes, more than a certificate bundle has`,
+    );
+    if (bytes === undefined) continue;
+    const result = entries(bytes.toString('utf8'));
     if (typeof result === 'string') reader.report(fileAt, `${file} ${result}`);
     else out.set(name, result);
   }
