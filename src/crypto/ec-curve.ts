@@ -3,6 +3,13 @@ import type { KeyObject } from 'node:crypto';
 /** The curves evident signs and verifies with, by OpenSSL's names (node:crypto's `namedCurve`). */
 export type NamedCurve = 'prime256v1' | 'secp384r1' | 'secp521r1';
 
+/** The hash ECDSA signs with on each curve (RFC 5480 §4; securesystemslib's nistp256/384/521 schemes alike). */
+export const CURVE_HASH: Readonly<Record<NamedCurve, 'sha256' | 'sha384' | 'sha512'>> = {
+  prime256v1: 'sha256',
+  secp384r1: 'sha384',
+  secp521r1: 'sha512',
+};
+
 /** AlgorithmIdentifier { id-ecPublicKey, namedCurve } in DER, as SPKI and PKCS #8 both carry it (RFC 5480, RFC 5915). */
 const ALGORITHMS: readonly { readonly curve: NamedCurve; readonly der: Buffer }[] = [
   { curve: 'prime256v1', der: Buffer.from('301306072a8648ce3d020106082a8648ce3d030107', 'hex') },

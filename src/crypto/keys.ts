@@ -9,7 +9,7 @@ import {
 } from 'node:crypto';
 import { EvidentError } from '../errors.js';
 import { computeKeyid, KEYID_HASH_ALGORITHMS, keytypeOf, publicValueOf, SCHEMES, type KeyDict, type Scheme } from './key-dict.js';
-import { describeCurve, namedCurveOf } from './ec-curve.js';
+import { CURVE_HASH, describeCurve, namedCurveOf } from './ec-curve.js';
 
 /**
  * A verification key: the Node key object plus its securesystemslib identity (scheme, keyid, and the
@@ -186,11 +186,12 @@ const GOLANG_LABELLED_CURVES: ReadonlySet<string> = new Set(['secp384r1', 'secp5
  */
 function digestOf(scheme: Scheme, key: KeyObject): string | null {
   if (scheme === 'ed25519') return null;
-  if (scheme.startsWith('ecdsa')) return ECDSA_DIGESTS[String(namedCurveOf(key))] ?? 'sha256';
+  if (scheme.startsWith('ecdsa')) {
+    const curve = namedCurveOf(key);
+    return curve !== undefined ? CURVE_HASH[curve] : 'sha256';
+  }
   return 'sha256';
 }
-
-const ECDSA_DIGESTS: Readonly<Record<string, string>> = { prime256v1: 'sha256', secp384r1: 'sha384', secp521r1: 'sha512' };
 
 function paddingOf(scheme: Scheme, use: 'sign' | 'verify'): { padding?: number; saltLength?: number; dsaEncoding?: 'der' } {
   if (scheme === 'rsassa-pss-sha256') {
