@@ -2,6 +2,7 @@ import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import type { PublicKey } from '../crypto/keys.js';
 import type { Signer } from '../crypto/signer.js';
+import { GPG_KEYID } from '../crypto/gpg/key-dict.js';
 import { EvidentError } from '../errors.js';
 import type { CliContext } from './context.js';
 
@@ -30,6 +31,26 @@ export function addGpgSigningOption(command: Command): Command {
 export function gpgKeyids(flags: GpgFlags): string[] {
   if (flags.gpg === undefined || flags.gpg === true || flags.gpg === false) return [];
   return typeof flags.gpg === 'string' ? [flags.gpg] : flags.gpg;
+}
+
+/**
+ * `--gpg KEYID FILE`: commander's variadic `--gpg` takes FILE too. A keyid is hex and a file's name rarely is,
+ * so a last value that is not hex is taken off the keyids (a bare `--gpg` when none is left) and returned.
+ */
+export function takeGpgTrailingFile(flags: GpgFlags): string | undefined {
+  const ids = gpgKeyids(flags);
+  const last = ids.at(-1);
+  if (last === undefined || GPG_KEYID.test(last)) return undefined;
+  const rest = ids.slice(0, -1);
+  flags.gpg = rest.length > 0 ? rest : true;
+  return last;
+}
+
+/** The keys `--gpg` signs with: its keyids, or gpg's default key (undefined) for a bare `--gpg`; none without it. */
+export function gpgSigningKeyids(flags: GpgFlags): (string | undefined)[] {
+  if (flags.gpg === undefined) return [];
+  const ids = gpgKeyids(flags);
+  return ids.length > 0 ? ids : [undefined];
 }
 
 function gpgOptions(flags: GpgFlags, ctx: CliContext): { homedir?: string; env: NodeJS.ProcessEnv } {

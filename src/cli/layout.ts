@@ -3,7 +3,7 @@ import { resolve } from 'node:path';
 import type { Signer } from '../crypto/signer.js';
 import { EvidentError } from '../errors.js';
 import type { CliContext } from './context.js';
-import { checkGpgHome, GPG_HOME_HELP, gpgKeyids, gpgSigner, type GpgFlags } from './gpg-options.js';
+import { checkGpgHome, GPG_HOME_HELP, gpgSigner, gpgSigningKeyids, takeGpgTrailingFile, type GpgFlags } from './gpg-options.js';
 import { addPasswordOptions, keyPasswords, loadSigningKey, type PasswordFlags } from './key-password.js';
 import { addTimestampOptions, signatureTimestamping, takeTrailingFile, type TimestampFlags } from './timestamp-options.js';
 
@@ -41,9 +41,8 @@ export function registerLayout(program: Command, ctx: CliContext): void {
           import('../intoto/runlib/timestamp-signatures.js'),
         ]);
       const keyFiles = [...(opts.key ?? [])];
-      const gpgIds = gpgKeyids(opts);
-      // `--gpg KEYID root.yaml`: commander gives the spec to --gpg; a keyid is hex, a spec's name is not
-      const gpgSpec = gpgIds.length > 0 && !/^[0-9a-fA-F]+$/.test(gpgIds.at(-1)!) ? gpgIds.pop() : undefined;
+      // `--gpg KEYID root.yaml`: commander gives the spec to --gpg
+      const gpgSpec = takeGpgTrailingFile(opts);
       const spec = specArg ?? gpgSpec ?? takeTrailingFile(opts) ?? (keyFiles.length > 1 ? keyFiles.pop() : undefined);
       if (spec === undefined)
         throw new EvidentError('BAD_USAGE', 'layout create: give the spec: evident layout create SPEC.yaml -k OWNER_KEY…');
@@ -54,8 +53,7 @@ export function registerLayout(program: Command, ctx: CliContext): void {
       const compiled = await compileLayoutSpec(resolve(ctx.io.cwd, spec), { displayName: spec });
       const passwords = await keyPasswords(opts, ctx);
       const keys: Signer[] = [];
-      for (const keyid of opts.gpg === undefined ? [] : gpgIds.length > 0 ? gpgIds : [undefined])
-        keys.push(await gpgSigner(keyid, opts, ctx));
+      for (const keyid of gpgSigningKeyids(opts)) keys.push(await gpgSigner(keyid, opts, ctx));
       for (const keyFile of keyFiles) keys.push(await loadSigningKey(ctx, keyFile, passwords));
       for (const notice of rootExpiryNotices(compiled, new Date())) ctx.warn(notice);
       const signed = signMetablock(compiled, keys);

@@ -8,7 +8,16 @@ import type { MetadataFile } from '../intoto/models/metablock.js';
 import type { Metablock } from '../intoto/models/types.js';
 import type { SignatureTimestamping } from '../intoto/runlib/timestamp-signatures.js';
 import { asGiven, type CliContext } from './context.js';
-import { checkGpgHome, GPG_HOME_HELP, gpgKeyids, gpgPublicKeys, gpgSigner, type GpgFlags } from './gpg-options.js';
+import {
+  checkGpgHome,
+  GPG_HOME_HELP,
+  gpgKeyids,
+  gpgPublicKeys,
+  gpgSigner,
+  gpgSigningKeyids,
+  takeGpgTrailingFile,
+  type GpgFlags,
+} from './gpg-options.js';
 import { addPasswordOptions, keyPasswords, loadSigningKey, type KeyPasswords, type PasswordFlags } from './key-password.js';
 import { keyTypesOption, noteKeyTypes } from './key-types-note.js';
 import { addTimestampOptions, signatureTimestamping, takeTrailingFile, type TimestampFlags } from './timestamp-options.js';
@@ -66,13 +75,10 @@ export function registerSign(program: Command, ctx: CliContext): void {
       // how the keys' password is given is checked first: a usage error before any file is read
       const passwords = opts.verify ? undefined : await keyPasswords(opts, ctx);
       const keys = [...(opts.key ?? [])];
-      // `--gpg KEYID root.layout`: as for -k, commander gives the file to --gpg; a keyid is hex, a file name rarely
+      // `--gpg KEYID root.layout` and `-k a.key b.key root.layout`: commander gives the file to the option; the last word is the file then
+      const file =
+        fileArg ?? opts.file ?? takeGpgTrailingFile(opts) ?? takeTrailingFile(opts) ?? (keys.length > 1 ? keys.pop() : undefined);
       const gpgIds = gpgKeyids(opts);
-      const gpgFile = fileArg ?? opts.file ?? (gpgIds.length > 0 && !/^[0-9a-fA-F]+$/.test(gpgIds.at(-1)!) ? gpgIds.pop() : undefined);
-      if (gpgIds.length === 0 && opts.gpg !== undefined && opts.gpg !== true) opts.gpg = true;
-      else if (opts.gpg !== undefined && opts.gpg !== true) opts.gpg = gpgIds;
-      // `-k a.key b.key root.layout`: commander gives the file to -k; the last word is the file then
-      const file = gpgFile ?? takeTrailingFile(opts) ?? (keys.length > 1 ? keys.pop() : undefined);
       if (file === undefined) throw new EvidentError('BAD_USAGE', 'sign: give the file to sign: evident sign -k KEY… FILE');
       checkGpgHome(opts, 'sign');
       if (opts.gpg !== undefined && keys.length > 0)
@@ -129,7 +135,7 @@ async function sign(
 ): Promise<number> {
   const { signedOf, signMetablock, writeMetadataFile } = await metadata();
   const signed = signedOf(loaded);
-  const gpgIds = opts.gpg === undefined ? [] : gpgKeyids(opts).length > 0 ? gpgKeyids(opts) : [undefined];
+  const gpgIds = gpgSigningKeyids(opts);
   if (signed._type === 'link' && keyFiles.length + gpgIds.length > 1) {
     throw new EvidentError('BAD_USAGE', 'sign: a link is evidence of one functionary and is signed by one key (<step>.<keyid[:8]>.link)');
   }

@@ -2,6 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { EvidentError } from '../../errors.js';
 import type { Signer } from '../signer.js';
 import { exportedKeyDict, type ExportedKey } from './export.js';
+import { GPG_KEYID } from './key-dict.js';
 import { GpgPublicKey } from './public-key.js';
 import { readSignaturePacket, type GpgSignature } from './signature.js';
 
@@ -19,16 +20,14 @@ export interface GpgOptions {
   readonly env?: NodeJS.ProcessEnv;
 }
 
-/** A keyid as the reference takes one (securesystemslib's KEYID_SCHEMA): hex, a fingerprint or its end. */
-const KEYID = /^[0-9a-fA-F]+$/;
-
 /**
  * The reference's export_pubkey: the key dict of `keyid` from the keyring.
  *
  * @throws EvidentError BAD_USAGE for a keyid that is not hex; BAD_KEY when the keyring has no such key; ENVIRONMENT when gpg fails
  */
 export function exportGpgKey(keyid: string, options: GpgOptions = {}): ExportedKey {
-  if (!KEYID.test(keyid)) throw new EvidentError('BAD_USAGE', `--gpg: '${keyid}' is not an OpenPGP keyid (hex, e.g. a key's fingerprint)`);
+  if (!GPG_KEYID.test(keyid))
+    throw new EvidentError('BAD_USAGE', `--gpg: '${keyid}' is not an OpenPGP keyid (hex, e.g. a key's fingerprint)`);
   const out = runGpg([...homeArgs(options), '--export', keyid], undefined, options, `gpg --export ${keyid}`);
   if (out.length === 0)
     throw new EvidentError('BAD_KEY', `no OpenPGP key ${keyid} in the keyring${options.homedir ? ` in ${options.homedir}` : ''}`);
@@ -40,7 +39,7 @@ export function exportGpgKey(keyid: string, options: GpgOptions = {}): ExportedK
  * `content`, as the metablock entry. gpg chooses the key that signs, a signing subkey of `keyid` if it has one.
  */
 export function gpgDetachSign(content: Uint8Array, keyid: string | undefined, options: GpgOptions = {}): GpgSignature {
-  if (keyid !== undefined && !KEYID.test(keyid)) {
+  if (keyid !== undefined && !GPG_KEYID.test(keyid)) {
     throw new EvidentError('BAD_USAGE', `--gpg: '${keyid}' is not an OpenPGP keyid (hex, e.g. a key's fingerprint)`);
   }
   const args = ['--detach-sign', '--digest-algo', 'SHA256', ...(keyid !== undefined ? ['--local-user', keyid] : []), ...homeArgs(options)];

@@ -40,6 +40,9 @@ export const GPG_KEY_TYPES: Readonly<Record<GpgKeyType, { algorithm: number; met
 
 export const GPG_HASHES = 'pgp+SHA2';
 
+/** A keyid as the reference takes one from a user (securesystemslib's KEYID_SCHEMA): hex, a fingerprint or its end. */
+export const GPG_KEYID = /^[0-9a-fA-F]+$/;
+
 const KEY_FIELDS = ['keyid', 'type', 'method', 'hashes', 'keyval', 'creation_time', 'validity_period', 'subkeys'];
 
 /** Whether a layout's key dictionary is an OpenPGP one (the reference tells them apart by their schemas). */
