@@ -11,7 +11,7 @@ import type { PrivateKey } from '../../../src/crypto/keys.js';
 import type { Signer } from '../../../src/crypto/signer.js';
 import { signMetablock } from '../../../src/intoto/models/metablock.js';
 import type { ExpectedVsa, Layout, Step } from '../../../src/intoto/models/types.js';
-import { formatReport, verify, type Check, type VerificationReport } from '../../../src/intoto/verify/index.js';
+import { formatReport, verify, type Check, type VerificationReport, type VerifyOptions } from '../../../src/intoto/verify/index.js';
 import { caEntry, certSigner, makeCert, makeRoot, uriConstraint, type TestCert } from '../../helpers/pki.js';
 import { artifacts, layout, link, sha256, sign, step, testKey } from './fixtures.js';
 
@@ -74,11 +74,16 @@ function teamB(expected: ExpectedVsa = {}, options: { verifiers?: PrivateKey[]; 
   return layout([lib, build], [...verifiers, builderB(), mallory()]);
 }
 
-/** Verifies team B's chain: the build link (which used `used` as lib.tar) and `files` beside it. */
-async function run(l: Layout, files: Record<string, object>, used = LIB): Promise<VerificationReport> {
+/** Verifies team B's chain: the build link (which used `used` as lib.tar) and `files` beside it; at NOW unless `options` say otherwise. */
+async function run(
+  l: Layout,
+  files: Record<string, object>,
+  used = LIB,
+  options: Pick<VerifyOptions, 'verifyTime' | 'intermediateCerts'> = {},
+): Promise<VerificationReport> {
   const buildLink = link('build', { materials: artifacts({ 'lib.tar': used }), products: artifacts({ 'app.tar': 'app\n' }) });
   const links = { [`build.${builderB().keyid.slice(0, 8)}.link`]: sign(buildLink, [builderB()]), ...files };
-  return verify({ layout: sign(l, [owner()]), layoutKeys: [owner().publicKey], links, runInspections: false, verifyTime: NOW });
+  return verify({ layout: sign(l, [owner()]), layoutKeys: [owner().publicKey], links, runInspections: false, verifyTime: NOW, ...options });
 }
 
 const libCheck = (r: VerificationReport): Check => r.checks.find((c) => c.id === 'step-links' && c.step === 'lib')!;
@@ -424,19 +429,7 @@ test('vsa evidence: a VSA signed by an SVID counts when its certificate satisfie
     /names the verifier spiffe:\/\/team-a\.example\/boss but is signed by spiffe:\/\/team-a\.example\/verifier/,
   );
   // an SVID expired at the verification time (it lived a day from 2026-03-10): the VSA does not count
-  const late = await verify({
-    layout: sign(svidLayout(), [owner()]),
-    layoutKeys: [owner().publicKey],
-    links: {
-      [`build.${builderB().keyid.slice(0, 8)}.link`]: sign(
-        link('build', { materials: artifacts({ 'lib.tar': LIB }), products: artifacts({ 'app.tar': 'app\n' }) }),
-        [builderB()],
-      ),
-      ...file,
-    },
-    runInspections: false,
-    verifyTime: new Date('2026-03-12T00:00:00Z'),
-  });
+  const late = await run(svidLayout(), file, LIB, { verifyTime: new Date('2026-03-12T00:00:00Z') });
   assert.equal(late.ok, false);
   assert.match(libCheck(late).message, /lib\.vsa\.json: .*expired/);
 });
@@ -447,21 +440,8 @@ test('vsa evidence: an intermediate given to verify (-i) completes the chain of 
   const inter = await makeIntermediate(root, 'team-a ci', { now: at });
   // the VSA's signature carries the leaf alone: only -i completes its chain
   const leaf = await makeCert({ subject: 'O=team-a', issuer: inter, uris: [VERIFIER], now: at });
-  const verifyWith = (intermediateCerts: string[]) =>
-    verify({
-      layout: sign(svidLayout(), [owner()]),
-      layoutKeys: [owner().publicKey],
-      links: {
-        [`build.${builderB().keyid.slice(0, 8)}.link`]: sign(
-          link('build', { materials: artifacts({ 'lib.tar': LIB }), products: artifacts({ 'app.tar': 'app\n' }) }),
-          [builderB()],
-        ),
-        'lib.vsa.json': vsa(predicate(VERIFIER), [certSigner(leaf)]),
-      },
-      runInspections: false,
-      verifyTime: NOW,
-      intermediateCerts,
-    });
+  const file = { 'lib.vsa.json': vsa(predicate(VERIFIER), [certSigner(leaf)]) };
+  const verifyWith = (intermediateCerts: string[]) => run(svidLayout(), file, LIB, { intermediateCerts });
   const without = await verifyWith([]);
   assert.equal(without.ok, false);
   assert.match(libCheck(without).message, /does not chain to a trusted root/);
