@@ -180,26 +180,36 @@ export class StoreClient {
     // loaded by the call: `evident run --help` imports the command file that imports this one
     const { request } = url.protocol === 'https:' ? await import('node:https') : await import('node:http');
     const tls = this.options.tls ?? {};
-    return new Promise<Reply>((resolve, reject) => {
-      const req = request(url, { method, headers, timeout: this.timeoutMs, ...tls }, (res) => {
-        const chunks: Buffer[] = [];
-        let size = 0;
-        res.on('data', (c: Buffer) => {
-          size += c.length;
-          if (size > options.maxBytes) {
-            req.destroy();
-            reject(this.problem('TOO_LARGE', `answered with more than ${options.maxBytes} bytes`));
-            return;
-          }
-          chunks.push(c);
+    const send = (fresh: boolean): Promise<Reply> =>
+      new Promise<Reply>((resolve, reject) => {
+        // a retry goes on a connection of its own: the pool may hold more connections the store has closed
+        const req = request(url, { method, headers, timeout: this.timeoutMs, ...tls, ...(fresh ? { agent: false } : {}) }, (res) => {
+          const chunks: Buffer[] = [];
+          let size = 0;
+          res.on('data', (c: Buffer) => {
+            size += c.length;
+            if (size > options.maxBytes) {
+              req.destroy();
+              reject(this.problem('TOO_LARGE', `answered with more than ${options.maxBytes} bytes`));
+              return;
+            }
+            chunks.push(c);
+          });
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }));
+          res.on('error', (e) => reject(this.unreachable(e)));
         });
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }));
-        res.on('error', (e) => reject(this.unreachable(e)));
+        req.on('timeout', () =>
+          req.destroy(Object.assign(new Error(`no answer within ${this.timeoutMs / 1000} s`), { code: 'ETIMEDOUT' })),
+        );
+        req.on('error', (e: Error & { code?: string }) => {
+          // a kept-alive connection the store closed meanwhile (it restarted, or stopped) resets the request sent on
+          // it: that says nothing of the store yet, so a GET (which changes nothing) is sent once more on a new connection
+          if (!fresh && method === 'GET' && req.reusedSocket && e.code === 'ECONNRESET') resolve(send(true));
+          else reject(this.unreachable(e));
+        });
+        req.end(options.body);
       });
-      req.on('timeout', () => req.destroy(Object.assign(new Error(`no answer within ${this.timeoutMs / 1000} s`), { code: 'ETIMEDOUT' })));
-      req.on('error', (e) => reject(this.unreachable(e)));
-      req.end(options.body);
-    });
+    return send(false);
   }
 
   private json(reply: Reply): unknown {

@@ -77,6 +77,40 @@ test('a store answering 5xx or something else than JSON is an environment proble
   }
 });
 
+test('a search reset on a kept-alive connection the store closed is asked again on a new one; an upload is not', async () => {
+  // the store answers each connection's first request and resets any later one on it, as one that restarted
+  // (or stopped) between two requests of a pooled connection does
+  const page = JSON.stringify({ items: [] });
+  const asked: { reused: boolean; method: string }[] = [];
+  const served = new WeakSet<object>();
+  const store = await serve((req, res) => {
+    const reused = served.has(req.socket);
+    asked.push({ reused, method: req.method ?? '' });
+    if (reused) {
+      req.socket.destroy();
+      return;
+    }
+    served.add(req.socket);
+    res.writeHead(200, { 'content-type': 'application/json', connection: 'keep-alive' }).end(page);
+  });
+  try {
+    const client = new StoreClient({ url: store.url });
+    assert.deepEqual(await client.query({}), { items: [] });
+    // the pooled connection is reset: asked again on a connection of its own
+    assert.deepEqual(await client.query({}), { items: [] });
+    assert.deepEqual(asked, [
+      { reused: false, method: 'GET' },
+      { reused: true, method: 'GET' },
+      { reused: false, method: 'GET' },
+    ]);
+    // an upload is not sent twice: the reset is the answer
+    await client.query({});
+    await rejectsWith(client.push(Buffer.from('{}')), 'ENVIRONMENT', /cannot be reached \(ECONNRESET/);
+  } finally {
+    await store.close();
+  }
+});
+
 test('queryAll follows the cursors, and stops with an error past its bound', async () => {
   const client = new StoreClient({ url: store.url, token: TOKEN });
   const sources = chainLinks().code;
